@@ -1,0 +1,68 @@
+"""Rule pages, generated from the rule declarations so they cannot drift from the rules.
+
+``python -m flake8_wandb.docs`` rewrites ``docs/rules/``; a test fails when a page is stale.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+from typing import Dict, Type
+
+from .engine import Rule
+from .rules import ALL_RULES
+
+
+def page_name(rule: Type[Rule]) -> str:
+    return f"{rule.code}.md"
+
+
+def render(rule: Type[Rule]) -> str:
+    default = "on by default" if rule.default else f"opt-in: `--extend-select={rule.code}`"
+    fix = {"safe": "safe fix", "unsafe": "unsafe fix", None: "no fix"}[rule.fix_safety]
+    body = inspect.cleandoc(rule.__doc__ or "")
+    parts = [
+        f"# {rule.code} {rule.name}",
+        "",
+        f"{default}; {fix}.",
+        "",
+        "Message: `" + rule.code + " " + rule.message.replace("{", "<").replace("}", ">") + "`",
+        "",
+        body,
+        "",
+        "## Example",
+        "",
+        "```python",
+        rule.invalid[0].rstrip("\n"),
+        "```",
+        "",
+        "## Use instead",
+        "",
+        "```python",
+        rule.use_instead.rstrip("\n"),
+        "```",
+        "",
+        "## Fix safety",
+        "",
+        rule.fix_doc,
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def pages() -> Dict[str, str]:
+    return {page_name(r): render(r) for r in ALL_RULES}
+
+
+def main(argv=None) -> int:
+    out = Path(argv[0] if argv else "docs/rules")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in pages().items():
+        (out / name).write_text(text, encoding="utf-8")
+    print(f"wrote {len(ALL_RULES)} rule pages to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

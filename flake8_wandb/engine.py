@@ -1,0 +1,274 @@
+"""The rule engine: one parse, one name table, every selected rule in one traversal.
+
+A rule is one class (see ``Rule``): its code, slug, message, documentation, examples, detection
+and fix. Rules detect on Python's own ``ast`` tree (flake8 hands it to the plugin for free) and
+describe fixes as text edits at ``ast`` positions, so detection is written once and serves both
+front ends: the flake8 plugin and ``wandb-fix``. Nothing here knows about flake8 or files on disk.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Type
+
+from .resolve import RUN, Resolver, Scope
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(source: str) -> List[str]:
+    """Lines as the tokenizer counts them (``str.splitlines`` also splits on form feeds and
+    ``\u2028``, which would shift every ``ast`` line number after them)."""
+    return _LINE.findall(source)
+
+
+DEFAULT_STEP_NAMES = (
+    "global_step",
+    "step",
+    "iteration",
+    "it",
+    "global_iter",
+    "train_step",
+    "num_updates",
+    "iter_num",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    step_names: Tuple[str, ...] = DEFAULT_STEP_NAMES
+    #: wandb version the fixes target when the installed one cannot be read (see versions.py)
+    target_wandb_version: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two ``ast`` positions (1-based line, UTF-8 byte column)."""
+
+    start: Tuple[int, int]
+    end: Tuple[int, int]
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    edits: Tuple[Edit, ...]
+    safe: bool
+    #: ``(module, name)`` pairs the fixed code needs, e.g. ``("wandb_runtime", "echo")``
+    imports: Tuple[Tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    message: str
+    line: int
+    col: int  # UTF-8 byte offset, 0-based, as in ``ast``
+    end_line: int
+    end_col: int
+    fix: Optional[Fix] = None
+
+    def text(self) -> str:
+        return f"{self.code} {self.message}"
+
+
+@dataclass
+class RuleError:
+    code: str
+    line: int
+    error: str
+
+
+class Rule:
+    """Base class of every rule. Subclasses declare, in one place:
+
+    - ``code``, ``name`` (kebab-case slug), ``message`` (``str.format`` template), ``default``;
+    - the docstring: the rule page's "What it does" / "Why is this bad?" sections;
+    - ``invalid`` examples (reported lines end in ``# WBxxx``), ``valid`` examples (never
+      reported), ``fixes`` as ``(before, after)`` pairs, ``use_instead`` and ``fix_doc``;
+    - ``triggers``: substrings without which a file cannot hold a finding (checked before parsing);
+    - ``visit_<Node>`` / ``leave_<Node>`` handlers and ``end_module``, called by the one traversal.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    default: ClassVar[bool] = True
+    fix_safety: ClassVar[Optional[str]] = None  # "safe", "unsafe" or None (no fix)
+    fix_doc: ClassVar[str] = "There is no fix: the message says what to change."
+    triggers: ClassVar[Tuple[str, ...]] = ("wandb",)
+    invalid: ClassVar[Sequence[str]] = ()
+    valid: ClassVar[Sequence[str]] = ()
+    fixes: ClassVar[Sequence[Tuple[str, str]]] = ()
+    use_instead: ClassVar[str] = ""
+
+    def __init__(self, ctx: "Context") -> None:
+        self.ctx = ctx
+
+    def report(self, node: ast.AST, fix: Optional[Fix] = None, **message_args: object) -> None:
+        self.ctx.add(self, node, self.message.format(**message_args), fix)
+
+    def end_module(self) -> None:
+        """Called once after the traversal, for rules that need the whole module."""
+
+
+class Context:
+    """What a rule sees while the engine walks a module."""
+
+    def __init__(self, tree: ast.Module, source: str, settings: Settings) -> None:
+        self.tree = tree
+        self.source = source
+        self.lines = split_lines(source)
+        self.settings = settings
+        self.names = Resolver(tree)
+        self.scope: Scope = self.names.module
+        #: the nodes enclosing the one being visited, outermost first
+        self.ancestors: List[ast.AST] = []
+        self.findings: List[Finding] = []
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def qualname(self, expr: ast.AST, scope: Optional[Scope] = None) -> Optional[str]:
+        return self.names.qualname(expr, scope or self.scope)
+
+    def is_wandb_log(self, call: ast.AST, scope: Optional[Scope] = None) -> bool:
+        return isinstance(call, ast.Call) and self.qualname(call.func, scope) in (
+            "wandb.log",
+            RUN + ".log",
+        )
+
+    def module_uses_wandb(self) -> bool:
+        return any(
+            self.names.lookup(n, self.names.module) == "wandb"
+            or (self.names.lookup(n, self.names.module) or "").startswith("wandb.")
+            for n in self.names.module.bindings
+        )
+
+    # -- structure -----------------------------------------------------------------------------
+
+    def enclosing(self, *types: type) -> Optional[ast.AST]:
+        for node in reversed(self.ancestors):
+            if isinstance(node, types):
+                return node
+        return None
+
+    def function(self) -> ast.AST:
+        """The innermost enclosing function, or the module."""
+        return self.enclosing(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda) or self.tree
+
+    def enclosing_classes(self) -> List[ast.ClassDef]:
+        return [n for n in self.ancestors if isinstance(n, ast.ClassDef)]
+
+    def segment(self, node: ast.AST) -> str:
+        return self.text_between(
+            (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)
+        )
+
+    def text_between(self, start: Tuple[int, int], end: Tuple[int, int]) -> str:
+        (l1, c1), (l2, c2) = start, end
+        if l1 == l2:
+            return self.lines[l1 - 1].encode()[c1:c2].decode()
+        parts = [self.lines[l1 - 1].encode()[c1:].decode()]
+        parts += self.lines[l1 : l2 - 1]
+        parts.append(self.lines[l2 - 1].encode()[:c2].decode())
+        return "".join(parts)
+
+    # -- findings ------------------------------------------------------------------------------
+
+    def add(self, rule: Rule, node: ast.AST, message: str, fix: Optional[Fix]) -> None:
+        self.findings.append(
+            Finding(
+                code=rule.code,
+                name=rule.name,
+                message=message,
+                line=node.lineno,
+                col=node.col_offset,
+                end_line=getattr(node, "end_lineno", None) or node.lineno,
+                end_col=getattr(node, "end_col_offset", None) or node.col_offset,
+                fix=fix,
+            )
+        )
+
+
+_SCOPE_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+class Engine:
+    """Runs a set of rules over modules."""
+
+    def __init__(self, rules: Iterable[Type[Rule]], settings: Settings = Settings()) -> None:
+        self.rules = list(rules)
+        self.settings = settings
+        self.triggers = tuple(sorted({t for r in self.rules for t in r.triggers}))
+
+    def may_match(self, source: str) -> bool:
+        """The cheap prefilter: a file without any trigger text cannot hold a finding."""
+        return any(t in source for t in self.triggers)
+
+    def check(
+        self, tree: ast.Module, source: str
+    ) -> Tuple[List[Finding], List[RuleError]]:
+        if not self.rules or not self.may_match(source):
+            return [], []
+        ctx = Context(tree, source, self.settings)
+        errors: List[RuleError] = []
+        live: List[Rule] = []
+        for rule_cls in self.rules:
+            if any(t in source for t in rule_cls.triggers):
+                live.append(rule_cls(ctx))
+        enter: Dict[type, List[Tuple[Rule, Callable]]] = {}
+        leave: Dict[type, List[Tuple[Rule, Callable]]] = {}
+        for rule in live:
+            for attr in dir(type(rule)):
+                if attr.startswith("visit_") or attr.startswith("leave_"):
+                    node_type = getattr(ast, attr[6:], None)
+                    if node_type is not None:
+                        table = enter if attr.startswith("visit_") else leave
+                        table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+        failed: set = set()
+
+        def call(rule: Rule, fn: Callable, *args) -> None:
+            if rule.code in failed:
+                return
+            try:
+                fn(*args)
+            except Exception as exc:  # a crash in one rule must not hide the others
+                failed.add(rule.code)
+                line = getattr(args[0], "lineno", 0) if args else 0
+                errors.append(RuleError(rule.code, line, _describe(exc)))
+
+        # An explicit stack instead of recursion: deeply nested expressions must not overflow.
+        stack: List[Tuple[ast.AST, bool]] = [(tree, False)]
+        while stack:
+            node, done = stack.pop()
+            node_type = type(node)
+            if done:
+                ctx.ancestors.pop()
+                if isinstance(node, _SCOPE_TYPES):
+                    ctx.scope = ctx.names.scope_of[id(node)].parent or ctx.names.module
+                for rule, fn in leave.get(node_type, ()):
+                    call(rule, fn, node)
+                continue
+            for rule, fn in enter.get(node_type, ()):
+                call(rule, fn, node)
+            ctx.ancestors.append(node)
+            if isinstance(node, _SCOPE_TYPES):
+                ctx.scope = ctx.names.scope_of[id(node)]
+            stack.append((node, True))
+            children = list(ast.iter_child_nodes(node))
+            for child in reversed(children):
+                stack.append((child, False))
+        for rule in live:
+            call(rule, rule.end_module)
+        findings = [f for f in ctx.findings if f.code not in failed]
+        findings.sort(key=lambda f: (f.line, f.col, f.code))
+        return findings, errors
+
+
+def _describe(exc: BaseException) -> str:
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    return f"{type(exc).__name__}: {exc} ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"

@@ -1,0 +1,173 @@
+"""Small helpers shared by the rules: reading calls, and building the edits of fixes."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator, List, Optional, Set
+
+from ..engine import Context, Edit
+
+
+def keyword(call: ast.Call, name: str) -> Optional[ast.keyword]:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw
+    return None
+
+
+def has_star_kwargs(call: ast.Call) -> bool:
+    return any(kw.arg is None for kw in call.keywords)
+
+
+def has_star_args(call: ast.Call) -> bool:
+    return any(isinstance(a, ast.Starred) for a in call.args)
+
+
+def str_value(node: Optional[ast.AST]) -> Optional[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def is_literal(node: Optional[ast.AST]) -> bool:
+    return isinstance(node, ast.Constant)
+
+
+def add_keyword(call: ast.Call, text: str) -> Edit:
+    """An edit that adds ``text`` (e.g. ``step=global_step``) as the call's last argument."""
+    last = max(
+        [*call.args, *call.keywords],
+        key=lambda n: (n.end_lineno, n.end_col_offset),
+        default=None,
+    )
+    if last is None:
+        pos = (call.end_lineno, call.end_col_offset - 1)  # just inside ``)``
+        return Edit(pos, pos, text)
+    pos = (last.end_lineno, last.end_col_offset)
+    return Edit(pos, pos, ", " + text)
+
+
+def replace(node: ast.AST, text: str) -> Edit:
+    return Edit((node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset), text)
+
+
+def wrap(ctx: Context, node: ast.AST, before: str, after: str) -> Edit:
+    return replace(node, before + ctx.segment(node) + after)
+
+
+def attribute_name_edit(node: ast.Attribute, new: str) -> Edit:
+    """Rename the ``.attr`` part of ``a.b.attr`` (it always ends the node's text)."""
+    end = (node.end_lineno, node.end_col_offset)
+    return Edit((end[0], end[1] - len(node.attr.encode())), end, new)
+
+
+def names_in(node: ast.AST) -> Set[str]:
+    """Every plain name read anywhere inside ``node``."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def statements_before(ctx: Context, node: ast.AST) -> Iterator[ast.stmt]:
+    """Statements that surely ran before ``node`` in its function: earlier siblings in each
+    enclosing block, innermost first. Branches that may not have run are not entered."""
+    chain: List[ast.AST] = ctx.ancestors + [node]
+    func = ctx.function()
+    for parent, child in zip(reversed(chain[:-1]), reversed(chain[1:])):
+        for fieldname in ("body", "orelse", "finalbody", "handlers"):
+            block = getattr(parent, fieldname, None)
+            if isinstance(block, list) and child in block:
+                yield from reversed(block[: block.index(child)])
+        if parent is func:
+            return
+
+
+def bound_names(stmt: ast.stmt) -> Set[str]:
+    """Names a simple statement binds (assignment, augmented assignment, with/for targets)."""
+    targets: List[ast.AST] = []
+    if isinstance(stmt, ast.Assign):
+        targets = list(stmt.targets)
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and (
+        getattr(stmt, "value", None) is not None or isinstance(stmt, ast.AugAssign)
+    ):
+        targets = [stmt.target]
+    names = set()
+    for t in targets:
+        for n in ast.walk(t):
+            if isinstance(n, ast.Name):
+                names.add(n.id)
+    return names
+
+
+def target_names(target: ast.AST) -> Set[str]:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def surely_bound(ctx: Context, node: ast.AST) -> Set[str]:
+    """Names surely bound when ``node`` runs: parameters of the enclosing function, targets of
+    enclosing ``for``/``with``, and names assigned by statements that surely ran before it."""
+    names: Set[str] = set()
+    func = ctx.function()
+    if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        a = func.args
+        for p in a.posonlyargs + a.args + a.kwonlyargs:
+            names.add(p.arg)
+    inside = False
+    for anc in ctx.ancestors:
+        if anc is func:
+            inside = True
+            continue
+        if not inside:
+            continue
+        if isinstance(anc, (ast.For, ast.AsyncFor)):
+            names |= target_names(anc.target)
+        elif isinstance(anc, (ast.With, ast.AsyncWith)):
+            for item in anc.items:
+                if item.optional_vars is not None:
+                    names |= target_names(item.optional_vars)
+    for stmt in statements_before(ctx, node):
+        names |= bound_names(stmt)
+    return names
+
+
+def dotted(node: ast.AST) -> str:
+    """``a.b.c`` for an attribute chain; '' for anything else."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def in_hf_trainer(ctx: Context) -> bool:
+    """Inside a Hugging Face ``Trainer`` / ``TrainerCallback`` subclass: the trainer owns
+    wandb's step there, and an explicit ``step=`` makes wandb drop the data."""
+    for cls in ctx.enclosing_classes():
+        for base in cls.bases:
+            name = dotted(base).rsplit(".", 1)[-1]
+            qual = ctx.qualname(base, ctx.names.module) or ""
+            if name.endswith(("Trainer", "TrainerCallback")) or qual.startswith("transformers."):
+                return True
+    return False
+
+
+def _is_main_guard(test: ast.AST) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+    )
+
+
+def under_condition(ctx: Context) -> bool:
+    """Inside an ``if`` of the enclosing function (``if __name__ == "__main__":`` aside): the
+    code runs only when a flag, a rank or an argument says so."""
+    func = ctx.function()
+    inside = func is ctx.tree
+    for anc in ctx.ancestors:
+        if anc is func:
+            inside = True
+        elif inside and isinstance(anc, ast.If) and not _is_main_guard(anc.test):
+            return True
+    return False

@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import ast
+
+from ..engine import Fix, Rule
+from .common import keyword, replace, str_value, under_condition, wrap
+
+MODE_CALLS = {"wandb.init", "wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
+
+
+class HardcodedWandbMode(Rule):
+    """
+    ## What it does
+
+    Reports a literal wandb mode written in code: `os.environ["WANDB_MODE"] = "offline"`,
+    `os.environ.update(WANDB_MODE=...)`, `os.putenv("WANDB_MODE", ...)`,
+    `wandb.init(mode="offline")` and `wandb.Settings(mode="offline")`.
+
+    ## Why is this bad?
+
+    In wandb 0.31, a mode given in code beats `WANDB_MODE` from the environment. A literal
+    `mode="offline"` left in a script silently overrides the user who runs it with
+    `WANDB_MODE=online` (or `disabled` in CI): the run never syncs, or the test suite talks to the
+    server.
+
+    Not reported: `os.environ.setdefault("WANDB_MODE", ...)`, a mode read from arguments, config
+    or the environment, and a choice driven by a flag: `mode="offline" if args.offline else
+    "online"`, or a literal set under an `if` (`if args.offline:`, `if rank != 0:`).
+    """
+
+    code = "WB301"
+    name = "hardcoded-wandb-mode"
+    message = "{what} hard-codes the wandb mode and overrides the user's WANDB_MODE; {advice}"
+    fix_safety = "safe"
+    fix_doc = (
+        "Safe: `os.environ[\"WANDB_MODE\"] = X` becomes `os.environ.setdefault(\"WANDB_MODE\", X)`, "
+        "and `mode=X` becomes `mode=wandb_mode(X)` from the runtime shim (it returns `WANDB_MODE` "
+        "when set, else `X`), adding `from wandb_runtime import wandb_mode`. The default stays "
+        "the same; only a user's explicit `WANDB_MODE` now wins. `update()` and `putenv()` get "
+        "no fix."
+    )
+    triggers = ("WANDB_MODE", "mode=")
+    invalid = (
+        """\
+import os
+
+os.environ["WANDB_MODE"] = "offline"  # WB301
+""",
+        """\
+import wandb
+
+def main(cfg):
+    wandb.init(project="demo", mode="offline", config=cfg)  # WB301
+
+if __name__ == "__main__":
+    wandb.init(project="demo", mode="online", config={})  # WB301
+""",
+        """\
+import wandb
+
+run = wandb.init(project="demo", mode="offline", config={})  # WB301
+""",
+        """\
+import os
+import wandb as wb
+
+os.environ.update(WANDB_MODE="disabled")  # WB301
+os.putenv("WANDB_MODE", "offline")  # WB301
+settings = wb.Settings(mode="offline")  # WB301
+""",
+    )
+    valid = (
+        """\
+import os
+
+import wandb
+
+os.environ.setdefault("WANDB_MODE", "offline")
+run = wandb.init(project="demo", mode=os.environ.get("WANDB_MODE", "online"), config={})
+""",
+        """\
+import argparse
+
+import wandb
+
+args = argparse.ArgumentParser().parse_args()
+wandb.init(project="demo", mode="offline" if args.offline else "online", config=vars(args))
+wandb.init(project="demo", mode=args.wandb_mode, config=vars(args))
+""",
+        """\
+import os
+
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+env = {}
+env["WANDB_MODE"] = "offline"  # a plain dict handed to a subprocess, not this process
+model_mode = dict(mode="offline")
+""",
+        """\
+import os
+
+import wandb
+
+def setup(args, rank):
+    if args.offline:
+        os.environ["WANDB_MODE"] = "offline"
+    if rank != 0:
+        wandb.init(project="demo", mode="disabled", config=vars(args))
+""",
+    )
+    fixes = (
+        (
+            """\
+import os
+
+os.environ["WANDB_MODE"] = "offline"  # no network on the cluster
+""",
+            """\
+import os
+
+os.environ.setdefault("WANDB_MODE", "offline")  # no network on the cluster
+""",
+        ),
+        (
+            """\
+import wandb
+
+run = wandb.init(project="demo", mode="offline", config={})
+""",
+            """\
+import wandb
+from wandb_runtime import wandb_mode
+
+run = wandb.init(project="demo", mode=wandb_mode("offline"), config={})
+""",
+        ),
+    )
+    use_instead = """\
+import os
+
+os.environ.setdefault("WANDB_MODE", "offline")
+"""
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) != 1 or str_value(node.value) is None or under_condition(self.ctx):
+            return
+        target = node.targets[0]
+        if not (isinstance(target, ast.Subscript) and str_value(target.slice) == "WANDB_MODE"):
+            return
+        if self.ctx.qualname(target.value) != "os.environ":
+            return
+        environ = self.ctx.segment(target.value)
+        text = f"{environ}.setdefault({self.ctx.segment(target.slice)}, {self.ctx.segment(node.value)})"
+        self.report(
+            node,
+            fix=Fix((replace(node, text),), safe=True),
+            what="os.environ[\"WANDB_MODE\"] = ...",
+            advice="use os.environ.setdefault(\"WANDB_MODE\", ...)",
+        )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if under_condition(self.ctx):
+            return
+        qual = self.ctx.qualname(node.func)
+        if qual == "os.environ.update":
+            kw = keyword(node, "WANDB_MODE")
+            literal = kw is not None and str_value(kw.value) is not None
+            for arg in node.args:
+                if isinstance(arg, ast.Dict):
+                    for k, v in zip(arg.keys, arg.values):
+                        literal |= str_value(k) == "WANDB_MODE" and str_value(v) is not None
+            if literal:
+                self.report(node, what="os.environ.update(WANDB_MODE=...)", advice=_SETDEFAULT)
+        elif qual == "os.putenv":
+            if len(node.args) == 2 and str_value(node.args[0]) == "WANDB_MODE":
+                if str_value(node.args[1]) is not None:
+                    self.report(node, what="os.putenv(\"WANDB_MODE\", ...)", advice=_SETDEFAULT)
+        elif qual in MODE_CALLS:
+            kw = keyword(node, "mode")
+            if kw is None or str_value(kw.value) is None:
+                return
+            fix = Fix(
+                (wrap(self.ctx, kw.value, "wandb_mode(", ")"),),
+                safe=True,
+                imports=(("wandb_runtime", "wandb_mode"),),
+            )
+            short = qual.rsplit(".", 1)[-1]
+            self.report(
+                kw,
+                fix=fix,
+                what=f"{short}(mode={kw.value.value!r})",
+                advice=f"use mode=wandb_mode({kw.value.value!r}) from wandb_runtime",
+            )
+
+
+_SETDEFAULT = "use os.environ.setdefault(\"WANDB_MODE\", ...)"

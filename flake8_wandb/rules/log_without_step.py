@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+import ast
+
+from ..engine import Fix, Rule
+from .common import add_keyword, has_star_kwargs, in_hf_trainer, keyword, surely_bound
+
+
+def defines_custom_x_axis(ctx) -> bool:
+    """``define_metric(..., step_metric=...)`` anywhere in the module: logs are meant to be
+    step-less there (OpenRLHF, Lightning)."""
+    return any(keyword(call, "step_metric") for call, _ in ctx.names.calls_named("define_metric"))
+
+
+class LogWithoutStep(Rule):
+    """
+    ## What it does
+
+    Reports a wandb log call (`wandb.log`, `run.log`, `wandb.run.log`, and their aliases) that
+    passes no step: no `step=` keyword and no second positional argument.
+
+    ## Why is this bad?
+
+    Without `step=`, wandb advances its own counter on every call. As soon as two code paths log
+    (train and eval, a callback and the loop), the counter drifts from the real training step:
+    charts misalign, and a later explicit step lower than the counter is silently dropped.
+
+    Not reported: calls with `**kwargs` (the step may be inside), `commit=False` (attaches to the
+    current row), modules that define a custom x-axis with
+    `define_metric(..., step_metric=...)`, and calls inside a Hugging Face `Trainer` /
+    `TrainerCallback` subclass (the trainer owns wandb's step; adding one drops the data).
+
+    ## Options
+
+    `--wandb-step-names` (flake8) / `step-names` (`[tool.flake8-wandb]`): the names the fix may
+    use as the step. Default: `global_step, step, iteration, it, global_iter, train_step,
+    num_updates, iter_num`.
+    """
+
+    code = "WB101"
+    name = "log-without-step"
+    message = "wandb log call without explicit step=; pass step={step} ({why})"
+    fix_safety = "unsafe"
+    fix_doc = (
+        "Unsafe: adds `step=NAME` when exactly one step-like name (see Options) is surely bound "
+        "where the call runs: a parameter, an enclosing loop variable, or a name assigned before "
+        "the call in the same function. It changes which row the data lands in, so review it. "
+        "No fix otherwise."
+    )
+    invalid = (
+        """\
+import wandb
+
+run = wandb.init(project="demo", config={"lr": 0.1})
+for global_step in range(100):
+    loss = 1.0 / (global_step + 1)
+    run.log({"train/loss": loss})  # WB101
+""",
+        """\
+import wandb as wb
+
+def train(model, loader):
+    for batch in loader:
+        wb.log({"loss": model(batch)})  # WB101
+""",
+        """\
+from wandb import log as wlog
+
+def evaluate(acc):
+    wlog({"eval/acc": acc})  # WB101
+""",
+        """\
+import wandb
+
+class Experiment:
+    def __init__(self, cfg):
+        self.run = wandb.init(project="demo", config=cfg)
+
+    def on_step(self, step, loss):
+        self.run.log({"loss": loss})  # WB101
+""",
+        """\
+import wandb
+
+def report(run: wandb.Run, acc):
+    run.log({"acc": acc})  # WB101
+""",
+        """\
+import wandb
+
+with wandb.init(project="demo", config={}) as run:
+    wandb.run.log({"ready": 1})  # WB101
+""",
+        """\
+import wandb
+
+_WRITER = wandb
+
+def log_metrics(metrics):
+    _WRITER.log(metrics)  # WB101
+""",
+    )
+    valid = (
+        """\
+import wandb
+
+def train(run, loader, global_step):
+    wandb.log({"loss": 1.0}, step=global_step)
+    wandb.log({"loss": 1.0}, global_step)  # Megatron passes the step positionally
+    wandb.log({"lr": 0.1}, commit=False)
+    wandb.log(**{"data": {"x": 1}})
+""",
+        """\
+import logging
+import math
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+logger.log(logging.INFO, "loss %s", 1.0)
+print(math.log(2.0), np.log(3.0))
+""",
+        """\
+import wandb
+import pytorch_lightning as pl
+
+class LitModel(pl.LightningModule):
+    def training_step(self, batch, batch_idx):
+        loss = self(batch)
+        self.log("train/loss", loss)
+        return loss
+""",
+        """\
+import wandb
+
+wandb.init(project="demo", config={})
+wandb.define_metric("train/*", step_metric="train/global_step")
+wandb.log({"train/loss": 0.1, "train/global_step": 10})
+""",
+        """\
+import wandb
+from transformers import TrainerCallback
+
+class WandbExtra(TrainerCallback):
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        wandb.log({"extra/tokens": state.num_input_tokens_seen})
+""",
+        """\
+import wandb
+
+class Timers:
+    def log(self, names):
+        pass
+
+timers = Timers()
+timers.log(["forward"])
+accelerator = object()
+accelerator.log({"loss": 1.0})
+""",
+        """\
+import wandb
+
+class BufferedLogger:
+    def __init__(self):
+        self.wandb = BufferingWrapper()
+
+    def flush(self):
+        self.wandb.log({"x": 1})
+
+class RealLogger:
+    def __init__(self):
+        self.wandb = wandb.init(project="demo", config={})
+
+    def flush(self, step):
+        self.wandb.log({"x": 1}, step=step)
+""",
+        """\
+import wandb
+
+def log(x):
+    return x
+
+log({"loss": 1.0})
+mlflow_log_metric = None
+""",
+    )
+    fixes = (
+        (
+            """\
+import wandb
+
+run = wandb.init(project="demo", config={})
+for global_step in range(10):
+    run.log({"loss": 0.5})
+""",
+            """\
+import wandb
+
+run = wandb.init(project="demo", config={})
+for global_step in range(10):
+    run.log({"loss": 0.5}, step=global_step)
+""",
+        ),
+        (
+            """\
+import wandb
+
+def train(loader, run: wandb.Run):
+    step = 0
+    for batch in loader:
+        step += 1
+        run.log(
+            {"loss": 0.5},
+        )
+""",
+            """\
+import wandb
+
+def train(loader, run: wandb.Run):
+    step = 0
+    for batch in loader:
+        step += 1
+        run.log(
+            {"loss": 0.5}, step=step,
+        )
+""",
+        ),
+    )
+    use_instead = """\
+import wandb
+
+run = wandb.init(project="demo", config={"lr": 0.1})
+for global_step in range(100):
+    loss = 1.0 / (global_step + 1)
+    run.log({"train/loss": loss}, step=global_step)
+"""
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.custom_x_axis = defines_custom_x_axis(ctx)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if len(node.args) >= 2 or keyword(node, "step") or has_star_kwargs(node):
+            return
+        if self.custom_x_axis or not self.ctx.is_wandb_log(node):
+            return
+        commit = keyword(node, "commit")
+        if commit is not None and isinstance(commit.value, ast.Constant) and not commit.value.value:
+            return
+        if in_hf_trainer(self.ctx):
+            return
+        candidates = [n for n in self.ctx.settings.step_names if n in surely_bound(self.ctx, node)]
+        if len(candidates) == 1:
+            step = candidates[0]
+            fix = Fix((add_keyword(node, f"step={step}"),), safe=False)
+            why = "wandb's implicit counter misaligns when several code paths log"
+        else:
+            step, fix = "<your step counter>", None
+            why = "wandb's implicit counter misaligns and drops data logged out of order"
+        self.report(node, fix=fix, step=step, why=why)

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import ast
+from typing import Dict, Optional, Set
+
+from ..engine import Edit, Fix, Rule
+from ..resolve import RUN
+from .common import replace, str_value
+
+#: calls whose dict arguments (or ``config=``) reach the run
+SINK_CALLS = {
+    "wandb.log",
+    RUN + ".log",
+    "wandb.init",
+    "wandb.config.update",
+    RUN + ".config.update",
+    "wandb.summary.update",
+    RUN + ".summary.update",
+}
+#: objects whose items and attributes reach the run
+SINK_OBJECTS = {"wandb.config", RUN + ".config", "wandb.summary", RUN + ".summary"}
+SIMPLE = (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)
+
+
+def _is_numel(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "numel"
+
+
+def _is_prod(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and (
+        getattr(node.func, "attr", None) == "prod" or getattr(node.func, "id", None) == "prod"
+    )
+
+
+def is_raw_count(node: ast.AST) -> bool:
+    """``sum(p.numel() for p in m.parameters())``, ``sum(map(torch.numel, ...))``,
+    ``sum(np.prod(x.shape) for x in leaves)``, ``model.num_parameters()``, and ``int()`` of one."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name) and func.id in ("int", "float") and len(node.args) == 1:
+        return is_raw_count(node.args[0])
+    if isinstance(func, ast.Attribute) and func.attr == "num_parameters":
+        return True
+    if not (isinstance(func, ast.Name) and func.id == "sum" and node.args):
+        return False
+    arg = node.args[0]
+    if isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
+        elt = arg.elt
+        return (isinstance(elt, ast.Call) and _is_numel(elt.func)) or _is_prod(elt)
+    if isinstance(arg, ast.Call) and getattr(arg.func, "id", None) == "map" and arg.args:
+        return _is_numel(arg.args[0])
+    return False
+
+
+class RawParamCount(Rule):
+    """
+    ## What it does
+
+    Reports a raw parameter count (`sum(p.numel() for p in model.parameters())`,
+    `sum(map(torch.numel, ...))`, `sum(np.prod(x.shape) for x in leaves)`, Hugging Face
+    `model.num_parameters()`), directly or through a local name, logged to the wandb config, log
+    or summary without being scaled.
+
+    ## Why is this bad?
+
+    `124439808` is unreadable in a runs table and sorts badly beside `1.3e9`; every reader
+    converts it in their head. Counts in millions (`model/total_params_M: 124.4`) compare at a
+    glance across runs.
+
+    Not reported: counts divided by `1e6`, `1_000_000`, `10**6` or `1e9` anywhere on the way, and
+    counts that only go to `print` or `logging`.
+    """
+
+    code = "WB401"
+    name = "raw-param-count"
+    message = "raw parameter count logged to wandb; log millions ({hint}) or wandb_runtime.param_count_m(model)"
+    fix_safety = "safe"
+    fix_doc = (
+        "Safe when the key is a string literal: the value is divided by `1e6` and the key gets the "
+        "suffix `_M` (`\"model/params\"` becomes `\"model/params_M\"`). Both change together, so a "
+        "chart never mixes raw and scaled values under one key. No fix for computed keys."
+    )
+    invalid = (
+        """\
+import wandb
+
+def setup(model):
+    n_params = sum(p.numel() for p in model.parameters())
+    wandb.init(project="demo", config={"model/params": n_params})  # WB401
+""",
+        """\
+import torch
+import wandb
+
+run = wandb.init(project="demo", config={})
+run.config["n_params"] = sum(map(torch.numel, model.parameters()))  # WB401
+""",
+        """\
+import wandb
+
+def describe(model):
+    run = wandb.init(project="demo", config={})
+    run.summary.update({"params": model.num_parameters()})  # WB401
+""",
+    )
+    valid = (
+        """\
+import wandb
+
+def setup(model):
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"model has {n_params} parameters")
+    wandb.init(project="demo", config={"model/params_M": n_params / 1e6})
+    wandb.config.update({"model/params_B": n_params / 1_000_000_000})
+    scaled = n_params / 10**6
+    wandb.config["model/total_params_M"] = scaled
+""",
+        """\
+import logging
+
+def describe(model):
+    total = sum(p.numel() for p in model.parameters())
+    logging.info("params: %d", total)
+    return {"params": total}
+""",
+    )
+    fixes = (
+        (
+            """\
+import wandb
+
+def setup(model):
+    n_params = sum(p.numel() for p in model.parameters())
+    wandb.init(project="demo", config={"model/params": n_params})
+""",
+            """\
+import wandb
+
+def setup(model):
+    n_params = sum(p.numel() for p in model.parameters())
+    wandb.init(project="demo", config={"model/params_M": n_params / 1e6})
+""",
+        ),
+    )
+    use_instead = """\
+import wandb
+from wandb_runtime import param_count_m
+
+def setup(model):
+    wandb.init(project="demo", config={"model/total_params_M": param_count_m(model)})
+"""
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._raw_names: Dict[int, Set[str]] = {}
+
+    def _is_raw(self, value: ast.AST) -> bool:
+        if is_raw_count(value):
+            return True
+        if isinstance(value, ast.Name):
+            return value.id in self._raw_names_of(self.ctx.function())
+        if isinstance(value, ast.Call) and getattr(value.func, "id", None) in ("int", "float"):
+            return len(value.args) == 1 and self._is_raw(value.args[0])
+        return False
+
+    def _raw_names_of(self, func: ast.AST) -> Set[str]:
+        key = id(func)
+        if key not in self._raw_names:
+            names: Set[str] = set()
+            for node in ast.walk(func):
+                if isinstance(node, ast.Assign) and is_raw_count(node.value):
+                    names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            self._raw_names[key] = names
+        return self._raw_names[key]
+
+    def _reaches_run(self, node: ast.AST) -> bool:
+        """Is this dict (or value) an argument of a call that sends it to the run?"""
+        child = node
+        for parent in reversed(self.ctx.ancestors):
+            if isinstance(parent, ast.Dict) and child in parent.values:
+                child = parent
+                continue
+            if isinstance(parent, ast.keyword):
+                child = parent
+                continue
+            if isinstance(parent, ast.Call) and child is not parent.func:
+                return self.ctx.qualname(parent.func) in SINK_CALLS
+            return False
+        return False
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        for key, value in zip(node.keys, node.values):
+            if key is not None and self._is_raw(value) and self._reaches_run(node):
+                self._report(value, key)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) != 1 or not self._is_raw(node.value):
+            return
+        target = node.targets[0]
+        if isinstance(target, ast.Subscript) and self.ctx.qualname(target.value) in SINK_OBJECTS:
+            self._report(node.value, target.slice)
+        elif isinstance(target, ast.Attribute) and self.ctx.qualname(target.value) in SINK_OBJECTS:
+            self._report(node.value, None, attribute=target)
+
+    def _report(self, value: ast.AST, key: Optional[ast.AST], attribute=None) -> None:
+        scaled = self.ctx.segment(value)
+        scaled = f"{scaled} / 1e6" if isinstance(value, SIMPLE) else f"({scaled}) / 1e6"
+        fix = None
+        key_text = self.ctx.segment(key) if key is not None else ""
+        if str_value(key) is not None and key_text[-1:] in "'\"" and not key_text.endswith(("'''", '"""')):
+            new_key = key_text[:-1] + "_M" + key_text[-1]
+            fix = Fix((replace(key, new_key), replace(value, scaled)), safe=True)
+        elif attribute is not None:
+            end = (attribute.end_lineno, attribute.end_col_offset)
+            fix = Fix((Edit(end, end, "_M"), replace(value, scaled)), safe=True)
+        self.report(value, fix=fix, hint="divide by 1e6, key ending in _M")

@@ -1,0 +1,327 @@
+"""wandb_runtime: compliant, GPU-aware W&B helpers that flake8-wandb's fixes insert.
+
+Importing this module costs next to nothing: it imports neither wandb nor torch. Both load
+lazily inside the helpers that need them, and every helper works, or quietly does nothing,
+without CUDA, without torch, without wandb, and without an active run. None of them ever raises
+into a training loop.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from typing import Any, Dict, Iterable, Mapping, Optional
+
+__all__ = [
+    "echo",
+    "gpu_memory_stats",
+    "init",
+    "log",
+    "param_count_m",
+    "run_name",
+    "wandb_mode",
+]
+
+#: wandb 0.31's accepted values (``wandb.Settings.mode``); read from wandb itself when loaded
+WANDB_MODES = ("online", "offline", "shared", "disabled", "dryrun", "run")
+#: wandb 0.31's accepted ``console`` values; ``wrap_pty`` is *not* one of them
+CONSOLE_VALUES = ("auto", "off", "wrap", "redirect", "wrap_raw", "wrap_emu")
+_SECRET_PARTS = ("key", "token", "secret", "password")
+REDACTED = "<redacted>"
+_GB = 1e9
+
+
+def _warn(message: str) -> None:
+    warnings.warn(f"wandb_runtime: {message}", RuntimeWarning, stacklevel=3)
+
+
+def _loaded_wandb():
+    """wandb, if the program has imported it: no run can exist otherwise, so there is no
+    reason to pay its import (about a second) just to find that out."""
+    return sys.modules.get("wandb")
+
+
+def _import(name: str):
+    try:
+        return __import__(name)
+    except Exception:  # not installed, or broken: the helpers degrade instead of crashing
+        return None
+
+
+# -- GPU memory ------------------------------------------------------------------------------------
+
+
+def gpu_memory_stats(device: Any = None) -> Dict[str, float]:
+    """GPU memory in GB (1e9 bytes), the figures that match nvidia-smi; ``{}`` without CUDA.
+
+    - ``system/gpu_mem_used_GB``: ``torch.cuda.memory_reserved`` (what the caching allocator
+      holds: tracks nvidia-smi within the CUDA context's size);
+    - ``system/gpu_mem_allocated_GB``: ``memory_allocated`` (live tensors only, for reference);
+    - ``system/gpu_mem_device_used_GB``: total minus free from ``torch.cuda.mem_get_info``,
+      exactly nvidia-smi's figure, for the whole device (other processes too).
+
+    Replaces ``torch.cuda.memory_allocated()`` logged as "GPU memory", which under-reports
+    nvidia-smi by 6x during training on an H100.
+    """
+    torch = sys.modules.get("torch") or _import("torch")
+    try:
+        if torch is None or not torch.cuda.is_available():
+            return {}
+        # one memory_stats() call reads both figures (each of memory_reserved/allocated
+        # builds the whole stats dict, ~75 us); mem_get_info is ~6 us
+        stats = torch.cuda.memory_stats(device)
+        free, total = torch.cuda.mem_get_info(device)
+        return {
+            "system/gpu_mem_used_GB": stats.get("reserved_bytes.all.current", 0) / _GB,
+            "system/gpu_mem_allocated_GB": stats.get("allocated_bytes.all.current", 0) / _GB,
+            "system/gpu_mem_device_used_GB": (total - free) / _GB,
+        }
+    except Exception:
+        return {}
+
+
+def param_count_m(model: Any, trainable_only: bool = False) -> float:
+    """Parameters of a torch module (or anything with ``.parameters()``) in millions."""
+    try:
+        params = model.parameters()
+        if trainable_only:
+            return sum(p.numel() for p in params if p.requires_grad) / 1e6
+        return sum(p.numel() for p in params) / 1e6
+    except Exception:
+        try:  # Hugging Face and other models that count themselves
+            return float(model.num_parameters(only_trainable=trainable_only)) / 1e6
+        except Exception:
+            return 0.0
+
+
+# -- run settings ----------------------------------------------------------------------------------
+
+
+def _accepted(field: str, fallback: Iterable[str]) -> tuple:
+    wandb = _loaded_wandb()
+    try:
+        import typing
+
+        annotation = wandb.Settings.model_fields[field].annotation  # pydantic model of 0.31
+        values = tuple(a for a in typing.get_args(annotation) if isinstance(a, str))
+        if values:
+            return values
+    except Exception:
+        pass
+    return tuple(fallback)
+
+
+def wandb_mode(default: str = "online") -> str:
+    """``WANDB_MODE`` from the environment when set to a value wandb accepts, else ``default``.
+
+    Use it instead of a literal ``mode="offline"``: a mode given in code beats the environment
+    in wandb 0.31, so a literal silently overrides the user's ``WANDB_MODE``.
+    """
+    value = os.environ.get("WANDB_MODE", "").strip()
+    if not value:
+        return default
+    accepted = _accepted("mode", WANDB_MODES)
+    if value not in accepted:
+        _warn(f"WANDB_MODE={value!r} is not one of {', '.join(accepted)}; using {default!r}")
+        return default
+    return value
+
+
+def run_name(experiment: str, version: Any = None) -> str:
+    """``v{version}-{experiment}_{SLURM_JOB_ID}`` on Slurm, else ``{experiment}-{HHMM}``
+    (with the ``v{version}-`` prefix when a version is given): names that never collide."""
+    prefix = f"v{version}-" if version is not None else ""
+    job = os.environ.get("SLURM_JOB_ID")
+    if job:
+        return f"{prefix}{experiment}_{job}"
+    return f"{prefix}{experiment}-{time.strftime('%H%M')}"
+
+
+# -- logging ---------------------------------------------------------------------------------------
+
+_last_step: Dict[int, int] = {}
+_warned: set = set()
+
+
+def _warn_once(key: Any, message: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        _warn(message)
+
+
+def log(metrics: Mapping[str, Any], step: int, run: Any = None) -> None:
+    """``run.log(metrics, step=step)`` with the step required; a no-op without a run.
+
+    Logs to ``run``, else to ``wandb.run``. A step lower than the last one is passed on, but
+    warned about once: wandb drops that data silently (a stderr line, no exception). A step
+    that is not an int (wandb raises TypeError and loses the row) is converted when it is
+    integral. Never raises.
+    """
+    if run is None:
+        wandb = _loaded_wandb()
+        run = getattr(wandb, "run", None) if wandb is not None else None
+        if run is None:
+            return
+    if type(step) is not int:
+        try:
+            as_int = int(step)
+            if as_int != step or isinstance(step, bool):
+                raise ValueError
+        except Exception:
+            _warn_once(("step-type", type(step)), f"step={step!r} is not an int; wandb drops the row")
+            return
+        step = as_int
+    key = id(run)
+    last = _last_step.get(key)
+    if last is not None and step < last:
+        _warn_once(
+            ("backwards", key),
+            f"step {step} is lower than the last step {last}: wandb drops data logged at a "
+            "lower step (warned once per run)",
+        )
+    else:
+        _last_step[key] = step
+    try:
+        run.log(metrics, step=step)
+    except Exception as exc:
+        _warn_once(("log-error", key), f"run.log failed ({type(exc).__name__}: {exc}); training goes on")
+
+
+def echo(*args: Any, **print_kwargs: Any) -> None:
+    """``print(...)``, and the same line in the active run's Logs tab even when console
+    capture is off (``run.write_logs``), without duplicating it when capture is on."""
+    print(*args, **print_kwargs)
+    stream = print_kwargs.get("file")
+    if stream is not None and stream not in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        return  # printing to a file, not to the console
+    wandb = _loaded_wandb()
+    run = getattr(wandb, "run", None) if wandb is not None else None
+    if run is None:
+        return
+    try:
+        if getattr(run.settings, "console", "auto") != "off":
+            return  # wandb captures the console already: writing again would duplicate
+        sep = print_kwargs.get("sep", " ")
+        sep = " " if sep is None else sep
+        run.write_logs(sep.join(str(a) for a in args))
+    except Exception:
+        pass
+
+
+# -- init ------------------------------------------------------------------------------------------
+
+
+def _to_dict(config: Any) -> Dict[str, Any]:
+    if config is None:
+        return {}
+    module = type(config).__module__ or ""
+    if module.startswith("omegaconf"):
+        from omegaconf import OmegaConf  # present whenever an OmegaConf object exists
+
+        return dict(OmegaConf.to_container(config, resolve=True))
+    import dataclasses
+
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        return dataclasses.asdict(config)
+    if isinstance(config, Mapping):
+        return {k: _plain(v) for k, v in config.items()}
+    if hasattr(config, "__dict__"):  # argparse.Namespace, simple objects
+        return {k: _plain(v) for k, v in vars(config).items() if not k.startswith("_")}
+    raise TypeError(f"cannot turn {type(config).__name__} into a config dict")
+
+
+def _plain(value: Any) -> Any:
+    module = type(value).__module__ or ""
+    if module.startswith("omegaconf"):
+        return _to_dict(value) if hasattr(value, "keys") else list(value)
+    return value
+
+
+def _is_secret(key: Any) -> bool:
+    low = str(key).lower()
+    return any(part in low for part in _SECRET_PARTS)
+
+
+def redact(config: Mapping[str, Any]) -> Dict[str, Any]:
+    """A copy with secret-looking keys (``*key*``, ``*token*``, ``*secret*``, ``*password*``)
+    replaced by ``<redacted>``, at any depth."""
+    out: Dict[str, Any] = {}
+    for k, v in config.items():
+        if _is_secret(k) and v is not None and not isinstance(v, Mapping):
+            out[k] = REDACTED
+        elif isinstance(v, Mapping):
+            out[k] = redact(v)
+        else:
+            out[k] = v
+    return out
+
+
+class _NoRun:
+    """What ``init`` returns when wandb is not installed: every method is a no-op."""
+
+    def __init__(self) -> None:
+        self.config: Dict[str, Any] = {}
+        self.summary: Dict[str, Any] = {}
+        self.name = self.id = None
+
+    def __getattr__(self, name: str):
+        return lambda *a, **k: None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def init(
+    project: str,
+    *,
+    config: Any = None,
+    name: Optional[str] = None,
+    group: Optional[str] = None,
+    model: Any = None,
+    **kwargs: Any,
+):
+    """``wandb.init`` done right: the mode from ``WANDB_MODE`` (``mode=`` is only the default),
+    a console setting the installed wandb accepts, the full resolved config (OmegaConf with
+    interpolations resolved, argparse namespaces, dataclasses, dicts) with secret-looking keys
+    redacted before anything is sent, and derived values: ``model/total_params_M`` and
+    ``model/trainable_params_M`` when ``model`` is given, ``runtime/gpu_name`` on CUDA.
+
+    Returns the wandb run, or a no-op stand-in when wandb is not installed.
+    """
+    wandb = _loaded_wandb() or _import("wandb")
+    if wandb is None:
+        _warn_once("no-wandb", "wandb is not installed; nothing is logged")
+        return _NoRun()
+    resolved = redact(_to_dict(config))
+    if model is not None:
+        resolved["model/total_params_M"] = param_count_m(model)
+        resolved["model/trainable_params_M"] = param_count_m(model, trainable_only=True)
+    torch = sys.modules.get("torch")
+    try:
+        if torch is not None and torch.cuda.is_available():
+            resolved["runtime/gpu_name"] = torch.cuda.get_device_name()
+    except Exception:
+        pass
+    kwargs["mode"] = wandb_mode(kwargs.get("mode") or "online")
+    kwargs["settings"] = _settings(wandb, kwargs.get("settings"))
+    return wandb.init(project=project, config=resolved, name=name, group=group, **kwargs)
+
+
+def _settings(wandb: Any, settings: Any):
+    accepted = _accepted("console", CONSOLE_VALUES)
+    default = "wrap" if "wrap" in accepted else "auto"
+    if settings is None:
+        return wandb.Settings(console=default)
+    if isinstance(settings, Mapping):
+        settings = dict(settings)
+        if settings.get("console", default) not in accepted:
+            _warn(f"console={settings['console']!r} is not accepted by this wandb; using {default!r}")
+            settings["console"] = default
+        settings.setdefault("console", default)
+        return wandb.Settings(**settings)
+    return settings  # a Settings object validated itself when it was built

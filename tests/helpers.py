@@ -1,0 +1,52 @@
+"""Shared test helpers: running the real flake8 and the engine on real text."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import List, Sequence, Tuple
+
+from flake8_wandb.engine import Engine, Settings
+from flake8_wandb.rules import ALL_RULES
+
+MARK = re.compile(r"#\s*(WB\d{3})\b")
+
+
+def expected_lines(source: str, code: str) -> List[int]:
+    return [i for i, line in enumerate(source.splitlines(), 1) if code in MARK.findall(line)]
+
+
+def engine_findings(source: str, rules=None, settings: Settings = Settings()):
+    engine = Engine(rules or ALL_RULES, settings)
+    findings, errors = engine.check(ast.parse(source), source)
+    assert not errors, errors
+    return findings
+
+
+def run_flake8(paths: Sequence[str], *args: str, cwd=None) -> Tuple[int, str, str]:
+    """The real flake8, as a subprocess, with the plugin registered by the install. Run it in
+    ``cwd`` (a temp dir) so that only the config files a test writes there apply."""
+    cmd = [sys.executable, "-m", "flake8", *args, *paths]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def parse_report(stdout: str) -> List[Tuple[str, int, int, str]]:
+    """flake8's default format -> (file name, line, column, code) tuples."""
+    rows = []
+    for line in stdout.splitlines():
+        m = re.match(r"(.+?):(\d+):(\d+): (\w+) ", line)
+        if m:
+            rows.append((Path(m.group(1)).name, int(m.group(2)), int(m.group(3)), m.group(4)))
+    return rows
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

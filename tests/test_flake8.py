@@ -1,0 +1,164 @@
+"""The plugin as users run it: the real flake8, as a subprocess, on real files."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from contextlib import redirect_stderr
+from pathlib import Path
+
+import pytest
+
+from helpers import parse_report, run_flake8, write
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TRAIN = """\
+import wandb
+
+run = wandb.init(project="demo", config={})
+for global_step in range(10):
+    run.log({"loss": 0.5})
+"""
+
+
+def test_plugin_is_registered():
+    out = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True).stdout
+    assert "flake8-wandb" in out
+
+
+def test_reports_with_one_based_columns(tmp_path):
+    write(tmp_path, "train.py", TRAIN)
+    rc, out, err = run_flake8(["train.py"], "--select=WB", cwd=tmp_path)
+    assert (rc, err) == (1, "")
+    # ``run.log`` starts at the 5th character of line 5: flake8 columns are 1-based
+    assert parse_report(out) == [("train.py", 5, 5, "WB101")]
+    assert "pass step=global_step" in out
+
+
+def test_columns_count_characters_not_bytes(tmp_path):
+    src = 'import wandb\n\nrun = wandb.init(project="démo", config={}); run.log({"é": 1})\n'
+    write(tmp_path, "t.py", src)
+    _, out, _ = run_flake8(["t.py"], "--select=WB", cwd=tmp_path)
+    col = src.splitlines()[2].index("run.log") + 1
+    assert parse_report(out) == [("t.py", 3, col, "WB101")]
+
+
+@pytest.mark.parametrize("comment, silenced", [
+    ("  # noqa", True),
+    ("  # noqa: WB101", True),
+    ("  # NOQA:WB101,E501", True),
+    ("  # noqa: WB1", True),
+    ("  # noqa: E501", False),
+    ("  # noqa: WB201", False),
+])
+def test_noqa(tmp_path, comment, silenced):
+    src = TRAIN.replace('run.log({"loss": 0.5})', 'run.log({"loss": 0.5})' + comment)
+    write(tmp_path, "train.py", src)
+    rc, out, _ = run_flake8(["train.py"], "--select=WB", cwd=tmp_path)
+    assert ("WB101" in out) is not silenced
+    assert rc == (0 if silenced else 1)
+
+
+@pytest.mark.parametrize("args, reported", [
+    (["--select=WB"], True),
+    (["--select=WB101"], True),
+    (["--select=WB2"], False),
+    (["--select=E,F"], False),
+    # flake8 matches prefixes: pycodestyle's "W" also selects "WB" (documented in the README)
+    (["--select=E,F,W"], True),
+    (["--select=E", "--extend-select=WB"], True),
+    (["--ignore=WB101"], False),
+    (["--extend-ignore=WB1"], False),
+    (["--per-file-ignores=train.py:WB101"], False),
+    (["--per-file-ignores=other.py:WB101"], True),
+    ([], True),  # on by default in a plain flake8 run
+])
+def test_selection(tmp_path, args, reported):
+    write(tmp_path, "train.py", TRAIN)
+    _, out, _ = run_flake8(["train.py"], *args, cwd=tmp_path)
+    assert ("WB101" in out) is reported
+
+
+@pytest.mark.parametrize("config_name", ["setup.cfg", ".flake8", "tox.ini"])
+def test_step_names_from_config_file(tmp_path, config_name):
+    src = TRAIN.replace("global_step", "tick")
+    write(tmp_path, "train.py", src)
+    _, out, _ = run_flake8(["train.py"], "--select=WB", cwd=tmp_path)
+    assert "step=<your step counter>" in out
+    write(tmp_path, config_name, "[flake8]\nwandb-step-names = tick, global_step\n")
+    _, out, _ = run_flake8(["train.py"], "--select=WB", cwd=tmp_path)
+    assert "pass step=tick" in out
+
+
+def test_step_names_on_command_line(tmp_path):
+    write(tmp_path, "train.py", TRAIN.replace("global_step", "tick"))
+    _, out, _ = run_flake8(["train.py"], "--select=WB", "--wandb-step-names=tick", cwd=tmp_path)
+    assert "pass step=tick" in out
+
+
+def test_syntax_error_is_flake8s_e999_without_traceback(tmp_path):
+    write(tmp_path, "broken.py", "import wandb\nwandb.log({'x': 1}\n")
+    write(tmp_path, "train.py", TRAIN)
+    rc, out, err = run_flake8(["."], "--select=E,WB", cwd=tmp_path)
+    assert "E999" in out and "Traceback" not in err + out
+    assert ("train.py", 5, 5, "WB101") in parse_report(out)  # the other file is still checked
+
+
+def test_crash_in_one_rule_keeps_the_others(monkeypatch):
+    """A rule that raises is reported on stderr; the other rules' findings still come out."""
+    import ast
+
+    from flake8_wandb import plugin
+    from flake8_wandb.engine import Engine, Rule
+    from flake8_wandb.rules import ALL_RULES
+
+    class Exploding(Rule):
+        code, name, message = "WB999", "exploding", "never"
+
+        def visit_Call(self, node):
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(plugin.WandbChecker, "engine", Engine([Exploding, *ALL_RULES]))
+    checker = plugin.WandbChecker(ast.parse(TRAIN), "train.py", TRAIN.splitlines(True))
+    stderr = io.StringIO()
+    with redirect_stderr(stderr):
+        results = list(checker.run())
+    assert [r[2].split()[0] for r in results] == ["WB101"]
+    assert "internal error in WB999" in stderr.getvalue() and "boom" in stderr.getvalue()
+
+
+def test_loading_the_plugin_imports_nothing_heavy():
+    code = (
+        "import sys, flake8_wandb.plugin\n"
+        "heavy = [m for m in ('libcst', 'wandb', 'torch', 'numpy') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_prefilter_skips_files_without_trigger_text():
+    from flake8_wandb.engine import Engine
+    from flake8_wandb.rules import ALL_RULES
+
+    engine = Engine(ALL_RULES)
+    assert not engine.may_match("import torch\nprint(torch.ones(1))\n")
+    assert engine.may_match("import wandb\n")
+    assert engine.may_match("x = torch.cuda.memory_allocated()\n")
+
+
+def test_false_positive_traps_stay_silent():
+    """Code shaped like nanoGPT, Megatron, OpenRLHF, HF Trainer, Lightning and yolov5."""
+    rc, out, err = run_flake8([str(ROOT / "tests" / "cases" / "silent")], "--select=WB")
+    assert (rc, out, err) == (0, "", "")
+
+
+def test_every_default_rule_fires_on_the_example():
+    from flake8_wandb.rules import ALL_RULES
+
+    rc, out, _ = run_flake8([str(ROOT / "examples")], "--select=WB")
+    codes = {row[3] for row in parse_report(out)}
+    assert codes >= {r.code for r in ALL_RULES if r.default}
+    assert rc == 1

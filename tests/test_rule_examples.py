@@ -1,0 +1,78 @@
+"""Every rule's own examples, run through the engine and through the real flake8.
+
+The examples live in the rule classes (and in the generated docs): a rule cannot drift from them.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from flake8_wandb.fixer import fix_source
+from flake8_wandb.engine import Engine
+from flake8_wandb.rules import ALL_RULES
+from helpers import engine_findings, expected_lines, parse_report, run_flake8
+
+INVALID = [(r, i, src) for r in ALL_RULES for i, src in enumerate(r.invalid)]
+VALID = [(r, i, src) for r in ALL_RULES for i, src in enumerate(r.valid)]
+FIXES = [(r, i, pair) for r in ALL_RULES for i, pair in enumerate(r.fixes)]
+
+
+def _id(case):
+    rule, i = case[0], case[1]
+    return f"{rule.code}-{i}"
+
+
+def test_every_rule_has_examples():
+    for rule in ALL_RULES:
+        assert rule.invalid and rule.valid and rule.use_instead, rule.code
+        assert all(expected_lines(src, rule.code) for src in rule.invalid), rule.code
+        assert bool(rule.fixes) == (rule.fix_safety is not None), rule.code
+
+
+@pytest.mark.parametrize("case", INVALID, ids=_id)
+def test_invalid_examples_are_reported_on_the_marked_lines(case):
+    rule, _, source = case
+    got = [f.line for f in engine_findings(source) if f.code == rule.code]
+    assert got == expected_lines(source, rule.code)
+
+
+@pytest.mark.parametrize("case", VALID, ids=_id)
+def test_valid_examples_are_not_reported(case):
+    rule, _, source = case
+    assert [f for f in engine_findings(source) if f.code == rule.code] == []
+
+
+@pytest.mark.parametrize("case", FIXES, ids=_id)
+def test_fix_examples(case):
+    rule, _, (before, after) = case
+    engine = Engine(ALL_RULES)
+    result = fix_source(engine, before, unsafe=True)
+    assert result.source == after
+    ast.parse(result.source)
+    assert rule.code not in {f.code for f in result.remaining}
+    # a second run changes nothing
+    assert fix_source(engine, result.source, unsafe=True).source == result.source
+    if rule.fix_safety == "unsafe":
+        assert fix_source(engine, before, unsafe=False).source == before
+
+
+def test_examples_through_real_flake8(tmp_path):
+    """All examples as files, one flake8 run: the installed entry point reports exactly the
+    marked lines of invalid examples and nothing of its own rule on valid ones."""
+    expected = set()
+    for rule, i, src in INVALID:
+        name = f"invalid_{rule.code}_{i}.py"
+        (tmp_path / name).write_text(src)
+        expected |= {(name, line, rule.code) for line in expected_lines(src, rule.code)}
+    for rule, i, src in VALID:
+        (tmp_path / f"valid_{rule.code}_{i}.py").write_text(src)
+    rc, out, err = run_flake8(["."], "--select=WB", cwd=tmp_path)
+    assert err == ""
+    got = {(name, line, code) for name, line, _, code in parse_report(out)}
+    invalid_got = {g for g in got if g[0].startswith("invalid_") and g[0].split("_")[1] == g[2]}
+    assert invalid_got == expected
+    own_code_on_valid = {g for g in got if g[0].startswith("valid_") and g[0].split("_")[1] == g[2]}
+    assert own_code_on_valid == set()
+    assert rc == 1
