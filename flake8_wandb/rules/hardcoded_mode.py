@@ -30,7 +30,7 @@ class HardcodedWandbMode(Rule):
 
     code = "WB301"
     name = "hardcoded-wandb-mode"
-    message = "{what} hard-codes the wandb mode and overrides the user's WANDB_MODE; {advice}"
+    message = "{what} overrides the user's WANDB_MODE; {advice}"
     fix_safety = "safe"
     fix_doc = (
         "Safe: `os.environ[\"WANDB_MODE\"] = X` becomes `os.environ.setdefault(\"WANDB_MODE\", X)`, "
@@ -153,7 +153,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
         self.report(
             node,
             fix=Fix((replace(node, text),), safe=True),
-            what="os.environ[\"WANDB_MODE\"] = ...",
+            what=f"os.environ[\"WANDB_MODE\"] = {self.ctx.segment(node.value)}",
             advice="use os.environ.setdefault(\"WANDB_MODE\", ...)",
         )
 
@@ -187,7 +187,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
             self.report(
                 kw,
                 fix=fix,
-                what=f"{short}(mode={kw.value.value!r})",
+                what=f"mode={kw.value.value!r} in {short}()",
                 advice=f"use mode=wandb_mode({kw.value.value!r}) from wandb_runtime",
             )
 

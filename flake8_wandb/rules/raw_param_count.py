@@ -74,7 +74,7 @@ class RawParamCount(Rule):
 
     code = "WB401"
     name = "raw-param-count"
-    message = "raw parameter count logged to wandb; log millions ({hint}) or wandb_runtime.param_count_m(model)"
+    message = "raw parameter count logged to wandb; log millions: {hint}, or wandb_runtime.param_count_m(model)"
     fix_safety = "safe"
     fix_doc = (
         "Safe when the key is a string literal: the value is divided by `1e6` and the key gets the "
@@ -214,4 +214,4 @@ def setup(model):
         elif attribute is not None:
             end = (attribute.end_lineno, attribute.end_col_offset)
             fix = Fix((Edit(end, end, "_M"), replace(value, scaled)), safe=True)
-        self.report(value, fix=fix, hint="divide by 1e6, key ending in _M")
+        self.report(value, fix=fix, hint="n / 1e6 under a key ending in _M")
