@@ -183,7 +183,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
                 safe=True,
                 imports=(("wandb_runtime", "wandb_mode"),),
             )
-            short = qual.rsplit(".", 1)[-1]
+            short = "wandb." + qual.rsplit(".", 1)[-1]
             self.report(
                 kw,
                 fix=fix,
