@@ -71,6 +71,8 @@ class Finding:
     end_line: int
     end_col: int
     fix: Optional[Fix] = None
+    #: text that must never be shown (an API key): front ends mask it in diffs
+    secrets: Tuple[str, ...] = ()
 
     def text(self) -> str:
         return f"{self.code} {self.message}"
@@ -109,8 +111,14 @@ class Rule:
     def __init__(self, ctx: "Context") -> None:
         self.ctx = ctx
 
-    def report(self, node: ast.AST, fix: Optional[Fix] = None, **message_args: object) -> None:
-        self.ctx.add(self, node, self.message.format(**message_args), fix)
+    def report(
+        self,
+        node: ast.AST,
+        fix: Optional[Fix] = None,
+        secrets: Tuple[str, ...] = (),
+        **message_args: object,
+    ) -> None:
+        self.ctx.add(self, node, self.message.format(**message_args), fix, secrets)
 
     def end_module(self) -> None:
         """Called once after the traversal, for rules that need the whole module."""
@@ -179,7 +187,9 @@ class Context:
 
     # -- findings ------------------------------------------------------------------------------
 
-    def add(self, rule: Rule, node: ast.AST, message: str, fix: Optional[Fix]) -> None:
+    def add(
+        self, rule: Rule, node: ast.AST, message: str, fix: Optional[Fix], secrets: Tuple[str, ...] = ()
+    ) -> None:
         self.findings.append(
             Finding(
                 code=rule.code,
@@ -190,6 +200,7 @@ class Context:
                 end_line=getattr(node, "end_lineno", None) or node.lineno,
                 end_col=getattr(node, "end_col_offset", None) or node.col_offset,
                 fix=fix,
+                secrets=secrets,
             )
         )
 

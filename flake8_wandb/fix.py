@@ -94,7 +94,7 @@ def process(path: Path, options: Options) -> FileResult:
             result.fixable = sum(1 for f in findings if applicable(f, options.unsafe))
             result.unsafe_more = sum(1 for f in findings if f.fix and not applicable(f, options.unsafe))
         if fixed.changed and options.mode == "diff":
-            result.diff = "".join(
+            diff = "".join(
                 difflib.unified_diff(
                     split_lines(source),
                     split_lines(fixed.source),
@@ -102,6 +102,9 @@ def process(path: Path, options: Options) -> FileResult:
                     f"b/{path.as_posix()}",
                 )
             )
+            for secret in {s for row in result.rows for s in row.finding.secrets}:
+                diff = diff.replace(secret, "<redacted>")  # a diff must not leak an API key
+            result.diff = diff
     except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes on older Pythons
         line = getattr(exc, "lineno", None)
         where = f" at line {line}" if line else ""

@@ -7,18 +7,32 @@ from typing import Iterable, List, Sequence, Type
 
 from ..engine import Rule
 from .gpu_memory import MemoryAllocatedMonitoring
+from .hardcoded_api_key import HardcodedApiKey
 from .hardcoded_mode import HardcodedWandbMode
+from .init_config import InitWithoutConfig, UnresolvedConfig
+from .log_every_step import LogEveryStep
 from .log_without_step import LogWithoutStep
+from .non_integer_step import NonIntegerStep
 from .print_only_diagnostic import PrintOnlyDiagnostic
 from .raw_param_count import RawParamCount
+from .run_settings import DeprecatedReinitBool, InvalidConsoleSetting
+from .wandb_url_fetch import WandbUrlFetch
 
 ALL_RULES: List[Type[Rule]] = sorted(
     [
         LogWithoutStep,
+        LogEveryStep,
+        NonIntegerStep,
         MemoryAllocatedMonitoring,
         HardcodedWandbMode,
+        HardcodedApiKey,
+        InitWithoutConfig,
+        UnresolvedConfig,
+        DeprecatedReinitBool,
+        InvalidConsoleSetting,
         RawParamCount,
         PrintOnlyDiagnostic,
+        WandbUrlFetch,
     ],
     key=lambda r: r.code,
 )

@@ -171,3 +171,32 @@ def under_condition(ctx: Context) -> bool:
         elif inside and isinstance(anc, ast.If) and not _is_main_guard(anc.test):
             return True
     return False
+
+
+def remove_argument(call: ast.Call, arg: ast.AST) -> Edit:
+    """An edit that removes one argument of a call, with its comma."""
+    items = sorted([*call.args, *call.keywords], key=lambda n: (n.lineno, n.col_offset))
+    i = items.index(arg)
+    if i > 0:
+        prev = items[i - 1]
+        return Edit((prev.end_lineno, prev.end_col_offset), (arg.end_lineno, arg.end_col_offset), "")
+    if i + 1 < len(items):
+        nxt = items[i + 1]
+        return Edit((arg.lineno, arg.col_offset), (nxt.lineno, nxt.col_offset), "")
+    return Edit((arg.lineno, arg.col_offset), (arg.end_lineno, arg.end_col_offset), "")
+
+
+def remove_statement(ctx: Context, stmt: ast.stmt) -> Optional[Edit]:
+    """An edit that deletes a statement standing alone on its lines (``pass`` when it is the
+    only statement of its block); None when it shares a line with other code."""
+    first = ctx.lines[stmt.lineno - 1].encode()
+    last = ctx.lines[stmt.end_lineno - 1].encode()
+    rest = last[stmt.end_col_offset :].decode().strip()
+    if first[: stmt.col_offset].strip() or (rest and not rest.startswith("#")):
+        return None
+    parent = ctx.ancestors[-1] if ctx.ancestors else None
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field, None)
+        if isinstance(block, list) and stmt in block and len(block) == 1:
+            return replace(stmt, "pass")
+    return Edit((stmt.lineno, 0), (stmt.end_lineno + 1, 0), "")

@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+import ast
+import re
+from typing import Optional, Set
+
+from ..engine import Rule
+from .common import dotted, keyword
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+#: iterables that yield batches: ``train_loader``, ``enumerate(dataloader)``, ``tqdm(batches)``
+_BATCH_LIKE = re.compile(r"(loader|batch|data_iter|train_iter|dataset|minibatch|shard)", re.I)
+#: helpers whose name says they decide when to log
+_GUARD_CALL = re.compile(r"(every_n|should_log|should_report|is_log_step|time_to_log|log_now)", re.I)
+
+
+def _contains_loop(node: ast.AST) -> bool:
+    return any(isinstance(n, _LOOPS) for n in ast.walk(node) if n is not node)
+
+
+class LogEveryStep(Rule):
+    """
+    ## What it does
+
+    Reports a wandb log call in the innermost loop of a training loop (a loop nested in another
+    loop, or a loop over a batch-like iterable such as `train_loader`, or a `while` loop that
+    pulls batches with `next(...)`) with no frequency guard around it.
+
+    ## Why is this bad?
+
+    Logging every batch of a long run sends millions of rows: the run page and every chart
+    slow down, wandb samples the history it displays anyway, and the per-call cost (about
+    0.1 ms, plus a device sync when the values are tensors) lands on every step.
+
+    Frequency guards that silence it: `%` anywhere in an enclosing `if` test (also inside
+    `and`/`or`, or through a local name assigned from a `%` expression), an early `continue` on
+    such a test, or a helper such as `every_n_steps(...)` / `should_log(...)` in the test.
+    Conditions that are not frequency guards: `if is_main_process`, `if rank == 0`,
+    `if len(trackers) > 0`, `if accelerator.sync_gradients`. Not reported either: epoch-level
+    loops (a loop that holds an inner loop, and logs outside it), `commit=False` calls (they add
+    to the current row), and nests that walk a dict (`for name, log in metrics.items()`), which
+    replay metrics rather than train.
+    """
+
+    code = "WB102"
+    name = "log-every-step"
+    message = "wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)"
+    invalid = (
+        """\
+import wandb
+
+def train(run: wandb.Run, model, loader, epochs):
+    for epoch in range(epochs):
+        for step, batch in enumerate(loader):
+            loss = model(batch)
+            run.log({"train/loss": loss}, step=step)  # WB102
+""",
+        """\
+import wandb
+
+def train(model, train_loader, global_step):
+    for batch in train_loader:
+        global_step += 1
+        if wandb.run is not None:  # not a frequency guard
+            wandb.log({"loss": model(batch)}, step=global_step)  # WB102
+""",
+        """\
+import wandb
+
+def train(accelerator, model, train_dataloader, global_step):
+    for epoch in range(3):
+        for batch in train_dataloader:
+            loss = model(batch)
+            if accelerator.sync_gradients:  # gradient accumulation: not a frequency guard
+                global_step += 1
+                if accelerator.is_main_process and len(accelerator.trackers) > 0:
+                    wandb.log({"loss": loss}, step=global_step)  # WB102
+""",
+        """\
+import wandb
+
+def train(model, data_iter, max_steps):
+    step = 0
+    while step < max_steps:
+        batch = next(data_iter)
+        step += 1
+        wandb.log({"loss": model(batch)}, step=step)  # WB102
+""",
+    )
+    valid = (
+        """\
+import wandb
+
+def train(run: wandb.Run, model, loader, epochs, log_every):
+    for epoch in range(epochs):
+        for step, batch in enumerate(loader):
+            loss = model(batch)
+            if step % log_every == 0 and run is not None:
+                run.log({"train/loss": loss}, step=step)
+        run.log({"epoch/loss": loss}, step=step)  # once per epoch
+""",
+        """\
+import wandb
+
+def train(model, loader, accum_steps, global_step):
+    for epoch in range(10):
+        for i, batch in enumerate(loader):
+            loss = model(batch) / accum_steps
+            loss.backward()
+            if (i + 1) % accum_steps != 0:
+                continue
+            global_step += 1
+            wandb.log({"loss": loss}, step=global_step)
+""",
+        """\
+import wandb
+
+def train(model, loader, should_log):
+    for step, batch in enumerate(loader):
+        is_log_step = step % 50 == 0
+        if is_log_step:
+            wandb.log({"loss": model(batch)}, step=step)
+        if should_log(step):
+            wandb.log({"lr": 0.1}, step=step)
+""",
+        """\
+import wandb
+
+for epoch in range(100):
+    val_loss = 0.1 * epoch
+    wandb.log({"epoch/val_loss": val_loss}, step=epoch)  # epoch-level: no inner loop
+""",
+        """\
+import wandb
+
+def after_iteration(evals_log):  # xgboost-style callback: replays metrics, once per iteration
+    for data, metric in evals_log.items():
+        for metric_name, log in metric.items():
+            wandb.log({f"{data}-{metric_name}": log[-1]}, commit=False)
+    for data, metric in evals_log.items():
+        for name, values in metric.items():
+            wandb.log({f"{data}-{name}": values[-1]}, step=len(values))
+""",
+        """\
+import wandb
+
+def evaluate(run: wandb.Run, runs):
+    for name in ["a", "b"]:
+        for metric in runs[name]:
+            print(metric)
+""",
+    )
+    use_instead = """\
+import wandb
+
+def train(run: wandb.Run, model, loader, epochs, log_every=50):
+    for epoch in range(epochs):
+        for step, batch in enumerate(loader):
+            loss = model(batch)
+            if step % log_every == 0:
+                run.log({"train/loss": loss}, step=step)
+"""
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not self.ctx.is_wandb_log(node):
+            return
+        commit = keyword(node, "commit")
+        if commit is not None and isinstance(commit.value, ast.Constant) and not commit.value.value:
+            return  # attaches to the current row: no row of its own
+        loop = self._innermost_loop()
+        if loop is None or _contains_loop(loop):
+            return
+        if not (self._nested(loop) or self._batch_like(loop)) or self._over_a_mapping(loop):
+            return
+        if self._guarded(loop, node):
+            return
+        self.report(node)
+
+    def _innermost_loop(self) -> Optional[ast.AST]:
+        for anc in reversed(self.ctx.ancestors):
+            if isinstance(anc, _FUNCS):
+                return None
+            if isinstance(anc, _LOOPS):
+                return anc
+        return None
+
+    def _nested(self, loop: ast.AST) -> bool:
+        i = self.ctx.ancestors.index(loop)
+        for anc in reversed(self.ctx.ancestors[:i]):
+            if isinstance(anc, _FUNCS):
+                return False
+            if isinstance(anc, _LOOPS):
+                return True
+        return False
+
+    def _over_a_mapping(self, loop: ast.AST) -> bool:
+        """A nest that walks a dict (``for name, values in metrics.items()``) replays metrics;
+        it is not a training loop."""
+        i = self.ctx.ancestors.index(loop)
+        for anc in reversed(self.ctx.ancestors[: i + 1]):
+            if isinstance(anc, _FUNCS):
+                return False
+            if isinstance(anc, (ast.For, ast.AsyncFor)):
+                it = anc.iter
+                if isinstance(it, ast.Call) and getattr(it.func, "attr", None) in ("items", "keys", "values"):
+                    return True
+        return False
+
+    def _batch_like(self, loop: ast.AST) -> bool:
+        if isinstance(loop, (ast.For, ast.AsyncFor)):
+            names = {dotted(n) for n in ast.walk(loop.iter) if isinstance(n, (ast.Name, ast.Attribute))}
+            return any(_BATCH_LIKE.search(n) for n in names if n)
+        # ``while``: pulls batches from an iterator with next(...)
+        for n in ast.walk(loop):
+            if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "next":
+                return True
+        return False
+
+    # -- guards --------------------------------------------------------------------------------
+
+    def _guarded(self, loop: ast.AST, call: ast.Call) -> bool:
+        mod_names = self._mod_names()
+        i = self.ctx.ancestors.index(loop)
+        chain = self.ctx.ancestors[i:] + [call]
+        for parent, child in zip(chain, chain[1:]):
+            if isinstance(parent, ast.If) and child in parent.body and self._is_guard(parent.test, mod_names):
+                return True
+            if isinstance(parent, ast.If) and child in parent.orelse and self._is_guard(parent.test, mod_names):
+                return True
+            block = getattr(parent, "body", None)
+            if isinstance(block, list) and child in block:
+                for stmt in block[: block.index(child)]:
+                    if self._continue_guard(stmt, mod_names):
+                        return True
+        return False
+
+    def _continue_guard(self, stmt: ast.stmt, mod_names: Set[str]) -> bool:
+        return (
+            isinstance(stmt, ast.If)
+            and any(isinstance(s, ast.Continue) for s in stmt.body)
+            and self._is_guard(stmt.test, mod_names)
+        )
+
+    def _is_guard(self, test: ast.AST, mod_names: Set[str]) -> bool:
+        for n in ast.walk(test):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
+                return True
+            if isinstance(n, ast.Name) and n.id in mod_names:
+                return True
+            if isinstance(n, ast.Call):
+                name = dotted(n.func).rsplit(".", 1)[-1]
+                if _GUARD_CALL.search(name):
+                    return True
+        return False
+
+    def _mod_names(self) -> Set[str]:
+        """Local names assigned from a ``%`` expression: ``is_log_step = step % 50 == 0``."""
+        func = self.ctx.function()
+        names: Set[str] = set()
+        for n in ast.walk(func):
+            if isinstance(n, ast.Assign) and any(
+                isinstance(m, ast.BinOp) and isinstance(m.op, ast.Mod) for m in ast.walk(n.value)
+            ):
+                names |= {t.id for t in n.targets if isinstance(t, ast.Name)}
+        return names

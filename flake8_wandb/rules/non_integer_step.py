@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from ..engine import Fix, Rule
+from .common import keyword, wrap
+
+
+class NonIntegerStep(Rule):
+    """
+    ## What it does
+
+    Reports `step=` of a wandb log call given a float: a float literal, a true division `a / b`,
+    `float(...)`, or `time.time()`.
+
+    ## Why is this bad?
+
+    wandb 0.31 raises `TypeError` on a float, str or bool step, and the row is lost. In code
+    that catches exceptions around logging (most trainers do), the metrics silently vanish.
+
+    Not reported: `step=a // b`, `int(...)`, plain names (their type is not known).
+    """
+
+    code = "WB105"
+    name = "non-integer-step"
+    message = "step={what} is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)"
+    fix_safety = "unsafe"
+    fix_doc = (
+        "Unsafe: wraps the value in `int(...)`. Truncating `samples / batch_size` or a time "
+        "changes which row the data lands in (and two calls may now share a step), so review it."
+    )
+    invalid = (
+        """\
+import wandb
+
+def log_progress(samples_seen, batch_size, loss):
+    wandb.log({"loss": loss}, step=samples_seen / batch_size)  # WB105
+""",
+        """\
+import time
+
+import wandb
+
+run = wandb.init(project="demo", config={})
+run.log({"heartbeat": 1}, step=time.time())  # WB105
+run.log({"x": 1}, step=float(3))  # WB105
+run.log({"x": 1}, step=10.0)  # WB105
+""",
+    )
+    valid = (
+        """\
+import wandb
+
+def log_progress(samples_seen, batch_size, loss, global_step):
+    wandb.log({"loss": loss}, step=samples_seen // batch_size)
+    wandb.log({"loss": loss}, step=int(samples_seen / batch_size))
+    wandb.log({"loss": loss}, step=global_step)
+""",
+        """\
+import mlflow
+
+mlflow.log_metric("loss", 0.5, step=1.0 / 2)  # not wandb
+""",
+    )
+    fixes = (
+        (
+            """\
+import wandb
+
+def log_progress(samples_seen, batch_size, loss):
+    wandb.log({"loss": loss}, step=samples_seen / batch_size)
+""",
+            """\
+import wandb
+
+def log_progress(samples_seen, batch_size, loss):
+    wandb.log({"loss": loss}, step=int(samples_seen / batch_size))
+""",
+        ),
+    )
+    use_instead = """\
+import wandb
+
+def log_progress(samples_seen, batch_size, loss):
+    wandb.log({"loss": loss}, step=samples_seen // batch_size)
+"""
+
+    def visit_Call(self, node: ast.Call) -> None:
+        kw = keyword(node, "step")
+        if kw is None or not self.ctx.is_wandb_log(node):
+            return
+        what = self._float_kind(kw.value)
+        if what is not None:
+            self.report(kw.value, fix=Fix((wrap(self.ctx, kw.value, "int(", ")"),), safe=False), what=what)
+
+    def _float_kind(self, value: ast.AST) -> Optional[str]:
+        if isinstance(value, ast.Constant) and isinstance(value.value, float):
+            return repr(value.value)
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
+            return "a / b"
+        if isinstance(value, ast.Call):
+            qual = self.ctx.qualname(value.func)
+            if qual == "float":
+                return "float(...)"
+            if qual in ("time.time", "time.perf_counter", "time.monotonic"):
+                return qual + "()"
+        return None

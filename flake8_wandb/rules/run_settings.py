@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from ..engine import Fix, Rule
+from ..versions import wandb_facts
+from .common import keyword, replace, str_value
+
+SETTINGS_CALLS = {"wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
+REINIT_FOR = {True: "finish_previous", False: "return_previous"}
+
+VERSION_DOC = (
+    " The target values depend on the wandb version, decided in this order: the installed "
+    "wandb, read without importing it (its package metadata and the source of its `Settings`); "
+    "else the `target-wandb-version` setting (`--wandb-target-version` for flake8); else "
+    "wandb 0.31."
+)
+
+
+def _quoted(ctx, literal: ast.AST, value: str) -> str:
+    quote = "'" if ctx.segment(literal).lstrip("rRbBuU")[:1] == "'" else '"'
+    return f"{quote}{value}{quote}"
+
+
+class DeprecatedReinitBool(Rule):
+    """
+    ## What it does
+
+    Reports `wandb.init(reinit=True)` / `reinit=False` (and the same in `wandb.Settings`).
+
+    ## Why is this bad?
+
+    Boolean `reinit` is deprecated since wandb took the string values `"default"`,
+    `"return_previous"`, `"finish_previous"` and `"create_new"`: wandb 0.31 prints a deprecation
+    warning on every init, and a later release will reject it. `True` behaves as
+    `"finish_previous"`, `False` as `"return_previous"`.
+
+    Not reported: string values; wandb versions whose `reinit` is still a plain bool.
+    """
+
+    code = "WB306"
+    name = "deprecated-reinit-bool"
+    message = "reinit={value} is deprecated in wandb {version}; use reinit={replacement!r} (same behaviour)"
+    fix_safety = "safe"
+    fix_doc = (
+        "Safe: `True` becomes `\"finish_previous\"` and `False` becomes `\"return_previous\"`, the "
+        "values wandb documents as their exact equivalents." + VERSION_DOC
+    )
+    triggers = ("reinit",)
+    invalid = (
+        """\
+import wandb
+
+for seed in range(3):
+    run = wandb.init(project="demo", config={"seed": seed}, reinit=True)  # WB306
+    run.finish()
+""",
+    )
+    valid = (
+        """\
+import wandb
+
+run = wandb.init(project="demo", config={}, reinit="finish_previous")
+other = wandb.init(project="demo", config={}, reinit="create_new")
+""",
+    )
+    fixes = (
+        (
+            """\
+import wandb
+
+run = wandb.init(project="demo", config={}, reinit=True)
+again = wandb.init(project="demo", config={}, reinit=False)
+""",
+            """\
+import wandb
+
+run = wandb.init(project="demo", config={}, reinit="finish_previous")
+again = wandb.init(project="demo", config={}, reinit="return_previous")
+""",
+        ),
+    )
+    use_instead = """\
+import wandb
+
+for seed in range(3):
+    run = wandb.init(project="demo", config={"seed": seed}, reinit="finish_previous")
+    run.finish()
+"""
+
+    def visit_Call(self, node: ast.Call) -> None:
+        kw = keyword(node, "reinit")
+        if kw is None or not isinstance(kw.value, ast.Constant) or not isinstance(kw.value.value, bool):
+            return
+        if self.ctx.qualname(node.func) not in {"wandb.init", *SETTINGS_CALLS}:
+            return
+        facts = wandb_facts(self.ctx.settings.target_wandb_version)
+        if not facts.reinit_strings:
+            return
+        replacement = REINIT_FOR[kw.value.value]
+        fix = Fix((replace(kw.value, f'"{replacement}"'),), safe=True)
+        version = ".".join(map(str, facts.version))
+        self.report(kw, fix=fix, value=kw.value.value, version=version, replacement=replacement)
+
+
+class InvalidConsoleSetting(Rule):
+    """
+    ## What it does
+
+    Reports a `console` setting wandb rejects: `console=` in `wandb.Settings(...)`, a
+    `"console"` key in `wandb.init(settings={...})` or `settings=dict(console=...)`, and
+    `WANDB_CONSOLE` set in `os.environ` to such a value. wandb 0.31 accepts `auto`, `off`,
+    `wrap`, `redirect`, `wrap_raw` and `wrap_emu`.
+
+    ## Why is this bad?
+
+    An unknown value is a `ValidationError` at `wandb.init`: the job dies before training
+    starts (or, in code that catches it, runs without tracking). `"wrap_pty"`, advised by
+    older guides, is the usual culprit.
+    """
+
+    code = "WB307"
+    name = "invalid-console-setting"
+    message = "console={value!r} is rejected by wandb {version} (ValidationError at init); use console=\"wrap\""
+    fix_safety = "safe"
+    fix_doc = (
+        "Safe: the value becomes `\"wrap\"`, which captures stdout and stderr (tqdm bars end as "
+        "one clean line); the program crashed before, so no working behaviour changes."
+        + VERSION_DOC
+    )
+    triggers = ("console", "WANDB_CONSOLE")
+    invalid = (
+        """\
+import wandb
+
+settings = wandb.Settings(console="wrap_pty")  # WB307
+run = wandb.init(project="demo", config={}, settings={"console": "pty"})  # WB307
+""",
+        """\
+import os
+
+os.environ["WANDB_CONSOLE"] = "wrap_pty"  # WB307
+""",
+    )
+    valid = (
+        """\
+import os
+
+import wandb
+
+settings = wandb.Settings(console="wrap")
+run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off"))
+os.environ["WANDB_CONSOLE"] = "redirect"
+terminal = dict(console="wrap_pty")  # not a wandb setting
+""",
+    )
+    fixes = (
+        (
+            """\
+import wandb
+
+settings = wandb.Settings(console='wrap_pty')
+""",
+            """\
+import wandb
+
+settings = wandb.Settings(console='wrap')
+""",
+        ),
+    )
+    use_instead = """\
+import wandb
+
+settings = wandb.Settings(console="wrap")
+"""
+
+    def visit_Call(self, node: ast.Call) -> None:
+        for literal in self._console_values(node):
+            self._check(literal)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript):
+            target = node.targets[0]
+            if str_value(target.slice) == "WANDB_CONSOLE" and self.ctx.qualname(target.value) == "os.environ":
+                self._check(node.value)
+
+    def _console_values(self, node: ast.Call) -> Iterator[ast.AST]:
+        qual = self.ctx.qualname(node.func)
+        if qual in SETTINGS_CALLS:
+            kw = keyword(node, "console")
+            if kw is not None:
+                yield kw.value
+        elif qual == "wandb.init":
+            settings = keyword(node, "settings")
+            value = settings.value if settings is not None else None
+            if isinstance(value, ast.Dict):
+                for k, v in zip(value.keys, value.values):
+                    if str_value(k) == "console":
+                        yield v
+            elif isinstance(value, ast.Call) and self.ctx.qualname(value.func) == "dict":
+                kw = keyword(value, "console")
+                if kw is not None:
+                    yield kw.value
+        elif qual in ("os.environ.setdefault", "os.putenv"):
+            if len(node.args) == 2 and str_value(node.args[0]) == "WANDB_CONSOLE":
+                yield node.args[1]
+
+    def _check(self, literal: ast.AST) -> None:
+        value = str_value(literal)
+        if value is None:
+            return
+        facts = wandb_facts(self.ctx.settings.target_wandb_version)
+        if value in facts.console_values:
+            return
+        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=True)
+        self.report(literal, fix=fix, value=value, version=".".join(map(str, facts.version)))
