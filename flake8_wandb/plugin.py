@@ -13,13 +13,13 @@ from typing import Iterator, List, Tuple
 
 from . import __version__
 from .engine import DEFAULT_STEP_NAMES, Engine, Settings
-from .rules import ALL_RULES, opt_in_prefixes
+from .rules import DEFAULT_RULES, named_opt_in
 
 
 class WandbChecker:
     name = "flake8-wandb"
     version = __version__
-    engine = Engine(ALL_RULES)
+    engine = Engine(DEFAULT_RULES)
 
     def __init__(self, tree: ast.Module, filename: str, lines: List[str]) -> None:
         self.tree = tree
@@ -41,14 +41,15 @@ class WandbChecker:
             parse_from_config=True,
             help="wandb version the messages target when wandb is not installed",
         )
-        # opt-in rules: reported only when a selector names them (WB6, WB604, ...)
-        parser.extend_default_ignore(opt_in_prefixes())
 
     @classmethod
     def parse_options(cls, options) -> None:
         names = tuple(n.strip() for n in options.wandb_step_names if n.strip())
         settings = Settings(step_names=names, target_wandb_version=options.wandb_target_version)
-        cls.engine = Engine(ALL_RULES, settings)
+        # Default rules always run (flake8 filters their codes); an opt-in rule runs only when
+        # --select/--extend-select (or the config) names it or its family: WB6, WB604, ...
+        selectors = [*(options.select or ()), *(getattr(options, "extend_select", None) or ())]
+        cls.engine = Engine([*DEFAULT_RULES, *named_opt_in(selectors)], settings)
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         source = "".join(self.lines)

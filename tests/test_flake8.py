@@ -112,7 +112,7 @@ def test_crash_in_one_rule_keeps_the_others(monkeypatch):
 
     from flake8_wandb import plugin
     from flake8_wandb.engine import Engine, Rule
-    from flake8_wandb.rules import ALL_RULES
+    from flake8_wandb.rules import DEFAULT_RULES
 
     class Exploding(Rule):
         code, name, message = "WB999", "exploding", "never"
@@ -120,7 +120,7 @@ def test_crash_in_one_rule_keeps_the_others(monkeypatch):
         def visit_Call(self, node):
             raise RuntimeError("boom")
 
-    monkeypatch.setattr(plugin.WandbChecker, "engine", Engine([Exploding, *ALL_RULES]))
+    monkeypatch.setattr(plugin.WandbChecker, "engine", Engine([Exploding, *DEFAULT_RULES]))
     checker = plugin.WandbChecker(ast.parse(TRAIN), "train.py", TRAIN.splitlines(True))
     stderr = io.StringIO()
     with redirect_stderr(stderr):
@@ -162,3 +162,13 @@ def test_every_default_rule_fires_on_the_example():
     codes = {row[3] for row in parse_report(out)}
     assert codes >= {r.code for r in ALL_RULES if r.default}
     assert rc == 1
+
+
+def test_every_opt_in_rule_fires_on_the_conventions_example_only_when_selected():
+    from flake8_wandb.rules import ALL_RULES, opt_in_prefixes
+
+    example = str(ROOT / "examples" / "conventions.py")
+    _, out, _ = run_flake8([example], "--extend-select=" + ",".join(opt_in_prefixes()))
+    assert {row[3] for row in parse_report(out)} == {r.code for r in ALL_RULES if not r.default}
+    rc, out, _ = run_flake8([example])
+    assert (rc, out) == (0, "")

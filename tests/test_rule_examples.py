@@ -11,7 +11,7 @@ import pytest
 
 from flake8_wandb.fixer import fix_source
 from flake8_wandb.engine import Engine
-from flake8_wandb.rules import ALL_RULES
+from flake8_wandb.rules import ALL_RULES, opt_in_prefixes
 from helpers import engine_findings, expected_lines, parse_report, run_flake8
 
 INVALID = [(r, i, src) for r in ALL_RULES for i, src in enumerate(r.invalid)]
@@ -68,7 +68,8 @@ def test_examples_through_real_flake8(tmp_path):
         expected |= {(name, line, rule.code) for line in expected_lines(src, rule.code)}
     for rule, i, src in VALID:
         (tmp_path / f"valid_{rule.code}_{i}.py").write_text(src)
-    rc, out, err = run_flake8(["."], "--select=WB", cwd=tmp_path)
+    opt_in = ",".join(opt_in_prefixes())
+    rc, out, err = run_flake8(["."], "--select=WB", f"--extend-select={opt_in}", cwd=tmp_path)
     assert err == ""
     got = {(name, line, code) for name, line, _, code in parse_report(out)}
     invalid_got = {g for g in got if g[0].startswith("invalid_") and g[0].split("_")[1] == g[2]}

@@ -12,10 +12,12 @@ from .hardcoded_mode import HardcodedWandbMode
 from .init_config import InitWithoutConfig, UnresolvedConfig
 from .log_every_step import LogEveryStep
 from .log_without_step import LogWithoutStep
+from .metric_keys import BatchLogWithoutIterNum, UntieredMetricKey
 from .non_integer_step import NonIntegerStep
 from .print_only_diagnostic import PrintOnlyDiagnostic
 from .raw_param_count import RawParamCount
-from .run_settings import DeprecatedReinitBool, InvalidConsoleSetting
+from .run_settings import DeprecatedReinitBool, InvalidConsoleSetting, LossyConsoleSetting
+from .runs import ConstantRunName, InitInLoopWithoutFinish, RunsWithoutGroup, SummaryWithoutFinalPrefix
 from .wandb_url_fetch import WandbUrlFetch
 
 ALL_RULES: List[Type[Rule]] = sorted(
@@ -33,9 +35,17 @@ ALL_RULES: List[Type[Rule]] = sorted(
         RawParamCount,
         PrintOnlyDiagnostic,
         WandbUrlFetch,
+        BatchLogWithoutIterNum,
+        UntieredMetricKey,
+        LossyConsoleSetting,
+        RunsWithoutGroup,
+        InitInLoopWithoutFinish,
+        SummaryWithoutFinalPrefix,
+        ConstantRunName,
     ],
     key=lambda r: r.code,
 )
+DEFAULT_RULES: List[Type[Rule]] = [r for r in ALL_RULES if r.default]
 BY_CODE = {r.code: r for r in ALL_RULES}
 BY_NAME = {r.name: r for r in ALL_RULES}
 
@@ -70,6 +80,25 @@ def opt_in_prefixes() -> List[str]:
                     prefixes.append(prefix)
                 break
     return prefixes
+
+
+def named_opt_in(selectors: Iterable[str]) -> List[Type[Rule]]:
+    """Opt-in rules that a selector names at least as specifically as their family
+    (``WB6``, ``WB60``, ``WB604`` or ``runs-without-group`` for WB601; ``WB`` or ``WB1`` name
+    none). The flake8 plugin runs these beside the defaults: an explicit ``--select=WB`` must
+    not switch conventions on, whatever flake8's own select/ignore arithmetic would say."""
+    prefixes = opt_in_prefixes()
+    found = []
+    for rule in ALL_RULES:
+        if rule.default:
+            continue
+        family = next(p for p in prefixes if rule.code.startswith(p))
+        for s in selectors:
+            s = s.strip()
+            if s == rule.name or (rule.code.startswith(s.upper()) and len(s) >= len(family)):
+                found.append(rule)
+                break
+    return found
 
 
 def select(

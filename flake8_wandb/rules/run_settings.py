@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+from typing import Iterator, Optional
 
 from ..engine import Fix, Rule
 from ..versions import wandb_facts
@@ -16,6 +16,40 @@ VERSION_DOC = (
     "else the `target-wandb-version` setting (`--wandb-target-version` for flake8); else "
     "wandb 0.31."
 )
+
+
+def console_values(ctx, node: ast.Call) -> Iterator[ast.AST]:
+    """The ``console`` values a call sets: ``wandb.Settings(console=...)``,
+    ``wandb.init(settings={"console": ...})`` / ``settings=dict(console=...)``, and
+    ``os.environ.setdefault("WANDB_CONSOLE", ...)`` / ``os.putenv``."""
+    qual = ctx.qualname(node.func)
+    if qual in SETTINGS_CALLS:
+        kw = keyword(node, "console")
+        if kw is not None:
+            yield kw.value
+    elif qual == "wandb.init":
+        settings = keyword(node, "settings")
+        value = settings.value if settings is not None else None
+        if isinstance(value, ast.Dict):
+            for k, v in zip(value.keys, value.values):
+                if str_value(k) == "console":
+                    yield v
+        elif isinstance(value, ast.Call) and ctx.qualname(value.func) == "dict":
+            kw = keyword(value, "console")
+            if kw is not None:
+                yield kw.value
+    elif qual in ("os.environ.setdefault", "os.putenv"):
+        if len(node.args) == 2 and str_value(node.args[0]) == "WANDB_CONSOLE":
+            yield node.args[1]
+
+
+def console_env_value(ctx, node: ast.Assign) -> Optional[ast.AST]:
+    """The value of ``os.environ["WANDB_CONSOLE"] = ...``."""
+    if len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript):
+        target = node.targets[0]
+        if str_value(target.slice) == "WANDB_CONSOLE" and ctx.qualname(target.value) == "os.environ":
+            return node.value
+    return None
 
 
 def _quoted(ctx, literal: ast.AST, value: str) -> str:
@@ -176,35 +210,13 @@ settings = wandb.Settings(console="wrap")
 """
 
     def visit_Call(self, node: ast.Call) -> None:
-        for literal in self._console_values(node):
+        for literal in console_values(self.ctx, node):
             self._check(literal)
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript):
-            target = node.targets[0]
-            if str_value(target.slice) == "WANDB_CONSOLE" and self.ctx.qualname(target.value) == "os.environ":
-                self._check(node.value)
-
-    def _console_values(self, node: ast.Call) -> Iterator[ast.AST]:
-        qual = self.ctx.qualname(node.func)
-        if qual in SETTINGS_CALLS:
-            kw = keyword(node, "console")
-            if kw is not None:
-                yield kw.value
-        elif qual == "wandb.init":
-            settings = keyword(node, "settings")
-            value = settings.value if settings is not None else None
-            if isinstance(value, ast.Dict):
-                for k, v in zip(value.keys, value.values):
-                    if str_value(k) == "console":
-                        yield v
-            elif isinstance(value, ast.Call) and self.ctx.qualname(value.func) == "dict":
-                kw = keyword(value, "console")
-                if kw is not None:
-                    yield kw.value
-        elif qual in ("os.environ.setdefault", "os.putenv"):
-            if len(node.args) == 2 and str_value(node.args[0]) == "WANDB_CONSOLE":
-                yield node.args[1]
+        literal = console_env_value(self.ctx, node)
+        if literal is not None:
+            self._check(literal)
 
     def _check(self, literal: ast.AST) -> None:
         value = str_value(literal)
@@ -215,3 +227,119 @@ settings = wandb.Settings(console="wrap")
             return
         fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=True)
         self.report(literal, fix=fix, value=value, version=".".join(map(str, facts.version)))
+
+
+class LossyConsoleSetting(Rule):
+    """
+    ## What it does
+
+    Reports `console="off"` in a module that prints diagnostics (a `print` of a computed
+    value), and `console="redirect"` in a module that uses tqdm.
+
+    ## Why is this bad?
+
+    With `console="off"`, wandb writes no `output.log`: every printed diagnostic is missing
+    from the run's Logs tab, so nobody can debug the run from W&B. With `"redirect"` and a
+    parent that is not a terminal (Slurm, CI), a tqdm bar is lost entirely (measured with
+    wandb 0.31); under `"wrap"` it lands as one clean final line.
+
+    Opt-in: `"off"` can be a deliberate choice for very chatty jobs.
+    """
+
+    code = "WB502"
+    name = "lossy-console-setting"
+    message = "console={value!r} {loses}; use console=\"wrap\""
+    default = False
+    fix_safety = "unsafe"
+    fix_doc = (
+        "Unsafe: the value becomes `\"wrap\"`, so wandb captures (and uploads) the console "
+        "output it previously left out."
+    )
+    triggers = ("console", "WANDB_CONSOLE")
+    invalid = (
+        """\
+import wandb
+
+run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off"))  # WB502
+for step in range(10):
+    loss = 1.0 / (step + 1)
+    print(f"step {step} loss {loss}")
+""",
+        """\
+import wandb
+from tqdm import tqdm
+
+settings = wandb.Settings(console="redirect")  # WB502
+for batch in tqdm(range(100)):
+    pass
+""",
+    )
+    valid = (
+        """\
+import wandb
+
+run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off"))
+print("starting")  # a banner, no diagnostic value
+""",
+        """\
+import wandb
+
+settings = wandb.Settings(console="redirect")  # no tqdm in this module
+""",
+    )
+    fixes = (
+        (
+            """\
+import wandb
+from tqdm import tqdm
+
+settings = wandb.Settings(console="redirect")
+bar = tqdm(range(10))
+""",
+            """\
+import wandb
+from tqdm import tqdm
+
+settings = wandb.Settings(console="wrap")
+bar = tqdm(range(10))
+""",
+        ),
+    )
+    use_instead = """\
+import wandb
+
+run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wrap"))
+"""
+
+    def visit_Call(self, node: ast.Call) -> None:
+        for literal in console_values(self.ctx, node):
+            self._check(literal)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        literal = console_env_value(self.ctx, node)
+        if literal is not None:
+            self._check(literal)
+
+    def _check(self, literal: ast.AST) -> None:
+        value = str_value(literal)
+        if value == "off" and self._prints_diagnostics():
+            loses = "drops every printed diagnostic from the run's Logs tab"
+        elif value == "redirect" and self._uses_tqdm():
+            loses = "loses tqdm bars when stdout is not a terminal (Slurm, CI)"
+        else:
+            return
+        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=False)
+        self.report(literal, fix=fix, value=value, loses=loses)
+
+    def _prints_diagnostics(self) -> bool:
+        for call, scope in self.ctx.names.calls_named("print"):
+            if self.ctx.names.qualname(call.func, scope) == "print":
+                if any(not isinstance(a, ast.Constant) for a in call.args):
+                    return True
+        return False
+
+    def _uses_tqdm(self) -> bool:
+        names = self.ctx.names
+        return any(
+            (names.lookup(n, names.module) or "").startswith("tqdm") for n in names.module.bindings
+        )

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import ast
+from typing import List, Optional
+
+from ..engine import Rule
+from .common import str_value
+
+
+def _logged_dict(ctx, node: ast.Call) -> Optional[ast.Dict]:
+    """The dict literal a wandb log call sends (first argument or ``data=``)."""
+    if not ctx.is_wandb_log(node):
+        return None
+    value = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "data"), None)
+    return value if isinstance(value, ast.Dict) else None
+
+
+def _literal_keys(d: ast.Dict) -> List[str]:
+    return [k for k in (str_value(key) for key in d.keys) if k is not None]
+
+
+class BatchLogWithoutIterNum(Rule):
+    """
+    ## What it does
+
+    Reports a wandb log dict with literal `batch/*` keys and no `batch/iter_num` key.
+
+    ## Why is this bad?
+
+    The guide's two-tier convention charts batch metrics against `batch/iter_num`, so that
+    batch rows stay comparable across runs with different logging frequencies, resumes and
+    gradient accumulation. A batch row without it cannot be placed on that axis.
+
+    Opt-in: a convention, not a bug. Dicts built with `**` are not reported (the key may be
+    inside).
+    """
+
+    code = "WB103"
+    name = "batch-log-without-iter-num"
+    message = "batch/* metrics logged without batch/iter_num; add \"batch/iter_num\": iter_num to the dict"
+    default = False
+    invalid = (
+        """\
+import wandb
+
+def log_batch(run: wandb.Run, loss, lr, step):
+    run.log({"batch/loss": loss, "batch/lr": lr}, step=step)  # WB103
+""",
+    )
+    valid = (
+        """\
+import wandb
+
+def log_batch(run: wandb.Run, loss, step, extra):
+    run.log({"batch/loss": loss, "batch/iter_num": step}, step=step)
+    run.log({"batch/loss": loss, **extra}, step=step)
+    run.log({"epoch/loss": loss}, step=step)
+""",
+    )
+    use_instead = """\
+import wandb
+
+def log_batch(run: wandb.Run, loss, lr, step):
+    run.log({"batch/loss": loss, "batch/lr": lr, "batch/iter_num": step}, step=step)
+"""
+
+    def visit_Call(self, node: ast.Call) -> None:
+        d = _logged_dict(self.ctx, node)
+        if d is None or None in d.keys:  # ``**other`` may hold the key
+            return
+        keys = _literal_keys(d)
+        if any(k.startswith("batch/") for k in keys) and "batch/iter_num" not in keys:
+            self.report(d)
+
+
+class UntieredMetricKey(Rule):
+    """
+    ## What it does
+
+    Reports literal metric keys of a wandb log dict that have no namespace (`loss` rather than
+    `train/loss`, `batch/loss`, `epoch/val_acc`, `system/gpu_mem_used_GB`, `final/...`).
+
+    ## Why is this bad?
+
+    wandb groups charts into sections by the part before `/`. Flat keys end up in one
+    unsorted "Charts" section, batch and epoch granularities mix under similar names, and
+    panels cannot be filtered by tier.
+
+    Opt-in: a convention. Keys starting with `_` (wandb's own) are not reported.
+    """
+
+    code = "WB104"
+    name = "untiered-metric-key"
+    message = "metric keys without a namespace: {keys}; use tiers such as train/loss, batch/lr, epoch/val_acc"
+    default = False
+    invalid = (
+        """\
+import wandb
+
+def log_epoch(run: wandb.Run, loss, acc, epoch):
+    run.log({"loss": loss, "val/acc": acc, "lr": 0.1}, step=epoch)  # WB104
+""",
+    )
+    valid = (
+        """\
+import wandb
+
+def log_epoch(run: wandb.Run, loss, acc, epoch):
+    run.log({"epoch/loss": loss, "epoch/val_acc": acc, "_timestamp": 0}, step=epoch)
+""",
+    )
+    use_instead = """\
+import wandb
+
+def log_epoch(run: wandb.Run, loss, acc, epoch):
+    run.log({"epoch/loss": loss, "epoch/val_acc": acc, "epoch/lr": 0.1}, step=epoch)
+"""
+
+    def visit_Call(self, node: ast.Call) -> None:
+        d = _logged_dict(self.ctx, node)
+        if d is None:
+            return
+        flat = [k for k in _literal_keys(d) if "/" not in k and not k.startswith("_")]
+        if flat:
+            self.report(d, keys=", ".join(flat))

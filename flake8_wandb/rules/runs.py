@@ -1,0 +1,328 @@
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from ..engine import Edit, Fix, Rule
+from ..resolve import RUN
+from .common import has_star_kwargs, keyword, str_value, wrap
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+SUMMARY_OBJECTS = {"wandb.summary", RUN + ".summary"}
+
+
+def enclosing_loop(ctx) -> Optional[ast.AST]:
+    """The innermost loop around the node being visited, within its function."""
+    for anc in reversed(ctx.ancestors):
+        if isinstance(anc, _FUNCS):
+            return None
+        if isinstance(anc, _LOOPS):
+            return anc
+    return None
+
+
+def _is_init(ctx, node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and ctx.qualname(node.func) == "wandb.init"
+
+
+class RunsWithoutGroup(Rule):
+    """
+    ## What it does
+
+    Reports `wandb.init(...)` that makes several runs (called in a loop, or with `reinit=` set)
+    without `group=`.
+
+    ## Why is this bad?
+
+    The runs of one sweep, ablation or cross-validation land loose in the project, mixed with
+    every other run. `group=` lets the UI aggregate them (mean and spread across seeds) and
+    find them again.
+
+    Opt-in: a convention. `wandb.init(**kwargs)` is not reported (the group may be inside).
+    """
+
+    code = "WB601"
+    name = "runs-without-group"
+    message = "several runs made here without group=; pass group= so the runs of one experiment stay together"
+    default = False
+    invalid = (
+        """\
+import wandb
+
+for seed in range(5):
+    run = wandb.init(project="demo", config={"seed": seed})  # WB601
+    run.finish()
+""",
+    )
+    valid = (
+        """\
+import wandb
+
+for seed in range(5):
+    run = wandb.init(project="demo", group="ablation-lr", config={"seed": seed})
+    run.finish()
+run = wandb.init(project="demo", config={})  # one run: no group needed
+""",
+    )
+    use_instead = """\
+import wandb
+
+for seed in range(5):
+    run = wandb.init(project="demo", group="seeds", config={"seed": seed})
+    run.finish()
+"""
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not _is_init(self.ctx, node) or keyword(node, "group") or has_star_kwargs(node):
+            return
+        if enclosing_loop(self.ctx) is not None or keyword(node, "reinit") is not None:
+            self.report(node)
+
+
+class InitInLoopWithoutFinish(Rule):
+    """
+    ## What it does
+
+    Reports `wandb.init(...)` in a loop body that has no `finish()` in that body and is not
+    used as a context manager (`with wandb.init(...) as run:`).
+
+    ## Why is this bad?
+
+    Without `finish()`, the next `wandb.init` returns the still-active run (the default
+    `reinit` outside notebooks), so every iteration logs into the first run; or, with
+    `reinit="create_new"`, runs pile up unfinished until the process exits.
+
+    Opt-in: a convention of the guide.
+    """
+
+    code = "WB602"
+    name = "init-in-loop-without-finish"
+    message = "wandb.init() in a loop without finish(); call {finish} at the end of the loop body, or use `with wandb.init(...) as run:`"
+    default = False
+    fix_safety = "unsafe"
+    fix_doc = (
+        "Unsafe: appends `run.finish()` (the name the run was assigned to, else `wandb.finish()`) "
+        "as the last statement of the loop body. A `continue` or `break` earlier in the body still "
+        "skips it: prefer `with wandb.init(...) as run:`."
+    )
+    invalid = (
+        """\
+import wandb
+
+for lr in (1e-3, 1e-4):
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602
+    run.log({"lr": lr}, step=0)
+""",
+    )
+    valid = (
+        """\
+import wandb
+
+for lr in (1e-3, 1e-4):
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})
+    run.log({"lr": lr}, step=0)
+    run.finish()
+for lr in (1e-3, 1e-4):
+    with wandb.init(project="demo", group="lr", config={"lr": lr}) as run:
+        run.log({"lr": lr}, step=0)
+""",
+    )
+    fixes = (
+        (
+            """\
+import wandb
+
+for lr in (1e-3, 1e-4):
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})
+    run.log({"lr": lr}, step=0)  # one row per run
+""",
+            """\
+import wandb
+
+for lr in (1e-3, 1e-4):
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})
+    run.log({"lr": lr}, step=0)  # one row per run
+    run.finish()
+""",
+        ),
+    )
+    use_instead = """\
+import wandb
+
+for lr in (1e-3, 1e-4):
+    with wandb.init(project="demo", group="lr", config={"lr": lr}) as run:
+        run.log({"lr": lr}, step=0)
+"""
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not _is_init(self.ctx, node):
+            return
+        loop = enclosing_loop(self.ctx)
+        if loop is None or self._in_with(node):
+            return
+        if any(
+            isinstance(n, ast.Call) and getattr(n.func, "attr", getattr(n.func, "id", None)) == "finish"
+            for stmt in loop.body
+            for n in ast.walk(stmt)
+        ):
+            return
+        parent = self.ctx.ancestors[-1]
+        name = None
+        if isinstance(parent, ast.Assign) and parent in loop.body and isinstance(parent.targets[0], ast.Name):
+            name = parent.targets[0].id
+        finish = f"{name}.finish()" if name else "wandb.finish()"
+        self.report(node, fix=self._append(loop, finish), finish=finish)
+
+    def _in_with(self, node: ast.Call) -> bool:
+        parent = self.ctx.ancestors[-1] if self.ctx.ancestors else None
+        return isinstance(parent, ast.withitem) and parent.context_expr is node
+
+    def _append(self, loop: ast.AST, statement: str) -> Optional[Fix]:
+        first, last = loop.body[0], loop.body[-1]
+        if first.lineno == loop.lineno:
+            return None  # ``for x in y: body`` on one line: no block to append to
+        line = self.ctx.lines[last.end_lineno - 1]
+        content = line.rstrip("\r\n")
+        newline = "\r\n" if line.endswith("\r\n") else "\n"
+        indent_line = self.ctx.lines[first.lineno - 1]
+        indent = indent_line[: len(indent_line) - len(indent_line.lstrip())]
+        # after the whole last line, so that a trailing comment stays where it is
+        end = (last.end_lineno, len(content.encode("utf-8")))
+        return Fix((Edit(end, end, newline + indent + statement),), safe=False)
+
+
+class SummaryWithoutFinalPrefix(Rule):
+    """
+    ## What it does
+
+    Reports `run.summary["key"] = value` (and `run.summary.key = value`) with a literal key not
+    under `final/`.
+
+    ## Why is this bad?
+
+    By default the summary holds the *last* logged value of every metric. Hand-written summary
+    values under the same names silently replace those, and readers cannot tell a final,
+    deliberate figure (best accuracy, test score) from the last logged one. The guide keeps
+    them under `final/`.
+
+    Opt-in: a convention.
+    """
+
+    code = "WB603"
+    name = "summary-without-final-prefix"
+    message = "summary key {key!r} is not under final/; use \"final/{suffix}\" for end-of-run figures"
+    default = False
+    invalid = (
+        """\
+import wandb
+
+run = wandb.init(project="demo", config={})
+run.summary["best_acc"] = 0.93  # WB603
+""",
+    )
+    valid = (
+        """\
+import wandb
+
+run = wandb.init(project="demo", config={})
+run.summary["final/best_acc"] = 0.93
+scores = {}
+scores["best_acc"] = 0.93  # not a run summary
+""",
+    )
+    use_instead = """\
+import wandb
+
+run = wandb.init(project="demo", config={})
+run.summary["final/best_acc"] = 0.93
+"""
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            key = None
+            if isinstance(target, ast.Subscript) and self.ctx.qualname(target.value) in SUMMARY_OBJECTS:
+                key = str_value(target.slice)
+            elif isinstance(target, ast.Attribute) and self.ctx.qualname(target.value) in SUMMARY_OBJECTS:
+                key = target.attr
+            if key is not None and not key.startswith("final/"):
+                self.report(target, key=key, suffix=key)
+
+
+class ConstantRunName(Rule):
+    """
+    ## What it does
+
+    Reports `wandb.init(name="<literal>")`.
+
+    ## Why is this bad?
+
+    Every run of the script gets the same name: the runs table shows ten "baseline" rows that
+    differ by nothing visible, and a run cannot be traced back to its Slurm job or code
+    version.
+
+    Opt-in: a convention of the guide.
+    """
+
+    code = "WB604"
+    name = "constant-run-name"
+    message = "constant run name {name!r}; use run_name({name!r}) from wandb_runtime (adds the version and Slurm job id)"
+    default = False
+    fix_safety = "unsafe"
+    fix_doc = (
+        "Unsafe: `name=\"x\"` becomes `name=run_name(\"x\")` from the runtime shim "
+        "(`x_<SLURM_JOB_ID>` on Slurm, `x-<HHMM>` elsewhere), adding "
+        "`from wandb_runtime import run_name`. Run names change: dashboards filtered on the old "
+        "name need updating."
+    )
+    invalid = (
+        """\
+import wandb
+
+run = wandb.init(project="demo", name="baseline", config={})  # WB604
+""",
+    )
+    valid = (
+        """\
+import os
+
+import wandb
+
+run = wandb.init(project="demo", name=f"baseline-{os.environ['SLURM_JOB_ID']}", config={})
+""",
+    )
+    fixes = (
+        (
+            """\
+import wandb
+
+run = wandb.init(project="demo", name="baseline", config={})
+""",
+            """\
+import wandb
+from wandb_runtime import run_name
+
+run = wandb.init(project="demo", name=run_name("baseline"), config={})
+""",
+        ),
+    )
+    use_instead = """\
+import wandb
+from wandb_runtime import run_name
+
+run = wandb.init(project="demo", name=run_name("baseline", version=2), config={})
+"""
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not _is_init(self.ctx, node):
+            return
+        kw = keyword(node, "name")
+        value = str_value(kw.value) if kw is not None else None
+        if value is None:
+            return
+        fix = Fix(
+            (wrap(self.ctx, kw.value, "run_name(", ")"),),
+            safe=False,
+            imports=(("wandb_runtime", "run_name"),),
+        )
+        self.report(kw, fix=fix, name=value)
