@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import traceback
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Type
@@ -225,6 +226,18 @@ class Engine:
     ) -> Tuple[List[Finding], List[RuleError]]:
         if not self.rules or not self.may_match(source):
             return [], []
+        # Whatever Python could parse, the name table (a recursive visitor) must walk: long
+        # expression chains nest deeper than the default limit of 1000 frames.
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 20_000))
+        try:
+            return self._check(tree, source)
+        except RecursionError:
+            return [], [RuleError("engine", 0, "too deeply nested to analyse; file skipped")]
+        finally:
+            sys.setrecursionlimit(limit)
+
+    def _check(self, tree: ast.Module, source: str) -> Tuple[List[Finding], List[RuleError]]:
         ctx = Context(tree, source, self.settings)
         errors: List[RuleError] = []
         live: List[Rule] = []

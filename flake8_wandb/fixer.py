@@ -116,7 +116,7 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
 def _compiles(source: str) -> bool:
     try:
         compile(source, "<fixed>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 

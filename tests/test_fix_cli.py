@@ -339,10 +339,24 @@ def test_fixed_example_runs_and_logs_correctly(tmp_path):
 
 @pytest.fixture(scope="module")
 def hook_repo(tmp_path_factory):
-    """This repository as pre-commit sees it: its committed state plus the working tree."""
+    """This working tree as a hook repository: pre-commit installs hooks from a git repo, so copy
+    the files git would see (tracked or not, minus ignored ones) into a fresh one and commit."""
     if not (ROOT / ".git").exists():
         pytest.skip("needs the git checkout of flake8-wandb")
-    return ROOT
+    listing = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    repo = tmp_path_factory.mktemp("hook-repo")
+    for name in filter(None, listing):
+        if (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "hooks"], cwd=repo, check=True)
+    return repo
 
 
 def _pre_commit(cwd, home, *args):
