@@ -18,7 +18,7 @@ os.environ["WANDB_API_KEY"] = "0123456789abcdef0123456789abcdef01234567"
 def start_run():
     parser = argparse.ArgumentParser()
     parser.add_argument("--lr", type=float, default=1e-3)
-    args = parser.parse_args()
+    args = parser.parse_args()  # noqa: F841 (WB303 fixes this: config=vars(args))
     return wandb.init(
         project="flake8-wandb-example",
         settings=wandb.Settings(console="wrap_pty"),  # an old guide's advice

@@ -12,7 +12,7 @@ import ast
 import re
 import sys
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from .resolve import RUN, Resolver, Scope
@@ -149,15 +149,6 @@ class Context:
             "wandb.log",
             RUN + ".log",
         )
-
-    def module_uses_wandb(self) -> bool:
-        return any(
-            self.names.lookup(n, self.names.module) == "wandb"
-            or (self.names.lookup(n, self.names.module) or "").startswith("wandb.")
-            for n in self.names.module.bindings
-        )
-
-    # -- structure -----------------------------------------------------------------------------
 
     def enclosing(self, *types: type) -> Optional[ast.AST]:
         for node in reversed(self.ancestors):

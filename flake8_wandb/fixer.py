@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from .engine import Edit, Engine, Finding, split_lines
+from .engine import Engine, Finding, split_lines
 
 MAX_ROUNDS = 8
 

@@ -149,6 +149,22 @@ def test_prefilter_skips_files_without_trigger_text():
     assert engine.may_match("x = torch.cuda.memory_allocated()\n")
 
 
+def test_prefilter_triggers_are_rare_words():
+    """A file is skipped before parsing unless it holds one of these: each must be a word that
+    only W&B code contains (``mode=`` or ``console`` would let half of torch through)."""
+    from flake8_wandb.engine import Engine
+    from flake8_wandb.rules import ALL_RULES
+
+    for trigger in Engine(ALL_RULES).triggers:
+        assert "wandb" in trigger or trigger.startswith("WANDB_") or trigger == "memory_allocated", trigger
+
+
+def test_mode_with_spaces_is_still_found(tmp_path):
+    write(tmp_path, "t.py", 'import wandb\n\nwandb.init(project="p", config={}, mode = "offline")\n')
+    _, out, _ = run_flake8(["t.py"], "--select=WB", cwd=tmp_path)
+    assert "WB301" in out
+
+
 def test_false_positive_traps_stay_silent():
     """Code shaped like nanoGPT, Megatron, OpenRLHF, HF Trainer, Lightning and yolov5."""
     rc, out, err = run_flake8([str(ROOT / "tests" / "cases" / "silent")], "--select=WB")

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 import wandb_runtime as wr
-from wandb_file import find_run_file, read_run
+from wandb_file import read_run
 
 HERE = Path(__file__).parent
 

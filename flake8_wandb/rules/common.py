@@ -19,18 +19,10 @@ def has_star_kwargs(call: ast.Call) -> bool:
     return any(kw.arg is None for kw in call.keywords)
 
 
-def has_star_args(call: ast.Call) -> bool:
-    return any(isinstance(a, ast.Starred) for a in call.args)
-
-
 def str_value(node: Optional[ast.AST]) -> Optional[str]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return None
-
-
-def is_literal(node: Optional[ast.AST]) -> bool:
-    return isinstance(node, ast.Constant)
 
 
 def add_keyword(call: ast.Call, text: str) -> Edit:
@@ -59,11 +51,6 @@ def attribute_name_edit(node: ast.Attribute, new: str) -> Edit:
     """Rename the ``.attr`` part of ``a.b.attr`` (it always ends the node's text)."""
     end = (node.end_lineno, node.end_col_offset)
     return Edit((end[0], end[1] - len(node.attr.encode())), end, new)
-
-
-def names_in(node: ast.AST) -> Set[str]:
-    """Every plain name read anywhere inside ``node``."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def statements_before(ctx: Context, node: ast.AST) -> Iterator[ast.stmt]:
@@ -200,3 +187,18 @@ def remove_statement(ctx: Context, stmt: ast.stmt) -> Optional[Edit]:
         if isinstance(block, list) and stmt in block and len(block) == 1:
             return replace(stmt, "pass")
     return Edit((stmt.lineno, 0), (stmt.end_lineno + 1, 0), "")
+
+
+LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def enclosing_loops(ctx: Context) -> List[ast.AST]:
+    """The loops around the node being visited, innermost first, within its function."""
+    loops: List[ast.AST] = []
+    for anc in reversed(ctx.ancestors):
+        if isinstance(anc, _SCOPES):
+            break
+        if isinstance(anc, LOOPS):
+            loops.append(anc)
+    return loops

@@ -39,7 +39,7 @@ class HardcodedWandbMode(Rule):
         "the same; only a user's explicit `WANDB_MODE` now wins. `update()` and `putenv()` get "
         "no fix."
     )
-    triggers = ("WANDB_MODE", "mode=")
+    triggers = ("wandb", "WANDB_MODE")
     invalid = (
         """\
 import os

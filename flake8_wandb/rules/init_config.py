@@ -296,7 +296,6 @@ class UnresolvedConfig(Rule):
         "DictConfig in `OmegaConf.to_container(cfg, resolve=True)` (adding "
         "`from omegaconf import OmegaConf`). The run records the values the job really used."
     )
-    triggers = ("OmegaConf", "DictConfig", "hydra")
     invalid = (
         """\
 import wandb

@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Optional, Set
+from typing import Set
 
 from ..engine import Rule
-from .common import dotted, keyword
+from .common import LOOPS, dotted, enclosing_loops, keyword
 
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
-_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 #: iterables that yield batches: ``train_loader``, ``enumerate(dataloader)``, ``tqdm(batches)``
 _BATCH_LIKE = re.compile(r"(loader|batch|data_iter|train_iter|dataset|minibatch|shard)", re.I)
 #: helpers whose name says they decide when to log
@@ -16,7 +14,7 @@ _GUARD_CALL = re.compile(r"(every_n|should_log|should_report|is_log_step|time_to
 
 
 def _contains_loop(node: ast.AST) -> bool:
-    return any(isinstance(n, _LOOPS) for n in ast.walk(node) if n is not node)
+    return any(isinstance(n, LOOPS) for n in ast.walk(node) if n is not node)
 
 
 class LogEveryStep(Rule):
@@ -168,44 +166,27 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         commit = keyword(node, "commit")
         if commit is not None and isinstance(commit.value, ast.Constant) and not commit.value.value:
             return  # attaches to the current row: no row of its own
-        loop = self._innermost_loop()
-        if loop is None or _contains_loop(loop):
+        loops = enclosing_loops(self.ctx)
+        if not loops or _contains_loop(loops[0]):
             return
-        if not (self._nested(loop) or self._batch_like(loop)) or self._over_a_mapping(loop):
+        loop = loops[0]
+        nested = len(loops) > 1
+        if not (nested or self._batch_like(loop)) or self._over_a_mapping(loops):
             return
         if self._guarded(loop, node):
             return
         self.report(node)
 
-    def _innermost_loop(self) -> Optional[ast.AST]:
-        for anc in reversed(self.ctx.ancestors):
-            if isinstance(anc, _FUNCS):
-                return None
-            if isinstance(anc, _LOOPS):
-                return anc
-        return None
-
-    def _nested(self, loop: ast.AST) -> bool:
-        i = self.ctx.ancestors.index(loop)
-        for anc in reversed(self.ctx.ancestors[:i]):
-            if isinstance(anc, _FUNCS):
-                return False
-            if isinstance(anc, _LOOPS):
-                return True
-        return False
-
-    def _over_a_mapping(self, loop: ast.AST) -> bool:
+    @staticmethod
+    def _over_a_mapping(loops) -> bool:
         """A nest that walks a dict (``for name, values in metrics.items()``) replays metrics;
         it is not a training loop."""
-        i = self.ctx.ancestors.index(loop)
-        for anc in reversed(self.ctx.ancestors[: i + 1]):
-            if isinstance(anc, _FUNCS):
-                return False
-            if isinstance(anc, (ast.For, ast.AsyncFor)):
-                it = anc.iter
-                if isinstance(it, ast.Call) and getattr(it.func, "attr", None) in ("items", "keys", "values"):
-                    return True
-        return False
+        return any(
+            isinstance(loop, (ast.For, ast.AsyncFor))
+            and isinstance(loop.iter, ast.Call)
+            and getattr(loop.iter.func, "attr", None) in ("items", "keys", "values")
+            for loop in loops
+        )
 
     def _batch_like(self, loop: ast.AST) -> bool:
         if isinstance(loop, (ast.For, ast.AsyncFor)):

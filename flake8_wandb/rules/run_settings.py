@@ -81,7 +81,6 @@ class DeprecatedReinitBool(Rule):
         "Safe: `True` becomes `\"finish_previous\"` and `False` becomes `\"return_previous\"`, the "
         "values wandb documents as their exact equivalents." + VERSION_DOC
     )
-    triggers = ("reinit",)
     invalid = (
         """\
 import wandb
@@ -138,7 +137,23 @@ for seed in range(3):
         self.report(kw, fix=fix, value=kw.value.value, version=version, replacement=replacement)
 
 
-class InvalidConsoleSetting(Rule):
+class _ConsoleRule(Rule):
+    """Shared detection of the console rules: every place a ``console`` value is set."""
+
+    def visit_Call(self, node: ast.Call) -> None:
+        for literal in console_values(self.ctx, node):
+            self._check(literal)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        literal = console_env_value(self.ctx, node)
+        if literal is not None:
+            self._check(literal)
+
+    def _check(self, literal: ast.AST) -> None:
+        raise NotImplementedError
+
+
+class InvalidConsoleSetting(_ConsoleRule):
     """
     ## What it does
 
@@ -163,7 +178,7 @@ class InvalidConsoleSetting(Rule):
         "one clean line); the program crashed before, so no working behaviour changes."
         + VERSION_DOC
     )
-    triggers = ("console", "WANDB_CONSOLE")
+    triggers = ("wandb", "WANDB_CONSOLE")
     invalid = (
         """\
 import wandb
@@ -209,15 +224,6 @@ import wandb
 settings = wandb.Settings(console="wrap")
 """
 
-    def visit_Call(self, node: ast.Call) -> None:
-        for literal in console_values(self.ctx, node):
-            self._check(literal)
-
-    def visit_Assign(self, node: ast.Assign) -> None:
-        literal = console_env_value(self.ctx, node)
-        if literal is not None:
-            self._check(literal)
-
     def _check(self, literal: ast.AST) -> None:
         value = str_value(literal)
         if value is None:
@@ -229,7 +235,7 @@ settings = wandb.Settings(console="wrap")
         self.report(literal, fix=fix, value=value, version=".".join(map(str, facts.version)))
 
 
-class LossyConsoleSetting(Rule):
+class LossyConsoleSetting(_ConsoleRule):
     """
     ## What it does
 
@@ -255,7 +261,7 @@ class LossyConsoleSetting(Rule):
         "Unsafe: the value becomes `\"wrap\"`, so wandb captures (and uploads) the console "
         "output it previously left out."
     )
-    triggers = ("console", "WANDB_CONSOLE")
+    triggers = ("wandb", "WANDB_CONSOLE")
     invalid = (
         """\
 import wandb
@@ -310,15 +316,6 @@ import wandb
 
 run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wrap"))
 """
-
-    def visit_Call(self, node: ast.Call) -> None:
-        for literal in console_values(self.ctx, node):
-            self._check(literal)
-
-    def visit_Assign(self, node: ast.Assign) -> None:
-        literal = console_env_value(self.ctx, node)
-        if literal is not None:
-            self._check(literal)
 
     def _check(self, literal: ast.AST) -> None:
         value = str_value(literal)

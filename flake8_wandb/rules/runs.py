@@ -5,21 +5,9 @@ from typing import Optional
 
 from ..engine import Edit, Fix, Rule
 from ..resolve import RUN
-from .common import has_star_kwargs, keyword, str_value, wrap
+from .common import enclosing_loops, has_star_kwargs, keyword, str_value, wrap
 
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
-_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 SUMMARY_OBJECTS = {"wandb.summary", RUN + ".summary"}
-
-
-def enclosing_loop(ctx) -> Optional[ast.AST]:
-    """The innermost loop around the node being visited, within its function."""
-    for anc in reversed(ctx.ancestors):
-        if isinstance(anc, _FUNCS):
-            return None
-        if isinstance(anc, _LOOPS):
-            return anc
-    return None
 
 
 def _is_init(ctx, node: ast.AST) -> bool:
@@ -76,7 +64,7 @@ for seed in range(5):
     def visit_Call(self, node: ast.Call) -> None:
         if not _is_init(self.ctx, node) or keyword(node, "group") or has_star_kwargs(node):
             return
-        if enclosing_loop(self.ctx) is not None or keyword(node, "reinit") is not None:
+        if enclosing_loops(self.ctx) or keyword(node, "reinit") is not None:
             self.report(node)
 
 
@@ -158,9 +146,10 @@ for lr in (1e-3, 1e-4):
     def visit_Call(self, node: ast.Call) -> None:
         if not _is_init(self.ctx, node):
             return
-        loop = enclosing_loop(self.ctx)
-        if loop is None or self._in_with(node):
+        loops = enclosing_loops(self.ctx)
+        if not loops or self._in_with(node):
             return
+        loop = loops[0]
         if any(
             isinstance(n, ast.Call) and getattr(n.func, "attr", getattr(n.func, "id", None)) == "finish"
             for stmt in loop.body
