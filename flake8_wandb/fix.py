@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from . import __version__, report
 from .engine import DEFAULT_STEP_NAMES, Engine, Finding, Settings, split_lines
 from .files import ChangedOnDisk, SourceError, decode, discover, write_atomic
-from .fixer import applicable, fix_source, lint
+from .fixer import compiles, add_noqa, applicable, fix_source, lint
 from .rules import UnknownRule, select
 
 CONFIG_TABLE = "flake8-wandb"
@@ -38,7 +38,7 @@ class Options:
     exclude: Tuple[str, ...] = ()
     step_names: Tuple[str, ...] = DEFAULT_STEP_NAMES
     target_wandb_version: Optional[str] = None
-    mode: str = "diff"  # "diff", "apply" or "check"
+    mode: str = "diff"  # "diff", "apply", "check" or "add-noqa"
     unsafe: bool = False
 
     def engine(self) -> Engine:
@@ -77,6 +77,20 @@ def process(path: Path, options: Options) -> FileResult:
             findings, errors = lint(engine, source)
             result.errors += errors
             result.rows = _rows(result.path, source, findings, options.unsafe)
+            return result
+        if options.mode == "add-noqa":
+            findings, errors = lint(engine, source)
+            result.errors += errors
+            silenced, skipped = add_noqa(source, findings)
+            for f in skipped:
+                result.errors.append(f"{f.code} at line {f.line}: no line of it can take a # noqa comment")
+            if silenced != source:
+                if not compiles(silenced):  # never write code that does not compile
+                    result.errors.append("adding # noqa comments would break the file; left unchanged")
+                    return result
+                write_atomic(path, silenced.encode(encoding), data)
+                result.fixed = len(findings) - len(skipped)
+            result.rows = _rows(result.path, source, skipped, options.unsafe)
             return result
         fixed = fix_source(engine, source, unsafe=options.unsafe)
         result.errors += fixed.errors
@@ -185,7 +199,7 @@ def options_from(args: argparse.Namespace, config: Dict[str, Any]) -> Options:
     def pick(arg: Optional[str], key: str) -> Tuple[str, ...]:
         return _as_tuple(arg) if arg is not None else _as_tuple(config.get(key))
 
-    mode = "apply" if args.apply else "check" if args.check else "diff"
+    mode = "apply" if args.apply else "check" if args.check else "add-noqa" if args.add_noqa else "diff"
     return Options(
         select=pick(args.select, "select"),
         ignore=pick(args.ignore, "ignore"),
@@ -212,6 +226,9 @@ def parser() -> argparse.ArgumentParser:
     action = p.add_mutually_exclusive_group()
     action.add_argument("--apply", action="store_true", help="write the fixes")
     action.add_argument("--check", action="store_true", help="lint only; exit 1 on findings")
+    action.add_argument(
+        "--add-noqa", action="store_true", help="silence every finding with a # noqa: CODE comment (adopting a rule)"
+    )
     p.add_argument("--diff", action="store_true", help="show the diff without writing (the default)")
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that change behaviour")
     p.add_argument("--select", help="codes, prefixes or names to run instead of the defaults")
@@ -293,7 +310,7 @@ def emit(results: List[FileResult], options: Options, args: argparse.Namespace) 
                 unsafe_more=sum(r.unsafe_more for r in results),
                 files=len(results),
                 errors=len(errors),
-                applied=options.mode == "apply",
+                mode=options.mode,
             ),
             file=sys.stderr,
         )

@@ -19,10 +19,9 @@ from .engine import Engine, Finding, split_lines
 
 MAX_ROUNDS = 8
 
-# flake8's own syntax: ``# noqa``, ``# noqa: WB101``, ``# noqa:WB101,WB2``, case-insensitive
-_NOQA = re.compile(
-    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE
-)
+# flake8's own pattern (flake8/defaults.py), so that both front ends read the same comments:
+# ``# noqa``, ``# noqa: WB101``, ``# NOQA:WB101,E501``; a code also silences longer codes
+_NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
 
 
 def noqa_map(lines: Sequence[str]) -> Dict[int, Optional[Set[str]]]:
@@ -96,14 +95,14 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
             result.remaining = findings
             return result
         new_source, used = _apply_round(result.source, todo)
-        if _compiles(new_source):
+        if compiles(new_source):
             result.source = new_source
             result.applied += used
             continue
         # find the fixes that break the code, one at a time; the next round retries the others
         for f in used:
             candidate, _ = _apply_round(result.source, [f])
-            if _compiles(candidate):
+            if compiles(candidate):
                 result.source = candidate
                 result.applied.append(f)
                 break
@@ -113,7 +112,7 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
     return result
 
 
-def _compiles(source: str) -> bool:
+def compiles(source: str) -> bool:
     try:
         compile(source, "<fixed>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -171,3 +170,55 @@ def add_imports(source: str, imports: Iterable[Tuple[str, str]]) -> str:
     context = CodemodContext()
     items = [ImportItem(mod, obj_name=name) for mod, name in imports]
     return AddImportsVisitor(context, items).transform_module(module).code
+
+
+def _lines_that_cannot_take_a_comment(source: str) -> Set[int]:
+    """Lines that end inside a multi-line string, or continue with a backslash: a ``# noqa``
+    appended there would change the string or break the code."""
+    import io
+    import tokenize
+
+    blocked: Set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.start[0] < tok.end[0] and tok.type != tokenize.NL:
+                blocked.update(range(tok.start[0], tok.end[0]))
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    for i, line in enumerate(split_lines(source), 1):
+        if line.rstrip("\r\n").endswith("\\"):
+            blocked.add(i)
+    return blocked
+
+
+def add_noqa(source: str, findings: Sequence[Finding]) -> Tuple[str, List[Finding]]:
+    """Silence each finding with a ``# noqa: CODE`` on its line (merged into an existing
+    ``# noqa: ...``), for adopting a rule on a large codebase. Returns the new source and the
+    findings that could not be silenced (their lines cannot take a comment)."""
+    lines = split_lines(source)
+    blocked = _lines_that_cannot_take_a_comment(source)
+    wanted: Dict[int, Set[str]] = {}
+    skipped: List[Finding] = []
+    for f in findings:
+        line = next((n for n in (f.line, f.end_line) if n not in blocked), None)
+        if line is None:
+            skipped.append(f)
+        else:
+            wanted.setdefault(line, set()).add(f.code)
+    for line, codes in wanted.items():
+        text = lines[line - 1]
+        content = text.rstrip("\r\n")
+        newline = text[len(content) :]
+        m = _NOQA.search(content)
+        if m and m.group("codes") is None:
+            continue  # a bare ``# noqa`` silences everything already
+        if m:
+            have = {c.upper() for c in re.split(r"[,\s]+", m.group("codes")) if c}
+            extra = sorted(c for c in codes if not any(c.startswith(h) for h in have))
+            if extra:
+                at = m.start("codes") + len(m.group("codes").rstrip(", \t"))
+                content = content[:at] + "," + ",".join(extra) + content[at:]
+        else:
+            content = content + "  # noqa: " + ",".join(sorted(codes))
+        lines[line - 1] = content + newline
+    return "".join(lines), skipped

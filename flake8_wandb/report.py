@@ -157,11 +157,13 @@ def colour_diff(diff: str, enabled: bool) -> str:
 
 
 def summary(
-    found: int, fixed: int, fixable: int, unsafe_more: int, files: int, errors: int, applied: bool
+    found: int, fixed: int, fixable: int, unsafe_more: int, files: int, errors: int, mode: str
 ) -> str:
     parts = []
-    if applied:
+    if mode == "apply":
         parts.append(f"fixed {fixed} finding{'s' * (fixed != 1)}; {found} left")
+    elif mode == "add-noqa":
+        parts.append(f"added # noqa for {fixed} finding{'s' * (fixed != 1)}; {found} left")
     else:
         parts.append(f"{found} finding{'s' * (found != 1)}")
         if fixable:

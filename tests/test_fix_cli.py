@@ -422,3 +422,34 @@ def test_the_api_key_is_never_printed(tmp_path):
     fixed = (tmp_path / "train.py").read_text()
     assert fixed.count(KEY) == 1  # only the name assignment, which has no fix, keeps it
     assert "wandb.login()" in fixed and "WANDB_API_KEY" not in fixed
+
+
+# -- adopting a rule -------------------------------------------------------------------------------
+
+
+def test_add_noqa_silences_every_finding_once(tmp_path):
+    src = (
+        "import wandb\r\n"
+        "\r\n"
+        "run = wandb.init(project='p', config={})\r\n"
+        "run.log({'a': 1})  # a comment\r\n"
+        "run.log({'b': 2})  # noqa: E501\r\n"
+        "run.log({'c': '''multi\r\nline'''})\r\n"
+        "run.log(\r\n    {'d': 4},\r\n)\r\n"
+    )
+    path = tmp_path / "train.py"
+    path.write_bytes(src.encode())
+    proc = wandb_fix("--add-noqa", "train.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "added # noqa for 4 findings" in proc.stderr
+    fixed = path.read_bytes().decode()
+    assert "run.log({'a': 1})  # a comment  # noqa: WB101\r\n" in fixed
+    assert "run.log({'b': 2})  # noqa: E501,WB101\r\n" in fixed
+    assert "line'''})  # noqa: WB101\r\n" in fixed  # not inside the string: on the last line
+    assert "run.log(  # noqa: WB101\r\n" in fixed
+    compile(fixed, "train.py", "exec")
+    assert wandb_fix("--check", "train.py", cwd=tmp_path).returncode == 0
+    rc, out, _ = run_flake8(["train.py"], "--select=WB", cwd=tmp_path)
+    assert (rc, out) == (0, "")  # flake8 reads the same comments
+    wandb_fix("--add-noqa", "train.py", cwd=tmp_path)
+    assert path.read_bytes().decode() == fixed  # a second run changes nothing
