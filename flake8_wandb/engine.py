@@ -15,6 +15,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
+from .defaults import DEFAULT_STEP_NAMES
 from .resolve import RUN, Resolver, Scope
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -26,16 +27,6 @@ def split_lines(source: str) -> List[str]:
     return _LINE.findall(source)
 
 
-DEFAULT_STEP_NAMES = (
-    "global_step",
-    "step",
-    "iteration",
-    "it",
-    "global_iter",
-    "train_step",
-    "num_updates",
-    "iter_num",
-)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import __version__, report
-from .engine import DEFAULT_STEP_NAMES, Engine, Finding, Settings, split_lines
+from .defaults import DEFAULT_STEP_NAMES
+from .engine import Engine, Finding, Settings, split_lines
 from .files import ChangedOnDisk, SourceError, decode, discover, write_atomic
 from .fixer import compiles, add_noqa, applicable, fix_source, lint
 from .rules import UnknownRule, select

@@ -1,25 +1,26 @@
 """The flake8 entry point (``WB``): a thin adapter over the engine.
 
-flake8 loads every installed plugin on every run, selected or not, so this module imports only
-the ``ast``-based engine: never libcst, wandb or torch. A file without any trigger text (such as
-``wandb``) costs one substring check.
+flake8 loads every installed plugin on every run, selected or not, and pre-commit and editors run
+it on one file at a time. So this module imports nothing heavy (never libcst, wandb or torch),
+and not even the rules until a file holds one of the trigger words: a file without ``wandb``
+costs one substring check.
 """
 
 from __future__ import annotations
 
 import ast
 import sys
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from . import __version__
-from .engine import DEFAULT_STEP_NAMES, Engine, Settings
-from .rules import DEFAULT_RULES, named_opt_in
+from .defaults import DEFAULT_STEP_NAMES, TRIGGERS
 
 
 class WandbChecker:
     name = "flake8-wandb"
     version = __version__
-    engine = Engine(DEFAULT_RULES)
+    _options = None
+    _engine = None  # built on the first file that may hold a finding
 
     def __init__(self, tree: ast.Module, filename: str, lines: List[str]) -> None:
         self.tree = tree
@@ -39,23 +40,25 @@ class WandbChecker:
             "--wandb-target-version",
             default=None,
             parse_from_config=True,
-            help="wandb version the messages target when wandb is not installed",
+            help="wandb version that WB306/WB307 target when wandb is not installed",
         )
 
     @classmethod
     def parse_options(cls, options) -> None:
-        names = tuple(n.strip() for n in options.wandb_step_names if n.strip())
-        settings = Settings(step_names=names, target_wandb_version=options.wandb_target_version)
-        # Default rules always run (flake8 filters their codes); an opt-in rule runs only when
-        # --select/--extend-select (or the config) names it or its family: WB6, WB604, ...
-        selectors = [*(options.select or ()), *(getattr(options, "extend_select", None) or ())]
-        cls.engine = Engine([*DEFAULT_RULES, *named_opt_in(selectors)], settings)
+        cls._options = options
+        cls._engine = None
+
+    @classmethod
+    def engine(cls):
+        if cls._engine is None:
+            cls._engine = _build_engine(cls._options)
+        return cls._engine
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         source = "".join(self.lines)
-        if not self.engine.may_match(source):
+        if not any(t in source for t in TRIGGERS):
             return
-        findings, errors = self.engine.check(self.tree, source)
+        findings, errors = self.engine().check(self.tree, source)
         for err in errors:
             print(
                 f"flake8-wandb: internal error in {err.code} on {self.filename}:{err.line}: "
@@ -71,3 +74,17 @@ class WandbChecker:
         if text.isascii():
             return byte_col
         return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+
+def _build_engine(options: Optional[object]):
+    from .engine import Engine, Settings
+    from .rules import DEFAULT_RULES, named_opt_in
+
+    if options is None:  # used outside flake8's option parsing (tests, other tools)
+        return Engine(DEFAULT_RULES)
+    names = tuple(n.strip() for n in options.wandb_step_names if n.strip())
+    settings = Settings(step_names=names, target_wandb_version=options.wandb_target_version)
+    # Default rules always run (flake8 filters their codes); an opt-in rule runs only when
+    # --select/--extend-select (or the config) names it or its family: WB6, WB604, ...
+    selectors = [*(options.select or ()), *(getattr(options, "extend_select", None) or ())]
+    return Engine([*DEFAULT_RULES, *named_opt_in(selectors)], settings)
