@@ -58,6 +58,30 @@ def test_dry_run_shows_a_diff_and_writes_nothing(tmp_path):
     assert path.read_text() == SMALL
 
 
+def test_colour_diff_on_request(tmp_path):
+    write(tmp_path, "train.py", SMALL)
+    proc = wandb_fix("--color=always", "train.py", cwd=tmp_path)
+    assert "\033[31m-os.environ" in proc.stdout and "\033[32m+os.environ.setdefault" in proc.stdout
+
+
+def test_imports_merge_into_an_existing_runtime_import(tmp_path):
+    src = (
+        "import wandb\n"
+        "from wandb_runtime import log  # the shim, already used\n"
+        "\n"
+        "wandb.init(project='p', mode='offline', config={})\n"
+        "val_acc = 0.9\n"
+        "print('acc', val_acc)\n"
+        "log({'x': 1}, step=0)\n"
+        "wandb.log({'y': 1}, step=1)\n"
+    )
+    path = write(tmp_path, "train.py", src)
+    wandb_fix("--apply", "--unsafe-fixes", "train.py", cwd=tmp_path)
+    fixed = path.read_text()
+    assert fixed.count("wandb_runtime") == 1
+    assert "from wandb_runtime import echo, wandb_mode, log  # the shim, already used\n" in fixed
+
+
 def test_apply_writes_safe_fixes_and_unsafe_ones_only_when_asked(tmp_path):
     path = write(tmp_path, "train.py", SMALL)
     proc = wandb_fix("--apply", "train.py", cwd=tmp_path)

@@ -161,11 +161,14 @@ def test_log_records_rows_at_their_steps_and_warns_once_on_backwards_steps(wandb
     with pytest.warns(RuntimeWarning, match="not an int"):
         wr.log({"loss": 9.0}, step=6.5)
     wr.log({"loss": 1.0}, step=7)
+    run.summary["final/best_loss"] = 1.0
     path = Path(run.settings.sync_file)
     run.finish()
     rec = read_run(path)
     rows = [(r["_step"], r["loss"]) for r in rec.history]
     assert rows == [(1, 3.0), (2, 2.0), (5, 1.5), (7, 1.0)]  # wandb dropped steps 4 and 3
+    assert rec.summary["final/best_loss"] == 1.0
+    assert rec.summary["loss"] == 1.0 and rec.summary["_step"] == 7  # the last row kept
 
 
 def test_init_resolves_redacts_and_derives_config(wandb_dir, monkeypatch):
