@@ -104,7 +104,7 @@ def process(path: Path, options: Options) -> FileResult:
             if fixed.changed:
                 write_atomic(path, fixed.source.encode(encoding), data)
         else:
-            findings, _ = lint(engine, source)
+            findings = fixed.initial
             result.rows = _rows(result.path, source, findings, options.unsafe)
             result.fixable = sum(1 for f in findings if applicable(f, options.unsafe))
             result.unsafe_more = sum(1 for f in findings if f.fix and not applicable(f, options.unsafe))

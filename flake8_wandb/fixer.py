@@ -66,6 +66,8 @@ def applicable(finding: Finding, unsafe: bool) -> bool:
 @dataclass
 class FixResult:
     source: str
+    #: the findings on the original source (before any fix)
+    initial: List[Finding] = field(default_factory=list)
     applied: List[Finding] = field(default_factory=list)
     #: fixes that were dropped, with the reason (e.g. the result would not compile)
     reverted: List[Tuple[Finding, str]] = field(default_factory=list)
@@ -83,9 +85,11 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
     the input did."""
     result = FixResult(source)
     reverted_keys: Set[Tuple[str, int, int]] = set()
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(MAX_ROUNDS):
         findings, errors = lint(engine, result.source)
         result.errors = errors
+        if round_ == 0:
+            result.initial = findings
         todo = [
             f
             for f in findings

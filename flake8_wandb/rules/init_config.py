@@ -57,13 +57,11 @@ def is_argparse_namespace(ctx, name: str, node: ast.AST) -> bool:
     )
 
 
-def is_dictconfig(ctx, expr: ast.AST) -> bool:
+def is_dictconfig(ctx, name: str) -> bool:
     """A name known to hold an OmegaConf DictConfig: a parameter annotated ``DictConfig``, the
     config of a ``@hydra.main`` function, or a name assigned from ``OmegaConf.create/load/...``."""
-    if not isinstance(expr, ast.Name):
-        return False
     func = ctx.function()
-    param = _param(func, expr.id)
+    param = _param(func, name)
     if param is not None:
         if param.annotation is not None and ctx.qualname(param.annotation) in DICTCONFIG_TYPES:
             return True
@@ -75,7 +73,7 @@ def is_dictconfig(ctx, expr: ast.AST) -> bool:
         return hydra_main and first == [param]
     return any(
         isinstance(v, ast.Call) and ctx.qualname(v.func) in DICTCONFIG_MAKERS
-        for v in _assigned_from(func, expr.id)
+        for v in _assigned_from(func, name)
     )
 
 
@@ -221,7 +219,7 @@ def main():
         if is_argparse_namespace(self.ctx, "args", node):
             fix = Fix((add_keyword(node, "config=vars(args)"),), safe=False)
             advice = "pass config=vars(args)"
-        elif "cfg" in surely_bound(self.ctx, node) and is_dictconfig(self.ctx, ast.Name(id="cfg")):
+        elif "cfg" in surely_bound(self.ctx, node) and is_dictconfig(self.ctx, "cfg"):
             text = "config=OmegaConf.to_container(cfg, resolve=True)"
             fix = Fix((add_keyword(node, text),), safe=False, imports=OMEGACONF_IMPORT)
             advice = "pass " + text
@@ -381,7 +379,7 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
             if isinstance(value, ast.Call) and self._unresolved(value):
                 self._report_unresolved(value)
             elif isinstance(value, ast.Name):
-                if is_dictconfig(self.ctx, value):
+                if is_dictconfig(self.ctx, value.id):
                     fix = Fix(
                         (wrap(self.ctx, value, "OmegaConf.to_container(", ", resolve=True)"),),
                         safe=True,
