@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
+import re
 import sys
 from pathlib import Path
-from typing import Dict, Type
+from typing import Dict, List, Type
 
-from .engine import Rule
+from .engine import Engine, Rule
 from .rules import ALL_RULES
 
 
@@ -27,7 +29,13 @@ def render(rule: Type[Rule]) -> str:
         "",
         f"{default}; {fix}.",
         "",
-        "Message: `" + rule.code + " " + rule.message.replace("{", "<").replace("}", ">") + "`",
+        "Message: `" + rule.code + " " + re.sub(r"\{(\w+)(?:![rs])?\}", r"<\1>", rule.message) + "`",
+        "",
+        "As reported on the example below:",
+        "",
+        "```text",
+        *_example_messages(rule),
+        "```",
         "",
         body,
         "",
@@ -49,6 +57,12 @@ def render(rule: Type[Rule]) -> str:
         "",
     ]
     return "\n".join(parts)
+
+
+def _example_messages(rule: Type[Rule]) -> List[str]:
+    source = rule.invalid[0]
+    findings, _ = Engine([rule]).check(ast.parse(source), source)
+    return [f"{f.line}:{f.col + 1}: {f.text()}" for f in findings]
 
 
 def pages() -> Dict[str, str]:

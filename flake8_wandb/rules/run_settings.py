@@ -67,8 +67,8 @@ class DeprecatedReinitBool(Rule):
 
     Boolean `reinit` is deprecated since wandb took the string values `"default"`,
     `"return_previous"`, `"finish_previous"` and `"create_new"`: wandb 0.31 prints a deprecation
-    warning on every init, and a later release will reject it. `True` behaves as
-    `"finish_previous"`, `False` as `"return_previous"`.
+    warning on every init. `True` behaves as `"finish_previous"`, `False` as
+    `"return_previous"`, so the strings say the same thing without the warning.
 
     Not reported: string values; wandb versions whose `reinit` is still a plain bool.
     """

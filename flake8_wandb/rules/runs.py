@@ -86,7 +86,7 @@ class InitInLoopWithoutFinish(Rule):
 
     code = "WB602"
     name = "init-in-loop-without-finish"
-    message = "wandb.init() in a loop without finish(); call {finish} at the end of the loop body, or use `with wandb.init(...) as run:`"
+    message = "wandb.init() in a loop without finish(); call {finish} at the end of the loop body, or use wandb.init() as a context manager"
     default = False
     fix_safety = "unsafe"
     fix_doc = (
