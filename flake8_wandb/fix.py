@@ -132,6 +132,8 @@ def process(path: Path, options: Options) -> FileResult:
         result.errors.append(f"cannot read or write: {exc.strerror or exc}")
     except RecursionError:
         result.errors.append("too deeply nested to analyse; file left unchanged")
+    except Exception as exc:  # a bug of ours must not stop the other files
+        result.errors.append(f"internal error ({type(exc).__name__}: {exc}); file left unchanged, please report")
     return result
 
 

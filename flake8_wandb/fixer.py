@@ -98,15 +98,20 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
         if not todo:
             result.remaining = findings
             return result
-        new_source, used = _apply_round(result.source, todo)
+        new_source, used, failed = _apply_round(result.source, todo)
+        for f, why in failed:
+            reverted_keys.add((f.code, f.line, f.col))
+            result.reverted.append((f, why))
+        if not used:
+            continue
         if compiles(new_source):
             result.source = new_source
             result.applied += used
             continue
         # find the fixes that break the code, one at a time; the next round retries the others
         for f in used:
-            candidate, _ = _apply_round(result.source, [f])
-            if compiles(candidate):
+            candidate, ok, _ = _apply_round(result.source, [f])
+            if ok and compiles(candidate):
                 result.source = candidate
                 result.applied.append(f)
                 break
@@ -124,8 +129,11 @@ def compiles(source: str) -> bool:
     return True
 
 
-def _apply_round(source: str, findings: Sequence[Finding]) -> Tuple[str, List[Finding]]:
-    """Apply non-overlapping fixes (first come, first served) and add their imports."""
+def _apply_round(
+    source: str, findings: Sequence[Finding]
+) -> Tuple[str, List[Finding], List[Tuple[Finding, str]]]:
+    """Apply non-overlapping fixes (first come, first served) and add their imports. Returns
+    the new source, the fixes applied, and the fixes dropped with the reason."""
     lines = split_lines(source)
     starts = [0]
     for line in lines:
@@ -154,8 +162,15 @@ def _apply_round(source: str, findings: Sequence[Finding]) -> Tuple[str, List[Fi
         out = out[:a] + text + out[b:]
     imports = sorted({imp for f in used for imp in f.fix.imports})
     if imports:
-        out = add_imports(out, imports)
-    return out, used
+        try:
+            out = add_imports(out, imports)
+        except Exception as exc:  # libcst cannot parse this file (newer syntax, say)
+            why = f"the import it needs could not be added ({type(exc).__name__})"
+            failed = [(f, why) for f in used if f.fix.imports]
+            rest = [f for f in findings if not f.fix.imports]
+            out, used, more = _apply_round(source, rest)
+            return out, used, failed + more
+    return out, used, []
 
 
 def _overlaps(a: int, b: int, x: int, y: int) -> bool:

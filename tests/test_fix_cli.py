@@ -477,3 +477,19 @@ def test_add_noqa_silences_every_finding_once(tmp_path):
     assert (rc, out) == (0, "")  # flake8 reads the same comments
     wandb_fix("--add-noqa", "train.py", cwd=tmp_path)
     assert path.read_bytes().decode() == fixed  # a second run changes nothing
+
+
+def test_a_fix_whose_import_cannot_be_added_is_reverted(monkeypatch):
+    """libcst may not parse a file that Python does (newer syntax): the fixes that need an import
+    are dropped with a reason, the others still go in."""
+    from flake8_wandb import fixer
+
+    def broken(*_):
+        raise RuntimeError("libcst cannot parse this")
+
+    monkeypatch.setattr(fixer, "add_imports", broken)
+    src = SMALL.replace('run = wandb.init(project="demo", config={})', 'run = wandb.init(project="demo", mode="offline", config={})')
+    result = fix_source(Engine(ALL_RULES), src, unsafe=True)
+    assert [(f.code, "import" in why) for f, why in result.reverted] == [("WB301", True)]
+    assert 'mode="offline"' in result.source and "step=global_step" in result.source
+    assert 'os.environ.setdefault("WANDB_MODE", "offline")' in result.source
