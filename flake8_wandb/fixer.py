@@ -85,6 +85,9 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
     the input did."""
     result = FixResult(source)
     reverted_keys: Set[Tuple[str, int, int]] = set()
+    # code that parses but does not compile (``return`` at module level, ``await`` outside an
+    # async function in an exported notebook) is held to the standard it met: it must parse
+    valid = compiles if compiles(source) else parses
     for round_ in range(MAX_ROUNDS):
         findings, errors = lint(engine, result.source)
         result.errors = errors
@@ -104,14 +107,14 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
             result.reverted.append((f, why))
         if not used:
             continue
-        if compiles(new_source):
+        if valid(new_source):
             result.source = new_source
             result.applied += used
             continue
         # find the fixes that break the code, one at a time; the next round retries the others
         for f in used:
             candidate, ok, _ = _apply_round(result.source, [f])
-            if ok and compiles(candidate):
+            if ok and valid(candidate):
                 result.source = candidate
                 result.applied.append(f)
                 break
@@ -119,6 +122,14 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
             result.reverted.append((f, "the fixed code would not compile"))
     result.remaining, result.errors = lint(engine, result.source)
     return result
+
+
+def parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def compiles(source: str) -> bool:

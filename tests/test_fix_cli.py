@@ -493,3 +493,9 @@ def test_a_fix_whose_import_cannot_be_added_is_reverted(monkeypatch):
     assert [(f.code, "import" in why) for f, why in result.reverted] == [("WB301", True)]
     assert 'mode="offline"' in result.source and "step=global_step" in result.source
     assert 'os.environ.setdefault("WANDB_MODE", "offline")' in result.source
+
+
+def test_code_that_parses_but_does_not_compile_is_still_fixed():
+    src = SMALL + "await run.sync()  # an exported notebook cell\n"
+    result = fix_source(Engine(ALL_RULES), src, unsafe=True)
+    assert result.reverted == [] and "step=global_step" in result.source
