@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from .defaults import DEFAULT_STEP_NAMES
-from .resolve import RUN, Resolver, Scope
+from .resolve import RUN, SCOPE_NODES, Resolver, Scope
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -188,7 +188,6 @@ class Context:
         )
 
 
-_SCOPE_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
 class Engine:
@@ -254,7 +253,7 @@ class Engine:
             node_type = type(node)
             if done:
                 ctx.ancestors.pop()
-                if isinstance(node, _SCOPE_TYPES):
+                if isinstance(node, SCOPE_NODES):
                     ctx.scope = ctx.names.scope_of[id(node)].parent or ctx.names.module
                 for rule, fn in leave.get(node_type, ()):
                     call(rule, fn, node)
@@ -262,7 +261,7 @@ class Engine:
             for rule, fn in enter.get(node_type, ()):
                 call(rule, fn, node)
             ctx.ancestors.append(node)
-            if isinstance(node, _SCOPE_TYPES):
+            if isinstance(node, SCOPE_NODES):
                 ctx.scope = ctx.names.scope_of[id(node)]
             stack.append((node, True))
             children = list(ast.iter_child_nodes(node))

@@ -33,7 +33,8 @@ _NORMALISE = {
     "wandb.sdk.wandb_init.init()": RUN,
 }
 _BUILTINS = frozenset(dir(builtins))
-_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+#: the nodes that open a scope of their own
+SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 # A binding is a qualified name (str), an expression evaluated lazily in a scope, or OPAQUE.
 OPAQUE = object()

@@ -6,6 +6,7 @@ import ast
 from typing import Iterator, List, Optional, Set
 
 from ..engine import Context, Edit
+from ..resolve import SCOPE_NODES
 
 
 def keyword(call: ast.Call, name: str) -> Optional[ast.keyword]:
@@ -190,15 +191,24 @@ def remove_statement(ctx: Context, stmt: ast.stmt) -> Optional[Edit]:
 
 
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
 def enclosing_loops(ctx: Context) -> List[ast.AST]:
     """The loops around the node being visited, innermost first, within its function."""
     loops: List[ast.AST] = []
     for anc in reversed(ctx.ancestors):
-        if isinstance(anc, _SCOPES):
+        if isinstance(anc, SCOPE_NODES):
             break
         if isinstance(anc, LOOPS):
             loops.append(anc)
     return loops
+
+
+def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a function (or module) without those of nested functions and classes."""
+    stack = list(ast.iter_child_nodes(func))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, SCOPE_NODES):
+            stack.extend(ast.iter_child_nodes(node))

@@ -5,7 +5,7 @@ from typing import Optional
 
 from ..engine import Fix, Rule
 from ..resolve import RUN
-from .common import add_keyword, dotted, has_star_kwargs, keyword, replace, surely_bound, wrap
+from .common import add_keyword, dotted, has_star_kwargs, keyword, own_nodes, replace, surely_bound, wrap
 
 CONFIG_OBJECTS = {"wandb.config", RUN + ".config"}
 CONFIG_UPDATES = {"update", "setdefaults", "update_locked", "setdefault", "__setitem__"}
@@ -22,13 +22,9 @@ OMEGACONF_IMPORT = (("omegaconf", "OmegaConf"),)
 
 def _assigned_from(func: ast.AST, name: str):
     """Values assigned to ``name`` in a function (or module) body, nested functions aside."""
-    stack = list(ast.iter_child_nodes(func))
-    while stack:
-        node = stack.pop()
+    for node in own_nodes(func):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             yield node.value
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
 
 
 def _param(func: ast.AST, name: str) -> Optional[ast.arg]:

@@ -5,7 +5,7 @@ import re
 from typing import Dict, List, Set
 
 from ..engine import Fix, Rule
-from .common import keyword, replace
+from .common import keyword, own_nodes, replace
 
 _METRIC_TOKENS = {
     "loss", "acc", "accuracy", "lr", "perplexity", "ppl", "throughput", "mem", "memory",
@@ -189,21 +189,11 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
                     self.report(call, fix=fix, names=", ".join(missing))
 
 
-def _own_nodes(func: ast.AST):
-    """The nodes of a function (or module) without those of nested functions and classes."""
-    stack = list(ast.iter_child_nodes(func))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
-
-
 def _closure(func: ast.AST, logged: Set[str]) -> Set[str]:
     """Logged names plus what flows into them: ``metrics = {"loss": loss}``,
     ``metrics["lr"] = lr`` and ``metrics.update(...)`` make ``loss`` and ``lr`` logged too."""
     flows: Dict[str, Set[str]] = {}
-    for node in _own_nodes(func):
+    for node in own_nodes(func):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
@@ -232,7 +222,7 @@ def _closure(func: ast.AST, logged: Set[str]) -> Set[str]:
 
 def _returned(func: ast.AST) -> Set[str]:
     names: Set[str] = set()
-    for node in _own_nodes(func):
+    for node in own_nodes(func):
         if isinstance(node, (ast.Return, ast.Yield)) and node.value is not None:
             names |= value_names(node.value)
     return _closure(func, names) if names else names
