@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 import traceback
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from .defaults import DEFAULT_STEP_NAMES
-from .resolve import RUN, SCOPE_NODES, Resolver, Scope
+from .resolve import (
+    ACCELERATOR,
+    LIGHTNING_RUN,
+    RUN,
+    RUN_PARAM,
+    SCOPE_NODES,
+    TRACKER,
+    Resolver,
+    Scope,
+)
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -124,22 +132,76 @@ class Context:
         self.source = source
         self.lines = split_lines(source)
         self.settings = settings
-        self.names = Resolver(tree)
+        self.names = Resolver(tree, mentions_wandb="wandb" in source)
         self.scope: Scope = self.names.module
         #: the nodes enclosing the one being visited, outermost first
         self.ancestors: List[ast.AST] = []
         self.findings: List[Finding] = []
+        self._flow = None
+
+    @property
+    def flow(self):
+        """The module's data-flow queries (flow.py), built on first use."""
+        if self._flow is None:
+            from .flow import Flow
+
+            self._flow = Flow(self)
+        return self._flow
 
     # -- names ---------------------------------------------------------------------------------
 
     def qualname(self, expr: ast.AST, scope: Optional[Scope] = None) -> Optional[str]:
+        """What ``expr`` resolves to (see resolve.py); a run reached through Lightning reads as
+        any other run (``raw_qualname`` tells them apart)."""
+        name = self.names.qualname(expr, scope or self.scope)
+        if name is not None and name.startswith(LIGHTNING_RUN):
+            return RUN + name[len(LIGHTNING_RUN) :]
+        return name
+
+    def raw_qualname(self, expr: ast.AST, scope: Optional[Scope] = None) -> Optional[str]:
         return self.names.qualname(expr, scope or self.scope)
 
-    def is_wandb_log(self, call: ast.AST, scope: Optional[Scope] = None) -> bool:
-        return isinstance(call, ast.Call) and self.qualname(call.func, scope) in (
-            "wandb.log",
-            RUN + ".log",
-        )
+    def is_wandb_log(
+        self, call: ast.AST, scope: Optional[Scope] = None, lightning: bool = True
+    ) -> bool:
+        """A call that logs to a wandb run (RULES.md, "What a wandb call is"): ``wandb.log``,
+        a run's ``.log`` (Lightning's ``experiment.log`` only when ``lightning``), accelerate's
+        ``accelerator.log`` / wandb tracker ``.log``, a run-like parameter's ``.log(<dict>)``.
+        ``scope`` given: the call is not the node being visited (no enclosing ``if`` known)."""
+        if not isinstance(call, ast.Call):
+            return False
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr != "log":
+            return False
+        qual = self.names.qualname(func, scope or self.scope)
+        if qual in _LOGS:
+            return True
+        if qual == LIGHTNING_RUN + ".log":
+            return lightning
+        if qual == RUN_PARAM + ".log":
+            return _called_like_a_run(call) and self.names.imports_wandb()
+        if qual is None and scope is None and isinstance(func, ast.Attribute):
+            return self._wandb_tracker_in_loop(func.value)
+        return False
+
+    def _wandb_tracker_in_loop(self, receiver: ast.AST) -> bool:
+        """``for tracker in accelerator.trackers:`` then ``tracker.log(...)`` under
+        ``if tracker.name == "wandb":``."""
+        if not isinstance(receiver, ast.Name):
+            return False
+        narrowed = looped = False
+        chain = self.ancestors
+        for i in range(len(chain) - 1, -1, -1):
+            node = chain[i]
+            if isinstance(node, SCOPE_NODES):
+                break
+            if isinstance(node, ast.If) and i + 1 < len(chain) and chain[i + 1] in node.body:
+                narrowed = narrowed or _tests_tracker_name(node.test, receiver.id, "wandb")
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                if isinstance(node.target, ast.Name) and node.target.id == receiver.id:
+                    looped = isinstance(node.iter, ast.Attribute) and node.iter.attr == "trackers"
+                    break
+        return narrowed and looped
 
     def enclosing(self, *types: type) -> Optional[ast.AST]:
         for node in reversed(self.ancestors):
@@ -190,6 +252,37 @@ class Context:
 
 
 
+_LOGS = frozenset({"wandb.log", RUN + ".log", ACCELERATOR + ".log", TRACKER + ".log"})
+
+
+def _called_like_a_run(call: ast.Call) -> bool:
+    """``run.log({...})``, ``run.log(dict(...))``, ``run.log(metrics)``: the first argument is a
+    dict literal, ``dict(...)`` or a name. ``run.log("some text")`` is somebody else's log."""
+    if not call.args:
+        return False
+    first = call.args[0]
+    if isinstance(first, (ast.Dict, ast.Name)):
+        return True
+    return isinstance(first, ast.Call) and getattr(first.func, "id", None) == "dict"
+
+
+def _tests_tracker_name(test: ast.AST, name: str, value: str) -> bool:
+    """``tracker.name == "wandb"`` (also inside an ``and``)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_tests_tracker_name(v, name, value) for v in test.values)
+    return (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and isinstance(test.left, ast.Attribute)
+        and test.left.attr == "name"
+        and isinstance(test.left.value, ast.Name)
+        and test.left.value.id == name
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == value
+    )
+
+
 class Engine:
     """Runs a set of rules over modules."""
 
@@ -207,16 +300,10 @@ class Engine:
     ) -> Tuple[List[Finding], List[RuleError]]:
         if not self.rules or not self.may_match(source):
             return [], []
-        # Whatever Python could parse, the name table (a recursive visitor) must walk: long
-        # expression chains nest deeper than the default limit of 1000 frames.
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(limit, 20_000))
         try:
             return self._check(tree, source)
-        except RecursionError:
+        except RecursionError:  # a last resort: the traversals themselves keep explicit stacks
             return [], [RuleError("engine", 0, "too deeply nested to analyse; file skipped")]
-        finally:
-            sys.setrecursionlimit(limit)
 
     def _check(self, tree: ast.Module, source: str) -> Tuple[List[Finding], List[RuleError]]:
         ctx = Context(tree, source, self.settings)

@@ -6,17 +6,38 @@ demand, to a dotted *qualified name* such as ``wandb.log``, ``torch.cuda.memory_
 ``<wandb.Run>.log`` (a method of a run object).
 
 The analysis is flow-insensitive on purpose: a name bound to different things in one scope resolves
-to nothing, so rules stay silent. A missed finding costs users less than a false positive.
+to nothing, so rules stay silent. A missed finding costs users less than a false positive. Two
+exceptions, because real training code is written that way (RULES.md, "What a wandb call is"): a
+name bound to a run in one place and to ``None`` or to a stand-in object (``DummyWandb()``) in
+another is a run; ``wandb = None`` after a failed import keeps ``wandb`` the module.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import re
 from typing import Dict, List, Optional, Tuple, Union
 
-#: The qualified name of a wandb ``Run`` *instance* (what ``wandb.init()`` returns).
+#: The qualname of a wandb ``Run`` *instance* (what ``wandb.init()`` returns).
 RUN = "<wandb.Run>"
+#: A run reached through Lightning's ``WandbLogger(...).experiment`` / ``self.logger.experiment``.
+#: Lightning owns the step there; ``Context.qualname`` shows it as ``RUN`` to every rule, and only
+#: the step rules (WB101, WB106) ask for the difference.
+LIGHTNING_RUN = "<lightning.Run>"
+#: An unannotated parameter named like a run (``run``, ``wandb_run``...): a run only where it is
+#: called like one (see ``Context.is_wandb_log``).
+RUN_PARAM = "<run-param>"
+RUN_PARAM_NAMES = frozenset({"run", "wandb_run", "wb_run", "wandb_logger_run"})
+#: ``Accelerator(log_with=...)`` whose trackers include wandb: its ``.log`` is a wandb log call.
+ACCELERATOR = "<accelerate.Accelerator+wandb>"
+#: ``accelerator.get_tracker("wandb")``: its ``.log`` is a wandb log call, ``.tracker``/``.run``
+#: are runs.
+TRACKER = "<accelerate.WandBTracker>"
+#: prefix of classes defined in the module itself (``DummyWandb`` -> ``<local>.DummyWandb``)
+LOCAL_CLASS = "<local>."
+#: ``self.logger`` in a LightningModule (never assigned there)
+LIGHTNING_LOGGER = "<lightning.Logger>"
 
 _RUN_TYPES = frozenset(
     {
@@ -31,7 +52,20 @@ _NORMALISE = {
     "wandb.run": RUN,
     "wandb.init()": RUN,
     "wandb.sdk.wandb_init.init()": RUN,
+    TRACKER + ".tracker": RUN,
+    TRACKER + ".run": RUN,
 }
+_ACCELERATOR_CLASSES = frozenset({"accelerate.Accelerator", "accelerate.accelerator.Accelerator"})
+_LIGHTNING_PREFIXES = ("pytorch_lightning.", "lightning.", "lightning_fabric.")
+#: libraries whose classes are never a stand-in for a wandb run
+_NOT_STAND_INS = (
+    "torch.", "tensorboardX.", "tensorboard.", "logging.", "mlflow.", "neptune.", "comet_ml.",
+    "clearml.", "aim.", "accelerate.", "transformers.", "pytorch_lightning.", "lightning.",
+    "wandb.",
+)  # fmt: skip
+#: what a stand-in's class is called: ``DummyWandb``, ``NoOpRun``, ``NullLogger``; a ``Timers()``
+#: bound to the same name is something else, and the name then resolves to nothing
+_STAND_IN_NAME = re.compile(r"(dummy|noop|no_op|null|fake|mock|stub|disabled|wandb|run)", re.I)
 _BUILTINS = frozenset(dir(builtins))
 #: the nodes that open a scope of their own
 SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -92,13 +126,17 @@ def call_name(node: ast.Call) -> Optional[str]:
 class Resolver:
     """Bindings of one module, and the lazy resolution of expressions to qualified names."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, mentions_wandb: bool = True) -> None:
         self.module = Scope(tree, None)
         self.scope_of: Dict[int, Scope] = {id(tree): self.module}
         self.classes: Dict[int, ClassInfo] = {}
         #: every call in the module, indexed by the last name of its callee, with its scope
         self.calls: Dict[str, List[Tuple[ast.Call, Scope]]] = {}
+        #: the module's text mentions wandb: an ``Accelerator(log_with=args.report_to)`` there may
+        #: log to wandb
+        self.mentions_wandb = mentions_wandb
         self._memo: Dict[Tuple[int, int], Optional[str]] = {}
+        self._imports_wandb: Optional[bool] = None
         _Binder(self).run(tree)
 
     # -- queries -------------------------------------------------------------------------------
@@ -109,7 +147,10 @@ class Resolver:
         if key in self._memo:
             return self._memo[key]
         self._memo[key] = None  # a cycle resolves to nothing
-        result = self._qualname(expr, scope)
+        try:
+            result = self._qualname(expr, scope)
+        except RecursionError:  # a chain deeper than the interpreter allows: unknown
+            result = None
         self._memo[key] = result
         return result
 
@@ -117,22 +158,64 @@ class Resolver:
         if isinstance(expr, ast.Name):
             return self.lookup(expr.id, scope)
         if isinstance(expr, ast.Attribute):
-            if isinstance(expr.value, ast.Name):
-                cls = self.self_class(expr.value.id, scope)
+            value = expr.value
+            if isinstance(value, ast.Name):
+                cls = self.self_class(value.id, scope)
                 if cls is not None:
-                    return self._resolve_all(cls.attrs.get(expr.attr, ()))
-            base = self.qualname(expr.value, scope)
-            return _normalise(base + "." + expr.attr) if base else None
+                    bindings = cls.attrs.get(expr.attr, ())
+                    if not bindings and expr.attr == "logger" and self._is_lightning_module(cls):
+                        return LIGHTNING_LOGGER
+                    return self._resolve_all(bindings)
+            base = self.qualname(value, scope)
+            if not base:
+                return None
+            if expr.attr == "experiment" and (base == LIGHTNING_LOGGER or _is_wandb_logger(base)):
+                return LIGHTNING_RUN
+            return _normalise(base + "." + expr.attr)
         if isinstance(expr, ast.Call):
-            base = self.qualname(expr.func, scope)
+            func = expr.func
+            if isinstance(func, ast.Attribute) and func.attr == "get_tracker":
+                tracker = _tracker_kind(expr)
+                if tracker is not None:
+                    return tracker
+            base = self.qualname(func, scope)
+            if base in _ACCELERATOR_CLASSES and self._logs_to_wandb(expr):
+                return ACCELERATOR
             return _normalise(base + "()") if base else None
         if isinstance(expr, ast.IfExp):
-            branches = [b for b in (expr.body, expr.orelse) if not _is_none(b)]
-            names = {self.qualname(b, scope) for b in branches}
-            return names.pop() if len(names) == 1 else None
+            names = {self.qualname(b, scope) for b in (expr.body, expr.orelse) if not _is_none(b)}
+            return _merge(names)
         if isinstance(expr, ast.NamedExpr):
             return self.qualname(expr.value, scope)
         return None
+
+    def imports_wandb(self) -> bool:
+        """The module imports wandb somewhere (``import wandb``, ``from wandb import ...``, in a
+        function or under ``try`` too)."""
+        if self._imports_wandb is None:
+            self._imports_wandb = any(
+                isinstance(b, str) and (b == "wandb" or b.startswith("wandb."))
+                for scope in self.scope_of.values()
+                for bindings in scope.bindings.values()
+                for b in bindings
+            )
+        return self._imports_wandb
+
+    def _logs_to_wandb(self, call: ast.Call) -> bool:
+        """``Accelerator(log_with=...)`` naming wandb (``"wandb"``, ``"all"``,
+        ``LoggerType.WANDB``, a list holding one), or a value that is not a literal in a module
+        that mentions wandb."""
+        for kw in call.keywords:
+            if kw.arg == "log_with":
+                return _names_wandb(kw.value, self.mentions_wandb)
+        return False
+
+    def _is_lightning_module(self, cls: ClassInfo) -> bool:
+        for base in cls.node.bases:
+            qual = self.qualname(base, self.module) or ""
+            if qual.endswith("LightningModule") and qual.startswith(_LIGHTNING_PREFIXES):
+                return True
+        return False
 
     def lookup(self, name: str, scope: Scope) -> Optional[str]:
         found = self._binding_scope(name, scope)
@@ -173,9 +256,7 @@ class Resolver:
                 if _is_none(expr):
                     continue  # ``run = None`` before ``run = wandb.init()``
                 names.add(self.qualname(expr, scope))
-            if len(names) > 1:
-                return None
-        return names.pop() if len(names) == 1 else None
+        return _merge(names)
 
     def calls_named(self, name: str) -> List[Tuple[ast.Call, Scope]]:
         return self.calls.get(name, [])
@@ -183,6 +264,70 @@ class Resolver:
 
 def _normalise(name: str) -> str:
     return _NORMALISE.get(name, name)
+
+
+def _is_stand_in(name: Optional[str]) -> bool:
+    """An instance of a class defined or imported in the module (``DummyWandb()``,
+    ``NoOpRun()``), not of a known library's: in a name also bound to a run, it exists only to
+    mirror the run's API."""
+    if not name or not name.endswith("()") or name.startswith(_NOT_STAND_INS):
+        return False
+    callee = name[:-2].rsplit(".", 1)[-1]
+    return callee[:1].isupper() and "(" not in name[:-2] and bool(_STAND_IN_NAME.search(callee))
+
+
+def _merge(names) -> Optional[str]:
+    """One meaning for the values a name may hold: the same everywhere, or a run with stand-ins
+    and run-like parameters beside it (``run = DummyWandb() if rank else wandb.init()``)."""
+    if len(names) == 1:
+        return next(iter(names))
+    if RUN in names and all(n == RUN or n == RUN_PARAM or _is_stand_in(n) for n in names):
+        return RUN
+    return None
+
+
+def _is_wandb_logger(name: str) -> bool:
+    return name.endswith(".WandbLogger()") and name.startswith(_LIGHTNING_PREFIXES)
+
+
+def _tracker_kind(call: ast.Call) -> Optional[str]:
+    """``x.get_tracker("wandb")``: the tracker; with ``unwrap=True``, the run itself."""
+    if not call.args or not (isinstance(call.args[0], ast.Constant) and call.args[0].value == "wandb"):
+        return None
+    for kw in call.keywords:
+        if kw.arg == "unwrap":
+            if isinstance(kw.value, ast.Constant) and kw.value.value is True:
+                return RUN
+            if not (isinstance(kw.value, ast.Constant) and kw.value.value is False):
+                return None
+    if len(call.args) > 1:
+        return None
+    return TRACKER
+
+
+_WANDB_LOGGER_TYPES = frozenset({"WANDB", "ALL"})
+
+
+def _names_wandb(value: ast.AST, mentions_wandb: bool) -> bool:
+    """Does a ``log_with=`` value name wandb? Literals say so exactly; anything else
+    (``args.report_to``) may, in a module that mentions wandb."""
+    if isinstance(value, ast.Constant):
+        return isinstance(value.value, str) and value.value.lower() in ("wandb", "all")
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        if all(_is_literal_tracker(e) for e in value.elts):
+            return any(_names_wandb(e, mentions_wandb) for e in value.elts)
+        return mentions_wandb
+    if _is_literal_tracker(value):  # LoggerType.WANDB
+        return value.attr in _WANDB_LOGGER_TYPES
+    return mentions_wandb
+
+
+def _is_literal_tracker(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    return isinstance(node, ast.Attribute) and node.attr.isupper() and (
+        getattr(node.value, "id", getattr(node.value, "attr", None)) == "LoggerType"
+    )
 
 
 def _annotation_target(node: Optional[ast.AST]) -> Optional[ast.AST]:
@@ -209,46 +354,80 @@ def _annotation_target(node: Optional[ast.AST]) -> Optional[ast.AST]:
     return node
 
 
-class _Binder(ast.NodeVisitor):
-    """Records every binding of the module, per scope, in one walk."""
+class _Binder:
+    """Records every binding of the module, per scope, in one walk.
+
+    The walk keeps an explicit stack, like the engine's traversal: whatever Python could parse
+    (12,000 terms of ``a + a + ...``, deep attribute chains) is walked without recursion, so the
+    recursion limit never has to be raised (raising it let C code overflow the stack on Python
+    3.9/3.10).
+    """
 
     def __init__(self, resolver: Resolver) -> None:
         self.r = resolver
         self.scope = resolver.module
+        self._handlers = {
+            ast.ClassDef: self._class,
+            ast.FunctionDef: self._function,
+            ast.AsyncFunctionDef: self._function,
+            ast.Lambda: self._lambda,
+            ast.Import: self._import,
+            ast.ImportFrom: self._import_from,
+            ast.Assign: self._assign,
+            ast.AnnAssign: self._ann_assign,
+            ast.AugAssign: self._aug_assign,
+            ast.NamedExpr: self._named_expr,
+            ast.For: self._for,
+            ast.AsyncFor: self._for,
+            ast.comprehension: self._comprehension,
+            ast.With: self._with,
+            ast.AsyncWith: self._with,
+            ast.ExceptHandler: self._except_handler,
+            ast.Global: self._global,
+            ast.Nonlocal: self._global,
+            ast.Call: self._call,
+        }
 
     def run(self, tree: ast.Module) -> None:
-        self.generic_visit(tree)
+        # (node, scope) pairs, popped in source order
+        stack: List[Tuple[ast.AST, Scope]] = [
+            (child, self.r.module) for child in reversed(list(ast.iter_child_nodes(tree)))
+        ]
+        handlers = self._handlers
+        while stack:
+            node, self.scope = stack.pop()
+            handler = handlers.get(type(node))
+            if handler is None:
+                children = [(c, self.scope) for c in ast.iter_child_nodes(node)]
+            else:
+                children = handler(node)
+            stack.extend(reversed(children))
+
+    def _in(self, nodes, scope: Optional[Scope] = None) -> List[Tuple[ast.AST, Scope]]:
+        scope = scope or self.scope
+        return [(n, scope) for n in nodes if n is not None]
 
     # -- scopes --------------------------------------------------------------------------------
 
-    def _enter(self, node: ast.AST, is_class: bool = False) -> Scope:
-        parent = self.scope
+    def _new_scope(self, node: ast.AST, parent: Scope, is_class: bool = False) -> Scope:
         scope = Scope(node, parent, is_class=is_class)
         self.r.scope_of[id(node)] = scope
-        self.scope = scope
-        return parent
+        return scope
 
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        for d in node.decorator_list + node.bases:
-            self.visit(d)
-        for k in node.keywords:
-            self.visit(k)
-        self._bind_name(node.name, OPAQUE)
-        parent = self._enter(node, is_class=True)
-        self.r.classes[id(node)] = self.scope.cls = ClassInfo(node)
-        for stmt in node.body:
-            self.visit(stmt)
-        self.scope = parent
+    def _class(self, node: ast.ClassDef):
+        enclosing = self.scope
+        self._bind_name(node.name, LOCAL_CLASS + node.name)
+        scope = self._new_scope(node, enclosing, is_class=True)
+        self.r.classes[id(node)] = scope.cls = ClassInfo(node)
+        return self._in([*node.decorator_list, *node.bases, *node.keywords], enclosing) + self._in(
+            node.body, scope
+        )
 
-    def _visit_function(self, node) -> None:
-        for d in node.decorator_list:
-            self.visit(d)
-        self.visit(node.args)  # defaults and annotations belong to the enclosing scope
-        if node.returns:
-            self.visit(node.returns)
+    def _function(self, node):
         enclosing = self.scope
         self._bind_name(node.name, OPAQUE)
-        self._enter(node)
+        scope = self._new_scope(node, enclosing)
+        self.scope = scope
         self._bind_params(node.args, enclosing)
         if enclosing.is_class and enclosing.cls is not None:
             is_static = any(
@@ -257,28 +436,31 @@ class _Binder(ast.NodeVisitor):
             )
             positional = node.args.posonlyargs + node.args.args
             if positional and not is_static:
-                self.scope.cls = enclosing.cls
-                self.scope.self_name = positional[0].arg
-        for stmt in node.body:
-            self.visit(stmt)
-        self.scope = enclosing
+                scope.cls = enclosing.cls
+                scope.self_name = positional[0].arg
+        # defaults and annotations belong to the enclosing scope
+        outer = self._in([*node.decorator_list, node.args, node.returns], enclosing)
+        return outer + self._in(node.body, scope)
 
-    visit_FunctionDef = visit_AsyncFunctionDef = _visit_function
-
-    def visit_Lambda(self, node: ast.Lambda) -> None:
-        self.visit(node.args)
-        enclosing = self._enter(node)
+    def _lambda(self, node: ast.Lambda):
+        enclosing = self.scope
+        scope = self._new_scope(node, enclosing)
+        self.scope = scope
         self._bind_params(node.args, enclosing)
-        self.visit(node.body)
-        self.scope = enclosing
+        return self._in([node.args], enclosing) + self._in([node.body], scope)
 
     def _bind_params(self, args: ast.arguments, enclosing: Scope) -> None:
         params = args.posonlyargs + args.args + args.kwonlyargs
         params += [a for a in (args.vararg, args.kwarg) if a is not None]
         for p in params:
             target = _annotation_target(getattr(p, "annotation", None))
-            # resolved lazily: the annotation's own names may be bound later in the module
-            self.scope.bind(p.arg, _Annotated(target, enclosing) if target is not None else OPAQUE)
+            if target is not None:
+                # resolved lazily: the annotation's own names may be bound later in the module
+                self.scope.bind(p.arg, _Annotated(target, enclosing))
+            elif p.arg in RUN_PARAM_NAMES:
+                self.scope.bind(p.arg, RUN_PARAM)
+            else:
+                self.scope.bind(p.arg, OPAQUE)
 
     # -- bindings ------------------------------------------------------------------------------
 
@@ -298,99 +480,87 @@ class _Binder(ast.NodeVisitor):
         elif isinstance(target, ast.Starred):
             self._bind_target(target.value, None)
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-            cls = self._self_class(target.value.id)
+            cls = self.r.self_class(target.value.id, self.scope)
             if cls is not None:
                 binding = (value, self.scope) if value is not None else OPAQUE
                 cls.attrs.setdefault(target.attr, []).append(binding)
 
-    def _self_class(self, name: str) -> Optional[ClassInfo]:
-        return self.r.self_class(name, self.scope)
-
-    def visit_Import(self, node: ast.Import) -> None:
+    def _import(self, node: ast.Import):
         for alias in node.names:
             if alias.asname:
                 self._bind_name(alias.asname, alias.name)
             else:
                 top = alias.name.split(".")[0]
                 self._bind_name(top, top)
+        return []
 
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+    def _import_from(self, node: ast.ImportFrom):
         for alias in node.names:
             if alias.name == "*":
                 continue
             local = alias.asname or alias.name
-            if node.level or not node.module:
+            if node.level:
+                # ``from .utils import DummyWandb``: a module of this project, never a library
+                self._bind_name(local, "." * node.level + (node.module or "") + "." + alias.name)
+            elif not node.module:
                 self._bind_name(local, OPAQUE)
             else:
                 self._bind_name(local, node.module + "." + alias.name)
+        return []
 
-    def visit_Assign(self, node: ast.Assign) -> None:
-        self.visit(node.value)
+    def _assign(self, node: ast.Assign):
         for target in node.targets:
             self._bind_target(target, node.value)
-            self._visit_target_parts(target)
         if self.scope.is_class and self.scope.cls is not None:
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     self.scope.cls.attrs.setdefault(target.id, []).append((node.value, self.scope))
+        return self._in([node.value]) + self._target_parts(*node.targets)
 
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self.visit(node.annotation)
+    def _ann_assign(self, node: ast.AnnAssign):
         if node.value is not None:
-            self.visit(node.value)
             self._bind_target(node.target, node.value)
-        self._visit_target_parts(node.target)
+        return self._in([node.annotation, node.value]) + self._target_parts(node.target)
 
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+    def _aug_assign(self, node: ast.AugAssign):
         # ``step += 1`` keeps what the name is; it adds no binding of its own.
-        self.visit(node.value)
-        self._visit_target_parts(node.target)
+        return self._in([node.value]) + self._target_parts(node.target)
 
-    def _visit_target_parts(self, target: ast.AST) -> None:
+    def _target_parts(self, *targets: ast.AST):
         # the expressions inside a target (``a[i]``, ``self.x``) still hold calls to index
-        if not isinstance(target, ast.Name):
-            self.generic_visit(target)
+        return self._in([c for t in targets if not isinstance(t, ast.Name) for c in ast.iter_child_nodes(t)])
 
-    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
-        self.visit(node.value)
+    def _named_expr(self, node: ast.NamedExpr):
         self._bind_target(node.target, node.value)
+        return self._in([node.value])
 
-    def _visit_for(self, node) -> None:
-        self.visit(node.iter)
+    def _for(self, node):
         self._bind_target(node.target, None)
-        for stmt in node.body + node.orelse:
-            self.visit(stmt)
+        return self._in([node.iter, *node.body, *node.orelse])
 
-    visit_For = visit_AsyncFor = _visit_for
-
-    def visit_comprehension(self, node: ast.comprehension) -> None:
-        self.visit(node.iter)
+    def _comprehension(self, node: ast.comprehension):
         self._bind_target(node.target, None)
-        for cond in node.ifs:
-            self.visit(cond)
+        return self._in([node.iter, *node.ifs])
 
-    def _visit_with(self, node) -> None:
+    def _with(self, node):
+        items = []
         for item in node.items:
-            self.visit(item.context_expr)
             if item.optional_vars is not None:
                 self._bind_target(item.optional_vars, item.context_expr)
-        for stmt in node.body:
-            self.visit(stmt)
+            items.append(item.context_expr)
+        return self._in([*items, *node.body])
 
-    visit_With = visit_AsyncWith = _visit_with
-
-    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+    def _except_handler(self, node: ast.ExceptHandler):
         if node.name:
             self._bind_name(node.name, OPAQUE)
-        self.generic_visit(node)
+        return self._in(list(ast.iter_child_nodes(node)))
 
-    def visit_Global(self, node: ast.Global) -> None:
+    def _global(self, node):
         self.scope.globals.update(node.names)
+        return []
 
-    visit_Nonlocal = visit_Global
-
-    def visit_Call(self, node: ast.Call) -> None:
+    def _call(self, node: ast.Call):
         name = call_name(node)
         if name is not None:
             self.r.calls.setdefault(name, []).append((node, self.scope))
-        self.generic_visit(node)
+        return self._in(list(ast.iter_child_nodes(node)))

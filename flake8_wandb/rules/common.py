@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterator, List, Optional, Set
+from typing import Iterable, Iterator, List, Optional, Set
 
 from ..engine import Context, Edit
+from ..flow import own_nodes  # noqa: F401  (the rules import it from here)
 from ..resolve import SCOPE_NODES
 
 
@@ -89,31 +90,9 @@ def target_names(target: ast.AST) -> Set[str]:
     return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
 
 
-def surely_bound(ctx: Context, node: ast.AST) -> Set[str]:
-    """Names surely bound when ``node`` runs: parameters of the enclosing function, targets of
-    enclosing ``for``/``with``, and names assigned by statements that surely ran before it."""
-    names: Set[str] = set()
-    func = ctx.function()
-    if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-        a = func.args
-        for p in a.posonlyargs + a.args + a.kwonlyargs:
-            names.add(p.arg)
-    inside = False
-    for anc in ctx.ancestors:
-        if anc is func:
-            inside = True
-            continue
-        if not inside:
-            continue
-        if isinstance(anc, (ast.For, ast.AsyncFor)):
-            names |= target_names(anc.target)
-        elif isinstance(anc, (ast.With, ast.AsyncWith)):
-            for item in anc.items:
-                if item.optional_vars is not None:
-                    names |= target_names(item.optional_vars)
-    for stmt in statements_before(ctx, node):
-        names |= bound_names(stmt)
-    return names
+def surely_bound(ctx: Context, node: ast.AST, among: Optional[Iterable[str]] = None) -> Set[str]:
+    """Names surely bound when ``node`` runs (see ``Flow.surely_bound``)."""
+    return ctx.flow.surely_bound(node, among)
 
 
 def dotted(node: ast.AST) -> str:
@@ -203,12 +182,3 @@ def enclosing_loops(ctx: Context) -> List[ast.AST]:
             loops.append(anc)
     return loops
 
-
-def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
-    """The nodes of a function (or module) without those of nested functions and classes."""
-    stack = list(ast.iter_child_nodes(func))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, SCOPE_NODES):
-            stack.extend(ast.iter_child_nodes(node))

@@ -2,15 +2,19 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Set
+from typing import Dict, List, Optional, Set
 
 from ..engine import Rule
-from .common import LOOPS, dotted, enclosing_loops, keyword
+from .common import LOOPS, dotted, enclosing_loops, keyword, own_nodes
 
 #: iterables that yield batches: ``train_loader``, ``enumerate(dataloader)``, ``tqdm(batches)``
 _BATCH_LIKE = re.compile(r"(loader|batch|data_iter|train_iter|dataset|minibatch|shard)", re.I)
 #: helpers whose name says they decide when to log
 _GUARD_CALL = re.compile(r"(every_n|should_log|should_report|is_log_step|time_to_log|log_now)", re.I)
+#: functions named for evaluation, generation or inference log per item on purpose
+_EVAL_NAME = re.compile(r"(^|_)(eval|generat|sampl|predict|infer|benchmark|bench_)", re.I)
+#: ``optimizer.step()``, ``scaler.step(opt)``, ``opt.step()``: the loop nest trains
+_OPTIMIZER = re.compile(r"(optim|opt$|scaler|^opt)", re.I)
 
 
 def _contains_loop(node: ast.AST) -> bool:
@@ -160,6 +164,13 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
                 run.log({"train/loss": loss}, step=step)
 """
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._has_inner_loop: Dict[int, bool] = {}
+        self._trains: Dict[int, bool] = {}
+        self._mod_names_of: Dict[int, Set[str]] = {}
+        self._first_continue_guard: Dict[int, int] = {}
+
     def visit_Call(self, node: ast.Call) -> None:
         if not self.ctx.is_wandb_log(node):
             return
@@ -167,15 +178,46 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         if commit is not None and isinstance(commit.value, ast.Constant) and not commit.value.value:
             return  # attaches to the current row: no row of its own
         loops = enclosing_loops(self.ctx)
-        if not loops or _contains_loop(loops[0]):
+        if not loops or self._contains_loop(loops[0]):
             return
         loop = loops[0]
         nested = len(loops) > 1
         if not (nested or self._batch_like(loop)) or self._over_a_mapping(loops):
             return
-        if self._guarded(loop, node):
+        if self._evaluation_context() and not self._loop_nest_trains(loops[-1]):
+            return
+        if self._guarded(loops[-1], node):
             return
         self.report(node)
+
+    def _contains_loop(self, loop: ast.AST) -> bool:
+        key = id(loop)
+        if key not in self._has_inner_loop:
+            self._has_inner_loop[key] = _contains_loop(loop)
+        return self._has_inner_loop[key]
+
+    def _evaluation_context(self) -> bool:
+        """An enclosing function named for evaluation, generation or inference: those loops log
+        per item on purpose."""
+        for node in self.ctx.ancestors:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _EVAL_NAME.search(node.name):
+                return True
+        return False
+
+    def _loop_nest_trains(self, outer: ast.AST) -> bool:
+        """``.backward(...)``, an optimizer's or scaler's ``.step()``, ``accelerator.backward``."""
+        key = id(outer)
+        if key not in self._trains:
+            self._trains[key] = any(
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Attribute)
+                and (
+                    n.func.attr == "backward"
+                    or (n.func.attr == "step" and _OPTIMIZER.search(dotted(n.func.value) or ""))
+                )
+                for n in ast.walk(outer)
+            )
+        return self._trains[key]
 
     @staticmethod
     def _over_a_mapping(loops) -> bool:
@@ -200,21 +242,31 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
 
     # -- guards --------------------------------------------------------------------------------
 
-    def _guarded(self, loop: ast.AST, call: ast.Call) -> bool:
+    def _guarded(self, outer: ast.AST, call: ast.Call) -> bool:
+        """A frequency guard anywhere between the outermost loop of the nest and the call: an
+        ``if`` whose test is a guard (also one enclosing the inner loop), or an earlier
+        ``if <guard>: continue`` in an enclosing block."""
         mod_names = self._mod_names()
-        i = self.ctx.ancestors.index(loop)
+        i = self.ctx.ancestors.index(outer)
         chain = self.ctx.ancestors[i:] + [call]
         for parent, child in zip(chain, chain[1:]):
-            if isinstance(parent, ast.If) and child in parent.body and self._is_guard(parent.test, mod_names):
-                return True
-            if isinstance(parent, ast.If) and child in parent.orelse and self._is_guard(parent.test, mod_names):
+            if isinstance(parent, ast.If) and child is not parent.test and self._is_guard(parent.test, mod_names):
                 return True
             block = getattr(parent, "body", None)
-            if isinstance(block, list) and child in block:
-                for stmt in block[: block.index(child)]:
-                    if self._continue_guard(stmt, mod_names):
-                        return True
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                first = self._first_guard(block, mod_names)
+                if first is not None and (self.ctx.flow.position(block, child) or 0) > first:
+                    return True
         return False
+
+    def _first_guard(self, block: List[ast.stmt], mod_names: Set[str]) -> Optional[int]:
+        key = id(block)
+        if key not in self._first_continue_guard:
+            self._first_continue_guard[key] = next(
+                (i for i, stmt in enumerate(block) if self._continue_guard(stmt, mod_names)), -1
+            )
+        found = self._first_continue_guard[key]
+        return None if found < 0 else found
 
     def _continue_guard(self, stmt: ast.stmt, mod_names: Set[str]) -> bool:
         return (
@@ -238,10 +290,13 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
     def _mod_names(self) -> Set[str]:
         """Local names assigned from a ``%`` expression: ``is_log_step = step % 50 == 0``."""
         func = self.ctx.function()
-        names: Set[str] = set()
-        for n in ast.walk(func):
-            if isinstance(n, ast.Assign) and any(
-                isinstance(m, ast.BinOp) and isinstance(m.op, ast.Mod) for m in ast.walk(n.value)
-            ):
-                names |= {t.id for t in n.targets if isinstance(t, ast.Name)}
-        return names
+        key = id(func)
+        if key not in self._mod_names_of:
+            names: Set[str] = set()
+            for n in own_nodes(func):
+                if isinstance(n, ast.Assign) and any(
+                    isinstance(m, ast.BinOp) and isinstance(m.op, ast.Mod) for m in ast.walk(n.value)
+                ):
+                    names |= {t.id for t in n.targets if isinstance(t, ast.Name)}
+            self._mod_names_of[key] = names
+        return self._mod_names_of[key]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import ast
+from typing import Optional
 
+from ..counters import is_run_wide_counter
 from ..engine import Fix, Rule
 from .common import add_keyword, has_star_kwargs, in_hf_trainer, keyword, surely_bound
 
@@ -242,19 +244,34 @@ for global_step in range(100):
     def visit_Call(self, node: ast.Call) -> None:
         if len(node.args) >= 2 or keyword(node, "step") or has_star_kwargs(node):
             return
-        if self.custom_x_axis or not self.ctx.is_wandb_log(node):
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            return  # ``log(*args)``: the step may be inside
+        # Lightning's ``experiment.log``: Lightning syncs trainer/global_step as the x-axis
+        if self.custom_x_axis or not self.ctx.is_wandb_log(node, lightning=False):
             return
         commit = keyword(node, "commit")
         if commit is not None and isinstance(commit.value, ast.Constant) and not commit.value.value:
             return
         if in_hf_trainer(self.ctx):
             return
-        candidates = [n for n in self.ctx.settings.step_names if n in surely_bound(self.ctx, node)]
-        if len(candidates) == 1:
-            step = candidates[0]
+        step = self._counter(node)
+        fix = None
+        if step is not None and not _bare_generator(node):
             fix = Fix((add_keyword(node, f"step={step}"),), safe=False)
             why = "wandb's implicit counter misaligns when several code paths log"
         else:
-            step, fix = "<your step counter>", None
+            step = "<your step counter>"
             why = "wandb's implicit counter misaligns and drops data logged out of order"
         self.report(node, fix=fix, step=step, why=why)
+
+    def _counter(self, node: ast.Call) -> Optional[str]:
+        """The one step-like name surely bound here that is a run-wide counter, if exactly one."""
+        names = self.ctx.settings.step_names
+        bound = surely_bound(self.ctx, node, names)
+        counters = [n for n in names if n in bound and is_run_wide_counter(self.ctx, n, node)]
+        return counters[0] if len(counters) == 1 else None
+
+
+def _bare_generator(call: ast.Call) -> bool:
+    """``log(x for x in y)``: a generator without its own parentheses takes no other argument."""
+    return len(call.args) == 1 and isinstance(call.args[0], ast.GeneratorExp)

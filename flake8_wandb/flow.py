@@ -1,0 +1,341 @@
+"""Data flow on the name table: the queries rules ask instead of walking the tree themselves.
+
+- ``assignments(func, name)``: the values a name is assigned in a function (or the module);
+- ``surely_bound(node)``: names surely bound where a node runs (linear in the file: each block is
+  indexed once, not walked again for every call);
+- ``reaches_sink(expr)``: does a value reach a report (a log, print, format, metrics dict),
+  directly or through a local name;
+- ``env_writes(node)``: environment-variable writes (``os.environ[K] = v``, ``.update(...)`` in
+  keyword and dict form, ``os.putenv``, ``setdefault``), one description for every rule;
+- ``print_helpers()`` / ``memory_helpers()``: module-level functions that only forward to
+  ``print``, or return ``torch.cuda.memory_allocated()``.
+
+One ``Flow`` per module, built lazily by ``Context.flow``; every answer is cached.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+
+from .resolve import SCOPE_NODES
+
+#: callee names whose arguments are a report: printing, logging, formatting, metrics
+SINK_CALLS = frozenset(
+    {
+        "print", "log", "info", "debug", "warning", "write", "log_metrics", "log_dict",
+        "add_scalar", "add_scalars", "set_postfix", "format", "echo", "update",
+    }
+)  # fmt: skip
+#: conversions that keep a figure what it is (bytes to GB, rounding)
+KEEPS_VALUE = (ast.Div, ast.FloorDiv, ast.Mult, ast.RShift)
+WRAPPERS = frozenset({"round", "float", "int", "str", "format"})
+ALLOCATED = frozenset({"torch.cuda.memory_allocated", "torch.cuda.max_memory_allocated"})
+_BLOCKS = ("body", "orelse", "finalbody", "handlers")
+
+
+@dataclass(frozen=True)
+class EnvWrite:
+    """One write of an environment variable.
+
+    ``kind``: ``"assign"`` (``os.environ[K] = v``), ``"update"`` (``os.environ.update(K=v)`` or
+    ``update({K: v})``), ``"putenv"`` (``os.putenv(K, v)``) or ``"setdefault"``
+    (``os.environ.setdefault(K, v)``: the environment still wins). ``value`` is the value's
+    expression, ``key`` the expression naming the variable (None for a keyword of ``update``).
+    """
+
+    var: str
+    value: ast.AST
+    kind: str
+    node: ast.AST
+    key: Optional[ast.AST]
+
+
+class Flow:
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self._assigned: Dict[int, Dict[str, List[ast.AST]]] = {}
+        self._block_index: Dict[int, Tuple[Dict[str, int], Dict[int, int]]] = {}
+        self._parents: Dict[int, Dict[int, ast.AST]] = {}
+        self._print_helpers: Optional[FrozenSet[str]] = None
+        self._memory_helpers: Optional[FrozenSet[str]] = None
+
+    # -- assignments ---------------------------------------------------------------------------
+
+    def assignments(self, func: ast.AST, name: str) -> List[ast.AST]:
+        """Values assigned to ``name`` in a function (or module) body, nested scopes aside:
+        ``name = v``, ``name: T = v``, ``(name := v)``; ``name += v`` as the AugAssign node."""
+        table = self._assigned.get(id(func))
+        if table is None:
+            table = self._assigned[id(func)] = {}
+            for node in own_nodes(func):
+                if isinstance(node, ast.Assign):
+                    for t in node.targets:
+                        if isinstance(t, ast.Name):
+                            table.setdefault(t.id, []).append(node.value)
+                elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)):
+                    if isinstance(node.target, ast.Name) and node.value is not None:
+                        table.setdefault(node.target.id, []).append(node.value)
+                elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                    table.setdefault(node.target.id, []).append(node)
+        return table.get(name, [])
+
+    # -- what is bound where -------------------------------------------------------------------
+
+    def surely_bound(self, node: ast.AST, among: Optional[Iterable[str]] = None) -> Set[str]:
+        """Names surely bound when ``node`` (the node being visited) runs: parameters of the
+        enclosing function, targets of enclosing ``for``/``with``, and names assigned by simple
+        statements that surely ran before it (earlier siblings in each enclosing block).
+        ``among``: only these names are asked about (the cost then does not grow with the
+        number of names in the block)."""
+        ctx = self.ctx
+        wanted = None if among is None else set(among)
+        names: Set[str] = set()
+        func = ctx.function()
+        if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = func.args
+            for p in a.posonlyargs + a.args + a.kwonlyargs:
+                names.add(p.arg)
+        chain: List[ast.AST] = ctx.ancestors + [node]
+        start = chain.index(func) if func in chain else 0
+        for i in range(start, len(chain) - 1):
+            parent, child = chain[i], chain[i + 1]
+            if i > start and isinstance(parent, (ast.For, ast.AsyncFor)):
+                names |= target_names(parent.target)
+            elif i > start and isinstance(parent, (ast.With, ast.AsyncWith)):
+                for item in parent.items:
+                    if item.optional_vars is not None:
+                        names |= target_names(item.optional_vars)
+            for fieldname in _BLOCKS:
+                block = getattr(parent, fieldname, None)
+                if isinstance(block, list) and block and isinstance(block[0], ast.AST):
+                    index, positions = self._index(block)
+                    pos = positions.get(id(child))
+                    if pos is None:
+                        continue
+                    if wanted is None:
+                        names.update(n for n, first in index.items() if first < pos)
+                    else:
+                        names.update(n for n in wanted if index.get(n, pos) < pos)
+        return names if wanted is None else names & wanted
+
+    def position(self, block: List[ast.AST], stmt: ast.AST) -> Optional[int]:
+        """The index of ``stmt`` in ``block`` (cached: no scan per question)."""
+        return self._index(block)[1].get(id(stmt))
+
+    def _index(self, block: List[ast.AST]) -> Tuple[Dict[str, int], Dict[int, int]]:
+        """For one block: each name a simple statement binds with the first position binding
+        it, and the position of each statement."""
+        found = self._block_index.get(id(block))
+        if found is None:
+            index: Dict[str, int] = {}
+            positions: Dict[int, int] = {}
+            for i, stmt in enumerate(block):
+                positions[id(stmt)] = i
+                for n in bound_names(stmt):
+                    index.setdefault(n, i)
+            found = self._block_index[id(block)] = (index, positions)
+        return found
+
+    # -- where values go -----------------------------------------------------------------------
+
+    def reaches_sink(self, expr: ast.AST, func: Optional[ast.AST] = None) -> bool:
+        """Does the value of ``expr`` (the node being visited) reach a report (a log, print,
+        format or metrics dict), directly or through one local name?"""
+        func = func or self.ctx.function()
+        child: ast.AST = expr
+        for parent in reversed(self.ctx.ancestors):
+            verdict = _step(parent, child)
+            if verdict is not None:
+                if isinstance(verdict, str):
+                    return self._name_reaches_sink(verdict, func)
+                return verdict
+            child = parent
+        return False
+
+    def _name_reaches_sink(self, name: str, func: ast.AST) -> bool:
+        parents = self._parents_of(func)
+        for node in own_nodes(func):
+            if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+                child: ast.AST = node
+                while id(child) in parents:
+                    parent = parents[id(child)]
+                    verdict = _step(parent, child)
+                    if verdict is not None:
+                        if verdict is True:
+                            return True
+                        break  # one level of names is enough
+                    child = parent
+        return False
+
+    def _parents_of(self, func: ast.AST) -> Dict[int, ast.AST]:
+        parents = self._parents.get(id(func))
+        if parents is None:
+            parents = self._parents[id(func)] = {}
+            for node in own_nodes(func):
+                for child in ast.iter_child_nodes(node):
+                    parents[id(child)] = node
+            for child in ast.iter_child_nodes(func):
+                parents[id(child)] = func
+        return parents
+
+    # -- environment ---------------------------------------------------------------------------
+
+    def env_writes(self, node: ast.AST) -> List[EnvWrite]:
+        """The environment-variable writes a statement or call makes (keys that are string
+        literals only)."""
+        ctx = self.ctx
+        writes: List[EnvWrite] = []
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and ctx.qualname(target.value) == "os.environ":
+                    var = _str(target.slice)
+                    if var is not None:
+                        writes.append(EnvWrite(var, node.value, "assign", node, target.slice))
+        elif isinstance(node, ast.Call):
+            qual = ctx.qualname(node.func)
+            if qual == "os.environ.update":
+                for kw in node.keywords:
+                    if kw.arg is not None:
+                        writes.append(EnvWrite(kw.arg, kw.value, "update", node, None))
+                for arg in node.args:
+                    if isinstance(arg, ast.Dict):
+                        for k, v in zip(arg.keys, arg.values):
+                            var = _str(k)
+                            if var is not None:
+                                writes.append(EnvWrite(var, v, "update", node, k))
+            elif qual in ("os.putenv", "os.environ.setdefault") and len(node.args) == 2:
+                var = _str(node.args[0])
+                if var is not None:
+                    kind = "putenv" if qual == "os.putenv" else "setdefault"
+                    writes.append(EnvWrite(var, node.args[1], kind, node, node.args[0]))
+        return writes
+
+    # -- helpers in the same module ------------------------------------------------------------
+
+    def print_helpers(self) -> FrozenSet[str]:
+        """Module-level functions whose body only forwards their arguments to ``print`` (with
+        or without a rank check): ``print0``, ``master_print``."""
+        if self._print_helpers is None:
+            found = set()
+            for stmt in self.ctx.tree.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and self._forwards_to_print(stmt):
+                    found.add(stmt.name)
+            self._print_helpers = frozenset(found)
+        return self._print_helpers
+
+    def _forwards_to_print(self, func: ast.FunctionDef) -> bool:
+        params = {a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs}
+        params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
+        prints = 0
+        for node in own_nodes(func):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None)
+                if name == "print":
+                    used = {n.id for a in [*node.args, *(k.value for k in node.keywords)] for n in ast.walk(a) if isinstance(n, ast.Name)}
+                    if not used or not used <= params:
+                        return False
+                    prints += 1
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.Return, ast.For, ast.While, ast.With)):
+                return False
+        return prints > 0
+
+    def memory_helpers(self) -> FrozenSet[str]:
+        """Module-level functions that return ``torch.cuda.memory_allocated()`` /
+        ``max_memory_allocated()``, scaled or not."""
+        if self._memory_helpers is None:
+            found = set()
+            scope = self.ctx.names.module
+            for stmt in self.ctx.tree.body:
+                if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                fscope = self.ctx.names.scope_of.get(id(stmt), scope)
+                for node in own_nodes(stmt):
+                    if isinstance(node, ast.Return) and node.value is not None and _is_scaled_allocated(
+                        self.ctx, node.value, fscope
+                    ):
+                        found.add(stmt.name)
+            self._memory_helpers = frozenset(found)
+        return self._memory_helpers
+
+
+def _is_scaled_allocated(ctx, expr: ast.AST, scope) -> bool:
+    while True:
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, KEEPS_VALUE):
+            expr = expr.left
+        elif isinstance(expr, ast.Call) and getattr(expr.func, "id", None) in WRAPPERS and expr.args:
+            expr = expr.args[0]
+        else:
+            break
+    return isinstance(expr, ast.Call) and ctx.qualname(expr.func, scope) in ALLOCATED
+
+
+def _step(parent: ast.AST, child: ast.AST) -> "Optional[object]":
+    """One step outwards from a value: True: a report; False: a use that is not a report; a
+    str: assigned to that name; None: keep walking outwards."""
+    if isinstance(parent, ast.BinOp):
+        return None if isinstance(parent.op, KEEPS_VALUE) else False
+    if isinstance(parent, ast.Call):
+        if child is parent.func:
+            return False
+        callee = parent.func
+        name = callee.attr if isinstance(callee, ast.Attribute) else getattr(callee, "id", "")
+        if name in WRAPPERS:
+            return None
+        return name in SINK_CALLS
+    if isinstance(parent, (ast.FormattedValue, ast.JoinedStr)):
+        return True
+    if isinstance(parent, ast.Dict):
+        return child in parent.values
+    if isinstance(parent, (ast.keyword, ast.Tuple, ast.List)):
+        return None
+    if isinstance(parent, ast.Return):
+        return isinstance(child, ast.Dict)
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0]
+        if isinstance(target, ast.Name):
+            return target.id
+        if isinstance(target, ast.Subscript):
+            return True  # metrics["gpu_mem"] = ...
+        return False
+    if isinstance(parent, ast.AnnAssign) and isinstance(parent.target, ast.Name):
+        return parent.target.id
+    return False
+
+
+def _str(node: Optional[ast.AST]) -> Optional[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def own_nodes(func: ast.AST):
+    """The nodes of a function (or module) without those of nested functions and classes."""
+    stack = list(ast.iter_child_nodes(func))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, SCOPE_NODES):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def target_names(target: ast.AST) -> Set[str]:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def bound_names(stmt: ast.AST) -> Set[str]:
+    """Names a simple statement binds (assignment, augmented assignment)."""
+    targets: List[ast.AST] = []
+    if isinstance(stmt, ast.Assign):
+        targets = list(stmt.targets)
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and (
+        getattr(stmt, "value", None) is not None or isinstance(stmt, ast.AugAssign)
+    ):
+        targets = [stmt.target]
+    names: Set[str] = set()
+    for t in targets:
+        names |= target_names(t)
+    return names
+
+
