@@ -18,6 +18,7 @@ from .print_only_diagnostic import PrintOnlyDiagnostic
 from .raw_param_count import RawParamCount
 from .run_settings import DeprecatedReinitBool, InvalidConsoleSetting, LossyConsoleSetting
 from .runs import ConstantRunName, InitInLoopWithoutFinish, RunsWithoutGroup, SummaryWithoutFinalPrefix
+from .step_counters import StepCounterMismatch
 from .wandb_url_fetch import WandbUrlFetch
 
 ALL_RULES: List[Type[Rule]] = sorted(
@@ -25,6 +26,7 @@ ALL_RULES: List[Type[Rule]] = sorted(
         LogWithoutStep,
         LogEveryStep,
         NonIntegerStep,
+        StepCounterMismatch,
         MemoryAllocatedMonitoring,
         HardcodedWandbMode,
         HardcodedApiKey,
