@@ -212,6 +212,20 @@ class Flow:
                     writes.append(EnvWrite(var, node.args[1], kind, node, node.args[0]))
         return writes
 
+    # -- accelerate ----------------------------------------------------------------------------
+
+    def init_trackers_wandb(self, call: ast.Call) -> Optional[ast.Dict]:
+        """For ``accelerator.init_trackers(project, init_kwargs={"wandb": {...}})``: the dict of
+        keyword arguments accelerate passes to ``wandb.init``; None for any other call."""
+        if not (isinstance(call.func, ast.Attribute) and call.func.attr == "init_trackers"):
+            return None
+        for kw in call.keywords:
+            if kw.arg == "init_kwargs" and isinstance(kw.value, ast.Dict):
+                for k, v in zip(kw.value.keys, kw.value.values):
+                    if _str(k) == "wandb" and isinstance(v, ast.Dict):
+                        return v
+        return None
+
     # -- helpers in the same module ------------------------------------------------------------
 
     def print_helpers(self) -> FrozenSet[str]:

@@ -5,6 +5,7 @@ import ast
 from ..engine import Fix, Rule
 from .common import keyword, replace, str_value, under_condition, wrap
 
+LIGHTNING = ("pytorch_lightning.", "lightning.")
 MODE_CALLS = {"wandb.init", "wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
 
 
@@ -68,6 +69,14 @@ os.environ.update(WANDB_MODE="disabled")  # WB301
 os.putenv("WANDB_MODE", "offline")  # WB301
 settings = wb.Settings(mode="offline")  # WB301
 """,
+        """\
+from accelerate import Accelerator
+from pytorch_lightning.loggers import WandbLogger
+
+logger = WandbLogger(project="demo", offline=True)  # WB301
+accelerator = Accelerator(log_with="wandb")
+accelerator.init_trackers("demo", init_kwargs={"wandb": {"mode": "offline"}})  # WB301
+""",
     )
     valid = (
         """\
@@ -94,6 +103,14 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 env = {}
 env["WANDB_MODE"] = "offline"  # a plain dict handed to a subprocess, not this process
 model_mode = dict(mode="offline")
+""",
+        """\
+import os
+
+from pytorch_lightning.loggers import WandbLogger
+
+logger = WandbLogger(project="demo", offline=os.environ.get("OFFLINE") == "1")
+os.environ.update({"TOKENIZERS_PARALLELISM": "false"})
 """,
         """\
 import os
@@ -141,40 +158,31 @@ os.environ.setdefault("WANDB_MODE", "offline")
 """
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        if len(node.targets) != 1 or str_value(node.value) is None or under_condition(self.ctx):
+        if len(node.targets) != 1 or under_condition(self.ctx):
             return
-        target = node.targets[0]
-        if not (isinstance(target, ast.Subscript) and str_value(target.slice) == "WANDB_MODE"):
-            return
-        if self.ctx.qualname(target.value) != "os.environ":
-            return
-        environ = self.ctx.segment(target.value)
-        text = f"{environ}.setdefault({self.ctx.segment(target.slice)}, {self.ctx.segment(node.value)})"
-        self.report(
-            node,
-            fix=Fix((replace(node, text),), safe=True),
-            what=f"os.environ[\"WANDB_MODE\"] = {self.ctx.segment(node.value)}",
-            advice="use os.environ.setdefault(\"WANDB_MODE\", ...)",
-        )
+        for write in self.ctx.flow.env_writes(node):
+            if write.var != "WANDB_MODE" or str_value(write.value) is None:
+                continue
+            target = node.targets[0]
+            environ = self.ctx.segment(target.value)
+            text = f"{environ}.setdefault({self.ctx.segment(target.slice)}, {self.ctx.segment(node.value)})"
+            self.report(
+                node,
+                fix=Fix((replace(node, text),), safe=True),
+                what=f"os.environ[\"WANDB_MODE\"] = {self.ctx.segment(node.value)}",
+                advice="use os.environ.setdefault(\"WANDB_MODE\", ...)",
+            )
 
     def visit_Call(self, node: ast.Call) -> None:
         if under_condition(self.ctx):
             return
+        for write in self.ctx.flow.env_writes(node):
+            if write.var == "WANDB_MODE" and write.kind != "setdefault" and str_value(write.value) is not None:
+                what = "os.environ.update(WANDB_MODE=...)" if write.kind == "update" else 'os.putenv("WANDB_MODE", ...)'
+                self.report(node, what=what, advice=_SETDEFAULT)
+                return
         qual = self.ctx.qualname(node.func)
-        if qual == "os.environ.update":
-            kw = keyword(node, "WANDB_MODE")
-            literal = kw is not None and str_value(kw.value) is not None
-            for arg in node.args:
-                if isinstance(arg, ast.Dict):
-                    for k, v in zip(arg.keys, arg.values):
-                        literal |= str_value(k) == "WANDB_MODE" and str_value(v) is not None
-            if literal:
-                self.report(node, what="os.environ.update(WANDB_MODE=...)", advice=_SETDEFAULT)
-        elif qual == "os.putenv":
-            if len(node.args) == 2 and str_value(node.args[0]) == "WANDB_MODE":
-                if str_value(node.args[1]) is not None:
-                    self.report(node, what="os.putenv(\"WANDB_MODE\", ...)", advice=_SETDEFAULT)
-        elif qual in MODE_CALLS:
+        if qual in MODE_CALLS:
             kw = keyword(node, "mode")
             if kw is None or str_value(kw.value) is None:
                 return
@@ -190,6 +198,20 @@ os.environ.setdefault("WANDB_MODE", "offline")
                 what=f"mode={kw.value.value!r} in {short}()",
                 advice=f"use mode=wandb_mode({kw.value.value!r}) from wandb_runtime",
             )
+        elif qual is not None and qual.endswith(".WandbLogger") and qual.startswith(LIGHTNING):
+            kw = keyword(node, "offline")
+            if kw is not None and isinstance(kw.value, ast.Constant) and kw.value.value is True:
+                self.report(kw, what="WandbLogger(offline=True)", advice="read the mode from the environment")
+        else:
+            init_kwargs = self.ctx.flow.init_trackers_wandb(node)
+            if init_kwargs is not None:
+                for k, v in zip(init_kwargs.keys, init_kwargs.values):
+                    if str_value(k) == "mode" and str_value(v) is not None:
+                        self.report(
+                            v,
+                            what=f"init_kwargs mode={v.value!r} in init_trackers()",
+                            advice="leave mode out and set WANDB_MODE",
+                        )
 
 
 _SETDEFAULT = "use os.environ.setdefault(\"WANDB_MODE\", ...)"

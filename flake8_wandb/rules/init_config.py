@@ -4,8 +4,17 @@ import ast
 from typing import Optional
 
 from ..engine import Fix, Rule
-from ..resolve import RUN
-from .common import add_keyword, dotted, has_star_kwargs, keyword, own_nodes, replace, surely_bound, wrap
+from ..resolve import ACCELERATOR, RUN
+from .common import (
+    add_keyword,
+    dotted,
+    has_star_kwargs,
+    keyword,
+    replace,
+    str_value,
+    surely_bound,
+    wrap,
+)
 
 CONFIG_OBJECTS = {"wandb.config", RUN + ".config"}
 CONFIG_UPDATES = {"update", "setdefaults", "update_locked", "setdefault", "__setitem__"}
@@ -20,11 +29,9 @@ DICTCONFIG_MAKERS = {
 OMEGACONF_IMPORT = (("omegaconf", "OmegaConf"),)
 
 
-def _assigned_from(func: ast.AST, name: str):
+def _assigned_from(ctx, func: ast.AST, name: str):
     """Values assigned to ``name`` in a function (or module) body, nested functions aside."""
-    for node in own_nodes(func):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            yield node.value
+    return [v for v in ctx.flow.assignments(func, name) if not isinstance(v, ast.AugAssign)]
 
 
 def _param(func: ast.AST, name: str) -> Optional[ast.arg]:
@@ -40,7 +47,7 @@ def _param(func: ast.AST, name: str) -> Optional[ast.arg]:
 def is_argparse_namespace(ctx, name: str, node: ast.AST) -> bool:
     """``args`` from ``parser.parse_args()``, or a parameter ``args`` typed (or left untyped)
     as a namespace, surely bound where ``node`` runs."""
-    if name not in surely_bound(ctx, node):
+    if not surely_bound(ctx, node, (name,)):
         return False
     func = ctx.function()
     param = _param(func, name)
@@ -49,7 +56,7 @@ def is_argparse_namespace(ctx, name: str, node: ast.AST) -> bool:
     return any(
         isinstance(v, ast.Call)
         and getattr(v.func, "attr", getattr(v.func, "id", None)) in ("parse_args", "parse_known_args")
-        for v in _assigned_from(func, name)
+        for v in _assigned_from(ctx, func, name)
     )
 
 
@@ -69,7 +76,7 @@ def is_dictconfig(ctx, name: str) -> bool:
         return hydra_main and first == [param]
     return any(
         isinstance(v, ast.Call) and ctx.qualname(v.func) in DICTCONFIG_MAKERS
-        for v in _assigned_from(func, name)
+        for v in _assigned_from(ctx, func, name)
     )
 
 
@@ -119,6 +126,14 @@ import wandb
 wandb.init(project="demo")  # WB303
 wandb.config = {"lr": 0.1}  # WB303
 """,
+        """\
+from accelerate import Accelerator
+
+import wandb
+
+accelerator = Accelerator(log_with="wandb")
+accelerator.init_trackers("demo", init_kwargs={"wandb": {"name": "run-1"}})  # WB303
+""",
     )
     valid = (
         """\
@@ -148,6 +163,28 @@ import wandb
 accelerator = Accelerator(log_with="wandb")
 accelerator.init_trackers("demo", config={"lr": 0.1})
 wandb.init(project="other")
+""",
+        """\
+import wandb
+
+def main(run_id):
+    run = wandb.init(project="demo", id=run_id, resume="must")  # config already recorded
+""",
+        """\
+import wandb
+
+def sweep_train():
+    with wandb.init() as run:  # the sweep controller supplies the config
+        run.log({"loss": 0.1}, step=0)
+
+sweep_id = wandb.sweep({"method": "random"}, project="demo")
+wandb.agent(sweep_id, function=sweep_train, count=10)
+""",
+        """\
+from accelerate import Accelerator
+
+accelerator = Accelerator(log_with="tensorboard")
+accelerator.init_trackers("demo")  # not wandb
 """,
     )
     fixes = (
@@ -205,22 +242,63 @@ def main():
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self._updated: Optional[bool] = None
+        self._sweep: Optional[bool] = None
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.qualname(node.func) != "wandb.init":
+            if self._is_wandb_init_trackers(node):
+                self._check_init_trackers(node)
             return
         if keyword(node, "config") or has_star_kwargs(node) or self._config_updated():
+            return
+        if _resumes(node) or self._sweep_run():
             return
         fix, advice = None, "pass config= with the full resolved config"
         if is_argparse_namespace(self.ctx, "args", node):
             fix = Fix((add_keyword(node, "config=vars(args)"),), safe=False)
             advice = "pass config=vars(args)"
-        elif "cfg" in surely_bound(self.ctx, node) and is_dictconfig(self.ctx, "cfg"):
+        elif surely_bound(self.ctx, node, ("cfg",)) and is_dictconfig(self.ctx, "cfg"):
             text = "config=OmegaConf.to_container(cfg, resolve=True)"
             fix = Fix((add_keyword(node, text),), safe=False, imports=OMEGACONF_IMPORT)
             advice = "pass " + text
         problem = "wandb.init() without config=: the run records no hyperparameters"
         self.report(node, fix=fix, problem=problem, advice=advice)
+
+    def _is_wandb_init_trackers(self, node: ast.Call) -> bool:
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "init_trackers"):
+            return False
+        return (
+            self.ctx.raw_qualname(func.value) == ACCELERATOR
+            or self.ctx.flow.init_trackers_wandb(node) is not None
+        )
+
+    def _check_init_trackers(self, node: ast.Call) -> None:
+        """``accelerator.init_trackers(project, config=None, init_kwargs=None)`` is a wandb.init."""
+        if len(node.args) >= 2 or keyword(node, "config") or has_star_kwargs(node):
+            return
+        if self._config_updated() or self._sweep_run():
+            return
+        init_kwargs = self.ctx.flow.init_trackers_wandb(node)
+        if init_kwargs is not None and any(str_value(k) in ("config", "resume") or k is None for k in init_kwargs.keys):
+            return
+        self.report(
+            node,
+            problem="init_trackers() without config=: the wandb run records no hyperparameters",
+            advice="pass config= with the full resolved config",
+        )
+
+    def _sweep_run(self) -> bool:
+        """A module that runs a sweep (``wandb.agent``/``wandb.sweep``): the sweep controller
+        supplies the config."""
+        if self._sweep is None:
+            names = self.ctx.names
+            self._sweep = any(
+                names.qualname(call.func, scope) in ("wandb.agent", "wandb.sweep")
+                for method in ("agent", "sweep")
+                for call, scope in names.calls_named(method)
+            )
+        return self._sweep
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -257,6 +335,15 @@ def main():
             if any(isinstance(t, (ast.Subscript, ast.Attribute)) and _is_config(t.value) for t in targets):
                 return True
         return False
+
+
+def _resumes(call: ast.Call) -> bool:
+    """``resume=`` anything but an explicit no: the run's config is already recorded."""
+    kw = keyword(call, "resume")
+    if kw is None:
+        return False
+    value = kw.value
+    return not (isinstance(value, ast.Constant) and value.value in (None, False, "never", ""))
 
 
 def _is_config(node: ast.AST) -> bool:
@@ -370,6 +457,10 @@ cfg = OmegaConf.load("train.yaml")
 wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
 """
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._reported: set = set()
+
     def visit_Call(self, node: ast.Call) -> None:
         for value in self._config_values(node):
             if isinstance(value, ast.Call) and self._unresolved(value):
@@ -388,7 +479,7 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                         advice=f"pass OmegaConf.to_container({value.id}, resolve=True)",
                     )
                 else:
-                    for assigned in _assigned_from(self.ctx.function(), value.id):
+                    for assigned in _assigned_from(self.ctx, self.ctx.function(), value.id):
                         if isinstance(assigned, ast.Call) and self._unresolved(assigned):
                             self._report_unresolved(assigned)
 
@@ -409,6 +500,9 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
         return kw is None or (isinstance(kw.value, ast.Constant) and kw.value.value is False)
 
     def _report_unresolved(self, call: ast.Call) -> None:
+        if id(call) in self._reported:
+            return  # one value given to wandb twice is one finding
+        self._reported.add(id(call))
         kw = keyword(call, "resolve")
         edit = replace(kw.value, "True") if kw is not None else add_keyword(call, "resolve=True")
         self.report(

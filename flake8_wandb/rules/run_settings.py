@@ -18,10 +18,24 @@ VERSION_DOC = (
 )
 
 
+def _settings_console(ctx, value: Optional[ast.AST]) -> Iterator[ast.AST]:
+    """``{"console": ...}`` or ``dict(console=...)`` given as ``settings=``."""
+    if isinstance(value, ast.Dict):
+        for k, v in zip(value.keys, value.values):
+            if str_value(k) == "console":
+                yield v
+    elif isinstance(value, ast.Call) and ctx.qualname(value.func) == "dict":
+        kw = keyword(value, "console")
+        if kw is not None:
+            yield kw.value
+
+
 def console_values(ctx, node: ast.Call) -> Iterator[ast.AST]:
     """The ``console`` values a call sets: ``wandb.Settings(console=...)``,
-    ``wandb.init(settings={"console": ...})`` / ``settings=dict(console=...)``, and
-    ``os.environ.setdefault("WANDB_CONSOLE", ...)`` / ``os.putenv``."""
+    ``wandb.init(settings={"console": ...})`` / ``settings=dict(console=...)`` (also through
+    accelerate's ``init_trackers(init_kwargs={"wandb": {"settings": ...}})``), and
+    ``WANDB_CONSOLE`` written to the environment by a call (``setdefault``, ``putenv``,
+    ``update``)."""
     qual = ctx.qualname(node.func)
     if qual in SETTINGS_CALLS:
         kw = keyword(node, "console")
@@ -29,27 +43,39 @@ def console_values(ctx, node: ast.Call) -> Iterator[ast.AST]:
             yield kw.value
     elif qual == "wandb.init":
         settings = keyword(node, "settings")
-        value = settings.value if settings is not None else None
-        if isinstance(value, ast.Dict):
-            for k, v in zip(value.keys, value.values):
-                if str_value(k) == "console":
-                    yield v
-        elif isinstance(value, ast.Call) and ctx.qualname(value.func) == "dict":
-            kw = keyword(value, "console")
-            if kw is not None:
-                yield kw.value
-    elif qual in ("os.environ.setdefault", "os.putenv"):
-        if len(node.args) == 2 and str_value(node.args[0]) == "WANDB_CONSOLE":
-            yield node.args[1]
+        yield from _settings_console(ctx, settings.value if settings is not None else None)
+    else:
+        init_kwargs = ctx.flow.init_trackers_wandb(node)
+        if init_kwargs is not None:
+            for k, v in zip(init_kwargs.keys, init_kwargs.values):
+                if str_value(k) == "settings":
+                    yield from _settings_console(ctx, v)
+        for write in ctx.flow.env_writes(node):
+            if write.var == "WANDB_CONSOLE":
+                yield write.value
 
 
 def console_env_value(ctx, node: ast.Assign) -> Optional[ast.AST]:
     """The value of ``os.environ["WANDB_CONSOLE"] = ...``."""
-    if len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript):
-        target = node.targets[0]
-        if str_value(target.slice) == "WANDB_CONSOLE" and ctx.qualname(target.value) == "os.environ":
-            return node.value
+    for write in ctx.flow.env_writes(node):
+        if write.var == "WANDB_CONSOLE":
+            return write.value
     return None
+
+
+def reinit_values(ctx, node: ast.Call) -> Iterator[ast.AST]:
+    """``reinit=`` of ``wandb.init`` / ``wandb.Settings``, and the ``"reinit"`` key of
+    accelerate's ``init_kwargs={"wandb": {...}}``."""
+    if ctx.qualname(node.func) in {"wandb.init", *SETTINGS_CALLS}:
+        kw = keyword(node, "reinit")
+        if kw is not None:
+            yield kw.value
+        return
+    init_kwargs = ctx.flow.init_trackers_wandb(node)
+    if init_kwargs is not None:
+        for k, v in zip(init_kwargs.keys, init_kwargs.values):
+            if str_value(k) == "reinit":
+                yield v
 
 
 def _quoted(ctx, literal: ast.AST, value: str) -> str:
@@ -89,6 +115,12 @@ for seed in range(3):
     run = wandb.init(project="demo", config={"seed": seed}, reinit=True)  # WB306
     run.finish()
 """,
+        """\
+from accelerate import Accelerator
+
+accelerator = Accelerator(log_with="wandb")
+accelerator.init_trackers("demo", config={}, init_kwargs={"wandb": {"reinit": True}})  # WB306
+""",
     )
     valid = (
         """\
@@ -123,18 +155,18 @@ for seed in range(3):
 """
 
     def visit_Call(self, node: ast.Call) -> None:
-        kw = keyword(node, "reinit")
-        if kw is None or not isinstance(kw.value, ast.Constant) or not isinstance(kw.value.value, bool):
-            return
-        if self.ctx.qualname(node.func) not in {"wandb.init", *SETTINGS_CALLS}:
-            return
-        facts = wandb_facts(self.ctx.settings.target_wandb_version)
-        if not facts.reinit_strings:
-            return
-        replacement = REINIT_FOR[kw.value.value]
-        fix = Fix((replace(kw.value, f'"{replacement}"'),), safe=True)
-        version = ".".join(map(str, facts.version))
-        self.report(kw, fix=fix, value=kw.value.value, version=version, replacement=replacement)
+        for value in reinit_values(self.ctx, node):
+            if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
+                continue
+            facts = wandb_facts(self.ctx.settings.target_wandb_version)
+            if not facts.reinit_strings:
+                return
+            replacement = REINIT_FOR[value.value]
+            fix = Fix((replace(value, f'"{replacement}"'),), safe=True)
+            version = ".".join(map(str, facts.version))
+            parent = keyword(node, "reinit")
+            where = parent if parent is not None and parent.value is value else value
+            self.report(where, fix=fix, value=value.value, version=version, replacement=replacement)
 
 
 class _ConsoleRule(Rule):
@@ -190,6 +222,17 @@ run = wandb.init(project="demo", config={}, settings={"console": "pty"})  # WB30
 import os
 
 os.environ["WANDB_CONSOLE"] = "wrap_pty"  # WB307
+""",
+        """\
+import os
+
+from accelerate import Accelerator
+
+os.environ.update({"WANDB_CONSOLE": "wrap_pty"})  # WB307
+accelerator = Accelerator(log_with="wandb")
+accelerator.init_trackers(
+    "demo", config={}, init_kwargs={"wandb": {"settings": {"console": "pty"}}}  # WB307
+)
 """,
     )
     valid = (
