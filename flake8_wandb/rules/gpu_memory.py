@@ -18,26 +18,6 @@ COMPANIONS = {
     "torch.cuda.mem_get_info",
     "torch.cuda.memory_summary",
 }
-#: callee names whose arguments are a report: printing, logging, formatting, metrics
-SINK_CALLS = {
-    "print",
-    "log",
-    "info",
-    "debug",
-    "warning",
-    "write",
-    "log_metrics",
-    "log_dict",
-    "add_scalar",
-    "add_scalars",
-    "set_postfix",
-    "format",
-    "echo",
-    "update",
-}
-#: conversions that keep the figure what it is (bytes to GB, rounding)
-KEEPS_VALUE = (ast.Div, ast.FloorDiv, ast.Mult, ast.RShift)
-WRAPPERS = {"round", "float", "int", "str", "format"}
 
 
 class MemoryAllocatedMonitoring(Rule):
@@ -58,7 +38,10 @@ class MemoryAllocatedMonitoring(Rule):
     A run that "uses 2 GB" and dies of out-of-memory is the result. `memory_reserved` tracks
     nvidia-smi within the context size; `torch.cuda.mem_get_info` equals it for the whole device.
 
-    Not reported: uses in comparisons, asserts and `if` tests, capacity arithmetic
+    Only in modules that use wandb. Also reported: a module-level helper that returns
+    `memory_allocated()` (scaled or not), where its value reaches a report.
+
+    Not reported: modules that never use wandb, uses in comparisons, asserts and `if` tests, capacity arithmetic
     (`total - allocated`), benchmarks that call `reset_peak_memory_stats`, tests of the allocator
     (`test_*` functions), and reports that show allocated *beside* reserved (the same function
     also reads `memory_reserved`, `memory_stats` or `mem_get_info`).
@@ -89,11 +72,13 @@ def train_step(step):
 """,
         """\
 import torch.cuda as tc
+import wandb
 
 print(f"peak memory {tc.max_memory_allocated() / 2**30:.1f} GiB")  # WB201
 """,
         """\
 from torch.cuda import memory_allocated
+import wandb
 
 def metrics():
     return {"gpu_mem": memory_allocated()}  # WB201
@@ -102,6 +87,7 @@ def metrics():
 import logging
 
 import torch
+import wandb
 
 log = logging.getLogger(__name__)
 get_mem = torch.cuda.max_memory_allocated
@@ -109,10 +95,27 @@ get_mem = torch.cuda.max_memory_allocated
 def report():
     log.info("gpu mem %.1f", get_mem() / 1e9)  # WB201
 """,
+        """\
+import torch
+import wandb
+
+def gpu_mem_gb():
+    return torch.cuda.max_memory_allocated() / 1e9
+
+def train_step(step):
+    wandb.log({"gpu_mem_GB": gpu_mem_gb()}, step=step)  # WB201
+""",
     )
     valid = (
         """\
 import torch
+
+def bench(step):  # this module never uses wandb: out of scope
+    print(f"step {step} peak {torch.cuda.max_memory_allocated() / 1e9:.1f} GB")
+""",
+        """\
+import torch
+import wandb
 
 def can_fit(n_bytes):
     assert torch.cuda.memory_allocated() < 10**10
@@ -123,6 +126,7 @@ def can_fit(n_bytes):
 """,
         """\
 import torch
+import wandb
 
 def report(step):
     print({
@@ -132,6 +136,7 @@ def report(step):
 """,
         """\
 import torch
+import wandb
 
 def bench(fn):
     torch.cuda.reset_peak_memory_stats()
@@ -140,6 +145,7 @@ def bench(fn):
 """,
         """\
 import torch
+import wandb
 
 def test_allocator_frees_tensors():
     x = torch.ones(1024, device="cuda")
@@ -189,17 +195,23 @@ def train_step(step):
         self.pending: Dict[int, List[ast.Call]] = {}
         self.exempt: Set[int] = set()
         self.functions: Dict[int, ast.AST] = {}
+        self.uses_wandb: Optional[bool] = None
 
     def visit_Call(self, node: ast.Call) -> None:
+        if self.uses_wandb is None:
+            self.uses_wandb = _uses_wandb(self.ctx)
+        if not self.uses_wandb:
+            return  # benchmarks and prints of modules without wandb are out of scope
         qual = self.ctx.qualname(node.func)
         func = self.ctx.function()
         key = id(func)
         if qual in COMPANIONS or qual == "torch.cuda.reset_peak_memory_stats":
             self.exempt.add(key)
-        if qual not in ALLOCATED:
+        helper = isinstance(node.func, ast.Name) and node.func.id in self.ctx.flow.memory_helpers()
+        if qual not in ALLOCATED and not helper:
             return
         name = getattr(func, "name", "")
-        if name.startswith("test_") or self._reaches_report(node, func) is False:
+        if name.startswith("test_") or not self.ctx.flow.reaches_sink(node, func):
             return
         self.functions[key] = func
         self.pending.setdefault(key, []).append(node)
@@ -210,8 +222,11 @@ def train_step(step):
                 continue
             for call in calls:
                 qual = self.ctx.qualname(call.func, self._scope_of(self.functions[key]))
-                func = qual.rsplit(".", 1)[-1]
                 fix = None
+                if qual not in ALLOCATED:  # a helper of this module that returns it
+                    self.report(call, func=f"memory_allocated (via {call.func.id})", replacement="memory_reserved")
+                    continue
+                func = qual.rsplit(".", 1)[-1]
                 if isinstance(call.func, ast.Attribute) and call.func.attr == func:
                     fix = Fix((attribute_name_edit(call.func, ALLOCATED[qual]),), safe=False)
                 self.report(call, fix=fix, func=func, replacement=ALLOCATED[qual])
@@ -219,74 +234,7 @@ def train_step(step):
     def _scope_of(self, func: ast.AST):
         return self.ctx.names.scope_of.get(id(func), self.ctx.names.module)
 
-    # -- data flow -----------------------------------------------------------------------------
 
-    def _reaches_report(self, call: ast.Call, func: ast.AST) -> bool:
-        """Does the value of ``call`` reach a report, directly or through a local name?"""
-        chain = self.ctx.ancestors
-        child: ast.AST = call
-        for parent in reversed(chain):
-            verdict = self._step(parent, child)
-            if verdict is not None:
-                if isinstance(verdict, str):
-                    return self._name_reaches_report(verdict, func)
-                return verdict
-            child = parent
-        return False
-
-    def _step(self, parent: ast.AST, child: ast.AST) -> "Optional[object]":
-        """True: a report; False: a use that is not a report; a str: assigned to that name;
-        None: keep walking outwards."""
-        if isinstance(parent, ast.BinOp):
-            return None if isinstance(parent.op, KEEPS_VALUE) else False
-        if isinstance(parent, ast.Call):
-            if child is parent.func:
-                return False
-            callee = parent.func
-            name = callee.attr if isinstance(callee, ast.Attribute) else getattr(callee, "id", "")
-            if name in WRAPPERS:
-                return None
-            return name in SINK_CALLS
-        if isinstance(parent, (ast.FormattedValue, ast.JoinedStr)):
-            return True
-        if isinstance(parent, ast.Dict):
-            return child in parent.values
-        if isinstance(parent, ast.keyword):
-            return None
-        if isinstance(parent, (ast.Tuple, ast.List)):
-            return None
-        if isinstance(parent, ast.Return):
-            return isinstance(child, ast.Dict)
-        if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
-            target = parent.targets[0]
-            if isinstance(target, ast.Name):
-                return target.id
-            if isinstance(target, ast.Subscript):
-                return True  # metrics["gpu_mem"] = ...
-            return False
-        if isinstance(parent, ast.AnnAssign) and isinstance(parent.target, ast.Name):
-            return parent.target.id
-        return False
-
-    def _name_reaches_report(self, name: str, func: ast.AST) -> bool:
-        body = func.body if isinstance(func.body, list) else [func.body]
-        for stmt in body:
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-                    if self._use_reaches_report(node, stmt):
-                        return True
-        return False
-
-    def _use_reaches_report(self, use: ast.Name, root: ast.AST) -> bool:
-        parents: Dict[int, ast.AST] = {}
-        for node in ast.walk(root):
-            for child in ast.iter_child_nodes(node):
-                parents[id(child)] = node
-        child: ast.AST = use
-        while id(child) in parents:
-            parent = parents[id(child)]
-            verdict = self._step(parent, child)
-            if verdict is not None:
-                return verdict is True  # one level of names is enough
-            child = parent
-        return False
+def _uses_wandb(ctx) -> bool:
+    """The module imports wandb, or names it as a tracker (``log_with="wandb"``)."""
+    return ctx.names.imports_wandb() or '"wandb"' in ctx.source or "'wandb'" in ctx.source

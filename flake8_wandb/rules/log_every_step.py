@@ -38,7 +38,11 @@ class LogEveryStep(Rule):
     Frequency guards that silence it: `%` anywhere in an enclosing `if` test (also inside
     `and`/`or`, or through a local name assigned from a `%` expression), an early `continue` on
     such a test, or a helper such as `every_n_steps(...)` / `should_log(...)` in the test.
-    Conditions that are not frequency guards: `if is_main_process`, `if rank == 0`,
+    A guard may also enclose the inner loop within the training loop (`if step % k == 0: for h
+    in heads: run.log(...)`). Loops in a function named for evaluation, generation or inference
+    (`eval`, `evaluate`, `generate`, `sample`, `predict`, `infer`, `benchmark`) log per item on
+    purpose, unless the loop nest itself trains (`.backward(...)`, an optimizer's or scaler's
+    `.step()`). Conditions that are not frequency guards: `if is_main_process`, `if rank == 0`,
     `if len(trackers) > 0`, `if accelerator.sync_gradients`. Not reported either: epoch-level
     loops (a loop that holds an inner loop, and logs outside it), `commit=False` calls (they add
     to the current row), and nests that walk a dict (`for name, log in metrics.items()`), which
@@ -88,6 +92,19 @@ def train(model, data_iter, max_steps):
         batch = next(data_iter)
         step += 1
         wandb.log({"loss": model(batch)}, step=step)  # WB102
+""",
+        """\
+from accelerate import Accelerator
+
+accelerator = Accelerator(log_with=["wandb", "tensorboard"])
+
+def eval_and_train(model, optimizer, train_dataloader, global_step):
+    for epoch in range(3):
+        for batch in train_dataloader:
+            accelerator.backward(model(batch))
+            optimizer.step()
+            global_step += 1
+            accelerator.log({"loss": 0.1}, step=global_step)  # WB102
 """,
     )
     valid = (
@@ -151,6 +168,23 @@ def evaluate(run: wandb.Run, runs):
     for name in ["a", "b"]:
         for metric in runs[name]:
             print(metric)
+""",
+        """\
+import wandb
+
+def train(run: wandb.Run, model, loader, heads, step):
+    for epoch in range(10):
+        if step % 100 == 0:  # the guard encloses the inner loop
+            for h in heads:
+                run.log({f"head/{h}": model.norm(h)}, step=step)
+""",
+        """\
+import wandb
+
+def generate_samples(run: wandb.Run, model, prompts_loader):
+    for batch in prompts_loader:  # one row per generated batch, on purpose
+        for prompt in batch:
+            run.log({"sample": model.generate(prompt)})
 """,
     )
     use_instead = """\

@@ -101,6 +101,44 @@ _WRITER = wandb
 def log_metrics(metrics):
     _WRITER.log(metrics)  # WB101
 """,
+        """\
+from accelerate import Accelerator
+
+import wandb
+
+def main(args):
+    accelerator = Accelerator(log_with=args.report_to)
+    accelerator.init_trackers("demo", config=vars(args))
+    accelerator.log({"train/loss": 0.1})  # WB101
+    tracker = accelerator.get_tracker("wandb")
+    tracker.log({"images": 1})  # WB101
+    accelerator.get_tracker("wandb", unwrap=True).log({"x": 1})  # WB101
+    for t in accelerator.trackers:
+        if t.name == "wandb":
+            t.log({"validation": 1})  # WB101
+""",
+        """\
+import wandb
+
+class DummyWandb:
+    def log(self, *args, **kwargs):
+        pass
+
+def main(rank):
+    run = DummyWandb() if rank != 0 else wandb.init(project="demo", config={})
+    run.log({"loss": 0.1})  # WB101
+""",
+        """\
+try:
+    import wandb
+except ImportError:
+    wandb = None
+
+def log_metrics(run, metrics):
+    run.log(metrics)  # WB101: a run-like parameter called like a run
+    if wandb is not None:
+        wandb.log({"loss": metrics["loss"]})  # WB101
+""",
     )
     valid = (
         """\
@@ -184,6 +222,22 @@ def log(x):
 
 log({"loss": 1.0})
 mlflow_log_metric = None
+""",
+        """\
+import wandb
+from accelerate import Accelerator
+from pytorch_lightning.loggers import WandbLogger
+
+accelerator = Accelerator(log_with="tensorboard")
+accelerator.log({"loss": 0.1})  # tensorboard only
+wandb_logger = WandbLogger(project="demo")
+wandb_logger.experiment.log({"samples": 1})  # Lightning owns the step
+
+def report(run, text):
+    run.log("epoch done")  # not called like a wandb run
+    for tracker in accelerator.trackers:
+        if tracker.name == "tensorboard":
+            tracker.log({"loss": 0.1})
 """,
     )
     fixes = (

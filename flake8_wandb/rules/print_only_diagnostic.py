@@ -5,6 +5,7 @@ import re
 from typing import Dict, List, Set
 
 from ..engine import Fix, Rule
+from ..resolve import ACCELERATOR
 from .common import keyword, own_nodes, replace
 
 _METRIC_TOKENS = {
@@ -19,6 +20,7 @@ _NOT_VALUES = {
     "min", "max", "init", "initial", "factor", "patience",
 }  # fmt: skip
 _SPLIT = re.compile(r"_+")
+ACCELERATORS = {ACCELERATOR, "accelerate.Accelerator()", "accelerate.accelerator.Accelerator()"}
 
 
 def is_metric_like(name: str) -> bool:
@@ -89,6 +91,22 @@ wandb.init(project="demo", config={})
 val_acc = 0.93
 print("validation accuracy", val_acc)  # WB501
 wandb.log({"epoch": 1}, step=1)
+""",
+        """\
+from accelerate import Accelerator
+
+import wandb
+
+accelerator = Accelerator(log_with="wandb")
+
+def print0(*args, **kwargs):
+    if accelerator.is_main_process:
+        print(*args, **kwargs)
+
+def train(step, loss, grad_norm):
+    accelerator.log({"train/loss": loss}, step=step)
+    print0(f"step {step} loss {loss:.3f} grad_norm {grad_norm:.2f}")  # WB501
+    accelerator.print(f"grad_norm {grad_norm:.2f}")  # WB501
 """,
     )
     valid = (
@@ -166,12 +184,21 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             logged = self.logged.setdefault(key, set())
             for arg in [*node.args, *(kw.value for kw in node.keywords)]:
                 logged |= value_names(arg)
-        elif (
-            isinstance(node.func, ast.Name)
-            and self.ctx.qualname(node.func) == "print"
-            and keyword(node, "file") is None
-        ):
+        elif keyword(node, "file") is None and self._is_print(node):
             self.prints.setdefault(key, []).append(node)
+
+    def _is_print(self, node: ast.Call) -> bool:
+        """``print``, a helper of this module that only forwards to it (``print0``,
+        ``master_print``), and ``accelerator.print``."""
+        func = node.func
+        if isinstance(func, ast.Name):
+            return self.ctx.qualname(func) == "print" or func.id in self.ctx.flow.print_helpers()
+        if isinstance(func, ast.Attribute) and func.attr == "print":
+            receiver = self.ctx.raw_qualname(func.value) or ""
+            return receiver in ACCELERATORS or (
+                isinstance(func.value, ast.Name) and func.value.id == "accelerator"
+            )
+        return False
 
     def end_module(self) -> None:
         if not self.module_logs:

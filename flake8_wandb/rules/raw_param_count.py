@@ -4,8 +4,8 @@ import ast
 from typing import Dict, Optional, Set
 
 from ..engine import Edit, Fix, Rule
-from ..resolve import RUN
-from .common import replace, str_value
+from ..resolve import ACCELERATOR, RUN
+from .common import own_nodes, replace, str_value
 
 #: calls whose dict arguments (or ``config=``) reach the run
 SINK_CALLS = {
@@ -103,6 +103,15 @@ def describe(model):
     run = wandb.init(project="demo", config={})
     run.summary.update({"params": model.num_parameters()})  # WB401
 """,
+        """\
+from accelerate import Accelerator
+
+accelerator = Accelerator(log_with="wandb")
+
+def setup(model):
+    n_params = sum(p.numel() for p in model.parameters())
+    accelerator.init_trackers("demo", config={"n_params": n_params})  # WB401
+""",
     )
     valid = (
         """\
@@ -165,12 +174,17 @@ def setup(model):
         return False
 
     def _raw_names_of(self, func: ast.AST) -> Set[str]:
+        """Local names whose every assignment is a raw count."""
         key = id(func)
         if key not in self._raw_names:
             names: Set[str] = set()
-            for node in ast.walk(func):
+            for node in own_nodes(func):
                 if isinstance(node, ast.Assign) and is_raw_count(node.value):
-                    names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+                    for t in node.targets:
+                        if isinstance(t, ast.Name) and all(
+                            is_raw_count(v) for v in self.ctx.flow.assignments(func, t.id)
+                        ):
+                            names.add(t.id)
             self._raw_names[key] = names
         return self._raw_names[key]
 
@@ -185,7 +199,14 @@ def setup(model):
                 child = parent
                 continue
             if isinstance(parent, ast.Call) and child is not parent.func:
-                return self.ctx.qualname(parent.func) in SINK_CALLS
+                if self.ctx.qualname(parent.func) in SINK_CALLS or self.ctx.is_wandb_log(parent):
+                    return True
+                func = parent.func
+                return (
+                    isinstance(func, ast.Attribute)
+                    and func.attr == "init_trackers"
+                    and self.ctx.raw_qualname(func.value) == ACCELERATOR
+                )
             return False
         return False
 

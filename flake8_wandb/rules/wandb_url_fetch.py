@@ -9,6 +9,10 @@ from .common import keyword
 
 _WANDB_HOST = re.compile(r"(?:^|[/@.\s'\"])(?:api\.)?wandb\.ai(?:[/:?#\s'\"]|$)")
 HTTP_PREFIXES = ("requests.", "httpx.", "urllib.request.", "urllib3.", "aiohttp.")
+#: the calls that fetch: ``requests.get``, ``httpx.Client().post``, ``urlopen``, ``Request``...
+#: (``requests.utils.get_netrc_auth("https://api.wandb.ai")`` reads credentials: not a fetch)
+FETCHING = {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream",
+            "urlopen", "urlretrieve", "Request", "urlopen", "fetch"}
 SUBPROCESS = {
     "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
     "subprocess.Popen", "os.system", "os.popen",
@@ -71,6 +75,7 @@ api = wandb.Api()
 runs = api.runs("team/project")
 requests.get("https://example.com/wandb.ai-mirror-docs")
 print("see https://wandb.ai/team/project for the dashboard")
+auth = requests.utils.get_netrc_auth("https://api.wandb.ai")  # reads credentials, fetches nothing
 """,
     )
     use_instead = """\
@@ -82,7 +87,7 @@ history = run.history()
 
     def visit_Call(self, node: ast.Call) -> None:
         qual = self.ctx.qualname(node.func) or ""
-        if qual.startswith(HTTP_PREFIXES):
+        if qual.startswith(HTTP_PREFIXES) and qual.rsplit(".", 1)[-1] in FETCHING:
             url = node.args[0] if node.args else (keyword(node, "url") or keyword(node, "uri"))
             url = url.value if isinstance(url, ast.keyword) else url
             if _mentions_wandb_host(url):
