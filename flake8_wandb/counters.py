@@ -110,9 +110,22 @@ def restarting_loop(ctx, expr: ast.AST) -> Optional[ast.AST]:
     for i, loop in enumerate(loops):
         if isinstance(loop, (ast.For, ast.AsyncFor)) and base.id in target_names(loop.target):
             if i + 1 < len(loops) and _loop_index_restarts(loop, base.id):
+                if any(_starts_a_run(ctx, outer) for outer in loops[i + 1 :]):
+                    return None  # a new run on each outer iteration: its steps start again too
                 return loop
             return None
     return None
+
+
+def _starts_a_run(ctx, loop: ast.AST) -> bool:
+    """A ``wandb.init`` (or accelerate's ``init_trackers``) inside the loop."""
+    for name in ("init", "init_trackers"):
+        for call, scope in ctx.names.calls_named(name):
+            if loop.lineno <= call.lineno <= loop.end_lineno and (
+                name == "init_trackers" or ctx.names.qualname(call.func, scope) == "wandb.init"
+            ):
+                return True
+    return False
 
 
 def is_run_wide_counter(ctx, name: str, node: ast.AST) -> bool:

@@ -102,7 +102,7 @@ class Rule:
     default: ClassVar[bool] = True
     fix_safety: ClassVar[Optional[str]] = None  # "safe", "unsafe" or None (no fix)
     fix_doc: ClassVar[str] = "There is no fix: the message says what to change."
-    triggers: ClassVar[Tuple[str, ...]] = ("wandb",)
+    triggers: ClassVar[Tuple[str, ...]] = ("wandb", "WandbLogger")
     invalid: ClassVar[Sequence[str]] = ()
     valid: ClassVar[Sequence[str]] = ()
     fixes: ClassVar[Sequence[Tuple[str, str]]] = ()

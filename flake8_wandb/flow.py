@@ -59,7 +59,7 @@ class Flow:
         self._block_index: Dict[int, Tuple[Dict[str, int], Dict[int, int]]] = {}
         self._parents: Dict[int, Dict[int, ast.AST]] = {}
         self._print_helpers: Optional[FrozenSet[str]] = None
-        self._memory_helpers: Optional[FrozenSet[str]] = None
+        self._memory_helpers: Optional[Dict[str, str]] = None
 
     # -- assignments ---------------------------------------------------------------------------
 
@@ -255,26 +255,26 @@ class Flow:
                 return False
         return prints > 0
 
-    def memory_helpers(self) -> FrozenSet[str]:
+    def memory_helpers(self) -> Dict[str, str]:
         """Module-level functions that return ``torch.cuda.memory_allocated()`` /
-        ``max_memory_allocated()``, scaled or not."""
+        ``max_memory_allocated()``, scaled or not: name -> the torch function's qualname."""
         if self._memory_helpers is None:
-            found = set()
+            found: Dict[str, str] = {}
             scope = self.ctx.names.module
             for stmt in self.ctx.tree.body:
                 if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     continue
                 fscope = self.ctx.names.scope_of.get(id(stmt), scope)
                 for node in own_nodes(stmt):
-                    if isinstance(node, ast.Return) and node.value is not None and _is_scaled_allocated(
-                        self.ctx, node.value, fscope
-                    ):
-                        found.add(stmt.name)
-            self._memory_helpers = frozenset(found)
+                    if isinstance(node, ast.Return) and node.value is not None:
+                        qual = _scaled_allocated(self.ctx, node.value, fscope)
+                        if qual is not None:
+                            found[stmt.name] = qual
+            self._memory_helpers = found
         return self._memory_helpers
 
 
-def _is_scaled_allocated(ctx, expr: ast.AST, scope) -> bool:
+def _scaled_allocated(ctx, expr: ast.AST, scope) -> Optional[str]:
     while True:
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, KEEPS_VALUE):
             expr = expr.left
@@ -282,7 +282,11 @@ def _is_scaled_allocated(ctx, expr: ast.AST, scope) -> bool:
             expr = expr.args[0]
         else:
             break
-    return isinstance(expr, ast.Call) and ctx.qualname(expr.func, scope) in ALLOCATED
+    if isinstance(expr, ast.Call):
+        qual = ctx.qualname(expr.func, scope)
+        if qual in ALLOCATED:
+            return qual
+    return None
 
 
 def _step(parent: ast.AST, child: ast.AST) -> "Optional[object]":

@@ -224,7 +224,9 @@ def train_step(step):
                 qual = self.ctx.qualname(call.func, self._scope_of(self.functions[key]))
                 fix = None
                 if qual not in ALLOCATED:  # a helper of this module that returns it
-                    self.report(call, func=f"memory_allocated (via {call.func.id})", replacement="memory_reserved")
+                    qual = self.ctx.flow.memory_helpers()[call.func.id]
+                    func = qual.rsplit(".", 1)[-1]
+                    self.report(call, func=func, replacement=ALLOCATED[qual])
                     continue
                 func = qual.rsplit(".", 1)[-1]
                 if isinstance(call.func, ast.Attribute) and call.func.attr == func:

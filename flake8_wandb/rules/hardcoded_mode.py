@@ -40,7 +40,7 @@ class HardcodedWandbMode(Rule):
         "the same; only a user's explicit `WANDB_MODE` now wins. `update()` and `putenv()` get "
         "no fix."
     )
-    triggers = ("wandb", "WANDB_MODE")
+    triggers = ("wandb", "WandbLogger", "WANDB_MODE")
     invalid = (
         """\
 import os

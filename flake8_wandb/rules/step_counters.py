@@ -117,6 +117,16 @@ def train(train_run: wandb.Run, eval_run: wandb.Run, global_step, epoch):
         """\
 import wandb
 
+for seed in range(3):  # a new run per seed: each run's steps start at 0
+    run = wandb.init(project="demo", config={"seed": seed})
+    for step in range(100):
+        if step % 10 == 0:
+            run.log({"loss": 0.1}, step=step)
+    run.finish()
+""",
+        """\
+import wandb
+
 def train(writer, loader, global_step, epoch):
     wandb.log({"loss": 0.1}, global_step)  # Megatron: positional steps
     wandb.log({"epoch/loss": 0.1}, epoch)

@@ -1,0 +1,144 @@
+"""Reach of wandb resolution (RULES.md, "What a wandb call is"), the step-counter analysis that
+WB101's fix and WB106 share, and hostile shapes the resolver must survive."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flake8_wandb.engine import Engine
+from flake8_wandb.fixer import fix_source
+from flake8_wandb.rules import ALL_RULES, DEFAULT_RULES
+from helpers import MARK, engine_findings, parse_report, run_flake8
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests" / "cases" / "reach"
+REPROS = Path("/work/shared/repros/hostile")
+
+
+def _marked(path: Path):
+    rows = []
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        rows += [(path.name, i, code) for code in MARK.findall(line)]
+    return sorted(rows)
+
+
+def test_realistic_files_report_exactly_the_marked_lines():
+    """Each shape of the reach, in files written the way real training code is, through the
+    real flake8; the traps in the same files stay silent."""
+    rc, out, err = run_flake8([str(CASES)], "--select=WB")
+    assert err == ""
+    got = sorted((name, line, code) for name, line, _col, code in parse_report(out))
+    want = sorted(row for path in sorted(CASES.glob("*.py")) for row in _marked(path))
+    assert got == want
+    assert rc == 1
+
+
+def _fixed(source: str) -> str:
+    return fix_source(Engine(ALL_RULES), source, unsafe=True).source
+
+
+def _wb101_step(source: str):
+    """The step WB101's fix passes, or None when the finding has no fix."""
+    findings = [f for f in engine_findings(source) if f.code == "WB101"]
+    assert len(findings) == 1, findings
+    fix = findings[0].fix
+    return fix.edits[0].text.split("step=")[1] if fix else None
+
+
+@pytest.mark.parametrize(
+    "body, step",
+    [
+        # a counter that only grows over the whole run
+        ("global_step = 0\nfor epoch in range(3):\n    for batch in loader:\n        global_step += 1\n"
+         "        run.log({'loss': 1})\n", "global_step"),
+        # the inner loop's index restarts every epoch: the run-wide counter is chosen
+        ("global_step = 0\nfor epoch in range(3):\n    for step, batch in enumerate(loader):\n"
+         "        global_step += 1\n        run.log({'loss': 1})\n", "global_step"),
+        ("for global_step in range(100):\n    run.log({'loss': 1})\n", "global_step"),
+        # never an inner loop's restarting index
+        ("for epoch in range(3):\n    for step, batch in enumerate(loader):\n"
+         "        run.log({'loss': 1})\n", None),
+        # never a counter reset on every epoch
+        ("for epoch in range(3):\n    step = 0\n    for batch in loader:\n        step += 1\n"
+         "        run.log({'loss': 1})\n", None),
+        # never an iterator, never a float
+        ("it = iter(loader)\nbatch = next(it)\nrun.log({'loss': 1})\n", None),
+        ("step = 0.5\nrun.log({'loss': 1})\n", None),
+        ("step = 0\nstep += 0.5\nrun.log({'loss': 1})\n", None),
+    ],
+)
+def test_wb101_fix_passes_only_a_run_wide_counter(body, step):
+    source = "import wandb\n\nrun = wandb.init(project='p', config={})\nloader = []\n" + body
+    assert _wb101_step(source) == step
+
+
+def test_wb101_fix_in_a_function_named_for_one_epoch_is_withheld():
+    source = (
+        "import wandb\n\ndef train_one_epoch(run: wandb.Run, loader):\n"
+        "    for step, batch in enumerate(loader):\n        run.log({'loss': 1})\n"
+    )
+    assert _wb101_step(source) is None
+
+
+def test_wb101_star_args_and_bare_generators():
+    star = "import wandb\n\ndef f(step, *args):\n    wandb.log(*args)\n"
+    assert [f for f in engine_findings(star) if f.code == "WB101"] == []
+    gen = "import wandb\n\ndef f(step, ys):\n    wandb.log(y for y in ys)\n"
+    assert _wb101_step(gen) is None
+    assert _fixed(gen) == gen
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.10"])
+def test_long_expression_chain_on_older_pythons(tmp_path, version):
+    """The binder used to recurse with a raised recursion limit: SIGSEGV on 3.9/3.10."""
+    python = shutil.which(f"python{version}")
+    candidates = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+    if candidates:
+        python = str(candidates[-1])
+    if python is None or subprocess.run([python, "-c", "0"], capture_output=True).returncode:
+        pytest.skip(f"python{version} not installed")
+    terms = " + ".join(["a"] * 12000)
+    chain = "x" + ".y" * 3000
+    path = tmp_path / "chain.py"
+    path.write_text(f"import wandb\nx = {terms}\nz = {chain}\nwandb.log({{'x': x}})\n")
+    script = (
+        "import ast, sys\n"
+        "from flake8_wandb.engine import Engine\n"
+        "from flake8_wandb.rules import DEFAULT_RULES\n"
+        "src = open(sys.argv[1]).read()\n"
+        "findings, errors = Engine(DEFAULT_RULES).check(ast.parse(src), src)\n"
+        "print(sorted(f.code for f in findings), errors)\n"
+    )
+    proc = subprocess.run(
+        [python, "-c", script, str(path)], capture_output=True, text=True, cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "['WB101'] []"
+
+
+def test_traps_of_the_reach_stay_silent():
+    source = '''\
+import wandb
+from accelerate import Accelerator
+
+accelerator = Accelerator(log_with=["tensorboard"])
+accelerator.log({"loss": 1})
+
+class Timers:
+    def log(self, names):
+        pass
+
+def f(flag):
+    run = wandb.init(project="p", config={})
+    run = Timers()
+    run.log({"x": 1})
+
+def g(run: "Experiment"):
+    run.log({"x": 1})
+'''
+    assert [f.code for f in engine_findings(source, DEFAULT_RULES) if f.code == "WB101"] == []
