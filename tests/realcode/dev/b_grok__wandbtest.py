@@ -1,5 +1,5 @@
 # Copy this key and paste it into your command line when asked to authorize your account
-# b6f207a48ff1f20ad239d2de3257ada565801689
+# 0000000000000000000000000000000000000000
 # At the top of your training script, start a new run
 # Copy
 import wandb

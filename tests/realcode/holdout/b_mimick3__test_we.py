@@ -2,7 +2,7 @@ import pprint
 import wandb
 import os
 os.environ["WANDB_MODE"]="offline"
-# wandb.login(key='f8dba7836d4d8c528b40ebd197a992eb44f9c29f')
+# wandb.login(key='0000000000000000000000000000000000000000')
 cfg = {
                     "run":int("20"),
                     "char_emb_dim":int("20"),
