@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from ..engine import Fix, Rule
+from ..engine import Fix, Invalid, Rule
 from ..resolve import ACCELERATOR, RUN
 from .common import (
     add_keyword,
@@ -126,6 +126,46 @@ import wandb
 wandb.init(project="demo")  # WB303
 wandb.config = {"lr": 0.1}  # WB303
 """,
+        Invalid(
+            """\
+import argparse
+
+import wandb
+
+def main():
+    args = argparse.ArgumentParser().parse_args()
+    run = wandb.init(project="demo")  # WB303
+""",
+            expected_replacement="""\
+import argparse
+
+import wandb
+
+def main():
+    args = argparse.ArgumentParser().parse_args()
+    run = wandb.init(project="demo", config=vars(args))  # WB303
+""",
+        ),
+        Invalid(
+            """\
+import hydra
+import wandb
+from omegaconf import DictConfig
+
+@hydra.main(config_path="conf", config_name="train", version_base=None)
+def main(cfg: DictConfig):
+    wandb.init(project="demo")  # WB303
+""",
+            expected_replacement="""\
+import hydra
+import wandb
+from omegaconf import OmegaConf, DictConfig
+
+@hydra.main(config_path="conf", config_name="train", version_base=None)
+def main(cfg: DictConfig):
+    wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB303
+""",
+        ),
         """\
 from accelerate import Accelerator
 
@@ -186,48 +226,6 @@ from accelerate import Accelerator
 accelerator = Accelerator(log_with="tensorboard")
 accelerator.init_trackers("demo")  # not wandb
 """,
-    )
-    fixes = (
-        (
-            """\
-import argparse
-
-import wandb
-
-def main():
-    args = argparse.ArgumentParser().parse_args()
-    run = wandb.init(project="demo")
-""",
-            """\
-import argparse
-
-import wandb
-
-def main():
-    args = argparse.ArgumentParser().parse_args()
-    run = wandb.init(project="demo", config=vars(args))
-""",
-        ),
-        (
-            """\
-import hydra
-import wandb
-from omegaconf import DictConfig
-
-@hydra.main(config_path="conf", config_name="train", version_base=None)
-def main(cfg: DictConfig):
-    wandb.init(project="demo")
-""",
-            """\
-import hydra
-import wandb
-from omegaconf import OmegaConf, DictConfig
-
-@hydra.main(config_path="conf", config_name="train", version_base=None)
-def main(cfg: DictConfig):
-    wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
-""",
-        ),
     )
     use_instead = """\
 import argparse
@@ -378,14 +376,24 @@ class UnresolvedConfig(Rule):
         "`from omegaconf import OmegaConf`). The run records the values the job really used."
     )
     invalid = (
-        """\
+        Invalid(
+            """\
 import wandb
 from omegaconf import OmegaConf
 
 cfg = OmegaConf.load("train.yaml")
 wandb.init(project="demo", config=OmegaConf.to_container(cfg))  # WB304
 """,
-        """\
+            expected_replacement="""\
+import wandb
+from omegaconf import OmegaConf
+
+cfg = OmegaConf.load("train.yaml")
+wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304
+""",
+        ),
+        Invalid(
+            """\
 import hydra
 import wandb
 from omegaconf import DictConfig
@@ -394,6 +402,16 @@ from omegaconf import DictConfig
 def main(cfg: DictConfig):
     run = wandb.init(project="demo", config=cfg)  # WB304
 """,
+            expected_replacement="""\
+import hydra
+import wandb
+from omegaconf import OmegaConf, DictConfig
+
+@hydra.main(config_path="conf", config_name="train", version_base=None)
+def main(cfg: DictConfig):
+    run = wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304
+""",
+        ),
     )
     valid = (
         """\
@@ -410,44 +428,6 @@ import wandb
 def main(cfg: dict):
     wandb.init(project="demo", config=cfg)
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-from omegaconf import OmegaConf
-
-cfg = OmegaConf.load("train.yaml")
-wandb.init(project="demo", config=OmegaConf.to_container(cfg))
-""",
-            """\
-import wandb
-from omegaconf import OmegaConf
-
-cfg = OmegaConf.load("train.yaml")
-wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
-""",
-        ),
-        (
-            """\
-import hydra
-import wandb
-from omegaconf import DictConfig
-
-@hydra.main(config_path="conf", config_name="train", version_base=None)
-def main(cfg: DictConfig):
-    run = wandb.init(project="demo", config=cfg)
-""",
-            """\
-import hydra
-import wandb
-from omegaconf import OmegaConf, DictConfig
-
-@hydra.main(config_path="conf", config_name="train", version_base=None)
-def main(cfg: DictConfig):
-    run = wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
-""",
-        ),
     )
     use_instead = """\
 import wandb
