@@ -125,7 +125,7 @@ class Rule:
     default: ClassVar[bool] = True
     fix_safety: ClassVar[Optional[str]] = None  # "safe", "unsafe" or None (no fix)
     fix_doc: ClassVar[str] = "There is no fix: the message says what to change."
-    triggers: ClassVar[Tuple[str, ...]] = ("wandb", "WandbLogger")
+    triggers: ClassVar[Tuple[str, ...]] = ("wandb", "WandbLogger", "log_with")
     invalid: ClassVar[Sequence[Example]] = ()
     valid: ClassVar[Sequence[str]] = ()
     use_instead: ClassVar[str] = ""

@@ -56,6 +56,7 @@ _NORMALISE = {
     TRACKER + ".run": RUN,
 }
 _ACCELERATOR_CLASSES = frozenset({"accelerate.Accelerator", "accelerate.accelerator.Accelerator"})
+_PLAIN_ACCELERATORS = frozenset(c + "()" for c in _ACCELERATOR_CLASSES)
 _LIGHTNING_PREFIXES = ("pytorch_lightning.", "lightning.", "lightning_fabric.")
 #: libraries whose classes are never a stand-in for a wandb run
 _NOT_STAND_INS = (
@@ -183,7 +184,11 @@ class Resolver:
                 return ACCELERATOR
             return _normalise(base + "()") if base else None
         if isinstance(expr, ast.IfExp):
-            names = {self.qualname(b, scope) for b in (expr.body, expr.orelse) if not _is_none(b)}
+            # ``None`` and ``lambda: 0`` are fallbacks, not other meanings:
+            # ``get_mem = torch.cuda.max_memory_allocated if cuda else lambda: 0``
+            names = {
+                self.qualname(b, scope) for b in (expr.body, expr.orelse) if not _is_fallback(b)
+            }
             return _merge(names)
         if isinstance(expr, ast.NamedExpr):
             return self.qualname(expr.value, scope)
@@ -276,11 +281,20 @@ def _is_stand_in(name: Optional[str]) -> bool:
     return callee[:1].isupper() and "(" not in name[:-2] and bool(_STAND_IN_NAME.search(callee))
 
 
+def _is_fallback(node: ast.AST) -> bool:
+    return _is_none(node) or (isinstance(node, ast.Lambda) and isinstance(node.body, ast.Constant))
+
+
 def _merge(names) -> Optional[str]:
     """One meaning for the values a name may hold: the same everywhere, or a run with stand-ins
-    and run-like parameters beside it (``run = DummyWandb() if rank else wandb.init()``)."""
+    and run-like parameters beside it (``run = DummyWandb() if rank else wandb.init()``), or an
+    accelerator that logs to wandb beside one without trackers (whose ``log`` does nothing)."""
     if len(names) == 1:
         return next(iter(names))
+    if ACCELERATOR in names and all(
+        n == ACCELERATOR or n in _PLAIN_ACCELERATORS for n in names
+    ):
+        return ACCELERATOR
     if RUN in names and all(n == RUN or n == RUN_PARAM or _is_stand_in(n) for n in names):
         return RUN
     return None

@@ -446,7 +446,7 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
             if isinstance(value, ast.Call) and self._unresolved(value):
                 self._report_unresolved(value)
             elif isinstance(value, ast.Name):
-                if is_dictconfig(self.ctx, value.id):
+                if is_dictconfig(self.ctx, value.id) and self._is_init_config(node):
                     fix = Fix(
                         (wrap(self.ctx, value, "OmegaConf.to_container(", ", resolve=True)"),),
                         safe=True,
@@ -462,6 +462,10 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                     for assigned in _assigned_from(self.ctx, self.ctx.function(), value.id):
                         if isinstance(assigned, ast.Call) and self._unresolved(assigned):
                             self._report_unresolved(assigned)
+
+    def _is_init_config(self, node: ast.Call) -> bool:
+        """``wandb.init(config=<DictConfig>)`` raises TypeError; ``config.update`` takes one."""
+        return self.ctx.qualname(node.func) == "wandb.init"
 
     def _config_values(self, node: ast.Call):
         qual = self.ctx.qualname(node.func)

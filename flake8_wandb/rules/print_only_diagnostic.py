@@ -10,7 +10,7 @@ from .common import keyword, own_nodes, replace
 
 _METRIC_TOKENS = {
     "loss", "acc", "accuracy", "lr", "perplexity", "ppl", "throughput", "mem", "memory",
-    "f1", "auc", "bleu", "rouge", "reward", "wer", "mse", "mae", "rmse",
+    "f1", "auc", "bleu", "rouge", "reward", "wer", "mse", "mae", "rmse", "mfu",
 }  # fmt: skip
 _METRIC_PHRASES = ("grad_norm", "tokens_per_sec", "samples_per_sec", "it_per_sec", "tok_per_s")
 #: a name with one of these tokens is a setting or an object, not a measured value
@@ -28,6 +28,8 @@ def is_metric_like(name: str) -> bool:
     tokens = set(_SPLIT.split(low))
     if tokens & _NOT_VALUES:
         return False
+    if any(t.startswith("loss") for t in tokens):  # losses, lossf (loss as a float)
+        return True
     return bool(tokens & _METRIC_TOKENS) or any(p in low for p in _METRIC_PHRASES)
 
 
