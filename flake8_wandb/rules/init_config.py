@@ -65,7 +65,12 @@ def is_dictconfig(ctx, name: str) -> bool:
     config of a ``@hydra.main`` function, or a name assigned from ``OmegaConf.create/load/...``."""
     func = ctx.function()
     param = _param(func, name)
+    assigned = ctx.flow.assignments(func, name)
+    # every value the name holds must be one: ``cfg = OmegaConf.to_container(cfg)`` is a dict
+    makers = all(isinstance(v, ast.Call) and ctx.qualname(v.func) in DICTCONFIG_MAKERS for v in assigned)
     if param is not None:
+        if not makers:
+            return False
         if param.annotation is not None and ctx.qualname(param.annotation) in DICTCONFIG_TYPES:
             return True
         first = (func.args.posonlyargs + func.args.args)[:1]
@@ -74,10 +79,7 @@ def is_dictconfig(ctx, name: str) -> bool:
             for d in getattr(func, "decorator_list", ())
         )
         return hydra_main and first == [param]
-    return any(
-        isinstance(v, ast.Call) and ctx.qualname(v.func) in DICTCONFIG_MAKERS
-        for v in _assigned_from(ctx, func, name)
-    )
+    return bool(assigned) and makers
 
 
 class InitWithoutConfig(Rule):
@@ -426,6 +428,16 @@ print(OmegaConf.to_container(cfg))  # not given to wandb
 import wandb
 
 def main(cfg: dict):
+    wandb.init(project="demo", config=cfg)
+""",
+        """\
+import hydra
+import wandb
+from omegaconf import DictConfig, OmegaConf
+
+@hydra.main(config_path="conf", config_name="train", version_base=None)
+def main(cfg: DictConfig):
+    cfg = OmegaConf.to_container(cfg, resolve=True)  # no longer a DictConfig
     wandb.init(project="demo", config=cfg)
 """,
     )
