@@ -169,6 +169,7 @@ class Context:
         self.ancestors: List[ast.AST] = []
         self.findings: List[Finding] = []
         self._flow = None
+        self._reported: set = set()
 
     @property
     def flow(self):
@@ -266,6 +267,10 @@ class Context:
     def add(
         self, rule: Rule, node: ast.AST, message: str, fix: Optional[Fix], secrets: Tuple[str, ...] = ()
     ) -> None:
+        key = (rule.code, id(node))
+        if key in self._reported:
+            return  # a node reached twice (one value given to wandb by two calls) is one finding
+        self._reported.add(key)
         self.findings.append(
             Finding(
                 code=rule.code,

@@ -142,3 +142,17 @@ def g(run: "Experiment"):
     run.log({"x": 1})
 '''
     assert [f.code for f in engine_findings(source, DEFAULT_RULES) if f.code == "WB101"] == []
+
+
+def test_a_value_given_to_wandb_twice_is_reported_once():
+    source = '''\
+import wandb
+from omegaconf import OmegaConf
+
+def main():
+    cfg = OmegaConf.load("train.yaml")
+    config = OmegaConf.to_container(cfg)
+    wandb.init(project="a", config=config)
+    wandb.init(project="b", config=config)
+'''
+    assert [(f.code, f.line) for f in engine_findings(source) if f.code == "WB304"] == [("WB304", 6)]
