@@ -51,12 +51,27 @@ def render(rule: Type[Rule]) -> str:
         rule.use_instead.rstrip("\n"),
         "```",
         "",
+        *_more_examples(rule),
         "## Fix safety",
         "",
         rule.fix_doc,
         "",
     ]
     return "\n".join(parts)
+
+
+def _more_examples(rule: Type[Rule]) -> List[str]:
+    """Every other shape the rule reports, and the traps it leaves alone: the examples the tests
+    run, shown in full."""
+    lines: List[str] = []
+    others = [e.code for e in rule.invalid_examples()[1:]]
+    for title, examples in (("More examples (reported)", others), ("Not reported", list(rule.valid))):
+        if not examples:
+            continue
+        lines += [f"## {title}", ""]
+        for code in examples:
+            lines += ["```python", code.rstrip("\n"), "```", ""]
+    return lines
 
 
 def _example_messages(rule: Type[Rule]) -> List[str]:
