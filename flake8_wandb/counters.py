@@ -16,7 +16,9 @@ from .flow import own_nodes, target_names
 from .resolve import SCOPE_NODES
 
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
-_EPOCH = re.compile(r"^(ep|epoch|epochs|epoch_?(idx|id|num|no|i|index)|(cur|curr|current)_epoch|e_?idx)$", re.I)
+_EPOCH = re.compile(
+    r"^(ep|epoch|epochs|epoch_?(idx|id|num|no|i|index)|(cur|curr|current)_epoch|e_?idx)$", re.I
+)
 _STEP = re.compile(r"(step|iter|iteration|updates)", re.I)
 #: a function named for one epoch: its loop index restarts on every call
 _PER_EPOCH = re.compile(r"epoch", re.I)

@@ -234,8 +234,9 @@ class Flow:
         if self._print_helpers is None:
             found = set()
             for stmt in self.ctx.tree.body:
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and self._forwards_to_print(stmt):
-                    found.add(stmt.name)
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    if self._forwards_to_print(stmt):
+                        found.add(stmt.name)
             self._print_helpers = frozenset(found)
         return self._print_helpers
 
@@ -247,7 +248,8 @@ class Flow:
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None)
                 if name == "print":
-                    used = {n.id for a in [*node.args, *(k.value for k in node.keywords)] for n in ast.walk(a) if isinstance(n, ast.Name)}
+                    args = [*node.args, *(k.value for k in node.keywords)]
+                    used = {n.id for a in args for n in ast.walk(a) if isinstance(n, ast.Name)}
                     if not used or not used <= params:
                         return False
                     prints += 1
@@ -355,5 +357,3 @@ def bound_names(stmt: ast.AST) -> Set[str]:
     for t in targets:
         names |= target_names(t)
     return names
-
-

@@ -3,6 +3,7 @@ WB101's fix and WB106 share, and hostile shapes the resolver must survive."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -95,10 +96,11 @@ def test_wb101_star_args_and_bare_generators():
 @pytest.mark.parametrize("version", ["3.9", "3.10"])
 def test_long_expression_chain_on_older_pythons(tmp_path, version):
     """The binder used to recurse with a raised recursion limit: SIGSEGV on 3.9/3.10."""
-    python = shutil.which(f"python{version}")
-    candidates = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
-    if candidates:
-        python = str(candidates[-1])
+    # FLAKE8_WANDB_PYTHON310=/path/to/venv/bin/python: an interpreter with flake8 installed
+    python = os.environ.get("FLAKE8_WANDB_PYTHON" + version.replace(".", ""))
+    if python is None:
+        candidates = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+        python = str(candidates[-1]) if candidates else shutil.which(f"python{version}")
     if python is None or subprocess.run([python, "-c", "0"], capture_output=True).returncode:
         pytest.skip(f"python{version} not installed")
     terms = " + ".join(["a"] * 12000)
@@ -119,6 +121,13 @@ def test_long_expression_chain_on_older_pythons(tmp_path, version):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "['WB101'] []"
+    has_flake8 = subprocess.run([python, "-c", "import flake8"], capture_output=True).returncode == 0
+    if has_flake8:  # the plugin as flake8 loads it (the egg-info of the editable install)
+        proc = subprocess.run(
+            [python, "-m", "flake8", "--select=WB", str(path)], capture_output=True, text=True,
+            cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        )
+        assert proc.returncode in (0, 1), proc.stderr[-2000:]  # never -11 (SIGSEGV)
 
 
 def test_traps_of_the_reach_stay_silent():
