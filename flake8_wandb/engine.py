@@ -286,8 +286,6 @@ class Context:
         )
 
 
-
-
 _LOGS = frozenset({"wandb.log", RUN + ".log", ACCELERATOR + ".log", TRACKER + ".log"})
 
 

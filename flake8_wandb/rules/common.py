@@ -181,4 +181,3 @@ def enclosing_loops(ctx: Context) -> List[ast.AST]:
         if isinstance(anc, LOOPS):
             loops.append(anc)
     return loops
-

@@ -170,8 +170,11 @@ os.environ.setdefault("WANDB_MODE", "offline")
         if under_condition(self.ctx):
             return
         for write in self.ctx.flow.env_writes(node):
-            if write.var == "WANDB_MODE" and write.kind != "setdefault" and str_value(write.value) is not None:
-                what = "os.environ.update(WANDB_MODE=...)" if write.kind == "update" else 'os.putenv("WANDB_MODE", ...)'
+            literal = str_value(write.value) is not None
+            if write.var == "WANDB_MODE" and write.kind != "setdefault" and literal:
+                what = 'os.putenv("WANDB_MODE", ...)'
+                if write.kind == "update":
+                    what = "os.environ.update(WANDB_MODE=...)"
                 self.report(node, what=what, advice=_SETDEFAULT)
                 return
         qual = self.ctx.qualname(node.func)

@@ -280,7 +280,9 @@ def main():
         if self._config_updated() or self._sweep_run():
             return
         init_kwargs = self.ctx.flow.init_trackers_wandb(node)
-        if init_kwargs is not None and any(str_value(k) in ("config", "resume") or k is None for k in init_kwargs.keys):
+        if init_kwargs is not None and any(
+            k is None or str_value(k) in ("config", "resume") for k in init_kwargs.keys
+        ):
             return
         self.report(
             node,
