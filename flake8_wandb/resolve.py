@@ -368,6 +368,14 @@ def _annotation_target(node: Optional[ast.AST]) -> Optional[ast.AST]:
     return node
 
 
+#: nodes that bind nothing and hold no call: not worth a visit
+_OPERATORS = (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+_LEAVES = frozenset(
+    {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias}
+    | {c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, _OPERATORS)}
+)
+
+
 class _Binder:
     """Records every binding of the module, per scope, in one walk.
 
@@ -408,18 +416,22 @@ class _Binder:
             (child, self.r.module) for child in reversed(list(ast.iter_child_nodes(tree)))
         ]
         handlers = self._handlers
+        leaves = _LEAVES
+        pop, push = stack.pop, stack.append
         while stack:
-            node, self.scope = stack.pop()
+            node, self.scope = pop()
             handler = handlers.get(type(node))
             if handler is None:
-                children = [(c, self.scope) for c in ast.iter_child_nodes(node)]
+                scope = self.scope
+                for child in reversed(list(ast.iter_child_nodes(node))):
+                    if type(child) not in leaves:
+                        push((child, scope))
             else:
-                children = handler(node)
-            stack.extend(reversed(children))
+                stack.extend(reversed(handler(node)))
 
     def _in(self, nodes, scope: Optional[Scope] = None) -> List[Tuple[ast.AST, Scope]]:
         scope = scope or self.scope
-        return [(n, scope) for n in nodes if n is not None]
+        return [(n, scope) for n in nodes if n is not None and type(n) not in _LEAVES]
 
     # -- scopes --------------------------------------------------------------------------------
 
