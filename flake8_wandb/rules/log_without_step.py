@@ -44,10 +44,14 @@ class LogWithoutStep(Rule):
     message = "wandb log call without explicit step=; pass step={step} ({why})"
     fix_safety = "unsafe"
     fix_doc = (
-        "Unsafe: adds `step=NAME` when exactly one step-like name (see Options) is surely bound "
-        "where the call runs: a parameter, an enclosing loop variable, or a name assigned before "
-        "the call in the same function. It changes which row the data lands in, so review it. "
-        "No fix otherwise."
+        "Unsafe: adds `step=NAME` when exactly one step-like name (see Options) surely bound where "
+        "the call runs is a run-wide counter, an int that only grows over the whole run: the index "
+        "of the outermost loop over `range`/`enumerate` (not in a function named for one epoch), a "
+        "name only assigned ints and increased with `+=` (never reset inside a loop around the "
+        "call), or an unannotated parameter. Never an inner loop's index that restarts each outer "
+        "iteration, an iterator (`it = iter(loader)`) or a float; never on `log(*args)` or a bare "
+        "generator argument. It changes which row the data lands in, so review it. No fix "
+        "otherwise."
     )
     invalid = (
         """\
