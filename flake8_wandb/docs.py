@@ -22,7 +22,12 @@ def page_name(rule: Type[Rule]) -> str:
 
 def render(rule: Type[Rule]) -> str:
     default = "on by default" if rule.default else f"opt-in: `--extend-select={rule.code}`"
-    fix = {"safe": "safe fix", "unsafe": "unsafe fix", None: "no fix"}[rule.fix_safety]
+    fix = {
+        "safe": "safe fix",
+        "unsafe": "unsafe fix",
+        "mixed": "safe or unsafe fix, see Fix safety",
+        None: "no fix",
+    }[rule.fix_safety]
     body = inspect.cleandoc(rule.__doc__ or "")
     parts = [
         f"# {rule.code} {rule.name}",
