@@ -4,7 +4,7 @@ import ast
 
 import re
 
-from ..engine import RUNTIME_PACKAGE, Fix, Invalid, Rule
+from ..engine import RUNTIME_PACKAGE, UNCHANGED, Fix, Invalid, Rule
 from .common import keyword, replace, str_value, under_condition
 from .imports import runtime_import
 
@@ -93,6 +93,15 @@ import os
 
 os.environ.setdefault("WANDB_MODE", "offline")  # no network on the cluster  # WB301
 """,
+        ),
+        Invalid(
+            """\
+import wandb
+
+def force_offline_mode(cfg):
+    return wandb.init(project="demo", mode="offline", config=cfg)  # WB301
+""",
+            expected_replacement=UNCHANGED,
         ),
     )
     valid = (

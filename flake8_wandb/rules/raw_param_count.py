@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, Optional, Set
 
-from ..engine import Edit, Fix, Invalid, Rule
+from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule
 from ..resolve import RUN
 from .common import replace, str_value
 
@@ -115,6 +115,17 @@ def describe(model):
     run = wandb.init(project="demo", config={})
     run.summary.update({"params": model.num_parameters()})  # WB401
 """,
+        Invalid(
+            """\
+import wandb
+
+def setup(model):
+    wandb.init(project="demo", config={})
+    wandb.config["n_params"] = sum(p.numel() for p in model.parameters())  # WB401
+    print("params:", wandb.config["n_params"])  # read back: a renamed key would raise KeyError
+""",
+            expected_replacement=UNCHANGED,
+        ),
     )
     valid = (
         """\
