@@ -31,12 +31,13 @@ def runtime_import(ctx: Context, site: ast.AST, name: str) -> Optional[Tuple[str
 def import_for_fix(
     ctx: Context, site: ast.AST, module: str, name: str, aliases: Sequence[str] = ()
 ) -> Optional[Tuple[str, Tuple[Edit, ...]]]:
-    facts = _facts(ctx)
     functions = _enclosing_functions(ctx, site)
     existing = _existing_import(ctx, functions, site, module, name)
-    if existing is not None and facts.bindings.get(existing, 0) == facts.import_bindings.get((module, name, existing), 0):
-        return existing, ()
-    local = next((a for a in (aliases or (name,)) if _free(facts, a, a == name)), None)
+    if existing is not None:
+        facts = _facts(ctx)
+        if facts.bindings.get(existing, 0) == facts.import_bindings.get((module, name, existing), 0):
+            return existing, ()
+    local = next((a for a in (aliases or (name,)) if _free(ctx, a, a == name)), None)
     if local is None:
         return None
     what = name if local == name else f"{name} as {local}"
@@ -58,12 +59,8 @@ class _Facts:
         #: (module, name, local) -> how many ``from module import name [as local]`` bind it
         self.import_bindings: Dict[Tuple[str, str, str], int] = {}
         self.star_import = False
-        #: every function, in source order
-        self.functions: List[ast.AST] = []
         for node in ast.walk(tree):
             bound: List[str] = []
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.functions.append(node)
             if isinstance(node, ast.Name):
                 self.mentioned.add(node.id)
                 if not isinstance(node.ctx, ast.Load):
@@ -103,9 +100,13 @@ def _facts(ctx: Context) -> _Facts:
     return facts
 
 
-def _free(facts: _Facts, local: str, plain: bool) -> bool:
+def _free(ctx: Context, local: str, plain: bool) -> bool:
     """A name the fix may bind: the module never mentions it, and a ``from x import *`` (which
-    may bind anything) leaves only the ``wandb_`` aliases free."""
+    may bind anything) leaves only the ``wandb_`` aliases free. (A name absent from the text is
+    free without walking the tree: the common case, and cheap on a 100k-line module.)"""
+    if local not in ctx.source and "import *" not in ctx.source:
+        return True
+    facts = _facts(ctx)
     return local not in facts.mentioned and not (facts.star_import and plain)
 
 
@@ -113,10 +114,25 @@ def _free(facts: _Facts, local: str, plain: bool) -> bool:
 
 
 def _enclosing_functions(ctx: Context, site: ast.AST) -> List[ast.AST]:
-    """The functions whose body holds ``site``, outermost first."""
+    """The functions whose body holds ``site``, outermost first (a walk down the blocks that
+    hold its line, not over the whole tree)."""
+    found: List[ast.AST] = []
     line = site.lineno
-    found = [f for f in _facts(ctx).functions if f.body[0].lineno <= line <= (f.end_lineno or f.lineno)]
-    return sorted(found, key=lambda f: f.lineno)
+    block: Sequence[ast.stmt] = ctx.tree.body
+    while block:
+        stmt = next((s for s in block if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
+        if stmt is None:
+            break
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.body[0].lineno <= line:
+            found.append(stmt)
+        inner: List[ast.stmt] = []
+        for field in _BLOCKS:
+            for child in getattr(stmt, field, None) or ():
+                inner.extend(child.body if isinstance(child, ast.excepthandler) else [child])
+        for case in getattr(stmt, "cases", None) or ():
+            inner.extend(case.body)
+        block = inner
+    return found
 
 
 def _statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
