@@ -132,6 +132,10 @@ for lr in (1e-3, 1e-4):
 for lr in (1e-3, 1e-4):
     with wandb.init(project="demo", group="lr", config={"lr": lr}) as run:
         run.log({"lr": lr}, step=0)
+for lr in (1e-3, 1e-4):
+    run = wandb.init(project="demo", group="lr", config={"lr": lr}, reinit="finish_previous")
+    with run:  # the run is finished when the block ends
+        run.log({"lr": lr}, step=0)
 """,
     )
     use_instead = """\
@@ -159,6 +163,13 @@ for lr in (1e-3, 1e-4):
         name = None
         if isinstance(parent, ast.Assign) and parent in loop.body and isinstance(parent.targets[0], ast.Name):
             name = parent.targets[0].id
+            # ``run = wandb.init(...)`` then ``with run:`` finishes the run when the block ends
+            if any(
+                isinstance(n, ast.withitem) and isinstance(n.context_expr, ast.Name) and n.context_expr.id == name
+                for stmt in loop.body
+                for n in ast.walk(stmt)
+            ):
+                return
         finish = f"{name}.finish()" if name else "wandb.finish()"
         self.report(node, fix=self._append(loop, finish), finish=finish)
 
