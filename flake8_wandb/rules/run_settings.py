@@ -160,7 +160,9 @@ for seed in range(3):
             if not facts.reinit_strings:
                 return
             replacement = REINIT_FOR[value.value]
-            fix = Fix((replace(value, f'"{replacement}"'),), safe=True)
+            fix = Fix(
+                (replace(value, f'"{replacement}"'),), safe=True, title=f"Use reinit=\"{replacement}\""
+            )
             version = ".".join(map(str, facts.version))
             parent = keyword(node, "reinit")
             where = parent if parent is not None and parent.value is value else value
@@ -270,7 +272,7 @@ settings = wandb.Settings(console="wrap")
         facts = wandb_facts(self.ctx.settings.target_wandb_version)
         if value in facts.console_values:
             return
-        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=True)
+        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=True, title="Use console=\"wrap\"")
         self.report(literal, fix=fix, value=value, version=".".join(map(str, facts.version)))
 
 
@@ -362,7 +364,7 @@ run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wra
             loses = "loses tqdm bars when stdout is not a terminal (Slurm, CI)"
         else:
             return
-        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=False)
+        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=False, title="Use console=\"wrap\"")
         self.report(literal, fix=fix, value=value, loses=loses)
 
     def _prints_diagnostics(self) -> bool:
