@@ -132,29 +132,35 @@ def _starts_a_run(ctx, loop: ast.AST) -> bool:
 
 def is_run_wide_counter(ctx, name: str, node: ast.AST) -> bool:
     """Is ``name``, where ``node`` (the node being visited) runs, an int that only grows over the
-    whole run? Certain cases only: the index of the outermost loop over ``range``/``enumerate``
-    (not in a function named for one epoch), or a name only ever assigned ints and increased with
-    ``+=`` (never reset inside a loop around ``node``), or an unannotated parameter. Never an
-    inner loop's index, an iterator (``it = iter(loader)``), a float (``step = 0.5``)."""
+    whole run? Certain cases only:
+
+    - the index of the outermost loop over ``range``/``enumerate``, at module level or in a
+      function called once (its only call in the module is outside any loop);
+    - a name only assigned ints and increased with ``+=``, never reset inside a loop around
+      ``node``: at module level, in a function called once, or where the call sits in a loop
+      nest the counter spans (``step = 0; for epoch ...: for batch ...: step += 1``).
+
+    Never an inner loop's index, an iterator (``it = iter(loader)``), a float (``step = 0.5``),
+    a parameter (what the caller passes is not in sight), or a local counter of a function that
+    may run once per epoch (``def train(loader): step = 0; for batch in loader: ...``)."""
     func = ctx.function()
+    at_module = func is ctx.tree
     loops = loops_in_function(ctx.ancestors)
     for i, loop in enumerate(loops):
         if isinstance(loop, (ast.For, ast.AsyncFor)) and name in target_names(loop.target):
             if i + 1 < len(loops) or not _loop_index_restarts(loop, name):
                 return False
-            if _PER_EPOCH.search(getattr(func, "name", "")):
+            if not (at_module or _called_once(ctx, func)):
                 return False
             return not ctx.flow.assignments(func, name)  # not rebound in the body
     # a for target elsewhere in the function: the value may come from that loop
     for n in own_nodes(func):
         if isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)) and name in target_names(n.target):
             return False
-    param = _param(func, name)
-    if param is not None and param.annotation is not None:
-        if _last_name(param.annotation) != "int":
-            return False
+    if _param(func, name) is not None:
+        return False
     values = ctx.flow.assignments(func, name)
-    if param is None and not values:
+    if not values:
         return False
     enclosing = {id(loop) for loop in loops}
     parents = ctx.flow._parents_of(func)
@@ -167,6 +173,27 @@ def is_run_wide_counter(ctx, name: str, node: ast.AST) -> bool:
             return False
         if enclosing and _inside_any(value, enclosing, parents):
             return False  # reset on each iteration of a loop around the call
+    return at_module or len(loops) >= 2 or _called_once(ctx, func)
+
+
+def _called_once(ctx, func: ast.AST) -> bool:
+    """A module-level function whose only call in the module is outside any loop."""
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or func not in ctx.tree.body:
+        return False
+    calls = [
+        (call, scope)
+        for call, scope in ctx.names.calls_named(func.name)
+        if isinstance(call.func, ast.Name) and call.func.id == func.name
+    ]
+    if len(calls) != 1:
+        return False
+    call, scope = calls[0]
+    parents = ctx.flow._parents_of(scope.node)
+    current: ast.AST = call
+    while id(current) in parents:
+        current = parents[id(current)]
+        if isinstance(current, LOOPS):
+            return False
     return True
 
 

@@ -76,7 +76,13 @@ def _cases() -> List[Case]:
 def _combinations(n: int = 6, seed: int = 2026) -> List[Case]:
     """Pairs of examples of any rules, fixed with every rule's safe fixes (what a plain
     ``--apply`` and the pre-commit hook write): they must behave exactly as before."""
-    pool = [e.code for r in ALL_RULES for e in r.invalid_examples() if "Api(" not in e.code]
+    # wandb.Api() and the WB701 fetches need the network: not runnable here
+    pool = [
+        e.code
+        for r in ALL_RULES
+        for e in r.invalid_examples()
+        if "Api(" not in e.code and r.code != "WB701"
+    ]
     rng = random.Random(seed)
     engine = Engine(ALL_RULES)
     found: List[Case] = []
@@ -319,7 +325,7 @@ CHECKS: Dict[str, Callable[[Outcome, Outcome], None]] = {
 #: examples whose fix the harness proves wrong, waiting for the fix of another issue: a
 #: ``step = 0`` local to a function restarts on every call, so wandb drops the rows of every call
 #: after the first (the run-wide counter analysis of WB101's step pick, engineer "reach")
-KNOWN_WRONG = {"WB101-8": "step restarts at each call of train(): rows dropped (WB101 step pick)"}
+KNOWN_WRONG: Dict[str, str] = {}
 
 
 def _params(cases: List[Case]):

@@ -85,6 +85,32 @@ def test_wb101_fix_in_a_function_named_for_one_epoch_is_withheld():
     assert _wb101_step(source) is None
 
 
+@pytest.mark.parametrize(
+    "source, step",
+    [
+        # a function that may run once per epoch: its local counter restarts on each call
+        ("def train(run: wandb.Run, loader):\n    step = 0\n    for b in loader:\n"
+         "        step += 1\n        run.log({'loss': 1})\n", None),
+        # the same function, called once in the module
+        ("def train(run: wandb.Run, loader):\n    step = 0\n    for b in loader:\n"
+         "        step += 1\n        run.log({'loss': 1})\n\nif __name__ == '__main__':\n"
+         "    train(wandb.init(project='p', config={}), [])\n", "step"),
+        # called in a loop: no
+        ("def train(run: wandb.Run, loader):\n    step = 0\n    for b in loader:\n"
+         "        step += 1\n        run.log({'loss': 1})\n\nfor e in range(3):\n"
+         "    train(None, [])\n", None),
+        # the counter spans the epochs of the loop nest around the call
+        ("def train(run: wandb.Run, loader, epochs):\n    global_step = 0\n"
+         "    for epoch in range(epochs):\n        for b in loader:\n            global_step += 1\n"
+         "            run.log({'loss': 1})\n", "global_step"),
+        # a parameter: what the caller passes is not in sight
+        ("def log_metrics(run: wandb.Run, metrics, step):\n    run.log(metrics)\n", None),
+    ],
+)
+def test_wb101_fix_in_functions(source, step):
+    assert _wb101_step("import wandb\n\n" + source) == step
+
+
 def test_wb101_star_args_and_bare_generators():
     star = "import wandb\n\ndef f(step, *args):\n    wandb.log(*args)\n"
     assert [f for f in engine_findings(star) if f.code == "WB101"] == []

@@ -4,7 +4,7 @@ import ast
 from typing import Optional
 
 from ..counters import is_run_wide_counter
-from ..engine import Fix, Invalid, Rule
+from ..engine import UNCHANGED, Fix, Invalid, Rule
 from .common import add_keyword, has_star_kwargs, in_hf_trainer, keyword, surely_bound
 
 
@@ -46,12 +46,14 @@ class LogWithoutStep(Rule):
     fix_doc = (
         "Unsafe: adds `step=NAME` when exactly one step-like name (see Options) surely bound where "
         "the call runs is a run-wide counter, an int that only grows over the whole run: the index "
-        "of the outermost loop over `range`/`enumerate` (not in a function named for one epoch), a "
-        "name only assigned ints and increased with `+=` (never reset inside a loop around the "
-        "call), or an unannotated parameter. Never an inner loop's index that restarts each outer "
-        "iteration, an iterator (`it = iter(loader)`) or a float; never on `log(*args)` or a bare "
-        "generator argument. It changes which row the data lands in, so review it. No fix "
-        "otherwise."
+        "of the outermost loop over `range`/`enumerate`, or a name only assigned ints and "
+        "increased with `+=` and never reset inside a loop around the call; at module level, in a "
+        "function called once (its only call in the module is outside any loop), or, for a "
+        "counter, where it spans the loop nest around the call (`step = 0; for epoch ...: for "
+        "batch ...: step += 1`). Never an inner loop's index that restarts each outer iteration, "
+        "a local counter of a function that may run once per epoch, a parameter, an iterator "
+        "(`it = iter(loader)`) or a float; never on `log(*args)` or a bare generator argument. It "
+        "changes which row the data lands in, so review it. No fix otherwise."
     )
     invalid = (
         """\
@@ -125,25 +127,37 @@ for global_step in range(10):
             """\
 import wandb
 
-def train(loader, run: wandb.Run):
-    step = 0
-    for batch in loader:
-        step += 1
-        run.log(  # WB101
-            {"loss": 0.5},
-        )
+run = wandb.init(project="demo", config={})
+step = 0
+for batch in range(3):
+    step += 1
+    run.log(  # WB101
+        {"loss": 0.5},
+    )
 """,
             expected_replacement="""\
 import wandb
 
-def train(loader, run: wandb.Run):
+run = wandb.init(project="demo", config={})
+step = 0
+for batch in range(3):
+    step += 1
+    run.log(  # WB101
+        {"loss": 0.5}, step=step,
+    )
+""",
+        ),
+        Invalid(
+            """\
+import wandb
+
+def train(loader, run: wandb.Run):  # may run once per epoch: step restarts on each call
     step = 0
     for batch in loader:
         step += 1
-        run.log(  # WB101
-            {"loss": 0.5}, step=step,
-        )
+        run.log({"loss": 0.5})  # WB101
 """,
+            expected_replacement=UNCHANGED,
         ),
         """\
 from accelerate import Accelerator
@@ -181,7 +195,7 @@ except ImportError:
 def log_metrics(run, metrics):
     run.log(metrics)  # WB101: a run-like parameter called like a run
     if wandb is not None:
-        wandb.log({"loss": metrics["loss"]})  # WB101
+        wandb.log({"metrics": len(metrics)})  # WB101
 """,
     )
     valid = (

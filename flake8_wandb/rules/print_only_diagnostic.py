@@ -185,15 +185,16 @@ from accelerate import Accelerator
 import wandb
 
 accelerator = Accelerator(log_with="wandb")
+accelerator.init_trackers("demo", config={})
 
 def print0(*args, **kwargs):
     if accelerator.is_main_process:
         print(*args, **kwargs)
 
-def train(step, loss, grad_norm):
+def train(step, loss, lr):
     accelerator.log({"train/loss": loss}, step=step)
-    print0(f"step {step} loss {loss:.3f} grad_norm {grad_norm:.2f}")  # WB501
-    accelerator.print(f"grad_norm {grad_norm:.2f}")  # WB501
+    print0(f"step {step} loss {loss:.3f} lr {lr:.2e}")  # WB501
+    accelerator.print(f"lr {lr:.2e}")  # WB501
 """,
     )
     valid = (
