@@ -119,9 +119,10 @@ def test_wb101_star_args_and_bare_generators():
     assert _fixed(gen) == gen
 
 
-@pytest.mark.parametrize("version", ["3.9", "3.10"])
+@pytest.mark.parametrize("version", ["3.9", "3.10", "3.12", "3.13"])
 def test_long_expression_chain_on_older_pythons(tmp_path, version):
-    """The binder used to recurse with a raised recursion limit: SIGSEGV on 3.9/3.10."""
+    """The binder used to recurse with a raised recursion limit: SIGSEGV on 3.9/3.10. Every
+    supported Python walks such a file (the engine alone: flake8 where that Python has it)."""
     # FLAKE8_WANDB_PYTHON310=/path/to/venv/bin/python: an interpreter with flake8 installed
     python = os.environ.get("FLAKE8_WANDB_PYTHON" + version.replace(".", ""))
     if python is None:
@@ -138,7 +139,11 @@ def test_long_expression_chain_on_older_pythons(tmp_path, version):
         "from flake8_wandb.engine import Engine\n"
         "from flake8_wandb.rules import DEFAULT_RULES\n"
         "src = open(sys.argv[1]).read()\n"
-        "findings, errors = Engine(DEFAULT_RULES).check(ast.parse(src), src)\n"
+        "try:\n"
+        "    tree = ast.parse(src)\n"
+        "except RecursionError:\n"  # Python 3.12+ refuses such a file itself
+        "    sys.exit(print('unparsable'))\n"
+        "findings, errors = Engine(DEFAULT_RULES).check(tree, src)\n"
         "print(sorted(f.code for f in findings), errors)\n"
     )
     proc = subprocess.run(
@@ -146,7 +151,8 @@ def test_long_expression_chain_on_older_pythons(tmp_path, version):
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip() == "['WB101'] []"
+    expected = {"['WB101'] []"} if version in ("3.9", "3.10") else {"['WB101'] []", "unparsable"}
+    assert proc.stdout.strip() in expected
     has_flake8 = subprocess.run([python, "-c", "import flake8"], capture_output=True).returncode == 0
     if has_flake8:  # the plugin as flake8 loads it (the egg-info of the editable install)
         proc = subprocess.run(
