@@ -226,6 +226,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         self.dict_logs: Dict[int, List[ast.Call]] = {}
         #: parent id -> statement id -> (field, index): built only for the fix, once per parent
         self._positions: Dict[int, Dict[int, Tuple[str, int]]] = {}
+        self._console_off: Optional[bool] = None
 
     def visit_Call(self, node: ast.Call) -> None:
         func = self.ctx.function()
@@ -332,7 +333,9 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
     def _echo_fix(self, call: ast.Call) -> Optional[Fix]:
         """``print`` -> ``echo`` from the runtime shim, only where wandb's console capture is
         off (with capture on, the print reaches the Logs tab already and ``echo`` adds nothing)."""
-        if not _console_off(self.ctx.tree):
+        if self._console_off is None:
+            self._console_off = _console_off(self.ctx.tree)  # one walk per module
+        if not self._console_off:
             return None
         imported = runtime_import(self.ctx, call, "echo")
         if imported is None:
