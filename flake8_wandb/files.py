@@ -202,7 +202,10 @@ def write_target(path: Path, roots: Sequence[Path]) -> Path:
         target = _real(path)
         if not any(_inside(target, root) for root in roots):
             raise Unwritable("a symlink to a file outside the folders being fixed; not written")
-    st = os.stat(target)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        raise ChangedOnDisk("deleted while it was being fixed; not written") from None
     if not st.st_mode & 0o222:
         raise Unwritable("read-only file; not written")
     if st.st_nlink > 1:

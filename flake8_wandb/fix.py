@@ -19,10 +19,11 @@ import signal
 import threading
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from . import __version__, redact, report
 from .defaults import DEFAULT_STEP_NAMES
@@ -165,7 +166,8 @@ def commit(result: FileResult, options: Options, roots: Sequence[Path]) -> None:
         return
     path = Path(result.path)
     try:
-        write_atomic(write_target(path, roots), result.new_data, result.old_data)
+        with _signals_deferred():
+            write_atomic(write_target(path, roots), result.new_data, result.old_data)
         return
     except Unwritable as exc:
         result.notes.append(str(exc))
@@ -416,8 +418,32 @@ class Interrupted(Exception):
     """SIGTERM, turned into an exception so that pending writes are cleaned up."""
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise Interrupted(signum)
+_writing = False
+_pending_signal: Optional[BaseException] = None
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    """SIGTERM and Ctrl-C stop the run, but never in the middle of writing a file: there the
+    signal waits until the file is whole (and its temp file gone)."""
+    global _pending_signal
+    exc: BaseException = KeyboardInterrupt() if signum == signal.SIGINT else Interrupted(signum)
+    if _writing:
+        _pending_signal = exc
+        return
+    raise exc
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    global _writing, _pending_signal
+    _writing = True
+    try:
+        yield
+    finally:
+        _writing = False
+        if _pending_signal is not None:
+            exc, _pending_signal = _pending_signal, None
+            raise exc
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -430,7 +456,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     for warning in config_warnings:
         print(f"wandb-fix: warning: {warning}", file=sys.stderr)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         skipped: Skipped = []
         files = discover(args.paths, options.exclude, use_gitignore=not args.no_gitignore, skipped=skipped)
@@ -443,7 +469,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _roots(paths: Sequence[str]) -> List[Path]:

@@ -17,13 +17,18 @@ KEY_ARGS = {
     "wandb.sdk.Settings": "api_key",
 }
 
+#: longer literals are data, not a key (W&B keys are 40 hex digits; newer ones under 100 chars)
+MAX_KEY_LENGTH = 200
 #: positional index of the key: ``wandb.login(key, ...)``, ``wandb.Api(overrides, timeout, api_key)``
 KEY_POSITIONS = {"wandb.login": 0, "wandb.Api": 2}
 
 
-def literal_text(node: Optional[ast.AST]) -> Optional[str]:
+def literal_text(node: Optional[ast.AST], depth: int = 0) -> Optional[str]:
     """The value of a string written only with literals: adjacent literals, escapes, bytes,
-    f-strings without placeholders, ``+`` concatenations. None for anything computed."""
+    f-strings without placeholders, ``+`` concatenations (a few: a key is short). None for
+    anything computed."""
+    if depth > 16:
+        return None
     if isinstance(node, ast.Constant):
         if isinstance(node.value, str):
             return node.value
@@ -31,10 +36,10 @@ def literal_text(node: Optional[ast.AST]) -> Optional[str]:
             return node.value.decode("latin-1")
         return None
     if isinstance(node, ast.JoinedStr):
-        parts = [literal_text(v) for v in node.values]
+        parts = [literal_text(v, depth + 1) for v in node.values]
         return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = literal_text(node.left), literal_text(node.right)
+        left, right = literal_text(node.left, depth + 1), literal_text(node.right, depth + 1)
         return None if left is None or right is None else left + right
     return None
 
@@ -42,7 +47,7 @@ def literal_text(node: Optional[ast.AST]) -> Optional[str]:
 def _secret(node: Optional[ast.AST]) -> Optional[str]:
     """The literal when it looks like a real key (not empty, not a placeholder)."""
     value = literal_text(node)
-    if value is None or len(value) < 20 or _PLACEHOLDER.search(value):
+    if value is None or not 20 <= len(value) <= MAX_KEY_LENGTH or _PLACEHOLDER.search(value):
         return None
     return value
 
