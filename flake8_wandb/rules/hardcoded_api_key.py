@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Set, Tuple
 
-from ..engine import Edit, Fix, Rule
+from ..engine import Edit, Fix, Invalid, Rule
 from .common import keyword, remove_argument, replace, str_value
 
 _HEX_KEY = re.compile(r"[0-9a-f]{40}")
@@ -192,21 +192,63 @@ class HardcodedApiKey(Rule):
     )
     triggers = ("wandb", "WANDB_", "Wandb", "WandB")
     invalid = (
-        """\
+        Invalid(
+            """\
 import wandb
 
-wandb.login(key="0123456789abcdef0123456789abcdef01234567")  # WB302
-wandb.login(key="0123456789abcdef0123" "456789abcdef01234567")  # WB302
+wandb.login(
+    key="0123456789abcdef0123"  # WB302
+    "456789abcdef01234567",
+    relogin=True,
+)
 wandb.login(key=f"0123456789abcdef0123456789abcdef01234567")  # WB302
 api = wandb.Api(None, 30, "0123456789abcdef0123456789abcdef01234567")  # WB302
 """,
-        """\
+            expected_replacement="""\
+import wandb
+
+wandb.login(
+    relogin=True,
+)
+wandb.login()  # WB302
+api = wandb.Api(None, 30)  # WB302
+""",
+        ),
+        Invalid(
+            """\
 import os
 
+import wandb
+
 os.environ["WANDB_API_KEY"] = "0123456789abcdef0123456789abcdef01234567"  # WB302
-os.environ.update({"WANDB_API_KEY": b"0123456789abcdef0123456789abcdef01234567"})  # WB302
-os.environ.setdefault("WANDB_API_KEY", "0123456789abcdef" + "0123456789abcdef01234567")  # WB302
+
+run = wandb.init(project="demo", config={})
 """,
+            expected_replacement="""\
+import wandb
+
+run = wandb.init(project="demo", config={})
+""",
+        ),
+        Invalid(
+            """\
+import os
+
+import wandb
+
+os.environ.update({"WANDB_API_KEY": b"0123456789abcdef0123456789abcdef01234567", "WANDB_PROJECT": "demo"})  # WB302
+os.environ.setdefault("WANDB_API_KEY", "0123456789abcdef" + "0123456789abcdef01234567")  # WB302
+run = wandb.init(config={})
+""",
+            expected_replacement="""\
+import os
+
+import wandb
+
+os.environ.update({"WANDB_PROJECT": "demo"})  # WB302
+run = wandb.init(config={})
+""",
+        ),
         """\
 import wandb
 
@@ -239,63 +281,6 @@ load_dotenv()
 wandb.login()
 commit_sha = "0123456789abcdef0123456789abcdef01234567"  # a hash, not a key name
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-wandb.login(
-    key="0123456789abcdef0123"
-    "456789abcdef01234567",
-    relogin=True,
-)
-api = wandb.Api(None, 30, "0123456789abcdef0123456789abcdef01234567")
-""",
-            """\
-import wandb
-
-wandb.login(
-    relogin=True,
-)
-api = wandb.Api(None, 30)
-""",
-        ),
-        (
-            """\
-import os
-
-import wandb
-
-os.environ["WANDB_API_KEY"] = "0123456789abcdef0123456789abcdef01234567"
-
-run = wandb.init(project="demo", config={})
-""",
-            """\
-import wandb
-
-run = wandb.init(project="demo", config={})
-""",
-        ),
-        (
-            """\
-import os
-
-import wandb
-
-os.environ.update({"WANDB_API_KEY": "0123456789abcdef0123456789abcdef01234567", "WANDB_PROJECT": "demo"})
-os.environ.setdefault("WANDB_API_KEY", "0123456789abcdef0123456789abcdef01234567")
-run = wandb.init(config={})
-""",
-            """\
-import os
-
-import wandb
-
-os.environ.update({"WANDB_PROJECT": "demo"})
-run = wandb.init(config={})
-""",
-        ),
     )
     use_instead = """\
 import wandb
