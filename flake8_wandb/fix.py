@@ -452,10 +452,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         options = load_options(args, config_warnings)
     except ConfigError as exc:
-        print(f"wandb-fix: error: {exc}", file=sys.stderr)
+        print(redact.mask_text(f"wandb-fix: error: {exc}"), file=sys.stderr)
         return 2
     for warning in config_warnings:
-        print(f"wandb-fix: warning: {warning}", file=sys.stderr)
+        print(redact.mask_text(f"wandb-fix: warning: {warning}"), file=sys.stderr)
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         skipped: Skipped = []
