@@ -90,8 +90,11 @@ def _not_regular(path: Path) -> Optional[str]:
         return None  # missing or a dangling link: reported when it is read
     if stat.S_ISREG(st.st_mode):
         return None
-    kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file"
-    return f"{kind}; skipped"
+    if stat.S_ISFIFO(st.st_mode):
+        return "a FIFO; skipped"
+    if stat.S_ISSOCK(st.st_mode):
+        return "a socket; skipped"
+    return "not a regular file; skipped"
 
 
 def discover(
@@ -124,7 +127,7 @@ def discover(
 
     for raw in paths:
         path = Path(raw)
-        if path.is_file() or not path.exists() or not path.is_dir():
+        if not path.is_dir():
             if not is_excluded(path, patterns):
                 take(path)  # a missing file is reported later, not dropped silently
             continue
@@ -243,7 +246,8 @@ def write_atomic(path: Path, data: bytes, expected_old: bytes) -> None:
                 try:
                     os.chown(tmp, st.st_uid, st.st_gid)
                 except PermissionError:
-                    raise Unwritable("owned by another user or group, which a rewrite would change; not written") from None
+                    why = "owned by another user or group, which a rewrite would change; not written"
+                    raise Unwritable(why) from None
                 os.chmod(tmp, st.st_mode & 0o7777)  # chown clears setuid/setgid bits
         try:
             current = path.read_bytes()

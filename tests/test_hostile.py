@@ -4,7 +4,6 @@ with the installed console script as a subprocess on real files."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal

@@ -98,8 +98,10 @@ def _bound(stmt: ast.stmt) -> Set[str]:
 
 
 def _inside(node: ast.AST, outer: ast.AST) -> bool:
-    start = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
-    return (outer.lineno, outer.col_offset) <= start < (outer.end_lineno, outer.end_col_offset)  # type: ignore[attr-defined,operator]
+    start = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+    begin = (getattr(outer, "lineno", 0), getattr(outer, "col_offset", 0))
+    end = (getattr(outer, "end_lineno", 0), getattr(outer, "end_col_offset", 0))
+    return begin <= start < end
 
 
 def _remove_item(items: List[Tuple[ast.AST, ast.AST, ast.AST]], i: int) -> Edit:
@@ -107,9 +109,17 @@ def _remove_item(items: List[Tuple[ast.AST, ast.AST, ast.AST]], i: int) -> Edit:
     first, _, last = items[i]
     if i > 0:
         prev = items[i - 1][2]
-        return Edit((prev.end_lineno, prev.end_col_offset), (last.end_lineno, last.end_col_offset), "")  # type: ignore[attr-defined]
+        return Edit(_end(prev), _end(last), "")
     nxt = items[i + 1][0]
-    return Edit((first.lineno, first.col_offset), (nxt.lineno, nxt.col_offset), "")  # type: ignore[attr-defined]
+    return Edit(_start(first), _start(nxt), "")
+
+
+def _start(node: ast.AST) -> Tuple[int, int]:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+def _end(node: ast.AST) -> Tuple[int, int]:
+    return getattr(node, "end_lineno", 0), getattr(node, "end_col_offset", 0)
 
 
 def _remove_lines(lines: Sequence[str], gone: Set[int]) -> List[Edit]:
@@ -371,7 +381,7 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
             where = 'os.environ["WANDB_API_KEY"]'
             self._pending.append(_Pending(node, value, where, node, None, self._parent()))
             return
-        name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else ""
+        name = getattr(target, "id", None) or getattr(target, "attr", None) or ""
         low = name.lower()
         if "wandb" in low and "key" in low and _HEX_KEY.fullmatch(secret):
             self.report(node, secrets=(value,), where=name)
@@ -408,10 +418,8 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
         lines = self.ctx.lines
         if not _alone_on_its_lines(lines, stmt):
             return []
-        block = next(
-            (getattr(p.parent, f) for f in ("body", "orelse", "finalbody") if stmt in getattr(p.parent, f, ())),
-            None,
-        )
+        fields = ("body", "orelse", "finalbody")
+        block = next((getattr(p.parent, f) for f in fields if stmt in getattr(p.parent, f, ())), None)
         if block is not None and len(block) == 1:
             return [replace(stmt, "pass")]
         gone = set(range(stmt.lineno, stmt.end_lineno + 1))
