@@ -27,7 +27,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from . import __version__, redact, report
 from .defaults import DEFAULT_STEP_NAMES
-from .engine import Engine, Finding, Settings, split_lines
+from .engine import Engine, Finding, Settings, Span, split_lines
 from .files import (
     ChangedOnDisk,
     Skipped,
@@ -156,7 +156,17 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
     result.fixable = sum(1 for f in findings if applicable(f, options.unsafe))
     result.unsafe_more = sum(1 for f in findings if f.fix and not applicable(f, options.unsafe))
     if fixed.changed:
-        result.diff = unified_diff(path, source, fixed.source)
+        old_spans = _key_spans(engine, source, fixed.initial)
+        new_spans = _key_spans(engine, fixed.source, fixed.remaining)
+        result.diff = unified_diff(path, source, fixed.source, old_spans, new_spans)
+
+
+def _key_spans(engine: Engine, source: str, findings: Sequence[Finding]) -> List[Span]:
+    """The key literals of ``source``: those of the findings when WB302 ran and no ``# noqa``
+    can have hidden one, else a run of WB302 alone (see redact.py)."""
+    if "noqa" not in source.lower() and any(r.code == "WB302" for r in engine.rules):
+        return [span for f in findings for span in f.secrets]
+    return redact.key_spans(source)
 
 
 def commit(result: FileResult, options: Options, roots: Sequence[Path]) -> None:
@@ -186,13 +196,20 @@ def commit(result: FileResult, options: Options, roots: Sequence[Path]) -> None:
     result.unsafe_more = sum(1 for r in result.rows if r.fix == "unsafe" and not r.applicable)
 
 
-def unified_diff(path: Path, old: str, new: str) -> str:
+def unified_diff(
+    path: Path,
+    old: str,
+    new: str,
+    old_spans: Optional[Sequence[Span]] = None,
+    new_spans: Optional[Sequence[Span]] = None,
+) -> str:
     """The diff of a fix as ``git apply`` reads it, with every API key masked (see redact.py):
     both sides are masked line by line before diffing, so a key split over several literals or
-    lines, or sitting on a ``# noqa`` line shown as context, never appears."""
+    lines, or sitting on a ``# noqa`` line shown as context, never appears. ``*_spans``: the key
+    literals when already known."""
     lines = difflib.unified_diff(
-        redact.masked_lines(old, redact.key_spans(old)),
-        redact.masked_lines(new, redact.key_spans(new)),
+        redact.masked_lines(old, redact.key_spans(old) if old_spans is None else old_spans),
+        redact.masked_lines(new, redact.key_spans(new) if new_spans is None else new_spans),
         f"a/{path.as_posix()}",
         f"b/{path.as_posix()}",
     )
