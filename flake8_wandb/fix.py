@@ -109,8 +109,6 @@ def process(path: Path, options: Options) -> FileResult:
             result.errors.append("too deeply nested to analyse; file left unchanged")
         except Exception as exc:  # a bug of ours must not stop the other files
             result.errors.append(f"internal error ({type(exc).__name__}: {exc}); file left unchanged, please report")
-    if result.errors:
-        result.new_data = None
     return result
 
 
@@ -185,10 +183,9 @@ def commit(result: FileResult, options: Options, roots: Sequence[Path]) -> None:
         result.errors.append(str(exc))
         if path.exists():  # report what is there now
             again = process(path, replace(options, mode="check"))
-            result.rows, result.errors = again.rows, result.errors + again.errors
-            result.fixed = result.unsafe_more = 0
-            return
-        result.rows = result.rows_on_disk = []
+            result.rows_on_disk, result.errors = again.rows, result.errors + again.errors
+        else:
+            result.rows_on_disk = []
     except OSError as exc:
         result.errors.append(f"cannot write: {exc.strerror or exc}; file left unchanged")
     result.rows = result.rows_on_disk
