@@ -39,7 +39,7 @@ LEAKS = {
     "concat_default_mode": (
         "import wandb\n\n"
         'wandb.login(key="a1b2c3d4e5f60718293a" "4b5c6d7e8f9012345678")\n'
-        'run = wandb.init(project="p", config={}, mode="offline")\n'
+        'run = wandb.init(project="p", config={}, reinit=True)\n'
     ),
     "concat": 'import wandb\nwandb.login(key="a1b2c3d4e5f60718293a" "4b5c6d7e8f9012345678")\n',
     "concat_multiline": (
@@ -54,11 +54,11 @@ LEAKS = {
     "noqa_context": (
         "import os\nimport wandb\n"
         f'os.environ["WANDB_API_KEY"] = "{KEY}"  # noqa: WB302\n'
-        'run = wandb.init(project="p", config={}, mode="offline")\n'
+        'run = wandb.init(project="p", config={}, reinit=True)\n'
     ),
     "noqa_same_line": (
         "import wandb\n"
-        'run = wandb.init(project="p", config={}, mode="offline", '
+        'run = wandb.init(project="p", config={}, reinit=True, '
         f'settings=wandb.Settings(api_key="{KEY}"))  # noqa: WB302\n'
     ),
     "environ_update_dict": f'import os\nos.environ.update({{"WANDB_API_KEY": "{KEY}"}})\n',
@@ -205,7 +205,7 @@ def test_the_nearest_table_is_used_past_a_broken_unrelated_file(tmp_path):
 
 
 def test_apply_with_diff_is_rejected(tmp_path):
-    src = 'import wandb\nrun = wandb.init(project="p", config={}, mode="offline")\n'
+    src = 'import wandb\nrun = wandb.init(project="p", config={}, reinit=True)\n'
     path = write(tmp_path, "t.py", src)
     proc = wandb_fix("--apply", "--diff", "t.py", cwd=tmp_path)
     assert proc.returncode == 2 and "not allowed with argument --apply" in proc.stderr
@@ -222,7 +222,7 @@ def test_a_file_python_cannot_decode_is_an_error(tmp_path):
 
 
 def test_the_diff_of_a_file_without_final_newline_applies_with_git(tmp_path):
-    src = 'import wandb\nrun = wandb.init(project="p", config={}, mode="offline")'
+    src = 'import wandb\nrun = wandb.init(project="p", config={}, reinit=True)'
     path = write(tmp_path, "t.py", src)
     subprocess.run(["git", "init", "-q", "."], cwd=tmp_path, check=True)
     proc = wandb_fix("t.py", cwd=tmp_path)
@@ -230,11 +230,11 @@ def test_the_diff_of_a_file_without_final_newline_applies_with_git(tmp_path):
     (tmp_path / "fix.patch").write_text(proc.stdout)
     subprocess.run(["git", "apply", "fix.patch"], cwd=tmp_path, check=True)
     fixed = path.read_text()
-    assert 'mode=wandb_mode("offline"))' in fixed and not fixed.endswith("\n")
+    assert 'reinit="finish_previous")' in fixed and not fixed.endswith("\n")
 
 
 def test_syntax_warnings_of_user_code_are_not_printed(tmp_path):
-    src = 'import wandb\nrun = wandb.init(project="p", config={}, mode="offline")\nPATTERN = "\\d+"\n'
+    src = 'import wandb\nrun = wandb.init(project="p", config={}, reinit=True)\nPATTERN = "\\d+"\n'
     write(tmp_path, "t.py", src)
     for args in ([], ["--apply"], ["-j2", ".", "t.py"]):
         proc = wandb_fix(*args, "t.py", cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "default"})
@@ -327,7 +327,9 @@ def test_an_unreadable_folder_is_reported(tmp_path):
 
 # -- 12, 15, 19. what --apply writes ---------------------------------------------------------------
 
-OFFLINE = 'import wandb\nrun = wandb.init(project="p", config={}, mode="offline")\n'
+FIXED = 'reinit="finish_previous"'  # WB306's safe fix
+
+OFFLINE = 'import wandb\nrun = wandb.init(project="p", config={}, reinit=True)\n'
 
 
 @POSIX
@@ -337,7 +339,7 @@ def test_a_read_only_file_is_skipped_and_said_so(tmp_path):
     proc = wandb_fix("--apply", "t.py", cwd=tmp_path)
     assert path.read_text() == OFFLINE and stat.S_IMODE(path.stat().st_mode) == 0o444
     assert "t.py: warning: read-only file; not written" in proc.stderr
-    assert "t.py:2:42: WB301" in proc.stdout and "fixed 0 findings; 1 left" in proc.stderr
+    assert "t.py:2:" in proc.stdout and "WB306" in proc.stdout and "fixed 0 findings; 1 left" in proc.stderr
     assert proc.returncode == 1
 
 
@@ -349,7 +351,7 @@ def test_a_symlink_is_written_through_inside_the_tree_and_skipped_outside(tmp_pa
     (tmp_path / "tree" / "far_link.py").symlink_to(outside)
     proc = wandb_fix("--apply", "link.py", "far_link.py", cwd=tmp_path / "tree")
     assert (tmp_path / "tree" / "link.py").is_symlink()
-    assert "wandb_mode(" in (tmp_path / "tree" / "target.py").read_text()
+    assert FIXED in (tmp_path / "tree" / "target.py").read_text()
     assert (tmp_path / "tree" / "far_link.py").is_symlink() and outside.read_text() == OFFLINE
     assert "far_link.py: warning: a symlink to a file outside" in proc.stderr
     # walking the folder, the target and its link are one file, fixed once
@@ -378,12 +380,12 @@ def test_the_owner_is_kept(tmp_path):
     proc = wandb_fix("--apply", "a.py", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     st = os.stat(path)
-    assert "wandb_mode(" in path.read_text()
+    assert FIXED in path.read_text()
     assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (nobody.pw_uid, nobody.pw_gid, 0o4755)
 
 
 def test_a_failed_write_is_reported_against_the_file_on_disk(tmp_path):
-    src = 'import wandb\nrun = wandb.init(mode="offline", config={})\nwandb.log({"loss": 1})\n'
+    src = 'import wandb\nrun = wandb.init(reinit=True, config={})\nwandb.log({"loss": 1})\n'
     name = "t" * 240 + ".py"  # the temp file name next to it is too long for the file system
     path = write(tmp_path, name, src)
     proc = wandb_fix("--apply", name, cwd=tmp_path)
@@ -402,7 +404,7 @@ def test_a_file_changed_or_deleted_mid_run_is_reported_as_it_is_on_disk(tmp_path
     commit(result, options, [tmp_path])
     assert "changed on disk" in result.errors[0]
     assert result.fixed == 0 and sorted((r.finding.code, r.finding.line) for r in result.rows) == [
-        ("WB101", 4), ("WB301", 3),
+        ("WB101", 4), ("WB306", 3),
     ]  # fmt: skip
     result = process(path, options)
     path.unlink()
