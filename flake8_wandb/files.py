@@ -114,8 +114,8 @@ def discover(
     seen: Set[Path] = set()
     notes: Skipped = skipped if skipped is not None else []
 
-    def take(file: Path) -> None:
-        key = _real(file)
+    def take(file: Path, key: Optional[Path] = None) -> None:
+        key = key or _real(file)
         if key in seen:
             return
         seen.add(key)
@@ -157,9 +157,10 @@ def discover(
                 file = base / name
                 if is_excluded(file, patterns):
                     continue
-                if allowed is not None and file.resolve() not in allowed and _real(file) not in allowed:
+                real = _real(file)
+                if allowed is not None and real not in allowed:
                     continue
-                take(file)
+                take(file, real)
     return found
 
 
