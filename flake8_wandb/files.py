@@ -8,6 +8,7 @@ import os
 import stat
 import subprocess
 import tempfile
+import time
 import tokenize
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Set, Tuple
@@ -225,6 +226,31 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
+#: a temp file of ours untouched for this long belongs to a run that was killed (SIGKILL, power
+#: loss) mid-write: the first write into its folder removes it
+STALE_TEMP_SECONDS = 600
+_swept: Set[Path] = set()
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Once per folder and process: our temp files there that a killed run left behind."""
+    if folder in _swept:
+        return
+    _swept.add(folder)
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".") and entry.name.endswith(".wandb-fix.tmp"):
+            try:
+                if entry.is_file(follow_symlinks=False) and now - entry.stat().st_mtime > STALE_TEMP_SECONDS:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+
 def write_atomic(path: Path, data: bytes, expected_old: bytes) -> None:
     """Write through a temp file in the same folder renamed over the original, keeping its mode
     and owner: a reader (or a crash) sees the old file or the new one, never half of one. A file
@@ -234,6 +260,7 @@ def write_atomic(path: Path, data: bytes, expected_old: bytes) -> None:
         st = os.stat(path)
     except FileNotFoundError:
         raise ChangedOnDisk("deleted while it was being fixed; not written") from None
+    _remove_stale_temps(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".wandb-fix.tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -484,6 +484,19 @@ def test_a_stopped_run_stops_writing_and_its_workers_end(tmp_path, sig):
         assert proc.returncode == (130 if sig == signal.SIGINT else 143)
 
 
+def test_a_temp_file_left_by_a_killed_run_is_removed_by_the_next_write(tmp_path):
+    path = write(tmp_path, "t.py", OFFLINE)
+    stale = write(tmp_path, ".t.py.abc123.wandb-fix.tmp", "half a file")
+    fresh = write(tmp_path, ".t.py.def456.wandb-fix.tmp", "another run, writing now")
+    other = write(tmp_path, ".u.py.abc123.wandb-fix.tmp", "left by a killed run too")
+    old = time.time() - 3600
+    for p in (stale, other):
+        os.utime(p, (old, old))
+    wandb_fix("--apply", "t.py", cwd=tmp_path)
+    assert FIXED in path.read_text()
+    assert not stale.exists() and not other.exists() and fresh.exists()
+
+
 @pytest.mark.slow
 @POSIX
 def test_sigterm_during_a_write_leaves_no_temp_file(tmp_path):
