@@ -400,7 +400,7 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
 
     def end_module(self) -> None:
         # Fixes are built once every env statement is known: an import used only by them goes
-        # with the last one removed (see _import_edits).
+        # with the last one removed (see _statement_edits).
         whole = [p.stmt for p in self._pending if p.stmt is not None and p.item_edit is None]
         for p in self._pending:
             edits: List[Edit] = []
