@@ -147,7 +147,16 @@ def _remove_lines(lines: Sequence[str], gone: Set[int]) -> List[Edit]:
             gone.update(before[:bb])
         else:
             gone.update(after[: min(bb, ba)])
-    return [Edit((a, 0), (b + 1, 0), "") for a, b in _runs(gone)]
+    # a form feed in a deleted line's indentation is layout outside the fix: it stays
+    return [
+        Edit((a, 0), (b + 1, 0), "".join(_form_feeds(lines[i - 1]) for i in range(a, b + 1)))
+        for a, b in _runs(gone)
+    ]
+
+
+def _form_feeds(line: str) -> str:
+    indent = line[: len(line) - len(line.lstrip(" \t\f"))]
+    return "\f" * indent.count("\f")
 
 
 def _runs(numbers: Set[int]) -> List[Tuple[int, int]]:
