@@ -17,6 +17,7 @@ from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence,
 
 from .defaults import DEFAULT_STEP_NAMES
 from .resolve import RUN, SCOPE_NODES, Resolver, Scope
+from .versions import PINNED, WandbFacts
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -32,8 +33,9 @@ def split_lines(source: str) -> List[str]:
 @dataclass(frozen=True)
 class Settings:
     step_names: Tuple[str, ...] = DEFAULT_STEP_NAMES
-    #: wandb version the fixes target when the installed one cannot be read (see versions.py)
-    target_wandb_version: Optional[str] = None
+    #: what the target wandb accepts, resolved once per run by the front end before any rule
+    #: runs (``versions.resolve``); the default is the pinned wandb 0.31, as the docs use
+    wandb: WandbFacts = PINNED
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from . import __version__, report
+from . import __version__, dependencies, report, rule_info, versions
 from .defaults import DEFAULT_STEP_NAMES
 from .engine import Engine, Finding, Settings, split_lines
 from .files import ChangedOnDisk, SourceError, decode, discover, write_atomic
@@ -38,13 +38,14 @@ class Options:
     extend_ignore: Tuple[str, ...] = ()
     exclude: Tuple[str, ...] = ()
     step_names: Tuple[str, ...] = DEFAULT_STEP_NAMES
-    target_wandb_version: Optional[str] = None
+    #: what the target wandb accepts, resolved once per run (versions.resolve) in options_from
+    wandb: versions.WandbFacts = versions.PINNED
     mode: str = "diff"  # "diff", "apply", "check" or "add-noqa"
     unsafe: bool = False
 
     def engine(self) -> Engine:
         rules = select(self.select, self.ignore, self.extend_select, self.extend_ignore)
-        return Engine(rules, Settings(self.step_names, self.target_wandb_version))
+        return Engine(rules, Settings(self.step_names, self.wandb))
 
 
 @dataclass
@@ -56,6 +57,8 @@ class FileResult:
     fixable: int = 0
     unsafe_more: int = 0
     errors: List[str] = field(default_factory=list)
+    #: the fixes (would) import wandb_runtime: the project needs wandb-runtime (dependencies.py)
+    needs_runtime: bool = False
 
 
 _ENGINES: Dict[Options, Engine] = {}
@@ -97,6 +100,9 @@ def process(path: Path, options: Options) -> FileResult:
         result.errors += fixed.errors
         for finding, why in fixed.reverted:
             result.errors.append(f"{finding.code} fix at line {finding.line} reverted: {why}")
+        result.needs_runtime = any(
+            module == dependencies.MODULE for f in fixed.applied if f.fix for module, _ in f.fix.imports
+        )
         if options.mode == "apply":
             result.rows = _rows(result.path, fixed.source, fixed.remaining, options.unsafe)
             result.fixed = len(fixed.applied)
@@ -191,10 +197,11 @@ def _as_tuple(value: Any) -> Tuple[str, ...]:
 KNOWN_KEYS = {
     "select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude",
     "step-names", "target-wandb-version", "unsafe-fixes",
+    "wandb-step-names", "wandb-target-version",
 }  # fmt: skip
 
 
-def options_from(args: argparse.Namespace, config: Dict[str, Any]) -> Options:
+def options_from(args: argparse.Namespace, config: Dict[str, Any], config_path: Optional[Path] = None) -> Options:
     unknown = set(config) - KNOWN_KEYS
     if unknown:
         raise UnknownRule(f"unknown key(s) in [tool.{CONFIG_TABLE}]: {', '.join(sorted(unknown))}")
@@ -202,6 +209,14 @@ def options_from(args: argparse.Namespace, config: Dict[str, Any]) -> Options:
     def pick(arg: Optional[str], key: str) -> Tuple[str, ...]:
         return _as_tuple(arg) if arg is not None else _as_tuple(config.get(key))
 
+    # the flake8 option names (wandb-step-names, wandb-target-version); 0.1's names still read
+    step_key = "wandb-step-names" if "wandb-step-names" in config else "step-names"
+    target_key = "wandb-target-version" if "wandb-target-version" in config else "target-wandb-version"
+    if args.target_wandb_version is not None:
+        target, where = args.target_wandb_version, "--wandb-target-version"
+    else:
+        target, where = config.get(target_key), f"{config_path or 'pyproject.toml'}: {target_key}"
+    versions.check_target_version(target, where)  # raises BadTargetVersion (exit 2)
     mode = "apply" if args.apply else "check" if args.check else "add-noqa" if args.add_noqa else "diff"
     return Options(
         select=pick(args.select, "select"),
@@ -209,8 +224,8 @@ def options_from(args: argparse.Namespace, config: Dict[str, Any]) -> Options:
         extend_select=pick(args.extend_select, "extend-select"),
         extend_ignore=pick(args.extend_ignore, "extend-ignore"),
         exclude=pick(args.exclude, "exclude") + pick(args.extend_exclude, "extend-exclude"),
-        step_names=pick(args.step_names, "step-names") or DEFAULT_STEP_NAMES,
-        target_wandb_version=args.target_wandb_version or config.get("target-wandb-version"),
+        step_names=pick(args.step_names, step_key) or DEFAULT_STEP_NAMES,
+        wandb=versions.resolve(target),  # once per run, before any rule runs
         mode=mode,
         unsafe=args.unsafe_fixes or bool(config.get("unsafe-fixes", False)),
     )
@@ -241,10 +256,27 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", help="comma-separated glob patterns of paths to skip")
     p.add_argument("--extend-exclude", help="more patterns to skip")
     p.add_argument("--no-gitignore", action="store_true", help="do not skip what .gitignore ignores")
-    p.add_argument("--step-names", help="names the WB101 fix may pass as step=")
-    p.add_argument("--target-wandb-version", help="wandb version fixes target when wandb is not installed")
+    p.add_argument(
+        "--wandb-step-names", "--step-names", dest="step_names", help="names the WB101 fix may pass as step="
+    )
+    p.add_argument(
+        "--wandb-target-version",
+        "--target-wandb-version",
+        dest="target_wandb_version",
+        help="wandb version WB306/WB307 target; wins over the installed wandb (default: the installed, else 0.31.0)",
+    )
     p.add_argument("--config", help="pyproject.toml to read [tool.flake8-wandb] from")
-    p.add_argument("--format", choices=sorted(report.FORMATS), default="text")
+    p.add_argument(
+        "--format",
+        choices=sorted(report.FORMATS),
+        default="text",
+        help="text: findings, the diff and a summary (default); json: a list of findings with their "
+        "fixes; github: GitHub Actions annotations; sarif: SARIF 2.1.0 for code scanning",
+    )
+    p.add_argument(
+        "--list-rules", action="store_true", help="list every rule (code, name, default, fix safety) and exit"
+    )
+    p.add_argument("--explain", metavar="CODE|NAME", help="print a rule's page (what, why, example, fix) and exit")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.add_argument("-j", "--jobs", type=int, default=1, help="files processed in parallel (0 = all cores)")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary line")
@@ -254,13 +286,15 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
+    if args.list_rules or args.explain:
+        return _rule_info(args)
     try:
         if args.config:
             config_path: Optional[Path] = Path(args.config)
             config = _load_toml(config_path).get("tool", {}).get(CONFIG_TABLE, {})
         else:
             config_path, config = find_config(Path.cwd())
-        options = options_from(args, config)
+        options = options_from(args, config, config_path)
         options.engine()  # validates the selectors before any file is read
     except (UnknownRule, OSError, ValueError) as exc:
         print(f"wandb-fix: error: {exc}", file=sys.stderr)
@@ -317,9 +351,25 @@ def emit(results: List[FileResult], options: Options, args: argparse.Namespace) 
             ),
             file=sys.stderr,
         )
+        needing = [Path(r.path) for r in results if r.needs_runtime]
+        for line in dependencies.summary_lines(needing, options.mode):
+            print(f"wandb-fix: {line}", file=sys.stderr)
     if errors:
         return 2
     return 1 if rows else 0
+
+
+def _rule_info(args: argparse.Namespace) -> int:
+    """--list-rules / --explain (rule_info.py)."""
+    if args.explain:
+        page = rule_info.explain(args.explain)
+        if page is None:
+            print(f"wandb-fix: error: {rule_info.unknown(args.explain)}", file=sys.stderr)
+            return 2
+        print(page, end="")
+        return 0
+    print(rule_info.as_json() if args.format == "json" else rule_info.table())
+    return 0
 
 
 class _Progress:
