@@ -20,9 +20,10 @@ from __future__ import annotations
 import configparser
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any
 
 DISTRIBUTION = "wandb-runtime"
 MODULE = "wandb_runtime"
@@ -37,7 +38,7 @@ _NAMES_IT = re.compile(r"^\s*wandb[-_.]+runtime(?![-_.]*\w)", re.IGNORECASE)
 class Project:
     root: Path
     #: where it declares wandb-runtime, e.g. ``pyproject.toml [project] dependencies``
-    declared_in: Tuple[str, ...]
+    declared_in: tuple[str, ...]
     #: where to add it when it does not: a file and the place inside it
     add_to: str
 
@@ -46,7 +47,7 @@ def names_it(requirement: object) -> bool:
     return isinstance(requirement, str) and bool(_NAMES_IT.match(requirement))
 
 
-def _requirement_files(root: Path) -> List[Path]:
+def _requirement_files(root: Path) -> list[Path]:
     files = sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt"))
     return [f for f in files if f.is_file()]
 
@@ -55,7 +56,7 @@ def has_marker(folder: Path) -> bool:
     return any((folder / m).is_file() for m in MARKERS) or bool(_requirement_files(folder))
 
 
-def find_root(path: Path) -> Optional[Path]:
+def find_root(path: Path) -> Path | None:
     """The nearest folder at or above ``path`` that holds a dependency file; the top of the git
     work tree (``.git``) ends the search, so a file outside the project is never taken."""
     path = path.resolve()
@@ -67,14 +68,14 @@ def find_root(path: Path) -> Optional[Path]:
     return None
 
 
-def _read(path: Path) -> Optional[str]:
+def _read(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
 
 
-def _toml(path: Path) -> Dict[str, Any]:
+def _toml(path: Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10
@@ -87,21 +88,21 @@ def _toml(path: Path) -> Dict[str, Any]:
         return {}
 
 
-def _table(data: Any, *keys: str) -> Dict[str, Any]:
+def _table(data: Any, *keys: str) -> dict[str, Any]:
     for key in keys:
         data = data.get(key) if isinstance(data, dict) else None
     return data if isinstance(data, dict) else {}
 
 
-def _list(value: Any) -> List[Any]:
+def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _pyproject(path: Path) -> Tuple[List[str], Optional[str]]:
+def _pyproject(path: Path) -> tuple[list[str], str | None]:
     """Where a pyproject.toml declares it, and where it would be added (``None``: it has no
     dependency table to add to)."""
     data = _toml(path)
-    found: List[str] = []
+    found: list[str] = []
     project = _table(data, "project")
     if any(names_it(r) for r in _list(project.get("dependencies"))):
         found.append(f"{path.name} [project] dependencies")
@@ -118,7 +119,7 @@ def _pyproject(path: Path) -> Tuple[List[str], Optional[str]]:
         if any(names_it(k) for k in table):
             found.append(f"{path.name} [tool.poetry.{where}]")
     if "project" in data:
-        add_to: Optional[str] = f"{path.name} [project] dependencies"
+        add_to: str | None = f"{path.name} [project] dependencies"
     elif poetry:
         add_to = f"{path.name} [tool.poetry.dependencies]"
     else:
@@ -126,13 +127,13 @@ def _pyproject(path: Path) -> Tuple[List[str], Optional[str]]:
     return found, add_to
 
 
-def _setup_cfg(path: Path) -> Tuple[List[str], bool]:
+def _setup_cfg(path: Path) -> tuple[list[str], bool]:
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(path, encoding="utf-8")
     except (configparser.Error, OSError, UnicodeDecodeError):
         return [], False
-    found: List[str] = []
+    found: list[str] = []
     if parser.has_option("options", "install_requires"):
         if any(names_it(line) for line in parser.get("options", "install_requires").splitlines()):
             found.append(f"{path.name} [options] install_requires")
@@ -154,8 +155,8 @@ def _lines_name_it(lines: Iterable[str]) -> bool:
 
 def inspect(root: Path) -> Project:
     """Where the project at ``root`` declares wandb-runtime, and where to add it."""
-    declared: List[str] = []
-    add_to: List[str] = []
+    declared: list[str] = []
+    add_to: list[str] = []
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         found, where = _pyproject(pyproject)
@@ -192,16 +193,16 @@ def inspect(root: Path) -> Project:
     return Project(root, tuple(declared), where)
 
 
-def summary_lines(files: Sequence[Path], mode: str) -> List[str]:
+def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
     """What wandb-fix prints after its summary when fixes import ``wandb_runtime``: the files
     that (would) need ``wandb-runtime``, per project, and whether the project declares it."""
     if not files:
         return []
-    groups: Dict[Optional[Path], List[Path]] = {}
+    groups: dict[Path | None, list[Path]] = {}
     for f in files:
         groups.setdefault(find_root(Path(f).parent), []).append(Path(f))
     verb = "now import" if mode == "apply" else "would import"
-    lines: List[str] = []
+    lines: list[str] = []
     for root, members in groups.items():
         names = ", ".join(str(m) for m in members[:5]) + (f" and {len(members) - 5} more" if len(members) > 5 else "")
         head = f"{len(members)} fixed file{'s' if len(members) != 1 else ''} {verb} {MODULE} ({names}): "

@@ -4,17 +4,16 @@ command shows them. The page ``--explain`` prints is the generated rule page (do
 from __future__ import annotations
 
 import json
-from typing import List, Optional, Type
 
 from .engine import Rule
 from .rules import ALL_RULES
 
 
-def _fix(rule: Type[Rule]) -> str:
+def _fix(rule: type[Rule]) -> str:
     return rule.fix_safety or "none"
 
 
-def table(rules: Optional[List[Type[Rule]]] = None) -> str:
+def table(rules: list[type[Rule]] | None = None) -> str:
     rules = list(rules or ALL_RULES)
     rows = [("code", "name", "default", "fix")]
     rows += [(r.code, r.name, "on" if r.default else "opt-in", _fix(r)) for r in rules]
@@ -22,7 +21,7 @@ def table(rules: Optional[List[Type[Rule]]] = None) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
-def as_json(rules: Optional[List[Type[Rule]]] = None) -> str:
+def as_json(rules: list[type[Rule]] | None = None) -> str:
     return json.dumps(
         [
             {"code": r.code, "name": r.name, "default": r.default, "fix": r.fix_safety}
@@ -32,7 +31,7 @@ def as_json(rules: Optional[List[Type[Rule]]] = None) -> str:
     )
 
 
-def find(query: str) -> Optional[Type[Rule]]:
+def find(query: str) -> type[Rule] | None:
     """A rule by code (``WB101``, any case) or name (``log-without-step``)."""
     q = query.strip()
     for rule in ALL_RULES:
@@ -41,7 +40,7 @@ def find(query: str) -> Optional[Type[Rule]]:
     return None
 
 
-def explain(query: str) -> Optional[str]:
+def explain(query: str) -> str | None:
     rule = find(query)
     if rule is None:
         return None

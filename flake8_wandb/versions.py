@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Tuple
 
 # the one source of these values, shared with the runtime shim (which never imports the linter)
 from wandb_runtime.facts import CONSOLE_VALUES, MEASURED_ON, REINIT_STRINGS_SINCE, REINIT_VALUES
@@ -40,9 +39,9 @@ class BadTargetVersion(ValueError):
 
 @dataclass(frozen=True)
 class WandbFacts:
-    version: Tuple[int, ...]
-    console_values: Tuple[str, ...]
-    reinit_strings: Tuple[str, ...]  # empty: reinit is a plain bool in this version
+    version: tuple[int, ...]
+    console_values: tuple[str, ...]
+    reinit_strings: tuple[str, ...]  # empty: reinit is a plain bool in this version
     source: str  # how it was decided, for messages and docs
 
     @property
@@ -50,11 +49,11 @@ class WandbFacts:
         return ".".join(map(str, self.version))
 
 
-def parse_version(text: str) -> Tuple[int, ...]:
+def parse_version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
 
 
-def check_target_version(value: object, where: str = "wandb-target-version") -> Optional[str]:
+def check_target_version(value: object, where: str = "wandb-target-version") -> str | None:
     """The target version as a clean string, ``None`` when unset; raises ``BadTargetVersion``
     (one line naming the setting and what was expected) for anything that is not a version."""
     if value is None:
@@ -81,13 +80,13 @@ def for_version(version: str, source: str) -> WandbFacts:
 PINNED = for_version(MEASURED_ON, source=f"wandb {MEASURED_ON} (pinned)")
 
 
-def _literal_values(source: str, field: str) -> Tuple[str, ...]:
+def _literal_values(source: str, field: str) -> tuple[str, ...]:
     m = re.search(rf"^\s+{field}:\s*\(?\s*Literal\[([^\]]*)\]", source, re.MULTILINE)
     return tuple(re.findall(r"\"([^\"]+)\"", m.group(1))) if m else ()
 
 
 @lru_cache(maxsize=1)
-def installed() -> Optional[WandbFacts]:
+def installed() -> WandbFacts | None:
     """The installed wandb's facts, read without importing it; ``None`` without wandb."""
     try:
         version = importlib.metadata.version("wandb")
@@ -96,8 +95,8 @@ def installed() -> Optional[WandbFacts]:
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
-    console: Tuple[str, ...] = ()
-    reinit: Tuple[str, ...] = ()
+    console: tuple[str, ...] = ()
+    reinit: tuple[str, ...] = ()
     settings = Path(list(spec.submodule_search_locations)[0]) / "sdk" / "wandb_settings.py"
     try:
         text = settings.read_text(encoding="utf-8")
@@ -123,6 +122,6 @@ def resolve(target_version: object = None) -> WandbFacts:
     return installed() or PINNED
 
 
-def wandb_facts(target_version: Optional[str]) -> WandbFacts:
+def wandb_facts(target_version: str | None) -> WandbFacts:
     """0.1's name of ``resolve``."""
     return resolve(target_version)

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import engine_findings, run_flake8, write
 
 import wandb_runtime
 from flake8_wandb import docs, versions
 from flake8_wandb.engine import Settings
-from helpers import engine_findings, run_flake8, write
 from wandb_runtime import facts
 
 ROOT = Path(__file__).resolve().parent.parent

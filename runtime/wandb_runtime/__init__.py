@@ -13,7 +13,8 @@ import os
 import sys
 import time
 import warnings
-from typing import Any, Dict, Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 # wandb 0.31's accepted values (the helpers ask the running wandb first)
 from .facts import CONSOLE_VALUES, WANDB_MODES
@@ -73,7 +74,7 @@ def _import(name: str):
 _cuda: Any = None  # torch.cuda once CUDA is known to be there, False once known not to be
 
 
-def gpu_memory_stats(device: Any = None) -> Dict[str, float]:
+def gpu_memory_stats(device: Any = None) -> dict[str, float]:
     """GPU memory in GB (1e9 bytes), the figures that match nvidia-smi; ``{}`` without CUDA.
 
     - ``system/gpu_mem_used_GB``: ``torch.cuda.memory_reserved`` (what the caching allocator
@@ -170,7 +171,7 @@ def run_name(experiment: str, version: Any = None) -> str:
 
 # -- logging ---------------------------------------------------------------------------------------
 
-_last_step: Dict[int, int] = {}
+_last_step: dict[int, int] = {}
 _warned: set = set()
 
 
@@ -249,7 +250,7 @@ def echo(*args: Any, **print_kwargs: Any) -> None:
 # -- init ------------------------------------------------------------------------------------------
 
 
-def _to_dict(config: Any) -> Dict[str, Any]:
+def _to_dict(config: Any) -> dict[str, Any]:
     """The config as a plain dict; raises when it is not one of the kinds below."""
     if config is None:
         return {}
@@ -272,7 +273,7 @@ def _to_dict(config: Any) -> Dict[str, Any]:
     raise TypeError(f"cannot turn {type(config).__name__} into a config dict")
 
 
-def _config_file(path: Any, wandb: Any) -> Optional[Dict[str, Any]]:
+def _config_file(path: Any, wandb: Any) -> dict[str, Any] | None:
     """A YAML config file (``wandb.init(config="config.yaml")`` loads one), read as wandb reads
     it, so that it can be redacted like any other config; ``None`` when wandb cannot read it."""
     try:
@@ -343,12 +344,12 @@ def _secret_value(value: Any) -> bool:
     return value is not None and not isinstance(value, (bool, int, float, Mapping))
 
 
-def redact(config: Mapping[str, Any]) -> Dict[str, Any]:
+def redact(config: Mapping[str, Any]) -> dict[str, Any]:
     """A copy with the values of secret-named keys (whole words: ``api_key``, ``*_token``,
     ``secret``, ``password``...) replaced by ``<redacted>``, at any depth. Never raises: what it
     cannot read is returned as given."""
     try:
-        out: Dict[str, Any] = {}
+        out: dict[str, Any] = {}
         for k, v in config.items():
             if isinstance(v, Mapping):
                 out[k] = redact(v)
@@ -358,7 +359,7 @@ def redact(config: Mapping[str, Any]) -> Dict[str, Any]:
                 out[k] = v
         return out
     except Exception:
-        return dict(config) if isinstance(config, Mapping) else config  # type: ignore[return-value]
+        return dict(config) if isinstance(config, Mapping) else config
 
 
 class _Record(dict):
@@ -373,7 +374,7 @@ class _Record(dict):
     def __setattr__(self, name: str, value: Any) -> None:
         self[name] = value
 
-    def update(self, *args: Any, allow_val_change: bool = False, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, allow_val_change: bool = False, **kwargs: Any) -> None:
         dict.update(self, *args, **kwargs)
 
     def setdefaults(self, values: Mapping[str, Any]) -> None:
@@ -385,7 +386,7 @@ class _NoRun:
     """What ``init`` returns when wandb is not installed: it keeps the config and summary (so
     ``run.config["lr"]`` reads what was passed, as with wandb) and every method is a no-op."""
 
-    def __init__(self, config: Any = None, name: Optional[str] = None, group: Optional[str] = None) -> None:
+    def __init__(self, config: Any = None, name: str | None = None, group: str | None = None) -> None:
         self.config = _Record(config if isinstance(config, Mapping) else {})
         self.summary = _Record()
         self.name = name
@@ -406,8 +407,8 @@ def init(
     project: str,
     *,
     config: Any = None,
-    name: Optional[str] = None,
-    group: Optional[str] = None,
+    name: str | None = None,
+    group: str | None = None,
     model: Any = None,
     **kwargs: Any,
 ):
