@@ -201,11 +201,15 @@ def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
     groups: dict[Path | None, list[Path]] = {}
     for f in files:
         groups.setdefault(find_root(Path(f).parent), []).append(Path(f))
-    verb = "now import" if mode == "apply" else "would import"
+    def verb(n: int) -> str:
+        if mode != "apply":
+            return "would import"
+        return "now imports" if n == 1 else "now import"
+
     lines: list[str] = []
     for root, members in groups.items():
         names = ", ".join(str(m) for m in members[:5]) + (f" and {len(members) - 5} more" if len(members) > 5 else "")
-        head = f"{len(members)} fixed file{'s' if len(members) != 1 else ''} {verb} {MODULE} ({names}): "
+        head = f"{len(members)} fixed file{'s' if len(members) != 1 else ''} {verb(len(members))} {MODULE} ({names}): "
         if root is None:
             lines.append(head + f"no dependency file found above them; install {DISTRIBUTION} where this code runs")
             continue
