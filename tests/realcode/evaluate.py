@@ -1,0 +1,178 @@
+"""Precision and recall of the default rules on real training code, labelled blind.
+
+The files under ``tests/realcode/<set>/`` are verbatim copies of public training code; the JSON
+beside each one holds labels written from RULES.md and the code alone, by someone who had not seen
+the linter's output (format: ``tests/realcode/README.md``). This script runs the real flake8 once
+over every file and compares what it reports with the labels, per rule:
+
+    python tests/realcode/evaluate.py              # both sets, per-rule table, misses and FPs
+    python tests/realcode/evaluate.py --set dev    # one set
+    python tests/realcode/evaluate.py --update     # rewrite baseline.json (known misses / FPs)
+
+A report matches a label when both name the same code and the same statement: each report is
+mapped to the first line of the innermost statement around its position, as the labels are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+HERE = Path(__file__).resolve().parent
+SETS = ("dev", "holdout")
+BASELINE = HERE / "baseline.json"
+_ROW = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>WB\d{3}) (?P<text>.*)$")
+
+Key = Tuple[str, int, str]  # (file slug, statement line, code)
+
+
+@dataclass
+class Outcome:
+    tp: Set[Key] = field(default_factory=set)
+    fp: Set[Key] = field(default_factory=set)
+    fn: Set[Key] = field(default_factory=set)
+    why: Dict[Key, str] = field(default_factory=dict)
+    messages: Dict[Key, str] = field(default_factory=dict)
+
+
+def corpus(sets: Iterable[str] = SETS) -> List[Path]:
+    files = []
+    for name in sets:
+        files += sorted((HERE / name).glob("*.py"))
+    return [f for f in files if f.with_suffix(".json").exists()]
+
+
+def run_flake8(files: List[Path]) -> List[Tuple[Path, int, int, str, str]]:
+    """The real flake8 with this plugin's default rules, ignoring any config file around."""
+    if not files:
+        return []
+    cmd = [sys.executable, "-m", "flake8", "--isolated", "--select=WB", "-j", "1"]
+    cmd += ["--format=%(path)s:%(row)d:%(col)d: %(code)s %(text)s", *map(str, files)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode not in (0, 1) or proc.stderr.strip():
+        raise RuntimeError(f"flake8 failed ({proc.returncode}):\n{proc.stderr}")
+    rows = []
+    for line in proc.stdout.splitlines():
+        m = _ROW.match(line)
+        if m:
+            rows.append((Path(m["path"]), int(m["line"]), int(m["col"]), m["code"], m["text"]))
+    return rows
+
+
+class StatementIndex:
+    """Maps a position to the first line of the innermost statement that contains it."""
+
+    def __init__(self, source: str) -> None:
+        self.lines = source.splitlines()
+        self.spans = [
+            ((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset), n.lineno)
+            for n in ast.walk(ast.parse(source))
+            if isinstance(n, ast.stmt)
+        ]
+
+    def statement_line(self, line: int, char_col: int) -> int:
+        text = self.lines[line - 1] if line <= len(self.lines) else ""
+        pos = (line, len(text[: char_col - 1].encode("utf-8")))
+        best: Optional[Tuple[Tuple[int, int], int]] = None
+        for start, end, first in self.spans:
+            if start <= pos <= end and (best is None or start >= best[0]):
+                best = (start, first)
+        return best[1] if best else line
+
+
+def evaluate(sets: Iterable[str] = SETS) -> Dict[str, Outcome]:
+    """Per rule code, the true positives, false positives and misses over the chosen sets."""
+    files = corpus(sets)
+    labels = {f: json.loads(f.with_suffix(".json").read_text(encoding="utf-8")) for f in files}
+    index = {f: StatementIndex(f.read_text(encoding="utf-8")) for f in files}
+    by_code: Dict[str, Outcome] = {}
+    reported: Dict[Path, Dict[Tuple[int, str], str]] = {f: {} for f in files}
+    for path, line, col, code, text in run_flake8(files):
+        path = path.resolve()
+        if path in index:
+            reported[path][(index[path].statement_line(line, col), code)] = text
+    for f in files:
+        meta = labels[f]
+        slug = f"{f.parent.name}/{f.stem}"
+        labelled = set(meta.get("labelled", ()))
+        expect = {(int(line), code): why for line, code, *why in meta.get("expect", ())}
+        unsure = {(int(line), code) for line, code, *_ in meta.get("unsure", ())}
+        for (line, code), why in expect.items():
+            out = by_code.setdefault(code, Outcome())
+            key = (slug, line, code)
+            out.why[key] = why[0] if why else ""
+            if (line, code) in reported[f]:
+                out.tp.add(key)
+                out.messages[key] = reported[f][(line, code)]
+            else:
+                out.fn.add(key)
+        for (line, code), text in reported[f].items():
+            if code not in labelled or (line, code) in expect or (line, code) in unsure:
+                continue
+            out = by_code.setdefault(code, Outcome())
+            out.fp.add((slug, line, code))
+            out.messages[(slug, line, code)] = text
+    return by_code
+
+
+def table(by_code: Dict[str, Outcome]) -> str:
+    rows = ["| rule | labelled instances | found | false positives | precision | recall |"]
+    rows.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    total = Counter()
+    for code in sorted(by_code):
+        o = by_code[code]
+        tp, fp, fn = len(o.tp), len(o.fp), len(o.fn)
+        total.update(tp=tp, fp=fp, fn=fn)
+        rows.append(f"| {code} | {tp + fn} | {tp} | {fp} | {_ratio(tp, tp + fp)} | {_ratio(tp, tp + fn)} |")
+    tp, fp, fn = total["tp"], total["fp"], total["fn"]
+    rows.append(f"| all | {tp + fn} | {tp} | {fp} | {_ratio(tp, tp + fp)} | {_ratio(tp, tp + fn)} |")
+    return "\n".join(rows)
+
+
+def _ratio(a: int, b: int) -> str:
+    return f"{a / b:.1%}" if b else "n/a"
+
+
+def known(by_code: Dict[str, Outcome]) -> Dict[str, List[List[object]]]:
+    return {
+        "false_positives": sorted([list(k) for o in by_code.values() for k in o.fp]),
+        "misses": sorted([list(k) for o in by_code.values() for k in o.fn]),
+    }
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--set", choices=SETS, action="append", help="only this set (repeatable)")
+    ap.add_argument("--update", action="store_true", help="rewrite baseline.json")
+    args = ap.parse_args(argv)
+    sets = args.set or list(SETS)
+    for name in sets:
+        files = corpus([name])
+        print(f"\n## {name}: {len(files)} files")
+        result = evaluate([name])
+        print(table(result))
+        for code in sorted(result):
+            o = result[code]
+            for key in sorted(o.fn):
+                print(f"  MISS {key[0]}:{key[1]} {code}  ({o.why.get(key, '')})")
+            for key in sorted(o.fp):
+                print(f"  FP   {key[0]}:{key[1]} {o.messages.get(key, code)}")
+    if len(sets) > 1:
+        print("\n## all sets")
+        print(table(evaluate(sets)))
+    if args.update:
+        BASELINE.write_text(json.dumps(known(evaluate(SETS)), indent=1) + "\n", encoding="utf-8")
+        print(f"\nwrote {BASELINE.relative_to(HERE.parent.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Real training code, labelled blind: the real flake8 must keep finding what it finds and must
+not start reporting what the labels say is fine.
+
+``tests/realcode/evaluate.py`` prints precision and recall per rule; ``baseline.json`` beside it
+lists the misses and false positives known today, so that any new miss or new false positive
+fails here (an improvement is reported by the evaluator; rerun it with ``--update``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REALCODE = Path(__file__).resolve().parent / "realcode"
+sys.path.insert(0, str(REALCODE))
+
+import evaluate  # noqa: E402
+
+from flake8_wandb.rules import DEFAULT_RULES  # noqa: E402
+
+FILES = evaluate.corpus()
+DEFAULT_CODES = {r.code for r in DEFAULT_RULES}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_labels_are_well_formed(path):
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    source = path.read_text(encoding="utf-8")
+    n_lines = len(source.splitlines())
+    index = evaluate.StatementIndex(source)
+    statement_lines = {first for _, _, first in index.spans}
+    assert meta["repo"] and meta["path"]
+    assert set(meta["labelled"]) <= DEFAULT_CODES
+    for kind in ("expect", "not", "unsure"):
+        for line, code, *_ in meta.get(kind, ()):
+            assert 1 <= line <= n_lines, (kind, line, code)
+            assert code in DEFAULT_CODES, (kind, line, code)
+            assert line in statement_lines, f"{kind} {code} at {line}: not the first line of a statement"
+
+
+@pytest.mark.skipif(not FILES, reason="no real-code corpus")
+def test_no_new_misses_or_false_positives():
+    result = evaluate.evaluate()
+    now = evaluate.known(result)
+    base = json.loads(evaluate.BASELINE.read_text(encoding="utf-8")) if evaluate.BASELINE.exists() else {}
+    for kind in ("false_positives", "misses"):
+        new = [k for k in now[kind] if k not in base.get(kind, [])]
+        assert not new, f"new {kind} on real code (see tests/realcode/evaluate.py): {new}"
