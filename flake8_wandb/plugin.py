@@ -46,13 +46,14 @@ class WandbChecker:
 
     @classmethod
     def parse_options(cls, options) -> None:
-        from .versions import BadTargetVersion, check_target_version  # no heavy import
+        if getattr(options, "wandb_target_version", None) is not None:
+            from .versions import BadTargetVersion, check_target_version
 
-        try:
-            check_target_version(options.wandb_target_version)
-        except BadTargetVersion as exc:
-            print(f"flake8-wandb: error: {exc}", file=sys.stderr)
-            raise SystemExit(2) from None
+            try:
+                check_target_version(options.wandb_target_version)
+            except BadTargetVersion as exc:  # one line and exit 2, before any file is read
+                print(f"flake8-wandb: error: {exc}", file=sys.stderr)
+                raise SystemExit(2) from None
         cls._options = options
         cls._engine = None
 

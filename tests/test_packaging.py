@@ -142,3 +142,24 @@ def test_both_wheels_build_and_the_runtime_installs_and_runs_alone(tmp_path):
     proc = subprocess.run([str(python), "-c", fixed_training_code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["step 0", "step 1", "step 2", f"{version} 0.1 0.0"]
+
+
+def test_the_projects_own_hooks_are_valid_and_pin_the_dev_extra_versions():
+    """.pre-commit-config.yaml (ruff check, ruff format, mypy) runs the versions the dev extra pins."""
+    if importlib.util.find_spec("pre_commit") is None:
+        pytest.skip("pre-commit is in the test extra")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    config = (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    hook_ids = re.findall(r"^\s+- id: (\S+)", config, re.MULTILINE)
+    assert hook_ids == ["ruff-check", "ruff-format", "mypy"]
+    dev = _pyproject(ROOT)["project"]["optional-dependencies"]["dev"]
+    for pin in (d for d in dev if "==" in d):
+        assert pin in config, f"{pin} (dev extra) is not what .pre-commit-config.yaml runs"
+    tool = _pyproject(ROOT)["tool"]
+    assert tool["ruff"]["line-length"] == 100 and "mypy" in tool
