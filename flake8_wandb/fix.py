@@ -257,12 +257,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--extend-exclude", help="more patterns to skip")
     p.add_argument("--no-gitignore", action="store_true", help="do not skip what .gitignore ignores")
     p.add_argument(
-        "--wandb-step-names", "--step-names", dest="step_names", help="names the WB101 fix may pass as step="
+        "--wandb-step-names",
+        "--step-names",
+        dest="step_names",
+        metavar="NAMES",
+        help="comma-separated names the WB101 fix may pass as step=",
     )
     p.add_argument(
         "--wandb-target-version",
         "--target-wandb-version",
         dest="target_wandb_version",
+        metavar="VERSION",
         help="wandb version WB306/WB307 target; wins over the installed wandb (default: the installed, else 0.31.0)",
     )
     p.add_argument("--config", help="pyproject.toml to read [tool.flake8-wandb] from")
