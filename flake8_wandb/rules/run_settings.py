@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional
 
-from ..engine import Fix, Rule
+from ..engine import Fix, Invalid, Rule
 from .common import keyword, replace, str_value
 
 SETTINGS_CALLS = {"wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
@@ -87,6 +87,20 @@ for seed in range(3):
     run = wandb.init(project="demo", config={"seed": seed}, reinit=True)  # WB306
     run.finish()
 """,
+        Invalid(
+            """\
+import wandb
+
+run = wandb.init(project="demo", config={}, reinit=True)  # WB306
+again = wandb.init(project="demo", config={}, reinit=False)  # WB306
+""",
+            expected_replacement="""\
+import wandb
+
+run = wandb.init(project="demo", config={}, reinit="finish_previous")  # WB306
+again = wandb.init(project="demo", config={}, reinit="return_previous")  # WB306
+""",
+        ),
     )
     valid = (
         """\
@@ -95,22 +109,6 @@ import wandb
 run = wandb.init(project="demo", config={}, reinit="finish_previous")
 other = wandb.init(project="demo", config={}, reinit="create_new")
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-run = wandb.init(project="demo", config={}, reinit=True)
-again = wandb.init(project="demo", config={}, reinit=False)
-""",
-            """\
-import wandb
-
-run = wandb.init(project="demo", config={}, reinit="finish_previous")
-again = wandb.init(project="demo", config={}, reinit="return_previous")
-""",
-        ),
     )
     use_instead = """\
 import wandb
@@ -189,6 +187,18 @@ import os
 
 os.environ["WANDB_CONSOLE"] = "wrap_pty"  # WB307
 """,
+        Invalid(
+            """\
+import wandb
+
+settings = wandb.Settings(console='wrap_pty')  # WB307
+""",
+            expected_replacement="""\
+import wandb
+
+settings = wandb.Settings(console='wrap')  # WB307
+""",
+        ),
     )
     valid = (
         """\
@@ -201,20 +211,6 @@ run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off
 os.environ["WANDB_CONSOLE"] = "redirect"
 terminal = dict(console="wrap_pty")  # not a wandb setting
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-settings = wandb.Settings(console='wrap_pty')
-""",
-            """\
-import wandb
-
-settings = wandb.Settings(console='wrap')
-""",
-        ),
     )
     use_instead = """\
 import wandb
@@ -277,6 +273,22 @@ settings = wandb.Settings(console="redirect")  # WB502
 for batch in tqdm(range(100)):
     pass
 """,
+        Invalid(
+            """\
+import wandb
+from tqdm import tqdm
+
+settings = wandb.Settings(console="redirect")  # WB502
+bar = tqdm(range(10))
+""",
+            expected_replacement="""\
+import wandb
+from tqdm import tqdm
+
+settings = wandb.Settings(console="wrap")  # WB502
+bar = tqdm(range(10))
+""",
+        ),
     )
     valid = (
         """\
@@ -290,24 +302,6 @@ import wandb
 
 settings = wandb.Settings(console="redirect")  # no tqdm in this module
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-from tqdm import tqdm
-
-settings = wandb.Settings(console="redirect")
-bar = tqdm(range(10))
-""",
-            """\
-import wandb
-from tqdm import tqdm
-
-settings = wandb.Settings(console="wrap")
-bar = tqdm(range(10))
-""",
-        ),
     )
     use_instead = """\
 import wandb
