@@ -151,3 +151,15 @@ def test_both_front_ends_take_the_same_option_names(tmp_path, front_end):
         proc = subprocess.run([*fix, "t.py"], cwd=tmp_path, capture_output=True, text=True)
         rc, out = proc.returncode, proc.stdout
     assert rc == 0 and "WB306" not in out
+
+
+def test_the_tests_docs_facts_cites_exist():
+    """Each fact names the test that re-checks it: those tests must exist."""
+    import re
+
+    text = (ROOT / "docs" / "facts.md").read_text(encoding="utf-8")
+    cited = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?", text)
+    assert len(cited) >= 8
+    for path, name in cited:
+        source = (ROOT / path).read_text(encoding="utf-8")
+        assert not name or f"def {name}(" in source, f"docs/facts.md cites {path}::{name}, which does not exist"

@@ -3,8 +3,9 @@
 Importing this module costs next to nothing: it imports neither wandb nor torch. Both load
 lazily inside the helpers that need them, and every helper works, or quietly does nothing,
 without CUDA, without torch, without wandb, and without an active run. None of them ever raises
-into a training loop, not even under ``-W error``: its warnings fall back to a stderr line. The one
-exception is ``init``, which raises what ``wandb.init`` itself raises (docs/runtime.md says why).
+into a training loop, not even under ``-W error``: its warnings fall back to a stderr line. Two
+keep the behaviour of the call they replace: ``init`` raises what ``wandb.init`` itself raises and
+``echo`` what ``print`` raises (docs/runtime.md, "What it may raise").
 """
 
 from __future__ import annotations
