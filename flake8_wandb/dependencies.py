@@ -114,7 +114,10 @@ def _pyproject(path: Path) -> tuple[list[str], str | None]:
             found.append(f"{path.name} [dependency-groups] {group}")
     poetry = _table(data, "tool", "poetry")
     poetry_tables = [("dependencies", _table(poetry, "dependencies"))]
-    poetry_tables += [(f"group.{g}.dependencies", _table(t, "dependencies")) for g, t in _table(poetry, "group").items()]
+    poetry_tables += [
+        (f"group.{g}.dependencies", _table(t, "dependencies"))
+        for g, t in _table(poetry, "group").items()
+    ]
     for where, table in poetry_tables:
         if any(names_it(k) for k in table):
             found.append(f"{path.name} [tool.poetry.{where}]")
@@ -201,6 +204,7 @@ def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
     groups: dict[Path | None, list[Path]] = {}
     for f in files:
         groups.setdefault(find_root(Path(f).parent), []).append(Path(f))
+
     def verb(n: int) -> str:
         if mode != "apply":
             return "would import"
@@ -208,14 +212,21 @@ def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
 
     lines: list[str] = []
     for root, members in groups.items():
-        names = ", ".join(str(m) for m in members[:5]) + (f" and {len(members) - 5} more" if len(members) > 5 else "")
+        names = ", ".join(str(m) for m in members[:5]) + (
+            f" and {len(members) - 5} more" if len(members) > 5 else ""
+        )
         head = f"{len(members)} fixed file{'s' if len(members) != 1 else ''} {verb(len(members))} {MODULE} ({names}): "
         if root is None:
-            lines.append(head + f"no dependency file found above them; install {DISTRIBUTION} where this code runs")
+            lines.append(
+                head
+                + f"no dependency file found above them; install {DISTRIBUTION} where this code runs"
+            )
             continue
         project = inspect(root)
         if project.declared_in:
-            lines.append(head + f"{root} declares {DISTRIBUTION} in {', '.join(project.declared_in)}")
+            lines.append(
+                head + f"{root} declares {DISTRIBUTION} in {', '.join(project.declared_in)}"
+            )
         else:
             lines.append(
                 head + f"{root} does not declare {DISTRIBUTION}: add it to {project.add_to} "

@@ -18,7 +18,9 @@ def table(rules: list[type[Rule]] | None = None) -> str:
     rows = [("code", "name", "default", "fix")]
     rows += [(r.code, r.name, "on" if r.default else "opt-in", _fix(r)) for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows
+    )
 
 
 def as_json(rules: list[type[Rule]] | None = None) -> str:

@@ -62,11 +62,11 @@ def check_target_version(value: object, where: str = "wandb-target-version") -> 
         return None
     if not isinstance(value, str):
         raise BadTargetVersion(
-            f"{where}: expected a version string such as \"0.31.0\", got {type(value).__name__} {value!r}"
+            f'{where}: expected a version string such as "0.31.0", got {type(value).__name__} {value!r}'
         )
     text = value.strip()
     if not _VERSION.fullmatch(text):
-        raise BadTargetVersion(f"{where}: expected a version such as \"0.31.0\", got {value!r}")
+        raise BadTargetVersion(f'{where}: expected a version such as "0.31.0", got {value!r}')
     return text
 
 

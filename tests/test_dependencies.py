@@ -93,7 +93,9 @@ def test_summary_groups_files_by_project(tmp_path):
 
 
 def wandb_fix(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flake8_wandb.fix", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "flake8_wandb.fix", *args], cwd=cwd, capture_output=True, text=True
+    )
 
 
 def test_wandb_fix_names_the_files_that_now_need_the_runtime(tmp_path):
@@ -103,13 +105,22 @@ def test_wandb_fix_names_the_files_that_now_need_the_runtime(tmp_path):
     write(tmp_path, "clean.py", "import wandb\n")
     dry = wandb_fix(tmp_path, "train.py", "clean.py")
     assert "1 fixed file would import wandb_runtime (train.py)" in dry.stderr
-    assert "does not declare wandb-runtime: add it to pyproject.toml [project] dependencies" in dry.stderr
+    assert (
+        "does not declare wandb-runtime: add it to pyproject.toml [project] dependencies"
+        in dry.stderr
+    )
     applied = wandb_fix(tmp_path, "--apply", "train.py", "clean.py")
     assert "from wandb_runtime import" in (tmp_path / "train.py").read_text()
     assert "1 fixed file now imports wandb_runtime (train.py)" in applied.stderr
-    write(tmp_path, "pyproject.toml", '[project]\nname = "trainer"\ndependencies = ["wandb", "wandb-runtime>=0.1"]\n')
+    write(
+        tmp_path,
+        "pyproject.toml",
+        '[project]\nname = "trainer"\ndependencies = ["wandb", "wandb-runtime>=0.1"]\n',
+    )
     write(tmp_path, "other.py", NEEDS_RUNTIME)
     applied = wandb_fix(tmp_path, "--apply", "other.py")
     assert "declares wandb-runtime in pyproject.toml [project] dependencies" in applied.stderr
-    assert "wandb_runtime" not in wandb_fix(tmp_path, "--apply", "clean.py").stderr  # nothing imported
+    assert (
+        "wandb_runtime" not in wandb_fix(tmp_path, "--apply", "clean.py").stderr
+    )  # nothing imported
     assert "wandb_runtime" not in wandb_fix(tmp_path, "--check", "other.py").stderr

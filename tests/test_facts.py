@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import engine_findings, run_flake8, write
 
 import wandb_runtime
 from flake8_wandb import docs, versions
 from flake8_wandb.engine import Settings
+from helpers import engine_findings, run_flake8, write
 from wandb_runtime import facts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,10 +63,14 @@ def test_one_source_for_the_console_values():
     assert versions.PINNED.console_values is facts.CONSOLE_VALUES
     for path in [*(ROOT / "flake8_wandb").rglob("*.py"), *(ROOT / "runtime").rglob("*.py")]:
         if path.name != "facts.py":
-            assert '"wrap_emu")' not in path.read_text(encoding="utf-8"), f"{path} spells the values again"
+            assert '"wrap_emu")' not in path.read_text(encoding="utf-8"), (
+                f"{path} spells the values again"
+            )
 
 
-@pytest.mark.parametrize("target, reported", [("0.31.0", True), ("0.19.10", True), ("0.18.7", False)])
+@pytest.mark.parametrize(
+    "target, reported", [("0.31.0", True), ("0.19.10", True), ("0.18.7", False)]
+)
 def test_an_explicit_target_version_wins_over_the_installed_wandb(target, reported):
     findings = engine_findings(REINIT, settings=Settings(wandb=versions.resolve(target)))
     assert ("WB306" in {f.code for f in findings}) is reported
@@ -75,7 +79,9 @@ def test_an_explicit_target_version_wins_over_the_installed_wandb(target, report
 
 
 def test_without_a_target_the_installed_wandb_then_the_pinned_facts(monkeypatch):
-    fake = versions.WandbFacts((9, 0, 0), ("auto", "off", "wrap", "wrap_pty"), (), "installed wandb 9.0.0")
+    fake = versions.WandbFacts(
+        (9, 0, 0), ("auto", "off", "wrap", "wrap_pty"), (), "installed wandb 9.0.0"
+    )
     monkeypatch.setattr(versions, "installed", lambda: fake)
     assert versions.resolve(None) is fake
     assert "WB307" not in codes(CONSOLE, versions.resolve(None))
@@ -89,15 +95,24 @@ def test_rules_read_only_their_settings(monkeypatch):
     default settings (the pinned 0.31) still decide."""
     fake = versions.WandbFacts((9, 0, 0), ("wrap_pty",), (), "installed wandb 9.0.0")
     monkeypatch.setattr(versions, "installed", lambda: fake)
-    assert {"WB306", "WB307"} <= {f.code for f in engine_findings(REINIT + CONSOLE.split("\n", 1)[1])}
+    assert {"WB306", "WB307"} <= {
+        f.code for f in engine_findings(REINIT + CONSOLE.split("\n", 1)[1])
+    }
 
 
 @pytest.mark.parametrize(
     "installed",
     [
         None,  # no wandb at all
-        versions.WandbFacts((0, 18, 7), ("auto", "off", "wrap", "redirect", "wrap_pty"), (), "installed wandb 0.18.7"),
-        versions.WandbFacts((0, 40, 2), ("auto", "wrap"), ("create_new",), "installed wandb 0.40.2"),
+        versions.WandbFacts(
+            (0, 18, 7),
+            ("auto", "off", "wrap", "redirect", "wrap_pty"),
+            (),
+            "installed wandb 0.18.7",
+        ),
+        versions.WandbFacts(
+            (0, 40, 2), ("auto", "wrap"), ("create_new",), "installed wandb 0.40.2"
+        ),
     ],
     ids=["no-wandb", "wandb-0.18.7", "wandb-0.40.2"],
 )
@@ -119,7 +134,12 @@ def test_a_bad_target_version_is_a_clear_error(bad):
 def test_wandb_fix_rejects_a_bad_target_version(tmp_path):
     write(tmp_path, "t.py", REINIT)
     fix = [sys.executable, "-m", "flake8_wandb.fix", "--check"]
-    proc = subprocess.run([*fix, "--wandb-target-version", "latest", "t.py"], cwd=tmp_path, capture_output=True, text=True)
+    proc = subprocess.run(
+        [*fix, "--wandb-target-version", "latest", "t.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "--wandb-target-version: expected a version" in proc.stderr
     assert "Traceback" not in proc.stderr
     (tmp_path / "pyproject.toml").write_text("[tool.flake8-wandb]\nwandb-target-version = 5\n")
@@ -131,7 +151,9 @@ def test_wandb_fix_rejects_a_bad_target_version(tmp_path):
 
 def test_flake8_rejects_a_bad_target_version(tmp_path):
     write(tmp_path, "t.py", REINIT)
-    rc, out, err = run_flake8(["t.py"], "--select=WB", "--wandb-target-version=latest", cwd=tmp_path)
+    rc, out, err = run_flake8(
+        ["t.py"], "--select=WB", "--wandb-target-version=latest", cwd=tmp_path
+    )
     assert rc == 2 and "wandb-target-version: expected a version" in err and "Traceback" not in err
 
 
@@ -139,15 +161,24 @@ def test_flake8_rejects_a_bad_target_version(tmp_path):
 def test_both_front_ends_take_the_same_option_names(tmp_path, front_end):
     write(tmp_path, "t.py", REINIT)
     if front_end == "flake8":
-        rc, out, _ = run_flake8(["t.py"], "--select=WB", "--wandb-target-version=0.18.7", cwd=tmp_path)
+        rc, out, _ = run_flake8(
+            ["t.py"], "--select=WB", "--wandb-target-version=0.18.7", cwd=tmp_path
+        )
         assert rc == 0 and "WB306" not in out
         (tmp_path / "setup.cfg").write_text("[flake8]\nwandb-target-version = 0.18.7\n")
         rc, out, _ = run_flake8(["t.py"], "--select=WB", cwd=tmp_path)
     else:
         fix = [sys.executable, "-m", "flake8_wandb.fix", "--check"]
-        proc = subprocess.run([*fix, "--wandb-target-version=0.18.7", "t.py"], cwd=tmp_path, capture_output=True, text=True)
+        proc = subprocess.run(
+            [*fix, "--wandb-target-version=0.18.7", "t.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0 and "WB306" not in proc.stdout
-        (tmp_path / "pyproject.toml").write_text('[tool.flake8-wandb]\nwandb-target-version = "0.18.7"\n')
+        (tmp_path / "pyproject.toml").write_text(
+            '[tool.flake8-wandb]\nwandb-target-version = "0.18.7"\n'
+        )
         proc = subprocess.run([*fix, "t.py"], cwd=tmp_path, capture_output=True, text=True)
         rc, out = proc.returncode, proc.stdout
     assert rc == 0 and "WB306" not in out
@@ -162,4 +193,6 @@ def test_the_tests_docs_facts_cites_exist():
     assert len(cited) >= 8
     for path, name in cited:
         source = (ROOT / path).read_text(encoding="utf-8")
-        assert not name or f"def {name}(" in source, f"docs/facts.md cites {path}::{name}, which does not exist"
+        assert not name or f"def {name}(" in source, (
+            f"docs/facts.md cites {path}::{name}, which does not exist"
+        )

@@ -51,7 +51,9 @@ def test_one_version_everywhere():
     version = _source_version()
     for project in (_pyproject(ROOT), _pyproject(RUNTIME)):
         assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
-        assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "wandb_runtime.__version__"}
+        assert project["tool"]["setuptools"]["dynamic"]["version"] == {
+            "attr": "wandb_runtime.__version__"
+        }
     assert wandb_runtime.__version__ == version
     assert flake8_wandb.__version__ == version, "stale install: rerun the README's pip install"
     assert importlib.metadata.version("wandb-runtime") == version
@@ -63,7 +65,9 @@ def test_the_linter_depends_on_the_runtime_and_the_runtime_on_nothing():
     runtime_deps = [d for d in deps if re.match(r"wandb[-_.]runtime\b", d)]
     assert len(runtime_deps) == 1
     m = re.fullmatch(r"wandb-runtime>=(\d+\.\d+\.\d+)", runtime_deps[0])
-    assert m and tuple(map(int, m.group(1).split("."))) <= tuple(map(int, _source_version().split(".")))
+    assert m and tuple(map(int, m.group(1).split("."))) <= tuple(
+        map(int, _source_version().split("."))
+    )
     assert _pyproject(RUNTIME)["project"]["dependencies"] == []
     assert "wandb_runtime" not in _pyproject(ROOT)["tool"]["setuptools"]["packages"]
 
@@ -75,11 +79,15 @@ def test_the_runtime_never_imports_the_linter():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.level == 0:
                 names = [node.module or ""]
-            assert not any(n.split(".")[0] in ("flake8_wandb", "flake8", "libcst") for n in names), path
+            assert not any(
+                n.split(".")[0] in ("flake8_wandb", "flake8", "libcst") for n in names
+            ), path
 
 
 def _copy(src: Path, dst: Path) -> Path:
-    ignore = shutil.ignore_patterns(".venv*", ".git", "build", "dist", "*.egg-info", "__pycache__", "tests", "bench")
+    ignore = shutil.ignore_patterns(
+        ".venv*", ".git", "build", "dist", "*.egg-info", "__pycache__", "tests", "bench"
+    )
     shutil.copytree(src, dst, ignore=ignore)
     return dst
 
@@ -87,7 +95,18 @@ def _copy(src: Path, dst: Path) -> Path:
 def _wheel(source: Path, dist: str, out: Path) -> Path:
     isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-build-isolation"]
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", *isolation, "-w", str(out), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            *isolation,
+            "-w",
+            str(out),
+            str(source),
+        ],
         capture_output=True,
         text=True,
     )
@@ -122,7 +141,9 @@ def test_both_wheels_build_and_the_runtime_installs_and_runs_alone(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
     python = venv / "bin" / "python"
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-index", str(runtime_wheel)], capture_output=True, text=True
+        [str(python), "-m", "pip", "install", "-q", "--no-index", str(runtime_wheel)],
+        capture_output=True,
+        text=True,
     )
     assert install.returncode == 0, install.stderr
     fixed_training_code = (
@@ -139,7 +160,9 @@ def test_both_wheels_build_and_the_runtime_installs_and_runs_alone(tmp_path):
         "run.finish()\n"
         "print(wandb_runtime.__version__, run.config['lr'], param_count_m(object()))\n"
     )
-    proc = subprocess.run([str(python), "-c", fixed_training_code], capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [str(python), "-c", fixed_training_code], capture_output=True, text=True, cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["step 0", "step 1", "step 2", f"{version} 0.1 0.0"]
 

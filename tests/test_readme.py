@@ -49,7 +49,9 @@ def test_both_commands_install_the_runtime_the_linter_depends_on():
 def test_python_versions_claimed_match_the_packages():
     claimed = set(re.findall(r"Python (3\.\d+)\+", _readme()))
     for pyproject in (ROOT / "pyproject.toml", ROOT / "runtime" / "pyproject.toml"):
-        requires = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["requires-python"]
+        requires = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"][
+            "requires-python"
+        ]
         assert requires == ">=3.10", pyproject
     assert claimed == {"3.10"}, claimed
 
@@ -60,12 +62,25 @@ def _text_files():
         parts = path.relative_to(ROOT).parts
         if any(p in skip or p.startswith(".venv") or p.endswith(".egg-info") for p in parts):
             continue
-        if path.is_file() and path.suffix in (".md", ".py", ".toml", ".yaml", ".yml", ".cfg", ".txt", ""):
+        if path.is_file() and path.suffix in (
+            ".md",
+            ".py",
+            ".toml",
+            ".yaml",
+            ".yml",
+            ".cfg",
+            ".txt",
+            "",
+        ):
             yield path
 
 
 def test_markdown_links_point_at_files_the_repository_has():
-    for text_file in [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]:
+    for text_file in [
+        ROOT / "README.md",
+        ROOT / "CONTRIBUTING.md",
+        *sorted((ROOT / "docs").glob("*.md")),
+    ]:
         text = text_file.read_text(encoding="utf-8")
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
             assert (text_file.parent / target).exists(), f"{text_file.name} links to {target}"
@@ -83,6 +98,8 @@ def test_no_file_cites_documents_the_repository_lacks():
             if cited not in text:
                 continue
             # a name that the repository does hold (docs/rules/WB101.md) is fine
-            assert re.search(rf"(?<![\w/]){re.escape(cited)}", text) is None or (ROOT / cited).exists(), (
+            assert (
+                re.search(rf"(?<![\w/]){re.escape(cited)}", text) is None or (ROOT / cited).exists()
+            ), (
                 f"{path.relative_to(ROOT)} cites {cited}, which the repository lacks: cite docs/facts.md"
             )

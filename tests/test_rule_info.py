@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def wandb_fix(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flake8_wandb.fix", *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "flake8_wandb.fix", *args], capture_output=True, text=True
+    )
 
 
 def test_every_rule_class_is_registered():
@@ -36,7 +38,9 @@ def test_every_rule_class_is_registered():
                 found[cls.__qualname__] = cls
     missing = sorted(name for name, cls in found.items() if cls not in ALL_RULES)
     assert not missing, f"rule classes not in ALL_RULES (flake8_wandb/rules/__init__.py): {missing}"
-    assert len({r.code for r in ALL_RULES}) == len(ALL_RULES) and len({r.name for r in ALL_RULES}) == len(ALL_RULES)
+    assert len({r.code for r in ALL_RULES}) == len(ALL_RULES) and len(
+        {r.name for r in ALL_RULES}
+    ) == len(ALL_RULES)
 
 
 def test_the_registry_check_sees_every_class_that_declares_a_code():
@@ -47,7 +51,9 @@ def test_the_registry_check_sees_every_class_that_declares_a_code():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef):
                 for stmt in node.body:
-                    if isinstance(stmt, ast.Assign) and any(getattr(t, "id", "") == "code" for t in stmt.targets):
+                    if isinstance(stmt, ast.Assign) and any(
+                        getattr(t, "id", "") == "code" for t in stmt.targets
+                    ):
                         declared.add(node.name)
     assert declared == {r.__name__ for r in ALL_RULES}
 
@@ -59,9 +65,19 @@ def test_list_rules():
     assert lines[0].split() == ["code", "name", "default", "fix"]
     assert len(lines) == len(ALL_RULES) + 1
     for rule, line in zip(ALL_RULES, lines[1:]):
-        assert line.split() == [rule.code, rule.name, "on" if rule.default else "opt-in", rule.fix_safety or "none"]
+        assert line.split() == [
+            rule.code,
+            rule.name,
+            "on" if rule.default else "opt-in",
+            rule.fix_safety or "none",
+        ]
     as_json = json.loads(wandb_fix("--list-rules", "--format=json").stdout)
-    assert as_json[0] == {"code": "WB101", "name": "log-without-step", "default": True, "fix": "unsafe"}
+    assert as_json[0] == {
+        "code": "WB101",
+        "name": "log-without-step",
+        "default": True,
+        "fix": "unsafe",
+    }
 
 
 @pytest.mark.parametrize("query", ["WB307", "wb307", "invalid-console-setting"])
@@ -74,7 +90,11 @@ def test_explain_prints_the_rule_page(query):
 
 def test_explain_an_unknown_rule_is_an_error():
     proc = wandb_fix("--explain", "WB999")
-    assert proc.returncode == 2 and "unknown rule 'WB999'" in proc.stderr and "--list-rules" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "unknown rule 'WB999'" in proc.stderr
+        and "--list-rules" in proc.stderr
+    )
     assert proc.stdout == ""
 
 
