@@ -373,7 +373,11 @@ def _rule_info(args: argparse.Namespace) -> int:
             return 2
         print(page, end="")
         return 0
-    print(rule_info.as_json() if args.format == "json" else rule_info.table())
+    try:
+        print(rule_info.as_json() if args.format == "json" else rule_info.table())
+        sys.stdout.flush()
+    except BrokenPipeError:  # wandb-fix --list-rules | head
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
