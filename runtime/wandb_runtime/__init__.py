@@ -229,16 +229,18 @@ def _log(metrics: Mapping[str, Any], step: Any, run: Any) -> None:
 
 def echo(*args: Any, **print_kwargs: Any) -> None:
     """``print(...)``, and the same line in the active run's Logs tab even when console
-    capture is off (``run.write_logs``), without duplicating it when capture is on."""
+    capture is off (``run.write_logs``), without duplicating it when capture is on. Raises only
+    what ``print`` itself raises."""
     print(*args, **print_kwargs)
-    stream = print_kwargs.get("file")
-    if stream is not None and stream not in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        return  # printing to a file, not to the console
-    wandb = _loaded_wandb()
-    run = getattr(wandb, "run", None) if wandb is not None else None
-    if run is None:
-        return
     try:
+        stream = print_kwargs.get("file")
+        consoles = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
+        if stream is not None and all(stream is not c for c in consoles):
+            return  # printing to a file, not to the console
+        wandb = _loaded_wandb()
+        run = getattr(wandb, "run", None) if wandb is not None else None
+        if run is None:
+            return
         if getattr(run.settings, "console", "auto") != "off":
             return  # wandb captures the console already: writing again would duplicate
         sep = print_kwargs.get("sep", " ")
