@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DISTRIBUTION = "wandb-runtime"
+from .engine import RUNTIME_PACKAGE
+
+DISTRIBUTION = RUNTIME_PACKAGE  # "wandb-runtime": what a fix's ``requires`` names
 MODULE = "wandb_runtime"
 
 #: files whose presence marks a project's root, nearest first

@@ -103,13 +103,14 @@ def test_wandb_fix_names_the_files_that_now_need_the_runtime(tmp_path):
     write(tmp_path, "pyproject.toml", '[project]\nname = "trainer"\ndependencies = ["wandb"]\n')
     write(tmp_path, "train.py", NEEDS_RUNTIME)
     write(tmp_path, "clean.py", "import wandb\n")
-    dry = wandb_fix(tmp_path, "train.py", "clean.py")
+    dry = wandb_fix(tmp_path, "--unsafe-fixes", "train.py", "clean.py")
     assert "1 fixed file would import wandb_runtime (train.py)" in dry.stderr
     assert (
         "does not declare wandb-runtime: add it to pyproject.toml [project] dependencies"
         in dry.stderr
     )
-    applied = wandb_fix(tmp_path, "--apply", "train.py", "clean.py")
+    assert "wandb_runtime" not in wandb_fix(tmp_path, "train.py").stderr  # safe fixes only: none
+    applied = wandb_fix(tmp_path, "--apply", "--unsafe-fixes", "train.py", "clean.py")
     assert "from wandb_runtime import" in (tmp_path / "train.py").read_text()
     assert "1 fixed file now imports wandb_runtime (train.py)" in applied.stderr
     write(
@@ -118,7 +119,7 @@ def test_wandb_fix_names_the_files_that_now_need_the_runtime(tmp_path):
         '[project]\nname = "trainer"\ndependencies = ["wandb", "wandb-runtime>=0.1"]\n',
     )
     write(tmp_path, "other.py", NEEDS_RUNTIME)
-    applied = wandb_fix(tmp_path, "--apply", "other.py")
+    applied = wandb_fix(tmp_path, "--apply", "--unsafe-fixes", "other.py")
     assert "declares wandb-runtime in pyproject.toml [project] dependencies" in applied.stderr
     assert (
         "wandb_runtime" not in wandb_fix(tmp_path, "--apply", "clean.py").stderr
