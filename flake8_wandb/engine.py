@@ -17,6 +17,7 @@ from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence,
 
 from .defaults import DEFAULT_STEP_NAMES
 from .resolve import RUN, SCOPE_NODES, Resolver, Scope
+from .versions import PINNED, WandbFacts
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -35,8 +36,9 @@ Span = Tuple[Tuple[int, int], Tuple[int, int]]
 @dataclass(frozen=True)
 class Settings:
     step_names: Tuple[str, ...] = DEFAULT_STEP_NAMES
-    #: wandb version the fixes target when the installed one cannot be read (see versions.py)
-    target_wandb_version: Optional[str] = None
+    #: what the target wandb accepts, resolved once per run by the front end before any rule
+    #: runs (``versions.resolve``); the default is the pinned wandb 0.31, as the docs use
+    wandb: WandbFacts = PINNED
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ RUNTIME_PACKAGE = "wandb-runtime"
 class Fix:
     """A fix: its edits (an import it needs is one of them), its safety, what it does.
 
-    ``safe`` follows RULES.md "Fix safety": the fixed program behaves exactly as before, except
+    ``safe`` (CONTRIBUTING.md, "Adding a rule"): the fixed program behaves exactly as before, except
     that code which certainly raised no longer raises. A fix that adds a dependency
     (``requires``) is never safe: the declaration itself refuses it.
     """

@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from . import __version__, redact, report
+from . import __version__, dependencies, redact, report, rule_info, versions
 from .defaults import DEFAULT_STEP_NAMES
 from .engine import Engine, Finding, Settings, Span, split_lines
 from .files import (
@@ -52,13 +52,14 @@ class Options:
     extend_ignore: Tuple[str, ...] = ()
     exclude: Tuple[str, ...] = ()
     step_names: Tuple[str, ...] = DEFAULT_STEP_NAMES
-    target_wandb_version: Optional[str] = None
+    #: what the target wandb accepts, resolved once per run (versions.resolve) in options_from
+    wandb: versions.WandbFacts = versions.PINNED
     mode: str = "diff"  # "diff", "apply", "check" or "add-noqa"
     unsafe: bool = False
 
     def engine(self) -> Engine:
         rules = select(self.select, self.ignore, self.extend_select, self.extend_ignore)
-        return Engine(rules, Settings(self.step_names, self.target_wandb_version))
+        return Engine(rules, Settings(self.step_names, self.wandb))
 
 
 @dataclass
@@ -77,6 +78,8 @@ class FileResult:
     old_data: bytes = field(default=b"", repr=False)
     #: the findings as the file stands on disk, reported instead when the write does not happen
     rows_on_disk: List[report.Row] = field(default_factory=list)
+    #: the fixes (would) import wandb_runtime: the project needs wandb-runtime (dependencies.py)
+    needs_runtime: bool = False
 
 
 _ENGINES: Dict[Options, Engine] = {}
@@ -141,6 +144,7 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
     result.errors += fixed.errors
     for finding, why in fixed.reverted:
         result.errors.append(f"{finding.code} fix at line {finding.line} reverted: {why}")
+    result.needs_runtime = any(dependencies.DISTRIBUTION in f.fix.requires for f in fixed.applied if f.fix)
     if options.mode == "apply":
         result.rows_on_disk = _rows(result.path, source, fixed.initial, options.unsafe)
         result.rows = _rows(result.path, fixed.source, fixed.remaining, options.unsafe)
@@ -294,7 +298,13 @@ def find_config(
     return None, {}
 
 
-_LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude", "step-names")
+_LIST_KEYS = (
+    "select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude",
+    "step-names", "wandb-step-names",
+)  # fmt: skip
+#: the flake8 option names, and 0.1's names that wandb-fix still reads
+_STEP_KEYS = ("wandb-step-names", "step-names")
+_TARGET_KEYS = ("wandb-target-version", "target-wandb-version")
 
 
 def validate_config(path: Optional[Path], config: Dict[str, Any]) -> None:
@@ -310,8 +320,11 @@ def validate_config(path: Optional[Path], config: Dict[str, Any]) -> None:
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
             raise ConfigError(f"{where} {key}: expected a list of strings, got {value!r}")
-        if key == "step-names":
+        if key in _STEP_KEYS:
             _check_step_names(f"{where} {key}", items)
+    for key in _TARGET_KEYS:
+        if key in config:
+            versions.check_target_version(config[key], f"{where} {key}")  # BadTargetVersion
     if "unsafe-fixes" in config and not isinstance(config["unsafe-fixes"], bool):
         raise ConfigError(f"{where} unsafe-fixes: expected true or false, got {config['unsafe-fixes']!r}")
 
@@ -330,8 +343,9 @@ def validate_args(args: argparse.Namespace) -> None:
             raise ConfigError(f"--{flag.replace('_', '-')}: expected codes, prefixes or names, got an empty value")
     if args.step_names is not None:
         if not _as_tuple(args.step_names):
-            raise ConfigError("--step-names: expected Python names, got an empty value")
-        _check_step_names("--step-names", args.step_names.split(","))
+            raise ConfigError("--wandb-step-names: expected Python names, got an empty value")
+        _check_step_names("--wandb-step-names", args.step_names.split(","))
+    versions.check_target_version(args.target_wandb_version, "--wandb-target-version")
 
 
 def load_options(args: argparse.Namespace, warnings_out: Optional[List[str]] = None) -> Options:
@@ -367,6 +381,7 @@ def _as_tuple(value: Any) -> Tuple[str, ...]:
 KNOWN_KEYS = {
     "select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude",
     "step-names", "target-wandb-version", "unsafe-fixes",
+    "wandb-step-names", "wandb-target-version",
 }  # fmt: skip
 
 
@@ -378,6 +393,9 @@ def options_from(args: argparse.Namespace, config: Dict[str, Any]) -> Options:
     def pick(arg: Optional[str], key: str) -> Tuple[str, ...]:
         return _as_tuple(arg) if arg is not None else _as_tuple(config.get(key))
 
+    step_key = next((k for k in _STEP_KEYS if k in config), _STEP_KEYS[0])
+    target_key = next((k for k in _TARGET_KEYS if k in config), _TARGET_KEYS[0])
+    target = args.target_wandb_version if args.target_wandb_version is not None else config.get(target_key)
     mode = "apply" if args.apply else "check" if args.check else "add-noqa" if args.add_noqa else "diff"
     return Options(
         select=pick(args.select, "select"),
@@ -385,8 +403,8 @@ def options_from(args: argparse.Namespace, config: Dict[str, Any]) -> Options:
         extend_select=pick(args.extend_select, "extend-select"),
         extend_ignore=pick(args.extend_ignore, "extend-ignore"),
         exclude=pick(args.exclude, "exclude") + pick(args.extend_exclude, "extend-exclude"),
-        step_names=pick(args.step_names, "step-names") or DEFAULT_STEP_NAMES,
-        target_wandb_version=args.target_wandb_version or config.get("target-wandb-version"),
+        step_names=pick(args.step_names, step_key) or DEFAULT_STEP_NAMES,
+        wandb=versions.resolve(target),  # once per run, before any rule runs
         mode=mode,
         unsafe=args.unsafe_fixes or bool(config.get("unsafe-fixes", False)),
     )
@@ -417,10 +435,32 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", help="comma-separated glob patterns of paths to skip")
     p.add_argument("--extend-exclude", help="more patterns to skip")
     p.add_argument("--no-gitignore", action="store_true", help="do not skip what .gitignore ignores")
-    p.add_argument("--step-names", help="names the WB101 fix may pass as step=")
-    p.add_argument("--target-wandb-version", help="wandb version fixes target when wandb is not installed")
+    p.add_argument(
+        "--wandb-step-names",
+        "--step-names",
+        dest="step_names",
+        metavar="NAMES",
+        help="comma-separated names the WB101 fix may pass as step=",
+    )
+    p.add_argument(
+        "--wandb-target-version",
+        "--target-wandb-version",
+        dest="target_wandb_version",
+        metavar="VERSION",
+        help="wandb version WB306/WB307 target; wins over the installed wandb (default: the installed, else 0.31.0)",
+    )
     p.add_argument("--config", help="pyproject.toml to read [tool.flake8-wandb] from")
-    p.add_argument("--format", choices=sorted(report.FORMATS), default="text")
+    p.add_argument(
+        "--format",
+        choices=sorted(report.FORMATS),
+        default="text",
+        help="text: findings, the diff and a summary (default); json: a list of findings with their "
+        "fixes; github: GitHub Actions annotations; sarif: SARIF 2.1.0 for code scanning",
+    )
+    p.add_argument(
+        "--list-rules", action="store_true", help="list every rule (code, name, default, fix safety) and exit"
+    )
+    p.add_argument("--explain", metavar="CODE|NAME", help="print a rule's page (what, why, example, fix) and exit")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.add_argument("-j", "--jobs", type=int, default=1, help="files processed in parallel (0 = all cores)")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary line")
@@ -462,6 +502,8 @@ def _signals_deferred() -> Iterator[None]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
+    if args.list_rules or args.explain:
+        return _rule_info(args)
     config_warnings: List[str] = []
     try:
         options = load_options(args, config_warnings)
@@ -592,9 +634,29 @@ def emit(
             skipped=len(notes),
         )
         out(line + "\n", sys.stderr)
+        needing = [Path(r.path) for r in results if r.needs_runtime]
+        for dep_line in dependencies.summary_lines(needing, options.mode):
+            out(f"wandb-fix: {dep_line}\n", sys.stderr)
     if errors:
         return 2
     return 1 if rows else 0
+
+
+def _rule_info(args: argparse.Namespace) -> int:
+    """--list-rules / --explain (rule_info.py)."""
+    if args.explain:
+        page = rule_info.explain(args.explain)
+        if page is None:
+            print(f"wandb-fix: error: {rule_info.unknown(args.explain)}", file=sys.stderr)
+            return 2
+        print(page, end="")
+        return 0
+    try:
+        print(rule_info.as_json() if args.format == "json" else rule_info.table())
+        sys.stdout.flush()
+    except BrokenPipeError:  # wandb-fix --list-rules | head
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 class _Progress:
