@@ -14,8 +14,11 @@ from typing import Iterable, List, Optional, Sequence, Set, Tuple
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache",
     ".pytest_cache", ".ruff_cache", "build", "dist", "node_modules", ".eggs", "*.egg-info",
-    "site-packages",
+    "site-packages", ".ipynb_checkpoints",
 )  # fmt: skip
+
+#: what a folder walk takes: Python files and Jupyter notebooks
+SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 
 
 def _is_wandb_run_folder(path: Path) -> bool:
@@ -65,9 +68,10 @@ def _git_files(directory: Path) -> Optional[Set[Path]]:
 def discover(
     paths: Iterable[str], exclude: Sequence[str] = (), use_gitignore: bool = True
 ) -> List[Path]:
-    """Python files under ``paths``. Files named explicitly are always taken unless an exclude
-    pattern names them (pre-commit passes files one by one); directories are walked without the
-    default and user excludes and, inside a git work tree, without what ``.gitignore`` ignores."""
+    """Python files and notebooks under ``paths``. Files named explicitly are always taken unless
+    an exclude pattern names them (pre-commit passes files one by one); directories are walked
+    without the default and user excludes and, inside a git work tree, without what
+    ``.gitignore`` ignores."""
     patterns = tuple(exclude)
     found: List[Path] = []
     seen: Set[Path] = set()
@@ -88,7 +92,7 @@ def discover(
                 and not _is_wandb_run_folder(base / d)
             )
             for name in sorted(filenames):
-                if not name.endswith((".py", ".pyi")):
+                if not name.endswith(SOURCE_SUFFIXES):
                     continue
                 file = base / name
                 if is_excluded(file, patterns) or file in seen:

@@ -5,6 +5,9 @@
     wandb-fix --apply --unsafe-fixes     write the unsafe ones too
     wandb-fix --check [PATH ...]         lint only (for teams that run ruff, not flake8)
 
+Jupyter notebooks (.ipynb) are read and fixed too: their code cells are one module, findings
+say the cell (``train.ipynb:cell 3:2:5``), and only the edited cells' sources change.
+
 Exit codes: 0 nothing left, 1 findings left, 2 an error (a file that does not parse or decode,
 a file changed on disk while being fixed, an internal error, bad options).
 """
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from . import __version__, report
+from . import __version__, notebook, report
 from .defaults import DEFAULT_STEP_NAMES
 from .engine import Engine, Finding, Settings, split_lines
 from .files import ChangedOnDisk, SourceError, decode, discover, write_atomic
@@ -71,6 +74,9 @@ def process(path: Path, options: Options) -> FileResult:
     """Lint, fix and (with --apply) write one file. Never raises: problems become errors."""
     result = FileResult(str(path))
     try:
+        if notebook.is_notebook(path):
+            notebook.process(path, options, _engine(options), result)
+            return result
         data = path.read_bytes()
         source, encoding = decode(data)
         engine = _engine(options)
