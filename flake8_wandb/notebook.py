@@ -174,10 +174,12 @@ class Notebook:
             data = json.loads(self.text)
         except ValueError as exc:
             raise NotebookError(f"not a notebook: invalid JSON ({exc})") from None
-        if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-            raise NotebookError("not a notebook: no list of cells")
+        if not isinstance(data, dict):
+            raise NotebookError("not a notebook: not a JSON object")
         if data.get("nbformat") != 4:
             raise NotebookError(f"not an nbformat 4 notebook (nbformat {data.get('nbformat')!r})")
+        if not isinstance(data.get("cells"), list):
+            raise NotebookError("not a notebook: no list of cells")
         self.data: Dict[str, Any] = data
         meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
         info = meta.get("language_info") if isinstance(meta.get("language_info"), dict) else {}
