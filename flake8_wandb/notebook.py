@@ -82,35 +82,38 @@ class _Scanner:
         self.continued = False
         i, n = 0, len(body)
         while i < n:
-            c = body[i]
-            if self.quote:
-                if c == "\\":
-                    i += 2
-                    continue
-                if body.startswith(self.quote, i):
-                    i += len(self.quote)
+            if self.quote:  # jump to the next backslash or closing quote
+                m = _IN_STRING[self.quote].search(body, i)
+                if m is None:
+                    break
+                i = m.end() + (1 if m.group() == "\\" else 0)
+                if m.group() != "\\":
                     self.quote = ""
-                    continue
-                i += 1
                 continue
+            m = _CODE.search(body, i)
+            if m is None:
+                break
+            c, i = m.group(), m.end()
             if c == "#":
-                comment = i
+                comment = m.start()
                 break
             if c in "\"'":
-                self.quote = c * 3 if body.startswith(c * 3, i) else c
-                i += len(self.quote)
-                continue
-            if c in "([{":
+                self.quote = c * 3 if body.startswith(c * 3, m.start()) else c
+                i = m.start() + len(self.quote)
+            elif c in "([{":
                 self.depth += 1
-            elif c in ")]}":
+            else:
                 self.depth = max(0, self.depth - 1)
-            i += 1
         trailing = len(body) - len(body.rstrip("\\"))
         if len(self.quote) == 1 and trailing % 2 == 0:
             self.quote = ""  # an unterminated string: Python reports it, the next line is new
         elif not self.quote and comment == n and trailing % 2 == 1:
             self.continued = True
         return comment
+
+
+_CODE = re.compile(r"[#\"'()\[\]{}]")
+_IN_STRING = {q: re.compile(r"\\|" + re.escape(q)) for q in ("'", '"', "'''", '"""')}
 
 
 def _is_ipython(content: str) -> bool:

@@ -365,3 +365,22 @@ def test_pre_commit_fixes_a_staged_notebook(tmp_path, hook_repo):  # noqa: F811
     assert path.read_text(encoding="utf-8") == original.replace(
         item(old), item(old.replace("reinit=True", 'reinit="finish_previous"'))
     )
+
+
+def test_only_lines_that_start_a_statement_are_ipython():
+    cell = (
+        's = "#(" + \'it\\\'s [\'\n'  # brackets and a hash inside strings, an escaped quote
+        "!echo masked\n"
+        "x = [1,\n"
+        "!not_masked]\n"  # inside brackets: Python's own (a syntax error, as in IPython)
+        "y = 1 + \\\n"
+        "%not_masked\n"  # after a backslash continuation
+        "print('why?')  # what?\n"  # a ? in a string or a comment is no help request
+        "wandb.init??\n"
+    )
+    nb = Notebook(notebook(cell))
+    masked = [line.split("  #")[0] for line in nb.cells[0].masked.splitlines()]
+    assert masked == [
+        's = "#(" + \'it\\\'s [\'', "pass", "x = [1,", "!not_masked]", "y = 1 + \\", "%not_masked",
+        "print('why?')", "pass",
+    ]
