@@ -42,7 +42,7 @@ def render(rule: Type[Rule]) -> str:
         "## Example",
         "",
         "```python",
-        rule.invalid[0].rstrip("\n"),
+        rule.invalid_examples()[0].code.rstrip("\n"),
         "```",
         "",
         "## Use instead",
@@ -60,7 +60,7 @@ def render(rule: Type[Rule]) -> str:
 
 
 def _example_messages(rule: Type[Rule]) -> List[str]:
-    source = rule.invalid[0]
+    source = rule.invalid_examples()[0].code
     findings, _ = Engine([rule]).check(ast.parse(source), source)
     return [f"{f.line}:{f.col + 1}: {f.text()}" for f in findings]
 

@@ -13,7 +13,7 @@ import re
 import sys
 import traceback
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 from .defaults import DEFAULT_STEP_NAMES
 from .resolve import RUN, SCOPE_NODES, Resolver, Scope
@@ -70,6 +70,28 @@ class Finding:
         return f"{self.code} {self.message}"
 
 
+@dataclass(frozen=True)
+class Invalid:
+    """An example a rule must report, on the lines marked ``# WBxxx`` (Fixit's ``Invalid``).
+
+    ``expected_replacement`` is the whole source after ``wandb-fix --apply --unsafe-fixes`` (every
+    rule's fixes), written with the case it fixes so that each fact about a fix is stated once.
+    None: the fix is not checked on this example. A plain string in ``Rule.invalid`` is the same
+    as ``Invalid(source)``.
+    """
+
+    code: str
+    expected_replacement: Optional[str] = None
+
+
+#: an entry of ``Rule.invalid``
+Example = Union[str, Invalid]
+
+
+def as_invalid(example: Example) -> Invalid:
+    return example if isinstance(example, Invalid) else Invalid(example)
+
+
 @dataclass
 class RuleError:
     code: str
@@ -82,8 +104,9 @@ class Rule:
 
     - ``code``, ``name`` (kebab-case slug), ``message`` (``str.format`` template), ``default``;
     - the docstring: the rule page's "What it does" / "Why is this bad?" sections;
-    - ``invalid`` examples (reported lines end in ``# WBxxx``), ``valid`` examples (never
-      reported), ``fixes`` as ``(before, after)`` pairs, ``use_instead`` and ``fix_doc``;
+    - ``invalid`` examples (reported lines end in ``# WBxxx``; an ``Invalid`` also gives the
+      source after the fixes), ``valid`` examples (never reported), ``use_instead`` and
+      ``fix_doc``;
     - ``triggers``: substrings without which a file cannot hold a finding (checked before parsing);
     - ``visit_<Node>`` / ``leave_<Node>`` handlers and ``end_module``, called by the one traversal.
     """
@@ -95,9 +118,8 @@ class Rule:
     fix_safety: ClassVar[Optional[str]] = None  # "safe", "unsafe" or None (no fix)
     fix_doc: ClassVar[str] = "There is no fix: the message says what to change."
     triggers: ClassVar[Tuple[str, ...]] = ("wandb",)
-    invalid: ClassVar[Sequence[str]] = ()
+    invalid: ClassVar[Sequence[Example]] = ()
     valid: ClassVar[Sequence[str]] = ()
-    fixes: ClassVar[Sequence[Tuple[str, str]]] = ()
     use_instead: ClassVar[str] = ""
 
     def __init__(self, ctx: "Context") -> None:
@@ -114,6 +136,15 @@ class Rule:
 
     def end_module(self) -> None:
         """Called once after the traversal, for rules that need the whole module."""
+
+    @classmethod
+    def invalid_examples(cls) -> List[Invalid]:
+        return [as_invalid(e) for e in cls.invalid]
+
+    @classmethod
+    def fix_examples(cls) -> List[Invalid]:
+        """The invalid examples that declare the source after the fixes."""
+        return [e for e in cls.invalid_examples() if e.expected_replacement is not None]
 
 
 class Context:

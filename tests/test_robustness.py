@@ -98,7 +98,7 @@ def test_nesting_python_cannot_parse_is_a_clean_error(tmp_path):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-SNIPPETS = [src for rule in ALL_RULES for src in (*rule.invalid, *(b for b, _ in rule.fixes))]
+SNIPPETS = [e.code for rule in ALL_RULES for e in rule.invalid_examples()]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

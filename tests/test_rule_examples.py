@@ -14,9 +14,14 @@ from flake8_wandb.engine import Engine
 from flake8_wandb.rules import ALL_RULES, opt_in_prefixes
 from helpers import engine_findings, expected_lines, parse_report, run_flake8
 
-INVALID = [(r, i, src) for r in ALL_RULES for i, src in enumerate(r.invalid)]
+INVALID = [(r, i, e.code) for r in ALL_RULES for i, e in enumerate(r.invalid_examples())]
 VALID = [(r, i, src) for r in ALL_RULES for i, src in enumerate(r.valid)]
-FIXES = [(r, i, pair) for r in ALL_RULES for i, pair in enumerate(r.fixes)]
+FIXES = [
+    (r, i, e)
+    for r in ALL_RULES
+    for i, e in enumerate(r.invalid_examples())
+    if e.expected_replacement is not None
+]
 
 
 def _id(case):
@@ -27,8 +32,10 @@ def _id(case):
 def test_every_rule_has_examples():
     for rule in ALL_RULES:
         assert rule.invalid and rule.valid and rule.use_instead, rule.code
-        assert all(expected_lines(src, rule.code) for src in rule.invalid), rule.code
-        assert bool(rule.fixes) == (rule.fix_safety is not None), rule.code
+        assert all(expected_lines(e.code, rule.code) for e in rule.invalid_examples()), rule.code
+        assert bool(rule.fix_examples()) == (rule.fix_safety is not None), rule.code
+        # the old ``fixes = ((before, after), ...)`` pairs: write Invalid(..., expected_replacement=)
+        assert not hasattr(rule, "fixes"), rule.code
 
 
 @pytest.mark.parametrize("case", INVALID, ids=_id)
@@ -46,7 +53,10 @@ def test_valid_examples_are_not_reported(case):
 
 @pytest.mark.parametrize("case", FIXES, ids=_id)
 def test_fix_examples(case):
-    rule, _, (before, after) = case
+    """An invalid example's expected replacement is what the fixer makes of it (with every
+    rule's fixes, as ``--apply --unsafe-fixes`` does)."""
+    rule, _, example = case
+    before, after = example.code, example.expected_replacement
     engine = Engine(ALL_RULES)
     result = fix_source(engine, before, unsafe=True)
     assert result.source == after

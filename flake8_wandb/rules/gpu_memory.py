@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, Optional, Set
 
-from ..engine import Fix, Rule
+from ..engine import Fix, Invalid, Rule
 from .common import attribute_name_edit
 
 ALLOCATED = {
@@ -79,7 +79,8 @@ class MemoryAllocatedMonitoring(Rule):
     )
     triggers = ("memory_allocated",)
     invalid = (
-        """\
+        Invalid(
+            """\
 import torch
 import wandb
 
@@ -87,6 +88,15 @@ def train_step(step):
     mem_gb = torch.cuda.memory_allocated() / 1e9  # WB201
     wandb.log({"system/gpu_mem_GB": mem_gb}, step=step)
 """,
+            expected_replacement="""\
+import torch
+import wandb
+
+def train_step(step):
+    mem_gb = torch.cuda.memory_reserved() / 1e9  # WB201
+    wandb.log({"system/gpu_mem_GB": mem_gb}, step=step)
+""",
+        ),
         """\
 import torch.cuda as tc
 
@@ -154,26 +164,6 @@ class Pool:
 pool = Pool()
 print(pool.memory_allocated())  # a user's own method, not torch.cuda
 """,
-    )
-    fixes = (
-        (
-            """\
-import torch
-import wandb
-
-def train_step(step):
-    mem_gb = torch.cuda.memory_allocated() / 1e9
-    wandb.log({"system/gpu_mem_GB": mem_gb}, step=step)
-""",
-            """\
-import torch
-import wandb
-
-def train_step(step):
-    mem_gb = torch.cuda.memory_reserved() / 1e9
-    wandb.log({"system/gpu_mem_GB": mem_gb}, step=step)
-""",
-        ),
     )
     use_instead = """\
 import wandb

@@ -4,7 +4,7 @@ import ast
 import re
 from typing import Optional
 
-from ..engine import Fix, Rule
+from ..engine import Fix, Invalid, Rule
 from .common import keyword, remove_argument, remove_statement, str_value
 
 _HEX_KEY = re.compile(r"[0-9a-f]{40}")
@@ -72,6 +72,35 @@ import wandb
 WANDB_API_KEY_PROD = "0123456789abcdef0123456789abcdef01234567"  # WB302
 api = wandb.Api(api_key="0123456789abcdef0123456789abcdef01234567", timeout=30)  # WB302
 """,
+        Invalid(
+            """\
+import wandb
+
+wandb.login(key="0123456789abcdef0123456789abcdef01234567", relogin=True)  # WB302
+""",
+            expected_replacement="""\
+import wandb
+
+wandb.login(relogin=True)  # WB302
+""",
+        ),
+        Invalid(
+            """\
+import os
+
+import wandb
+
+os.environ["WANDB_API_KEY"] = "0123456789abcdef0123456789abcdef01234567"  # WB302
+run = wandb.init(project="demo", config={})
+""",
+            expected_replacement="""\
+import os
+
+import wandb
+
+run = wandb.init(project="demo", config={})
+""",
+        ),
     )
     valid = (
         """\
@@ -92,37 +121,6 @@ load_dotenv()
 wandb.login()
 commit_sha = "0123456789abcdef0123456789abcdef01234567"  # a hash, not a key name
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-wandb.login(key="0123456789abcdef0123456789abcdef01234567", relogin=True)
-""",
-            """\
-import wandb
-
-wandb.login(relogin=True)
-""",
-        ),
-        (
-            """\
-import os
-
-import wandb
-
-os.environ["WANDB_API_KEY"] = "0123456789abcdef0123456789abcdef01234567"
-run = wandb.init(project="demo", config={})
-""",
-            """\
-import os
-
-import wandb
-
-run = wandb.init(project="demo", config={})
-""",
-        ),
     )
     use_instead = """\
 import wandb

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from ..engine import Fix, Rule
+from ..engine import Fix, Invalid, Rule
 from .common import keyword, replace, str_value, under_condition, wrap
 
 MODE_CALLS = {"wandb.init", "wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
@@ -55,11 +55,19 @@ def main(cfg):
 if __name__ == "__main__":
     wandb.init(project="demo", mode="online", config={})  # WB301
 """,
-        """\
+        Invalid(
+            """\
 import wandb
 
 run = wandb.init(project="demo", mode="offline", config={})  # WB301
 """,
+            expected_replacement="""\
+import wandb
+from wandb_runtime import wandb_mode
+
+run = wandb.init(project="demo", mode=wandb_mode("offline"), config={})  # WB301
+""",
+        ),
         """\
 import os
 import wandb as wb
@@ -68,6 +76,18 @@ os.environ.update(WANDB_MODE="disabled")  # WB301
 os.putenv("WANDB_MODE", "offline")  # WB301
 settings = wb.Settings(mode="offline")  # WB301
 """,
+        Invalid(
+            """\
+import os
+
+os.environ["WANDB_MODE"] = "offline"  # no network on the cluster  # WB301
+""",
+            expected_replacement="""\
+import os
+
+os.environ.setdefault("WANDB_MODE", "offline")  # no network on the cluster  # WB301
+""",
+        ),
     )
     valid = (
         """\
@@ -106,33 +126,6 @@ def setup(args, rank):
     if rank != 0:
         wandb.init(project="demo", mode="disabled", config=vars(args))
 """,
-    )
-    fixes = (
-        (
-            """\
-import os
-
-os.environ["WANDB_MODE"] = "offline"  # no network on the cluster
-""",
-            """\
-import os
-
-os.environ.setdefault("WANDB_MODE", "offline")  # no network on the cluster
-""",
-        ),
-        (
-            """\
-import wandb
-
-run = wandb.init(project="demo", mode="offline", config={})
-""",
-            """\
-import wandb
-from wandb_runtime import wandb_mode
-
-run = wandb.init(project="demo", mode=wandb_mode("offline"), config={})
-""",
-        ),
     )
     use_instead = """\
 import os

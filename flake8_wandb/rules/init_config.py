@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from ..engine import Fix, Rule
+from ..engine import Fix, Invalid, Rule
 from ..resolve import RUN
 from .common import add_keyword, dotted, has_star_kwargs, keyword, own_nodes, replace, surely_bound, wrap
 
@@ -119,6 +119,46 @@ import wandb
 wandb.init(project="demo")  # WB303
 wandb.config = {"lr": 0.1}  # WB303
 """,
+        Invalid(
+            """\
+import argparse
+
+import wandb
+
+def main():
+    args = argparse.ArgumentParser().parse_args()
+    run = wandb.init(project="demo")  # WB303
+""",
+            expected_replacement="""\
+import argparse
+
+import wandb
+
+def main():
+    args = argparse.ArgumentParser().parse_args()
+    run = wandb.init(project="demo", config=vars(args))  # WB303
+""",
+        ),
+        Invalid(
+            """\
+import hydra
+import wandb
+from omegaconf import DictConfig
+
+@hydra.main(config_path="conf", config_name="train", version_base=None)
+def main(cfg: DictConfig):
+    wandb.init(project="demo")  # WB303
+""",
+            expected_replacement="""\
+import hydra
+import wandb
+from omegaconf import OmegaConf, DictConfig
+
+@hydra.main(config_path="conf", config_name="train", version_base=None)
+def main(cfg: DictConfig):
+    wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB303
+""",
+        ),
     )
     valid = (
         """\
@@ -149,48 +189,6 @@ accelerator = Accelerator(log_with="wandb")
 accelerator.init_trackers("demo", config={"lr": 0.1})
 wandb.init(project="other")
 """,
-    )
-    fixes = (
-        (
-            """\
-import argparse
-
-import wandb
-
-def main():
-    args = argparse.ArgumentParser().parse_args()
-    run = wandb.init(project="demo")
-""",
-            """\
-import argparse
-
-import wandb
-
-def main():
-    args = argparse.ArgumentParser().parse_args()
-    run = wandb.init(project="demo", config=vars(args))
-""",
-        ),
-        (
-            """\
-import hydra
-import wandb
-from omegaconf import DictConfig
-
-@hydra.main(config_path="conf", config_name="train", version_base=None)
-def main(cfg: DictConfig):
-    wandb.init(project="demo")
-""",
-            """\
-import hydra
-import wandb
-from omegaconf import OmegaConf, DictConfig
-
-@hydra.main(config_path="conf", config_name="train", version_base=None)
-def main(cfg: DictConfig):
-    wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
-""",
-        ),
     )
     use_instead = """\
 import argparse
@@ -291,14 +289,24 @@ class UnresolvedConfig(Rule):
         "`from omegaconf import OmegaConf`). The run records the values the job really used."
     )
     invalid = (
-        """\
+        Invalid(
+            """\
 import wandb
 from omegaconf import OmegaConf
 
 cfg = OmegaConf.load("train.yaml")
 wandb.init(project="demo", config=OmegaConf.to_container(cfg))  # WB304
 """,
-        """\
+            expected_replacement="""\
+import wandb
+from omegaconf import OmegaConf
+
+cfg = OmegaConf.load("train.yaml")
+wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304
+""",
+        ),
+        Invalid(
+            """\
 import hydra
 import wandb
 from omegaconf import DictConfig
@@ -307,6 +315,16 @@ from omegaconf import DictConfig
 def main(cfg: DictConfig):
     run = wandb.init(project="demo", config=cfg)  # WB304
 """,
+            expected_replacement="""\
+import hydra
+import wandb
+from omegaconf import OmegaConf, DictConfig
+
+@hydra.main(config_path="conf", config_name="train", version_base=None)
+def main(cfg: DictConfig):
+    run = wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304
+""",
+        ),
     )
     valid = (
         """\
@@ -323,44 +341,6 @@ import wandb
 def main(cfg: dict):
     wandb.init(project="demo", config=cfg)
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-from omegaconf import OmegaConf
-
-cfg = OmegaConf.load("train.yaml")
-wandb.init(project="demo", config=OmegaConf.to_container(cfg))
-""",
-            """\
-import wandb
-from omegaconf import OmegaConf
-
-cfg = OmegaConf.load("train.yaml")
-wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
-""",
-        ),
-        (
-            """\
-import hydra
-import wandb
-from omegaconf import DictConfig
-
-@hydra.main(config_path="conf", config_name="train", version_base=None)
-def main(cfg: DictConfig):
-    run = wandb.init(project="demo", config=cfg)
-""",
-            """\
-import hydra
-import wandb
-from omegaconf import OmegaConf, DictConfig
-
-@hydra.main(config_path="conf", config_name="train", version_base=None)
-def main(cfg: DictConfig):
-    run = wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
-""",
-        ),
     )
     use_instead = """\
 import wandb

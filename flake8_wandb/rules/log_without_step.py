@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from ..engine import Fix, Rule
+from ..engine import Fix, Invalid, Rule
 from .common import add_keyword, has_star_kwargs, in_hf_trainer, keyword, surely_bound
 
 
@@ -99,6 +99,46 @@ _WRITER = wandb
 def log_metrics(metrics):
     _WRITER.log(metrics)  # WB101
 """,
+        Invalid(
+            """\
+import wandb
+
+run = wandb.init(project="demo", config={})
+for global_step in range(10):
+    run.log({"loss": 0.5})  # WB101
+""",
+            expected_replacement="""\
+import wandb
+
+run = wandb.init(project="demo", config={})
+for global_step in range(10):
+    run.log({"loss": 0.5}, step=global_step)  # WB101
+""",
+        ),
+        Invalid(
+            """\
+import wandb
+
+def train(loader, run: wandb.Run):
+    step = 0
+    for batch in loader:
+        step += 1
+        run.log(  # WB101
+            {"loss": 0.5},
+        )
+""",
+            expected_replacement="""\
+import wandb
+
+def train(loader, run: wandb.Run):
+    step = 0
+    for batch in loader:
+        step += 1
+        run.log(  # WB101
+            {"loss": 0.5}, step=step,
+        )
+""",
+        ),
     )
     valid = (
         """\
@@ -183,48 +223,6 @@ def log(x):
 log({"loss": 1.0})
 mlflow_log_metric = None
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-run = wandb.init(project="demo", config={})
-for global_step in range(10):
-    run.log({"loss": 0.5})
-""",
-            """\
-import wandb
-
-run = wandb.init(project="demo", config={})
-for global_step in range(10):
-    run.log({"loss": 0.5}, step=global_step)
-""",
-        ),
-        (
-            """\
-import wandb
-
-def train(loader, run: wandb.Run):
-    step = 0
-    for batch in loader:
-        step += 1
-        run.log(
-            {"loss": 0.5},
-        )
-""",
-            """\
-import wandb
-
-def train(loader, run: wandb.Run):
-    step = 0
-    for batch in loader:
-        step += 1
-        run.log(
-            {"loss": 0.5}, step=step,
-        )
-""",
-        ),
     )
     use_instead = """\
 import wandb

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from ..engine import Fix, Rule
+from ..engine import Fix, Invalid, Rule
 from .common import keyword, wrap
 
 
@@ -31,12 +31,20 @@ class NonIntegerStep(Rule):
         "changes which row the data lands in (and two calls may now share a step), so review it."
     )
     invalid = (
-        """\
+        Invalid(
+            """\
 import wandb
 
 def log_progress(samples_seen, batch_size, loss):
     wandb.log({"loss": loss}, step=samples_seen / batch_size)  # WB105
 """,
+            expected_replacement="""\
+import wandb
+
+def log_progress(samples_seen, batch_size, loss):
+    wandb.log({"loss": loss}, step=int(samples_seen / batch_size))  # WB105
+""",
+        ),
         """\
 import time
 
@@ -62,22 +70,6 @@ import mlflow
 
 mlflow.log_metric("loss", 0.5, step=1.0 / 2)  # not wandb
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-def log_progress(samples_seen, batch_size, loss):
-    wandb.log({"loss": loss}, step=samples_seen / batch_size)
-""",
-            """\
-import wandb
-
-def log_progress(samples_seen, batch_size, loss):
-    wandb.log({"loss": loss}, step=int(samples_seen / batch_size))
-""",
-        ),
     )
     use_instead = """\
 import wandb

@@ -4,7 +4,7 @@ import ast
 import re
 from typing import Dict, List, Set
 
-from ..engine import Fix, Rule
+from ..engine import Fix, Invalid, Rule
 from .common import keyword, own_nodes, replace
 
 _METRIC_TOKENS = {
@@ -82,7 +82,8 @@ def train(run: wandb.Run, loader, model, step):
         run.log({"train/loss": loss.item()}, step=step)
         print(f"step {step} loss {loss.item():.3f} grad_norm {grad_norm:.2f}")  # WB501
 """,
-        """\
+        Invalid(
+            """\
 import wandb
 
 wandb.init(project="demo", config={})
@@ -90,6 +91,16 @@ val_acc = 0.93
 print("validation accuracy", val_acc)  # WB501
 wandb.log({"epoch": 1}, step=1)
 """,
+            expected_replacement="""\
+import wandb
+from wandb_runtime import echo
+
+wandb.init(project="demo", config={})
+val_acc = 0.93
+echo("validation accuracy", val_acc)  # WB501
+wandb.log({"epoch": 1}, step=1)
+""",
+        ),
     )
     valid = (
         """\
@@ -119,27 +130,6 @@ def evaluate(model, data):
 
 wandb.log({"val/loss": evaluate(None, None)}, step=0)
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-wandb.init(project="demo", config={})
-val_acc = 0.93
-print("validation accuracy", val_acc)
-wandb.log({"epoch": 1}, step=1)
-""",
-            """\
-import wandb
-from wandb_runtime import echo
-
-wandb.init(project="demo", config={})
-val_acc = 0.93
-echo("validation accuracy", val_acc)
-wandb.log({"epoch": 1}, step=1)
-""",
-        ),
     )
     use_instead = """\
 import wandb

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, Optional, Set
 
-from ..engine import Edit, Fix, Rule
+from ..engine import Edit, Fix, Invalid, Rule
 from ..resolve import RUN
 from .common import replace, str_value
 
@@ -82,13 +82,22 @@ class RawParamCount(Rule):
         "chart never mixes raw and scaled values under one key. No fix for computed keys."
     )
     invalid = (
-        """\
+        Invalid(
+            """\
 import wandb
 
 def setup(model):
     n_params = sum(p.numel() for p in model.parameters())
     wandb.init(project="demo", config={"model/params": n_params})  # WB401
 """,
+            expected_replacement="""\
+import wandb
+
+def setup(model):
+    n_params = sum(p.numel() for p in model.parameters())
+    wandb.init(project="demo", config={"model/params_M": n_params / 1e6})  # WB401
+""",
+        ),
         """\
 import torch
 import wandb
@@ -124,24 +133,6 @@ def describe(model):
     logging.info("params: %d", total)
     return {"params": total}
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-def setup(model):
-    n_params = sum(p.numel() for p in model.parameters())
-    wandb.init(project="demo", config={"model/params": n_params})
-""",
-            """\
-import wandb
-
-def setup(model):
-    n_params = sum(p.numel() for p in model.parameters())
-    wandb.init(project="demo", config={"model/params_M": n_params / 1e6})
-""",
-        ),
     )
     use_instead = """\
 import wandb

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional
 
-from ..engine import Fix, Rule
+from ..engine import Fix, Invalid, Rule
 from ..versions import wandb_facts
 from .common import keyword, replace, str_value
 
@@ -89,6 +89,20 @@ for seed in range(3):
     run = wandb.init(project="demo", config={"seed": seed}, reinit=True)  # WB306
     run.finish()
 """,
+        Invalid(
+            """\
+import wandb
+
+run = wandb.init(project="demo", config={}, reinit=True)  # WB306
+again = wandb.init(project="demo", config={}, reinit=False)  # WB306
+""",
+            expected_replacement="""\
+import wandb
+
+run = wandb.init(project="demo", config={}, reinit="finish_previous")  # WB306
+again = wandb.init(project="demo", config={}, reinit="return_previous")  # WB306
+""",
+        ),
     )
     valid = (
         """\
@@ -97,22 +111,6 @@ import wandb
 run = wandb.init(project="demo", config={}, reinit="finish_previous")
 other = wandb.init(project="demo", config={}, reinit="create_new")
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-run = wandb.init(project="demo", config={}, reinit=True)
-again = wandb.init(project="demo", config={}, reinit=False)
-""",
-            """\
-import wandb
-
-run = wandb.init(project="demo", config={}, reinit="finish_previous")
-again = wandb.init(project="demo", config={}, reinit="return_previous")
-""",
-        ),
     )
     use_instead = """\
 import wandb
@@ -191,6 +189,18 @@ import os
 
 os.environ["WANDB_CONSOLE"] = "wrap_pty"  # WB307
 """,
+        Invalid(
+            """\
+import wandb
+
+settings = wandb.Settings(console='wrap_pty')  # WB307
+""",
+            expected_replacement="""\
+import wandb
+
+settings = wandb.Settings(console='wrap')  # WB307
+""",
+        ),
     )
     valid = (
         """\
@@ -203,20 +213,6 @@ run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off
 os.environ["WANDB_CONSOLE"] = "redirect"
 terminal = dict(console="wrap_pty")  # not a wandb setting
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-settings = wandb.Settings(console='wrap_pty')
-""",
-            """\
-import wandb
-
-settings = wandb.Settings(console='wrap')
-""",
-        ),
     )
     use_instead = """\
 import wandb
@@ -279,6 +275,22 @@ settings = wandb.Settings(console="redirect")  # WB502
 for batch in tqdm(range(100)):
     pass
 """,
+        Invalid(
+            """\
+import wandb
+from tqdm import tqdm
+
+settings = wandb.Settings(console="redirect")  # WB502
+bar = tqdm(range(10))
+""",
+            expected_replacement="""\
+import wandb
+from tqdm import tqdm
+
+settings = wandb.Settings(console="wrap")  # WB502
+bar = tqdm(range(10))
+""",
+        ),
     )
     valid = (
         """\
@@ -292,24 +304,6 @@ import wandb
 
 settings = wandb.Settings(console="redirect")  # no tqdm in this module
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-from tqdm import tqdm
-
-settings = wandb.Settings(console="redirect")
-bar = tqdm(range(10))
-""",
-            """\
-import wandb
-from tqdm import tqdm
-
-settings = wandb.Settings(console="wrap")
-bar = tqdm(range(10))
-""",
-        ),
     )
     use_instead = """\
 import wandb

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from ..engine import Edit, Fix, Rule
+from ..engine import Edit, Fix, Invalid, Rule
 from ..resolve import RUN
 from .common import enclosing_loops, has_star_kwargs, keyword, str_value, wrap
 
@@ -102,6 +102,23 @@ for lr in (1e-3, 1e-4):
     run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602
     run.log({"lr": lr}, step=0)
 """,
+        Invalid(
+            """\
+import wandb
+
+for lr in (1e-3, 1e-4):
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602
+    run.log({"lr": lr}, step=0)  # one row per run
+""",
+            expected_replacement="""\
+import wandb
+
+for lr in (1e-3, 1e-4):
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602
+    run.log({"lr": lr}, step=0)  # one row per run
+    run.finish()
+""",
+        ),
     )
     valid = (
         """\
@@ -115,25 +132,6 @@ for lr in (1e-3, 1e-4):
     with wandb.init(project="demo", group="lr", config={"lr": lr}) as run:
         run.log({"lr": lr}, step=0)
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-for lr in (1e-3, 1e-4):
-    run = wandb.init(project="demo", group="lr", config={"lr": lr})
-    run.log({"lr": lr}, step=0)  # one row per run
-""",
-            """\
-import wandb
-
-for lr in (1e-3, 1e-4):
-    run = wandb.init(project="demo", group="lr", config={"lr": lr})
-    run.log({"lr": lr}, step=0)  # one row per run
-    run.finish()
-""",
-        ),
     )
     use_instead = """\
 import wandb
@@ -265,11 +263,19 @@ class ConstantRunName(Rule):
         "name need updating."
     )
     invalid = (
-        """\
+        Invalid(
+            """\
 import wandb
 
 run = wandb.init(project="demo", name="baseline", config={})  # WB604
 """,
+            expected_replacement="""\
+import wandb
+from wandb_runtime import run_name
+
+run = wandb.init(project="demo", name=run_name("baseline"), config={})  # WB604
+""",
+        ),
     )
     valid = (
         """\
@@ -279,21 +285,6 @@ import wandb
 
 run = wandb.init(project="demo", name=f"baseline-{os.environ['SLURM_JOB_ID']}", config={})
 """,
-    )
-    fixes = (
-        (
-            """\
-import wandb
-
-run = wandb.init(project="demo", name="baseline", config={})
-""",
-            """\
-import wandb
-from wandb_runtime import run_name
-
-run = wandb.init(project="demo", name=run_name("baseline"), config={})
-""",
-        ),
     )
     use_instead = """\
 import wandb
