@@ -29,11 +29,15 @@ BIN = Path(sys.executable).parent
 
 def export(text: str) -> str:
     nb = Notebook(text)
-    return "".join(c.masked + ("\n" if c.masked and not c.masked.endswith("\n") else "") for c in nb.cells)
+    return "".join(
+        c.masked + ("\n" if c.masked and not c.masked.endswith("\n") else "") for c in nb.cells
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("folder", type=Path)
     parser.add_argument("--repeats", type=int, default=3)
     opts = parser.parse_args()
@@ -66,13 +70,18 @@ def main() -> None:
         for name, (folder, args) in commands.items():
             cmd = [str(BIN / "wandb-fix"), *args, "-j1", "-q", "--no-gitignore", "."]
             start = time.perf_counter()
-            subprocess.run(cmd, cwd=work / folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                cmd, cwd=work / folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             times[name].append(time.perf_counter() - start)
     print(f"corpus: {count} notebooks, {size / 1e6:.1f} MB of JSON")
     for name, samples in times.items():
         median = statistics.median(samples)
         base = statistics.median(times[name.split(",")[0] + ", same code as .py"])
-        print(f"{name:28} median {median:6.2f}s  {1000 * median / count:6.1f} ms/notebook  {median / base:5.2f}x .py")
+        print(
+            f"{name:28} median {median:6.2f}s  {1000 * median / count:6.1f} ms/notebook  "
+            f"{median / base:5.2f}x .py"
+        )
     # one process, one notebook at a time (the start-up of the command left out)
     per_file = []
     options = Options(mode="diff")
@@ -84,7 +93,8 @@ def main() -> None:
     ms = [1000 * t for t, _ in per_file]
     print(
         f"in one process, dry run per notebook: median {statistics.median(ms):.1f} ms, "
-        f"95th percentile {ms[int(0.95 * (len(ms) - 1))]:.1f} ms, slowest {ms[-1]:.1f} ms ({per_file[-1][1]})"
+        f"95th percentile {ms[int(0.95 * (len(ms) - 1))]:.1f} ms, "
+        f"slowest {ms[-1]:.1f} ms ({per_file[-1][1]})"
     )
     shutil.rmtree(work, ignore_errors=True)
 

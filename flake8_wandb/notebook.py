@@ -188,7 +188,10 @@ class Notebook:
         info = meta.get("language_info") if isinstance(meta.get("language_info"), dict) else {}
         kernel = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
         self.language = str(info.get("name") or kernel.get("language") or "python").lower()
-        self.ensure_ascii = self.text.isascii() and re.search(r"\\u(?!00[0-7])[0-9a-fA-F]{4}", self.text) is not None
+        self.ensure_ascii = (
+            self.text.isascii()
+            and re.search(r"\\u(?!00[0-7])[0-9a-fA-F]{4}", self.text) is not None
+        )
         self.tag = next(t for t in (f"wbfx{n}" for n in itertools.count()) if t not in self.text)
         self.cells = self._code_cells()
         counter = itertools.count()
@@ -211,13 +214,25 @@ class Notebook:
             elif isinstance(src, str):
                 items, joined = None, src
             else:
-                raise NotebookError(f"not a notebook: the source of cell {len(cells) + 1} is not text")
+                raise NotebookError(
+                    f"not a notebook: the source of cell {len(cells) + 1} is not text"
+                )
             span, item_spans = spans.get(index, ((-1, -1), []))
             if "source" in raw and (span[0] < 0 or json.loads(self.text[span[0] : span[1]]) != src):
-                raise NotebookError("not a notebook this tool can edit: duplicate or unexpected keys")
+                raise NotebookError(
+                    "not a notebook this tool can edit: duplicate or unexpected keys"
+                )
             cid = raw.get("id")
             cells.append(
-                Cell(len(cells) + 1, index, cid if isinstance(cid, str) else None, joined, items, span, item_spans)
+                Cell(
+                    len(cells) + 1,
+                    index,
+                    cid if isinstance(cid, str) else None,
+                    joined,
+                    items,
+                    span,
+                    item_spans,
+                )
             )
         return cells
 
@@ -296,7 +311,9 @@ class Notebook:
                 bad = self._bad_cells() or self._cell_at(getattr(exc, "lineno", None), exc)
             else:
                 spanning = [
-                    s for s in tree.body if self._cell_of(s.lineno) is not self._cell_of(s.end_lineno or s.lineno)
+                    s
+                    for s in tree.body
+                    if self._cell_of(s.lineno) is not self._cell_of(s.end_lineno or s.lineno)
                 ]
                 if not spanning:
                     self.tree = tree
@@ -331,7 +348,9 @@ class Notebook:
             cell = next((c for c in reversed(self.cells) if not c.skipped), None)
         if cell is None:
             return []
-        cell.skipped = _parse_error(exc) if exc else "cannot parse: a statement continues into the next cell"
+        cell.skipped = (
+            _parse_error(exc) if exc else "cannot parse: a statement continues into the next cell"
+        )
         return [cell]
 
     # findings ------------------------------------------------------------------------------------
@@ -445,7 +464,9 @@ class Notebook:
         except ValueError:
             ok = False
         if not ok:
-            raise NotebookError("the edited notebook would not match the original outside the fixed cells")
+            raise NotebookError(
+                "the edited notebook would not match the original outside the fixed cells"
+            )
         return ("\ufeff" if self.bom else "") + text
 
     def _value(self, cell: Cell, new: str) -> Tuple[str, Any]:
@@ -585,7 +606,9 @@ class _HeldImports:
         out = []
         for f in findings:
             if f.fix is not None and f.fix.imports:
-                g = dataclasses.replace(f, fix=None if self.drop else dataclasses.replace(f.fix, imports=()))
+                g = dataclasses.replace(
+                    f, fix=None if self.drop else dataclasses.replace(f.fix, imports=())
+                )
                 self.imports[g] = f.fix.imports
                 f = g
             out.append(f)
@@ -602,7 +625,11 @@ def _import_cell(nb: Notebook, modules: Set[str], edited: Sequence[int]) -> Cell
             cell = nb._cell_of(stmt.lineno)
             if cell is not None:
                 importing.append((cell, stmt))
-    same = [c for c, s in importing if isinstance(s, ast.ImportFrom) and s.module in modules and not s.level]
+    same = [
+        c
+        for c, s in importing
+        if isinstance(s, ast.ImportFrom) and s.module in modules and not s.level
+    ]
     ok = [c for c in nb.cells if not c.skipped]
     target = (same or [c for c, _ in importing] or ok)[0]
     first_edit = min(edited) if edited else target.number
@@ -611,7 +638,9 @@ def _import_cell(nb: Notebook, modules: Set[str], edited: Sequence[int]) -> Cell
     return target
 
 
-def rebuild(nb: Notebook, fixed: str, imports: Sequence[Tuple[str, str]]) -> Tuple[str, Dict[int, str]]:
+def rebuild(
+    nb: Notebook, fixed: str, imports: Sequence[Tuple[str, str]]
+) -> Tuple[str, Dict[int, str]]:
     """The fixed virtual module -> the new JSON text and the new code of each edited cell."""
     bodies = nb.split(fixed)
     old = {c.number: "" if c.skipped else c.masked for c in nb.cells}
@@ -656,7 +685,9 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
     try:
         nb = Notebook(text)
     except NotebookError as exc:
-        result.errors.append(f"{exc}; file left unchanged" if "left unchanged" not in str(exc) else str(exc))
+        result.errors.append(
+            f"{exc}; file left unchanged" if "left unchanged" not in str(exc) else str(exc)
+        )
         return
     if nb.language != "python":
         return
@@ -673,7 +704,9 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
         result.errors += errors
         silenced, skipped = add_noqa(source, findings)
         for f in skipped:
-            result.errors.append(f"{f.code} at {_where(nb, f.line)}: no line of it can take a # noqa comment")
+            result.errors.append(
+                f"{f.code} at {_where(nb, f.line)}: no line of it can take a # noqa comment"
+            )
         if silenced != source:
             try:
                 new_text, _ = rebuild(nb, silenced, ())
@@ -700,7 +733,9 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
         except Exception as exc:  # libcst cannot place the import: drop the fixes that need one
             why = f"the import it needs could not be added ({type(exc).__name__})"
             result.errors += [
-                f"{f.code} fix at {_where(nb, f.line)} reverted: {why}" for f in fixed.applied if f in held.imports
+                f"{f.code} fix at {_where(nb, f.line)} reverted: {why}"
+                for f in fixed.applied
+                if f in held.imports
             ]
             held = _HeldImports(engine, drop=True)
             fixed = fix_source(cast(Engine, held), source, unsafe=options.unsafe)
@@ -718,7 +753,9 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
         return
     result.rows = nb.rows(name, fixed.initial, options.unsafe)
     result.fixable = sum(1 for f in fixed.initial if applicable(f, options.unsafe))
-    result.unsafe_more = sum(1 for f in fixed.initial if f.fix and not applicable(f, options.unsafe))
+    result.unsafe_more = sum(
+        1 for f in fixed.initial if f.fix and not applicable(f, options.unsafe)
+    )
     result.diff = diff(nb, sources, path, {s for r in result.rows for s in r.finding.secrets})
 
 

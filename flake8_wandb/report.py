@@ -129,8 +129,10 @@ def _sarif_region(r: Row) -> Dict[str, Any]:
 def _sarif_cell(r: Row) -> Dict[str, Any]:
     if r.cell is None:
         return {}
-    cell = {"cell": r.cell.number, "cellId": r.cell.id, "cellLine": r.finding.line, "cellColumn": r.col}
-    return {"properties": cell}
+    cell = r.cell
+    return {
+        "properties": {"cell": cell.number, "cellId": cell.id, "cellLine": r.finding.line, "cellColumn": r.col}
+    }
 
 
 def sarif(rows: List[Row]) -> str:

@@ -42,11 +42,15 @@ def esc(text: str) -> str:
 
 def same_but_sources(before: dict, after: dict) -> None:
     """Everything but the code cells' sources is equal; sources keep their form."""
-    assert {k: v for k, v in before.items() if k != "cells"} == {k: v for k, v in after.items() if k != "cells"}
+    assert {k: v for k, v in before.items() if k != "cells"} == {
+        k: v for k, v in after.items() if k != "cells"
+    }
     assert len(before["cells"]) == len(after["cells"])
     for a, b in zip(before["cells"], after["cells"]):
         assert list(a) == list(b)  # key order too
-        assert {k: v for k, v in a.items() if k != "source"} == {k: v for k, v in b.items() if k != "source"}
+        assert {k: v for k, v in a.items() if k != "source"} == {
+            k: v for k, v in b.items() if k != "source"
+        }
         assert type(a["source"]) is type(b["source"])
         if a["cell_type"] != "code":
             assert a["source"] == b["source"]
@@ -62,8 +66,14 @@ def notebook(*sources, **meta) -> str:
     cells = []
     for i, src in enumerate(sources):
         cells.append(
-            {"cell_type": "code", "execution_count": None, "id": f"cell{i}", "metadata": {}, "outputs": [],
-             "source": src if isinstance(src, str) else list(src)}
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"cell{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": src if isinstance(src, str) else list(src),
+            }
         )
     nb = {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5}
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
@@ -126,7 +136,8 @@ def test_colab_quickstart_import_goes_to_the_first_cell_that_imports(tmp_path):
     fixed = path.read_text(encoding="utf-8")
     indent = "        "  # Colab: 2 spaces a level, the source list 4 levels deep
     expected = original.replace(
-        item("import math"), item("import math\n") + ",\n" + indent + item("from wandb_runtime import wandb_mode")
+        item("import math"),
+        item("import math\n") + ",\n" + indent + item("from wandb_runtime import wandb_mode"),
     ).replace(item('      mode="offline",\n'), item('      mode=wandb_mode("offline"),\n'))
     assert fixed == expected
     same_but_sources(json.loads(original), json.loads(fixed))
@@ -176,7 +187,9 @@ def test_fixed_notebook_runs_in_a_real_kernel_and_logs_at_the_right_steps(tmp_pa
     monkeypatch.setenv("WANDB_DIR", str(runs))
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()  # raises on any cell error: %env, %%capture, !ls and run.log? all run
     rec = read_run(find_run_file(runs))
     train = [r for r in rec.history if "train/loss" in r]
@@ -192,7 +205,8 @@ MAGICS = [
     "%env WANDB_MODE=offline\n!pip install -q wandb \\\n    torch\nimport wandb",
     ["files = !ls\n", "wandb.init?\n", "cd data/\n", "pip install wandb\n", "?wandb.log"],
     "%%bash\nwandb.log({'a': 1})\necho done",  # not Python: not checked
-    "%%time\nrun = wandb.init(project='p', config={})\nfor step in range(3):\n    run.log({'a': step})",
+    "%%time\nrun = wandb.init(project='p', config={})\n"
+    "for step in range(3):\n    run.log({'a': step})",
     'text = """\n!not a shell line\n%not a magic\n"""\nvalue = (3\n% 2)\nrun.log({"t": text})',
 ]
 
@@ -202,12 +216,17 @@ def test_ipython_syntax_is_masked_and_left_byte_for_byte(tmp_path):
     original = path.read_text(encoding="utf-8")
     proc = wandb_fix("--check", "magics.ipynb", cwd=tmp_path)
     assert proc.stderr.count("error") == 0, proc.stderr
-    found = [line.split(": WB")[0] + " WB" + line.split(": WB")[1][:3] for line in proc.stdout.splitlines()]
+    found = [
+        line.split(": WB")[0] + " WB" + line.split(": WB")[1][:3]
+        for line in proc.stdout.splitlines()
+    ]
     # the %%bash cell is not Python; the %%time body and the lines after the strings are
     assert found == ["magics.ipynb:cell 4:4:5 WB101", "magics.ipynb:cell 5:7:1 WB101"]
     wandb_fix("--apply", "--unsafe-fixes", "magics.ipynb", cwd=tmp_path)
     fixed = path.read_text(encoding="utf-8")
-    assert fixed == original.replace(esc("    run.log({'a': step})"), esc("    run.log({'a': step}, step=step)"))
+    assert fixed == original.replace(
+        esc("    run.log({'a': step})"), esc("    run.log({'a': step}, step=step)")
+    )
 
 
 def test_masking_round_trips_and_refuses_edits_of_ipython_lines():
@@ -232,14 +251,23 @@ def test_a_cell_that_does_not_parse_is_reported_and_skipped(tmp_path):
     path = write(
         tmp_path,
         "broken.ipynb",
-        notebook("import wandb\nrun = wandb.init(project='p', config={}, reinit=True)", broken,
-                 "for step in range(3):\n    run.log({'a': 1})"),
+        notebook(
+            "import wandb\nrun = wandb.init(project='p', config={}, reinit=True)",
+            broken,
+            "for step in range(3):\n    run.log({'a': 1})",
+        ),
     )
     original = path.read_text(encoding="utf-8")
     proc = wandb_fix("--check", "broken.ipynb", cwd=tmp_path)
     assert proc.returncode == 2
-    assert "broken.ipynb: error: cell 2: cannot parse at line 1" in proc.stderr and "cell skipped" in proc.stderr
-    assert "broken.ipynb:cell 1:2:42: WB306" in proc.stdout and "broken.ipynb:cell 3:2:5: WB101" in proc.stdout
+    assert (
+        "broken.ipynb: error: cell 2: cannot parse at line 1" in proc.stderr
+        and "cell skipped" in proc.stderr
+    )
+    assert (
+        "broken.ipynb:cell 1:2:42: WB306" in proc.stdout
+        and "broken.ipynb:cell 3:2:5: WB101" in proc.stdout
+    )
     wandb_fix("--apply", "--unsafe-fixes", "broken.ipynb", cwd=tmp_path)
     fixed = path.read_text(encoding="utf-8")
     assert fixed == original.replace("reinit=True", esc('reinit="finish_previous"')).replace(
@@ -250,22 +278,35 @@ def test_a_cell_that_does_not_parse_is_reported_and_skipped(tmp_path):
 def test_bad_notebooks_are_reported_and_left_alone(tmp_path):
     bad = {
         "invalid.ipynb": '{"cells": [{"cell_type": "code", "source": "import wandb"}',
-        "v3.ipynb": json.dumps({"nbformat": 3, "worksheets": [{"cells": [{"input": "import wandb"}]}]}),
-        "latin1.ipynb": notebook("import wandb  # caf\xe9").encode("utf-8").replace(b"\xc3\xa9", b"\xe9"),
+        "v3.ipynb": json.dumps(
+            {"nbformat": 3, "worksheets": [{"cells": [{"input": "import wandb"}]}]}
+        ),
+        "latin1.ipynb": notebook("import wandb  # caf\xe9")
+        .encode("utf-8")
+        .replace(b"\xc3\xa9", b"\xe9"),
         "cells.ipynb": json.dumps({"nbformat": 4, "cells": {"source": "import wandb"}}),
     }
     for name, text in bad.items():
         (tmp_path / name).write_bytes(text if isinstance(text, bytes) else text.encode())
-    good = write(tmp_path, "good.ipynb", notebook("import wandb\nwandb.init(project='p', config={}, reinit=True)"))
-    r_kernel = write(tmp_path, "r.ipynb", notebook("wandb <- 1; wandb.log(x)", language_info={"name": "R"}))
+    good = write(
+        tmp_path,
+        "good.ipynb",
+        notebook("import wandb\nwandb.init(project='p', config={}, reinit=True)"),
+    )
+    r_kernel = write(
+        tmp_path, "r.ipynb", notebook("wandb <- 1; wandb.log(x)", language_info={"name": "R"})
+    )
     before = {p: p.read_bytes() for p in tmp_path.iterdir()}
     proc = wandb_fix("--apply", ".", cwd=tmp_path)
     assert proc.returncode == 2
     errors = sorted(proc.stderr.splitlines()[:-1])
-    assert errors[1].startswith("invalid.ipynb: error: not a notebook: invalid JSON (Expecting ',' delimiter: line 1")
+    assert errors[1].startswith(
+        "invalid.ipynb: error: not a notebook: invalid JSON (Expecting ',' delimiter: line 1"
+    )
     assert errors[:1] + errors[2:] == [
         "cells.ipynb: error: not a notebook: no list of cells; file left unchanged",
-        "latin1.ipynb: error: not a notebook: not UTF-8 (invalid continuation byte); file left unchanged",
+        "latin1.ipynb: error: not a notebook: not UTF-8 (invalid continuation byte); "
+        "file left unchanged",
         "v3.ipynb: error: not an nbformat 4 notebook (nbformat 3); file left unchanged",
     ]
     assert "fixed 1 finding; 0 left, in 6 files, 4 errors" in proc.stderr  # the good one was fixed
@@ -274,17 +315,30 @@ def test_bad_notebooks_are_reported_and_left_alone(tmp_path):
     assert r_kernel.read_bytes() == before[r_kernel]  # an R notebook is not Python: not read
 
 
-# -- layouts -----------------------------------------------------------------------------------------
+# -- layouts ---------------------------------------------------------------------------------------
 
 
 def test_layouts_the_json_may_have_are_kept(tmp_path):
     """A string source stays a string; CRLF, 4-space indent, a BOM, irregular line items and an
     empty list source keep their bytes."""
     cells = [
-        {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
-         "source": ["import wandb\nrun = wandb.init(project='p', config={}, reinit=True)\n", "x = 1"]},
-        {"cell_type": "code", "execution_count": 2, "metadata": {}, "outputs": [],
-         "source": "for step in range(3):\n    run.log({'a': 1})"},
+        {
+            "cell_type": "code",
+            "execution_count": 1,
+            "metadata": {},
+            "outputs": [],
+            "source": [
+                "import wandb\nrun = wandb.init(project='p', config={}, reinit=True)\n",
+                "x = 1",
+            ],
+        },
+        {
+            "cell_type": "code",
+            "execution_count": 2,
+            "metadata": {},
+            "outputs": [],
+            "source": "for step in range(3):\n    run.log({'a': 1})",
+        },
         {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": []},
     ]
     nb = {"metadata": {}, "nbformat": 4, "nbformat_minor": 4, "cells": cells}
@@ -297,15 +351,25 @@ def test_layouts_the_json_may_have_are_kept(tmp_path):
     first = cells[0]["source"][0]
     indent = next(line for line in text.split("\r\n") if item(first) in line).split('"')[0]
     # the edited item held two lines: it is stored as Jupyter stores lines, one an item
-    two = item("import wandb\n") + ",\r\n" + indent + item(first.split("\n", 1)[1].replace("reinit=True", 'reinit="finish_previous"'))
-    assert fixed == text.replace(item(first), two).replace(item(cells[1]["source"]), item(cells[1]["source"].replace("'a': 1})", "'a': 1}, step=step)")))
+    two = (
+        item("import wandb\n")
+        + ",\r\n"
+        + indent
+        + item(first.split("\n", 1)[1].replace("reinit=True", 'reinit="finish_previous"'))
+    )
+    assert fixed == text.replace(item(first), two).replace(
+        item(cells[1]["source"]),
+        item(cells[1]["source"].replace("'a': 1})", "'a': 1}, step=step)")),
+    )
     assert json.loads(fixed[1:])["cells"][1]["source"].endswith("step=step)")
 
 
 def test_output_formats_give_the_cell(tmp_path):
     path = fixture(tmp_path, "train_split.ipynb")
     file_line = next(
-        i for i, line in enumerate(path.read_text().splitlines(), 1) if esc('run.log({"train/loss": loss})') in line
+        i
+        for i, line in enumerate(path.read_text().splitlines(), 1)
+        if esc('run.log({"train/loss": loss})') in line
     )
     proc = wandb_fix("--check", "--format=json", "train_split.ipynb", cwd=tmp_path)
     rows = json.loads(proc.stdout)
@@ -313,10 +377,19 @@ def test_output_formats_give_the_cell(tmp_path):
     assert (wb101["cell"], wb101["line"], wb101["column"], wb101["cell_id"]) == (6, 6, 13, "c7")
     assert wb101["cell_index"] == 7  # among all cells (markdown too)
     proc = wandb_fix("--check", "--format=github", "train_split.ipynb", cwd=tmp_path)
-    assert f"::error file=train_split.ipynb,line={file_line},endLine={file_line},title=WB101 log-without-step::cell 6:6:13: WB101 " in proc.stdout
+    assert (
+        f"::error file=train_split.ipynb,line={file_line},endLine={file_line},"
+        "title=WB101 log-without-step::cell 6:6:13: WB101 "
+        in proc.stdout
+    )
     proc = wandb_fix("--check", "--format=sarif", "train_split.ipynb", cwd=tmp_path)
-    result = next(r for r in json.loads(proc.stdout)["runs"][0]["results"] if r["ruleId"] == "WB101")
-    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": file_line, "endLine": file_line}
+    result = next(
+        r for r in json.loads(proc.stdout)["runs"][0]["results"] if r["ruleId"] == "WB101"
+    )
+    assert result["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": file_line,
+        "endLine": file_line,
+    }
     assert result["properties"] == {"cell": 6, "cellId": "c7", "cellLine": 6, "cellColumn": 13}
     assert result["message"]["text"].startswith("cell 6:6:13: ")
 
@@ -339,9 +412,14 @@ def test_folder_walk_finds_notebooks_but_not_jupyter_checkpoints(tmp_path):
     src = notebook("import wandb\nwandb.init(project='p', config={}, reinit=True)")
     write(tmp_path, "nb/train.ipynb", src)
     write(tmp_path, "nb/.ipynb_checkpoints/train-checkpoint.ipynb", src)
-    write(tmp_path, "nb/train.py", "import wandb\nwandb.init(project='p', config={}, reinit=True)\n")
+    write(
+        tmp_path, "nb/train.py", "import wandb\nwandb.init(project='p', config={}, reinit=True)\n"
+    )
     proc = wandb_fix("--check", "--no-gitignore", ".", cwd=tmp_path)
-    assert sorted(line.split(":")[0] for line in proc.stdout.splitlines()) == ["nb/train.ipynb", "nb/train.py"]
+    assert sorted(line.split(":")[0] for line in proc.stdout.splitlines()) == [
+        "nb/train.ipynb",
+        "nb/train.py",
+    ]
 
 
 # -- pre-commit ------------------------------------------------------------------------------------
@@ -369,7 +447,7 @@ def test_pre_commit_fixes_a_staged_notebook(tmp_path, hook_repo):  # noqa: F811
 
 def test_only_lines_that_start_a_statement_are_ipython():
     cell = (
-        's = "#(" + \'it\\\'s [\'\n'  # brackets and a hash inside strings, an escaped quote
+        "s = \"#(\" + 'it\\'s ['\n"  # brackets and a hash inside strings, an escaped quote
         "!echo masked\n"
         "x = [1,\n"
         "!not_masked]\n"  # inside brackets: Python's own (a syntax error, as in IPython)
@@ -381,6 +459,12 @@ def test_only_lines_that_start_a_statement_are_ipython():
     nb = Notebook(notebook(cell))
     masked = [line.split("  #")[0] for line in nb.cells[0].masked.splitlines()]
     assert masked == [
-        's = "#(" + \'it\\\'s [\'', "pass", "x = [1,", "!not_masked]", "y = 1 + \\", "%not_masked",
-        "print('why?')", "pass",
+        "s = \"#(\" + 'it\\'s ['",
+        "pass",
+        "x = [1,",
+        "!not_masked]",
+        "y = 1 + \\",
+        "%not_masked",
+        "print('why?')",
+        "pass",
     ]
