@@ -130,9 +130,8 @@ def _sarif_cell(r: Row) -> Dict[str, Any]:
     if r.cell is None:
         return {}
     cell = r.cell
-    return {
-        "properties": {"cell": cell.number, "cellId": cell.id, "cellLine": r.finding.line, "cellColumn": r.col}
-    }
+    where = {"cell": cell.number, "cellId": cell.id, "cellLine": r.finding.line, "cellColumn": r.col}
+    return {"properties": where}
 
 
 def sarif(rows: List[Row]) -> str:
