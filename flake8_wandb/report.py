@@ -130,8 +130,8 @@ def _sarif_cell(r: Row) -> Dict[str, Any]:
     if r.cell is None:
         return {}
     cell = r.cell
-    line, col = r.finding.line, r.col
-    return {"properties": {"cell": cell.number, "cellId": cell.id, "cellLine": line, "cellColumn": col}}
+    where = {"cell": cell.number, "cellId": cell.id}
+    return {"properties": {**where, "cellLine": r.finding.line, "cellColumn": r.col}}
 
 
 def sarif(rows: List[Row]) -> str:
