@@ -31,7 +31,16 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple, ca
 from . import report
 from .engine import Engine, Finding, split_lines
 from .files import write_atomic
-from .fixer import add_imports, add_noqa, applicable, compiles, fix_source, lint, parses
+from .fixer import (
+    FixResult,
+    add_imports,
+    add_noqa,
+    applicable,
+    compiles,
+    fix_source,
+    lint,
+    parses,
+)
 
 SUFFIX = ".ipynb"
 
@@ -198,6 +207,7 @@ class Notebook:
         for cell in self.cells:
             self._mask(cell, counter)
         self.tree: Optional[ast.Module] = None
+        self._starts: List[int] = []
 
     # reading -------------------------------------------------------------------------------------
 
@@ -291,11 +301,12 @@ class Notebook:
             cell.lines = split_lines(body)
             parts += [self.marker(cell), body]
             line += 1 + len(cell.lines)
+        self._starts = [c.start for c in self.cells]
         return "".join(parts)
 
     def locate(self, line: int) -> Optional[Tuple[Cell, int]]:
         """Virtual line -> (cell, line in the cell), None on a marker line."""
-        at = bisect.bisect_right([c.start for c in self.cells], line) - 1
+        at = bisect.bisect_right(self._starts, line) - 1
         if at < 0 or line - self.cells[at].start < 1:
             return None
         return self.cells[at], line - self.cells[at].start
@@ -638,6 +649,10 @@ def _import_cell(nb: Notebook, modules: Set[str], edited: Sequence[int]) -> Cell
     return target
 
 
+class _ImportFailed(Exception):
+    """libcst could not add the import a fix needs to the chosen cell."""
+
+
 def rebuild(
     nb: Notebook, fixed: str, imports: Sequence[Tuple[str, str]]
 ) -> Tuple[str, Dict[int, str]]:
@@ -649,7 +664,10 @@ def rebuild(
         target = _import_cell(nb, {m for m, _ in imports}, edited)
         body = bodies[target.number]
         closed = body.endswith(("\n", "\r")) or not body  # a cell's last line has no newline
-        with_imports = add_imports(body if closed else body + "\n", sorted(set(imports)))
+        try:
+            with_imports = add_imports(body if closed else body + "\n", sorted(set(imports)))
+        except Exception as exc:  # libcst cannot parse this cell (newer syntax, say)
+            raise _ImportFailed(type(exc).__name__) from None
         bodies[target.number] = with_imports if closed else with_imports[:-1]
         if target.number not in edited:
             edited.append(target.number)
@@ -685,9 +703,7 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
     try:
         nb = Notebook(text)
     except NotebookError as exc:
-        result.errors.append(
-            f"{exc}; file left unchanged" if "left unchanged" not in str(exc) else str(exc)
-        )
+        result.errors.append(f"{exc}; file left unchanged")
         return
     if nb.language != "python":
         return
@@ -717,29 +733,7 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
             result.fixed = len(findings) - len(skipped)
         result.rows = nb.rows(name, skipped, options.unsafe)
         return
-    held = _HeldImports(engine)
-    fixed = fix_source(cast(Engine, held), source, unsafe=options.unsafe)
-    result.errors += fixed.errors
-    for finding, why in fixed.reverted:
-        result.errors.append(f"{finding.code} fix at {_where(nb, finding.line)} reverted: {why}")
-    new_text, sources = text, {}
-    if fixed.changed:
-        imports = [imp for f in fixed.applied for imp in held.imports.get(f, ())]
-        try:
-            new_text, sources = rebuild(nb, fixed.source, imports)
-        except NotebookError as exc:
-            result.errors.append(f"{exc}; file left unchanged")
-            fixed.applied = []
-        except Exception as exc:  # libcst cannot place the import: drop the fixes that need one
-            why = f"the import it needs could not be added ({type(exc).__name__})"
-            result.errors += [
-                f"{f.code} fix at {_where(nb, f.line)} reverted: {why}"
-                for f in fixed.applied
-                if f in held.imports
-            ]
-            held = _HeldImports(engine, drop=True)
-            fixed = fix_source(cast(Engine, held), source, unsafe=options.unsafe)
-            new_text, sources = rebuild(nb, fixed.source, ()) if fixed.changed else (text, {})
+    fixed, new_text, sources = _fix(nb, engine, source, options.unsafe, text, result.errors)
     if options.mode == "apply":
         if sources:
             write_atomic(path, new_text.encode("utf-8"), data)
@@ -757,6 +751,43 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
         1 for f in fixed.initial if f.fix and not applicable(f, options.unsafe)
     )
     result.diff = diff(nb, sources, path, {s for r in result.rows for s in r.finding.secrets})
+
+
+def _fix(
+    nb: Notebook, engine: Engine, source: str, unsafe: bool, text: str, errors: List[str]
+) -> Tuple[FixResult, str, Dict[int, str]]:
+    """Fix the virtual module, then write the cells back: the fixed result, the new JSON text
+    and the new code of each edited cell. Fixes that need an import libcst cannot place in
+    the chosen cell are dropped and the others applied again."""
+    dropped: List[str] = []
+    for drop in (False, True):
+        held = _HeldImports(engine, drop=drop)
+        fixed = fix_source(cast(Engine, held), source, unsafe=unsafe)
+        if not fixed.changed:
+            break
+        imports = [imp for f in fixed.applied for imp in held.imports.get(f, ())]
+        try:
+            new_text, sources = rebuild(nb, fixed.source, imports)
+        except _ImportFailed as exc:
+            why = f"the import it needs could not be added ({exc})"
+            dropped = [
+                f"{f.code} fix at {_where(nb, f.line)} reverted: {why}"
+                for f in fixed.applied
+                if f in held.imports
+            ]
+            continue
+        except NotebookError as exc:
+            errors.append(f"{exc}; file left unchanged")
+            fixed.applied = []
+            break
+        errors += fixed.errors + dropped + _reverted(nb, fixed)
+        return fixed, new_text, sources
+    errors += fixed.errors + dropped + _reverted(nb, fixed)
+    return fixed, text, {}
+
+
+def _reverted(nb: Notebook, fixed: FixResult) -> List[str]:
+    return [f"{f.code} fix at {_where(nb, f.line)} reverted: {why}" for f, why in fixed.reverted]
 
 
 def diff(nb: Notebook, sources: Dict[int, str], path: Path, secrets: Set[str]) -> str:

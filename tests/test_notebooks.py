@@ -379,8 +379,7 @@ def test_output_formats_give_the_cell(tmp_path):
     proc = wandb_fix("--check", "--format=github", "train_split.ipynb", cwd=tmp_path)
     assert (
         f"::error file=train_split.ipynb,line={file_line},endLine={file_line},"
-        "title=WB101 log-without-step::cell 6:6:13: WB101 "
-        in proc.stdout
+        "title=WB101 log-without-step::cell 6:6:13: WB101 " in proc.stdout
     )
     proc = wandb_fix("--check", "--format=sarif", "train_split.ipynb", cwd=tmp_path)
     result = next(
@@ -468,3 +467,28 @@ def test_only_lines_that_start_a_statement_are_ipython():
         "print('why?')",
         "pass",
     ]
+
+
+def test_a_fix_whose_import_cannot_be_added_is_reverted_and_the_others_applied(
+    tmp_path, monkeypatch
+):
+    from flake8_wandb import notebook as nbmod
+    from flake8_wandb.fix import FileResult, Options
+
+    def broken(*_):
+        raise RuntimeError("libcst cannot parse this")
+
+    monkeypatch.setattr(nbmod, "add_imports", broken)
+    path = fixture(tmp_path, "colab_quickstart.ipynb")
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("wandb.login()", "wandb.init(reinit=True, config={})"))
+    options = Options(mode="apply", unsafe=True)
+    result = FileResult(str(path))
+    nbmod.process(path, options, options.engine(), result)
+    assert [e.split(": the import")[0] for e in result.errors] == [
+        "WB301 fix at cell 4 line 8 reverted"
+    ]
+    fixed = path.read_text(encoding="utf-8")
+    assert 'reinit=\\"finish_previous\\"' in fixed and 'mode=\\"offline\\"' in fixed
+    assert "wandb_runtime" not in fixed
+    assert [r.finding.code for r in result.rows if r.cell.number == 4][0] == "WB301"
