@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from json.decoder import scanstring
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple, cast
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, cast
 
 from . import report
 from .engine import Engine, Finding, split_lines
@@ -38,7 +38,9 @@ from .fixer import (
     applicable,
     compiles,
     fix_source,
+    is_silenced,
     lint,
+    noqa_map,
     parses,
 )
 
@@ -543,57 +545,68 @@ def _ws(text: str, i: int) -> int:
     return _WS.match(text, i).end()  # type: ignore[union-attr]
 
 
-def _members(text: str, i: int) -> Iterator[Tuple[str, int, int]]:
-    """(key, value start, value end) of the JSON object starting at ``text[i] == "{"``."""
+def _object(text: str, i: int, walk: Dict[str, Callable[[int], int]]) -> int:
+    """Walk the JSON object at ``text[i] == "{"``; return its end. The value of a key in
+    ``walk`` is handed to ``walk[key](start) -> end``; any other value is skipped (decoded once)."""
     i = _ws(text, i + 1)
     if text[i] == "}":
-        return
+        return i + 1
     while True:
         if text[i] != '"':
             raise NotebookError("not a notebook: unexpected JSON")
         key, i = scanstring(text, i + 1)
-        i = _ws(text, i)
-        i = _ws(text, i + 1)  # past ":"
-        _, end = _DECODER.raw_decode(text, i)
-        yield key, i, end
+        i = _ws(text, _ws(text, i) + 1)  # past ":"
+        end = walk[key](i) if key in walk else _DECODER.raw_decode(text, i)[1]
         i = _ws(text, end)
         if text[i] == "}":
-            return
+            return i + 1
         i = _ws(text, i + 1)  # past ","
 
 
-def _items(text: str, i: int) -> List[Tuple[int, int]]:
-    """Spans of the items of the JSON array starting at ``text[i] == "["``."""
-    spans: List[Tuple[int, int]] = []
+def _array(text: str, i: int, item: Callable[[int, int], int]) -> int:
+    """Walk the JSON array at ``text[i] == "["``, handing each item to ``item(index, start) ->
+    end``; return the array's end."""
     i = _ws(text, i + 1)
     if text[i] == "]":
-        return spans
-    while True:
-        _, end = _DECODER.raw_decode(text, i)
-        spans.append((i, end))
-        i = _ws(text, end)
+        return i + 1
+    for index in itertools.count():
+        i = _ws(text, item(index, i))
         if text[i] == "]":
-            return spans
-        i = _ws(text, i + 1)
+            return i + 1
+        i = _ws(text, i + 1)  # past ","
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _skip(text: str, i: int) -> int:
+    return _DECODER.raw_decode(text, i)[1]
 
 
 def _source_spans(text: str) -> Dict[int, Tuple[Tuple[int, int], List[Tuple[int, int]]]]:
-    """Cell index -> (span of its ``source`` value, spans of the list items) in the JSON text.
-    The last of duplicate keys wins, as in ``json.loads``."""
-    start = _ws(text, 0)
-    cells_at = None
-    for key, a, _ in _members(text, start):
-        if key == "cells":
-            cells_at = a
+    """Cell index -> (span of its ``source`` value, spans of the list items) in the JSON text,
+    each byte decoded once or twice. The last of duplicate keys wins, as in ``json.loads``."""
     found: Dict[int, Tuple[Tuple[int, int], List[Tuple[int, int]]]] = {}
-    if cells_at is None or text[cells_at] != "[":
-        return found
-    for index, (a, _) in enumerate(_items(text, cells_at)):
-        if text[a] != "{":
-            continue
-        for key, va, vb in _members(text, a):
-            if key == "source":
-                found[index] = ((va, vb), _items(text, va) if text[va] == "[" else [])
+
+    def cell(index: int, start: int) -> int:
+        def source(a: int) -> int:
+            items: List[Tuple[int, int]] = []
+
+            def one(_: int, s: int) -> int:
+                items.append((s, _skip(text, s)))
+                return items[-1][1]
+
+            b = _array(text, a, one) if text[a] == "[" else _skip(text, a)
+            found[index] = ((a, b), items)
+            return b
+
+        return (
+            _object(text, start, {"source": source}) if text[start] == "{" else _skip(text, start)
+        )
+
+    def cells(a: int) -> int:
+        found.clear()  # a later "cells" key wins
+        return _array(text, a, cell) if text[a] == "[" else _skip(text, a)
+
+    _object(text, _ws(text, 0), {"cells": cells})
     return found
 
 
@@ -685,6 +698,18 @@ def rebuild(
     return nb.render(sources), sources
 
 
+def _lint(
+    engine: Engine, source: str, tree: Optional[ast.Module]
+) -> Tuple[List[Finding], List[str]]:
+    """``fixer.lint`` on the tree ``prepare`` has parsed already (a parse is most of the cost)."""
+    if tree is None:
+        return lint(engine, source)
+    findings, errors = engine.check(tree, source)
+    noqa = noqa_map(split_lines(source))
+    findings = [f for f in findings if not is_silenced(f, noqa)]
+    return findings, [f"internal error in {e.code} at line {e.line}: {e.error}" for e in errors]
+
+
 def _where(nb: Notebook, line: int) -> str:
     found = nb.locate(line)
     return f"cell {found[0].number} line {found[1]}" if found else f"line {line}"
@@ -711,12 +736,12 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
     result.errors += [f"cell {c.number}: {c.skipped}; cell skipped" for c in nb.cells if c.skipped]
     name = str(path)
     if options.mode == "check":
-        findings, errors = lint(engine, source)
+        findings, errors = _lint(engine, source, nb.tree)
         result.errors += errors
         result.rows = nb.rows(name, findings, options.unsafe)
         return
     if options.mode == "add-noqa":
-        findings, errors = lint(engine, source)
+        findings, errors = _lint(engine, source, nb.tree)
         result.errors += errors
         silenced, skipped = add_noqa(source, findings)
         for f in skipped:
