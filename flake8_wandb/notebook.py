@@ -495,9 +495,13 @@ class Notebook:
             if not old[head].endswith(("\n", "\r")) and new != "".join(old[: head + 1]):
                 break
             head += 1
-        tail = 0
+        tail = 0  # kept at the end too, where they still start a line
         rest = new[len("".join(old[:head])) :]
-        while tail < len(old) - head and rest.endswith("".join(old[len(old) - tail - 1 :])):
+        while tail < len(old) - head:
+            kept = "".join(old[len(old) - tail - 1 :])
+            before = rest[: len(rest) - len(kept)]
+            if not rest.endswith(kept) or (before and not before.endswith(("\n", "\r"))):
+                break
             tail += 1
         middle = rest[: len(rest) - len("".join(old[len(old) - tail :]))]
         raw = [self.text[a:b] for a, b in spans]

@@ -492,3 +492,30 @@ def test_a_fix_whose_import_cannot_be_added_is_reverted_and_the_others_applied(
     assert 'reinit=\\"finish_previous\\"' in fixed and 'mode=\\"offline\\"' in fixed
     assert "wandb_runtime" not in fixed
     assert [r.finding.code for r in result.rows if r.cell.number == 4][0] == "WB301"
+
+
+def test_unchanged_items_are_kept_and_new_ones_are_whole_lines():
+    nb = Notebook(notebook(["a = 1\n", "b = 2\n", "c = 3"], ["x\n", "y"]))
+    cell = nb.cells[0]
+    # text inserted at the start of a line: that line is a new item, not a stray "X" item
+    assert nb._value(cell, "a = 1\nX = 0; b = 2\nc = 3")[1] == [
+        "a = 1\n",
+        "X = 0; b = 2\n",
+        "c = 3",
+    ]
+    assert nb._value(cell, "a = 1\nb = 2\nc = 3\nd = 4")[1] == [
+        "a = 1\n",
+        "b = 2\n",
+        "c = 3\n",
+        "d = 4",
+    ]
+    assert nb._value(cell, "import os\na = 1\nb = 2\nc = 3")[1] == [
+        "import os\n",
+        "a = 1\n",
+        "b = 2\n",
+        "c = 3",
+    ]
+    assert nb._value(cell, "")[1] == [] and nb._value(cell, "")[0] == "[]"
+    # the untouched items keep their raw JSON text
+    value, _ = nb._value(nb.cells[1], "x\ny\nz")
+    assert value == '[\n    "x\\n",\n    "y\\n",\n    "z"\n   ]'
