@@ -21,6 +21,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,9 +73,12 @@ class StatementIndex:
 
     def __init__(self, source: str) -> None:
         self.lines = source.splitlines()
+        with warnings.catch_warnings():  # real code has invalid escapes: not ours to report
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
         self.spans = [
             ((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset), n.lineno)
-            for n in ast.walk(ast.parse(source))
+            for n in ast.walk(tree)
             if isinstance(n, ast.stmt)
         ]
 
