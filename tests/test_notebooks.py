@@ -414,7 +414,7 @@ def test_folder_walk_finds_notebooks_but_not_jupyter_checkpoints(tmp_path):
     write(
         tmp_path, "nb/train.py", "import wandb\nwandb.init(project='p', config={}, reinit=True)\n"
     )
-    proc = wandb_fix("--check", "--no-gitignore", ".", cwd=tmp_path)
+    proc = wandb_fix("--check", "--no-gitignore", "-j2", ".", cwd=tmp_path)
     assert sorted(line.split(":")[0] for line in proc.stdout.splitlines()) == [
         "nb/train.ipynb",
         "nb/train.py",
@@ -519,3 +519,26 @@ def test_unchanged_items_are_kept_and_new_ones_are_whole_lines():
     # the untouched items keep their raw JSON text
     value, _ = nb._value(nb.cells[1], "x\ny\nz")
     assert value == '[\n    "x\\n",\n    "y\\n",\n    "z"\n   ]'
+
+
+def test_an_api_key_in_a_cell_is_never_printed(tmp_path):
+    key = "0123456789abcdef0123456789abcdef01234567"
+    cells = (
+        ["import os\n", "import wandb"],
+        [f'os.environ["WANDB_API_KEY"] = "{key}"'],
+        [
+            f'wandb.login(key="{key}")\n',
+            "run = wandb.init(project='p', config={})",
+        ],
+    )
+    path = write(tmp_path, "keys.ipynb", notebook(*cells))
+    outputs = []
+    for args in (["--unsafe-fixes"], ["--check", "--format=json"], ["--format=sarif"]):
+        proc = wandb_fix(*args, "keys.ipynb", cwd=tmp_path)
+        assert proc.stdout.count("WB302") >= 2
+        outputs += [proc.stdout, proc.stderr]
+    assert "<redacted>" in outputs[0]  # the dry-run diff of the cells masks the removed key
+    assert not any(key[i : i + 8] in o for o in outputs for i in range(len(key) - 7))
+    wandb_fix("--apply", "--unsafe-fixes", "-j2", "keys.ipynb", cwd=tmp_path)
+    fixed = json.loads(path.read_text(encoding="utf-8"))
+    assert fixed["cells"][1]["source"] == [] and fixed["cells"][2]["source"][0] == "wandb.login()\n"
