@@ -758,14 +758,14 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
             except NotebookError as exc:
                 result.errors.append(f"adding # noqa comments failed: {exc}; file left unchanged")
                 return
-            write_atomic(path, new_text.encode("utf-8"), data)
+            _write(path, new_text, data)
             result.fixed = len(findings) - len(skipped)
         result.rows = nb.rows(name, skipped, options.unsafe)
         return
     fixed, new_text, sources = _fix(nb, engine, source, options.unsafe, text, result.errors)
     if options.mode == "apply":
         if sources:
-            write_atomic(path, new_text.encode("utf-8"), data)
+            _write(path, new_text, data)
             result.fixed = len(fixed.applied)
             again = Notebook(new_text)
             findings, _ = lint(engine, again.prepare())
@@ -779,7 +779,7 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
     result.unsafe_more = sum(
         1 for f in fixed.initial if f.fix and not applicable(f, options.unsafe)
     )
-    result.diff = diff(nb, sources, path, {s for r in result.rows for s in r.finding.secrets})
+    result.diff = diff(nb, sources, path, _key_texts(nb, source))
 
 
 def _fix(
@@ -819,8 +819,39 @@ def _reverted(nb: Notebook, fixed: FixResult) -> List[str]:
     return [f"{f.code} fix at {_where(nb, f.line)} reverted: {why}" for f, why in fixed.reverted]
 
 
+def _write(path: Path, text: str, old: bytes) -> None:
+    """The one place a notebook is written: atomically, and not over a file changed since."""
+    write_atomic(path, text.encode("utf-8"), old)
+
+
+_KEY_SHAPE = re.compile(r"[0-9a-fA-F]{40,}")  # a W&B API key: 40 hex digits
+
+
+def _key_texts(nb: Notebook, source: str) -> Set[str]:
+    """The text of every API-key literal WB302 sees in the notebook's code, whatever the
+    selection and ``# noqa`` say (``Finding.secrets`` holds the key or its source span)."""
+    from .rules.hardcoded_api_key import HardcodedApiKey
+
+    if nb.tree is None:
+        return set()
+    findings, _ = Engine([HardcodedApiKey]).check(nb.tree, source)
+    lines = split_lines(source)
+    texts: Set[str] = set()
+    for f in findings:
+        for secret in f.secrets:
+            if isinstance(secret, str):
+                texts.add(secret)
+                continue
+            (l1, c1), (l2, c2) = cast(Tuple[Tuple[int, int], Tuple[int, int]], secret)
+            for n in range(l1, min(l2, len(lines)) + 1):
+                raw = lines[n - 1].rstrip("\r\n").encode("utf-8")
+                piece = raw[c1 if n == l1 else 0 : c2 if n == l2 else len(raw)]
+                texts.add(piece.decode("utf-8", "replace").strip())
+    return {t for t in texts if t}
+
+
 def diff(nb: Notebook, sources: Dict[int, str], path: Path, secrets: Set[str]) -> str:
-    """A unified diff of each edited cell's code (not of the JSON)."""
+    """A unified diff of each edited cell's code (not of the JSON), with API keys masked."""
     out = []
     for cell in nb.cells:
         if cell.number not in sources:
@@ -836,9 +867,9 @@ def diff(nb: Notebook, sources: Dict[int, str], path: Path, secrets: Set[str]) -
             )
         )
     text = "".join(out)
-    for secret in secrets:
+    for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "<redacted>")  # a diff must not leak an API key
-    return text
+    return _KEY_SHAPE.sub("<redacted>", text)
 
 
 def _diff_lines(source: str) -> List[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -530,6 +531,8 @@ def test_an_api_key_in_a_cell_is_never_printed(tmp_path):
             f'wandb.login(key="{key}")\n',
             "run = wandb.init(project='p', config={})",
         ],
+        # a silenced key, shown as context of the fix of the next line
+        [f'wandb.login(key="{key}")  # noqa: WB302\n', "wandb.init(project='p', reinit=True)"],
     )
     path = write(tmp_path, "keys.ipynb", notebook(*cells))
     outputs = []
@@ -538,7 +541,9 @@ def test_an_api_key_in_a_cell_is_never_printed(tmp_path):
         assert proc.stdout.count("WB302") >= 2
         outputs += [proc.stdout, proc.stderr]
     assert "<redacted>" in outputs[0]  # the dry-run diff of the cells masks the removed key
-    assert not any(key[i : i + 8] in o for o in outputs for i in range(len(key) - 7))
+    # context lines too (the mask covers the key, or the literal holding it)
+    assert re.search(r'\n wandb\.login\(key="?<redacted>"?\)  # noqa: WB302\n', outputs[0])
+    assert not any(key[i : i + 8] in o for o in outputs for i in range(len(key) - 7)), outputs[0]
     wandb_fix("--apply", "--unsafe-fixes", "-j2", "keys.ipynb", cwd=tmp_path)
     fixed = json.loads(path.read_text(encoding="utf-8"))
     assert fixed["cells"][1]["source"] == [] and fixed["cells"][2]["source"][0] == "wandb.login()\n"
