@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Type
 
-from .engine import Engine, Rule
+from .engine import UNCHANGED, Engine, Rule
 from .rules import ALL_RULES
 
 
@@ -22,7 +22,12 @@ def page_name(rule: Type[Rule]) -> str:
 
 def render(rule: Type[Rule]) -> str:
     default = "on by default" if rule.default else f"opt-in: `--extend-select={rule.code}`"
-    fix = {"safe": "safe fix", "unsafe": "unsafe fix", None: "no fix"}[rule.fix_safety]
+    fix = {
+        "safe": "safe fix",
+        "unsafe": "unsafe fix",
+        "mixed": "safe or unsafe fix, see Fix safety",
+        None: "no fix",
+    }[rule.fix_safety]
     body = inspect.cleandoc(rule.__doc__ or "")
     parts = [
         f"# {rule.code} {rule.name}",
@@ -55,8 +60,40 @@ def render(rule: Type[Rule]) -> str:
         "",
         rule.fix_doc,
         "",
+        *_fixed_example(rule),
     ]
     return "\n".join(parts)
+
+
+def _fixed_example(rule: Type[Rule]) -> List[str]:
+    """What ``wandb-fix --apply --unsafe-fixes`` writes, from the first example that declares it."""
+    first = rule.invalid_examples()[0]
+    if first.expected_replacement not in (None, UNCHANGED):
+        return [
+            "On the example above, `wandb-fix --apply --unsafe-fixes` writes:",
+            "",
+            "```python",
+            first.expected_replacement.rstrip("\n"),
+            "```",
+            "",
+        ]
+    example = next((e for e in rule.fix_examples() if e.expected_replacement != UNCHANGED), None)
+    if example is None:
+        return []
+    return [
+        "For example, `wandb-fix --apply --unsafe-fixes` turns",
+        "",
+        "```python",
+        example.code.rstrip("\n"),
+        "```",
+        "",
+        "into",
+        "",
+        "```python",
+        example.expected_replacement.rstrip("\n"),
+        "```",
+        "",
+    ]
 
 
 def _example_messages(rule: Type[Rule]) -> List[str]:

@@ -45,12 +45,32 @@ class Edit:
     text: str
 
 
+#: the distribution a fix that imports ``wandb_runtime`` makes the fixed code need
+RUNTIME_PACKAGE = "wandb-runtime"
+
+
 @dataclass(frozen=True)
 class Fix:
+    """A fix: its edits (an import it needs is one of them), its safety, what it does.
+
+    ``safe`` follows RULES.md "Fix safety": the fixed program behaves exactly as before, except
+    that code which certainly raised no longer raises. A fix that adds a dependency
+    (``requires``) is never safe: the declaration itself refuses it.
+    """
+
     edits: Tuple[Edit, ...]
     safe: bool
-    #: ``(module, name)`` pairs the fixed code needs, e.g. ``("wandb_runtime", "echo")``
-    imports: Tuple[Tuple[str, str], ...] = ()
+    #: what the fix does, as ruff's fix titles do ("Add step=global_step"); the finding's message
+    #: says what is wrong
+    title: str = ""
+    #: distributions the fixed code needs and the original did not, e.g. ``("wandb-runtime",)``
+    requires: Tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.safe and self.requires:
+            raise ValueError(f"a fix that needs {', '.join(self.requires)} cannot be safe")
+        if self.requires and not all(r in self.title for r in self.requires):
+            raise ValueError("a fix that adds a dependency must name it in its title")
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,10 @@ class Invalid:
     expected_replacement: Optional[str] = None
 
 
+#: ``Invalid(code, expected_replacement=UNCHANGED)``: reported, but no fix applies here (its
+#: precondition does not hold), so ``--apply --unsafe-fixes`` leaves the source as it is
+UNCHANGED = "<unchanged: no fix applies>"
+
 #: an entry of ``Rule.invalid``
 Example = Union[str, Invalid]
 
@@ -115,7 +139,9 @@ class Rule:
     name: ClassVar[str]
     message: ClassVar[str]
     default: ClassVar[bool] = True
-    fix_safety: ClassVar[Optional[str]] = None  # "safe", "unsafe" or None (no fix)
+    #: "safe", "unsafe", "mixed" (some fixes of the rule are safe, others not) or None (no fix);
+    #: each ``Fix`` carries its own label, and the examples test that they agree with this one
+    fix_safety: ClassVar[Optional[str]] = None
     fix_doc: ClassVar[str] = "There is no fix: the message says what to change."
     triggers: ClassVar[Tuple[str, ...]] = ("wandb",)
     invalid: ClassVar[Sequence[Example]] = ()

@@ -27,7 +27,7 @@ from . import __version__, notebook, report
 from .defaults import DEFAULT_STEP_NAMES
 from .engine import Engine, Finding, Settings, split_lines
 from .files import ChangedOnDisk, SourceError, decode, discover, write_atomic
-from .fixer import compiles, add_noqa, applicable, fix_source, lint
+from .fixer import add_noqa, applicable, fix_source, lint, still_valid
 from .rules import UnknownRule, select
 
 CONFIG_TABLE = "flake8-wandb"
@@ -92,7 +92,7 @@ def process(path: Path, options: Options) -> FileResult:
             for f in skipped:
                 result.errors.append(f"{f.code} at line {f.line}: no line of it can take a # noqa comment")
             if silenced != source:
-                if not compiles(silenced):  # never write code that does not compile
+                if not still_valid(source, silenced):  # the same check as for fixes
                     result.errors.append("adding # noqa comments would break the file; left unchanged")
                     return result
                 write_atomic(path, silenced.encode(encoding), data)

@@ -1,50 +1,104 @@
-"""Applying fixes to source text: edits, imports, validation, ``# noqa``.
+"""Applying fixes to source text: edits, validation, ``# noqa``.
 
 A fix is a set of text edits at ``ast`` positions (see ``engine.Fix``), so everything outside the
-edited ranges stays byte for byte. Imports a fix needs (``from wandb_runtime import echo``) are
-added once at the end with libcst's ``AddImportsVisitor``, which merges them into an existing
-``from wandb_runtime import ...`` and places them with the other imports. Fixes are re-applied
-until nothing changes (overlapping fixes wait for the next round), and a result that does not
-compile is never returned: the offending fixes are reverted and reported.
+edited ranges stays byte for byte. An import a fix needs is one more edit of that fix, placed by
+the rule next to the module's own ``import wandb`` (see ``rules/imports.py``): a fix and its import
+go in or stay out together, and no whole-module re-emission (libcst) can touch other bytes. Fixes
+are re-applied until nothing changes (overlapping fixes wait for the next round), and a result that
+is less valid than the input is never returned: the offending fixes are reverted and reported.
+
+``# noqa`` is read exactly as flake8 reads it (``flake8/processor.py`` and ``defaults.py``), so the
+two front ends silence the same findings: a finding is silenced by a comment on its own line, or
+anywhere on the lines of a multi-line string token that holds that line; ``# flake8: noqa`` on a
+line of its own skips the file.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
+import warnings
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .engine import Engine, Finding, split_lines
 
-MAX_ROUNDS = 8
+#: rounds of fixing before giving up (each round applies every non-overlapping fix)
+MAX_ROUNDS = 16
 
-# flake8's own pattern (flake8/defaults.py), so that both front ends read the same comments:
+# flake8's own patterns (flake8/defaults.py), so that both front ends read the same comments:
 # ``# noqa``, ``# noqa: WB101``, ``# NOQA:WB101,E501``; a code also silences longer codes
 _NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+_NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.I)
 
 
-def noqa_map(lines: Sequence[str]) -> Dict[int, Optional[Set[str]]]:
-    """Line number -> codes silenced there (None: all). Only lines with a noqa comment."""
-    found: Dict[int, Optional[Set[str]]] = {}
-    for i, line in enumerate(lines, 1):
-        if "noqa" not in line.lower():
+def file_is_noqa(lines: Sequence[str]) -> bool:
+    """``# flake8: noqa`` on a line of its own: flake8 skips the whole file."""
+    return any(_NOQA_FILE.match(line) for line in lines)
+
+
+def noqa_codes(text: str) -> Optional[Tuple[str, ...]]:
+    """The codes a ``# noqa`` in ``text`` silences: () for a blanket ``# noqa``, None when there
+    is no ``# noqa``. Codes are compared as flake8 compares them (case-sensitive prefixes)."""
+    m = _NOQA.search(text)
+    if m is None:
+        return None
+    codes = m.group("codes")
+    if codes is None:
+        return ()
+    return tuple(c.strip() for c in re.split(r"[,\s]", codes) if c.strip())
+
+
+def noqa_line_ranges(source: str, lines: Sequence[str]) -> Dict[int, Tuple[int, int]]:
+    """Line number -> the (first, last) physical lines flake8 searches for its ``# noqa``: a
+    line on its own, or all the lines of a token that spans several (a multi-line string)
+    together with the lines around it up to the next line break. flake8's
+    ``_noqa_line_mapping``, kept in step with it; {} when the file does not tokenize."""
+    ranges: Dict[int, Tuple[int, int]] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return {}
+    lo, hi = len(lines) + 2, -1
+    for tok in tokens:
+        if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
             continue
-        m = _NOQA.search(line)
-        if m is None:
-            continue
-        codes = m.group("codes")
-        found[i] = None if codes is None else {c.upper() for c in re.split(r"[,\s]+", codes) if c}
-    return found
+        lo, hi = min(lo, tok.start[0]), max(hi, tok.end[0])
+        if tok.type in (tokenize.NL, tokenize.NEWLINE):
+            for n in range(lo, hi + 1):
+                ranges[n] = (lo, hi)
+            lo, hi = len(lines) + 2, -1
+    return ranges
 
 
-def is_silenced(finding: Finding, noqa: Dict[int, Optional[Set[str]]]) -> bool:
-    for line in range(finding.line, finding.end_line + 1):
-        if line in noqa:
-            codes = noqa[line]
-            if codes is None or any(finding.code.startswith(c) for c in codes):
-                return True
-    return False
+class NoqaMap:
+    """Which findings ``# noqa`` comments silence, as flake8 decides."""
+
+    def __init__(self, source: str, lines: Optional[Sequence[str]] = None) -> None:
+        self.lines = list(lines if lines is not None else split_lines(source))
+        self.ranges = noqa_line_ranges(source, self.lines) if "noqa" in source.lower() else {}
+
+    def text_for(self, line: int) -> str:
+        first, last = self.ranges.get(line, (line, line))
+        return "".join(self.lines[first - 1 : last])
+
+    def silences(self, finding: Finding) -> bool:
+        if not 0 < finding.line <= len(self.lines):
+            return False
+        codes = noqa_codes(self.text_for(finding.line))
+        if codes is None:
+            return False
+        return codes == () or finding.code in codes or finding.code.startswith(codes)
+
+
+def parse(source: str) -> ast.Module:
+    """``ast.parse`` without printing the warnings user code may raise (``SyntaxWarning`` for
+    ``"\\d"`` or ``x is 1``): they are the user's compiler's business, not ours."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
 
 
 def lint(engine: Engine, source: str) -> Tuple[List[Finding], List[str]]:
@@ -52,10 +106,14 @@ def lint(engine: Engine, source: str) -> Tuple[List[Finding], List[str]]:
     Raises SyntaxError (or ValueError for NUL bytes) when the source does not parse."""
     if not engine.may_match(source):
         return [], []
-    tree = ast.parse(source)
+    tree = parse(source)
+    lines = split_lines(source)
+    if file_is_noqa(lines):
+        return [], []
     findings, errors = engine.check(tree, source)
-    noqa = noqa_map(split_lines(source))
-    findings = [f for f in findings if not is_silenced(f, noqa)]
+    if findings:
+        noqa = NoqaMap(source, lines)
+        findings = [f for f in findings if not noqa.silences(f)]
     return findings, [f"internal error in {e.code} at line {e.line}: {e.error}" for e in errors]
 
 
@@ -74,59 +132,17 @@ class FixResult:
     #: what is left after fixing
     remaining: List[Finding] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)
+    #: codes of the rules whose fixes were still pending after ``MAX_ROUNDS`` rounds
+    unconverged: List[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.applied)
 
 
-def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
-    """Apply every applicable fix until the source is stable. The result always compiles when
-    the input did."""
-    result = FixResult(source)
-    reverted_keys: Set[Tuple[str, int, int]] = set()
-    # code that parses but does not compile (``return`` at module level, ``await`` outside an
-    # async function in an exported notebook) is held to the standard it met: it must parse
-    valid = compiles if compiles(source) else parses
-    for round_ in range(MAX_ROUNDS):
-        findings, errors = lint(engine, result.source)
-        result.errors = errors
-        if round_ == 0:
-            result.initial = findings
-        todo = [
-            f
-            for f in findings
-            if applicable(f, unsafe) and (f.code, f.line, f.col) not in reverted_keys
-        ]
-        if not todo:
-            result.remaining = findings
-            return result
-        new_source, used, failed = _apply_round(result.source, todo)
-        for f, why in failed:
-            reverted_keys.add((f.code, f.line, f.col))
-            result.reverted.append((f, why))
-        if not used:
-            continue
-        if valid(new_source):
-            result.source = new_source
-            result.applied += used
-            continue
-        # find the fixes that break the code, one at a time; the next round retries the others
-        for f in used:
-            candidate, ok, _ = _apply_round(result.source, [f])
-            if ok and valid(candidate):
-                result.source = candidate
-                result.applied.append(f)
-                break
-            reverted_keys.add((f.code, f.line, f.col))
-            result.reverted.append((f, "the fixed code would not compile"))
-    result.remaining, result.errors = lint(engine, result.source)
-    return result
-
-
 def parses(source: str) -> bool:
     try:
-        ast.parse(source)
+        parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
@@ -134,17 +150,103 @@ def parses(source: str) -> bool:
 
 def compiles(source: str) -> bool:
     try:
-        compile(source, "<fixed>", "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, "<fixed>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 
 
-def _apply_round(
-    source: str, findings: Sequence[Finding]
-) -> Tuple[str, List[Finding], List[Tuple[Finding, str]]]:
-    """Apply non-overlapping fixes (first come, first served) and add their imports. Returns
-    the new source, the fixes applied, and the fixes dropped with the reason."""
+def validity(original: str) -> Callable[[str], bool]:
+    """The one validity check of every rewrite (fixes and ``--add-noqa``): code that compiled
+    must still compile; code that only parses (``return`` at module level, top-level ``await``
+    in an exported notebook) must still parse."""
+    return compiles if compiles(original) else parses
+
+
+def still_valid(original: str, new: str) -> bool:
+    return validity(original)(new)
+
+
+def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
+    """Apply every applicable fix until the source is stable. The result is as valid as the
+    input (see ``validity``); a fix that breaks it is reverted with a reason, and the others
+    still go in."""
+    result = FixResult(source)
+    #: reverted fixes: (code, message, offset of the finding), offsets kept up to date
+    given_up: Set[Tuple[str, str, int]] = set()
+    valid = validity(source)
+    for round_ in range(MAX_ROUNDS):
+        findings, errors = lint(engine, result.source)
+        result.errors = errors
+        if round_ == 0:
+            result.initial = findings
+        offset = _offsets(result.source)
+
+        def key(f: Finding) -> Tuple[str, str, int]:
+            return f.code, f.message, offset((f.line, f.col))
+
+        todo = [f for f in findings if applicable(f, unsafe) and key(f) not in given_up]
+        if not todo:
+            result.remaining = findings
+            return result
+        for f in [f for f in todo if _self_overlapping(f)]:  # a malformed fix: never applied
+            given_up.add(key(f))
+            result.reverted.append((f, "its edits overlap each other"))
+            todo.remove(f)
+        chosen = _non_overlapping(result.source, todo)
+        accepted = chosen
+        if not valid(apply_fixes(result.source, chosen)):
+            # Find the fixes that break the code, each alone; then take the good ones together
+            # as far as they stay valid together (the rest waits for the next round).
+            good = []
+            for f in chosen:
+                if valid(apply_fixes(result.source, [f])):
+                    good.append(f)
+                else:
+                    given_up.add(key(f))
+                    result.reverted.append((f, "the fixed code would not compile"))
+            accepted = []
+            for f in good:
+                if valid(apply_fixes(result.source, accepted + [f])):
+                    accepted.append(f)
+        if accepted:
+            spans = sorted((offset(e.start), offset(e.end), len(e.text)) for f in accepted for e in f.fix.edits)
+            given_up = {(c, m, _moved(p, spans)) for c, m, p in given_up}
+            result.source = apply_fixes(result.source, accepted)
+            result.applied += accepted
+    result.remaining, result.errors = lint(engine, result.source)
+    offset = _offsets(result.source)
+    pending = [
+        f
+        for f in result.remaining
+        if applicable(f, unsafe) and (f.code, f.message, offset((f.line, f.col))) not in given_up
+    ]
+    if pending:
+        result.unconverged = sorted({f.code for f in pending})
+        result.errors.append(
+            f"fixes did not converge after {MAX_ROUNDS} rounds ({', '.join(result.unconverged)}); "
+            "the file holds the fixes applied so far, please report"
+        )
+    return result
+
+
+def _moved(pos: int, spans: Sequence[Tuple[int, int, int]]) -> int:
+    """Where offset ``pos`` lands once each ``(start, end)`` span (sorted, not overlapping) is
+    replaced by text of the given length; a position inside a replaced span lands at its start."""
+    shift = 0
+    for a, b, n in spans:
+        if b <= pos:
+            shift += n - (b - a)
+        elif a < pos:
+            return a + shift
+        else:
+            break
+    return pos + shift
+
+
+def _offsets(source: str) -> Callable[[Tuple[int, int]], int]:
     lines = split_lines(source)
     starts = [0]
     for line in lines:
@@ -155,33 +257,43 @@ def _apply_round(
         if line > len(lines):
             return len(source)
         text = lines[line - 1]
-        col = byte_col if text.isascii() else len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+        if text.isascii():
+            col = byte_col
+        else:
+            col = len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
         return starts[line - 1] + col
 
+    return offset
+
+
+def _non_overlapping(source: str, findings: Sequence[Finding]) -> List[Finding]:
+    """Fixes whose edits do not overlap, first come first served; the others wait for the next
+    round, where they are found again on the fixed text."""
+    offset = _offsets(source)
     taken: List[Tuple[int, int]] = []
-    chosen: List[Tuple[int, int, str]] = []
-    used: List[Finding] = []
+    chosen: List[Finding] = []
     for f in sorted(findings, key=lambda f: (f.line, f.col)):
-        spans = [(offset(e.start), offset(e.end), e.text) for e in f.fix.edits]
-        if any(_overlaps(a, b, x, y) for a, b, _ in spans for x, y in taken):
-            continue  # the next round sees it again, on the fixed text
-        taken += [(a, b) for a, b, _ in spans]
-        chosen += spans
-        used.append(f)
+        spans = [(offset(e.start), offset(e.end)) for e in f.fix.edits]
+        if any(_overlaps(a, b, x, y) for a, b in spans for x, y in taken):
+            continue
+        taken += spans
+        chosen.append(f)
+    return chosen
+
+
+def _self_overlapping(finding: Finding) -> bool:
+    edits = sorted(finding.fix.edits, key=lambda e: (e.start, e.end))
+    return any(a.end > b.start or (a.start == b.start and a.end == b.end) for a, b in zip(edits, edits[1:]))
+
+
+def apply_fixes(source: str, findings: Sequence[Finding]) -> str:
+    """The source with the edits of these (non-overlapping) fixes applied."""
+    offset = _offsets(source)
+    spans = [(offset(e.start), offset(e.end), e.text) for f in findings for e in f.fix.edits]
     out = source
-    for a, b, text in sorted(chosen, key=lambda s: (s[0], s[1]), reverse=True):
+    for a, b, text in sorted(spans, key=lambda s: (s[0], s[1]), reverse=True):
         out = out[:a] + text + out[b:]
-    imports = sorted({imp for f in used for imp in f.fix.imports})
-    if imports:
-        try:
-            out = add_imports(out, imports)
-        except Exception as exc:  # libcst cannot parse this file (newer syntax, say)
-            why = f"the import it needs could not be added ({type(exc).__name__})"
-            failed = [(f, why) for f in used if f.fix.imports]
-            rest = [f for f in findings if not f.fix.imports]
-            out, used, more = _apply_round(source, rest)
-            return out, used, failed + more
-    return out, used, []
+    return out
 
 
 def _overlaps(a: int, b: int, x: int, y: int) -> bool:
@@ -190,51 +302,21 @@ def _overlaps(a: int, b: int, x: int, y: int) -> bool:
     return a < y and x < b
 
 
-def add_imports(source: str, imports: Iterable[Tuple[str, str]]) -> str:
-    """``from module import name`` for each pair, merged with existing imports, via libcst."""
-    import libcst as cst  # only wandb-fix pays for libcst, and only when a fix needs an import
-    from libcst.codemod import CodemodContext
-    from libcst.codemod.visitors import AddImportsVisitor, ImportItem
-
-    module = cst.parse_module(source)
-    context = CodemodContext()
-    items = [ImportItem(mod, obj_name=name) for mod, name in imports]
-    return AddImportsVisitor(context, items).transform_module(module).code
-
-
-def _lines_that_cannot_take_a_comment(source: str) -> Set[int]:
-    """Lines that end inside a multi-line string, or continue with a backslash: a ``# noqa``
-    appended there would change the string or break the code."""
-    import io
-    import tokenize
-
-    blocked: Set[int] = set()
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.start[0] < tok.end[0] and tok.type != tokenize.NL:
-                blocked.update(range(tok.start[0], tok.end[0]))
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    for i, line in enumerate(split_lines(source), 1):
-        if line.rstrip("\r\n").endswith("\\"):
-            blocked.add(i)
-    return blocked
-
-
 def add_noqa(source: str, findings: Sequence[Finding]) -> Tuple[str, List[Finding]]:
-    """Silence each finding with a ``# noqa: CODE`` on its line (merged into an existing
-    ``# noqa: ...``), for adopting a rule on a large codebase. Returns the new source and the
-    findings that could not be silenced (their lines cannot take a comment)."""
+    """Silence each finding with a ``# noqa: CODE`` where flake8 (and so ``lint``) reads it: at
+    the end of the last line of the finding's noqa range (its own line, or the line that closes
+    a multi-line string on it), merged into an existing ``# noqa: ...``. For adopting a rule on a
+    large codebase. Returns the new source and the findings that could not be silenced (a file
+    that does not tokenize). The caller checks the result with ``still_valid``."""
     lines = split_lines(source)
-    blocked = _lines_that_cannot_take_a_comment(source)
+    ranges = noqa_line_ranges(source, lines)
     wanted: Dict[int, Set[str]] = {}
     skipped: List[Finding] = []
     for f in findings:
-        line = next((n for n in (f.line, f.end_line) if n not in blocked), None)
-        if line is None:
+        if not ranges or f.line not in ranges:
             skipped.append(f)
         else:
-            wanted.setdefault(line, set()).add(f.code)
+            wanted.setdefault(ranges[f.line][1], set()).add(f.code)
     for line, codes in wanted.items():
         text = lines[line - 1]
         content = text.rstrip("\r\n")
@@ -243,8 +325,8 @@ def add_noqa(source: str, findings: Sequence[Finding]) -> Tuple[str, List[Findin
         if m and m.group("codes") is None:
             continue  # a bare ``# noqa`` silences everything already
         if m:
-            have = {c.upper() for c in re.split(r"[,\s]+", m.group("codes")) if c}
-            extra = sorted(c for c in codes if not any(c.startswith(h) for h in have))
+            have = noqa_codes(content) or ()
+            extra = sorted(c for c in codes if not c.startswith(have))
             if extra:
                 at = m.start("codes") + len(m.group("codes").rstrip(", \t"))
                 content = content[:at] + "," + ",".join(extra) + content[at:]

@@ -33,15 +33,14 @@ from .engine import Engine, Finding, split_lines
 from .files import write_atomic
 from .fixer import (
     FixResult,
-    add_imports,
+    NoqaMap,
     add_noqa,
     applicable,
-    compiles,
+    file_is_noqa,
     fix_source,
-    is_silenced,
     lint,
-    noqa_map,
     parses,
+    still_valid,
 )
 
 SUFFIX = ".ipynb"
@@ -617,84 +616,17 @@ def _source_spans(text: str) -> Dict[int, Tuple[Tuple[int, int], List[Tuple[int,
 # -- wandb-fix on one notebook ---------------------------------------------------------------------
 
 
-class _HeldImports:
-    """The engine, with the imports that fixes need held back: in a notebook they go to one
-    chosen cell, not wherever libcst would put them in the joined module."""
-
-    def __init__(self, engine: Engine, drop: bool = False) -> None:
-        self.engine = engine
-        self.drop = drop  # drop the fixes that need an import (libcst cannot place it)
-        self.imports: Dict[Finding, Tuple[Tuple[str, str], ...]] = {}
-
-    def may_match(self, source: str) -> bool:
-        return self.engine.may_match(source)
-
-    def check(self, tree: ast.Module, source: str) -> Any:
-        findings, errors = self.engine.check(tree, source)
-        out = []
-        for f in findings:
-            if f.fix is not None and f.fix.imports:
-                g = dataclasses.replace(
-                    f, fix=None if self.drop else dataclasses.replace(f.fix, imports=())
-                )
-                self.imports[g] = f.fix.imports
-                f = g
-            out.append(f)
-        return out, errors
-
-
-def _import_cell(nb: Notebook, modules: Set[str], edited: Sequence[int]) -> Cell:
-    """Where inserted imports go: the cell that already imports from the module, else the first
-    cell that imports, else the first code cell that parses; never after the first edited cell."""
-    tree = nb.tree or ast.Module(body=[], type_ignores=[])
-    importing: List[Tuple[Cell, ast.stmt]] = []
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            cell = nb._cell_of(stmt.lineno)
-            if cell is not None:
-                importing.append((cell, stmt))
-    same = [
-        c
-        for c, s in importing
-        if isinstance(s, ast.ImportFrom) and s.module in modules and not s.level
-    ]
-    ok = [c for c in nb.cells if not c.skipped]
-    target = (same or [c for c, _ in importing] or ok)[0]
-    first_edit = min(edited) if edited else target.number
-    if target.number > first_edit:
-        target = next(c for c in ok if c.number == first_edit)
-    return target
-
-
-class _ImportFailed(Exception):
-    """libcst could not add the import a fix needs to the chosen cell."""
-
-
-def rebuild(
-    nb: Notebook, fixed: str, imports: Sequence[Tuple[str, str]]
-) -> Tuple[str, Dict[int, str]]:
-    """The fixed virtual module -> the new JSON text and the new code of each edited cell."""
+def rebuild(nb: Notebook, fixed: str) -> Tuple[str, Dict[int, str]]:
+    """The fixed virtual module -> the new JSON text and the new code of each edited cell. An
+    import a fix needs is an edit of that fix, beside the notebook's own ``import wandb``: in
+    the cell that imports wandb."""
     bodies = nb.split(fixed)
-    old = {c.number: "" if c.skipped else c.masked for c in nb.cells}
-    edited = [n for n in bodies if bodies[n] != old[n]]
-    if imports:
-        target = _import_cell(nb, {m for m, _ in imports}, edited)
-        body = bodies[target.number]
-        closed = body.endswith(("\n", "\r")) or not body  # a cell's last line has no newline
-        try:
-            with_imports = add_imports(body if closed else body + "\n", sorted(set(imports)))
-        except Exception as exc:  # libcst cannot parse this cell (newer syntax, say)
-            raise _ImportFailed(type(exc).__name__) from None
-        bodies[target.number] = with_imports if closed else with_imports[:-1]
-        if target.number not in edited:
-            edited.append(target.number)
     sources: Dict[int, str] = {}
     for cell in nb.cells:
-        if cell.number not in edited:
+        before, after = "" if cell.skipped else cell.masked, bodies[cell.number]
+        if after == before:
             continue
-        before, after = old[cell.number], bodies[cell.number]
-        valid = compiles if compiles(before) else parses
-        if not valid(after):
+        if not still_valid(before, after):
             raise NotebookError(f"the fixed cell {cell.number} would not compile")
         new = nb.unmask(cell, after)
         if new != cell.source:
@@ -708,9 +640,13 @@ def _lint(
     """``fixer.lint`` on the tree ``prepare`` has parsed already (a parse is most of the cost)."""
     if tree is None:
         return lint(engine, source)
+    lines = split_lines(source)
+    if not engine.may_match(source) or file_is_noqa(lines):
+        return [], []
     findings, errors = engine.check(tree, source)
-    noqa = noqa_map(split_lines(source))
-    findings = [f for f in findings if not is_silenced(f, noqa)]
+    if findings:
+        noqa = NoqaMap(source, lines)
+        findings = [f for f in findings if not noqa.silences(f)]
     return findings, [f"internal error in {e.code} at line {e.line}: {e.error}" for e in errors]
 
 
@@ -754,7 +690,7 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
             )
         if silenced != source:
             try:
-                new_text, _ = rebuild(nb, silenced, ())
+                new_text, _ = rebuild(nb, silenced)
             except NotebookError as exc:
                 result.errors.append(f"adding # noqa comments failed: {exc}; file left unchanged")
                 return
@@ -786,33 +722,18 @@ def _fix(
     nb: Notebook, engine: Engine, source: str, unsafe: bool, text: str, errors: List[str]
 ) -> Tuple[FixResult, str, Dict[int, str]]:
     """Fix the virtual module, then write the cells back: the fixed result, the new JSON text
-    and the new code of each edited cell. Fixes that need an import libcst cannot place in
-    the chosen cell are dropped and the others applied again."""
-    dropped: List[str] = []
-    for drop in (False, True):
-        held = _HeldImports(engine, drop=drop)
-        fixed = fix_source(cast(Engine, held), source, unsafe=unsafe)
-        if not fixed.changed:
-            break
-        imports = [imp for f in fixed.applied for imp in held.imports.get(f, ())]
-        try:
-            new_text, sources = rebuild(nb, fixed.source, imports)
-        except _ImportFailed as exc:
-            why = f"the import it needs could not be added ({exc})"
-            dropped = [
-                f"{f.code} fix at {_where(nb, f.line)} reverted: {why}"
-                for f in fixed.applied
-                if f in held.imports
-            ]
-            continue
-        except NotebookError as exc:
-            errors.append(f"{exc}; file left unchanged")
-            fixed.applied = []
-            break
-        errors += fixed.errors + dropped + _reverted(nb, fixed)
-        return fixed, new_text, sources
-    errors += fixed.errors + dropped + _reverted(nb, fixed)
-    return fixed, text, {}
+    and the new code of each edited cell."""
+    fixed = fix_source(engine, source, unsafe=unsafe)
+    errors += fixed.errors + _reverted(nb, fixed)
+    if not fixed.changed:
+        return fixed, text, {}
+    try:
+        new_text, sources = rebuild(nb, fixed.source)
+    except NotebookError as exc:
+        errors.append(f"{exc}; file left unchanged")
+        fixed.applied = []
+        return fixed, text, {}
+    return fixed, new_text, sources
 
 
 def _reverted(nb: Notebook, fixed: FixResult) -> List[str]:

@@ -10,7 +10,7 @@ import ast
 import pytest
 
 from flake8_wandb.fixer import fix_source
-from flake8_wandb.engine import Engine
+from flake8_wandb.engine import UNCHANGED, Engine
 from flake8_wandb.rules import ALL_RULES, opt_in_prefixes
 from helpers import engine_findings, expected_lines, parse_report, run_flake8
 
@@ -59,6 +59,10 @@ def test_fix_examples(case):
     before, after = example.code, example.expected_replacement
     engine = Engine(ALL_RULES)
     result = fix_source(engine, before, unsafe=True)
+    if after == UNCHANGED:  # reported, and no fix of this rule applies
+        assert rule.code in {f.code for f in result.initial}
+        assert all(f.fix is None for f in result.initial if f.code == rule.code)
+        return
     assert result.source == after
     ast.parse(result.source)
     assert rule.code not in {f.code for f in result.remaining}
@@ -87,3 +91,25 @@ def test_examples_through_real_flake8(tmp_path):
     own_code_on_valid = {g for g in got if g[0].startswith("valid_") and g[0].split("_")[1] == g[2]}
     assert own_code_on_valid == set()
     assert rc == 1
+
+
+def test_fix_labels_agree_with_the_rule_page():
+    """Safety is declared on each Fix where it is built; the rule page's label summarises them."""
+    for rule in ALL_RULES:
+        labels = set()
+        for example in rule.invalid_examples():
+            for f in engine_findings(example.code):
+                if f.code == rule.code and f.fix is not None:
+                    labels.add("safe" if f.fix.safe else "unsafe")
+        expected = {"safe": {"safe"}, "unsafe": {"unsafe"}, "mixed": {"safe", "unsafe"}, None: set()}
+        assert labels == expected[rule.fix_safety], rule.code
+
+
+def test_readme_fix_column_follows_the_rules():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    words = {"safe": "safe", "unsafe": "unsafe", "mixed": "safe or unsafe", None: "none"}
+    for rule in ALL_RULES:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| [{rule.code}]"))
+        assert row.rstrip(" |").rsplit("|", 1)[1].strip() == words[rule.fix_safety], rule.code

@@ -203,7 +203,11 @@ def train_step(step):
                 func = qual.rsplit(".", 1)[-1]
                 fix = None
                 if isinstance(call.func, ast.Attribute) and call.func.attr == func:
-                    fix = Fix((attribute_name_edit(call.func, ALLOCATED[qual]),), safe=False)
+                    fix = Fix(
+                        (attribute_name_edit(call.func, ALLOCATED[qual]),),
+                        safe=False,
+                        title=f"Read {ALLOCATED[qual]}() instead",
+                    )
                 self.report(call, fix=fix, func=func, replacement=ALLOCATED[qual])
 
     def _scope_of(self, func: ast.AST):

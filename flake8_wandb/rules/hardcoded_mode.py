@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import ast
 
-from ..engine import Fix, Invalid, Rule
-from .common import keyword, replace, str_value, under_condition, wrap
+import re
+
+from ..engine import RUNTIME_PACKAGE, UNCHANGED, Fix, Invalid, Rule
+from .common import keyword, replace, str_value, under_condition
+from .imports import runtime_import
 
 MODE_CALLS = {"wandb.init", "wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
 
@@ -31,13 +34,16 @@ class HardcodedWandbMode(Rule):
     code = "WB301"
     name = "hardcoded-wandb-mode"
     message = "{what} overrides the user's WANDB_MODE; {advice}"
-    fix_safety = "safe"
+    fix_safety = "unsafe"
     fix_doc = (
-        "Safe: `os.environ[\"WANDB_MODE\"] = X` becomes `os.environ.setdefault(\"WANDB_MODE\", X)`, "
+        "Unsafe: `os.environ[\"WANDB_MODE\"] = X` becomes `os.environ.setdefault(\"WANDB_MODE\", X)`, "
         "and `mode=X` becomes `mode=wandb_mode(X)` from the runtime shim (it returns `WANDB_MODE` "
-        "when set, else `X`), adding `from wandb_runtime import wandb_mode`. The default stays "
-        "the same; only a user's explicit `WANDB_MODE` now wins. `update()` and `putenv()` get "
-        "no fix."
+        "when set, else `X`), adding `from wandb_runtime import wandb_mode` next to the module's "
+        "own `import wandb` (under the alias `runtime_wandb_mode` when the module already uses "
+        "the name). The default stays the same, but a user's `WANDB_MODE` now wins: that is the point, "
+        "and a change of behaviour. The `mode=` fix needs the `wandb-runtime` package. No fix "
+        "inside a function whose name says it forces the mode (`force_offline`, "
+        "`setup_offline_mode`, `disable_wandb`), and none for `update()` and `putenv()`."
     )
     triggers = ("wandb", "WANDB_MODE")
     invalid = (
@@ -87,6 +93,15 @@ import os
 
 os.environ.setdefault("WANDB_MODE", "offline")  # no network on the cluster  # WB301
 """,
+        ),
+        Invalid(
+            """\
+import wandb
+
+def force_offline_mode(cfg):
+    return wandb.init(project="demo", mode="offline", config=cfg)  # WB301
+""",
+            expected_replacement=UNCHANGED,
         ),
     )
     valid = (
@@ -143,9 +158,12 @@ os.environ.setdefault("WANDB_MODE", "offline")
             return
         environ = self.ctx.segment(target.value)
         text = f"{environ}.setdefault({self.ctx.segment(target.slice)}, {self.ctx.segment(node.value)})"
+        fix = None
+        if not self._forces_mode():
+            fix = Fix((replace(node, text),), safe=False, title="Use os.environ.setdefault (the environment now wins)")
         self.report(
             node,
-            fix=Fix((replace(node, text),), safe=True),
+            fix=fix,
             what=f"os.environ[\"WANDB_MODE\"] = {self.ctx.segment(node.value)}",
             advice="use os.environ.setdefault(\"WANDB_MODE\", ...)",
         )
@@ -171,18 +189,33 @@ os.environ.setdefault("WANDB_MODE", "offline")
             kw = keyword(node, "mode")
             if kw is None or str_value(kw.value) is None:
                 return
-            fix = Fix(
-                (wrap(self.ctx, kw.value, "wandb_mode(", ")"),),
-                safe=True,
-                imports=(("wandb_runtime", "wandb_mode"),),
-            )
+            fix = None
+            imported = None if self._forces_mode() else runtime_import(self.ctx, kw, "wandb_mode")
+            if imported is not None:
+                local, import_edits = imported
+                fix = Fix(
+                    (replace(kw.value, f"{local}({self.ctx.segment(kw.value)})"), *import_edits),
+                    safe=False,
+                    title=f"Wrap the mode in {local}() from wandb_runtime (needs the {RUNTIME_PACKAGE} package)",
+                    requires=(RUNTIME_PACKAGE,),
+                )
             short = "wandb." + qual.rsplit(".", 1)[-1]
             self.report(
                 kw,
                 fix=fix,
                 what=f"mode={kw.value.value!r} in {short}()",
-                advice=f"use mode=wandb_mode({kw.value.value!r}) from wandb_runtime",
+                advice=f"use mode=wandb_mode({kw.value.value!r}) from the {RUNTIME_PACKAGE} package",
             )
 
+    def _forces_mode(self) -> bool:
+        """Inside a function whose name says it forces the mode (``force_offline``,
+        ``setup_offline_mode``, ``disable_wandb``): the literal is the point, no fix."""
+        for node in self.ctx.ancestors:
+            name = getattr(node, "name", None)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _FORCING.search(name):
+                return True
+        return False
 
+
+_FORCING = re.compile(r"(?:^|_)(force|forced|offline|online|disable|disabled|dryrun)(?:_|$)", re.I)
 _SETDEFAULT = "use os.environ.setdefault(\"WANDB_MODE\", ...)"

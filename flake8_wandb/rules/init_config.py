@@ -3,9 +3,10 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from ..engine import Fix, Invalid, Rule
+from ..engine import UNCHANGED, Fix, Invalid, Rule
 from ..resolve import RUN
-from .common import add_keyword, dotted, has_star_kwargs, keyword, own_nodes, replace, surely_bound, wrap
+from .common import add_keyword, dotted, has_star_kwargs, keyword, own_nodes, replace, surely_bound
+from .imports import import_for_fix
 
 CONFIG_OBJECTS = {"wandb.config", RUN + ".config"}
 CONFIG_UPDATES = {"update", "setdefaults", "update_locked", "setdefault", "__setitem__"}
@@ -17,7 +18,6 @@ DICTCONFIG_MAKERS = {
     "omegaconf.OmegaConf.structured",
     "hydra.compose",
 }
-OMEGACONF_IMPORT = (("omegaconf", "OmegaConf"),)
 
 
 def _assigned_from(func: ast.AST, name: str):
@@ -38,27 +38,58 @@ def _param(func: ast.AST, name: str) -> Optional[ast.arg]:
 
 
 def is_argparse_namespace(ctx, name: str, node: ast.AST) -> bool:
-    """``args`` from ``parser.parse_args()``, or a parameter ``args`` typed (or left untyped)
-    as a namespace, surely bound where ``node`` runs."""
+    """``args`` surely an argparse namespace where ``node`` runs: every assignment of it in the
+    function is ``<parser>.parse_args(...)`` (not ``parse_known_args()``, which returns a tuple),
+    or it is a parameter annotated ``Namespace``."""
     if name not in surely_bound(ctx, node):
         return False
     func = ctx.function()
     param = _param(func, name)
     if param is not None:
-        return param.annotation is None or dotted(param.annotation).endswith("Namespace")
-    return any(
-        isinstance(v, ast.Call)
-        and getattr(v.func, "attr", getattr(v.func, "id", None)) in ("parse_args", "parse_known_args")
-        for v in _assigned_from(func, name)
+        return param.annotation is not None and dotted(param.annotation).endswith("Namespace")
+    if _rebound_otherwise(func, name):
+        return False
+    values = list(_assigned_from(func, name))
+    return bool(values) and all(
+        isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "parse_args"
+        for v in values
     )
 
 
+def _rebound_otherwise(func: ast.AST, name: str) -> bool:
+    """``name`` bound by something other than a plain ``name = value`` in the function:
+    ``for``/``with`` targets, tuple unpacking, augmented assignment, walrus, ``global``."""
+    for node in own_nodes(func):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if not isinstance(t, ast.Name) and any(
+                    isinstance(n, ast.Name) and n.id == name for n in ast.walk(t)
+                ):
+                    return True
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.withitem, ast.NamedExpr, ast.comprehension)):
+            target = getattr(node, "target", None) or getattr(node, "optional_vars", None)
+            if target is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target)):
+                return True
+        elif isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return True
+        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Del):
+            return True
+    return False
+
+
 def is_dictconfig(ctx, name: str) -> bool:
-    """A name known to hold an OmegaConf DictConfig: a parameter annotated ``DictConfig``, the
-    config of a ``@hydra.main`` function, or a name assigned from ``OmegaConf.create/load/...``."""
+    """A name surely holding an OmegaConf DictConfig: a parameter annotated ``DictConfig`` or
+    the config of a ``@hydra.main`` function, never reassigned in the function; or a name
+    assigned only from ``OmegaConf.create/load/merge/structured`` or ``hydra.compose``. Not
+    after ``cfg = OmegaConf.to_container(cfg)``, which makes it a dict."""
     func = ctx.function()
+    if _rebound_otherwise(func, name):
+        return False
     param = _param(func, name)
+    values = list(_assigned_from(func, name))
     if param is not None:
+        if values:
+            return False
         if param.annotation is not None and ctx.qualname(param.annotation) in DICTCONFIG_TYPES:
             return True
         first = (func.args.posonlyargs + func.args.args)[:1]
@@ -67,9 +98,8 @@ def is_dictconfig(ctx, name: str) -> bool:
             for d in getattr(func, "decorator_list", ())
         )
         return hydra_main and first == [param]
-    return any(
-        isinstance(v, ast.Call) and ctx.qualname(v.func) in DICTCONFIG_MAKERS
-        for v in _assigned_from(func, name)
+    return bool(values) and all(
+        isinstance(v, ast.Call) and ctx.qualname(v.func) in DICTCONFIG_MAKERS for v in values
     )
 
 
@@ -96,11 +126,16 @@ class InitWithoutConfig(Rule):
     message = "{problem}; {advice}"
     fix_safety = "unsafe"
     fix_doc = (
-        "Unsafe: adds `config=vars(args)` when an argparse namespace named `args` is surely bound "
-        "at the call, or `config=OmegaConf.to_container(cfg, resolve=True)` for a Hydra/OmegaConf "
-        "`cfg` (adding `from omegaconf import OmegaConf`). What the run records changes; secrets "
-        "in the namespace would be sent too (see `wandb_runtime.init`, which redacts them). "
-        "Otherwise no fix."
+        "Unsafe: adds `config=vars(args)` when `args` is surely an argparse namespace at the call "
+        "(every assignment of it is `parser.parse_args()`, not `parse_known_args()`, which "
+        "returns a tuple; or a parameter annotated `Namespace`), or "
+        "`config=OmegaConf.to_container(cfg, resolve=True)` when `cfg` is surely a DictConfig (a "
+        "`@hydra.main` config or a parameter annotated `DictConfig`, never reassigned; or a name "
+        "assigned only from `OmegaConf.load/create/merge/structured`), adding "
+        "`from omegaconf import OmegaConf` beside the module's omegaconf or wandb import. What the "
+        "run records changes; secrets in the namespace would be sent too (see "
+        "`wandb_runtime.init`, which redacts them); resolving raises where an interpolation "
+        "cannot be resolved. Otherwise no fix."
     )
     invalid = (
         """\
@@ -152,12 +187,24 @@ def main(cfg: DictConfig):
             expected_replacement="""\
 import hydra
 import wandb
-from omegaconf import OmegaConf, DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
     wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB303
 """,
+        ),
+        Invalid(
+            """\
+import argparse
+
+import wandb
+
+def main():
+    args, unknown = argparse.ArgumentParser().parse_known_args()
+    wandb.init(project="demo")  # WB303
+""",
+            expected_replacement=UNCHANGED,
         ),
     )
     valid = (
@@ -211,12 +258,15 @@ def main():
             return
         fix, advice = None, "pass config= with the full resolved config"
         if is_argparse_namespace(self.ctx, "args", node):
-            fix = Fix((add_keyword(node, "config=vars(args)"),), safe=False)
+            fix = Fix((add_keyword(node, "config=vars(args)"),), safe=False, title="Add config=vars(args)")
             advice = "pass config=vars(args)"
         elif "cfg" in surely_bound(self.ctx, node) and is_dictconfig(self.ctx, "cfg"):
-            text = "config=OmegaConf.to_container(cfg, resolve=True)"
-            fix = Fix((add_keyword(node, text),), safe=False, imports=OMEGACONF_IMPORT)
-            advice = "pass " + text
+            advice = "pass config=OmegaConf.to_container(cfg, resolve=True)"
+            imported = import_for_fix(self.ctx, node, "omegaconf", "OmegaConf")
+            if imported is not None:
+                local, import_edits = imported
+                text = f"config={local}.to_container(cfg, resolve=True)"
+                fix = Fix((add_keyword(node, text), *import_edits), safe=False, title="Add " + text)
         problem = "wandb.init() without config=: the run records no hyperparameters"
         self.report(node, fix=fix, problem=problem, advice=advice)
 
@@ -282,11 +332,16 @@ class UnresolvedConfig(Rule):
     code = "WB304"
     name = "unresolved-config"
     message = "{problem}; {advice}"
-    fix_safety = "safe"
+    fix_safety = "mixed"
     fix_doc = (
-        "Safe: adds `resolve=True` (or turns `resolve=False` into `True`), or wraps the "
-        "DictConfig in `OmegaConf.to_container(cfg, resolve=True)` (adding "
-        "`from omegaconf import OmegaConf`). The run records the values the job really used."
+        "Safe: a DictConfig passed straight as `config=` (wandb 0.31 raises `TypeError` on it) is "
+        "wrapped in `OmegaConf.to_container(cfg, resolve=True)`, adding "
+        "`from omegaconf import OmegaConf` beside the module's omegaconf or wandb import; only "
+        "where the value is surely a DictConfig (a `@hydra.main` config or a parameter annotated "
+        "`DictConfig`, never reassigned; a name assigned only from `OmegaConf.load/create/...`). "
+        "Unsafe: adding `resolve=True` to `OmegaConf.to_container(cfg)` changes what the run "
+        "records (values instead of `${...}` strings) and raises where an interpolation cannot "
+        "be resolved. An explicit `resolve=` is never reported nor changed."
     )
     invalid = (
         Invalid(
@@ -318,7 +373,7 @@ def main(cfg: DictConfig):
             expected_replacement="""\
 import hydra
 import wandb
-from omegaconf import OmegaConf, DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
@@ -341,6 +396,18 @@ import wandb
 def main(cfg: dict):
     wandb.init(project="demo", config=cfg)
 """,
+        """\
+import hydra
+import wandb
+from omegaconf import DictConfig, OmegaConf
+
+@hydra.main(config_path="conf", config_name="train", version_base=None)
+def main(cfg: DictConfig):
+    cfg = OmegaConf.to_container(cfg, resolve=True)  # a dict from here on
+    wandb.init(project="demo", config=cfg)
+    # an explicit choice: keep ${oc.env:...} secrets out of the run
+    wandb.config.update(OmegaConf.to_container(OmegaConf.load("secrets.yaml"), resolve=False))
+""",
     )
     use_instead = """\
 import wandb
@@ -356,11 +423,14 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                 self._report_unresolved(value)
             elif isinstance(value, ast.Name):
                 if is_dictconfig(self.ctx, value.id):
-                    fix = Fix(
-                        (wrap(self.ctx, value, "OmegaConf.to_container(", ", resolve=True)"),),
-                        safe=True,
-                        imports=OMEGACONF_IMPORT,
-                    )
+                    # wandb 0.31 raises TypeError on a DictConfig: the wrapped call cannot
+                    # break a program that ran, so the fix is safe
+                    fix = None
+                    imported = import_for_fix(self.ctx, value, "omegaconf", "OmegaConf")
+                    if imported is not None:
+                        local, import_edits = imported
+                        text = f"{local}.to_container({value.id}, resolve=True)"
+                        fix = Fix((replace(value, text), *import_edits), safe=True, title="Pass " + text)
                     self.report(
                         value,
                         fix=fix,
@@ -383,17 +453,16 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                 yield node.args[0]
 
     def _unresolved(self, call: ast.Call) -> bool:
+        """``OmegaConf.to_container(cfg)`` without ``resolve=``; an explicit ``resolve=False``
+        is a choice (it may keep ``${oc.env:...}`` secrets out of the run), never reported."""
         if self.ctx.qualname(call.func) != "omegaconf.OmegaConf.to_container":
             return False
-        kw = keyword(call, "resolve")
-        return kw is None or (isinstance(kw.value, ast.Constant) and kw.value.value is False)
+        return keyword(call, "resolve") is None and not has_star_kwargs(call) and len(call.args) < 2
 
     def _report_unresolved(self, call: ast.Call) -> None:
-        kw = keyword(call, "resolve")
-        edit = replace(kw.value, "True") if kw is not None else add_keyword(call, "resolve=True")
         self.report(
             call,
-            fix=Fix((edit,), safe=True),
+            fix=Fix((add_keyword(call, "resolve=True"),), safe=False, title="Add resolve=True"),
             problem="OmegaConf.to_container() without resolve=True sends interpolation strings to wandb",
             advice="add resolve=True",
         )

@@ -250,7 +250,7 @@ for global_step in range(100):
         candidates = [n for n in self.ctx.settings.step_names if n in surely_bound(self.ctx, node)]
         if len(candidates) == 1:
             step = candidates[0]
-            fix = Fix((add_keyword(node, f"step={step}"),), safe=False)
+            fix = Fix((add_keyword(node, f"step={step}"),), safe=False, title=f"Add step={step}")
             why = "wandb's implicit counter misaligns when several code paths log"
         else:
             step, fix = "<your step counter>", None

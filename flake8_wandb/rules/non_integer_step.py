@@ -84,7 +84,7 @@ def log_progress(samples_seen, batch_size, loss):
             return
         what = self._float_kind(kw.value)
         if what is not None:
-            self.report(kw.value, fix=Fix((wrap(self.ctx, kw.value, "int(", ")"),), safe=False), what=what)
+            self.report(kw.value, fix=Fix((wrap(self.ctx, kw.value, "int(", ")"),), safe=False, title="Wrap the step in int()"), what=what)
 
     def _float_kind(self, value: ast.AST) -> Optional[str]:
         if isinstance(value, ast.Constant) and isinstance(value.value, float):

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, List, Set
+from typing import Dict, List, Optional, Set, Tuple
 
-from ..engine import Fix, Invalid, Rule
-from .common import keyword, own_nodes, replace
+from ..engine import RUNTIME_PACKAGE, UNCHANGED, Edit, Fix, Invalid, Rule
+from .common import keyword, own_nodes, replace, str_value
+from .imports import runtime_import
 
 _METRIC_TOKENS = {
     "loss", "acc", "accuracy", "lr", "perplexity", "ppl", "throughput", "mem", "memory",
@@ -63,16 +64,23 @@ class PrintOnlyDiagnostic(Rule):
 
     code = "WB501"
     name = "print-only-diagnostic"
-    message = "print() shows {names} that no wandb log call in this function records; log it too, or use wandb_runtime.echo()"
+    message = "print() shows {names} that no wandb log call in this function records; log it too"
     fix_safety = "unsafe"
     fix_doc = (
-        "Unsafe: `print(...)` becomes `echo(...)` from the runtime shim, adding "
-        "`from wandb_runtime import echo`. `echo` prints the same line and also writes it to the "
-        "run's Logs tab when console capture is off, so the diagnostic reaches W&B. It does not "
-        "chart the value: log it with `wandb.log` for that."
+        "Unsafe: when a wandb log call with a literal dict stands in the same block, the printed "
+        "values are added to that dict under the printed names (`\"grad_norm\": grad_norm`): "
+        "the run records one more key, which is the point. Only where each value is surely a "
+        "number (`x.item()`, `float(x)`, `round(x, n)`, or `x` printed with a number format such "
+        "as `:.3f`) and nothing between the print and the log call rebinds it (logging an "
+        "arbitrary object would raise). Otherwise, in a module that turns console capture off "
+        "(`console=\"off\"`), `print(...)` becomes `echo(...)` from the runtime shim, which also "
+        "writes the line to the run's Logs tab (needs the `wandb-runtime` package; imported as "
+        "`wandb_echo` when the module already uses the name `echo`). With capture on, the print "
+        "reaches the Logs tab already: no fix."
     )
     invalid = (
-        """\
+        Invalid(
+            """\
 import wandb
 
 def train(run: wandb.Run, loader, model, step):
@@ -82,24 +90,90 @@ def train(run: wandb.Run, loader, model, step):
         run.log({"train/loss": loss.item()}, step=step)
         print(f"step {step} loss {loss.item():.3f} grad_norm {grad_norm:.2f}")  # WB501
 """,
+            expected_replacement="""\
+import wandb
+
+def train(run: wandb.Run, loader, model, step):
+    for batch in loader:
+        loss = model(batch)
+        grad_norm = model.clip()
+        run.log({"train/loss": loss.item(), "grad_norm": grad_norm}, step=step)
+        print(f"step {step} loss {loss.item():.3f} grad_norm {grad_norm:.2f}")  # WB501
+""",
+        ),
         Invalid(
             """\
 import wandb
 
 wandb.init(project="demo", config={})
 val_acc = 0.93
-print("validation accuracy", val_acc)  # WB501
+print(f"validation accuracy {val_acc:.3f}")  # WB501
 wandb.log({"epoch": 1}, step=1)
+""",
+            expected_replacement="""\
+import wandb
+
+wandb.init(project="demo", config={})
+val_acc = 0.93
+print(f"validation accuracy {val_acc:.3f}")  # WB501
+wandb.log({"epoch": 1, "val_acc": val_acc}, step=1)
+""",
+        ),
+        Invalid(
+            """\
+import wandb
+
+def evaluate(model, data):
+    run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off"))
+    val_loss = model.score(data)
+    run.log({"epoch": 1}, step=0)
+    print("validation loss", val_loss)  # WB501
+    run.finish()
 """,
             expected_replacement="""\
 import wandb
 from wandb_runtime import echo
 
-wandb.init(project="demo", config={})
-val_acc = 0.93
-echo("validation accuracy", val_acc)  # WB501
-wandb.log({"epoch": 1}, step=1)
+def evaluate(model, data):
+    run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wrap"))
+    val_loss = model.score(data)
+    run.log({"epoch": 1}, step=0)
+    echo("validation loss", val_loss)  # WB501
+    run.finish()
 """,
+        ),
+        Invalid(
+            """\
+import wandb
+
+def train(model, echo=False):
+    run = wandb.init(project="demo", config={}, settings={"console": "off"})
+    loss = model()
+    run.log({"epoch": 1}, step=0)
+    print(loss)  # WB501
+""",
+            expected_replacement="""\
+import wandb
+from wandb_runtime import echo as wandb_echo
+
+def train(model, echo=False):
+    run = wandb.init(project="demo", config={}, settings={"console": "wrap"})
+    loss = model()
+    run.log({"epoch": 1}, step=0)
+    wandb_echo(loss)  # WB501
+""",
+        ),
+        Invalid(
+            """\
+import wandb
+
+def train(run: wandb.Run, model, step):
+    loss = model()
+    print("loss", loss)  # WB501
+    loss = model()
+    run.log({"epoch": 1}, step=step)
+""",
+            expected_replacement=UNCHANGED,
         ),
     )
     valid = (
@@ -146,6 +220,10 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         self.logged: Dict[int, Set[str]] = {}
         self.functions: Dict[int, ast.AST] = {}
         self.module_logs = False
+        #: print and log calls that are statements of their own: call id -> (block, statement)
+        self.statements: Dict[int, Tuple[List[ast.stmt], ast.stmt]] = {}
+        #: wandb log calls whose first argument is a dict literal, per block (by id)
+        self.dict_logs: Dict[int, List[ast.Call]] = {}
 
     def visit_Call(self, node: ast.Call) -> None:
         func = self.ctx.function()
@@ -153,6 +231,9 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         self.functions[key] = func
         if self.ctx.is_wandb_log(node):
             self.module_logs = True
+            block = self._remember_statement(node)
+            if block is not None and node.args and isinstance(node.args[0], ast.Dict):
+                self.dict_logs.setdefault(id(block), []).append(node)
             logged = self.logged.setdefault(key, set())
             for arg in [*node.args, *(kw.value for kw in node.keywords)]:
                 logged |= value_names(arg)
@@ -162,6 +243,19 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             and keyword(node, "file") is None
         ):
             self.prints.setdefault(key, []).append(node)
+            self._remember_statement(node)
+
+    def _remember_statement(self, call: ast.Call) -> Optional[List[ast.stmt]]:
+        """The block of a call that is a statement of its own (for the fix)."""
+        anc = self.ctx.ancestors
+        if len(anc) < 2 or not (isinstance(anc[-1], ast.Expr) and anc[-1].value is call):
+            return None
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(anc[-2], field, None)
+            if isinstance(block, list) and anc[-1] in block:
+                self.statements[id(call)] = (block, anc[-1])
+                return block
+        return None
 
     def end_module(self) -> None:
         if not self.module_logs:
@@ -175,8 +269,132 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
                     shown |= {n for n in value_names(arg) if is_metric_like(n)}
                 missing = sorted(shown - recorded)
                 if missing:
-                    fix = Fix((replace(call.func, "echo"),), safe=False, imports=(("wandb_runtime", "echo"),))
+                    fix = self._log_fix(call, missing) or self._echo_fix(call)
                     self.report(call, fix=fix, names=", ".join(missing))
+
+    # -- the fix ---------------------------------------------------------------------------------
+
+    def _log_fix(self, call: ast.Call, missing: List[str]) -> Optional[Fix]:
+        """Add the printed values to the dict of a wandb log call in the same block, under the
+        printed names: ``"grad_norm": grad_norm``. Only where each value is surely a number
+        (``x.item()``, ``float(x)``, ``round(x, n)``, or ``x`` formatted as a number) and holds the
+        same value at the log call (nothing in between rebinds the name)."""
+        if id(call) not in self.statements:
+            return None
+        block, stmt = self.statements[id(call)]
+        values = {}
+        for name in missing:
+            expr = _printed_number(call, name)
+            if expr is None:
+                return None
+            values[name] = expr
+        logs = sorted(
+            self.dict_logs.get(id(block), []),
+            key=lambda log: (block.index(self.statements[id(log)][1]) < block.index(stmt), abs(log.lineno - call.lineno)),
+        )
+        for log in logs:
+            i, j = sorted((block.index(stmt), block.index(self.statements[id(log)][1])))
+            between = block[i + 1 : j]
+            if any(_binds(s, set(values)) for s in between):
+                continue
+            target: ast.Dict = log.args[0]
+            if any(k is None for k in target.keys) or {str_value(k) for k in target.keys} & set(values):
+                continue
+            entries = ", ".join(f'"{n}": {self.ctx.segment(e)}' for n, e in values.items())
+            if target.values:
+                last = target.values[-1]
+                pos = (last.end_lineno, last.end_col_offset)
+                edit = Edit(pos, pos, ", " + entries)
+            else:
+                pos = (target.end_lineno, target.end_col_offset - 1)
+                edit = Edit(pos, pos, entries)
+            where = "below" if log.lineno > call.lineno else "above"
+            return Fix((edit,), safe=False, title=f"Add {', '.join(values)} to the wandb log call {where}")
+        return None
+
+    def _echo_fix(self, call: ast.Call) -> Optional[Fix]:
+        """``print`` -> ``echo`` from the runtime shim, only where wandb's console capture is
+        off (with capture on, the print reaches the Logs tab already and ``echo`` adds nothing)."""
+        if not _console_off(self.ctx.tree):
+            return None
+        imported = runtime_import(self.ctx, call, "echo")
+        if imported is None:
+            return None
+        local, import_edits = imported
+        return Fix(
+            (replace(call.func, local), *import_edits),
+            safe=False,
+            title=f"Replace print() with {local}() from wandb_runtime (needs the {RUNTIME_PACKAGE} package)",
+            requires=(RUNTIME_PACKAGE,),
+        )
+
+
+def _printed_number(call: ast.Call, name: str) -> Optional[ast.AST]:
+    """The expression a print shows for ``name`` when it is surely a number, else None."""
+    for arg in call.args:
+        parts = arg.values if isinstance(arg, ast.JoinedStr) else [arg]
+        for part in parts:
+            formatted = isinstance(part, ast.FormattedValue)
+            expr = part.value if formatted else part
+            if not _mentions(expr, name):
+                continue
+            if _is_number_expr(expr, name):
+                return expr
+            if formatted and isinstance(expr, ast.Name) and _numeric_spec(part):
+                return expr
+    return None
+
+
+def _mentions(expr: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(expr))
+
+
+def _is_number_expr(expr: ast.AST, name: str) -> bool:
+    """``name.item()``, ``float(name)``, ``round(name, n)`` (also around ``name.item()``)."""
+    if not isinstance(expr, ast.Call) or expr.keywords:
+        return False
+    func = expr.func
+    if isinstance(func, ast.Attribute) and func.attr == "item" and not expr.args:
+        return isinstance(func.value, ast.Name) and func.value.id == name
+    if isinstance(func, ast.Name) and func.id in ("float", "round") and 1 <= len(expr.args) <= 2:
+        inner = expr.args[0]
+        return (isinstance(inner, ast.Name) and inner.id == name) or _is_number_expr(inner, name)
+    return False
+
+
+def _numeric_spec(part: ast.FormattedValue) -> bool:
+    """A format spec such as ``:.3f``, ``:.2e``, ``:d``, ``:%``: only numbers accept it."""
+    spec = part.format_spec
+    if not isinstance(spec, ast.JoinedStr) or not all(isinstance(v, ast.Constant) for v in spec.values):
+        return False
+    text = "".join(v.value for v in spec.values)
+    return bool(re.fullmatch(r"[<>=^]?[+\- ]?#?0?\d*[,_]?(\.\d+)?[eEfFgGd%n]", text))
+
+
+def _binds(stmt: ast.stmt, names: Set[str]) -> bool:
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and node.id in names:
+            return True
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and names & set(node.names):
+            return True
+    return False
+
+
+def _console_off(tree: ast.Module) -> bool:
+    """The module turns wandb's console capture off: ``console="off"`` in a call or a settings
+    dict, or ``WANDB_CONSOLE`` set to ``"off"``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "console" and str_value(node.value) == "off":
+            return True
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values):
+                if str_value(k) in ("console", "WANDB_CONSOLE") and str_value(v) == "off":
+                    return True
+        if isinstance(node, ast.Assign) and str_value(node.value) == "off":
+            for t in node.targets:
+                if isinstance(t, ast.Subscript) and str_value(t.slice) == "WANDB_CONSOLE":
+                    return True
+    return False
 
 
 def _closure(func: ast.AST, logged: Set[str]) -> Set[str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, Optional, Set
 
-from ..engine import Edit, Fix, Invalid, Rule
+from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule
 from ..resolve import RUN
 from .common import replace, str_value
 
@@ -75,11 +75,14 @@ class RawParamCount(Rule):
     code = "WB401"
     name = "raw-param-count"
     message = "raw parameter count logged to wandb; log millions: {hint}, or wandb_runtime.param_count_m(model)"
-    fix_safety = "safe"
+    fix_safety = "unsafe"
     fix_doc = (
-        "Safe when the key is a string literal: the value is divided by `1e6` and the key gets the "
-        "suffix `_M` (`\"model/params\"` becomes `\"model/params_M\"`). Both change together, so a "
-        "chart never mixes raw and scaled values under one key. No fix for computed keys."
+        "Unsafe (it renames a logged key, which splits run-table columns and breaks filters on "
+        "the old name): when the key is a string literal, the value is divided by `1e6` and the "
+        "key gets the suffix `_M` (`\"model/params\"` becomes `\"model/params_M\"`). Both change "
+        "together, so a chart never mixes raw and scaled values under one key. No fix for "
+        "computed keys, nor where the module reads the key back (`wandb.config[\"n_params\"]`): "
+        "that read would raise `KeyError`."
     )
     invalid = (
         Invalid(
@@ -112,6 +115,17 @@ def describe(model):
     run = wandb.init(project="demo", config={})
     run.summary.update({"params": model.num_parameters()})  # WB401
 """,
+        Invalid(
+            """\
+import wandb
+
+def setup(model):
+    wandb.init(project="demo", config={})
+    wandb.config["n_params"] = sum(p.numel() for p in model.parameters())  # WB401
+    print("params:", wandb.config["n_params"])  # read back: a renamed key would raise KeyError
+""",
+            expected_replacement=UNCHANGED,
+        ),
     )
     valid = (
         """\
@@ -145,6 +159,7 @@ def setup(model):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self._raw_names: Dict[int, Set[str]] = {}
+        self._key_uses: Optional[Dict[str, int]] = None
 
     def _is_raw(self, value: ast.AST) -> bool:
         if is_raw_count(value):
@@ -200,9 +215,24 @@ def setup(model):
         fix = None
         key_text = self.ctx.segment(key) if key is not None else ""
         if str_value(key) is not None and key_text[-1:] in "'\"" and not key_text.endswith(("'''", '"""')):
-            new_key = key_text[:-1] + "_M" + key_text[-1]
-            fix = Fix((replace(key, new_key), replace(value, scaled)), safe=True)
-        elif attribute is not None:
+            if not self._key_used_elsewhere(str_value(key)):
+                new_key = key_text[:-1] + "_M" + key_text[-1]
+                title = f"Log millions under {new_key}"
+                fix = Fix((replace(key, new_key), replace(value, scaled)), safe=False, title=title)
+        elif attribute is not None and not self._key_used_elsewhere(attribute.attr):
             end = (attribute.end_lineno, attribute.end_col_offset)
-            fix = Fix((Edit(end, end, "_M"), replace(value, scaled)), safe=True)
+            title = f"Log millions under {attribute.attr}_M"
+            fix = Fix((Edit(end, end, "_M"), replace(value, scaled)), safe=False, title=title)
         self.report(value, fix=fix, hint="n / 1e6 under a key ending in _M")
+
+    def _key_used_elsewhere(self, key: str) -> bool:
+        """The key is read back somewhere (``wandb.config["n_params"]``, ``config.n_params``):
+        renaming it would break that read (KeyError), so there is no fix."""
+        if self._key_uses is None:
+            uses: Dict[str, int] = {}
+            for n in ast.walk(self.ctx.tree):
+                name = n.value if isinstance(n, ast.Constant) else getattr(n, "attr", None)
+                if isinstance(name, str):
+                    uses[name] = uses.get(name, 0) + 1
+            self._key_uses = uses
+        return self._key_uses.get(key, 0) > 1

@@ -130,7 +130,7 @@ for seed in range(3):
         if not facts.reinit_strings:
             return
         replacement = REINIT_FOR[kw.value.value]
-        fix = Fix((replace(kw.value, f'"{replacement}"'),), safe=True)
+        fix = Fix((replace(kw.value, f'"{replacement}"'),), safe=True, title=f"Use reinit=\"{replacement}\"")
         version = ".".join(map(str, facts.version))
         self.report(kw, fix=fix, value=kw.value.value, version=version, replacement=replacement)
 
@@ -227,7 +227,7 @@ settings = wandb.Settings(console="wrap")
         facts = wandb_facts(self.ctx.settings.target_wandb_version)
         if value in facts.console_values:
             return
-        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=True)
+        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=True, title="Use console=\"wrap\"")
         self.report(literal, fix=fix, value=value, version=".".join(map(str, facts.version)))
 
 
@@ -319,7 +319,7 @@ run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wra
             loses = "loses tqdm bars when stdout is not a terminal (Slurm, CI)"
         else:
             return
-        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=False)
+        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=False, title="Use console=\"wrap\"")
         self.report(literal, fix=fix, value=value, loses=loses)
 
     def _prints_diagnostics(self) -> bool:

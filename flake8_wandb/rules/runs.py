@@ -3,9 +3,10 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from ..engine import Edit, Fix, Invalid, Rule
+from ..engine import RUNTIME_PACKAGE, Edit, Fix, Invalid, Rule
 from ..resolve import RUN
-from .common import enclosing_loops, has_star_kwargs, keyword, str_value, wrap
+from .common import enclosing_loops, has_star_kwargs, keyword, replace, str_value
+from .imports import newline_at, runtime_import
 
 SUMMARY_OBJECTS = {"wandb.summary", RUN + ".summary"}
 
@@ -131,6 +132,10 @@ for lr in (1e-3, 1e-4):
 for lr in (1e-3, 1e-4):
     with wandb.init(project="demo", group="lr", config={"lr": lr}) as run:
         run.log({"lr": lr}, step=0)
+for lr in (1e-3, 1e-4):
+    run = wandb.init(project="demo", group="lr", config={"lr": lr}, reinit="finish_previous")
+    with run:  # the run is finished when the block ends
+        run.log({"lr": lr}, step=0)
 """,
     )
     use_instead = """\
@@ -158,6 +163,13 @@ for lr in (1e-3, 1e-4):
         name = None
         if isinstance(parent, ast.Assign) and parent in loop.body and isinstance(parent.targets[0], ast.Name):
             name = parent.targets[0].id
+            # ``run = wandb.init(...)`` then ``with run:`` finishes the run when the block ends
+            if any(
+                isinstance(n, ast.withitem) and isinstance(n.context_expr, ast.Name) and n.context_expr.id == name
+                for stmt in loop.body
+                for n in ast.walk(stmt)
+            ):
+                return
         finish = f"{name}.finish()" if name else "wandb.finish()"
         self.report(node, fix=self._append(loop, finish), finish=finish)
 
@@ -171,12 +183,12 @@ for lr in (1e-3, 1e-4):
             return None  # ``for x in y: body`` on one line: no block to append to
         line = self.ctx.lines[last.end_lineno - 1]
         content = line.rstrip("\r\n")
-        newline = "\r\n" if line.endswith("\r\n") else "\n"
+        newline = newline_at(self.ctx, last.end_lineno)
         indent_line = self.ctx.lines[first.lineno - 1]
         indent = indent_line[: len(indent_line) - len(indent_line.lstrip())]
         # after the whole last line, so that a trailing comment stays where it is
         end = (last.end_lineno, len(content.encode("utf-8")))
-        return Fix((Edit(end, end, newline + indent + statement),), safe=False)
+        return Fix((Edit(end, end, newline + indent + statement),), safe=False, title=f"Append {statement} to the loop body")
 
 
 class SummaryWithoutFinalPrefix(Rule):
@@ -253,14 +265,15 @@ class ConstantRunName(Rule):
 
     code = "WB604"
     name = "constant-run-name"
-    message = "constant run name {name!r}; use run_name({name!r}) from wandb_runtime (adds the version and Slurm job id)"
+    message = "constant run name {name!r}; use run_name({name!r}) from the wandb-runtime package (adds the version and Slurm job id)"
     default = False
     fix_safety = "unsafe"
     fix_doc = (
         "Unsafe: `name=\"x\"` becomes `name=run_name(\"x\")` from the runtime shim "
         "(`x_<SLURM_JOB_ID>` on Slurm, `x-<HHMM>` elsewhere), adding "
-        "`from wandb_runtime import run_name`. Run names change: dashboards filtered on the old "
-        "name need updating."
+        "`from wandb_runtime import run_name` next to the module's own `import wandb` (as "
+        "`wandb_run_name` when the module already uses the name `run_name`). Run names change: "
+        "dashboards filtered on the old name need updating. Needs the `wandb-runtime` package."
     )
     invalid = (
         Invalid(
@@ -300,9 +313,14 @@ run = wandb.init(project="demo", name=run_name("baseline", version=2), config={}
         value = str_value(kw.value) if kw is not None else None
         if value is None:
             return
-        fix = Fix(
-            (wrap(self.ctx, kw.value, "run_name(", ")"),),
-            safe=False,
-            imports=(("wandb_runtime", "run_name"),),
-        )
+        fix = None
+        imported = runtime_import(self.ctx, kw, "run_name")
+        if imported is not None:
+            local, import_edits = imported
+            fix = Fix(
+                (replace(kw.value, f"{local}({self.ctx.segment(kw.value)})"), *import_edits),
+                safe=False,
+                title=f"Wrap the name in {local}() from wandb_runtime (needs the {RUNTIME_PACKAGE} package)",
+                requires=(RUNTIME_PACKAGE,),
+            )
         self.report(kw, fix=fix, name=value)

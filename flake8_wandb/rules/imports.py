@@ -1,0 +1,278 @@
+"""The import a fix needs, as one more text edit of that fix.
+
+Where: next to the module's own import of wandb (or of the module imported from), in the same
+block: inside the function or the ``try`` when wandb is imported lazily, so that a library which
+imports wandb only when asked never gains a module-level import. Under which name: the name
+itself when the module does not use it for anything else (``wandb_mode = "offline"``, a parameter
+``echo=False``, the user's own ``def echo``), else an alias (``from wandb_runtime import echo as
+wandb_echo``), else no fix. A text edit, not a libcst re-emission: the bytes of the rest of the
+file stay as they are, whatever its size, line endings or form feeds.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+
+from ..engine import Context, Edit
+
+RUNTIME = "wandb_runtime"
+_BLOCKS = ("body", "orelse", "finalbody", "handlers")
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def runtime_import(ctx: Context, site: ast.AST, name: str) -> Optional[Tuple[str, Tuple[Edit, ...]]]:
+    """``from wandb_runtime import <name>`` for a fix at ``site``: the local name to call and
+    the edits that import it (none when the module imports it already); None: no safe name."""
+    alias = "runtime_" + name if name.startswith("wandb_") else "wandb_" + name
+    return import_for_fix(ctx, site, RUNTIME, name, aliases=(name, alias))
+
+
+def import_for_fix(
+    ctx: Context, site: ast.AST, module: str, name: str, aliases: Sequence[str] = ()
+) -> Optional[Tuple[str, Tuple[Edit, ...]]]:
+    functions = _enclosing_functions(ctx, site)
+    existing = _existing_import(ctx, functions, site, module, name)
+    if existing is not None:
+        facts = _facts(ctx)
+        if facts.bindings.get(existing, 0) == facts.import_bindings.get((module, name, existing), 0):
+            return existing, ()
+    local = next((a for a in (aliases or (name,)) if _free(ctx, a, a == name)), None)
+    if local is None:
+        return None
+    what = name if local == name else f"{name} as {local}"
+    edit = _placement(ctx, functions, site, module, what)
+    if edit is None:
+        return None
+    return local, (edit,)
+
+
+# -- what the module binds -------------------------------------------------------------------------
+
+
+class _Facts:
+    def __init__(self, tree: ast.Module) -> None:
+        #: identifier -> how many places bind it (anywhere in the module, any scope)
+        self.bindings: Dict[str, int] = {}
+        #: every identifier the module mentions (bound or read)
+        self.mentioned: Set[str] = set()
+        #: (module, name, local) -> how many ``from module import name [as local]`` bind it
+        self.import_bindings: Dict[Tuple[str, str, str], int] = {}
+        self.star_import = False
+        for node in ast.walk(tree):
+            bound: List[str] = []
+            if isinstance(node, ast.Name):
+                self.mentioned.add(node.id)
+                if not isinstance(node.ctx, ast.Load):
+                    bound.append(node.id)
+            elif isinstance(node, ast.arg):
+                bound.append(node.arg)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.append(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    if alias.name == "*":
+                        self.star_import = True
+                        continue
+                    local = alias.asname or alias.name.split(".")[0]
+                    bound.append(local)
+                    if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                        key = (node.module, alias.name, local)
+                        self.import_bindings[key] = self.import_bindings.get(key, 0) + 1
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                bound.extend(node.names)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                bound.append(node.name)
+            elif type(node).__name__ in ("MatchAs", "MatchStar") and getattr(node, "name", None):
+                bound.append(node.name)
+            elif type(node).__name__ == "MatchMapping" and getattr(node, "rest", None):
+                bound.append(node.rest)
+            for b in bound:
+                self.bindings[b] = self.bindings.get(b, 0) + 1
+                self.mentioned.add(b)
+
+
+def _facts(ctx: Context) -> _Facts:
+    facts = getattr(ctx, "_import_facts", None)
+    if facts is None:
+        facts = _Facts(ctx.tree)
+        ctx._import_facts = facts  # type: ignore[attr-defined]  # one walk per module
+    return facts
+
+
+def _free(ctx: Context, local: str, plain: bool) -> bool:
+    """A name the fix may bind: the module never mentions it, and a ``from x import *`` (which
+    may bind anything) leaves only the ``wandb_`` aliases free. (A name absent from the text is
+    free without walking the tree: the common case, and cheap on a 100k-line module.)"""
+    if local not in ctx.source and "import *" not in ctx.source:
+        return True
+    facts = _facts(ctx)
+    return local not in facts.mentioned and not (facts.star_import and plain)
+
+
+# -- where the import goes -------------------------------------------------------------------------
+
+
+def _enclosing_functions(ctx: Context, site: ast.AST) -> List[ast.AST]:
+    """The functions whose body holds ``site``, outermost first (a walk down the blocks that
+    hold its line, not over the whole tree)."""
+    found: List[ast.AST] = []
+    line = site.lineno
+    block: Sequence[ast.stmt] = ctx.tree.body
+    while block:
+        stmt = next((s for s in block if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
+        if stmt is None:
+            break
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.body[0].lineno <= line:
+            found.append(stmt)
+        inner: List[ast.stmt] = []
+        for field in _BLOCKS:
+            for child in getattr(stmt, field, None) or ():
+                inner.extend(child.body if isinstance(child, ast.excepthandler) else [child])
+        for case in getattr(stmt, "cases", None) or ():
+            inner.extend(case.body)
+        block = inner
+    return found
+
+
+def _statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements of a block and of the blocks nested in it (if/try/with/for), not of nested
+    functions or classes."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, _DEFS) or _is_type_checking(stmt):
+            continue
+        for field in _BLOCKS:
+            for child in getattr(stmt, field, None) or ():
+                yield from _statements(child.body if isinstance(child, ast.excepthandler) else [child])
+
+
+def _is_type_checking(stmt: ast.stmt) -> bool:
+    if not isinstance(stmt, ast.If):
+        return False
+    test = stmt.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports_module(stmt: ast.stmt, module: str) -> bool:
+    if isinstance(stmt, ast.Import):
+        return any(a.name == module or a.name.startswith(module + ".") for a in stmt.names)
+    if isinstance(stmt, ast.ImportFrom) and not stmt.level and stmt.module:
+        return stmt.module == module or stmt.module.startswith(module + ".")
+    return False
+
+
+def _scopes(ctx: Context, functions: List[ast.AST], site: ast.AST) -> Iterator[Tuple[Optional[ast.AST], List[ast.stmt]]]:
+    """Candidate statements, the module's first, then each enclosing function's (innermost
+    first, only those before the site)."""
+    yield None, list(_statements(ctx.tree.body))
+    for func in reversed(functions):
+        yield func, [s for s in _statements(func.body) if (s.end_lineno or s.lineno) < site.lineno]
+
+
+def _existing_import(ctx: Context, functions, site, module: str, name: str) -> Optional[str]:
+    for _, stmts in _scopes(ctx, functions, site):
+        for stmt in stmts:
+            if isinstance(stmt, ast.ImportFrom) and not stmt.level and stmt.module == module:
+                for alias in stmt.names:
+                    if alias.name == name:
+                        return alias.asname or name
+    return None
+
+
+def _placement(ctx: Context, functions, site, module: str, what: str) -> Optional[Edit]:
+    statement = f"from {module} import {what}"
+    for anchor_module in (module, "wandb"):
+        for _, stmts in _scopes(ctx, functions, site):
+            for stmt in stmts:
+                if not _imports_module(stmt, anchor_module):
+                    continue
+                if anchor_module == module and isinstance(stmt, ast.ImportFrom) and stmt.module == module:
+                    merged = _merge(ctx, stmt, what)
+                    if merged is not None:
+                        return merged
+                edit = _after(ctx, stmt, statement)
+                if edit is not None:
+                    return edit
+    # No import of wandb to stand beside. A module that imports wandb only inside other
+    # functions is a library that does so on purpose: import where the fix is, not at the top.
+    if functions and not any(_imports_module(s, "wandb") for s in _statements(ctx.tree.body)):
+        return _at_start(ctx, functions[-1].body, statement)
+    return _at_start(ctx, ctx.tree.body, statement, module_level=True)
+
+
+def _line(ctx: Context, n: int) -> str:
+    return ctx.lines[n - 1] if 0 < n <= len(ctx.lines) else ""
+
+
+def newline_at(ctx: Context, n: int) -> str:
+    """The line ending of line ``n``; for a last line without one, the file's first ending."""
+    text = _line(ctx, n)
+    ending = text[len(text.rstrip("\r\n")) :]
+    if ending:
+        return ending
+    for other in ctx.lines:
+        ending = other[len(other.rstrip("\r\n")) :]
+        if ending:
+            return ending
+    return "\n"
+
+
+def _indent_of(ctx: Context, stmt: ast.stmt) -> Optional[str]:
+    """The whitespace before a statement that starts its line; None when code precedes it
+    (``try: import wandb``, ``x = 1; import wandb``)."""
+    prefix = _line(ctx, stmt.lineno).encode()[: stmt.col_offset].decode("utf-8", "replace")
+    return prefix if prefix.strip(" \t\f") == "" else None
+
+
+def _after(ctx: Context, stmt: ast.stmt, statement: str) -> Optional[Edit]:
+    """A new line with ``statement`` after ``stmt``, at its indentation."""
+    indent = _indent_of(ctx, stmt)
+    if indent is None:
+        return None
+    last = stmt.end_lineno or stmt.lineno
+    text = _line(ctx, last)
+    if text.endswith(("\n", "\r")):
+        pos = (last + 1, 0)
+        return Edit(pos, pos, indent + statement + newline_at(ctx, last))
+    pos = (last, len(text.encode()))  # the last line, without a final newline
+    return Edit(pos, pos, newline_at(ctx, last) + indent + statement)
+
+
+def _merge(ctx: Context, stmt: ast.ImportFrom, what: str) -> Optional[Edit]:
+    """``, name`` added to a one-line ``from module import a, b`` (no parentheses)."""
+    if stmt.lineno != stmt.end_lineno or any(a.name == "*" for a in stmt.names):
+        return None
+    line = _line(ctx, stmt.lineno).encode()
+    code = line[stmt.col_offset : stmt.end_col_offset].decode("utf-8", "replace")
+    rest = line[stmt.end_col_offset :].decode("utf-8", "replace").strip()
+    if "(" in code or "\\" in code or (rest and not rest.startswith("#")):
+        return None
+    pos = (stmt.lineno, stmt.end_col_offset)
+    return Edit(pos, pos, ", " + what)
+
+
+def _at_start(ctx: Context, body: Sequence[ast.stmt], statement: str, module_level: bool = False) -> Optional[Edit]:
+    """Before the first statement of a block that is not its docstring, a ``__future__``
+    import or (at module level) one of the leading imports."""
+    i = 0
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        if isinstance(body[0].value.value, str):
+            i = 1
+    while i < len(body) and isinstance(body[i], ast.ImportFrom) and body[i].module == "__future__":
+        i += 1
+    if module_level:
+        while i < len(body) and isinstance(body[i], (ast.Import, ast.ImportFrom)):
+            i += 1
+    if i > 0:
+        return _after(ctx, body[i - 1], statement)
+    if not body:
+        return None
+    first = body[0]
+    indent = _indent_of(ctx, first)
+    if indent is None:
+        return None
+    pos = (first.lineno, 0)
+    return Edit(pos, pos, indent + statement + newline_at(ctx, first.lineno))

@@ -1,0 +1,346 @@
+"""Proof by execution: every rule's fix examples, original and fixed, run against real wandb 0.31
+offline and CPU torch, read back from their ``.wandb`` files, and held to the fix's promise.
+
+- A safe fix: the same exit status, runs, history rows and steps, config and summary; except
+  that a program that raised (a certain ``TypeError`` or ``ValidationError``) no longer does.
+- An unsafe fix differs only as its rule page says (``CHECKS`` below, one per rule).
+- Each fixed program imports where only torch and wandb are installed, plus ``wandb_runtime``
+  where the fix says it needs the wandb-runtime package (``fix_harness.Blocker``).
+- Fuzzed combinations of examples, fixed with the safe fixes of every rule, behave as before.
+
+All programs of one kind run in one process (``fix_harness.py``), so the whole harness costs a
+few wandb start-ups, not one per example.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import pytest
+
+from flake8_wandb.engine import Engine
+from flake8_wandb.fixer import fix_source
+from flake8_wandb.rules import ALL_RULES
+from wandb_file import read_run
+
+pytestmark = pytest.mark.slow
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class Case:
+    id: str
+    code: str
+    source: str
+    fixed: str
+    safe: bool
+    needs_runtime: bool
+    group: str = "default"  # the environment its programs run under
+
+
+def _cases() -> List[Case]:
+    cases = []
+    for rule in ALL_RULES:
+        if rule.fix_safety is None:
+            continue
+        for i, example in enumerate(rule.invalid_examples()):
+            if "Api(" in example.code:
+                continue  # wandb.Api() needs the network and a key: not runnable here
+            result = fix_source(Engine([rule]), example.code, unsafe=True)
+            applied = [f for f in result.applied if f.code == rule.code]
+            if not applied:
+                continue  # reported without a fix here (its precondition does not hold)
+            cases.append(
+                Case(
+                    id=f"{rule.code}-{i}",
+                    code=rule.code,
+                    source=example.code,
+                    fixed=result.source,
+                    safe=all(f.fix.safe for f in applied),
+                    needs_runtime=any(f.fix.requires for f in applied),
+                    # the mode fixes let the environment win: run them where it says "disabled"
+                    group="disabled" if rule.code == "WB301" else "default",
+                )
+            )
+    return cases
+
+
+def _combinations(n: int = 6, seed: int = 2026) -> List[Case]:
+    """Pairs of examples of any rules, fixed with every rule's safe fixes (what a plain
+    ``--apply`` and the pre-commit hook write): they must behave exactly as before."""
+    pool = [e.code for r in ALL_RULES for e in r.invalid_examples() if "Api(" not in e.code]
+    rng = random.Random(seed)
+    engine = Engine(ALL_RULES)
+    found: List[Case] = []
+    for attempt in range(200):
+        parts = rng.sample(pool, 2)
+        source = "\n".join(parts)
+        result = fix_source(engine, source, unsafe=False)
+        if result.applied and "WANDB_MODE" not in source:
+            found.append(Case(f"combo-{attempt}", "combo", source, result.source, True, False))
+        if len(found) == n:
+            break
+    return found
+
+
+CASES = _cases()
+COMBOS = _combinations()
+
+
+@dataclass
+class Run:
+    rows: List[Dict[str, Any]]
+    config: Dict[str, Any]
+    summary: Dict[str, Any]
+    output: str
+    exited: bool
+
+
+@dataclass
+class Outcome:
+    status: str
+    runs: List[Run] = field(default_factory=list)
+    wandb_mode_left: Optional[str] = None
+
+    @property
+    def steps(self) -> List[List[int]]:
+        return [[r["_step"] for r in run.rows] for run in self.runs]
+
+    def values(self) -> Counter:
+        """Every logged (key, value) with its count, all runs together."""
+        return Counter(
+            (k, json.dumps(v, sort_keys=True)) for run in self.runs for row in run.rows for k, v in row.items()
+            if k != "_step"
+        )
+
+
+def _public(d: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in d.items() if not k.startswith("_")}
+
+
+def _read(path: str) -> Run:
+    rec = read_run(Path(path), timeout=20)
+    rows = [{k: v for k, v in row.items() if not k.startswith("_") or k == "_step"} for row in rec.history]
+    return Run(rows, _public(rec.config), _public(rec.summary), rec.output, rec.exited)
+
+
+def _run_all(tmp: Path, jobs: List[dict], group: str) -> Dict[str, Outcome]:
+    """One harness process per variant (original, fixed), both at once."""
+    procs = []
+    for variant in ("orig", "fixed"):
+        mine = [j for j in jobs if j["variant"] == variant]
+        folder = tmp / f"{group}-{variant}"
+        (folder / "runs").mkdir(parents=True)
+        (folder / "jobs.json").write_text(json.dumps(mine))
+        env = {**os.environ, "WANDB_DIR": str(folder / "runs"), "WANDB_SILENT": "true",
+               "WANDB_MODE": "offline" if group == "default" else group}
+        env.pop("WANDB_CONSOLE", None)
+        cmd = [sys.executable, str(HERE / "fix_harness.py"), str(folder / "jobs.json"), str(folder / "results.json")]
+        procs.append((folder, subprocess.Popen(cmd, env=env, cwd=folder, stdout=subprocess.PIPE,
+                                               stderr=subprocess.STDOUT, text=True)))
+    outcomes: Dict[str, Outcome] = {}
+    for folder, proc in procs:
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out[-3000:]
+        for r in json.loads((folder / "results.json").read_text()):
+            outcomes[r["id"]] = Outcome(r["status"], [_read(p) for p in r["runs"]], r["wandb_mode_left"])
+    return outcomes
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory) -> Dict[str, Outcome]:
+    tmp = tmp_path_factory.mktemp("fix-execution")
+    results: Dict[str, Outcome] = {}
+    for group in ("default", "disabled"):
+        jobs = []
+        for case in [c for c in CASES + COMBOS if c.group == group]:
+            for variant, source in (("orig", case.source), ("fixed", case.fixed)):
+                jobs.append({
+                    "id": f"{case.id}/{variant}", "variant": variant, "source": source,
+                    "dir": str(tmp / "programs" / case.id / variant),
+                    "allow_runtime": variant == "fixed" and case.needs_runtime,
+                })
+        if jobs:
+            results.update(_run_all(tmp, jobs, group))
+    return results
+
+
+# -- the promises ------------------------------------------------------------------------------------
+
+
+def same_behaviour(orig: Outcome, fixed: Outcome) -> None:
+    """The safe promise: the same, except that code which certainly raised no longer raises."""
+    if orig.status != "ok":
+        assert fixed.status in ("ok", orig.status)
+        if fixed.status == "ok":
+            return  # it raised before (a certain TypeError / ValidationError): now it runs
+    assert fixed.status == orig.status
+    assert [r.rows for r in fixed.runs] == [r.rows for r in orig.runs]
+    assert [r.config for r in fixed.runs] == [r.config for r in orig.runs]
+    assert [r.summary for r in fixed.runs] == [r.summary for r in orig.runs]
+
+
+def history_kept(orig: Outcome, fixed: Outcome) -> None:
+    assert [r.rows for r in fixed.runs] == [r.rows for r in orig.runs]
+
+
+def check_wb101(orig: Outcome, fixed: Outcome) -> None:
+    """No row dropped (every logged value is recorded) and steps strictly increase."""
+    assert fixed.status == orig.status
+    assert not orig.values() - fixed.values(), "rows dropped"
+    for steps in fixed.steps:
+        assert steps == sorted(set(steps)), steps
+
+
+def check_wb105(orig: Outcome, fixed: Outcome) -> None:
+    """A float step raises TypeError and loses the row: with int(...) the rows are recorded."""
+    assert fixed.status == "ok"
+    assert not orig.values() - fixed.values()
+    for steps in fixed.steps:
+        assert all(isinstance(s, int) for s in steps) and steps == sorted(steps)
+
+
+def check_wb201(orig: Outcome, fixed: Outcome) -> None:
+    """The memory value is now the reserved figure: on this CPU-only machine torch reports 0
+    for both, so the runs are equal (a GPU shows the difference)."""
+    import torch
+
+    assert torch.cuda.memory_reserved() == torch.cuda.memory_allocated() == 0
+    same_behaviour(orig, fixed)
+
+
+def check_wb301(orig: Outcome, fixed: Outcome) -> None:
+    """Run with WANDB_MODE=disabled: the literal wins in the original (an offline run is
+    recorded, the variable is overwritten, or a forced ``mode="online"`` fails without an API
+    key); in the fixed program the environment wins: no run is recorded, nothing fails."""
+    assert fixed.status == "ok"
+    assert fixed.runs == []
+    assert fixed.wandb_mode_left == "disabled"
+    assert orig.status in ("ok", "UsageError")
+
+
+def check_wb303(orig: Outcome, fixed: Outcome) -> None:
+    """The run now records the config; history unchanged."""
+    assert fixed.status == orig.status == "ok"
+    history_kept(orig, fixed)
+    for o, f in zip(orig.runs, fixed.runs):
+        assert o.config.items() <= f.config.items()
+
+
+def check_wb304(orig: Outcome, fixed: Outcome) -> None:
+    """resolve=True: the config holds values where it held ``${...}`` strings; nothing else."""
+    assert fixed.status == orig.status == "ok"
+    history_kept(orig, fixed)
+    for o, f in zip(orig.runs, fixed.runs):
+        assert o.config.keys() == f.config.keys()
+        changed = {k for k in o.config if o.config[k] != f.config[k]}
+        assert changed and all("${" in json.dumps(o.config[k]) for k in changed)
+        assert "${" not in json.dumps(f.config)
+
+
+def check_wb401(orig: Outcome, fixed: Outcome) -> None:
+    """The renamed key holds millions; nothing else changes."""
+    assert fixed.status == orig.status == "ok"
+    history_kept(orig, fixed)
+    renamed = 0
+    for o, f in zip(orig.runs, fixed.runs):
+        for where in ("config", "summary"):
+            before, after = getattr(o, where), getattr(f, where)
+            for key in set(before) - set(after):
+                assert after[key + "_M"] == pytest.approx(before[key] / 1e6)
+                renamed += 1
+            assert {k for k in after if k not in before} == {k + "_M" for k in before if k not in after}
+    assert renamed
+
+
+def check_wb501(orig: Outcome, fixed: Outcome) -> None:
+    """The printed values now reach the run: new keys in the rows, or the printed line in the
+    Logs tab where console capture is off. Nothing that was recorded is lost."""
+    assert fixed.status == orig.status == "ok"
+    assert len(fixed.runs) == len(orig.runs)
+    gained = False
+    for o, f in zip(orig.runs, fixed.runs):
+        assert [r["_step"] for r in o.rows] == [r["_step"] for r in f.rows]
+        for ro, rf in zip(o.rows, f.rows):
+            assert ro.items() <= rf.items()
+            gained |= rf.keys() > ro.keys()
+        assert o.output in f.output
+        gained |= len(f.output) > len(o.output)
+        assert o.config == f.config
+    assert gained
+
+
+def check_wb502(orig: Outcome, fixed: Outcome) -> None:
+    """console="wrap": the prints now reach the Logs tab; the rest is unchanged."""
+    assert fixed.status == orig.status
+    history_kept(orig, fixed)
+    for o, f in zip(orig.runs, fixed.runs):
+        assert o.output in f.output
+    if orig.runs:
+        assert any(len(f.output) > len(o.output) for o, f in zip(orig.runs, fixed.runs))
+
+
+def check_wb602(orig: Outcome, fixed: Outcome) -> None:
+    """Each loop iteration is a run of its own, finished; nothing logged is lost."""
+    assert fixed.status == orig.status == "ok"
+    assert len(fixed.runs) > len(orig.runs) and all(r.exited for r in fixed.runs)
+    assert not orig.values() - fixed.values()
+    assert [r.config for r in fixed.runs] == [{"lr": 0.001}, {"lr": 0.0001}]
+
+
+def check_wb604(orig: Outcome, fixed: Outcome) -> None:
+    """Only the run's name changes (it is not part of history, config or summary)."""
+    same_behaviour(orig, fixed)
+
+
+CHECKS: Dict[str, Callable[[Outcome, Outcome], None]] = {
+    "WB101": check_wb101,
+    "WB105": check_wb105,
+    "WB201": check_wb201,
+    "WB301": check_wb301,
+    "WB303": check_wb303,
+    "WB304": check_wb304,
+    "WB401": check_wb401,
+    "WB501": check_wb501,
+    "WB502": check_wb502,
+    "WB602": check_wb602,
+    "WB604": check_wb604,
+}
+
+
+#: examples whose fix the harness proves wrong, waiting for the fix of another issue: a
+#: ``step = 0`` local to a function restarts on every call, so wandb drops the rows of every call
+#: after the first (the run-wide counter analysis of WB101's step pick, engineer "reach")
+KNOWN_WRONG = {"WB101-8": "step restarts at each call of train(): rows dropped (WB101 step pick)"}
+
+
+def _params(cases: List[Case]):
+    for c in cases:
+        marks = [pytest.mark.xfail(reason=KNOWN_WRONG[c.id], strict=False)] if c.id in KNOWN_WRONG else []
+        yield pytest.param(c, id=c.id, marks=marks)
+
+
+@pytest.mark.parametrize("case", list(_params(CASES + COMBOS)))
+def test_fix_keeps_its_promise(case: Case, outcomes):
+    orig, fixed = outcomes[f"{case.id}/orig"], outcomes[f"{case.id}/fixed"]
+    if fixed.status != orig.status:
+        assert fixed.status not in ("ModuleNotFoundError", "ImportError"), "the fix added a dependency"
+    if case.safe:
+        same_behaviour(orig, fixed)
+    else:
+        CHECKS.get(case.code, same_behaviour)(orig, fixed)
+
+
+def test_every_rule_with_a_fix_is_executed():
+    executed = {c.code for c in CASES}
+    assert executed == {r.code for r in ALL_RULES if r.fix_safety} - {"WB302"} | ({"WB302"} & executed)
+    assert {c.code for c in CASES if not c.safe} - set(CHECKS) <= {"WB302"}
+    assert len(COMBOS) >= 4
