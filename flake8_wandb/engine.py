@@ -29,6 +29,9 @@ def split_lines(source: str) -> List[str]:
 
 
 
+Span = Tuple[Tuple[int, int], Tuple[int, int]]
+
+
 @dataclass(frozen=True)
 class Settings:
     step_names: Tuple[str, ...] = DEFAULT_STEP_NAMES
@@ -66,6 +69,12 @@ class Fix:
     #: distributions the fixed code needs and the original did not, e.g. ``("wandb-runtime",)``
     requires: Tuple[str, ...] = ()
 
+    @property
+    def imports(self) -> Tuple[Tuple[str, str], ...]:
+        """Always empty: an import a fix needs is one of its ``edits`` (see rules/imports.py).
+        Kept for callers written when imports were added separately, with libcst."""
+        return ()
+
     def __post_init__(self) -> None:
         if self.safe and self.requires:
             raise ValueError(f"a fix that needs {', '.join(self.requires)} cannot be safe")
@@ -83,8 +92,9 @@ class Finding:
     end_line: int
     end_col: int
     fix: Optional[Fix] = None
-    #: text that must never be shown (an API key): front ends mask it in diffs
-    secrets: Tuple[str, ...] = ()
+    #: source spans ``((line, col), (end_line, end_col))`` of text that must never be shown (an
+    #: API key): front ends mask them in everything they print
+    secrets: Tuple[Span, ...] = ()
 
     def text(self) -> str:
         return f"{self.code} {self.message}"
@@ -155,10 +165,14 @@ class Rule:
         self,
         node: ast.AST,
         fix: Optional[Fix] = None,
-        secrets: Tuple[str, ...] = (),
+        secrets: Tuple[ast.AST, ...] = (),
         **message_args: object,
     ) -> None:
-        self.ctx.add(self, node, self.message.format(**message_args), fix, secrets)
+        """``secrets``: the nodes whose source text must never be printed (an API key)."""
+        spans = tuple(
+            ((n.lineno, n.col_offset), (n.end_lineno or n.lineno, n.end_col_offset or 0)) for n in secrets
+        )
+        self.ctx.add(self, node, self.message.format(**message_args), fix, spans)
 
     def end_module(self) -> None:
         """Called once after the traversal, for rules that need the whole module."""
@@ -228,7 +242,7 @@ class Context:
     # -- findings ------------------------------------------------------------------------------
 
     def add(
-        self, rule: Rule, node: ast.AST, message: str, fix: Optional[Fix], secrets: Tuple[str, ...] = ()
+        self, rule: Rule, node: ast.AST, message: str, fix: Optional[Fix], secrets: Tuple[Span, ...] = ()
     ) -> None:
         self.findings.append(
             Finding(

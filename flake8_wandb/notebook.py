@@ -28,9 +28,8 @@ from json.decoder import scanstring
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, cast
 
-from . import report
+from . import redact, report
 from .engine import Engine, Finding, split_lines
-from .files import write_atomic
 from .fixer import (
     FixResult,
     NoqaMap,
@@ -688,20 +687,22 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
             result.errors.append(
                 f"{f.code} at {_where(nb, f.line)}: no line of it can take a # noqa comment"
             )
+        result.rows_on_disk = nb.rows(name, findings, options.unsafe)
+        result.rows = nb.rows(name, skipped, options.unsafe)
         if silenced != source:
             try:
                 new_text, _ = rebuild(nb, silenced)
             except NotebookError as exc:
                 result.errors.append(f"adding # noqa comments failed: {exc}; file left unchanged")
                 return
-            _write(path, new_text, data)
+            _to_write(result, new_text, data)
             result.fixed = len(findings) - len(skipped)
-        result.rows = nb.rows(name, skipped, options.unsafe)
         return
     fixed, new_text, sources = _fix(nb, engine, source, options.unsafe, text, result.errors)
     if options.mode == "apply":
+        result.rows_on_disk = nb.rows(name, fixed.initial, options.unsafe)
         if sources:
-            _write(path, new_text, data)
+            _to_write(result, new_text, data)
             result.fixed = len(fixed.applied)
             again = Notebook(new_text)
             findings, _ = lint(engine, again.prepare())
@@ -740,12 +741,10 @@ def _reverted(nb: Notebook, fixed: FixResult) -> List[str]:
     return [f"{f.code} fix at {_where(nb, f.line)} reverted: {why}" for f, why in fixed.reverted]
 
 
-def _write(path: Path, text: str, old: bytes) -> None:
-    """The one place a notebook is written: atomically, and not over a file changed since."""
-    write_atomic(path, text.encode("utf-8"), old)
-
-
-_KEY_SHAPE = re.compile(r"[0-9a-fA-F]{40,}")  # a W&B API key: 40 hex digits
+def _to_write(result: Any, text: str, old: bytes) -> None:
+    """What to write, for ``fix.commit`` (the parent process writes, atomically, and not over a
+    notebook changed since it was read)."""
+    result.old_data, result.new_data = old, text.encode("utf-8")
 
 
 def _key_texts(nb: Notebook, source: str) -> Set[str]:
@@ -789,8 +788,8 @@ def diff(nb: Notebook, sources: Dict[int, str], path: Path, secrets: Set[str]) -
         )
     text = "".join(out)
     for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "<redacted>")  # a diff must not leak an API key
-    return _KEY_SHAPE.sub("<redacted>", text)
+        text = text.replace(secret, redact.MASK)  # a diff must not leak an API key
+    return redact.mask_text(text)  # nor anything shaped like one
 
 
 def _diff_lines(source: str) -> List[str]:

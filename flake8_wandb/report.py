@@ -206,8 +206,18 @@ def colour_diff(diff: str, enabled: bool) -> str:
 
 
 def summary(
-    found: int, fixed: int, fixable: int, unsafe_more: int, files: int, errors: int, mode: str
+    found: int,
+    fixed: int,
+    fixable: int,
+    unsafe_more: int,
+    files: int,
+    errors: int,
+    mode: str,
+    checked: Optional[int] = None,
+    skipped: int = 0,
 ) -> str:
+    """``files``: the files with findings; ``checked``: the files read; ``skipped``: the paths
+    left alone with a warning."""
     parts = []
     if mode == "apply":
         parts.append(f"fixed {fixed} finding{'s' * (fixed != 1)}; {found} left")
@@ -219,11 +229,21 @@ def summary(
             parts.append(f"{fixable} fixable with --apply")
     if unsafe_more:
         parts.append(f"{unsafe_more} more with --unsafe-fixes")
-    parts.append(f"in {files} file{'s' * (files != 1)}")
+    checked = files if checked is None else checked
+    if found:
+        parts.append(f"in {files} file{'s' * (files != 1)} of {checked} checked")
+    else:
+        parts.append(f"{checked} file{'s' * (checked != 1)} checked")
+    if skipped:
+        parts.append(f"{skipped} skipped")
     if errors:
         parts.append(f"{errors} error{'s' * (errors != 1)}")
     return "wandb-fix: " + ", ".join(parts)
 
 
-def error_line(path: str, message: str) -> Optional[str]:
+def error_line(path: str, message: str) -> str:
     return f"{path}: error: {message}"
+
+
+def warning_line(path: str, message: str) -> str:
+    return f"{path}: warning: {message}"

@@ -99,7 +99,7 @@ def test_dry_run_shows_each_finding_with_its_cell(tmp_path):
     assert "--- a/train_split.ipynb:cell 6\n+++ b/train_split.ipynb:cell 6\n" in proc.stdout
     assert '-            run.log({"train/loss": loss})\n' in proc.stdout
     assert '+            run.log({"train/loss": loss}, step=global_step)\n' in proc.stdout
-    assert "2 findings, 2 fixable with --apply, in 1 file" in proc.stderr
+    assert "2 findings, 2 fixable with --apply, in 1 file of 1 checked" in proc.stderr
     assert path.read_bytes() == before
 
 
@@ -311,7 +311,7 @@ def test_bad_notebooks_are_reported_and_left_alone(tmp_path):
         "file left unchanged",
         "v3.ipynb: error: not an nbformat 4 notebook (nbformat 3); file left unchanged",
     ]
-    assert "fixed 1 finding; 0 left, in 6 files, 4 errors" in proc.stderr  # the good one was fixed
+    assert "fixed 1 finding; 0 left, 6 files checked, 4 errors" in proc.stderr  # the good one was fixed
     for p, data in before.items():
         assert (p.read_bytes() == data) == (p != good), p
     assert r_kernel.read_bytes() == before[r_kernel]  # an R notebook is not Python: not read
