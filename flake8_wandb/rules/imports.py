@@ -12,6 +12,7 @@ file stay as they are, whatever its size, line endings or form feeds.
 from __future__ import annotations
 
 import ast
+import bisect
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ..engine import Context, Edit
@@ -128,10 +129,12 @@ def _enclosing_functions(ctx: Context, site: ast.AST) -> List[ast.AST]:
     found: List[ast.AST] = []
     line = site.lineno
     block: Sequence[ast.stmt] = ctx.tree.body
-    while block:
-        stmt = next((s for s in block if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
-        if stmt is None:
-            break
+    starts = getattr(ctx, "_import_body_starts", None)
+    if starts is None:  # the module's statements by first line, for a bisection (once per module)
+        starts = ctx._import_body_starts = [s.lineno for s in block]  # type: ignore[attr-defined]
+    i = bisect.bisect_right(starts, line) - 1
+    stmt = block[i] if i >= 0 and line <= (block[i].end_lineno or block[i].lineno) else None
+    while stmt is not None:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.body[0].lineno <= line:
             found.append(stmt)
         inner: List[ast.stmt] = []
@@ -140,7 +143,7 @@ def _enclosing_functions(ctx: Context, site: ast.AST) -> List[ast.AST]:
                 inner.extend(child.body if isinstance(child, ast.excepthandler) else [child])
         for case in getattr(stmt, "cases", None) or ():
             inner.extend(case.body)
-        block = inner
+        stmt = next((s for s in inner if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
     return found
 
 
