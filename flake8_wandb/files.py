@@ -18,7 +18,11 @@ from typing import Iterable, List, Optional, Sequence, Set, Tuple
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache",
     ".pytest_cache", ".ruff_cache", "node_modules", ".eggs", "*.egg-info", "site-packages",
+    ".ipynb_checkpoints",
 )  # fmt: skip
+
+#: what a folder walk takes: Python files and Jupyter notebooks
+SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 
 Skipped = List[Tuple[Path, str]]  # (path, why), reported to the user
 
@@ -104,12 +108,13 @@ def discover(
     use_gitignore: bool = True,
     skipped: Optional[Skipped] = None,
 ) -> List[Path]:
-    """Python files under ``paths``. Files named explicitly are always taken unless an exclude
-    pattern names them (pre-commit passes files one by one); directories are walked without the
-    default and user excludes and, inside a git work tree, without what ``.gitignore`` ignores
-    (a submodule or nested repository is walked with its own ``.gitignore``). What is left out
-    for another reason than a pattern (a FIFO, an unreadable folder, a wandb run folder) is
-    appended to ``skipped`` with the reason. A file reached twice (a symlink) is taken once."""
+    """Python files and notebooks under ``paths``. Files named explicitly are always taken
+    unless an exclude pattern names them (pre-commit passes files one by one); directories are
+    walked without the default and user excludes and, inside a git work tree, without what
+    ``.gitignore`` ignores (a submodule or nested repository is walked with its own
+    ``.gitignore``). What is left out for another reason than a pattern (a FIFO, an unreadable
+    folder, a wandb run folder) is appended to ``skipped`` with the reason. A file reached twice
+    (a symlink) is taken once."""
     patterns = tuple(exclude)
     found: List[Path] = []
     seen: Set[Path] = set()
@@ -153,7 +158,7 @@ def discover(
                 keep.append(d)
             dirnames[:] = keep
             for name in sorted(filenames):
-                if not name.endswith((".py", ".pyi")):
+                if not name.endswith(SOURCE_SUFFIXES):
                     continue
                 file = base / name
                 if is_excluded(file, patterns):

@@ -5,6 +5,9 @@
     wandb-fix --apply --unsafe-fixes     write the unsafe ones too
     wandb-fix --check [PATH ...]         lint only (for teams that run ruff, not flake8)
 
+Jupyter notebooks (.ipynb) are read and fixed too: their code cells are one module, findings
+say the cell (``train.ipynb:cell 3:2:5``), and only the edited cells' sources change.
+
 Exit codes: 0 nothing left, 1 findings left, 2 an error (a file that does not parse or decode,
 a file changed on disk while being fixed, an internal error, bad options).
 """
@@ -25,7 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from . import __version__, dependencies, redact, report, rule_info, versions
+from . import __version__, dependencies, notebook, redact, report, rule_info, versions
 from .defaults import DEFAULT_STEP_NAMES
 from .engine import Engine, Finding, Settings, Span, split_lines
 from .files import (
@@ -116,6 +119,9 @@ def process(path: Path, options: Options) -> FileResult:
 
 
 def _process(path: Path, options: Options, result: FileResult) -> None:
+    if notebook.is_notebook(path):
+        notebook.process(path, options, _engine(options), result)
+        return
     data = path.read_bytes()
     source, encoding = decode(data)
     engine = _engine(options)
