@@ -1,6 +1,6 @@
 """What a fix that needs an import costs on a large module, against linting the same module.
 
-    python bench/bench_import_fix.py [--lines 20000 100000] [--repeats 3]
+    python bench/bench_import_fix.py [--lines 20000 100000] [--repeats 3] [--prints 0]
 
 For each size, a module of N top-level statements (a docstring, ``import wandb``, then N
 assignments) with one import-needing fix at the end (``mode="offline"``, fixed to
@@ -28,10 +28,13 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 
 
-def module(n: int) -> str:
+def module(n: int, prints: int = 0) -> str:
+    """N statements and one ``mode=`` fix; with ``prints``, that many ``print(loss)`` under
+    ``console="off"`` too, each fixed to ``echo(...)`` with the same import."""
     lines = ['"""A large module."""', "import wandb", ""]
     lines += [f"x{i} = {i}" for i in range(n)]
-    lines += ['run = wandb.init(project="p", config={}, mode="offline")', ""]
+    lines += ['run = wandb.init(project="p", config={}, mode="offline", settings={"console": "off"})']
+    lines += ["loss = 0.5"] + ["print('loss', loss)"] * prints + ["run.log({'a': 1}, step=0)", ""]
     return "\n".join(lines)
 
 
@@ -45,10 +48,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--prints", type=int, default=0, help="also fix this many print() calls")
     args = parser.parse_args()
     fix = str(BIN / "wandb-fix")
     for n in args.lines:
-        text = module(n)
+        text = module(n, args.prints)
         check, apply, ratios = [], [], []
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "big.py"
@@ -57,12 +61,13 @@ def main() -> None:
                 a = timed([fix, "--check", path.name], tmp)
                 path.write_text(text)
                 b = timed([fix, "--apply", "--unsafe-fixes", path.name], tmp)
-                assert "from wandb_runtime import wandb_mode\n" in path.read_text(), "the fix was not applied"
+                fixed = path.read_text()
+                assert 'mode=wandb_mode("offline")' in fixed and fixed.count("echo(") == args.prints, "not fixed"
                 check.append(a)
                 apply.append(b)
                 ratios.append(b / a)
         print(
-            f"{n:>7} lines: --check {statistics.median(check):6.2f} s, "
+            f"{n:>7} lines, {args.prints} prints: --check {statistics.median(check):6.2f} s, "
             f"--apply --unsafe-fixes {statistics.median(apply):6.2f} s, "
             f"ratio {statistics.median(ratios):.2f}"
         )

@@ -13,4 +13,4 @@ DEFAULT_STEP_NAMES = (
 
 #: A file holding none of these cannot hold a finding: the flake8 plugin checks them before it
 #: even imports the rules. Every rule's own triggers contain one of them (tested).
-TRIGGERS = ("wandb", "WANDB_", "WandbLogger", "log_with", "memory_allocated")
+TRIGGERS = ("wandb", "WANDB_", "Wandb", "WandB", "log_with", "memory_allocated")

@@ -25,6 +25,7 @@ from .resolve import (
     Resolver,
     Scope,
 )
+from .versions import PINNED, WandbFacts
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -37,11 +38,15 @@ def split_lines(source: str) -> List[str]:
 
 
 
+Span = Tuple[Tuple[int, int], Tuple[int, int]]
+
+
 @dataclass(frozen=True)
 class Settings:
     step_names: Tuple[str, ...] = DEFAULT_STEP_NAMES
-    #: wandb version the fixes target when the installed one cannot be read (see versions.py)
-    target_wandb_version: Optional[str] = None
+    #: what the target wandb accepts, resolved once per run by the front end before any rule
+    #: runs (``versions.resolve``); the default is the pinned wandb 0.31, as the docs use
+    wandb: WandbFacts = PINNED
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ RUNTIME_PACKAGE = "wandb-runtime"
 class Fix:
     """A fix: its edits (an import it needs is one of them), its safety, what it does.
 
-    ``safe`` follows RULES.md "Fix safety": the fixed program behaves exactly as before, except
+    ``safe`` (CONTRIBUTING.md, "Adding a rule"): the fixed program behaves exactly as before, except
     that code which certainly raised no longer raises. A fix that adds a dependency
     (``requires``) is never safe: the declaration itself refuses it.
     """
@@ -73,6 +78,12 @@ class Fix:
     title: str = ""
     #: distributions the fixed code needs and the original did not, e.g. ``("wandb-runtime",)``
     requires: Tuple[str, ...] = ()
+
+    @property
+    def imports(self) -> Tuple[Tuple[str, str], ...]:
+        """Always empty: an import a fix needs is one of its ``edits`` (see rules/imports.py).
+        Kept for callers written when imports were added separately, with libcst."""
+        return ()
 
     def __post_init__(self) -> None:
         if self.safe and self.requires:
@@ -91,8 +102,9 @@ class Finding:
     end_line: int
     end_col: int
     fix: Optional[Fix] = None
-    #: text that must never be shown (an API key): front ends mask it in diffs
-    secrets: Tuple[str, ...] = ()
+    #: source spans ``((line, col), (end_line, end_col))`` of text that must never be shown (an
+    #: API key): front ends mask them in everything they print
+    secrets: Tuple[Span, ...] = ()
 
     def text(self) -> str:
         return f"{self.code} {self.message}"
@@ -163,10 +175,14 @@ class Rule:
         self,
         node: ast.AST,
         fix: Optional[Fix] = None,
-        secrets: Tuple[str, ...] = (),
+        secrets: Tuple[ast.AST, ...] = (),
         **message_args: object,
     ) -> None:
-        self.ctx.add(self, node, self.message.format(**message_args), fix, secrets)
+        """``secrets``: the nodes whose source text must never be printed (an API key)."""
+        spans = tuple(
+            ((n.lineno, n.col_offset), (n.end_lineno or n.lineno, n.end_col_offset or 0)) for n in secrets
+        )
+        self.ctx.add(self, node, self.message.format(**message_args), fix, spans)
 
     def end_module(self) -> None:
         """Called once after the traversal, for rules that need the whole module."""
@@ -291,7 +307,7 @@ class Context:
     # -- findings ------------------------------------------------------------------------------
 
     def add(
-        self, rule: Rule, node: ast.AST, message: str, fix: Optional[Fix], secrets: Tuple[str, ...] = ()
+        self, rule: Rule, node: ast.AST, message: str, fix: Optional[Fix], secrets: Tuple[Span, ...] = ()
     ) -> None:
         key = (rule.code, id(node))
         if key in self._reported:

@@ -5,6 +5,9 @@
     wandb-fix --apply --unsafe-fixes     write the unsafe ones too
     wandb-fix --check [PATH ...]         lint only (for teams that run ruff, not flake8)
 
+Jupyter notebooks (.ipynb) are read and fixed too: their code cells are one module, findings
+say the cell (``train.ipynb:cell 3:2:5``), and only the edited cells' sources change.
+
 Exit codes: 0 nothing left, 1 findings left, 2 an error (a file that does not parse or decode,
 a file changed on disk while being fixed, an internal error, bad options).
 """
@@ -15,15 +18,29 @@ import argparse
 import difflib
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+import signal
+import threading
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from . import __version__, report
+from . import __version__, dependencies, notebook, redact, report, rule_info, versions
 from .defaults import DEFAULT_STEP_NAMES
-from .engine import Engine, Finding, Settings, split_lines
-from .files import ChangedOnDisk, SourceError, decode, discover, write_atomic
+from .engine import Engine, Finding, Settings, Span, split_lines
+from .files import (
+    ChangedOnDisk,
+    Skipped,
+    SourceError,
+    Unwritable,
+    decode,
+    discover,
+    write_atomic,
+    write_target,
+)
 from .fixer import add_noqa, applicable, fix_source, lint, still_valid
 from .rules import UnknownRule, select
 
@@ -38,13 +55,14 @@ class Options:
     extend_ignore: Tuple[str, ...] = ()
     exclude: Tuple[str, ...] = ()
     step_names: Tuple[str, ...] = DEFAULT_STEP_NAMES
-    target_wandb_version: Optional[str] = None
+    #: what the target wandb accepts, resolved once per run (versions.resolve) in options_from
+    wandb: versions.WandbFacts = versions.PINNED
     mode: str = "diff"  # "diff", "apply", "check" or "add-noqa"
     unsafe: bool = False
 
     def engine(self) -> Engine:
         rules = select(self.select, self.ignore, self.extend_select, self.extend_ignore)
-        return Engine(rules, Settings(self.step_names, self.target_wandb_version))
+        return Engine(rules, Settings(self.step_names, self.wandb))
 
 
 @dataclass
@@ -56,6 +74,15 @@ class FileResult:
     fixable: int = 0
     unsafe_more: int = 0
     errors: List[str] = field(default_factory=list)
+    #: files left alone on purpose (a read-only file, a link out of the tree), with the reason
+    notes: List[str] = field(default_factory=list)
+    #: what to write (the parent process writes, never a worker), over the bytes read
+    new_data: Optional[bytes] = field(default=None, repr=False)
+    old_data: bytes = field(default=b"", repr=False)
+    #: the findings as the file stands on disk, reported instead when the write does not happen
+    rows_on_disk: List[report.Row] = field(default_factory=list)
+    #: the fixes (would) import wandb_runtime: the project needs wandb-runtime (dependencies.py)
+    needs_runtime: bool = False
 
 
 _ENGINES: Dict[Options, Engine] = {}
@@ -68,73 +95,137 @@ def _engine(options: Options) -> Engine:
 
 
 def process(path: Path, options: Options) -> FileResult:
-    """Lint, fix and (with --apply) write one file. Never raises: problems become errors."""
+    """Lint and fix one file; what to write is left in ``new_data`` for ``commit``. Never raises:
+    problems become errors. Warnings from compiling the user's code (SyntaxWarning on an invalid
+    escape) are not ours to print."""
     result = FileResult(str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            _process(path, options, result)
+        except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes on older Pythons
+            line = getattr(exc, "lineno", None)
+            where = f" at line {line}" if line else ""
+            result.errors.append(f"cannot parse{where}: {getattr(exc, 'msg', exc)}; file left unchanged")
+        except SourceError as exc:
+            result.errors.append(f"{exc}; file left unchanged")
+        except OSError as exc:
+            result.errors.append(f"cannot read: {exc.strerror or exc}")
+        except RecursionError:
+            result.errors.append("too deeply nested to analyse; file left unchanged")
+        except Exception as exc:  # a bug of ours must not stop the other files
+            result.errors.append(f"internal error ({type(exc).__name__}: {exc}); file left unchanged, please report")
+    return result
+
+
+def _process(path: Path, options: Options, result: FileResult) -> None:
+    if notebook.is_notebook(path):
+        notebook.process(path, options, _engine(options), result)
+        return
+    data = path.read_bytes()
+    source, encoding = decode(data)
+    engine = _engine(options)
+    result.old_data = data
+    if options.mode == "check":
+        findings, errors = lint(engine, source)
+        result.errors += errors
+        result.rows = _rows(result.path, source, findings, options.unsafe)
+        return
+    if options.mode == "add-noqa":
+        findings, errors = lint(engine, source)
+        result.errors += errors
+        result.rows_on_disk = _rows(result.path, source, findings, options.unsafe)
+        silenced, skipped = add_noqa(source, findings)
+        for f in skipped:
+            result.errors.append(f"{f.code} at line {f.line}: no line of it can take a # noqa comment")
+        result.rows = _rows(result.path, source, skipped, options.unsafe)
+        if silenced != source:
+            if not still_valid(source, silenced):  # the same check as for fixes
+                result.errors.append("adding # noqa comments would break the file; left unchanged")
+                return
+            result.new_data = silenced.encode(encoding)
+            result.fixed = len(findings) - len(skipped)
+        return
+    fixed = fix_source(engine, source, unsafe=options.unsafe)
+    result.errors += fixed.errors
+    for finding, why in fixed.reverted:
+        result.errors.append(f"{finding.code} fix at line {finding.line} reverted: {why}")
+    result.needs_runtime = any(dependencies.DISTRIBUTION in f.fix.requires for f in fixed.applied if f.fix)
+    if options.mode == "apply":
+        result.rows_on_disk = _rows(result.path, source, fixed.initial, options.unsafe)
+        result.rows = _rows(result.path, fixed.source, fixed.remaining, options.unsafe)
+        result.fixed = len(fixed.applied)
+        result.unsafe_more = sum(1 for f in fixed.remaining if f.fix and not f.fix.safe)
+        if fixed.changed:
+            result.new_data = fixed.source.encode(encoding)
+        return
+    findings = fixed.initial
+    result.rows = _rows(result.path, source, findings, options.unsafe)
+    result.fixable = sum(1 for f in findings if applicable(f, options.unsafe))
+    result.unsafe_more = sum(1 for f in findings if f.fix and not applicable(f, options.unsafe))
+    if fixed.changed:
+        old_spans = _key_spans(engine, source, fixed.initial)
+        new_spans = _key_spans(engine, fixed.source, fixed.remaining)
+        result.diff = unified_diff(path, source, fixed.source, old_spans, new_spans)
+
+
+def _key_spans(engine: Engine, source: str, findings: Sequence[Finding]) -> List[Span]:
+    """The key literals of ``source``: those of the findings when WB302 ran and no ``# noqa``
+    can have hidden one, else a run of WB302 alone (see redact.py)."""
+    if "noqa" not in source.lower() and any(r.code == "WB302" for r in engine.rules):
+        return [span for f in findings for span in f.secrets]
+    return redact.key_spans(source)
+
+
+def commit(result: FileResult, options: Options, roots: Sequence[Path]) -> None:
+    """Write what ``process`` prepared (in the parent process only: a killed run stops writing).
+    When the write does not happen, the findings are reported as the file stands on disk."""
+    if result.new_data is None:
+        return
+    path = Path(result.path)
     try:
-        data = path.read_bytes()
-        source, encoding = decode(data)
-        engine = _engine(options)
-        if options.mode == "check":
-            findings, errors = lint(engine, source)
-            result.errors += errors
-            result.rows = _rows(result.path, source, findings, options.unsafe)
-            return result
-        if options.mode == "add-noqa":
-            findings, errors = lint(engine, source)
-            result.errors += errors
-            silenced, skipped = add_noqa(source, findings)
-            for f in skipped:
-                result.errors.append(f"{f.code} at line {f.line}: no line of it can take a # noqa comment")
-            if silenced != source:
-                if not still_valid(source, silenced):  # the same check as for fixes
-                    result.errors.append("adding # noqa comments would break the file; left unchanged")
-                    return result
-                write_atomic(path, silenced.encode(encoding), data)
-                result.fixed = len(findings) - len(skipped)
-            result.rows = _rows(result.path, source, skipped, options.unsafe)
-            return result
-        fixed = fix_source(engine, source, unsafe=options.unsafe)
-        result.errors += fixed.errors
-        for finding, why in fixed.reverted:
-            result.errors.append(f"{finding.code} fix at line {finding.line} reverted: {why}")
-        if options.mode == "apply":
-            result.rows = _rows(result.path, fixed.source, fixed.remaining, options.unsafe)
-            result.fixed = len(fixed.applied)
-            result.unsafe_more = sum(1 for f in fixed.remaining if f.fix and not f.fix.safe)
-            if fixed.changed:
-                write_atomic(path, fixed.source.encode(encoding), data)
-        else:
-            findings = fixed.initial
-            result.rows = _rows(result.path, source, findings, options.unsafe)
-            result.fixable = sum(1 for f in findings if applicable(f, options.unsafe))
-            result.unsafe_more = sum(1 for f in findings if f.fix and not applicable(f, options.unsafe))
-        if fixed.changed and options.mode == "diff":
-            diff = "".join(
-                difflib.unified_diff(
-                    split_lines(source),
-                    split_lines(fixed.source),
-                    f"a/{path.as_posix()}",
-                    f"b/{path.as_posix()}",
-                )
-            )
-            for secret in {s for row in result.rows for s in row.finding.secrets}:
-                diff = diff.replace(secret, "<redacted>")  # a diff must not leak an API key
-            result.diff = diff
-    except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes on older Pythons
-        line = getattr(exc, "lineno", None)
-        where = f" at line {line}" if line else ""
-        result.errors.append(f"cannot parse{where}: {getattr(exc, 'msg', exc)}; file left unchanged")
-    except SourceError as exc:
-        result.errors.append(f"{exc}; file left unchanged")
+        with _signals_deferred():
+            write_atomic(write_target(path, roots), result.new_data, result.old_data)
+        return
+    except Unwritable as exc:
+        result.notes.append(str(exc))
     except ChangedOnDisk as exc:
         result.errors.append(str(exc))
+        if path.exists():  # report what is there now
+            again = process(path, replace(options, mode="check"))
+            result.rows_on_disk, result.errors = again.rows, result.errors + again.errors
+        else:
+            result.rows_on_disk = []
     except OSError as exc:
-        result.errors.append(f"cannot read or write: {exc.strerror or exc}")
-    except RecursionError:
-        result.errors.append("too deeply nested to analyse; file left unchanged")
-    except Exception as exc:  # a bug of ours must not stop the other files
-        result.errors.append(f"internal error ({type(exc).__name__}: {exc}); file left unchanged, please report")
-    return result
+        result.errors.append(f"cannot write: {exc.strerror or exc}; file left unchanged")
+    result.rows = result.rows_on_disk
+    result.fixed = 0
+    result.unsafe_more = sum(1 for r in result.rows if r.fix == "unsafe" and not r.applicable)
+
+
+def unified_diff(
+    path: Path,
+    old: str,
+    new: str,
+    old_spans: Optional[Sequence[Span]] = None,
+    new_spans: Optional[Sequence[Span]] = None,
+) -> str:
+    """The diff of a fix as ``git apply`` reads it, with every API key masked (see redact.py):
+    both sides are masked line by line before diffing, so a key split over several literals or
+    lines, or sitting on a ``# noqa`` line shown as context, never appears. ``*_spans``: the key
+    literals when already known."""
+    lines = difflib.unified_diff(
+        redact.masked_lines(old, redact.key_spans(old) if old_spans is None else old_spans),
+        redact.masked_lines(new, redact.key_spans(new) if new_spans is None else new_spans),
+        f"a/{path.as_posix()}",
+        f"b/{path.as_posix()}",
+    )
+    out = []
+    for line in lines:
+        out.append(line)
+        if not line.endswith(("\n", "\r")):  # the last line of a file without a final newline
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)
 
 
 def _rows(path: str, source: str, findings: Sequence[Finding], unsafe: bool) -> List[report.Row]:
@@ -169,15 +260,120 @@ def _load_toml(path: Path) -> Dict[str, Any]:
         return tomllib.load(f)
 
 
-def find_config(start: Path) -> Tuple[Optional[Path], Dict[str, Any]]:
-    """The closest ``pyproject.toml`` above ``start`` with a ``[tool.flake8-wandb]`` table."""
+class ConfigError(Exception):
+    """A bad option or configuration value: one line naming the file, the key and what was
+    expected; exit 2."""
+
+
+def _our_table(path: Path, data: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: [tool]: expected a table, got {tool!r}")
+    table = tool.get(CONFIG_TABLE)
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.{CONFIG_TABLE}]: expected a table, got {table!r}")
+    return table
+
+
+def find_config(
+    start: Path, warnings_out: Optional[List[str]] = None
+) -> Tuple[Optional[Path], Dict[str, Any]]:
+    """The closest ``pyproject.toml`` above ``start`` with a ``[tool.flake8-wandb]`` table. A
+    pyproject.toml that is not valid TOML is an error when it mentions flake8-wandb (it is
+    probably ours) and is passed over otherwise (another project's broken file must not stop
+    the run), with a warning naming it."""
     for folder in [start, *start.parents]:
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            table = _load_toml(candidate).get("tool", {}).get(CONFIG_TABLE)
-            if table is not None:
-                return candidate, table
+        if not candidate.is_file():
+            continue
+        try:
+            data = _load_toml(candidate)
+        except ValueError as exc:  # tomllib.TOMLDecodeError
+            try:
+                ours = CONFIG_TABLE in candidate.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                ours = False
+            if ours:
+                raise ConfigError(f"{candidate}: invalid TOML: {exc}") from None
+            if warnings_out is not None:
+                warnings_out.append(f"{candidate}: invalid TOML, passed over (no [tool.{CONFIG_TABLE}] in it)")
+            continue
+        table = _our_table(candidate, data)
+        if table is not None:
+            return candidate, table
     return None, {}
+
+
+_LIST_KEYS = (
+    "select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude",
+    "step-names", "wandb-step-names",
+)  # fmt: skip
+#: the flake8 option names, and 0.1's names that wandb-fix still reads
+_STEP_KEYS = ("wandb-step-names", "step-names")
+_TARGET_KEYS = ("wandb-target-version", "target-wandb-version")
+
+
+def validate_config(path: Optional[Path], config: Dict[str, Any]) -> None:
+    """Every value of ``[tool.flake8-wandb]`` type-checked once, before anything runs."""
+    where = f"{path}: [tool.{CONFIG_TABLE}]" if path else f"[tool.{CONFIG_TABLE}]"
+    unknown = set(config) - KNOWN_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}")
+    for key in _LIST_KEYS:
+        if key not in config:
+            continue
+        value = config[key]
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+            raise ConfigError(f"{where} {key}: expected a list of strings, got {value!r}")
+        if key in _STEP_KEYS:
+            _check_step_names(f"{where} {key}", items)
+    for key in _TARGET_KEYS:
+        if key in config:
+            versions.check_target_version(config[key], f"{where} {key}")  # BadTargetVersion
+    if "unsafe-fixes" in config and not isinstance(config["unsafe-fixes"], bool):
+        raise ConfigError(f"{where} unsafe-fixes: expected true or false, got {config['unsafe-fixes']!r}")
+
+
+def _check_step_names(where: str, names: Sequence[str]) -> None:
+    bad = [n.strip() for n in names if not n.strip().isidentifier()]
+    if bad:
+        raise ConfigError(f"{where}: expected Python names, got {', '.join(map(repr, bad))}")
+
+
+def validate_args(args: argparse.Namespace) -> None:
+    """Command-line values that parse but make no sense: an empty selector, junk step names."""
+    for flag in ("select", "extend_select", "ignore", "extend_ignore"):
+        value = getattr(args, flag)
+        if value is not None and not _as_tuple(value):
+            raise ConfigError(f"--{flag.replace('_', '-')}: expected codes, prefixes or names, got an empty value")
+    if args.step_names is not None:
+        if not _as_tuple(args.step_names):
+            raise ConfigError("--wandb-step-names: expected Python names, got an empty value")
+        _check_step_names("--wandb-step-names", args.step_names.split(","))
+    versions.check_target_version(args.target_wandb_version, "--wandb-target-version")
+
+
+def load_options(args: argparse.Namespace, warnings_out: Optional[List[str]] = None) -> Options:
+    """Options from the command line and the config file, every value checked. Raises
+    ConfigError with one line that names the file, the key and what was expected."""
+    try:
+        if args.config:
+            config_path: Optional[Path] = Path(args.config)
+            try:
+                data = _load_toml(config_path)
+            except ValueError as exc:
+                raise ConfigError(f"{config_path}: invalid TOML: {exc}") from None
+            config = _our_table(config_path, data) or {}
+        else:
+            config_path, config = find_config(Path.cwd(), warnings_out)
+        validate_config(config_path, config)
+        validate_args(args)
+        options = options_from(args, config)
+        options.engine()  # validates the selectors before any file is read
+    except (UnknownRule, OSError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+    return options
 
 
 def _as_tuple(value: Any) -> Tuple[str, ...]:
@@ -191,6 +387,7 @@ def _as_tuple(value: Any) -> Tuple[str, ...]:
 KNOWN_KEYS = {
     "select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude",
     "step-names", "target-wandb-version", "unsafe-fixes",
+    "wandb-step-names", "wandb-target-version",
 }  # fmt: skip
 
 
@@ -202,6 +399,9 @@ def options_from(args: argparse.Namespace, config: Dict[str, Any]) -> Options:
     def pick(arg: Optional[str], key: str) -> Tuple[str, ...]:
         return _as_tuple(arg) if arg is not None else _as_tuple(config.get(key))
 
+    step_key = next((k for k in _STEP_KEYS if k in config), _STEP_KEYS[0])
+    target_key = next((k for k in _TARGET_KEYS if k in config), _TARGET_KEYS[0])
+    target = args.target_wandb_version if args.target_wandb_version is not None else config.get(target_key)
     mode = "apply" if args.apply else "check" if args.check else "add-noqa" if args.add_noqa else "diff"
     return Options(
         select=pick(args.select, "select"),
@@ -209,8 +409,8 @@ def options_from(args: argparse.Namespace, config: Dict[str, Any]) -> Options:
         extend_select=pick(args.extend_select, "extend-select"),
         extend_ignore=pick(args.extend_ignore, "extend-ignore"),
         exclude=pick(args.exclude, "exclude") + pick(args.extend_exclude, "extend-exclude"),
-        step_names=pick(args.step_names, "step-names") or DEFAULT_STEP_NAMES,
-        target_wandb_version=args.target_wandb_version or config.get("target-wandb-version"),
+        step_names=pick(args.step_names, step_key) or DEFAULT_STEP_NAMES,
+        wandb=versions.resolve(target),  # once per run, before any rule runs
         mode=mode,
         unsafe=args.unsafe_fixes or bool(config.get("unsafe-fixes", False)),
     )
@@ -232,7 +432,7 @@ def parser() -> argparse.ArgumentParser:
     action.add_argument(
         "--add-noqa", action="store_true", help="silence every finding with a # noqa: CODE comment (adopting a rule)"
     )
-    p.add_argument("--diff", action="store_true", help="show the diff without writing (the default)")
+    action.add_argument("--diff", action="store_true", help="show the diff without writing (the default)")
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that change behaviour")
     p.add_argument("--select", help="codes, prefixes or names to run instead of the defaults")
     p.add_argument("--extend-select", help="codes, prefixes or names to add (opt-in rules)")
@@ -241,10 +441,32 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", help="comma-separated glob patterns of paths to skip")
     p.add_argument("--extend-exclude", help="more patterns to skip")
     p.add_argument("--no-gitignore", action="store_true", help="do not skip what .gitignore ignores")
-    p.add_argument("--step-names", help="names the WB101 fix may pass as step=")
-    p.add_argument("--target-wandb-version", help="wandb version fixes target when wandb is not installed")
+    p.add_argument(
+        "--wandb-step-names",
+        "--step-names",
+        dest="step_names",
+        metavar="NAMES",
+        help="comma-separated names the WB101 fix may pass as step=",
+    )
+    p.add_argument(
+        "--wandb-target-version",
+        "--target-wandb-version",
+        dest="target_wandb_version",
+        metavar="VERSION",
+        help="wandb version WB306/WB307 target; wins over the installed wandb (default: the installed, else 0.31.0)",
+    )
     p.add_argument("--config", help="pyproject.toml to read [tool.flake8-wandb] from")
-    p.add_argument("--format", choices=sorted(report.FORMATS), default="text")
+    p.add_argument(
+        "--format",
+        choices=sorted(report.FORMATS),
+        default="text",
+        help="text: findings, the diff and a summary (default); json: a list of findings with their "
+        "fixes; github: GitHub Actions annotations; sarif: SARIF 2.1.0 for code scanning",
+    )
+    p.add_argument(
+        "--list-rules", action="store_true", help="list every rule (code, name, default, fix safety) and exit"
+    )
+    p.add_argument("--explain", metavar="CODE|NAME", help="print a rule's page (what, why, example, fix) and exit")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     p.add_argument("-j", "--jobs", type=int, default=1, help="files processed in parallel (0 = all cores)")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary line")
@@ -252,74 +474,195 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class Interrupted(Exception):
+    """SIGTERM, turned into an exception so that pending writes are cleaned up."""
+
+
+_writing = False
+_pending_signal: Optional[BaseException] = None
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    """SIGTERM and Ctrl-C stop the run, but never in the middle of writing a file: there the
+    signal waits until the file is whole (and its temp file gone)."""
+    global _pending_signal
+    exc: BaseException = KeyboardInterrupt() if signum == signal.SIGINT else Interrupted(signum)
+    if _writing:
+        _pending_signal = exc
+        return
+    raise exc
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    global _writing, _pending_signal
+    _writing = True
+    try:
+        yield
+    finally:
+        _writing = False
+        if _pending_signal is not None:
+            exc, _pending_signal = _pending_signal, None
+            raise exc
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
+    if args.list_rules or args.explain:
+        return _rule_info(args)
+    config_warnings: List[str] = []
     try:
-        if args.config:
-            config_path: Optional[Path] = Path(args.config)
-            config = _load_toml(config_path).get("tool", {}).get(CONFIG_TABLE, {})
-        else:
-            config_path, config = find_config(Path.cwd())
-        options = options_from(args, config)
-        options.engine()  # validates the selectors before any file is read
-    except (UnknownRule, OSError, ValueError) as exc:
-        print(f"wandb-fix: error: {exc}", file=sys.stderr)
+        options = load_options(args, config_warnings)
+    except ConfigError as exc:
+        print(redact.mask_text(f"wandb-fix: error: {exc}"), file=sys.stderr)
         return 2
-    files = discover(args.paths, options.exclude, use_gitignore=not args.no_gitignore)
-    results = run(files, options, jobs=args.jobs)
-    return emit(results, options, args)
+    for warning in config_warnings:
+        print(redact.mask_text(f"wandb-fix: warning: {warning}"), file=sys.stderr)
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        skipped: Skipped = []
+        files = discover(args.paths, options.exclude, use_gitignore=not args.no_gitignore, skipped=skipped)
+        results = run(files, options, jobs=args.jobs, roots=_roots(args.paths))
+        return emit(results, options, args, skipped)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        sys.stderr.write("\nwandb-fix: interrupted; each file is either unchanged or completely fixed\n")
+        return 143 if isinstance(exc, Interrupted) else 130
+    except BrokenPipeError:  # ``wandb-fix | head``: the reader is gone, so is the output
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-def run(files: List[Path], options: Options, jobs: int = 1) -> List[FileResult]:
+def _roots(paths: Sequence[str]) -> List[Path]:
+    """The trees being fixed: a symlink is written through only to a target inside them."""
+    roots = [Path.cwd().resolve()]
+    for raw in paths:
+        p = Path(raw)
+        roots.append((p if p.is_dir() else p.parent).resolve())
+    return roots
+
+
+def run(files: List[Path], options: Options, jobs: int = 1, roots: Sequence[Path] = ()) -> List[FileResult]:
+    """Process files (in worker processes with ``jobs`` > 1) and write the fixes here, in this
+    process, as results arrive: once this process stops, nothing is written any more."""
     jobs = os.cpu_count() or 1 if jobs == 0 else max(1, jobs)
+    roots = list(roots) or [Path.cwd().resolve()]
     progress = _Progress(len(files))
     results: List[FileResult] = []
+
+    def done(result: FileResult) -> None:
+        commit(result, options, roots)
+        results.append(result)
+        progress.step()
+
     if jobs == 1 or len(files) < 2:
         for path in files:
-            results.append(process(path, options))
-            progress.step()
+            done(process(path, options))
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
-            chunk = max(1, min(32, len(files) // (jobs * 4) or 1))
-            for result in pool.map(process, files, [options] * len(files), chunksize=chunk):
-                results.append(result)
-                progress.step()
+        import multiprocessing
+
+        workers = min(jobs, len(files))
+        chunk = max(1, min(32, len(files) // (workers * 4) or 1))
+        pool = multiprocessing.Pool(workers, initializer=_worker_init, initargs=(os.getpid(),))
+        try:
+            for result in pool.imap(partial(process, options=options), files, chunksize=chunk):
+                done(result)
+            pool.close()
+        finally:
+            pool.terminate()  # on an interrupt too: the workers end with this process
+            pool.join()
     progress.done()
     return results
 
 
-def emit(results: List[FileResult], options: Options, args: argparse.Namespace) -> int:
+def _worker_init(parent: int) -> None:
+    """A worker leaves signals to the parent (Ctrl-C reaches the whole process group) and ends
+    when the parent does, even on SIGKILL: PR_SET_PDEATHSIG on Linux, a watchdog elsewhere."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watchdog() -> None:
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watchdog, daemon=True).start()
+
+
+def emit(
+    results: List[FileResult], options: Options, args: argparse.Namespace, skipped: Skipped = ()
+) -> int:
+    """Print the results. Everything printed goes through the key mask (redact.py)."""
     rows = [row for r in results for row in r.rows]
     errors = [(r.path, e) for r in results for e in r.errors]
+    notes = [(str(p), why) for p, why in skipped] + [(r.path, n) for r in results for n in r.notes]
     colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    out = sys.stdout
+
+    def out(text: str, stream: Any = sys.stdout) -> None:
+        stream.write(redact.mask_text(text))
+
     if args.format == "text":
         if rows:
-            print(report.text(rows), file=out)
+            out(report.text(rows) + "\n")
         if options.mode == "diff":
             for r in results:
                 if r.diff:
-                    out.write(report.colour_diff(r.diff, colour))
+                    out(report.colour_diff(r.diff, colour))
     else:
-        print(report.FORMATS[args.format](rows), file=out)
+        out(report.FORMATS[args.format](rows) + "\n")
+    sys.stdout.flush()
+    for path, message in notes:
+        out(report.warning_line(path, message) + "\n", sys.stderr)
     for path, message in errors:
-        print(report.error_line(path, message), file=sys.stderr)
+        out(report.error_line(path, message) + "\n", sys.stderr)
     if not args.quiet:
-        print(
-            report.summary(
-                found=len(rows),
-                fixed=sum(r.fixed for r in results),
-                fixable=sum(r.fixable for r in results),
-                unsafe_more=sum(r.unsafe_more for r in results),
-                files=len(results),
-                errors=len(errors),
-                mode=options.mode,
-            ),
-            file=sys.stderr,
+        line = report.summary(
+            found=len(rows),
+            fixed=sum(r.fixed for r in results),
+            fixable=sum(r.fixable for r in results),
+            unsafe_more=sum(r.unsafe_more for r in results),
+            files=len({r.path for r in rows}),
+            errors=len(errors),
+            mode=options.mode,
+            checked=len(results),
+            skipped=len(notes),
         )
+        out(line + "\n", sys.stderr)
+        needing = [Path(r.path) for r in results if r.needs_runtime]
+        for dep_line in dependencies.summary_lines(needing, options.mode):
+            out(f"wandb-fix: {dep_line}\n", sys.stderr)
     if errors:
         return 2
     return 1 if rows else 0
+
+
+def _rule_info(args: argparse.Namespace) -> int:
+    """--list-rules / --explain (rule_info.py)."""
+    if args.explain:
+        page = rule_info.explain(args.explain)
+        if page is None:
+            print(f"wandb-fix: error: {rule_info.unknown(args.explain)}", file=sys.stderr)
+            return 2
+        print(page, end="")
+        return 0
+    try:
+        print(rule_info.as_json() if args.format == "json" else rule_info.table())
+        sys.stdout.flush()
+    except BrokenPipeError:  # wandb-fix --list-rules | head
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 class _Progress:

@@ -40,11 +40,20 @@ class WandbChecker:
             "--wandb-target-version",
             default=None,
             parse_from_config=True,
-            help="wandb version that WB306/WB307 target when wandb is not installed",
+            help="wandb version that WB306/WB307 target; wins over the installed wandb "
+            "(default: the installed wandb, else 0.31.0)",
         )
 
     @classmethod
     def parse_options(cls, options) -> None:
+        if getattr(options, "wandb_target_version", None) is not None:
+            from .versions import BadTargetVersion, check_target_version
+
+            try:
+                check_target_version(options.wandb_target_version)
+            except BadTargetVersion as exc:  # one line and exit 2, before any file is read
+                print(f"flake8-wandb: error: {exc}", file=sys.stderr)
+                raise SystemExit(2) from None
         cls._options = options
         cls._engine = None
 
@@ -82,8 +91,11 @@ def _build_engine(options: Optional[object]):
 
     if options is None:  # used outside flake8's option parsing (tests, other tools)
         return Engine(DEFAULT_RULES)
+    from .versions import resolve
+
     names = tuple(n.strip() for n in options.wandb_step_names if n.strip())
-    settings = Settings(step_names=names, target_wandb_version=options.wandb_target_version)
+    # what the target wandb accepts: resolved once, before any rule runs
+    settings = Settings(step_names=names, wandb=resolve(options.wandb_target_version))
     # Default rules always run (flake8 filters their codes); an opt-in rule runs only when
     # --select/--extend-select (or the config) names it or its family: WB6, WB604, ...
     selectors = [*(options.select or ()), *(getattr(options, "extend_select", None) or ())]

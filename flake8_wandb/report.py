@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from . import __version__
 from .engine import Finding
 from .rules import ALL_RULES
 
 DOCS = "https://github.com/flake8-wandb/flake8-wandb/blob/main/docs/rules/{code}.md"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Where a finding in a notebook is: the code cell (1-based among code cells, as "cell 3")
+    and the lines of the ``.ipynb`` JSON text that hold it (for annotations on the file)."""
+
+    number: int
+    index: int  # position among all the notebook's cells
+    id: Optional[str]
+    file_line: int
+    end_file_line: int
 
 
 @dataclass
@@ -23,6 +35,7 @@ class Row:
     end_col: int
     fix: str  # "safe", "unsafe" or "" (no fix)
     applicable: bool  # would be (or was) applied with the options given
+    cell: Optional[Cell] = None  # in a notebook: line and columns are then those of the cell
 
 
 def char_col(line_text: str, byte_col: int) -> int:
@@ -38,8 +51,19 @@ def text(rows: List[Row]) -> str:
         if r.fix:
             mark = " [*]" if r.applicable else f" [{r.fix} fix: --unsafe-fixes]"
         f = r.finding
-        out.append(f"{r.path}:{f.line}:{r.col}: {f.code} {f.message}{mark}")
+        out.append(f"{r.path}:{_in_cell(r)}{f.line}:{r.col}: {f.code} {f.message}{mark}")
     return "\n".join(out)
+
+
+def _in_cell(r: Row) -> str:
+    return f"cell {r.cell.number}:" if r.cell else ""
+
+
+def _cell_json(r: Row) -> Dict[str, Any]:
+    """Notebook rows: the cell, with ``line``/``column`` counted in the cell's code."""
+    if r.cell is None:
+        return {}
+    return {"cell": r.cell.number, "cell_index": r.cell.index, "cell_id": r.cell.id}
 
 
 def as_json(rows: List[Row]) -> str:
@@ -56,6 +80,7 @@ def as_json(rows: List[Row]) -> str:
                 "end_column": r.end_col,
                 "fix": {"safety": r.fix, "applicable": r.applicable} if r.fix else None,
                 "url": DOCS.format(code=r.finding.code),
+                **_cell_json(r),
             }
             for r in rows
         ],
@@ -73,12 +98,40 @@ def _escape_property(s: str) -> str:
 
 def github(rows: List[Row]) -> str:
     return "\n".join(
-        f"::error file={_escape_property(r.path)},line={r.finding.line},col={r.col},"
-        f"endLine={r.finding.end_line},endColumn={r.end_col},"
+        f"::error file={_escape_property(r.path)},{_github_position(r)},"
         f"title={_escape_property(r.finding.code + ' ' + r.finding.name)}::"
-        f"{_escape_data(r.finding.code + ' ' + r.finding.message)}"
+        f"{_escape_data(_cell_prefix(r) + r.finding.code + ' ' + r.finding.message)}"
         for r in rows
     )
+
+
+def _github_position(r: Row) -> str:
+    if r.cell:  # the annotation goes on the lines of the .ipynb file; the message says the cell
+        return f"line={r.cell.file_line},endLine={r.cell.end_file_line}"
+    return f"line={r.finding.line},col={r.col},endLine={r.finding.end_line},endColumn={r.end_col}"
+
+
+def _cell_prefix(r: Row) -> str:
+    return f"cell {r.cell.number}:{r.finding.line}:{r.col}: " if r.cell else ""
+
+
+def _sarif_region(r: Row) -> Dict[str, Any]:
+    if r.cell:
+        return {"startLine": r.cell.file_line, "endLine": r.cell.end_file_line}
+    return {
+        "startLine": r.finding.line,
+        "startColumn": r.col,
+        "endLine": r.finding.end_line,
+        "endColumn": r.end_col,
+    }
+
+
+def _sarif_cell(r: Row) -> Dict[str, Any]:
+    if r.cell is None:
+        return {}
+    cell = r.cell
+    where = {"cell": cell.number, "cellId": cell.id}
+    return {"properties": {**where, "cellLine": r.finding.line, "cellColumn": r.col}}
 
 
 def sarif(rows: List[Row]) -> str:
@@ -98,20 +151,16 @@ def sarif(rows: List[Row]) -> str:
             "ruleId": r.finding.code,
             "ruleIndex": index.get(r.finding.code, 0),
             "level": "warning",
-            "message": {"text": r.finding.message},
+            "message": {"text": _cell_prefix(r) + r.finding.message},
             "locations": [
                 {
                     "physicalLocation": {
                         "artifactLocation": {"uri": r.path.replace("\\", "/")},
-                        "region": {
-                            "startLine": r.finding.line,
-                            "startColumn": r.col,
-                            "endLine": r.finding.end_line,
-                            "endColumn": r.end_col,
-                        },
+                        "region": _sarif_region(r),
                     }
                 }
             ],
+            **_sarif_cell(r),
         }
         for r in rows
     ]
@@ -157,8 +206,18 @@ def colour_diff(diff: str, enabled: bool) -> str:
 
 
 def summary(
-    found: int, fixed: int, fixable: int, unsafe_more: int, files: int, errors: int, mode: str
+    found: int,
+    fixed: int,
+    fixable: int,
+    unsafe_more: int,
+    files: int,
+    errors: int,
+    mode: str,
+    checked: Optional[int] = None,
+    skipped: int = 0,
 ) -> str:
+    """``files``: the files with findings; ``checked``: the files read; ``skipped``: the paths
+    left alone with a warning."""
     parts = []
     if mode == "apply":
         parts.append(f"fixed {fixed} finding{'s' * (fixed != 1)}; {found} left")
@@ -170,11 +229,21 @@ def summary(
             parts.append(f"{fixable} fixable with --apply")
     if unsafe_more:
         parts.append(f"{unsafe_more} more with --unsafe-fixes")
-    parts.append(f"in {files} file{'s' * (files != 1)}")
+    checked = files if checked is None else checked
+    if found:
+        parts.append(f"in {files} file{'s' * (files != 1)} of {checked} checked")
+    else:
+        parts.append(f"{checked} file{'s' * (checked != 1)} checked")
+    if skipped:
+        parts.append(f"{skipped} skipped")
     if errors:
         parts.append(f"{errors} error{'s' * (errors != 1)}")
     return "wandb-fix: " + ", ".join(parts)
 
 
-def error_line(path: str, message: str) -> Optional[str]:
+def error_line(path: str, message: str) -> str:
     return f"{path}: error: {message}"
+
+
+def warning_line(path: str, message: str) -> str:
+    return f"{path}: warning: {message}"

@@ -331,6 +331,7 @@ def test_an_interrupted_run_leaves_every_file_old_or_new(tmp_path):
 # -- end to end ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_fixed_example_runs_and_logs_correctly(tmp_path):
     from wandb_file import find_run_file, read_run
 
@@ -390,6 +391,7 @@ def _pre_commit(cwd, home, *args):
     )
 
 
+@pytest.mark.slow
 def test_pre_commit_hooks(tmp_path, hook_repo):
     repo = tmp_path / "project"
     repo.mkdir()

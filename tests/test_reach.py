@@ -148,7 +148,7 @@ def test_long_expression_chain_on_older_pythons(tmp_path, version):
     )
     proc = subprocess.run(
         [python, "-c", script, str(path)], capture_output=True, text=True, cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": f"{ROOT}:{ROOT / 'runtime'}", "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     expected = {"['WB101'] []"} if version in ("3.9", "3.10") else {"['WB101'] []", "unparsable"}
@@ -157,7 +157,7 @@ def test_long_expression_chain_on_older_pythons(tmp_path, version):
     if has_flake8:  # the plugin as flake8 loads it (the egg-info of the editable install)
         proc = subprocess.run(
             [python, "-m", "flake8", "--select=WB", str(path)], capture_output=True, text=True,
-            cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            cwd=tmp_path, env={"PYTHONPATH": f"{ROOT}:{ROOT / 'runtime'}", "PATH": "/usr/bin:/bin"},
         )
         assert proc.returncode in (0, 1), proc.stderr[-2000:]  # never -11 (SIGSEGV)
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(REALCODE))
 import evaluate  # noqa: E402
 
 FILES = evaluate.corpus()
-#: the default rules of RULES.md, the codes a labeller judges
+#: the default rules (docs/rules/), the codes a labeller judges
 DEFAULT_CODES = set(
     "WB101 WB102 WB105 WB106 WB201 WB301 WB302 WB303 WB304 WB306 WB307 WB401 WB501 WB701".split()
 )

@@ -26,6 +26,7 @@ def _package_files(name: str):
     return sorted(root.rglob("*.py"))
 
 
+@pytest.mark.slow
 def test_engine_never_fails_on_installed_packages():
     engine = Engine(ALL_RULES)
     checked = 0
@@ -41,6 +42,7 @@ def test_engine_never_fails_on_installed_packages():
     assert checked > 1000
 
 
+@pytest.mark.slow
 def test_every_fix_on_the_wandb_package_compiles_and_is_stable():
     """wandb's own integrations log step-less and set modes: hundreds of real fix sites."""
     engine = Engine(ALL_RULES)
@@ -58,6 +60,7 @@ def test_every_fix_on_the_wandb_package_compiles_and_is_stable():
     assert fixed_files >= 2
 
 
+@pytest.mark.slow
 def test_huge_file(tmp_path):
     body = "".join(f"    run.log({{'loss': {i}}}, step={i})\n" for i in range(50_000))
     src = "import wandb\n\nrun = wandb.init(project='p', config={})\nif True:\n" + body

@@ -112,7 +112,7 @@ def parse(data: bytes) -> RunRecord:
 
 def read_run(path: Path, timeout: float = 10.0) -> RunRecord:
     """Read a run file, waiting for its exit record: ``run.finish()`` returns before the file is
-    flushed (FACTS.md)."""
+    flushed (docs/facts.md)."""
     deadline = time.monotonic() + timeout
     while True:
         try:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Optional
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Set, Tuple
 
-from ..engine import Fix, Invalid, Rule
-from .common import keyword, remove_argument, remove_statement, str_value
+from ..engine import Edit, Fix, Invalid, Rule
+from .common import keyword, remove_argument, replace, str_value
 
 _HEX_KEY = re.compile(r"[0-9a-f]{40}")
 _PLACEHOLDER = re.compile(r"your|<|>|xxx|\.\.\.|changeme|placeholder|example|\s", re.I)
@@ -16,24 +17,171 @@ KEY_ARGS = {
     "wandb.sdk.Settings": "api_key",
 }
 
+#: longer literals are data, not a key (W&B keys are 40 hex digits; newer ones under 100 chars)
+MAX_KEY_LENGTH = 200
+#: positional index of the key: ``wandb.login(key, ...)``, ``wandb.Api(overrides, timeout, api_key)``
+KEY_POSITIONS = {"wandb.login": 0, "wandb.Api": 2}
+
+
+def literal_text(node: Optional[ast.AST], depth: int = 0) -> Optional[str]:
+    """The value of a string written only with literals: adjacent literals, escapes, bytes,
+    f-strings without placeholders, ``+`` concatenations (a few: a key is short). None for
+    anything computed."""
+    if depth > 16:
+        return None
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str):
+            return node.value
+        if isinstance(node.value, bytes):
+            return node.value.decode("latin-1")
+        return None
+    if isinstance(node, ast.JoinedStr):
+        parts = [literal_text(v, depth + 1) for v in node.values]
+        return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = literal_text(node.left, depth + 1), literal_text(node.right, depth + 1)
+        return None if left is None or right is None else left + right
+    return None
+
 
 def _secret(node: Optional[ast.AST]) -> Optional[str]:
     """The literal when it looks like a real key (not empty, not a placeholder)."""
-    value = str_value(node)
-    if value is None or len(value) < 20 or _PLACEHOLDER.search(value):
+    value = literal_text(node)
+    if value is None or not 20 <= len(value) <= MAX_KEY_LENGTH or _PLACEHOLDER.search(value):
         return None
     return value
+
+
+def _slice(node: ast.Subscript) -> ast.AST:
+    s = node.slice
+    return s.value if s.__class__.__name__ == "Index" else s  # type: ignore[attr-defined]  # 3.8
+
+
+@dataclass
+class _Pending:
+    """An env statement found during the traversal; reported in end_module."""
+
+    node: ast.AST
+    value: ast.AST
+    where: str
+    stmt: Optional[ast.stmt]  # the statement to remove, when it does nothing else
+    item_edit: Optional[Edit]  # or: the edit that removes just the key's item
+    parent: Optional[ast.AST]
+
+
+def _alone_on_its_lines(lines: Sequence[str], stmt: ast.stmt) -> bool:
+    first = lines[stmt.lineno - 1].encode()
+    last = lines[stmt.end_lineno - 1].encode()
+    rest = last[stmt.end_col_offset :].decode().strip()
+    return not first[: stmt.col_offset].strip() and (not rest or rest.startswith("#"))
+
+
+def _root_name(stmt: ast.stmt) -> Optional[str]:
+    """``os`` in ``os.environ[...] = ...`` / ``os.environ.update(...)``; ``environ`` after
+    ``from os import environ``."""
+    node: ast.AST = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt
+    if isinstance(node, ast.AnnAssign):
+        node = node.target
+    if isinstance(node, ast.Expr):
+        node = node.value
+    if isinstance(node, ast.Call):
+        node = node.func
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _bound(stmt: ast.stmt) -> Set[str]:
+    if isinstance(stmt, ast.Import):
+        return {a.asname or a.name.split(".")[0] for a in stmt.names}
+    return {a.asname or a.name for a in stmt.names}  # type: ignore[attr-defined]
+
+
+def _inside(node: ast.AST, outer: ast.AST) -> bool:
+    start = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+    begin = (getattr(outer, "lineno", 0), getattr(outer, "col_offset", 0))
+    end = (getattr(outer, "end_lineno", 0), getattr(outer, "end_col_offset", 0))
+    return begin <= start < end
+
+
+def _remove_item(items: List[Tuple[ast.AST, ast.AST, ast.AST]], i: int) -> Edit:
+    """Remove item ``i`` of a call's or a dict's items, with its comma."""
+    first, _, last = items[i]
+    if i > 0:
+        prev = items[i - 1][2]
+        return Edit(_end(prev), _end(last), "")
+    nxt = items[i + 1][0]
+    return Edit(_start(first), _start(nxt), "")
+
+
+def _start(node: ast.AST) -> Tuple[int, int]:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+def _end(node: ast.AST) -> Tuple[int, int]:
+    return getattr(node, "end_lineno", 0), getattr(node, "end_col_offset", 0)
+
+
+def _remove_lines(lines: Sequence[str], gone: Set[int]) -> List[Edit]:
+    """Edits deleting whole lines, and the blank lines the deletion would leave in a run: the
+    gap left keeps as many blank lines as the wider of its two sides had (none at the start or
+    the end of the file), so the file is as clean as before."""
+    gone = set(gone)
+    n = len(lines)
+
+    def blank(i: int) -> bool:
+        return not lines[i - 1].strip()
+
+    for a, b in _runs(gone):
+        before = [i for i in range(a - 1, 0, -1) if i not in gone]
+        after = [i for i in range(b + 1, n + 1) if i not in gone]
+        bb = 0
+        while bb < len(before) and blank(before[bb]):
+            bb += 1
+        ba = 0
+        while ba < len(after) and blank(after[ba]):
+            ba += 1
+        if bb == len(before):  # only blank lines above: the file now starts here
+            gone.update(after[:ba])
+        elif ba == len(after):  # only blank lines below: the file now ends here
+            gone.update(before[:bb])
+        else:
+            gone.update(after[: min(bb, ba)])
+    # a form feed in a deleted line's indentation is layout outside the fix: it stays
+    return [
+        Edit((a, 0), (b + 1, 0), "".join(_form_feeds(lines[i - 1]) for i in range(a, b + 1)))
+        for a, b in _runs(gone)
+    ]
+
+
+def _form_feeds(line: str) -> str:
+    indent = line[: len(line) - len(line.lstrip(" \t\f"))]
+    return "\f" * indent.count("\f")
+
+
+def _runs(numbers: Set[int]) -> List[Tuple[int, int]]:
+    runs: List[Tuple[int, int]] = []
+    for i in sorted(numbers):
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
 
 
 class HardcodedApiKey(Rule):
     """
     ## What it does
 
-    Reports a W&B API key written in source: a string literal given to `wandb.login(key=...)`,
-    `wandb.Api(api_key=...)` or `wandb.Settings(api_key=...)`, assigned to
-    `os.environ["WANDB_API_KEY"]` (or set with `setdefault`, `update`, `putenv`), and any
-    40-hex-character literal assigned to a name containing `wandb` and `key`. Placeholders
-    (`"<your-key>"`, `"xxx..."`) are not reported.
+    Reports a W&B API key written in source: a literal given to `wandb.login(key=...)`,
+    `wandb.Api(api_key=...)` or `wandb.Settings(api_key=...)` (by keyword or by position),
+    set in the environment (`os.environ["WANDB_API_KEY"] = ...`, `setdefault`, `putenv`,
+    `update(WANDB_API_KEY=...)`, `update({"WANDB_API_KEY": ...})`), and any 40-hex-character
+    literal assigned to a name containing `wandb` and `key`, in any module (the settings file
+    that holds `WANDB_KEY = "..."` often imports nothing). A literal is any string written
+    without computing it: adjacent literals over several lines, escapes, bytes, f-strings
+    without placeholders and `+` of literals. Placeholders (`"<your-key>"`, `"xxx..."`) are
+    not reported.
 
     ## Why is this bad?
 
@@ -41,7 +189,10 @@ class HardcodedApiKey(Rule):
     can log runs as you and read your projects. Removing the line does not help on its own: the
     key stays in version control history, so it must be rotated at wandb.ai/authorize.
 
-    Messages and diffs never show the key.
+    Nothing wandb-fix prints shows the key: messages name where it is, and every diff, context
+    line (a `# noqa: WB302` line too) and error masks each key literal by its place in the
+    source, and any run of 40 hex digits, as `<redacted>`. A diff that shows a mask cannot be
+    applied as a patch; `--apply` writes the real fix.
     """
 
     code = "WB302"
@@ -50,57 +201,84 @@ class HardcodedApiKey(Rule):
     fix_safety = "unsafe"
     fix_doc = (
         "Unsafe: removes the literal so wandb reads `WANDB_API_KEY` from the environment: the "
-        "`key=`/`api_key=` argument, or the whole `os.environ[\"WANDB_API_KEY\"] = ...` statement. "
-        "A machine that relied on the literal must now set the variable. The fix cannot rotate "
-        "the key: do that too. Names assigned a key literal get no fix (code may use them)."
+        "`key=`/`api_key=` argument (a positional key followed by other positional arguments "
+        "becomes `None`), the `WANDB_API_KEY` item of an `os.environ.update(...)`, or the whole "
+        "statement that sets the variable. The file is left as clean as before: no run of blank "
+        "lines where the statement was, and an import that only the removed statements used "
+        "(`import os`) goes with them. A machine that relied on the literal must now set the "
+        "variable. The fix cannot rotate the key: do that too. Names assigned a key literal get "
+        "no fix (code may use them)."
     )
-    triggers = ("wandb", "WANDB_API_KEY")
+    triggers = ("wandb", "WANDB_", "Wandb", "WandB")
     invalid = (
-        """\
+        Invalid(
+            """\
 import wandb
 
-wandb.login(key="0123456789abcdef0123456789abcdef01234567")  # WB302
+wandb.login(
+    key="0123456789abcdef0123"  # WB302
+    "456789abcdef01234567",
+    relogin=True,
+)
+wandb.login(key=f"0123456789abcdef0123456789abcdef01234567")  # WB302
+api = wandb.Api(None, 30, "0123456789abcdef0123456789abcdef01234567")  # WB302
 """,
-        """\
+            expected_replacement="""\
+import wandb
+
+wandb.login(
+    relogin=True,
+)
+wandb.login()  # WB302
+api = wandb.Api(None, 30)  # WB302
+""",
+        ),
+        Invalid(
+            """\
 import os
 
+import wandb
+
 os.environ["WANDB_API_KEY"] = "0123456789abcdef0123456789abcdef01234567"  # WB302
+
+run = wandb.init(project="demo", config={})
 """,
+            expected_replacement="""\
+import wandb
+
+run = wandb.init(project="demo", config={})
+""",
+        ),
+        Invalid(
+            """\
+import os
+
+import wandb
+
+os.environ.update({"WANDB_API_KEY": b"0123456789abcdef0123456789abcdef01234567", "WANDB_PROJECT": "demo"})  # WB302
+os.environ.setdefault("WANDB_API_KEY", "0123456789abcdef" + "0123456789abcdef01234567")  # WB302
+run = wandb.init(config={})
+""",
+            expected_replacement="""\
+import os
+
+import wandb
+
+os.environ.update({"WANDB_PROJECT": "demo"})  # WB302
+run = wandb.init(config={})
+""",
+        ),
         """\
 import wandb
 
 WANDB_API_KEY_PROD = "0123456789abcdef0123456789abcdef01234567"  # WB302
 api = wandb.Api(api_key="0123456789abcdef0123456789abcdef01234567", timeout=30)  # WB302
 """,
-        Invalid(
-            """\
-import wandb
-
-wandb.login(key="0123456789abcdef0123456789abcdef01234567", relogin=True)  # WB302
+        """\
+# settings.py: imports nothing
+PROJECT = "demo"
+WANDB_KEY = "0123456789abcdef0123456789abcdef01234567"  # WB302
 """,
-            expected_replacement="""\
-import wandb
-
-wandb.login(relogin=True)  # WB302
-""",
-        ),
-        Invalid(
-            """\
-import os
-
-import wandb
-
-os.environ["WANDB_API_KEY"] = "0123456789abcdef0123456789abcdef01234567"  # WB302
-run = wandb.init(project="demo", config={})
-""",
-            expected_replacement="""\
-import os
-
-import wandb
-
-run = wandb.init(project="demo", config={})
-""",
-        ),
     )
     valid = (
         """\
@@ -111,6 +289,7 @@ import wandb
 wandb.login(key=os.environ["WANDB_API_KEY"])
 wandb.login(key="<your-api-key>")  # a placeholder in a template
 api = wandb.Api(api_key=os.getenv("WANDB_API_KEY"))
+wandb.login(key=f"{os.environ['PREFIX']}0123456789abcdef0123456789abcdef")  # computed
 """,
         """\
 from dotenv import load_dotenv
@@ -128,41 +307,167 @@ import wandb
 wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
 """
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._pending: List[_Pending] = []
+
     def visit_Call(self, node: ast.Call) -> None:
         qual = self.ctx.qualname(node.func)
         if qual in KEY_ARGS:
-            kw = keyword(node, KEY_ARGS[qual])
-            arg = kw if kw is not None else (node.args[0] if qual == "wandb.login" and node.args else None)
-            secret = _secret(arg.value if isinstance(arg, ast.keyword) else arg)
-            if arg is not None and secret:
-                fix = Fix((remove_argument(node, arg),), safe=False)
-                where = f"{qual}({KEY_ARGS[qual]}=...)"
-                self.report(arg, fix=fix, secrets=(secret,), where=where)
+            self._key_argument(node, qual)
         elif qual in ("os.environ.setdefault", "os.putenv"):
             if len(node.args) == 2 and str_value(node.args[0]) == "WANDB_API_KEY":
-                secret = _secret(node.args[1])
-                if secret:
-                    self.report(node, secrets=(secret,), where=f"{qual}(\"WANDB_API_KEY\", ...)")
+                value = node.args[1]
+                if _secret(value):
+                    stmt = self._own_statement(node)
+                    self._pending.append(
+                        _Pending(node, value, f'{qual}("WANDB_API_KEY", ...)', stmt, None, self._parent())
+                    )
         elif qual == "os.environ.update":
-            kw = keyword(node, "WANDB_API_KEY")
-            secret = _secret(kw.value) if kw is not None else None
-            if secret:
-                self.report(node, secrets=(secret,), where="os.environ.update(WANDB_API_KEY=...)")
+            self._environ_update(node)
+
+    def _key_argument(self, node: ast.Call, qual: str) -> None:
+        kw = keyword(node, KEY_ARGS[qual])
+        arg: Optional[ast.AST] = kw
+        position = KEY_POSITIONS.get(qual)
+        if kw is None and position is not None and position < len(node.args):
+            if not any(isinstance(a, ast.Starred) for a in node.args[: position + 1]):
+                arg = node.args[position]
+        if arg is None:
+            return
+        value = arg.value if isinstance(arg, ast.keyword) else arg
+        if not _secret(value):
+            return
+        if isinstance(arg, ast.keyword) or arg is node.args[-1]:
+            edit = remove_argument(node, arg)
+        else:  # a positional key followed by other positional arguments: None reads the env
+            edit = replace(arg, "None")
+        where = f"{qual}({KEY_ARGS[qual]}=...)"
+        self.report(arg, fix=Fix((edit,), safe=False), secrets=(value,), where=where)
+
+    def _environ_update(self, node: ast.Call) -> None:
+        """``os.environ.update(WANDB_API_KEY=K)`` or ``os.environ.update({"WANDB_API_KEY": K})``."""
+        where = "os.environ.update(WANDB_API_KEY=...)"
+        n_args = len(node.args) + len(node.keywords)
+        stmt = self._own_statement(node)
+        for kw in node.keywords:
+            if kw.arg == "WANDB_API_KEY" and _secret(kw.value):
+                item_edit = remove_argument(node, kw) if n_args > 1 else None
+                self._pending.append(_Pending(node, kw.value, where, stmt, item_edit, self._parent()))
+                return
+        if len(node.args) != 1 or not isinstance(node.args[0], ast.Dict):
+            return
+        d = node.args[0]
+        items = [(k, v, v) for k, v in zip(d.keys, d.values) if k is not None]
+        if len(items) != len(d.keys):
+            return  # a ``**mapping`` inside: leave it to the reader
+        for i, (k, v, _) in enumerate(items):
+            if str_value(k) == "WANDB_API_KEY" and _secret(v):
+                if len(items) > 1:
+                    item_edit: Optional[Edit] = _remove_item(items, i)
+                else:
+                    item_edit = remove_argument(node, d) if n_args > 1 else None
+                self._pending.append(_Pending(node, v, where, stmt, item_edit, self._parent()))
+                return
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        secret = _secret(node.value)
-        if not secret or len(node.targets) != 1:
+        if len(node.targets) == 1:
+            self._assignment(node, node.targets[0], node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._assignment(node, node.target, node.value)
+
+    def _assignment(self, node: ast.stmt, target: ast.AST, value: ast.AST) -> None:
+        secret = _secret(value)
+        if not secret:
             return
-        target = node.targets[0]
         if (
             isinstance(target, ast.Subscript)
-            and str_value(target.slice) == "WANDB_API_KEY"
+            and str_value(_slice(target)) == "WANDB_API_KEY"
             and self.ctx.qualname(target.value) == "os.environ"
         ):
-            edit = remove_statement(self.ctx, node)
-            fix = Fix((edit,), safe=False) if edit else None
-            self.report(node, fix=fix, secrets=(secret,), where="os.environ[\"WANDB_API_KEY\"]")
-        elif isinstance(target, ast.Name) and _HEX_KEY.fullmatch(secret):
-            low = target.id.lower()
-            if "wandb" in low and "key" in low:
-                self.report(node, secrets=(secret,), where=f"{target.id}")
+            where = 'os.environ["WANDB_API_KEY"]'
+            self._pending.append(_Pending(node, value, where, node, None, self._parent()))
+            return
+        name = getattr(target, "id", None) or getattr(target, "attr", None) or ""
+        low = name.lower()
+        if "wandb" in low and "key" in low and _HEX_KEY.fullmatch(secret):
+            self.report(node, secrets=(value,), where=name)
+
+    # -- removing a statement that sets the key in the environment -------------------------------
+
+    def _parent(self) -> Optional[ast.AST]:
+        return self.ctx.ancestors[-1] if self.ctx.ancestors else None
+
+    def _own_statement(self, call: ast.Call) -> Optional[ast.stmt]:
+        """The expression statement that is nothing but ``call``, else None."""
+        parent = self._parent()
+        if isinstance(parent, ast.Expr) and parent.value is call:
+            return parent
+        return None
+
+    def end_module(self) -> None:
+        # Fixes are built once every env statement is known: an import used only by them goes
+        # with the last one removed (see _statement_edits).
+        whole = [p.stmt for p in self._pending if p.stmt is not None and p.item_edit is None]
+        for p in self._pending:
+            edits: List[Edit] = []
+            if p.item_edit is not None:
+                edits.append(p.item_edit)
+            elif p.stmt is not None:
+                edits += self._statement_edits(p, whole)
+            fix = Fix(tuple(edits), safe=False) if edits else None
+            self.report(p.node, fix=fix, secrets=(p.value,), where=p.where)
+        self._pending = []
+
+    def _statement_edits(self, p: "_Pending", removed: List[ast.stmt]) -> List[Edit]:
+        stmt = p.stmt
+        assert stmt is not None
+        lines = self.ctx.lines
+        if not _alone_on_its_lines(lines, stmt):
+            return []
+        fields = ("body", "orelse", "finalbody")
+        block = next((getattr(p.parent, f) for f in fields if stmt in getattr(p.parent, f, ())), None)
+        if block is not None and len(block) == 1:
+            return [replace(stmt, "pass")]
+        gone = set(range(stmt.lineno, stmt.end_lineno + 1))
+        extra: List[Edit] = []
+        imp = self._import_only_used_by(stmt, removed)
+        if imp is not None:
+            imp_stmt, last_user = imp
+            if last_user:
+                gone |= set(range(imp_stmt.lineno, imp_stmt.end_lineno + 1))
+            else:  # other removable users remain: touch the import so they apply one by one
+                extra.append(replace(imp_stmt, self.ctx.segment(imp_stmt)))
+        return _remove_lines(lines, gone) + extra
+
+    def _import_only_used_by(
+        self, stmt: ast.stmt, removed: List[ast.stmt]
+    ) -> Optional[Tuple[ast.stmt, bool]]:
+        """The module-level import of the name ``stmt`` reaches the environment through (``os``
+        of ``os.environ``) when nothing but env statements this rule removes uses it; with
+        whether ``stmt`` is its last user."""
+        root = _root_name(stmt)
+        if root is None:
+            return None
+        imports = [
+            s
+            for s in self.ctx.tree.body
+            if isinstance(s, (ast.Import, ast.ImportFrom)) and root in _bound(s)
+        ]
+        if len(imports) != 1 or len(imports[0].names) != 1:
+            return None
+        imp = imports[0]
+        if not _alone_on_its_lines(self.ctx.lines, imp):
+            return None
+        others = [
+            n
+            for n in ast.walk(self.ctx.tree)
+            if isinstance(n, ast.Name) and n.id == root and not _inside(n, stmt)
+        ]
+        if any(not any(_inside(n, r) for r in removed) for n in others):
+            return None
+        if "__all__" in self.ctx.source:
+            return None  # the name may be exported
+        return imp, not others

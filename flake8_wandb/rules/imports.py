@@ -12,6 +12,7 @@ file stay as they are, whatever its size, line endings or form feeds.
 from __future__ import annotations
 
 import ast
+import bisect
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ..engine import Context, Edit
@@ -104,6 +105,15 @@ def _free(ctx: Context, local: str, plain: bool) -> bool:
     """A name the fix may bind: the module never mentions it, and a ``from x import *`` (which
     may bind anything) leaves only the ``wandb_`` aliases free. (A name absent from the text is
     free without walking the tree: the common case, and cheap on a 100k-line module.)"""
+    memo = getattr(ctx, "_import_free", None)
+    if memo is None:
+        memo = ctx._import_free = {}  # type: ignore[attr-defined]
+    if (local, plain) not in memo:
+        memo[(local, plain)] = _free_uncached(ctx, local, plain)
+    return memo[(local, plain)]
+
+
+def _free_uncached(ctx: Context, local: str, plain: bool) -> bool:
     if local not in ctx.source and "import *" not in ctx.source:
         return True
     facts = _facts(ctx)
@@ -119,10 +129,12 @@ def _enclosing_functions(ctx: Context, site: ast.AST) -> List[ast.AST]:
     found: List[ast.AST] = []
     line = site.lineno
     block: Sequence[ast.stmt] = ctx.tree.body
-    while block:
-        stmt = next((s for s in block if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
-        if stmt is None:
-            break
+    starts = getattr(ctx, "_import_body_starts", None)
+    if starts is None:  # the module's statements by first line, for a bisection (once per module)
+        starts = ctx._import_body_starts = [s.lineno for s in block]  # type: ignore[attr-defined]
+    i = bisect.bisect_right(starts, line) - 1
+    stmt = block[i] if i >= 0 and line <= (block[i].end_lineno or block[i].lineno) else None
+    while stmt is not None:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.body[0].lineno <= line:
             found.append(stmt)
         inner: List[ast.stmt] = []
@@ -131,7 +143,7 @@ def _enclosing_functions(ctx: Context, site: ast.AST) -> List[ast.AST]:
                 inner.extend(child.body if isinstance(child, ast.excepthandler) else [child])
         for case in getattr(stmt, "cases", None) or ():
             inner.extend(case.body)
-        block = inner
+        stmt = next((s for s in inner if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
     return found
 
 
@@ -165,11 +177,24 @@ def _imports_module(stmt: ast.stmt, module: str) -> bool:
 
 
 def _scopes(ctx: Context, functions: List[ast.AST], site: ast.AST) -> Iterator[Tuple[Optional[ast.AST], List[ast.stmt]]]:
-    """Candidate statements, the module's first, then each enclosing function's (innermost
-    first, only those before the site)."""
-    yield None, list(_statements(ctx.tree.body))
+    """Candidate import statements, the module's first, then each enclosing function's
+    (innermost first, only those before the site)."""
+    yield None, _module_imports(ctx)
     for func in reversed(functions):
-        yield func, [s for s in _statements(func.body) if (s.end_lineno or s.lineno) < site.lineno]
+        yield func, [
+            s
+            for s in _statements(func.body)
+            if isinstance(s, (ast.Import, ast.ImportFrom)) and (s.end_lineno or s.lineno) < site.lineno
+        ]
+
+
+def _module_imports(ctx: Context) -> List[ast.stmt]:
+    """The module-level imports (in ``if``/``try`` blocks too), found once per module."""
+    found = getattr(ctx, "_import_statements", None)
+    if found is None:
+        found = [s for s in _statements(ctx.tree.body) if isinstance(s, (ast.Import, ast.ImportFrom))]
+        ctx._import_statements = found  # type: ignore[attr-defined]
+    return found
 
 
 def _existing_import(ctx: Context, functions, site, module: str, name: str) -> Optional[str]:
@@ -198,7 +223,7 @@ def _placement(ctx: Context, functions, site, module: str, what: str) -> Optiona
                     return edit
     # No import of wandb to stand beside. A module that imports wandb only inside other
     # functions is a library that does so on purpose: import where the fix is, not at the top.
-    if functions and not any(_imports_module(s, "wandb") for s in _statements(ctx.tree.body)):
+    if functions and not any(_imports_module(s, "wandb") for s in _module_imports(ctx)):
         return _at_start(ctx, functions[-1].body, statement)
     return _at_start(ctx, ctx.tree.body, statement, module_level=True)
 

@@ -213,6 +213,15 @@ def main():
 """,
             expected_replacement=UNCHANGED,
         ),
+        Invalid(
+            """\
+import wandb
+
+def main(args):  # a namespace, a dict or a list: vars(args) could raise
+    wandb.init(project="demo")  # WB303
+""",
+            expected_replacement=UNCHANGED,
+        ),
         """\
 from accelerate import Accelerator
 

@@ -241,10 +241,13 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         self.logged: Dict[int, Set[str]] = {}
         self.functions: Dict[int, ast.AST] = {}
         self.module_logs = False
-        #: print and log calls that are statements of their own: call id -> (block, statement)
-        self.statements: Dict[int, Tuple[List[ast.stmt], ast.stmt]] = {}
-        #: wandb log calls whose first argument is a dict literal, per block (by id)
+        #: print and log calls that are statements of their own: call id -> (parent, statement)
+        self.statements: Dict[int, Tuple[ast.AST, ast.stmt]] = {}
+        #: wandb log calls whose first argument is a dict literal, per parent node (by id)
         self.dict_logs: Dict[int, List[ast.Call]] = {}
+        #: parent id -> statement id -> (field, index): built only for the fix, once per parent
+        self._positions: Dict[int, Dict[int, Tuple[str, int]]] = {}
+        self._console_off: Optional[bool] = None
 
     def visit_Call(self, node: ast.Call) -> None:
         func = self.ctx.function()
@@ -252,9 +255,9 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         self.functions[key] = func
         if self.ctx.is_wandb_log(node):
             self.module_logs = True
-            block = self._remember_statement(node)
-            if block is not None and node.args and isinstance(node.args[0], ast.Dict):
-                self.dict_logs.setdefault(id(block), []).append(node)
+            parent = self._remember_statement(node)
+            if parent is not None and node.args and isinstance(node.args[0], ast.Dict):
+                self.dict_logs.setdefault(id(parent), []).append(node)
             logged = self.logged.setdefault(key, set())
             for arg in [*node.args, *(kw.value for kw in node.keywords)]:
                 logged |= value_names(arg)
@@ -262,17 +265,26 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             self.prints.setdefault(key, []).append(node)
             self._remember_statement(node)
 
-    def _remember_statement(self, call: ast.Call) -> Optional[List[ast.stmt]]:
-        """The block of a call that is a statement of its own (for the fix)."""
+    def _remember_statement(self, call: ast.Call) -> Optional[ast.AST]:
+        """The parent of a call that is a statement of its own (for the fix; constant time:
+        where in the parent's blocks it stands is worked out only when a fix needs it)."""
         anc = self.ctx.ancestors
         if len(anc) < 2 or not (isinstance(anc[-1], ast.Expr) and anc[-1].value is call):
             return None
-        for field in ("body", "orelse", "finalbody"):
-            block = getattr(anc[-2], field, None)
-            if isinstance(block, list) and anc[-1] in block:
-                self.statements[id(call)] = (block, anc[-1])
-                return block
-        return None
+        self.statements[id(call)] = (anc[-2], anc[-1])
+        return anc[-2]
+
+    def _position(self, parent: ast.AST, stmt: ast.stmt) -> Optional[Tuple[str, int]]:
+        table = self._positions.get(id(parent))
+        if table is None:
+            table = {}
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(parent, field, None)
+                if isinstance(block, list):
+                    for i, s in enumerate(block):
+                        table[id(s)] = (field, i)
+            self._positions[id(parent)] = table
+        return table.get(id(stmt))
 
     def _is_print(self, node: ast.Call) -> bool:
         """``print``, a helper of this module that only forwards to it (``print0``,
@@ -311,19 +323,25 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         same value at the log call (nothing in between rebinds the name)."""
         if id(call) not in self.statements:
             return None
-        block, stmt = self.statements[id(call)]
+        parent, stmt = self.statements[id(call)]
+        where = self._position(parent, stmt)
+        if where is None:
+            return None
+        field, at = where
+        block = getattr(parent, field)
         values = {}
         for name in missing:
             expr = _printed_number(call, name)
             if expr is None:
                 return None
             values[name] = expr
-        logs = sorted(
-            self.dict_logs.get(id(block), []),
-            key=lambda log: (block.index(self.statements[id(log)][1]) < block.index(stmt), abs(log.lineno - call.lineno)),
-        )
-        for log in logs:
-            i, j = sorted((block.index(stmt), block.index(self.statements[id(log)][1])))
+        logs = []
+        for log in self.dict_logs.get(id(parent), []):
+            pos = self._position(parent, self.statements[id(log)][1])
+            if pos is not None and pos[0] == field:
+                logs.append((pos[1] < at, abs(log.lineno - call.lineno), pos[1], log))
+        for _, _, there, log in sorted(logs, key=lambda t: t[:3]):
+            i, j = sorted((at, there))
             between = block[i + 1 : j]
             if any(_binds(s, set(values)) for s in between):
                 continue
@@ -345,7 +363,9 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
     def _echo_fix(self, call: ast.Call) -> Optional[Fix]:
         """``print`` -> ``echo`` from the runtime shim, only where wandb's console capture is
         off (with capture on, the print reaches the Logs tab already and ``echo`` adds nothing)."""
-        if not _console_off(self.ctx.tree):
+        if self._console_off is None:
+            self._console_off = _console_off(self.ctx.tree)  # one walk per module
+        if not self._console_off:
             return None
         imported = runtime_import(self.ctx, call, "echo")
         if imported is None:

@@ -4,17 +4,15 @@ import ast
 from typing import Iterator, Optional
 
 from ..engine import Fix, Invalid, Rule
-from ..versions import wandb_facts
 from .common import keyword, replace, str_value
 
 SETTINGS_CALLS = {"wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
 REINIT_FOR = {True: "finish_previous", False: "return_previous"}
 
 VERSION_DOC = (
-    " The target values depend on the wandb version, decided in this order: the installed "
-    "wandb, read without importing it (its package metadata and the source of its `Settings`); "
-    "else the `target-wandb-version` setting (`--wandb-target-version` for flake8); else "
-    "wandb 0.31."
+    " What the target wandb accepts is decided once per run: the `wandb-target-version` setting "
+    "(`--wandb-target-version` for flake8 and wandb-fix) wins; else the installed wandb, read "
+    "without importing it; else wandb 0.31 (docs/facts.md)."
 )
 
 
@@ -156,7 +154,7 @@ for seed in range(3):
         for value in reinit_values(self.ctx, node):
             if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
                 continue
-            facts = wandb_facts(self.ctx.settings.target_wandb_version)
+            facts = self.ctx.settings.wandb
             if not facts.reinit_strings:
                 return
             replacement = REINIT_FOR[value.value]
@@ -269,7 +267,7 @@ settings = wandb.Settings(console="wrap")
         value = str_value(literal)
         if value is None:
             return
-        facts = wandb_facts(self.ctx.settings.target_wandb_version)
+        facts = self.ctx.settings.wandb
         if value in facts.console_values:
             return
         fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=True, title="Use console=\"wrap\"")

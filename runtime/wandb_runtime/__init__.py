@@ -3,7 +3,9 @@
 Importing this module costs next to nothing: it imports neither wandb nor torch. Both load
 lazily inside the helpers that need them, and every helper works, or quietly does nothing,
 without CUDA, without torch, without wandb, and without an active run. None of them ever raises
-into a training loop.
+into a training loop, not even under ``-W error``: its warnings fall back to a stderr line. Two
+keep the behaviour of the call they replace: ``init`` raises what ``wandb.init`` itself raises and
+``echo`` what ``print`` raises (docs/runtime.md, "What it may raise").
 """
 
 from __future__ import annotations
@@ -12,29 +14,46 @@ import os
 import sys
 import time
 import warnings
-from typing import Any, Dict, Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# wandb 0.31's accepted values (the helpers ask the running wandb first)
+from .facts import CONSOLE_VALUES, WANDB_MODES
+
+#: the version of both distributions, wandb-runtime and flake8-wandb (their one source)
+__version__ = "0.1.0"
 
 __all__ = [
+    "WandbRuntimeWarning",
     "echo",
     "gpu_memory_stats",
     "init",
     "log",
     "param_count_m",
+    "redact",
     "run_name",
     "wandb_mode",
 ]
 
-#: wandb 0.31's accepted values (``wandb.Settings.mode``); read from wandb itself when loaded
-WANDB_MODES = ("online", "offline", "shared", "disabled", "dryrun", "run")
-#: wandb 0.31's accepted ``console`` values; ``wrap_pty`` is *not* one of them
-CONSOLE_VALUES = ("auto", "off", "wrap", "redirect", "wrap_raw", "wrap_emu")
-_SECRET_PARTS = ("key", "token", "secret", "password")
 REDACTED = "<redacted>"
 _GB = 1e9
 
 
+class WandbRuntimeWarning(RuntimeWarning):
+    """What the helpers warn with: ``warnings.filterwarnings("ignore", category=...)`` silences
+    them all."""
+
+
 def _warn(message: str) -> None:
-    warnings.warn(f"wandb_runtime: {message}", RuntimeWarning, stacklevel=3)
+    try:
+        warnings.warn(f"wandb_runtime: {message}", WandbRuntimeWarning, stacklevel=3)
+    except Exception:
+        # warnings turned into errors (python -W error, pytest's filterwarnings = error) must not
+        # stop a training job: say it on stderr instead
+        try:
+            sys.stderr.write(f"wandb_runtime: {message}\n")
+        except Exception:
+            pass
 
 
 def _loaded_wandb():
@@ -56,7 +75,7 @@ def _import(name: str):
 _cuda: Any = None  # torch.cuda once CUDA is known to be there, False once known not to be
 
 
-def gpu_memory_stats(device: Any = None) -> Dict[str, float]:
+def gpu_memory_stats(device: Any = None) -> dict[str, float]:
     """GPU memory in GB (1e9 bytes), the figures that match nvidia-smi; ``{}`` without CUDA.
 
     - ``system/gpu_mem_used_GB``: ``torch.cuda.memory_reserved`` (what the caching allocator
@@ -141,16 +160,19 @@ def wandb_mode(default: str = "online") -> str:
 def run_name(experiment: str, version: Any = None) -> str:
     """``v{version}-{experiment}_{SLURM_JOB_ID}`` on Slurm, else ``{experiment}-{HHMM}``
     (with the ``v{version}-`` prefix when a version is given): names that never collide."""
-    prefix = f"v{version}-" if version is not None else ""
-    job = os.environ.get("SLURM_JOB_ID")
-    if job:
-        return f"{prefix}{experiment}_{job}"
-    return f"{prefix}{experiment}-{time.strftime('%H%M')}"
+    try:
+        prefix = f"v{version}-" if version is not None else ""
+        job = os.environ.get("SLURM_JOB_ID")
+        if job:
+            return f"{prefix}{experiment}_{job}"
+        return f"{prefix}{experiment}-{time.strftime('%H%M')}"
+    except Exception:  # an object whose str() raises: a name is not worth a crash
+        return f"run-{time.strftime('%H%M')}"
 
 
 # -- logging ---------------------------------------------------------------------------------------
 
-_last_step: Dict[int, int] = {}
+_last_step: dict[int, int] = {}
 _warned: set = set()
 
 
@@ -168,6 +190,13 @@ def log(metrics: Mapping[str, Any], step: int, run: Any = None) -> None:
     that is not an int (wandb raises TypeError and loses the row) is converted when it is
     integral. Never raises.
     """
+    try:
+        _log(metrics, step, run)
+    except Exception:  # a step or metrics object that cannot even be printed in a warning
+        pass
+
+
+def _log(metrics: Mapping[str, Any], step: Any, run: Any) -> None:
     if run is None:
         wandb = _loaded_wandb()
         run = getattr(wandb, "run", None) if wandb is not None else None
@@ -200,16 +229,18 @@ def log(metrics: Mapping[str, Any], step: int, run: Any = None) -> None:
 
 def echo(*args: Any, **print_kwargs: Any) -> None:
     """``print(...)``, and the same line in the active run's Logs tab even when console
-    capture is off (``run.write_logs``), without duplicating it when capture is on."""
+    capture is off (``run.write_logs``), without duplicating it when capture is on. Raises only
+    what ``print`` itself raises."""
     print(*args, **print_kwargs)
-    stream = print_kwargs.get("file")
-    if stream is not None and stream not in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        return  # printing to a file, not to the console
-    wandb = _loaded_wandb()
-    run = getattr(wandb, "run", None) if wandb is not None else None
-    if run is None:
-        return
     try:
+        stream = print_kwargs.get("file")
+        consoles = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
+        if stream is not None and all(stream is not c for c in consoles):
+            return  # printing to a file, not to the console
+        wandb = _loaded_wandb()
+        run = getattr(wandb, "run", None) if wandb is not None else None
+        if run is None:
+            return
         if getattr(run.settings, "console", "auto") != "off":
             return  # wandb captures the console already: writing again would duplicate
         sep = print_kwargs.get("sep", " ")
@@ -222,7 +253,8 @@ def echo(*args: Any, **print_kwargs: Any) -> None:
 # -- init ------------------------------------------------------------------------------------------
 
 
-def _to_dict(config: Any) -> Dict[str, Any]:
+def _to_dict(config: Any) -> dict[str, Any]:
+    """The config as a plain dict; raises when it is not one of the kinds below."""
     if config is None:
         return {}
     module = type(config).__module__ or ""
@@ -233,12 +265,41 @@ def _to_dict(config: Any) -> Dict[str, Any]:
     import dataclasses
 
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
-        return dataclasses.asdict(config)
+        try:
+            return dataclasses.asdict(config)
+        except Exception:  # a field asdict cannot deep-copy (a lock, a file, a model): one level
+            return {f.name: _plain(getattr(config, f.name, None)) for f in dataclasses.fields(config)}
     if isinstance(config, Mapping):
         return {k: _plain(v) for k, v in config.items()}
     if hasattr(config, "__dict__"):  # argparse.Namespace, simple objects
         return {k: _plain(v) for k, v in vars(config).items() if not k.startswith("_")}
     raise TypeError(f"cannot turn {type(config).__name__} into a config dict")
+
+
+def _config_file(path: Any, wandb: Any) -> dict[str, Any] | None:
+    """A YAML config file (``wandb.init(config="config.yaml")`` loads one), read as wandb reads
+    it, so that it can be redacted like any other config; ``None`` when wandb cannot read it."""
+    try:
+        from wandb.sdk.lib import config_util  # wandb's own reader: the same result as wandb.init
+
+        return dict(config_util.dict_from_config_file(os.fspath(path), must_exist=True) or {})
+    except Exception:
+        return None
+
+
+def _resolve_config(config: Any, wandb: Any) -> Any:
+    """What ``init`` passes as ``config=``: a redacted plain dict, or, for what it cannot turn
+    into one, the value as given (wandb then handles it as ``wandb.init`` always did)."""
+    if isinstance(config, (str, os.PathLike)):
+        loaded = _config_file(config, wandb) if wandb is not None else None
+        if loaded is None:
+            return config
+        config = loaded
+    try:
+        return redact(_to_dict(config))
+    except Exception as exc:
+        _warn(f"config of type {type(config).__name__} passed to wandb as given ({exc})")
+        return config
 
 
 def _plain(value: Any) -> Any:
@@ -248,32 +309,92 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: words that make a key a secret on their own
+_SECRET_WORDS = frozenset(
+    ("token", "secret", "secrets", "password", "passwd", "passphrase", "apikey", "credential",
+     "credentials")
+)  # fmt: skip
+#: words that make a following ``key`` a secret (``api_key``, ``AWS_SECRET_ACCESS_KEY``)
+_KEY_QUALIFIERS = frozenset(("api", "access", "private", "secret", "auth", "signing", "encryption"))
+#: tokenizer settings that hold a token's text, not a credential (``pad_token: "<pad>"``)
+_TEXT_TOKENS = frozenset(("pad", "eos", "bos", "unk", "sep", "cls", "mask"))
+
+
+def _words(key: str) -> list:
+    import re
+
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key)  # camelCase -> camel Case
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
 def _is_secret(key: Any) -> bool:
-    low = str(key).lower()
-    return any(part in low for part in _SECRET_PARTS)
+    """A key names a secret by whole words: ``api_key``, ``hf_token``, ``db_password``,
+    ``clientSecret``; never by a substring (``tokenizer``, ``max_new_tokens``, ``num_keypoints``,
+    ``keyframe_interval``, ``monkey_patch``)."""
+    words = _words(str(key))
+    for i, word in enumerate(words):
+        if word in _SECRET_WORDS:
+            if word == "token" and i > 0 and words[i - 1] in _TEXT_TOKENS:
+                continue
+            return True
+        if word == "key" and i > 0 and words[i - 1] in _KEY_QUALIFIERS:
+            return True
+    return False
 
 
-def redact(config: Mapping[str, Any]) -> Dict[str, Any]:
-    """A copy with secret-looking keys (``*key*``, ``*token*``, ``*secret*``, ``*password*``)
-    replaced by ``<redacted>``, at any depth."""
-    out: Dict[str, Any] = {}
-    for k, v in config.items():
-        if _is_secret(k) and v is not None and not isinstance(v, Mapping):
-            out[k] = REDACTED
-        elif isinstance(v, Mapping):
-            out[k] = redact(v)
-        else:
-            out[k] = v
-    return out
+def _secret_value(value: Any) -> bool:
+    # numbers and flags are never credentials (``eos_token_id`` sits next to ``eos_token``)
+    return value is not None and not isinstance(value, (bool, int, float, Mapping))
+
+
+def redact(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy with the values of secret-named keys (whole words: ``api_key``, ``*_token``,
+    ``secret``, ``password``...) replaced by ``<redacted>``, at any depth. Never raises: what it
+    cannot read is returned as given."""
+    try:
+        out: dict[str, Any] = {}
+        for k, v in config.items():
+            if isinstance(v, Mapping):
+                out[k] = redact(v)
+            elif _is_secret(k) and _secret_value(v):
+                out[k] = REDACTED
+            else:
+                out[k] = v
+        return out
+    except Exception:
+        return dict(config) if isinstance(config, Mapping) else config
+
+
+class _Record(dict):
+    """A dict that also reads and writes its keys as attributes, as ``run.config`` does."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def update(self, *args: Any, allow_val_change: bool = False, **kwargs: Any) -> None:
+        dict.update(self, *args, **kwargs)
+
+    def setdefaults(self, values: Mapping[str, Any]) -> None:
+        for k, v in values.items():
+            self.setdefault(k, v)
 
 
 class _NoRun:
-    """What ``init`` returns when wandb is not installed: every method is a no-op."""
+    """What ``init`` returns when wandb is not installed: it keeps the config and summary (so
+    ``run.config["lr"]`` reads what was passed, as with wandb) and every method is a no-op."""
 
-    def __init__(self) -> None:
-        self.config: Dict[str, Any] = {}
-        self.summary: Dict[str, Any] = {}
-        self.name = self.id = None
+    def __init__(self, config: Any = None, name: str | None = None, group: str | None = None) -> None:
+        self.config = _Record(config if isinstance(config, Mapping) else {})
+        self.summary = _Record()
+        self.name = name
+        self.group = group
+        self.id = None
 
     def __getattr__(self, name: str):
         return lambda *a, **k: None
@@ -289,8 +410,8 @@ def init(
     project: str,
     *,
     config: Any = None,
-    name: Optional[str] = None,
-    group: Optional[str] = None,
+    name: str | None = None,
+    group: str | None = None,
     model: Any = None,
     **kwargs: Any,
 ):
@@ -300,37 +421,45 @@ def init(
     redacted before anything is sent, and derived values: ``model/total_params_M`` and
     ``model/trainable_params_M`` when ``model`` is given, ``runtime/gpu_name`` on CUDA.
 
-    Returns the wandb run, or a no-op stand-in when wandb is not installed.
+    Returns the wandb run, or a stand-in that keeps the config when wandb is not installed.
+
+    Raises only what ``wandb.init`` itself raises (a run that cannot start, as before the fix);
+    its own work (reading the config, the model, the GPU, the settings) never raises.
     """
     wandb = _loaded_wandb() or _import("wandb")
+    resolved = _resolve_config(config, wandb)
+    if isinstance(resolved, dict):
+        if model is not None:
+            resolved["model/total_params_M"] = param_count_m(model)
+            resolved["model/trainable_params_M"] = param_count_m(model, trainable_only=True)
+        torch = sys.modules.get("torch")
+        try:
+            if torch is not None and torch.cuda.is_available():
+                resolved["runtime/gpu_name"] = torch.cuda.get_device_name()
+        except Exception:
+            pass
     if wandb is None:
         _warn_once("no-wandb", "wandb is not installed; nothing is logged")
-        return _NoRun()
-    resolved = redact(_to_dict(config))
-    if model is not None:
-        resolved["model/total_params_M"] = param_count_m(model)
-        resolved["model/trainable_params_M"] = param_count_m(model, trainable_only=True)
-    torch = sys.modules.get("torch")
-    try:
-        if torch is not None and torch.cuda.is_available():
-            resolved["runtime/gpu_name"] = torch.cuda.get_device_name()
-    except Exception:
-        pass
+        return _NoRun(resolved, name=name, group=group)
     kwargs["mode"] = wandb_mode(kwargs.get("mode") or "online")
-    kwargs["settings"] = _settings(wandb, kwargs.get("settings"))
+    kwargs["settings"] = _settings(kwargs.get("settings"))
     return wandb.init(project=project, config=resolved, name=name, group=group, **kwargs)
 
 
-def _settings(wandb: Any, settings: Any):
-    accepted = _accepted("console", CONSOLE_VALUES)
-    default = "wrap" if "wrap" in accepted else "auto"
-    if settings is None:
-        return wandb.Settings(console=default)
-    if isinstance(settings, Mapping):
-        settings = dict(settings)
-        if settings.get("console", default) not in accepted:
-            _warn(f"console={settings['console']!r} is not accepted by this wandb; using {default!r}")
-            settings["console"] = default
-        settings.setdefault("console", default)
-        return wandb.Settings(**settings)
-    return settings  # a Settings object validated itself when it was built
+def _settings(settings: Any) -> Any:
+    """``settings=`` with a console value the running wandb accepts. A dict stays a dict (and a
+    ``wandb.Settings`` object stays as given): wandb.init validates the rest, as it always did."""
+    try:
+        accepted = _accepted("console", CONSOLE_VALUES)
+        default = "wrap" if "wrap" in accepted else "auto"
+        if settings is None:
+            return {"console": default}
+        if isinstance(settings, Mapping):
+            settings = dict(settings)
+            if settings.get("console", default) not in accepted:
+                _warn(f"console={settings['console']!r} is not accepted by this wandb; using {default!r}")
+                settings["console"] = default
+            settings.setdefault("console", default)
+    except Exception:
+        pass
+    return settings

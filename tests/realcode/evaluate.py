@@ -1,7 +1,7 @@
 """Precision and recall of the default rules on real training code, labelled blind.
 
 The files under ``tests/realcode/<set>/`` are verbatim copies of public training code; the JSON
-beside each one holds labels written from RULES.md and the code alone, by someone who had not seen
+beside each one holds labels written from the rule pages (docs/rules/) and the code alone, by someone who had not seen
 the linter's output (format: ``tests/realcode/README.md``). This script runs the real flake8 once
 over every file and compares what it reports with the labels, per rule:
 

@@ -1,0 +1,127 @@
+"""wandb-fix knows about the dependency its fixes add: when fixed code imports wandb_runtime, the
+summary names those files and says whether their project declares wandb-runtime, and where to
+add it (flake8_wandb/dependencies.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flake8_wandb.dependencies import find_root, inspect, names_it, summary_lines
+from helpers import write
+
+NEEDS_RUNTIME = 'import wandb\n\nrun = wandb.init(project="demo", mode="offline", config={})\n'
+
+
+@pytest.mark.parametrize(
+    "requirement, named",
+    [("wandb-runtime", True), ("wandb_runtime>=0.1", True), ("Wandb.Runtime[x] ; python_version>'3'", True),
+     ("  wandb-runtime==0.1.0", True), ("wandb", False), ("wandb-runtime-extras", False), ("my-wandb-runtime", False),
+     (5, False)],
+)  # fmt: skip
+def test_names_it(requirement, named):
+    assert names_it(requirement) is named
+
+
+@pytest.mark.parametrize(
+    "files, declared, add_to",
+    [
+        ({"pyproject.toml": '[project]\nname = "x"\ndependencies = ["wandb-runtime>=0.1"]\n'},
+         ["pyproject.toml [project] dependencies"], "pyproject.toml [project] dependencies"),
+        ({"pyproject.toml": '[project]\nname = "x"\n[project.optional-dependencies]\ntrain = ["wandb_runtime"]\n'},
+         ["pyproject.toml [project.optional-dependencies] train"], "pyproject.toml [project] dependencies"),
+        ({"pyproject.toml": '[project]\nname = "x"\ndependencies = ["wandb"]\n'},
+         [], "pyproject.toml [project] dependencies"),
+        ({"pyproject.toml": '[dependency-groups]\ntrain = ["wandb-runtime"]\n'},
+         ["pyproject.toml [dependency-groups] train"], "a requirements.txt (no dependency file in {root})"),
+        ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.10"\nwandb-runtime = "^0.1"\n'},
+         ["pyproject.toml [tool.poetry.dependencies]"], "pyproject.toml [tool.poetry.dependencies]"),
+        ({"pyproject.toml": "[tool.black]\nline-length = 100\n", "requirements.txt": "torch\nwandb\n"},
+         [], "requirements.txt"),
+        ({"requirements.txt": "torch\n# wandb-runtime\n", "requirements-train.txt": "wandb-runtime==0.1.0 # shim\n"},
+         ["requirements-train.txt"], "requirements-train.txt"),
+        ({"requirements/base.txt": "wandb-runtime\n"}, ["requirements/base.txt"], "requirements/base.txt"),
+        ({"setup.cfg": "[options]\ninstall_requires =\n    wandb\n    wandb-runtime>=0.1\n"},
+         ["setup.cfg [options] install_requires"], "setup.cfg [options] install_requires"),
+        ({"setup.cfg": "[options]\ninstall_requires = wandb\n[options.extras_require]\ntrain = wandb-runtime\n"},
+         ["setup.cfg [options.extras_require] train"], "setup.cfg [options] install_requires"),
+        ({"setup.py": "from setuptools import setup\nsetup(install_requires=['wandb', 'wandb-runtime>=0.1'])\n"},
+         ["setup.py"], "setup.py install_requires"),
+        ({"setup.py": "from setuptools import setup\nsetup(install_requires=['wandb'])\n"},
+         [], "setup.py install_requires"),
+        ({"environment.yml": "dependencies:\n  - python=3.11\n  - pip:\n    - wandb-runtime==0.1.0\n"},
+         ["environment.yml"], "environment.yml (under pip:)"),
+        ({"pyproject.toml": "this is [not toml"}, [], "a requirements.txt (no dependency file in {root})"),
+    ],
+    ids=["project-deps", "optional-group", "pyproject-missing", "dependency-groups", "poetry", "requirements-missing",
+         "requirements-variant", "requirements-folder", "setup-cfg", "setup-cfg-extra", "setup-py", "setup-py-missing",
+         "environment-yml", "malformed-pyproject"],
+)  # fmt: skip
+def test_where_a_project_declares_it(tmp_path, files, declared, add_to):
+    for name, text in files.items():
+        write(tmp_path, name, text)
+    project = inspect(tmp_path)
+    assert list(project.declared_in) == declared
+    assert project.add_to == add_to.format(root=tmp_path)
+
+
+def test_the_project_is_the_nearest_folder_with_a_dependency_file_inside_the_work_tree(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'outer'\n")
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    train = write(repo, "src/train.py", "import wandb\n")
+    assert find_root(train) == repo  # the work tree's top, not an unrelated parent folder
+    write(repo, "src/requirements.txt", "wandb\n")
+    assert find_root(train) == repo / "src"
+
+
+def test_summary_groups_files_by_project(tmp_path):
+    a = write(tmp_path, "a/train.py", "")
+    write(tmp_path, "a/requirements.txt", "wandb-runtime\n")
+    b = write(tmp_path, "b/train.py", "")
+    write(tmp_path, "b/pyproject.toml", '[project]\nname = "b"\n')
+    lines = summary_lines([a, b], "apply")
+    assert lines == [
+        f"1 fixed file now imports wandb_runtime ({a}): {tmp_path / 'a'} declares wandb-runtime in requirements.txt",
+        f"1 fixed file now imports wandb_runtime ({b}): {tmp_path / 'b'} does not declare wandb-runtime: add it to "
+        "pyproject.toml [project] dependencies (the training environment needs it)",
+    ]
+    assert summary_lines([], "apply") == []
+
+
+def wandb_fix(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flake8_wandb.fix", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def test_wandb_fix_names_the_files_that_now_need_the_runtime(tmp_path):
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, "pyproject.toml", '[project]\nname = "trainer"\ndependencies = ["wandb"]\n')
+    write(tmp_path, "train.py", NEEDS_RUNTIME)
+    write(tmp_path, "clean.py", "import wandb\n")
+    dry = wandb_fix(tmp_path, "--unsafe-fixes", "train.py", "clean.py")
+    assert "1 fixed file would import wandb_runtime (train.py)" in dry.stderr
+    assert (
+        "does not declare wandb-runtime: add it to pyproject.toml [project] dependencies"
+        in dry.stderr
+    )
+    assert "wandb_runtime" not in wandb_fix(tmp_path, "train.py").stderr  # safe fixes only: none
+    applied = wandb_fix(tmp_path, "--apply", "--unsafe-fixes", "train.py", "clean.py")
+    assert "from wandb_runtime import" in (tmp_path / "train.py").read_text()
+    assert "1 fixed file now imports wandb_runtime (train.py)" in applied.stderr
+    write(
+        tmp_path,
+        "pyproject.toml",
+        '[project]\nname = "trainer"\ndependencies = ["wandb", "wandb-runtime>=0.1"]\n',
+    )
+    write(tmp_path, "other.py", NEEDS_RUNTIME)
+    applied = wandb_fix(tmp_path, "--apply", "--unsafe-fixes", "other.py")
+    assert "declares wandb-runtime in pyproject.toml [project] dependencies" in applied.stderr
+    assert (
+        "wandb_runtime" not in wandb_fix(tmp_path, "--apply", "clean.py").stderr
+    )  # nothing imported
+    assert "wandb_runtime" not in wandb_fix(tmp_path, "--check", "other.py").stderr
