@@ -238,7 +238,7 @@ class Context:
     def is_wandb_log(
         self, call: ast.AST, scope: Optional[Scope] = None, lightning: bool = True
     ) -> bool:
-        """A call that logs to a wandb run (RULES.md, "What a wandb call is"): ``wandb.log``,
+        """A call that logs to a wandb run (docs/integrations.md): ``wandb.log``,
         a run's ``.log`` (Lightning's ``experiment.log`` only when ``lightning``), accelerate's
         ``accelerator.log`` / wandb tracker ``.log``, a run-like parameter's ``.log(<dict>)``.
         ``scope`` given: the call is not the node being visited (no enclosing ``if`` known)."""

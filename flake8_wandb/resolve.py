@@ -7,7 +7,7 @@ demand, to a dotted *qualified name* such as ``wandb.log``, ``torch.cuda.memory_
 
 The analysis is flow-insensitive on purpose: a name bound to different things in one scope resolves
 to nothing, so rules stay silent. A missed finding costs users less than a false positive. Two
-exceptions, because real training code is written that way (RULES.md, "What a wandb call is"): a
+exceptions, because real training code is written that way (docs/integrations.md): a
 name bound to a run in one place and to ``None`` or to a stand-in object (``DummyWandb()``) in
 another is a run; ``wandb = None`` after a failed import keeps ``wandb`` the module.
 """

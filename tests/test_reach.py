@@ -1,4 +1,4 @@
-"""Reach of wandb resolution (RULES.md, "What a wandb call is"), the step-counter analysis that
+"""Reach of wandb resolution (docs/integrations.md), the step-counter analysis that
 WB101's fix and WB106 share, and hostile shapes the resolver must survive."""
 
 from __future__ import annotations
