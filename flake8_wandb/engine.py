@@ -79,12 +79,6 @@ class Fix:
     #: distributions the fixed code needs and the original did not, e.g. ``("wandb-runtime",)``
     requires: Tuple[str, ...] = ()
 
-    @property
-    def imports(self) -> Tuple[Tuple[str, str], ...]:
-        """Always empty: an import a fix needs is one of its ``edits`` (see rules/imports.py).
-        Kept for callers written when imports were added separately, with libcst."""
-        return ()
-
     def __post_init__(self) -> None:
         if self.safe and self.requires:
             raise ValueError(f"a fix that needs {', '.join(self.requires)} cannot be safe")

@@ -93,27 +93,6 @@ class NoqaMap:
         return codes == () or finding.code in codes or finding.code.startswith(codes)
 
 
-def noqa_map(lines: Sequence[str]) -> NoqaMap:
-    """The ``# noqa`` comments of a module given as its lines (see ``NoqaMap``)."""
-    return NoqaMap("".join(lines), lines)
-
-
-def is_silenced(finding: Finding, noqa: NoqaMap) -> bool:
-    return noqa.silences(finding)
-
-
-def add_imports(source: str, imports: Sequence[Tuple[str, str]]) -> str:
-    """``from module import name`` for each pair, merged and placed by libcst. The fixes no
-    longer need it (their imports are text edits); kept for callers that place imports in a
-    chosen part of a file themselves (a notebook cell)."""
-    import libcst as cst
-    from libcst.codemod import CodemodContext
-    from libcst.codemod.visitors import AddImportsVisitor, ImportItem
-
-    items = [ImportItem(mod, obj_name=name) for mod, name in imports]
-    return AddImportsVisitor(CodemodContext(), items).transform_module(cst.parse_module(source)).code
-
-
 def parse(source: str) -> ast.Module:
     """``ast.parse`` without printing the warnings user code may raise (``SyntaxWarning`` for
     ``"\\d"`` or ``x is 1``): they are the user's compiler's business, not ours."""
@@ -122,12 +101,16 @@ def parse(source: str) -> ast.Module:
         return ast.parse(source)
 
 
-def lint(engine: Engine, source: str) -> Tuple[List[Finding], List[str]]:
-    """Findings not silenced by ``# noqa``, and internal errors as messages.
+def lint(
+    engine: Engine, source: str, tree: Optional[ast.Module] = None
+) -> Tuple[List[Finding], List[str]]:
+    """Findings not silenced by ``# noqa``, and internal errors as messages. ``tree``: the
+    source's parse when the caller has it already (a parse is most of the cost).
     Raises SyntaxError (or ValueError for NUL bytes) when the source does not parse."""
     if not engine.may_match(source):
         return [], []
-    tree = parse(source)
+    if tree is None:
+        tree = parse(source)
     lines = split_lines(source)
     if file_is_noqa(lines):
         return [], []

@@ -32,10 +32,8 @@ from . import redact, report
 from .engine import Engine, Finding, split_lines
 from .fixer import (
     FixResult,
-    NoqaMap,
     add_noqa,
     applicable,
-    file_is_noqa,
     fix_source,
     lint,
     parses,
@@ -633,22 +631,6 @@ def rebuild(nb: Notebook, fixed: str) -> Tuple[str, Dict[int, str]]:
     return nb.render(sources), sources
 
 
-def _lint(
-    engine: Engine, source: str, tree: Optional[ast.Module]
-) -> Tuple[List[Finding], List[str]]:
-    """``fixer.lint`` on the tree ``prepare`` has parsed already (a parse is most of the cost)."""
-    if tree is None:
-        return lint(engine, source)
-    lines = split_lines(source)
-    if not engine.may_match(source) or file_is_noqa(lines):
-        return [], []
-    findings, errors = engine.check(tree, source)
-    if findings:
-        noqa = NoqaMap(source, lines)
-        findings = [f for f in findings if not noqa.silences(f)]
-    return findings, [f"internal error in {e.code} at line {e.line}: {e.error}" for e in errors]
-
-
 def _where(nb: Notebook, line: int) -> str:
     found = nb.locate(line)
     return f"cell {found[0].number} line {found[1]}" if found else f"line {line}"
@@ -675,12 +657,12 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
     result.errors += [f"cell {c.number}: {c.skipped}; cell skipped" for c in nb.cells if c.skipped]
     name = str(path)
     if options.mode == "check":
-        findings, errors = _lint(engine, source, nb.tree)
+        findings, errors = lint(engine, source, nb.tree)
         result.errors += errors
         result.rows = nb.rows(name, findings, options.unsafe)
         return
     if options.mode == "add-noqa":
-        findings, errors = _lint(engine, source, nb.tree)
+        findings, errors = lint(engine, source, nb.tree)
         result.errors += errors
         silenced, skipped = add_noqa(source, findings)
         for f in skipped:

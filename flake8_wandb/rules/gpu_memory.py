@@ -4,7 +4,7 @@ import ast
 from typing import Dict, List, Optional, Set
 
 from ..engine import Fix, Invalid, Rule
-from .common import attribute_name_edit
+from .edits import attribute_name_edit
 
 ALLOCATED = {
     "torch.cuda.memory_allocated": "memory_reserved",

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Set, Tuple
 
 from ..engine import Edit, Fix, Invalid, Rule
-from .common import keyword, remove_argument, replace, str_value
+from .calls import keyword, str_value
+from .edits import remove_argument, replace
 
 _HEX_KEY = re.compile(r"[0-9a-f]{40}")
 _PLACEHOLDER = re.compile(r"your|<|>|xxx|\.\.\.|changeme|placeholder|example|\s", re.I)

@@ -5,7 +5,9 @@ import ast
 import re
 
 from ..engine import RUNTIME_PACKAGE, UNCHANGED, Fix, Invalid, Rule
-from .common import keyword, replace, str_value, under_condition
+from .calls import keyword, str_value
+from .control_flow import under_condition
+from .edits import replace
 from .imports import runtime_import
 
 LIGHTNING = ("pytorch_lightning.", "lightning.")

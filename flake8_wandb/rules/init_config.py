@@ -5,16 +5,9 @@ from typing import Optional
 
 from ..engine import UNCHANGED, Fix, Invalid, Rule
 from ..resolve import ACCELERATOR, RUN
-from .common import (
-    add_keyword,
-    dotted,
-    has_star_kwargs,
-    keyword,
-    own_nodes,
-    replace,
-    str_value,
-    surely_bound,
-)
+from ..flow import own_nodes
+from .calls import dotted, has_star_kwargs, keyword, str_value
+from .edits import add_keyword, replace
 from .imports import import_for_fix
 
 CONFIG_OBJECTS = {"wandb.config", RUN + ".config"}
@@ -48,7 +41,7 @@ def is_argparse_namespace(ctx, name: str, node: ast.AST) -> bool:
     """``args`` surely an argparse namespace where ``node`` runs: every assignment of it in the
     function is ``<parser>.parse_args(...)`` (not ``parse_known_args()``, which returns a tuple),
     or it is a parameter annotated ``Namespace``."""
-    if not surely_bound(ctx, node, (name,)):
+    if not ctx.flow.surely_bound(node, (name,)):
         return False
     func = ctx.function()
     param = _param(func, name)
@@ -311,7 +304,7 @@ def main():
         if is_argparse_namespace(self.ctx, "args", node):
             fix = Fix((add_keyword(node, "config=vars(args)"),), safe=False, title="Add config=vars(args)")
             advice = "pass config=vars(args)"
-        elif surely_bound(self.ctx, node, ("cfg",)) and is_dictconfig(self.ctx, "cfg"):
+        elif self.ctx.flow.surely_bound(node, ("cfg",)) and is_dictconfig(self.ctx, "cfg"):
             advice = "pass config=OmegaConf.to_container(cfg, resolve=True)"
             imported = import_for_fix(self.ctx, node, "omegaconf", "OmegaConf")
             if imported is not None:

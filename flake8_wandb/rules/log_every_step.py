@@ -5,7 +5,10 @@ import re
 from typing import Dict, List, Optional, Set
 
 from ..engine import Rule
-from .common import LOOPS, dotted, enclosing_loops, keyword, own_nodes
+from ..counters import LOOPS
+from ..flow import own_nodes
+from .calls import dotted, keyword
+from .control_flow import enclosing_loops
 
 #: iterables that yield batches: ``train_loader``, ``enumerate(dataloader)``, ``tqdm(batches)``
 _BATCH_LIKE = re.compile(r"(loader|batch|data_iter|train_iter|dataset|minibatch|shard)", re.I)

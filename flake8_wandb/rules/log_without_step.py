@@ -5,7 +5,9 @@ from typing import Optional
 
 from ..counters import is_run_wide_counter
 from ..engine import UNCHANGED, Fix, Invalid, Rule
-from .common import add_keyword, has_star_kwargs, in_hf_trainer, keyword, surely_bound
+from .calls import has_star_kwargs, keyword
+from .edits import add_keyword
+from .frameworks import in_hf_trainer
 
 
 def defines_custom_x_axis(ctx) -> bool:
@@ -337,7 +339,7 @@ for global_step in range(100):
     def _counter(self, node: ast.Call) -> Optional[str]:
         """The one step-like name surely bound here that is a run-wide counter, if exactly one."""
         names = self.ctx.settings.step_names
-        bound = surely_bound(self.ctx, node, names)
+        bound = self.ctx.flow.surely_bound(node, names)
         counters = [n for n in names if n in bound and is_run_wide_counter(self.ctx, n, node)]
         return counters[0] if len(counters) == 1 else None
 

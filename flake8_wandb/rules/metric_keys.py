@@ -4,7 +4,7 @@ import ast
 from typing import List, Optional
 
 from ..engine import Rule
-from .common import str_value
+from .calls import str_value
 
 
 def _logged_dict(ctx, node: ast.Call) -> Optional[ast.Dict]:

@@ -4,7 +4,8 @@ import ast
 from typing import Optional
 
 from ..engine import Fix, Invalid, Rule
-from .common import keyword, wrap
+from .calls import keyword
+from .edits import wrap
 
 
 class NonIntegerStep(Rule):

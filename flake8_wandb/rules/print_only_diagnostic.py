@@ -6,7 +6,9 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from ..engine import RUNTIME_PACKAGE, UNCHANGED, Edit, Fix, Invalid, Rule
 from ..resolve import ACCELERATOR
-from .common import keyword, own_nodes, replace, str_value
+from ..flow import own_nodes
+from .calls import keyword, str_value
+from .edits import replace
 from .imports import runtime_import
 
 _METRIC_TOKENS = {

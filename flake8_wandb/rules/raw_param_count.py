@@ -5,7 +5,9 @@ from typing import Dict, Optional, Set
 
 from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule
 from ..resolve import ACCELERATOR, RUN
-from .common import own_nodes, replace, str_value
+from ..flow import own_nodes
+from .calls import str_value
+from .edits import replace
 
 #: calls whose dict arguments (or ``config=``) reach the run
 SINK_CALLS = {

@@ -4,7 +4,8 @@ import ast
 from typing import Iterator, Optional
 
 from ..engine import Fix, Invalid, Rule
-from .common import keyword, replace, str_value
+from .calls import keyword, str_value
+from .edits import replace
 
 SETTINGS_CALLS = {"wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
 REINIT_FOR = {True: "finish_previous", False: "return_previous"}

@@ -5,7 +5,9 @@ from typing import Optional
 
 from ..engine import RUNTIME_PACKAGE, Edit, Fix, Invalid, Rule
 from ..resolve import RUN
-from .common import enclosing_loops, has_star_kwargs, keyword, replace, str_value
+from .calls import has_star_kwargs, keyword, str_value
+from .control_flow import enclosing_loops
+from .edits import replace
 from .imports import newline_at, runtime_import
 
 SUMMARY_OBJECTS = {"wandb.summary", RUN + ".summary"}

@@ -5,7 +5,8 @@ from typing import Dict, List, Tuple
 
 from ..counters import receiver_key, restarting_loop, step_kind
 from ..engine import Rule
-from .common import in_hf_trainer, keyword
+from .calls import keyword
+from .frameworks import in_hf_trainer
 from .log_without_step import defines_custom_x_axis
 
 _ADVICE = 'log at the run-wide step with the epoch as a key, or define_metric("epoch/*", step_metric="epoch")'

@@ -5,7 +5,7 @@ import re
 from typing import Iterable, Optional
 
 from ..engine import Rule
-from .common import keyword
+from .calls import keyword
 
 _WANDB_HOST = re.compile(r"(?:^|[/@.\s'\"])(?:api\.)?wandb\.ai(?:[/:?#\s'\"]|$)")
 HTTP_PREFIXES = ("requests.", "httpx.", "urllib.request.", "urllib3.", "aiohttp.")
