@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
+from .engine import end_of, start_of
 from .flow import own_nodes, target_names
 from .resolve import SCOPE_NODES
 
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
+Loop = Union[ast.For, ast.AsyncFor, ast.While]
 _EPOCH = re.compile(
     r"^(ep|epoch|epochs|epoch_?(idx|id|num|no|i|index)|(cur|curr|current)_epoch|e_?idx)$", re.I
 )
@@ -91,9 +93,9 @@ def _loop_index_restarts(loop: ast.AST, name: str) -> bool:
     return False
 
 
-def loops_in_function(ancestors: List[ast.AST]) -> List[ast.AST]:
+def loops_in_function(ancestors: List[ast.AST]) -> List[Loop]:
     """The loops enclosing the node being visited within its function, innermost first."""
-    loops: List[ast.AST] = []
+    loops: List[Loop] = []
     for anc in reversed(ancestors):
         if isinstance(anc, SCOPE_NODES):
             break
@@ -123,7 +125,7 @@ def _starts_a_run(ctx, loop: ast.AST) -> bool:
     """A ``wandb.init`` (or accelerate's ``init_trackers``) inside the loop."""
     for name in ("init", "init_trackers"):
         for call, scope in ctx.names.calls_named(name):
-            if loop.lineno <= call.lineno <= loop.end_lineno and (
+            if start_of(loop)[0] <= call.lineno <= end_of(loop)[0] and (
                 name == "init_trackers" or ctx.names.qualname(call.func, scope) == "wandb.init"
             ):
                 return True

@@ -93,7 +93,7 @@ def _fixed_example(rule: Type[Rule]) -> List[str]:
             "",
         ]
     example = next((e for e in rule.fix_examples() if e.expected_replacement != UNCHANGED), None)
-    if example is None:
+    if example is None or example.expected_replacement is None:
         return []
     return [
         "For example, `wandb-fix --apply --unsafe-fixes` turns",

@@ -12,7 +12,8 @@ import ast
 import re
 import traceback
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING
 
 from .defaults import DEFAULT_STEP_NAMES
 from .resolve import (
@@ -27,6 +28,9 @@ from .resolve import (
 )
 from .versions import PINNED, WandbFacts
 
+if TYPE_CHECKING:
+    from .flow import Flow
+
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
@@ -36,9 +40,23 @@ def split_lines(source: str) -> List[str]:
     return _LINE.findall(source)
 
 
+#: a position in the source: 1-based line, UTF-8 byte column (as ``ast`` gives them)
+Pos = Tuple[int, int]
+Span = Tuple[Pos, Pos]
 
 
-Span = Tuple[Tuple[int, int], Tuple[int, int]]
+def start_of(node: ast.AST) -> Pos:
+    """Where a parsed node starts. Every node the parser gives a position to (expressions,
+    statements, keywords, arguments, handlers) has one; ``ast.AST`` itself declares none, and
+    typeshed marks the ends optional for nodes built by hand, which rules never see."""
+    n: Any = node
+    return (n.lineno, n.col_offset)
+
+
+def end_of(node: ast.AST) -> Pos:
+    """Where a parsed node ends (see ``start_of``)."""
+    n: Any = node
+    return (n.end_lineno, n.end_col_offset)
 
 
 @dataclass(frozen=True)
@@ -174,7 +192,7 @@ class Rule:
     ) -> None:
         """``secrets``: the nodes whose source text must never be printed (an API key)."""
         spans = tuple(
-            ((n.lineno, n.col_offset), (n.end_lineno or n.lineno, n.end_col_offset or 0)) for n in secrets
+            (start_of(n), end_of(n)) for n in secrets
         )
         self.ctx.add(self, node, self.message.format(**message_args), fix, spans)
 
@@ -204,11 +222,11 @@ class Context:
         #: the nodes enclosing the one being visited, outermost first
         self.ancestors: List[ast.AST] = []
         self.findings: List[Finding] = []
-        self._flow = None
+        self._flow: Optional[Flow] = None
         self._reported: set = set()
 
     @property
-    def flow(self):
+    def flow(self) -> Flow:
         """The module's data-flow queries (flow.py), built on first use."""
         if self._flow is None:
             from .flow import Flow
@@ -285,9 +303,7 @@ class Context:
         return [n for n in self.ancestors if isinstance(n, ast.ClassDef)]
 
     def segment(self, node: ast.AST) -> str:
-        return self.text_between(
-            (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)
-        )
+        return self.text_between(start_of(node), end_of(node))
 
     def text_between(self, start: Tuple[int, int], end: Tuple[int, int]) -> str:
         (l1, c1), (l2, c2) = start, end
@@ -312,10 +328,10 @@ class Context:
                 code=rule.code,
                 name=rule.name,
                 message=message,
-                line=node.lineno,
-                col=node.col_offset,
-                end_line=getattr(node, "end_lineno", None) or node.lineno,
-                end_col=getattr(node, "end_col_offset", None) or node.col_offset,
+                line=start_of(node)[0],
+                col=start_of(node)[1],
+                end_line=end_of(node)[0] or start_of(node)[0],
+                end_col=end_of(node)[1] or start_of(node)[1],
                 fix=fix,
                 secrets=secrets,
             )

@@ -359,12 +359,13 @@ def load_options(args: argparse.Namespace, warnings_out: Optional[List[str]] = N
     ConfigError with one line that names the file, the key and what was expected."""
     try:
         if args.config:
-            config_path: Optional[Path] = Path(args.config)
+            given = Path(args.config)
             try:
-                data = _load_toml(config_path)
+                data = _load_toml(given)
             except ValueError as exc:
-                raise ConfigError(f"{config_path}: invalid TOML: {exc}") from None
-            config = _our_table(config_path, data) or {}
+                raise ConfigError(f"{given}: invalid TOML: {exc}") from None
+            config = _our_table(given, data) or {}
+            config_path: Optional[Path] = given
         else:
             config_path, config = find_config(Path.cwd(), warnings_out)
         validate_config(config_path, config)
@@ -602,7 +603,7 @@ def _worker_init(parent: int) -> None:
 
 
 def emit(
-    results: List[FileResult], options: Options, args: argparse.Namespace, skipped: Skipped = ()
+    results: List[FileResult], options: Options, args: argparse.Namespace, skipped: Sequence[Tuple[Path, str]] = ()
 ) -> int:
     """Print the results. Everything printed goes through the key mask (redact.py)."""
     rows = [row for r in results for row in r.rows]

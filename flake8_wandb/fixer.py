@@ -23,7 +23,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from .engine import Engine, Finding, split_lines
+from .engine import Edit, Engine, Finding, split_lines
 
 #: rounds of fixing before giving up (each round applies every non-overlapping fix)
 MAX_ROUNDS = 16
@@ -121,6 +121,10 @@ def lint(
     return findings, [f"internal error in {e.code} at line {e.line}: {e.error}" for e in errors]
 
 
+def _edits(finding: Finding) -> Tuple[Edit, ...]:
+    return finding.fix.edits if finding.fix is not None else ()
+
+
 def applicable(finding: Finding, unsafe: bool) -> bool:
     return finding.fix is not None and (finding.fix.safe or unsafe)
 
@@ -216,7 +220,7 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
                 if valid(apply_fixes(result.source, accepted + [f])):
                     accepted.append(f)
         if accepted:
-            spans = sorted((offset(e.start), offset(e.end), len(e.text)) for f in accepted for e in f.fix.edits)
+            spans = sorted((offset(e.start), offset(e.end), len(e.text)) for f in accepted for e in _edits(f))
             given_up = {(c, m, _moved(p, spans)) for c, m, p in given_up}
             result.source = apply_fixes(result.source, accepted)
             result.applied += accepted
@@ -277,7 +281,7 @@ def _non_overlapping(source: str, findings: Sequence[Finding]) -> List[Finding]:
     taken: List[Tuple[int, int]] = []
     chosen: List[Finding] = []
     for f in sorted(findings, key=lambda f: (f.line, f.col)):
-        spans = [(offset(e.start), offset(e.end)) for e in f.fix.edits]
+        spans = [(offset(e.start), offset(e.end)) for e in _edits(f)]
         if any(_overlaps(a, b, x, y) for a, b in spans for x, y in taken):
             continue
         taken += spans
@@ -286,14 +290,14 @@ def _non_overlapping(source: str, findings: Sequence[Finding]) -> List[Finding]:
 
 
 def _self_overlapping(finding: Finding) -> bool:
-    edits = sorted(finding.fix.edits, key=lambda e: (e.start, e.end))
+    edits = sorted(_edits(finding), key=lambda e: (e.start, e.end))
     return any(a.end > b.start or (a.start == b.start and a.end == b.end) for a, b in zip(edits, edits[1:]))
 
 
 def apply_fixes(source: str, findings: Sequence[Finding]) -> str:
     """The source with the edits of these (non-overlapping) fixes applied."""
     offset = _offsets(source)
-    spans = [(offset(e.start), offset(e.end), e.text) for f in findings for e in f.fix.edits]
+    spans = [(offset(e.start), offset(e.end), e.text) for f in findings for e in _edits(f)]
     out = source
     for a, b, text in sorted(spans, key=lambda s: (s[0], s[1]), reverse=True):
         out = out[:a] + text + out[b:]

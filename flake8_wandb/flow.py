@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple, Union
 
 from .resolve import SCOPE_NODES
 
@@ -240,7 +240,7 @@ class Flow:
             self._print_helpers = frozenset(found)
         return self._print_helpers
 
-    def _forwards_to_print(self, func: ast.FunctionDef) -> bool:
+    def _forwards_to_print(self, func: Union[ast.FunctionDef, ast.AsyncFunctionDef]) -> bool:
         params = {a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs}
         params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
         prints = 0
@@ -291,7 +291,7 @@ def _scaled_allocated(ctx, expr: ast.AST, scope) -> Optional[str]:
     return None
 
 
-def _step(parent: ast.AST, child: ast.AST) -> "Optional[object]":
+def _step(parent: ast.AST, child: ast.AST) -> Union[bool, str, None]:
     """One step outwards from a value: True: a report; False: a use that is not a report; a
     str: assigned to that name; None: keep walking outwards."""
     if isinstance(parent, ast.BinOp):

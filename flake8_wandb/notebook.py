@@ -24,7 +24,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # real, but not in typeshed
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, cast
 
@@ -191,9 +191,9 @@ class Notebook:
         if not isinstance(data.get("cells"), list):
             raise NotebookError("not a notebook: no list of cells")
         self.data: Dict[str, Any] = data
-        meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-        info = meta.get("language_info") if isinstance(meta.get("language_info"), dict) else {}
-        kernel = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
+        meta = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
+        info = meta["language_info"] if isinstance(meta.get("language_info"), dict) else {}
+        kernel = meta["kernelspec"] if isinstance(meta.get("kernelspec"), dict) else {}
         self.language = str(info.get("name") or kernel.get("language") or "python").lower()
         self.ensure_ascii = (
             self.text.isascii()
@@ -744,7 +744,7 @@ def _key_texts(nb: Notebook, source: str) -> Set[str]:
             if isinstance(secret, str):
                 texts.add(secret)
                 continue
-            (l1, c1), (l2, c2) = cast(Tuple[Tuple[int, int], Tuple[int, int]], secret)
+            (l1, c1), (l2, c2) = secret
             for n in range(l1, min(l2, len(lines)) + 1):
                 raw = lines[n - 1].rstrip("\r\n").encode("utf-8")
                 piece = raw[c1 if n == l1 else 0 : c2 if n == l2 else len(raw)]

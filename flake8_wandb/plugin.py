@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import ast
 import sys
-from typing import Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
 
 from . import __version__
 from .defaults import DEFAULT_STEP_NAMES, TRIGGERS
+
+if TYPE_CHECKING:  # flake8 hands the options parsed; the engine is imported only when needed
+    import argparse
+
+    from .engine import Engine
 
 
 class WandbChecker:
@@ -85,7 +90,7 @@ class WandbChecker:
         return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
 
 
-def _build_engine(options: Optional[object]):
+def _build_engine(options: Optional[argparse.Namespace]) -> Engine:
     from .engine import Engine, Settings
     from .rules import DEFAULT_RULES, named_opt_in
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Set, Tuple, Union
 
 #: The qualname of a wandb ``Run`` *instance* (what ``wandb.init()`` returns).
 RUN = "<wandb.Run>"
@@ -248,7 +248,7 @@ class Resolver:
         return None
 
     def _resolve_all(self, bindings) -> Optional[str]:
-        names = set()
+        names: Set[Optional[str]] = set()
         for b in bindings:
             if isinstance(b, str):
                 names.add(b)
@@ -331,7 +331,7 @@ def _names_wandb(value: ast.AST, mentions_wandb: bool) -> bool:
         if all(_is_literal_tracker(e) for e in value.elts):
             return any(_names_wandb(e, mentions_wandb) for e in value.elts)
         return mentions_wandb
-    if _is_literal_tracker(value):  # LoggerType.WANDB
+    if isinstance(value, ast.Attribute) and _is_literal_tracker(value):  # LoggerType.WANDB
         return value.attr in _WANDB_LOGGER_TYPES
     return mentions_wandb
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import ast
 from typing import List
 
-from ..counters import loops_in_function
+from ..counters import Loop, loops_in_function
 from ..engine import Context
 
 
-def enclosing_loops(ctx: Context) -> List[ast.AST]:
+def enclosing_loops(ctx: Context) -> List[Loop]:
     """The loops around the node being visited, innermost first, within its function."""
     return loops_in_function(ctx.ancestors)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+from typing import List
 
-from ..engine import Context, Edit
+from ..engine import Context, Edit, end_of, start_of
 
 
 def replace(node: ast.AST, text: str) -> Edit:
-    return Edit((node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset), text)
+    return Edit(start_of(node), end_of(node), text)
 
 
 def wrap(ctx: Context, node: ast.AST, before: str, after: str) -> Edit:
@@ -19,30 +20,28 @@ def add_keyword(call: ast.Call, text: str) -> Edit:
     """An edit that adds ``text`` (e.g. ``step=global_step``) as the call's last argument."""
     last = max(
         [*call.args, *call.keywords],
-        key=lambda n: (n.end_lineno, n.end_col_offset),
+        key=end_of,
         default=None,
     )
     if last is None:
-        pos = (call.end_lineno, call.end_col_offset - 1)  # just inside ``)``
+        line, col = end_of(call)
+        pos = (line, col - 1)  # just inside ``)``
         return Edit(pos, pos, text)
-    pos = (last.end_lineno, last.end_col_offset)
-    return Edit(pos, pos, ", " + text)
+    return Edit(end_of(last), end_of(last), ", " + text)
 
 
 def remove_argument(call: ast.Call, arg: ast.AST) -> Edit:
     """An edit that removes one argument of a call, with its comma."""
-    items = sorted([*call.args, *call.keywords], key=lambda n: (n.lineno, n.col_offset))
+    items: List[ast.AST] = sorted([*call.args, *call.keywords], key=start_of)
     i = items.index(arg)
     if i > 0:
-        prev = items[i - 1]
-        return Edit((prev.end_lineno, prev.end_col_offset), (arg.end_lineno, arg.end_col_offset), "")
+        return Edit(end_of(items[i - 1]), end_of(arg), "")
     if i + 1 < len(items):
-        nxt = items[i + 1]
-        return Edit((arg.lineno, arg.col_offset), (nxt.lineno, nxt.col_offset), "")
-    return Edit((arg.lineno, arg.col_offset), (arg.end_lineno, arg.end_col_offset), "")
+        return Edit(start_of(arg), start_of(items[i + 1]), "")
+    return Edit(start_of(arg), end_of(arg), "")
 
 
 def attribute_name_edit(node: ast.Attribute, new: str) -> Edit:
     """Rename the ``.attr`` part of ``a.b.attr`` (it always ends the node's text)."""
-    end = (node.end_lineno, node.end_col_offset)
-    return Edit((end[0], end[1] - len(node.attr.encode())), end, new)
+    line, col = end_of(node)
+    return Edit((line, col - len(node.attr.encode())), (line, col), new)

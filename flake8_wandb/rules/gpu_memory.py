@@ -4,6 +4,7 @@ import ast
 from typing import Dict, List, Optional, Set
 
 from ..engine import Fix, Invalid, Rule
+from .calls import dotted
 from .edits import attribute_name_edit
 
 ALLOCATED = {
@@ -214,7 +215,7 @@ def train_step(step):
                 qual = self.ctx.qualname(call.func, self._scope_of(self.functions[key]))
                 fix = None
                 if qual not in ALLOCATED:  # a helper of this module that returns it
-                    qual = self.ctx.flow.memory_helpers()[call.func.id]
+                    qual = self.ctx.flow.memory_helpers()[dotted(call.func)]
                     func = qual.rsplit(".", 1)[-1]
                     self.report(call, func=func, replacement=ALLOCATED[qual])
                     continue

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Set, Tuple
 
-from ..engine import Edit, Fix, Invalid, Rule
+from ..engine import Edit, Fix, Invalid, Rule, end_of, start_of
 from .calls import keyword, str_value
 from .edits import remove_argument, replace
 
@@ -71,10 +71,11 @@ class _Pending:
 
 
 def _alone_on_its_lines(lines: Sequence[str], stmt: ast.stmt) -> bool:
-    first = lines[stmt.lineno - 1].encode()
-    last = lines[stmt.end_lineno - 1].encode()
-    rest = last[stmt.end_col_offset :].decode().strip()
-    return not first[: stmt.col_offset].strip() and (not rest or rest.startswith("#"))
+    (line1, col1), (line2, col2) = start_of(stmt), end_of(stmt)
+    first = lines[line1 - 1].encode()
+    last = lines[line2 - 1].encode()
+    rest = last[col2:].decode().strip()
+    return not first[:col1].strip() and (not rest or rest.startswith("#"))
 
 
 def _root_name(stmt: ast.stmt) -> Optional[str]:
@@ -353,19 +354,19 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
         stmt = self._own_statement(node)
         for kw in node.keywords:
             if kw.arg == "WANDB_API_KEY" and _secret(kw.value):
-                item_edit = remove_argument(node, kw) if n_args > 1 else None
+                item_edit: Optional[Edit] = remove_argument(node, kw) if n_args > 1 else None
                 self._pending.append(_Pending(node, kw.value, where, stmt, item_edit, self._parent()))
                 return
         if len(node.args) != 1 or not isinstance(node.args[0], ast.Dict):
             return
         d = node.args[0]
-        items = [(k, v, v) for k, v in zip(d.keys, d.values) if k is not None]
+        items: List[Tuple[ast.AST, ast.AST, ast.AST]] = [(k, v, v) for k, v in zip(d.keys, d.values) if k is not None]
         if len(items) != len(d.keys):
             return  # a ``**mapping`` inside: leave it to the reader
         for i, (k, v, _) in enumerate(items):
             if str_value(k) == "WANDB_API_KEY" and _secret(v):
                 if len(items) > 1:
-                    item_edit: Optional[Edit] = _remove_item(items, i)
+                    item_edit = _remove_item(items, i)
                 else:
                     item_edit = remove_argument(node, d) if n_args > 1 else None
                 self._pending.append(_Pending(node, v, where, stmt, item_edit, self._parent()))
@@ -432,13 +433,13 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
         block = next((getattr(p.parent, f) for f in fields if stmt in getattr(p.parent, f, ())), None)
         if block is not None and len(block) == 1:
             return [replace(stmt, "pass")]
-        gone = set(range(stmt.lineno, stmt.end_lineno + 1))
+        gone = set(range(stmt.lineno, end_of(stmt)[0] + 1))
         extra: List[Edit] = []
         imp = self._import_only_used_by(stmt, removed)
         if imp is not None:
             imp_stmt, last_user = imp
             if last_user:
-                gone |= set(range(imp_stmt.lineno, imp_stmt.end_lineno + 1))
+                gone |= set(range(imp_stmt.lineno, end_of(imp_stmt)[0] + 1))
             else:  # other removable users remain: touch the import so they apply one by one
                 extra.append(replace(imp_stmt, self.ctx.segment(imp_stmt)))
         return _remove_lines(lines, gone) + extra

@@ -174,6 +174,8 @@ os.environ.setdefault("WANDB_MODE", "offline")
             if write.var != "WANDB_MODE" or str_value(write.value) is None:
                 continue
             target = node.targets[0]
+            if not isinstance(target, ast.Subscript):  # env_writes: ``os.environ[K] = v``
+                continue
             environ = self.ctx.segment(target.value)
             text = f"{environ}.setdefault({self.ctx.segment(target.slice)}, {self.ctx.segment(node.value)})"
             fix = None
@@ -220,8 +222,8 @@ os.environ.setdefault("WANDB_MODE", "offline")
             self.report(
                 kw,
                 fix=fix,
-                what=f"mode={kw.value.value!r} in {short}()",
-                advice=f"use mode=wandb_mode({kw.value.value!r}) from the {RUNTIME_PACKAGE} package",
+                what=f"mode={str_value(kw.value)!r} in {short}()",
+                advice=f"use mode=wandb_mode({str_value(kw.value)!r}) from the {RUNTIME_PACKAGE} package",
             )
         elif qual is not None and qual.endswith(".WandbLogger") and qual.startswith(LIGHTNING):
             kw = keyword(node, "offline")
@@ -231,10 +233,11 @@ os.environ.setdefault("WANDB_MODE", "offline")
             init_kwargs = self.ctx.flow.init_trackers_wandb(node)
             if init_kwargs is not None:
                 for k, v in zip(init_kwargs.keys, init_kwargs.values):
-                    if str_value(k) == "mode" and str_value(v) is not None:
+                    mode = str_value(v)
+                    if str_value(k) == "mode" and mode is not None:
                         self.report(
                             v,
-                            what=f"init_kwargs mode={v.value!r} in init_trackers()",
+                            what=f"init_kwargs mode={mode!r} in init_trackers()",
                             advice="leave mode out and set WANDB_MODE",
                         )
 
@@ -242,8 +245,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
         """Inside a function whose name says it forces the mode (``force_offline``,
         ``setup_offline_mode``, ``disable_wandb``): the literal is the point, no fix."""
         for node in self.ctx.ancestors:
-            name = getattr(node, "name", None)
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _FORCING.search(name):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _FORCING.search(node.name):
                 return True
         return False
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import ast
 import bisect
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-from ..engine import Context, Edit
+from ..engine import Context, Edit, end_of, start_of
 
 RUNTIME = "wandb_runtime"
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
 def runtime_import(ctx: Context, site: ast.AST, name: str) -> Optional[Tuple[str, Tuple[Edit, ...]]]:
@@ -84,9 +85,9 @@ class _Facts:
                 bound.extend(node.names)
             elif isinstance(node, ast.ExceptHandler) and node.name:
                 bound.append(node.name)
-            elif type(node).__name__ in ("MatchAs", "MatchStar") and getattr(node, "name", None):
+            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
                 bound.append(node.name)
-            elif type(node).__name__ == "MatchMapping" and getattr(node, "rest", None):
+            elif isinstance(node, ast.MatchMapping) and node.rest:
                 bound.append(node.rest)
             for b in bound:
                 self.bindings[b] = self.bindings.get(b, 0) + 1
@@ -123,11 +124,11 @@ def _free_uncached(ctx: Context, local: str, plain: bool) -> bool:
 # -- where the import goes -------------------------------------------------------------------------
 
 
-def _enclosing_functions(ctx: Context, site: ast.AST) -> List[ast.AST]:
+def _enclosing_functions(ctx: Context, site: ast.AST) -> List[FunctionNode]:
     """The functions whose body holds ``site``, outermost first (a walk down the blocks that
     hold its line, not over the whole tree)."""
-    found: List[ast.AST] = []
-    line = site.lineno
+    found: List[FunctionNode] = []
+    line = start_of(site)[0]
     block: Sequence[ast.stmt] = ctx.tree.body
     starts = getattr(ctx, "_import_body_starts", None)
     if starts is None:  # the module's statements by first line, for a bisection (once per module)
@@ -140,7 +141,7 @@ def _enclosing_functions(ctx: Context, site: ast.AST) -> List[ast.AST]:
         inner: List[ast.stmt] = []
         for field in _BLOCKS:
             for child in getattr(stmt, field, None) or ():
-                inner.extend(child.body if isinstance(child, ast.excepthandler) else [child])
+                inner.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
         for case in getattr(stmt, "cases", None) or ():
             inner.extend(case.body)
         stmt = next((s for s in inner if s.lineno <= line <= (s.end_lineno or s.lineno)), None)
@@ -156,7 +157,7 @@ def _statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
             continue
         for field in _BLOCKS:
             for child in getattr(stmt, field, None) or ():
-                yield from _statements(child.body if isinstance(child, ast.excepthandler) else [child])
+                yield from _statements(child.body if isinstance(child, ast.ExceptHandler) else [child])
 
 
 def _is_type_checking(stmt: ast.stmt) -> bool:
@@ -168,6 +169,10 @@ def _is_type_checking(stmt: ast.stmt) -> bool:
     )
 
 
+def _is_future_import(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
+
+
 def _imports_module(stmt: ast.stmt, module: str) -> bool:
     if isinstance(stmt, ast.Import):
         return any(a.name == module or a.name.startswith(module + ".") for a in stmt.names)
@@ -176,7 +181,9 @@ def _imports_module(stmt: ast.stmt, module: str) -> bool:
     return False
 
 
-def _scopes(ctx: Context, functions: List[ast.AST], site: ast.AST) -> Iterator[Tuple[Optional[ast.AST], List[ast.stmt]]]:
+def _scopes(
+    ctx: Context, functions: List[FunctionNode], site: ast.AST
+) -> Iterator[Tuple[Optional[FunctionNode], List[ast.stmt]]]:
     """Candidate import statements, the module's first, then each enclosing function's
     (innermost first, only those before the site)."""
     yield None, _module_imports(ctx)
@@ -184,7 +191,7 @@ def _scopes(ctx: Context, functions: List[ast.AST], site: ast.AST) -> Iterator[T
         yield func, [
             s
             for s in _statements(func.body)
-            if isinstance(s, (ast.Import, ast.ImportFrom)) and (s.end_lineno or s.lineno) < site.lineno
+            if isinstance(s, (ast.Import, ast.ImportFrom)) and (s.end_lineno or s.lineno) < start_of(site)[0]
         ]
 
 
@@ -275,18 +282,18 @@ def _merge(ctx: Context, stmt: ast.ImportFrom, what: str) -> Optional[Edit]:
     rest = line[stmt.end_col_offset :].decode("utf-8", "replace").strip()
     if "(" in code or "\\" in code or (rest and not rest.startswith("#")):
         return None
-    pos = (stmt.lineno, stmt.end_col_offset)
-    return Edit(pos, pos, ", " + what)
+    return Edit(end_of(stmt), end_of(stmt), ", " + what)
 
 
 def _at_start(ctx: Context, body: Sequence[ast.stmt], statement: str, module_level: bool = False) -> Optional[Edit]:
     """Before the first statement of a block that is not its docstring, a ``__future__``
     import or (at module level) one of the leading imports."""
     i = 0
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
-        if isinstance(body[0].value.value, str):
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        if isinstance(first.value.value, str):
             i = 1
-    while i < len(body) and isinstance(body[i], ast.ImportFrom) and body[i].module == "__future__":
+    while i < len(body) and _is_future_import(body[i]):
         i += 1
     if module_level:
         while i < len(body) and isinstance(body[i], (ast.Import, ast.ImportFrom)):

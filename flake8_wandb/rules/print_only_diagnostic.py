@@ -4,7 +4,7 @@ import ast
 import re
 from typing import Dict, List, Optional, Set, Tuple
 
-from ..engine import RUNTIME_PACKAGE, UNCHANGED, Edit, Fix, Invalid, Rule
+from ..engine import RUNTIME_PACKAGE, UNCHANGED, Edit, Fix, Invalid, Rule, end_of
 from ..resolve import ACCELERATOR
 from ..flow import own_nodes
 from .calls import keyword, str_value
@@ -347,19 +347,20 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             between = block[i + 1 : j]
             if any(_binds(s, set(values)) for s in between):
                 continue
-            target: ast.Dict = log.args[0]
+            target = log.args[0]
+            if not isinstance(target, ast.Dict):
+                continue
             if any(k is None for k in target.keys) or {str_value(k) for k in target.keys} & set(values):
                 continue
             entries = ", ".join(f'"{n}": {self.ctx.segment(e)}' for n, e in values.items())
             if target.values:
-                last = target.values[-1]
-                pos = (last.end_lineno, last.end_col_offset)
-                edit = Edit(pos, pos, ", " + entries)
+                after = end_of(target.values[-1])
+                edit = Edit(after, after, ", " + entries)
             else:
-                pos = (target.end_lineno, target.end_col_offset - 1)
-                edit = Edit(pos, pos, entries)
-            where = "below" if log.lineno > call.lineno else "above"
-            return Fix((edit,), safe=False, title=f"Add {', '.join(values)} to the wandb log call {where}")
+                line, col = end_of(target)
+                edit = Edit((line, col - 1), (line, col - 1), entries)  # just inside ``}``
+            side = "below" if log.lineno > call.lineno else "above"
+            return Fix((edit,), safe=False, title=f"Add {', '.join(values)} to the wandb log call {side}")
         return None
 
     def _echo_fix(self, call: ast.Call) -> Optional[Fix]:
@@ -386,13 +387,12 @@ def _printed_number(call: ast.Call, name: str) -> Optional[ast.AST]:
     for arg in call.args:
         parts = arg.values if isinstance(arg, ast.JoinedStr) else [arg]
         for part in parts:
-            formatted = isinstance(part, ast.FormattedValue)
-            expr = part.value if formatted else part
+            expr = part.value if isinstance(part, ast.FormattedValue) else part
             if not _mentions(expr, name):
                 continue
             if _is_number_expr(expr, name):
                 return expr
-            if formatted and isinstance(expr, ast.Name) and _numeric_spec(part):
+            if isinstance(part, ast.FormattedValue) and isinstance(expr, ast.Name) and _numeric_spec(part):
                 return expr
     return None
 
@@ -417,9 +417,12 @@ def _is_number_expr(expr: ast.AST, name: str) -> bool:
 def _numeric_spec(part: ast.FormattedValue) -> bool:
     """A format spec such as ``:.3f``, ``:.2e``, ``:d``, ``:%``: only numbers accept it."""
     spec = part.format_spec
-    if not isinstance(spec, ast.JoinedStr) or not all(isinstance(v, ast.Constant) for v in spec.values):
+    if not isinstance(spec, ast.JoinedStr):
         return False
-    text = "".join(v.value for v in spec.values)
+    texts = [v.value for v in spec.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+    if len(texts) != len(spec.values):
+        return False
+    text = "".join(texts)
     return bool(re.fullmatch(r"[<>=^]?[+\- ]?#?0?\d*[,_]?(\.\d+)?[eEfFgGd%n]", text))
 
 

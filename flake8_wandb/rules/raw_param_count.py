@@ -237,8 +237,9 @@ def setup(model):
         scaled = f"{scaled} / 1e6" if isinstance(value, SIMPLE) else f"({scaled}) / 1e6"
         fix = None
         key_text = self.ctx.segment(key) if key is not None else ""
-        if str_value(key) is not None and key_text[-1:] in "'\"" and not key_text.endswith(("'''", '"""')):
-            if not self._key_used_elsewhere(str_value(key)):
+        key_name = str_value(key)
+        if key is not None and key_name is not None and key_text[-1:] in "'\"" and not key_text.endswith(("'''", '"""')):
+            if not self._key_used_elsewhere(key_name):
                 new_key = key_text[:-1] + "_M" + key_text[-1]
                 title = f"Log millions under {new_key}"
                 fix = Fix((replace(key, new_key), replace(value, scaled)), safe=False, title=title)

@@ -3,7 +3,8 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from ..engine import RUNTIME_PACKAGE, Edit, Fix, Invalid, Rule
+from ..counters import Loop
+from ..engine import RUNTIME_PACKAGE, Edit, Fix, Invalid, Rule, end_of
 from ..resolve import RUN
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops
@@ -179,17 +180,18 @@ for lr in (1e-3, 1e-4):
         parent = self.ctx.ancestors[-1] if self.ctx.ancestors else None
         return isinstance(parent, ast.withitem) and parent.context_expr is node
 
-    def _append(self, loop: ast.AST, statement: str) -> Optional[Fix]:
+    def _append(self, loop: Loop, statement: str) -> Optional[Fix]:
         first, last = loop.body[0], loop.body[-1]
         if first.lineno == loop.lineno:
             return None  # ``for x in y: body`` on one line: no block to append to
-        line = self.ctx.lines[last.end_lineno - 1]
+        last_line = end_of(last)[0]
+        line = self.ctx.lines[last_line - 1]
         content = line.rstrip("\r\n")
-        newline = newline_at(self.ctx, last.end_lineno)
+        newline = newline_at(self.ctx, last_line)
         indent_line = self.ctx.lines[first.lineno - 1]
         indent = indent_line[: len(indent_line) - len(indent_line.lstrip())]
         # after the whole last line, so that a trailing comment stays where it is
-        end = (last.end_lineno, len(content.encode("utf-8")))
+        end = (last_line, len(content.encode("utf-8")))
         return Fix((Edit(end, end, newline + indent + statement),), safe=False, title=f"Append {statement} to the loop body")
 
 
@@ -313,7 +315,7 @@ run = wandb.init(project="demo", name=run_name("baseline", version=2), config={}
             return
         kw = keyword(node, "name")
         value = str_value(kw.value) if kw is not None else None
-        if value is None:
+        if kw is None or value is None:
             return
         fix = None
         imported = runtime_import(self.ctx, kw, "run_name")

@@ -4,7 +4,7 @@ import ast
 from typing import Dict, List, Tuple
 
 from ..counters import receiver_key, restarting_loop, step_kind
-from ..engine import Rule
+from ..engine import Rule, start_of
 from .calls import keyword
 from .frameworks import in_hf_trainer
 from .log_without_step import defines_custom_x_axis
@@ -164,7 +164,7 @@ def train(run: wandb.Run, loader, epochs):
             self.report(
                 kw.value,
                 value=self.ctx.segment(kw.value),
-                problem=f"is the index of the loop on line {loop.lineno}, which restarts on every "
+                problem=f"is the index of the loop on line {start_of(loop)[0]}, which restarts on every "
                 "iteration of the loop around it",
                 advice="log at a run-wide step (a counter that only grows)",
             )
@@ -189,6 +189,8 @@ def train(run: wandb.Run, loader, epochs):
                 if other is None:
                     continue
                 kw = keyword(call, "step")
+                if kw is None:  # recorded only with a step= keyword
+                    continue
                 self.report(
                     kw.value,
                     value=self.ctx.segment(kw.value),

@@ -15,7 +15,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 # wandb 0.31's accepted values (the helpers ask the running wandb first)
 from .facts import CONSOLE_VALUES, WANDB_MODES
@@ -261,7 +261,11 @@ def _to_dict(config: Any) -> dict[str, Any]:
     if module.startswith("omegaconf"):
         from omegaconf import OmegaConf  # present whenever an OmegaConf object exists
 
-        return dict(OmegaConf.to_container(config, resolve=True))
+        container = OmegaConf.to_container(config, resolve=True)
+        if not isinstance(container, dict):
+            raise TypeError(f"{type(config).__name__} is not a mapping")
+        # a new dict; its keys stay as OmegaConf gives them (wandb's config takes them so)
+        return cast("dict[str, Any]", container)
     import dataclasses
 
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
