@@ -13,7 +13,7 @@ for var, sub in (("WANDB_DIR", "runs"), ("WANDB_CACHE_DIR", "cache"), ("WANDB_CO
                  ("WANDB_DATA_DIR", "data"), ("WANDB_ARTIFACT_DIR", "artifacts")):
     (_WANDB_HOME / sub).mkdir(parents=True, exist_ok=True)
     os.environ[var] = str(_WANDB_HOME / sub)
-os.environ["WANDB_MODE"] = "offline"
+os.environ["WANDB_MODE"] = "offline"  # noqa: WB301  the tests must never reach the network
 os.environ["WANDB_SILENT"] = "true"
 os.environ.pop("WANDB_API_KEY", None)
 

@@ -51,7 +51,7 @@ def test_the_pinned_values_are_what_wandb_0_31_accepts():
     for value in facts.CONSOLE_VALUES:
         assert wandb.Settings(console=value).console in facts.CONSOLE_VALUES
     with pytest.raises(ValidationError):
-        wandb.Settings(console="wrap_pty")
+        wandb.Settings(console="wrap_pty")  # noqa: WB307  the test checks that wandb rejects it
     for mode in facts.WANDB_MODES:
         wandb.Settings(mode=mode)
     assert versions.installed().console_values == facts.CONSOLE_VALUES
