@@ -26,11 +26,12 @@ def engine_findings(source: str, rules=None, settings: Settings = Settings()):
     return findings
 
 
-def run_flake8(paths: Sequence[str], *args: str, cwd=None) -> Tuple[int, str, str]:
+def run_flake8(paths: Sequence[str], *args: str, cwd=None, timeout: float = 600) -> Tuple[int, str, str]:
     """The real flake8, as a subprocess, with the plugin registered by the install. Run it in
-    ``cwd`` (a temp dir) so that only the config files a test writes there apply."""
+    ``cwd`` (a temp dir) so that only the config files a test writes there apply. ``timeout``
+    only turns a hang into a failure; speed is measured in bench/, never asserted here."""
     cmd = [sys.executable, "-m", "flake8", *args, *paths]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=timeout)
     return proc.returncode, proc.stdout, proc.stderr
 
 
