@@ -434,7 +434,7 @@ def test_the_api_key_is_never_printed(tmp_path):
     write(tmp_path, "train.py", src)
     outputs = []
     rc, out, err = run_flake8(["train.py"], "--select=WB", cwd=tmp_path)
-    assert out.count("WB302") == 3 and "rotate the key" in out
+    assert out.count("WB302") == 3 and "rotate it" in out
     outputs += [out, err]
     for args in ([], ["--unsafe-fixes"], ["--check"], ["--format=json"], ["--format=github"], ["--format=sarif"]):
         proc = wandb_fix(*args, "train.py", cwd=tmp_path)

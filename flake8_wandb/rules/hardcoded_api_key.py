@@ -10,7 +10,6 @@ from .calls import keyword, str_value
 from .edits import remove_argument, replace
 
 _HEX_KEY = re.compile(r"[0-9a-f]{40}")
-_PLACEHOLDER = re.compile(r"your|<|>|xxx|\.\.\.|changeme|placeholder|example|\s", re.I)
 KEY_ARGS = {
     "wandb.login": "key",
     "wandb.Api": "api_key",
@@ -46,9 +45,10 @@ def literal_text(node: Optional[ast.AST], depth: int = 0) -> Optional[str]:
 
 
 def _secret(node: Optional[ast.AST]) -> Optional[str]:
-    """The literal when it looks like a real key (not empty, not a placeholder)."""
+    """The literal given as a key: any non-empty string written without computing it. A
+    placeholder (``"<your-api-key>"``) counts: it marks the line where users paste their key."""
     value = literal_text(node)
-    if value is None or not 20 <= len(value) <= MAX_KEY_LENGTH or _PLACEHOLDER.search(value):
+    if value is None or not value.strip() or len(value) > MAX_KEY_LENGTH:
         return None
     return value
 
@@ -182,8 +182,9 @@ class HardcodedApiKey(Rule):
     literal assigned to a name containing `wandb` and `key`, in any module (the settings file
     that holds `WANDB_KEY = "..."` often imports nothing). A literal is any string written
     without computing it: adjacent literals over several lines, escapes, bytes, f-strings
-    without placeholders and `+` of literals. Placeholders (`"<your-key>"`, `"xxx..."`) are
-    not reported.
+    without placeholders and `+` of literals. Placeholders (`"<your-key>"`, `"YOUR_API_KEY"`) are
+    reported too: such a line is where users paste their real key, and the environment is the
+    place for it. An empty string is not reported.
 
     ## Why is this bad?
 
@@ -199,7 +200,7 @@ class HardcodedApiKey(Rule):
 
     code = "WB302"
     name = "hardcoded-api-key"
-    message = "W&B API key hard-coded in {where}; remove it, use WANDB_API_KEY from the environment, and rotate the key (it stays in git history)"
+    message = "W&B API key hard-coded in {where}; remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)"
     fix_safety = "unsafe"
     fix_doc = (
         "Unsafe: removes the literal so wandb reads `WANDB_API_KEY` from the environment: the "
@@ -281,6 +282,12 @@ api = wandb.Api(api_key="0123456789abcdef0123456789abcdef01234567", timeout=30) 
 PROJECT = "demo"
 WANDB_KEY = "0123456789abcdef0123456789abcdef01234567"  # WB302
 """,
+        """\
+import wandb
+
+# a template: this is the line where users paste their real key
+wandb.login(key="<your-api-key>")  # WB302
+""",
     )
     valid = (
         """\
@@ -289,7 +296,7 @@ import os
 import wandb
 
 wandb.login(key=os.environ["WANDB_API_KEY"])
-wandb.login(key="<your-api-key>")  # a placeholder in a template
+wandb.login(key="")  # empty: wandb reads WANDB_API_KEY
 api = wandb.Api(api_key=os.getenv("WANDB_API_KEY"))
 wandb.login(key=f"{os.environ['PREFIX']}0123456789abcdef0123456789abcdef")  # computed
 """,

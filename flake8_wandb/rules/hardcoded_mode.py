@@ -114,6 +114,14 @@ logger = WandbLogger(project="demo", offline=True)  # WB301
 accelerator = Accelerator(log_with="wandb")
 accelerator.init_trackers("demo", init_kwargs={"wandb": {"mode": "offline"}})  # WB301
 """,
+        """\
+import wandb
+from accelerate import Accelerator
+
+accelerator = Accelerator()
+if accelerator.is_main_process:  # which process, not which mode: still a hard-coded mode
+    wandb.init(mode="offline", config={})  # WB301
+""",
     )
     valid = (
         """\
@@ -168,10 +176,12 @@ os.environ.setdefault("WANDB_MODE", "offline")
 """
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        if len(node.targets) != 1 or under_condition(self.ctx):
+        if len(node.targets) != 1 or under_condition(self.ctx, ignore_rank_guards=True):
             return
         for write in self.ctx.flow.env_writes(node):
             if write.var != "WANDB_MODE" or str_value(write.value) is None:
+                continue
+            if self._disabled_by_rank(write.value):
                 continue
             target = node.targets[0]
             if not isinstance(target, ast.Subscript):  # env_writes: ``os.environ[K] = v``
@@ -192,11 +202,18 @@ os.environ.setdefault("WANDB_MODE", "offline")
                 advice="use os.environ.setdefault(\"WANDB_MODE\", ...)",
             )
 
+    def _disabled_by_rank(self, value: ast.AST) -> bool:
+        """``mode="disabled"`` on the ranks that must not log (``if rank != 0:``) is a choice
+        of which process logs, not an override of the user's mode."""
+        return str_value(value) == "disabled" and under_condition(self.ctx)
+
     def visit_Call(self, node: ast.Call) -> None:
-        if under_condition(self.ctx):
+        if under_condition(self.ctx, ignore_rank_guards=True):
             return
         for write in self.ctx.flow.env_writes(node):
             literal = str_value(write.value) is not None
+            if self._disabled_by_rank(write.value):
+                continue
             if write.var == "WANDB_MODE" and write.kind != "setdefault" and literal:
                 what = 'os.putenv("WANDB_MODE", ...)'
                 if write.kind == "update":
@@ -206,7 +223,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
         qual = self.ctx.qualname(node.func)
         if qual in MODE_CALLS:
             kw = keyword(node, "mode")
-            if kw is None or str_value(kw.value) is None:
+            if kw is None or str_value(kw.value) is None or self._disabled_by_rank(kw.value):
                 return
             fix = None
             imported = None if self._forces_mode() else runtime_import(self.ctx, kw, "wandb_mode")

@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Set
 from ..engine import Rule
 from ..counters import LOOPS
 from ..flow import own_nodes
+from ..resolve import SCOPE_NODES
 from .calls import dotted, keyword
 from .control_flow import enclosing_loops
 
@@ -21,7 +22,18 @@ _OPTIMIZER = re.compile(r"(optim|opt$|scaler|^opt)", re.I)
 
 
 def _contains_loop(node: ast.AST) -> bool:
-    return any(isinstance(n, LOOPS) for n in ast.walk(node) if n is not node)
+    """Whether a loop runs another loop on every iteration: a loop under an ``if`` of its body
+    (a periodic evaluation pass, checkpoint clean-up) does not make it an epoch loop."""
+    stack = [stmt for field in ("body", "orelse") for stmt in getattr(node, field, [])]
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, LOOPS):
+            return True
+        if isinstance(stmt, (ast.If, *SCOPE_NODES)):
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            stack.extend(getattr(stmt, field, []) or [])
+    return False
 
 
 class LogEveryStep(Rule):
@@ -108,6 +120,20 @@ def eval_and_train(model, optimizer, train_dataloader, global_step):
             optimizer.step()
             global_step += 1
             accelerator.log({"loss": 0.1}, step=global_step)  # WB102
+""",
+        """\
+import wandb
+
+def train(run: wandb.Run, model, loader, val_loader, epochs):
+    step = 0
+    for epoch in range(epochs):
+        for batch in loader:
+            loss = model(batch)
+            run.log({"train/loss": loss}, step=step)  # WB102
+            if step % 100 == 0:  # a periodic evaluation pass does not make this an epoch loop
+                for val_batch in val_loader:
+                    model(val_batch)
+            step += 1
 """,
     )
     valid = (
