@@ -26,7 +26,9 @@ BIN = Path(sys.executable).parent
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--files", type=int, default=0, help="0 = all")
     opts = parser.parse_args()
@@ -39,11 +41,33 @@ def main() -> None:
         shutil.copy2(f, dest)
     lines = count_lines(files)
     commands = {
-        "wandb-fix --check -j1": [str(BIN / "wandb-fix"), "--check", "-j1", "-q", "--no-gitignore", "."],
-        "wandb-fix --check -j2": [str(BIN / "wandb-fix"), "--check", "-j2", "-q", "--no-gitignore", "."],
+        "wandb-fix --check -j1": [
+            str(BIN / "wandb-fix"),
+            "--check",
+            "-j1",
+            "-q",
+            "--no-gitignore",
+            ".",
+        ],
+        "wandb-fix --check -j2": [
+            str(BIN / "wandb-fix"),
+            "--check",
+            "-j2",
+            "-q",
+            "--no-gitignore",
+            ".",
+        ],
         "wandb-fix (dry run) -j1": [str(BIN / "wandb-fix"), "-j1", "-q", "--no-gitignore", "."],
         "wandb-fix (dry run) -j2": [str(BIN / "wandb-fix"), "-j2", "-q", "--no-gitignore", "."],
-        "flake8 --select=WB": [sys.executable, "-m", "flake8", "--isolated", "--select=WB", "--exit-zero", "."],
+        "flake8 --select=WB": [
+            sys.executable,
+            "-m",
+            "flake8",
+            "--isolated",
+            "--select=WB",
+            "--exit-zero",
+            ".",
+        ],
     }
     times = {name: [] for name in commands}
     for _ in range(opts.repeats):
@@ -55,7 +79,9 @@ def main() -> None:
     base = statistics.median(times["flake8 --select=WB"])
     for name, samples in times.items():
         median = statistics.median(samples)
-        print(f"{name:26} median {median:6.2f}s  {lines / median:9,.0f} lines/s  {median / base:5.2f}x flake8 --select=WB")
+        print(
+            f"{name:26} median {median:6.2f}s  {lines / median:9,.0f} lines/s  {median / base:5.2f}x flake8 --select=WB"
+        )
     shutil.rmtree(work, ignore_errors=True)
 
 

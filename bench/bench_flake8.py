@@ -60,10 +60,14 @@ def bench(name: str, files, repeats: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--torch-files", type=int, default=600, help="0 = all of torch")
-    parser.add_argument("--wandb-files", type=int, default=0, help="0 = every file that mentions wandb")
+    parser.add_argument(
+        "--wandb-files", type=int, default=0, help="0 = every file that mentions wandb"
+    )
     opts = parser.parse_args()
     bench("torch (few files use wandb)", torch_corpus(opts.torch_files), opts.repeats)
     bench("wandb (every file mentions wandb)", wandb_corpus(opts.wandb_files), opts.repeats)

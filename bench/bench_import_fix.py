@@ -33,7 +33,9 @@ def module(n: int, prints: int = 0) -> str:
     ``console="off"`` too, each fixed to ``echo(...)`` with the same import."""
     lines = ['"""A large module."""', "import wandb", ""]
     lines += [f"x{i} = {i}" for i in range(n)]
-    lines += ['run = wandb.init(project="p", config={}, mode="offline", settings={"console": "off"})']
+    lines += [
+        'run = wandb.init(project="p", config={}, mode="offline", settings={"console": "off"})'
+    ]
     lines += ["loss = 0.5"] + ["print('loss', loss)"] * prints + ["run.log({'a': 1}, step=0)", ""]
     return "\n".join(lines)
 
@@ -45,7 +47,9 @@ def timed(cmd, cwd) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--lines", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--prints", type=int, default=0, help="also fix this many print() calls")
@@ -62,7 +66,9 @@ def main() -> None:
                 path.write_text(text)
                 b = timed([fix, "--apply", "--unsafe-fixes", path.name], tmp)
                 fixed = path.read_text()
-                assert 'mode=wandb_mode("offline")' in fixed and fixed.count("echo(") == args.prints, "not fixed"
+                assert (
+                    'mode=wandb_mode("offline")' in fixed and fixed.count("echo(") == args.prints
+                ), "not fixed"
                 check.append(a)
                 apply.append(b)
                 ratios.append(b / a)

@@ -24,8 +24,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     opts = parser.parse_args()
     plain_file = Path(tempfile.mkdtemp()) / "utils.py"
-    plain_file.write_text("import torch\n\n\ndef scale(x):\n    return torch.nn.functional.relu(x) * 2\n")
-    for label, path in (("file without W&B code", plain_file), ("examples/train.py", HERE.parent / "examples" / "train.py")):
+    plain_file.write_text(
+        "import torch\n\n\ndef scale(x):\n    return torch.nn.functional.relu(x) * 2\n"
+    )
+    for label, path in (
+        ("file without W&B code", plain_file),
+        ("examples/train.py", HERE.parent / "examples" / "train.py"),
+    ):
         plain = [sys.executable, str(HERE / "flake8_without_plugin.py"), "--isolated", str(path)]
         with_wb = [sys.executable, "-m", "flake8", "--isolated", str(path)]
         a, b = [], []
@@ -35,7 +40,9 @@ def main() -> None:
                 subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 times.append(time.perf_counter() - start)
         ratio = statistics.median(y / x for x, y in zip(a, b))
-        print(f"{label}: plain flake8 {statistics.median(a) * 1e3:.0f} ms | with WB {statistics.median(b) * 1e3:.0f} ms | median ratio {ratio:.3f}")
+        print(
+            f"{label}: plain flake8 {statistics.median(a) * 1e3:.0f} ms | with WB {statistics.median(b) * 1e3:.0f} ms | median ratio {ratio:.3f}"
+        )
 
 
 if __name__ == "__main__":

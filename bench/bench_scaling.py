@@ -51,7 +51,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,2000,4000")
     opts = parser.parse_args()
     sizes = [int(s) for s in opts.sizes.split(",")]
-    for name, make in (("one loop, N wandb.log calls", many_logs), ("notebook, N statements", notebook)):
+    for name, make in (
+        ("one loop, N wandb.log calls", many_logs),
+        ("notebook, N statements", notebook),
+    ):
         previous = None
         for n in sizes:
             t = timed(make(n), opts.repeats)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import List
 
 
 def package_dir(name: str) -> Path:
@@ -14,17 +13,21 @@ def package_dir(name: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def torch_corpus(limit: int) -> List[Path]:
+def torch_corpus(limit: int) -> list[Path]:
     """Large real code where few files touch W&B: the installed torch, ``limit`` files."""
     files = sorted(package_dir("torch").rglob("*.py"))
     return files[:limit] if limit else files
 
 
-def wandb_corpus(limit: int) -> List[Path]:
+def wandb_corpus(limit: int) -> list[Path]:
     """Real code where every file mentions wandb: the installed wandb package itself."""
-    files = [p for p in sorted(package_dir("wandb").rglob("*.py")) if "wandb" in p.read_text("utf-8", "replace")]
+    files = [
+        p
+        for p in sorted(package_dir("wandb").rglob("*.py"))
+        if "wandb" in p.read_text("utf-8", "replace")
+    ]
     return files[:limit] if limit else files
 
 
-def count_lines(files: List[Path]) -> int:
+def count_lines(files: list[Path]) -> int:
     return sum(p.read_bytes().count(b"\n") for p in files)

@@ -96,8 +96,11 @@ def main() -> int:
         f"{reserved_cost:.1f} us | memory_allocated() {allocated_cost:.1f} us | "
         f"mem_get_info() {mem_get_info:.1f} us | ratio shim/reserved {shim / reserved_cost:.2f}"
     )
-    print("CHECK", "PASSED" if ok else "FAILED",
-          "(used == reserved exactly; device_used within 1% of nvidia-smi)")
+    print(
+        "CHECK",
+        "PASSED" if ok else "FAILED",
+        "(used == reserved exactly; device_used within 1% of nvidia-smi)",
+    )
     return 0 if ok else 1
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import List, Optional, Tuple, Union
+from typing import Union
 
 from .engine import end_of, start_of
 from .flow import own_nodes, target_names
 from .resolve import SCOPE_NODES
 
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
-Loop = Union[ast.For, ast.AsyncFor, ast.While]
+Loop = Union[ast.For, ast.AsyncFor, ast.While]  # noqa: UP007  evaluated; Python 3.9 imports it
 _EPOCH = re.compile(
     r"^(ep|epoch|epochs|epoch_?(idx|id|num|no|i|index)|(cur|curr|current)_epoch|e_?idx)$", re.I
 )
@@ -31,7 +31,7 @@ _NOT_INT = {"iter", "next", "float", "time", "perf_counter", "monotonic", "str",
 _INT_CALLS = {"int", "len", "max", "min", "round", "sum", "abs"}
 
 
-def _last_name(node: ast.AST) -> Optional[str]:
+def _last_name(node: ast.AST) -> str | None:
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
@@ -39,7 +39,7 @@ def _last_name(node: ast.AST) -> Optional[str]:
     return None
 
 
-def _counter_base(expr: ast.AST) -> Optional[ast.AST]:
+def _counter_base(expr: ast.AST) -> ast.AST | None:
     """``x`` for ``x``, ``self.x``, ``x + 1``, ``x - 1``; None for anything else."""
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub)):
         if isinstance(expr.right, ast.Constant) and isinstance(expr.right.value, int):
@@ -52,7 +52,7 @@ def _counter_base(expr: ast.AST) -> Optional[ast.AST]:
     return None
 
 
-def step_kind(expr: ast.AST) -> Optional[str]:
+def step_kind(expr: ast.AST) -> str | None:
     """``"epoch"`` for ``epoch``, ``epoch + 1``, ``self.current_epoch``; ``"step"`` for
     ``global_step``, ``self.step``, ``iteration``; None for anything else (a combined counter such
     as ``epoch * len(loader) + i`` is neither)."""
@@ -93,9 +93,9 @@ def _loop_index_restarts(loop: ast.AST, name: str) -> bool:
     return False
 
 
-def loops_in_function(ancestors: List[ast.AST]) -> List[Loop]:
+def loops_in_function(ancestors: list[ast.AST]) -> list[Loop]:
     """The loops enclosing the node being visited within its function, innermost first."""
-    loops: List[Loop] = []
+    loops: list[Loop] = []
     for anc in reversed(ancestors):
         if isinstance(anc, SCOPE_NODES):
             break
@@ -104,7 +104,7 @@ def loops_in_function(ancestors: List[ast.AST]) -> List[Loop]:
     return loops
 
 
-def restarting_loop(ctx, expr: ast.AST) -> Optional[ast.AST]:
+def restarting_loop(ctx, expr: ast.AST) -> ast.AST | None:
     """The enclosing loop whose index ``expr`` is, when that loop sits inside another loop of
     the same function, so the index starts again on every outer iteration (WB106 b)."""
     base = _counter_base(expr)
@@ -157,7 +157,9 @@ def is_run_wide_counter(ctx, name: str, node: ast.AST) -> bool:
             return not ctx.flow.assignments(func, name)  # not rebound in the body
     # a for target elsewhere in the function: the value may come from that loop
     for n in own_nodes(func):
-        if isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)) and name in target_names(n.target):
+        if isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)) and name in target_names(
+            n.target
+        ):
             return False
     if _param(func, name) is not None:
         return False
@@ -199,7 +201,7 @@ def _called_once(ctx, func: ast.AST) -> bool:
     return True
 
 
-def _param(func: ast.AST, name: str) -> Optional[ast.arg]:
+def _param(func: ast.AST, name: str) -> ast.arg | None:
     args = getattr(func, "args", None)
     if not isinstance(args, ast.arguments):
         return None
@@ -237,7 +239,7 @@ def _inside_any(node: ast.AST, loop_ids, parents) -> bool:
     return False
 
 
-def receiver_key(ctx, call: ast.Call) -> Tuple[str, int]:
+def receiver_key(ctx, call: ast.Call) -> tuple[str, int]:
     """Which run a log call writes to, as far as the text says, and the node within which the
     same text means the same run: ``("wandb", module)``, ``("self.run", class)``,
     ``("run", function)`` for a local name."""

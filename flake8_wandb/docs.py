@@ -10,17 +10,16 @@ import inspect
 import re
 import sys
 from pathlib import Path
-from typing import Dict, List, Type
 
 from .engine import UNCHANGED, Engine, Rule
 from .rules import ALL_RULES
 
 
-def page_name(rule: Type[Rule]) -> str:
+def page_name(rule: type[Rule]) -> str:
     return f"{rule.code}.md"
 
 
-def render(rule: Type[Rule]) -> str:
+def render(rule: type[Rule]) -> str:
     default = "on by default" if rule.default else f"opt-in: `--extend-select={rule.code}`"
     fix = {
         "safe": "safe fix",
@@ -34,7 +33,11 @@ def render(rule: Type[Rule]) -> str:
         "",
         f"{default}; {fix}.",
         "",
-        "Message: `" + rule.code + " " + re.sub(r"\{(\w+)(?:![rs])?\}", r"<\1>", rule.message) + "`",
+        "Message: `"
+        + rule.code
+        + " "
+        + re.sub(r"\{(\w+)(?:![rs])?\}", r"<\1>", rule.message)
+        + "`",
         "",
         "As reported on the example below:",
         "",
@@ -66,12 +69,15 @@ def render(rule: Type[Rule]) -> str:
     return "\n".join(parts)
 
 
-def _more_examples(rule: Type[Rule]) -> List[str]:
+def _more_examples(rule: type[Rule]) -> list[str]:
     """Every other shape the rule reports, and the traps it leaves alone: the examples the tests
     run, shown in full."""
-    lines: List[str] = []
+    lines: list[str] = []
     others = [e.code for e in rule.invalid_examples()[1:]]
-    for title, examples in (("More examples (reported)", others), ("Not reported", list(rule.valid))):
+    for title, examples in (
+        ("More examples (reported)", others),
+        ("Not reported", list(rule.valid)),
+    ):
         if not examples:
             continue
         lines += [f"## {title}", ""]
@@ -80,7 +86,7 @@ def _more_examples(rule: Type[Rule]) -> List[str]:
     return lines
 
 
-def _fixed_example(rule: Type[Rule]) -> List[str]:
+def _fixed_example(rule: type[Rule]) -> list[str]:
     """What ``wandb-fix --apply --unsafe-fixes`` writes, from the first example that declares it."""
     first = rule.invalid_examples()[0]
     if first.expected_replacement not in (None, UNCHANGED):
@@ -111,13 +117,13 @@ def _fixed_example(rule: Type[Rule]) -> List[str]:
     ]
 
 
-def _example_messages(rule: Type[Rule]) -> List[str]:
+def _example_messages(rule: type[Rule]) -> list[str]:
     source = rule.invalid_examples()[0].code
     findings, _ = Engine([rule]).check(ast.parse(source), source)
     return [f"{f.line}:{f.col + 1}: {f.text()}" for f in findings]
 
 
-def pages() -> Dict[str, str]:
+def pages() -> dict[str, str]:
     return {page_name(r): render(r) for r in ALL_RULES}
 
 

@@ -11,9 +11,14 @@ from __future__ import annotations
 import ast
 import re
 import traceback
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Type, Union
-from typing import TYPE_CHECKING
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Union,
+)
 
 from .defaults import DEFAULT_STEP_NAMES
 from .resolve import (
@@ -34,15 +39,15 @@ if TYPE_CHECKING:
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
-def split_lines(source: str) -> List[str]:
+def split_lines(source: str) -> list[str]:
     """Lines as the tokenizer counts them (``str.splitlines`` also splits on form feeds and
     ``\u2028``, which would shift every ``ast`` line number after them)."""
     return _LINE.findall(source)
 
 
 #: a position in the source: 1-based line, UTF-8 byte column (as ``ast`` gives them)
-Pos = Tuple[int, int]
-Span = Tuple[Pos, Pos]
+Pos = tuple[int, int]
+Span = tuple[Pos, Pos]
 
 
 def start_of(node: ast.AST) -> Pos:
@@ -61,7 +66,7 @@ def end_of(node: ast.AST) -> Pos:
 
 @dataclass(frozen=True)
 class Settings:
-    step_names: Tuple[str, ...] = DEFAULT_STEP_NAMES
+    step_names: tuple[str, ...] = DEFAULT_STEP_NAMES
     #: what the target wandb accepts, resolved once per run by the front end before any rule
     #: runs (``versions.resolve``); the default is the pinned wandb 0.31, as the docs use
     wandb: WandbFacts = PINNED
@@ -71,8 +76,8 @@ class Settings:
 class Edit:
     """Replace the text between two ``ast`` positions (1-based line, UTF-8 byte column)."""
 
-    start: Tuple[int, int]
-    end: Tuple[int, int]
+    start: tuple[int, int]
+    end: tuple[int, int]
     text: str
 
 
@@ -89,13 +94,13 @@ class Fix:
     (``requires``) is never safe: the declaration itself refuses it.
     """
 
-    edits: Tuple[Edit, ...]
+    edits: tuple[Edit, ...]
     safe: bool
     #: what the fix does, as ruff's fix titles do ("Add step=global_step"); the finding's message
     #: says what is wrong
     title: str = ""
     #: distributions the fixed code needs and the original did not, e.g. ``("wandb-runtime",)``
-    requires: Tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.safe and self.requires:
@@ -113,10 +118,10 @@ class Finding:
     col: int  # UTF-8 byte offset, 0-based, as in ``ast``
     end_line: int
     end_col: int
-    fix: Optional[Fix] = None
+    fix: Fix | None = None
     #: source spans ``((line, col), (end_line, end_col))`` of text that must never be shown (an
     #: API key): front ends mask them in everything they print
-    secrets: Tuple[Span, ...] = ()
+    secrets: tuple[Span, ...] = ()
 
     def text(self) -> str:
         return f"{self.code} {self.message}"
@@ -133,7 +138,7 @@ class Invalid:
     """
 
     code: str
-    expected_replacement: Optional[str] = None
+    expected_replacement: str | None = None
 
 
 #: ``Invalid(code, expected_replacement=UNCHANGED)``: reported, but no fix applies here (its
@@ -141,7 +146,7 @@ class Invalid:
 UNCHANGED = "<unchanged: no fix applies>"
 
 #: an entry of ``Rule.invalid``
-Example = Union[str, Invalid]
+Example = Union[str, Invalid]  # noqa: UP007  evaluated; Python 3.9 imports it
 
 
 def as_invalid(example: Example) -> Invalid:
@@ -173,38 +178,36 @@ class Rule:
     default: ClassVar[bool] = True
     #: "safe", "unsafe", "mixed" (some fixes of the rule are safe, others not) or None (no fix);
     #: each ``Fix`` carries its own label, and the examples test that they agree with this one
-    fix_safety: ClassVar[Optional[str]] = None
+    fix_safety: ClassVar[str | None] = None
     fix_doc: ClassVar[str] = "There is no fix: the message says what to change."
-    triggers: ClassVar[Tuple[str, ...]] = ("wandb", "WandbLogger", "log_with")
+    triggers: ClassVar[tuple[str, ...]] = ("wandb", "WandbLogger", "log_with")
     invalid: ClassVar[Sequence[Example]] = ()
     valid: ClassVar[Sequence[str]] = ()
     use_instead: ClassVar[str] = ""
 
-    def __init__(self, ctx: "Context") -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
     def report(
         self,
         node: ast.AST,
-        fix: Optional[Fix] = None,
-        secrets: Tuple[ast.AST, ...] = (),
+        fix: Fix | None = None,
+        secrets: tuple[ast.AST, ...] = (),
         **message_args: object,
     ) -> None:
         """``secrets``: the nodes whose source text must never be printed (an API key)."""
-        spans = tuple(
-            (start_of(n), end_of(n)) for n in secrets
-        )
+        spans = tuple((start_of(n), end_of(n)) for n in secrets)
         self.ctx.add(self, node, self.message.format(**message_args), fix, spans)
 
     def end_module(self) -> None:
         """Called once after the traversal, for rules that need the whole module."""
 
     @classmethod
-    def invalid_examples(cls) -> List[Invalid]:
+    def invalid_examples(cls) -> list[Invalid]:
         return [as_invalid(e) for e in cls.invalid]
 
     @classmethod
-    def fix_examples(cls) -> List[Invalid]:
+    def fix_examples(cls) -> list[Invalid]:
         """The invalid examples that declare the source after the fixes."""
         return [e for e in cls.invalid_examples() if e.expected_replacement is not None]
 
@@ -220,9 +223,9 @@ class Context:
         self.names = Resolver(tree, mentions_wandb="wandb" in source)
         self.scope: Scope = self.names.module
         #: the nodes enclosing the one being visited, outermost first
-        self.ancestors: List[ast.AST] = []
-        self.findings: List[Finding] = []
-        self._flow: Optional[Flow] = None
+        self.ancestors: list[ast.AST] = []
+        self.findings: list[Finding] = []
+        self._flow: Flow | None = None
         self._reported: set = set()
 
     @property
@@ -236,7 +239,7 @@ class Context:
 
     # -- names ---------------------------------------------------------------------------------
 
-    def qualname(self, expr: ast.AST, scope: Optional[Scope] = None) -> Optional[str]:
+    def qualname(self, expr: ast.AST, scope: Scope | None = None) -> str | None:
         """What ``expr`` resolves to (see resolve.py); a run reached through Lightning reads as
         any other run (``raw_qualname`` tells them apart)."""
         name = self.names.qualname(expr, scope or self.scope)
@@ -244,11 +247,11 @@ class Context:
             return RUN + name[len(LIGHTNING_RUN) :]
         return name
 
-    def raw_qualname(self, expr: ast.AST, scope: Optional[Scope] = None) -> Optional[str]:
+    def raw_qualname(self, expr: ast.AST, scope: Scope | None = None) -> str | None:
         return self.names.qualname(expr, scope or self.scope)
 
     def is_wandb_log(
-        self, call: ast.AST, scope: Optional[Scope] = None, lightning: bool = True
+        self, call: ast.AST, scope: Scope | None = None, lightning: bool = True
     ) -> bool:
         """A call that logs to a wandb run (docs/integrations.md): ``wandb.log``,
         a run's ``.log`` (Lightning's ``experiment.log`` only when ``lightning``), accelerate's
@@ -289,7 +292,7 @@ class Context:
                     break
         return narrowed and looped
 
-    def enclosing(self, *types: type) -> Optional[ast.AST]:
+    def enclosing(self, *types: type) -> ast.AST | None:
         for node in reversed(self.ancestors):
             if isinstance(node, types):
                 return node
@@ -299,13 +302,13 @@ class Context:
         """The innermost enclosing function, or the module."""
         return self.enclosing(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda) or self.tree
 
-    def enclosing_classes(self) -> List[ast.ClassDef]:
+    def enclosing_classes(self) -> list[ast.ClassDef]:
         return [n for n in self.ancestors if isinstance(n, ast.ClassDef)]
 
     def segment(self, node: ast.AST) -> str:
         return self.text_between(start_of(node), end_of(node))
 
-    def text_between(self, start: Tuple[int, int], end: Tuple[int, int]) -> str:
+    def text_between(self, start: tuple[int, int], end: tuple[int, int]) -> str:
         (l1, c1), (l2, c2) = start, end
         if l1 == l2:
             return self.lines[l1 - 1].encode()[c1:c2].decode()
@@ -317,7 +320,12 @@ class Context:
     # -- findings ------------------------------------------------------------------------------
 
     def add(
-        self, rule: Rule, node: ast.AST, message: str, fix: Optional[Fix], secrets: Tuple[Span, ...] = ()
+        self,
+        rule: Rule,
+        node: ast.AST,
+        message: str,
+        fix: Fix | None,
+        secrets: tuple[Span, ...] = (),
     ) -> None:
         key = (rule.code, id(node))
         if key in self._reported:
@@ -372,7 +380,7 @@ def _tests_tracker_name(test: ast.AST, name: str, value: str) -> bool:
 class Engine:
     """Runs a set of rules over modules."""
 
-    def __init__(self, rules: Iterable[Type[Rule]], settings: Settings = Settings()) -> None:
+    def __init__(self, rules: Iterable[type[Rule]], settings: Settings = Settings()) -> None:
         self.rules = list(rules)
         self.settings = settings
         self.triggers = tuple(sorted({t for r in self.rules for t in r.triggers}))
@@ -381,9 +389,7 @@ class Engine:
         """The cheap prefilter: a file without any trigger text cannot hold a finding."""
         return any(t in source for t in self.triggers)
 
-    def check(
-        self, tree: ast.Module, source: str
-    ) -> Tuple[List[Finding], List[RuleError]]:
+    def check(self, tree: ast.Module, source: str) -> tuple[list[Finding], list[RuleError]]:
         if not self.rules or not self.may_match(source):
             return [], []
         try:
@@ -391,15 +397,15 @@ class Engine:
         except RecursionError:  # a last resort: the traversals themselves keep explicit stacks
             return [], [RuleError("engine", 0, "too deeply nested to analyse; file skipped")]
 
-    def _check(self, tree: ast.Module, source: str) -> Tuple[List[Finding], List[RuleError]]:
+    def _check(self, tree: ast.Module, source: str) -> tuple[list[Finding], list[RuleError]]:
         ctx = Context(tree, source, self.settings)
-        errors: List[RuleError] = []
-        live: List[Rule] = []
+        errors: list[RuleError] = []
+        live: list[Rule] = []
         for rule_cls in self.rules:
             if any(t in source for t in rule_cls.triggers):
                 live.append(rule_cls(ctx))
-        enter: Dict[type, List[Tuple[Rule, Callable]]] = {}
-        leave: Dict[type, List[Tuple[Rule, Callable]]] = {}
+        enter: dict[type, list[tuple[Rule, Callable]]] = {}
+        leave: dict[type, list[tuple[Rule, Callable]]] = {}
         for rule in live:
             for attr in dir(type(rule)):
                 if attr.startswith("visit_") or attr.startswith("leave_"):
@@ -420,7 +426,7 @@ class Engine:
                 errors.append(RuleError(rule.code, line, _describe(exc)))
 
         # An explicit stack instead of recursion: deeply nested expressions must not overflow.
-        stack: List[Tuple[ast.AST, bool]] = [(tree, False)]
+        stack: list[tuple[ast.AST, bool]] = [(tree, False)]
         while stack:
             node, done = stack.pop()
             node_type = type(node)

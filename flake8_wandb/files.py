@@ -10,8 +10,8 @@ import subprocess
 import tempfile
 import time
 import tokenize
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Set, Tuple
 
 #: folders never walked (files named on the command line are still checked): tool caches,
 #: virtual environments and version-control data. Documented in the README.
@@ -24,10 +24,10 @@ DEFAULT_EXCLUDES = (
 #: what a folder walk takes: Python files and Jupyter notebooks
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 
-Skipped = List[Tuple[Path, str]]  # (path, why), reported to the user
+Skipped = list[tuple[Path, str]]  # (path, why), reported to the user
 
 
-def _generated_folder(path: Path) -> Optional[str]:
+def _generated_folder(path: Path) -> str | None:
     """Why a folder is output of tools rather than source, or None. A ``wandb/`` folder of runs
     (copies of the code in ``files/code``) and a setuptools ``build/`` (``lib``, ``bdist.*``);
     a package folder that happens to be named ``wandb`` or ``build`` is source and is walked."""
@@ -42,7 +42,8 @@ def _generated_folder(path: Path) -> Optional[str]:
         return None
     if path.name == "wandb":
         if any(
-            n.startswith(("run-", "offline-run-")) or n in ("latest-run", "debug.log", "debug-internal.log")
+            n.startswith(("run-", "offline-run-"))
+            or n in ("latest-run", "debug.log", "debug-internal.log")
             for n in names
         ):
             return "a wandb run folder (copies of the code of past runs)"
@@ -68,7 +69,7 @@ def is_excluded(path: Path, patterns: Sequence[str]) -> bool:
     return False
 
 
-def _git_files(directory: Path) -> Optional[Set[Path]]:
+def _git_files(directory: Path) -> set[Path] | None:
     """Paths git does not ignore under ``directory`` (tracked or not), or None outside git. A
     submodule or a nested repository appears as its folder: ``discover`` asks its own git."""
     try:
@@ -83,11 +84,13 @@ def _git_files(directory: Path) -> Optional[Set[Path]]:
     if proc.returncode != 0:
         return None
     return {
-        (directory / p.rstrip("/")).resolve() for p in proc.stdout.decode("utf-8", "replace").split("\0") if p
+        (directory / p.rstrip("/")).resolve()
+        for p in proc.stdout.decode("utf-8", "replace").split("\0")
+        if p
     }
 
 
-def _not_regular(path: Path) -> Optional[str]:
+def _not_regular(path: Path) -> str | None:
     """Why ``path`` is not a regular file that can be read (a FIFO would block forever)."""
     try:
         st = os.stat(path)
@@ -106,8 +109,8 @@ def discover(
     paths: Iterable[str],
     exclude: Sequence[str] = (),
     use_gitignore: bool = True,
-    skipped: Optional[Skipped] = None,
-) -> List[Path]:
+    skipped: Skipped | None = None,
+) -> list[Path]:
     """Python files and notebooks under ``paths``. Files named explicitly are always taken
     unless an exclude pattern names them (pre-commit passes files one by one); directories are
     walked without the default and user excludes and, inside a git work tree, without what
@@ -116,11 +119,11 @@ def discover(
     folder, a wandb run folder) is appended to ``skipped`` with the reason. A file reached twice
     (a symlink) is taken once."""
     patterns = tuple(exclude)
-    found: List[Path] = []
-    seen: Set[Path] = set()
+    found: list[Path] = []
+    seen: set[Path] = set()
     notes: Skipped = skipped if skipped is not None else []
 
-    def take(file: Path, key: Optional[Path] = None) -> None:
+    def take(file: Path, key: Path | None = None) -> None:
         key = key or _real(file)
         if key in seen:
             return
@@ -140,7 +143,9 @@ def discover(
         allowed = _git_files(path) if use_gitignore else None
 
         def unreadable(exc: OSError) -> None:
-            notes.append((Path(exc.filename or "?"), f"cannot read the folder ({exc.strerror}); skipped"))
+            notes.append(
+                (Path(exc.filename or "?"), f"cannot read the folder ({exc.strerror}); skipped")
+            )
 
         for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
             base = Path(dirpath)
@@ -177,7 +182,7 @@ def _real(path: Path) -> Path:
         return path.absolute()
 
 
-def decode(data: bytes) -> Tuple[str, str]:
+def decode(data: bytes) -> tuple[str, str]:
     """Decode source bytes as Python does (PEP 263 cookie, BOM), keeping the line endings."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -219,7 +224,9 @@ def write_target(path: Path, roots: Sequence[Path]) -> Path:
     if not st.st_mode & 0o222:
         raise Unwritable("read-only file; not written")
     if st.st_nlink > 1:
-        raise Unwritable(f"the file has {st.st_nlink} hard links that a rewrite would split; not written")
+        raise Unwritable(
+            f"the file has {st.st_nlink} hard links that a rewrite would split; not written"
+        )
     return target
 
 
@@ -234,7 +241,7 @@ def _inside(path: Path, root: Path) -> bool:
 #: a temp file of ours untouched for this long belongs to a run that was killed (SIGKILL, power
 #: loss) mid-write: the first write into its folder removes it
 STALE_TEMP_SECONDS = 600
-_swept: Set[Path] = set()
+_swept: set[Path] = set()
 
 
 def _remove_stale_temps(folder: Path) -> None:
@@ -250,7 +257,10 @@ def _remove_stale_temps(folder: Path) -> None:
     for entry in entries:
         if entry.name.startswith(".") and entry.name.endswith(".wandb-fix.tmp"):
             try:
-                if entry.is_file(follow_symlinks=False) and now - entry.stat().st_mtime > STALE_TEMP_SECONDS:
+                if (
+                    entry.is_file(follow_symlinks=False)
+                    and now - entry.stat().st_mtime > STALE_TEMP_SECONDS
+                ):
                     os.unlink(entry.path)
             except OSError:
                 pass
@@ -279,7 +289,9 @@ def write_atomic(path: Path, data: bytes, expected_old: bytes) -> None:
                 try:
                     os.chown(tmp, st.st_uid, st.st_gid)
                 except PermissionError:
-                    why = "owned by another user or group, which a rewrite would change; not written"
+                    why = (
+                        "owned by another user or group, which a rewrite would change; not written"
+                    )
                     raise Unwritable(why) from None
                 os.chmod(tmp, st.st_mode & 0o7777)  # chown clears setuid/setgid bits
         try:

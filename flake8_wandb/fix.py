@@ -17,16 +17,17 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
-import sys
 import signal
+import sys
 import threading
 import time
 import warnings
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any
 
 from . import __version__, dependencies, notebook, redact, report, rule_info, versions
 from .defaults import DEFAULT_STEP_NAMES
@@ -49,12 +50,12 @@ CONFIG_TABLE = "flake8-wandb"
 
 @dataclass(frozen=True)
 class Options:
-    select: Tuple[str, ...] = ()
-    ignore: Tuple[str, ...] = ()
-    extend_select: Tuple[str, ...] = ()
-    extend_ignore: Tuple[str, ...] = ()
-    exclude: Tuple[str, ...] = ()
-    step_names: Tuple[str, ...] = DEFAULT_STEP_NAMES
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    step_names: tuple[str, ...] = DEFAULT_STEP_NAMES
     #: what the target wandb accepts, resolved once per run (versions.resolve) in options_from
     wandb: versions.WandbFacts = versions.PINNED
     mode: str = "diff"  # "diff", "apply", "check" or "add-noqa"
@@ -68,24 +69,24 @@ class Options:
 @dataclass
 class FileResult:
     path: str
-    rows: List[report.Row] = field(default_factory=list)
+    rows: list[report.Row] = field(default_factory=list)
     diff: str = ""
     fixed: int = 0
     fixable: int = 0
     unsafe_more: int = 0
-    errors: List[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     #: files left alone on purpose (a read-only file, a link out of the tree), with the reason
-    notes: List[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     #: what to write (the parent process writes, never a worker), over the bytes read
-    new_data: Optional[bytes] = field(default=None, repr=False)
+    new_data: bytes | None = field(default=None, repr=False)
     old_data: bytes = field(default=b"", repr=False)
     #: the findings as the file stands on disk, reported instead when the write does not happen
-    rows_on_disk: List[report.Row] = field(default_factory=list)
+    rows_on_disk: list[report.Row] = field(default_factory=list)
     #: the fixes (would) import wandb_runtime: the project needs wandb-runtime (dependencies.py)
     needs_runtime: bool = False
 
 
-_ENGINES: Dict[Options, Engine] = {}
+_ENGINES: dict[Options, Engine] = {}
 
 
 def _engine(options: Options) -> Engine:
@@ -106,7 +107,9 @@ def process(path: Path, options: Options) -> FileResult:
         except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes on older Pythons
             line = getattr(exc, "lineno", None)
             where = f" at line {line}" if line else ""
-            result.errors.append(f"cannot parse{where}: {getattr(exc, 'msg', exc)}; file left unchanged")
+            result.errors.append(
+                f"cannot parse{where}: {getattr(exc, 'msg', exc)}; file left unchanged"
+            )
         except SourceError as exc:
             result.errors.append(f"{exc}; file left unchanged")
         except OSError as exc:
@@ -114,7 +117,9 @@ def process(path: Path, options: Options) -> FileResult:
         except RecursionError:
             result.errors.append("too deeply nested to analyse; file left unchanged")
         except Exception as exc:  # a bug of ours must not stop the other files
-            result.errors.append(f"internal error ({type(exc).__name__}: {exc}); file left unchanged, please report")
+            result.errors.append(
+                f"internal error ({type(exc).__name__}: {exc}); file left unchanged, please report"
+            )
     return result
 
 
@@ -137,7 +142,9 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
         result.rows_on_disk = _rows(result.path, source, findings, options.unsafe)
         silenced, skipped = add_noqa(source, findings)
         for f in skipped:
-            result.errors.append(f"{f.code} at line {f.line}: no line of it can take a # noqa comment")
+            result.errors.append(
+                f"{f.code} at line {f.line}: no line of it can take a # noqa comment"
+            )
         result.rows = _rows(result.path, source, skipped, options.unsafe)
         if silenced != source:
             if not still_valid(source, silenced):  # the same check as for fixes
@@ -150,7 +157,9 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
     result.errors += fixed.errors
     for finding, why in fixed.reverted:
         result.errors.append(f"{finding.code} fix at line {finding.line} reverted: {why}")
-    result.needs_runtime = any(dependencies.DISTRIBUTION in f.fix.requires for f in fixed.applied if f.fix)
+    result.needs_runtime = any(
+        dependencies.DISTRIBUTION in f.fix.requires for f in fixed.applied if f.fix
+    )
     if options.mode == "apply":
         result.rows_on_disk = _rows(result.path, source, fixed.initial, options.unsafe)
         result.rows = _rows(result.path, fixed.source, fixed.remaining, options.unsafe)
@@ -169,7 +178,7 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
         result.diff = unified_diff(path, source, fixed.source, old_spans, new_spans)
 
 
-def _key_spans(engine: Engine, source: str, findings: Sequence[Finding]) -> List[Span]:
+def _key_spans(engine: Engine, source: str, findings: Sequence[Finding]) -> list[Span]:
     """The key literals of ``source``: those of the findings when WB302 ran and no ``# noqa``
     can have hidden one, else a run of WB302 alone (see redact.py)."""
     if "noqa" not in source.lower() and any(r.code == "WB302" for r in engine.rules):
@@ -207,8 +216,8 @@ def unified_diff(
     path: Path,
     old: str,
     new: str,
-    old_spans: Optional[Sequence[Span]] = None,
-    new_spans: Optional[Sequence[Span]] = None,
+    old_spans: Sequence[Span] | None = None,
+    new_spans: Sequence[Span] | None = None,
 ) -> str:
     """The diff of a fix as ``git apply`` reads it, with every API key masked (see redact.py):
     both sides are masked line by line before diffing, so a key split over several literals or
@@ -228,7 +237,7 @@ def unified_diff(
     return "".join(out)
 
 
-def _rows(path: str, source: str, findings: Sequence[Finding], unsafe: bool) -> List[report.Row]:
+def _rows(path: str, source: str, findings: Sequence[Finding], unsafe: bool) -> list[report.Row]:
     lines = split_lines(source)
 
     def col(line: int, byte_col: int) -> int:
@@ -251,7 +260,7 @@ def _rows(path: str, source: str, findings: Sequence[Finding], unsafe: bool) -> 
 # -- configuration ---------------------------------------------------------------------------------
 
 
-def _load_toml(path: Path) -> Dict[str, Any]:
+def _load_toml(path: Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.9/3.10
@@ -265,7 +274,7 @@ class ConfigError(Exception):
     expected; exit 2."""
 
 
-def _our_table(path: Path, data: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+def _our_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigError(f"{path}: [tool]: expected a table, got {tool!r}")
@@ -276,8 +285,8 @@ def _our_table(path: Path, data: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 
 def find_config(
-    start: Path, warnings_out: Optional[List[str]] = None
-) -> Tuple[Optional[Path], Dict[str, Any]]:
+    start: Path, warnings_out: list[str] | None = None
+) -> tuple[Path | None, dict[str, Any]]:
     """The closest ``pyproject.toml`` above ``start`` with a ``[tool.flake8-wandb]`` table. A
     pyproject.toml that is not valid TOML is an error when it mentions flake8-wandb (it is
     probably ours) and is passed over otherwise (another project's broken file must not stop
@@ -296,7 +305,9 @@ def find_config(
             if ours:
                 raise ConfigError(f"{candidate}: invalid TOML: {exc}") from None
             if warnings_out is not None:
-                warnings_out.append(f"{candidate}: invalid TOML, passed over (no [tool.{CONFIG_TABLE}] in it)")
+                warnings_out.append(
+                    f"{candidate}: invalid TOML, passed over (no [tool.{CONFIG_TABLE}] in it)"
+                )
             continue
         table = _our_table(candidate, data)
         if table is not None:
@@ -313,7 +324,7 @@ _STEP_KEYS = ("wandb-step-names", "step-names")
 _TARGET_KEYS = ("wandb-target-version", "target-wandb-version")
 
 
-def validate_config(path: Optional[Path], config: Dict[str, Any]) -> None:
+def validate_config(path: Path | None, config: dict[str, Any]) -> None:
     """Every value of ``[tool.flake8-wandb]`` type-checked once, before anything runs."""
     where = f"{path}: [tool.{CONFIG_TABLE}]" if path else f"[tool.{CONFIG_TABLE}]"
     unknown = set(config) - KNOWN_KEYS
@@ -332,7 +343,9 @@ def validate_config(path: Optional[Path], config: Dict[str, Any]) -> None:
         if key in config:
             versions.check_target_version(config[key], f"{where} {key}")  # BadTargetVersion
     if "unsafe-fixes" in config and not isinstance(config["unsafe-fixes"], bool):
-        raise ConfigError(f"{where} unsafe-fixes: expected true or false, got {config['unsafe-fixes']!r}")
+        raise ConfigError(
+            f"{where} unsafe-fixes: expected true or false, got {config['unsafe-fixes']!r}"
+        )
 
 
 def _check_step_names(where: str, names: Sequence[str]) -> None:
@@ -346,7 +359,9 @@ def validate_args(args: argparse.Namespace) -> None:
     for flag in ("select", "extend_select", "ignore", "extend_ignore"):
         value = getattr(args, flag)
         if value is not None and not _as_tuple(value):
-            raise ConfigError(f"--{flag.replace('_', '-')}: expected codes, prefixes or names, got an empty value")
+            raise ConfigError(
+                f"--{flag.replace('_', '-')}: expected codes, prefixes or names, got an empty value"
+            )
     if args.step_names is not None:
         if not _as_tuple(args.step_names):
             raise ConfigError("--wandb-step-names: expected Python names, got an empty value")
@@ -354,7 +369,7 @@ def validate_args(args: argparse.Namespace) -> None:
     versions.check_target_version(args.target_wandb_version, "--wandb-target-version")
 
 
-def load_options(args: argparse.Namespace, warnings_out: Optional[List[str]] = None) -> Options:
+def load_options(args: argparse.Namespace, warnings_out: list[str] | None = None) -> Options:
     """Options from the command line and the config file, every value checked. Raises
     ConfigError with one line that names the file, the key and what was expected."""
     try:
@@ -365,7 +380,7 @@ def load_options(args: argparse.Namespace, warnings_out: Optional[List[str]] = N
             except ValueError as exc:
                 raise ConfigError(f"{given}: invalid TOML: {exc}") from None
             config = _our_table(given, data) or {}
-            config_path: Optional[Path] = given
+            config_path: Path | None = given
         else:
             config_path, config = find_config(Path.cwd(), warnings_out)
         validate_config(config_path, config)
@@ -377,7 +392,7 @@ def load_options(args: argparse.Namespace, warnings_out: Optional[List[str]] = N
     return options
 
 
-def _as_tuple(value: Any) -> Tuple[str, ...]:
+def _as_tuple(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -392,18 +407,30 @@ KNOWN_KEYS = {
 }  # fmt: skip
 
 
-def options_from(args: argparse.Namespace, config: Dict[str, Any]) -> Options:
+def options_from(args: argparse.Namespace, config: dict[str, Any]) -> Options:
     unknown = set(config) - KNOWN_KEYS
     if unknown:
         raise UnknownRule(f"unknown key(s) in [tool.{CONFIG_TABLE}]: {', '.join(sorted(unknown))}")
 
-    def pick(arg: Optional[str], key: str) -> Tuple[str, ...]:
+    def pick(arg: str | None, key: str) -> tuple[str, ...]:
         return _as_tuple(arg) if arg is not None else _as_tuple(config.get(key))
 
     step_key = next((k for k in _STEP_KEYS if k in config), _STEP_KEYS[0])
     target_key = next((k for k in _TARGET_KEYS if k in config), _TARGET_KEYS[0])
-    target = args.target_wandb_version if args.target_wandb_version is not None else config.get(target_key)
-    mode = "apply" if args.apply else "check" if args.check else "add-noqa" if args.add_noqa else "diff"
+    target = (
+        args.target_wandb_version
+        if args.target_wandb_version is not None
+        else config.get(target_key)
+    )
+    mode = (
+        "apply"
+        if args.apply
+        else "check"
+        if args.check
+        else "add-noqa"
+        if args.add_noqa
+        else "diff"
+    )
     return Options(
         select=pick(args.select, "select"),
         ignore=pick(args.ignore, "ignore"),
@@ -431,17 +458,25 @@ def parser() -> argparse.ArgumentParser:
     action.add_argument("--apply", action="store_true", help="write the fixes")
     action.add_argument("--check", action="store_true", help="lint only; exit 1 on findings")
     action.add_argument(
-        "--add-noqa", action="store_true", help="silence every finding with a # noqa: CODE comment (adopting a rule)"
+        "--add-noqa",
+        action="store_true",
+        help="silence every finding with a # noqa: CODE comment (adopting a rule)",
     )
-    action.add_argument("--diff", action="store_true", help="show the diff without writing (the default)")
-    p.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that change behaviour")
+    action.add_argument(
+        "--diff", action="store_true", help="show the diff without writing (the default)"
+    )
+    p.add_argument(
+        "--unsafe-fixes", action="store_true", help="also apply fixes that change behaviour"
+    )
     p.add_argument("--select", help="codes, prefixes or names to run instead of the defaults")
     p.add_argument("--extend-select", help="codes, prefixes or names to add (opt-in rules)")
     p.add_argument("--ignore", help="codes, prefixes or names to skip")
     p.add_argument("--extend-ignore", help="more codes, prefixes or names to skip")
     p.add_argument("--exclude", help="comma-separated glob patterns of paths to skip")
     p.add_argument("--extend-exclude", help="more patterns to skip")
-    p.add_argument("--no-gitignore", action="store_true", help="do not skip what .gitignore ignores")
+    p.add_argument(
+        "--no-gitignore", action="store_true", help="do not skip what .gitignore ignores"
+    )
     p.add_argument(
         "--wandb-step-names",
         "--step-names",
@@ -465,11 +500,19 @@ def parser() -> argparse.ArgumentParser:
         "fixes; github: GitHub Actions annotations; sarif: SARIF 2.1.0 for code scanning",
     )
     p.add_argument(
-        "--list-rules", action="store_true", help="list every rule (code, name, default, fix safety) and exit"
+        "--list-rules",
+        action="store_true",
+        help="list every rule (code, name, default, fix safety) and exit",
     )
-    p.add_argument("--explain", metavar="CODE|NAME", help="print a rule's page (what, why, example, fix) and exit")
+    p.add_argument(
+        "--explain",
+        metavar="CODE|NAME",
+        help="print a rule's page (what, why, example, fix) and exit",
+    )
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="files processed in parallel (0 = all cores)")
+    p.add_argument(
+        "-j", "--jobs", type=int, default=1, help="files processed in parallel (0 = all cores)"
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no summary line")
     p.add_argument("--version", action="version", version=f"wandb-fix {__version__}")
     return p
@@ -480,7 +523,7 @@ class Interrupted(Exception):
 
 
 _writing = False
-_pending_signal: Optional[BaseException] = None
+_pending_signal: BaseException | None = None
 
 
 def _on_signal(signum: int, frame: Any) -> None:
@@ -507,11 +550,11 @@ def _signals_deferred() -> Iterator[None]:
             raise exc
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.list_rules or args.explain:
         return _rule_info(args)
-    config_warnings: List[str] = []
+    config_warnings: list[str] = []
     try:
         options = load_options(args, config_warnings)
     except ConfigError as exc:
@@ -522,11 +565,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         skipped: Skipped = []
-        files = discover(args.paths, options.exclude, use_gitignore=not args.no_gitignore, skipped=skipped)
+        files = discover(
+            args.paths, options.exclude, use_gitignore=not args.no_gitignore, skipped=skipped
+        )
         results = run(files, options, jobs=args.jobs, roots=_roots(args.paths))
         return emit(results, options, args, skipped)
     except (KeyboardInterrupt, Interrupted) as exc:
-        sys.stderr.write("\nwandb-fix: interrupted; each file is either unchanged or completely fixed\n")
+        sys.stderr.write(
+            "\nwandb-fix: interrupted; each file is either unchanged or completely fixed\n"
+        )
         return 143 if isinstance(exc, Interrupted) else 130
     except BrokenPipeError:  # ``wandb-fix | head``: the reader is gone, so is the output
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -536,7 +583,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             signal.signal(sig, handler)
 
 
-def _roots(paths: Sequence[str]) -> List[Path]:
+def _roots(paths: Sequence[str]) -> list[Path]:
     """The trees being fixed: a symlink is written through only to a target inside them."""
     roots = [Path.cwd().resolve()]
     for raw in paths:
@@ -545,13 +592,15 @@ def _roots(paths: Sequence[str]) -> List[Path]:
     return roots
 
 
-def run(files: List[Path], options: Options, jobs: int = 1, roots: Sequence[Path] = ()) -> List[FileResult]:
+def run(
+    files: list[Path], options: Options, jobs: int = 1, roots: Sequence[Path] = ()
+) -> list[FileResult]:
     """Process files (in worker processes with ``jobs`` > 1) and write the fixes here, in this
     process, as results arrive: once this process stops, nothing is written any more."""
     jobs = os.cpu_count() or 1 if jobs == 0 else max(1, jobs)
     roots = list(roots) or [Path.cwd().resolve()]
     progress = _Progress(len(files))
-    results: List[FileResult] = []
+    results: list[FileResult] = []
 
     def done(result: FileResult) -> None:
         commit(result, options, roots)
@@ -603,13 +652,18 @@ def _worker_init(parent: int) -> None:
 
 
 def emit(
-    results: List[FileResult], options: Options, args: argparse.Namespace, skipped: Sequence[Tuple[Path, str]] = ()
+    results: list[FileResult],
+    options: Options,
+    args: argparse.Namespace,
+    skipped: Sequence[tuple[Path, str]] = (),
 ) -> int:
     """Print the results. Everything printed goes through the key mask (redact.py)."""
     rows = [row for r in results for row in r.rows]
     errors = [(r.path, e) for r in results for e in r.errors]
     notes = [(str(p), why) for p, why in skipped] + [(r.path, n) for r in results for n in r.notes]
-    colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    colour = args.color == "always" or (
+        args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    )
 
     def out(text: str, stream: Any = sys.stdout) -> None:
         stream.write(redact.mask_text(text))
@@ -679,7 +733,9 @@ class _Progress:
         if self.enabled and (self.count % 20 == 0 or self.count == self.total):
             width = 30
             filled = width * self.count // self.total
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.count}/{self.total}")
+            sys.stderr.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {self.count}/{self.total}"
+            )
             sys.stderr.flush()
 
     def done(self) -> None:

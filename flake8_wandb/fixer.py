@@ -20,8 +20,8 @@ import io
 import re
 import tokenize
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .engine import Edit, Engine, Finding, split_lines
 
@@ -39,7 +39,7 @@ def file_is_noqa(lines: Sequence[str]) -> bool:
     return any(_NOQA_FILE.match(line) for line in lines)
 
 
-def noqa_codes(text: str) -> Optional[Tuple[str, ...]]:
+def noqa_codes(text: str) -> tuple[str, ...] | None:
     """The codes a ``# noqa`` in ``text`` silences: () for a blanket ``# noqa``, None when there
     is no ``# noqa``. Codes are compared as flake8 compares them (case-sensitive prefixes)."""
     m = _NOQA.search(text)
@@ -51,12 +51,12 @@ def noqa_codes(text: str) -> Optional[Tuple[str, ...]]:
     return tuple(c.strip() for c in re.split(r"[,\s]", codes) if c.strip())
 
 
-def noqa_line_ranges(source: str, lines: Sequence[str]) -> Dict[int, Tuple[int, int]]:
+def noqa_line_ranges(source: str, lines: Sequence[str]) -> dict[int, tuple[int, int]]:
     """Line number -> the (first, last) physical lines flake8 searches for its ``# noqa``: a
     line on its own, or all the lines of a token that spans several (a multi-line string)
     together with the lines around it up to the next line break. flake8's
     ``_noqa_line_mapping``, kept in step with it; {} when the file does not tokenize."""
-    ranges: Dict[int, Tuple[int, int]] = {}
+    ranges: dict[int, tuple[int, int]] = {}
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
@@ -76,7 +76,7 @@ def noqa_line_ranges(source: str, lines: Sequence[str]) -> Dict[int, Tuple[int, 
 class NoqaMap:
     """Which findings ``# noqa`` comments silence, as flake8 decides."""
 
-    def __init__(self, source: str, lines: Optional[Sequence[str]] = None) -> None:
+    def __init__(self, source: str, lines: Sequence[str] | None = None) -> None:
         self.lines = list(lines if lines is not None else split_lines(source))
         self.ranges = noqa_line_ranges(source, self.lines) if "noqa" in source.lower() else {}
 
@@ -102,8 +102,8 @@ def parse(source: str) -> ast.Module:
 
 
 def lint(
-    engine: Engine, source: str, tree: Optional[ast.Module] = None
-) -> Tuple[List[Finding], List[str]]:
+    engine: Engine, source: str, tree: ast.Module | None = None
+) -> tuple[list[Finding], list[str]]:
     """Findings not silenced by ``# noqa``, and internal errors as messages. ``tree``: the
     source's parse when the caller has it already (a parse is most of the cost).
     Raises SyntaxError (or ValueError for NUL bytes) when the source does not parse."""
@@ -121,7 +121,7 @@ def lint(
     return findings, [f"internal error in {e.code} at line {e.line}: {e.error}" for e in errors]
 
 
-def _edits(finding: Finding) -> Tuple[Edit, ...]:
+def _edits(finding: Finding) -> tuple[Edit, ...]:
     return finding.fix.edits if finding.fix is not None else ()
 
 
@@ -133,15 +133,15 @@ def applicable(finding: Finding, unsafe: bool) -> bool:
 class FixResult:
     source: str
     #: the findings on the original source (before any fix)
-    initial: List[Finding] = field(default_factory=list)
-    applied: List[Finding] = field(default_factory=list)
+    initial: list[Finding] = field(default_factory=list)
+    applied: list[Finding] = field(default_factory=list)
     #: fixes that were dropped, with the reason (e.g. the result would not compile)
-    reverted: List[Tuple[Finding, str]] = field(default_factory=list)
+    reverted: list[tuple[Finding, str]] = field(default_factory=list)
     #: what is left after fixing
-    remaining: List[Finding] = field(default_factory=list)
-    errors: List[str] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     #: codes of the rules whose fixes were still pending after ``MAX_ROUNDS`` rounds
-    unconverged: List[str] = field(default_factory=list)
+    unconverged: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -183,7 +183,7 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
     still go in."""
     result = FixResult(source)
     #: reverted fixes: (code, message, offset of the finding), offsets kept up to date
-    given_up: Set[Tuple[str, str, int]] = set()
+    given_up: set[tuple[str, str, int]] = set()
     valid = validity(source)
     for round_ in range(MAX_ROUNDS):
         findings, errors = lint(engine, result.source)
@@ -192,8 +192,8 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
             result.initial = findings
         offset = _offsets(result.source)
 
-        def key(f: Finding) -> Tuple[str, str, int]:
-            return f.code, f.message, offset((f.line, f.col))
+        def key(f: Finding) -> tuple[str, str, int]:
+            return f.code, f.message, offset((f.line, f.col))  # noqa: B023  called in this round only
 
         todo = [f for f in findings if applicable(f, unsafe) and key(f) not in given_up]
         if not todo:
@@ -220,7 +220,9 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
                 if valid(apply_fixes(result.source, accepted + [f])):
                     accepted.append(f)
         if accepted:
-            spans = sorted((offset(e.start), offset(e.end), len(e.text)) for f in accepted for e in _edits(f))
+            spans = sorted(
+                (offset(e.start), offset(e.end), len(e.text)) for f in accepted for e in _edits(f)
+            )
             given_up = {(c, m, _moved(p, spans)) for c, m, p in given_up}
             result.source = apply_fixes(result.source, accepted)
             result.applied += accepted
@@ -240,7 +242,7 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
     return result
 
 
-def _moved(pos: int, spans: Sequence[Tuple[int, int, int]]) -> int:
+def _moved(pos: int, spans: Sequence[tuple[int, int, int]]) -> int:
     """Where offset ``pos`` lands once each ``(start, end)`` span (sorted, not overlapping) is
     replaced by text of the given length; a position inside a replaced span lands at its start."""
     shift = 0
@@ -254,13 +256,13 @@ def _moved(pos: int, spans: Sequence[Tuple[int, int, int]]) -> int:
     return pos + shift
 
 
-def _offsets(source: str) -> Callable[[Tuple[int, int]], int]:
+def _offsets(source: str) -> Callable[[tuple[int, int]], int]:
     lines = split_lines(source)
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
 
-    def offset(pos: Tuple[int, int]) -> int:
+    def offset(pos: tuple[int, int]) -> int:
         line, byte_col = pos
         if line > len(lines):
             return len(source)
@@ -274,12 +276,12 @@ def _offsets(source: str) -> Callable[[Tuple[int, int]], int]:
     return offset
 
 
-def _non_overlapping(source: str, findings: Sequence[Finding]) -> List[Finding]:
+def _non_overlapping(source: str, findings: Sequence[Finding]) -> list[Finding]:
     """Fixes whose edits do not overlap, first come first served; the others wait for the next
     round, where they are found again on the fixed text."""
     offset = _offsets(source)
-    taken: List[Tuple[int, int]] = []
-    chosen: List[Finding] = []
+    taken: list[tuple[int, int]] = []
+    chosen: list[Finding] = []
     for f in sorted(findings, key=lambda f: (f.line, f.col)):
         spans = [(offset(e.start), offset(e.end)) for e in _edits(f)]
         if any(_overlaps(a, b, x, y) for a, b in spans for x, y in taken):
@@ -291,7 +293,9 @@ def _non_overlapping(source: str, findings: Sequence[Finding]) -> List[Finding]:
 
 def _self_overlapping(finding: Finding) -> bool:
     edits = sorted(_edits(finding), key=lambda e: (e.start, e.end))
-    return any(a.end > b.start or (a.start == b.start and a.end == b.end) for a, b in zip(edits, edits[1:]))
+    return any(
+        a.end > b.start or (a.start == b.start and a.end == b.end) for a, b in zip(edits, edits[1:])
+    )
 
 
 def apply_fixes(source: str, findings: Sequence[Finding]) -> str:
@@ -310,7 +314,7 @@ def _overlaps(a: int, b: int, x: int, y: int) -> bool:
     return a < y and x < b
 
 
-def add_noqa(source: str, findings: Sequence[Finding]) -> Tuple[str, List[Finding]]:
+def add_noqa(source: str, findings: Sequence[Finding]) -> tuple[str, list[Finding]]:
     """Silence each finding with a ``# noqa: CODE`` where flake8 (and so ``lint``) reads it: at
     the end of the last line of the finding's noqa range (its own line, or the line that closes
     a multi-line string on it), merged into an existing ``# noqa: ...``. For adopting a rule on a
@@ -318,8 +322,8 @@ def add_noqa(source: str, findings: Sequence[Finding]) -> Tuple[str, List[Findin
     that does not tokenize). The caller checks the result with ``still_valid``."""
     lines = split_lines(source)
     ranges = noqa_line_ranges(source, lines)
-    wanted: Dict[int, Set[str]] = {}
-    skipped: List[Finding] = []
+    wanted: dict[int, set[str]] = {}
+    skipped: list[Finding] = []
     for f in findings:
         if not ranges or f.line not in ranges:
             skipped.append(f)

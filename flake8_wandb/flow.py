@@ -16,8 +16,8 @@ One ``Flow`` per module, built lazily by ``Context.flow``; every answer is cache
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple, Union
 
 from .resolve import SCOPE_NODES
 
@@ -49,21 +49,21 @@ class EnvWrite:
     value: ast.AST
     kind: str
     node: ast.AST
-    key: Optional[ast.AST]
+    key: ast.AST | None
 
 
 class Flow:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
-        self._assigned: Dict[int, Dict[str, List[ast.AST]]] = {}
-        self._block_index: Dict[int, Tuple[Dict[str, int], Dict[int, int]]] = {}
-        self._parents: Dict[int, Dict[int, ast.AST]] = {}
-        self._print_helpers: Optional[FrozenSet[str]] = None
-        self._memory_helpers: Optional[Dict[str, str]] = None
+        self._assigned: dict[int, dict[str, list[ast.AST]]] = {}
+        self._block_index: dict[int, tuple[dict[str, int], dict[int, int]]] = {}
+        self._parents: dict[int, dict[int, ast.AST]] = {}
+        self._print_helpers: frozenset[str] | None = None
+        self._memory_helpers: dict[str, str] | None = None
 
     # -- assignments ---------------------------------------------------------------------------
 
-    def assignments(self, func: ast.AST, name: str) -> List[ast.AST]:
+    def assignments(self, func: ast.AST, name: str) -> list[ast.AST]:
         """Values assigned to ``name`` in a function (or module) body, nested scopes aside:
         ``name = v``, ``name: T = v``, ``(name := v)``; ``name += v`` as the AugAssign node."""
         table = self._assigned.get(id(func))
@@ -83,7 +83,7 @@ class Flow:
 
     # -- what is bound where -------------------------------------------------------------------
 
-    def surely_bound(self, node: ast.AST, among: Optional[Iterable[str]] = None) -> Set[str]:
+    def surely_bound(self, node: ast.AST, among: Iterable[str] | None = None) -> set[str]:
         """Names surely bound when ``node`` (the node being visited) runs: parameters of the
         enclosing function, targets of enclosing ``for``/``with``, and names assigned by simple
         statements that surely ran before it (earlier siblings in each enclosing block).
@@ -91,13 +91,13 @@ class Flow:
         number of names in the block)."""
         ctx = self.ctx
         wanted = None if among is None else set(among)
-        names: Set[str] = set()
+        names: set[str] = set()
         func = ctx.function()
         if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             a = func.args
             for p in a.posonlyargs + a.args + a.kwonlyargs:
                 names.add(p.arg)
-        chain: List[ast.AST] = ctx.ancestors + [node]
+        chain: list[ast.AST] = ctx.ancestors + [node]
         start = chain.index(func) if func in chain else 0
         for i in range(start, len(chain) - 1):
             parent, child = chain[i], chain[i + 1]
@@ -120,17 +120,17 @@ class Flow:
                         names.update(n for n in wanted if index.get(n, pos) < pos)
         return names if wanted is None else names & wanted
 
-    def position(self, block: List[ast.AST], stmt: ast.AST) -> Optional[int]:
+    def position(self, block: list[ast.AST], stmt: ast.AST) -> int | None:
         """The index of ``stmt`` in ``block`` (cached: no scan per question)."""
         return self._index(block)[1].get(id(stmt))
 
-    def _index(self, block: List[ast.AST]) -> Tuple[Dict[str, int], Dict[int, int]]:
+    def _index(self, block: list[ast.AST]) -> tuple[dict[str, int], dict[int, int]]:
         """For one block: each name a simple statement binds with the first position binding
         it, and the position of each statement."""
         found = self._block_index.get(id(block))
         if found is None:
-            index: Dict[str, int] = {}
-            positions: Dict[int, int] = {}
+            index: dict[str, int] = {}
+            positions: dict[int, int] = {}
             for i, stmt in enumerate(block):
                 positions[id(stmt)] = i
                 for n in bound_names(stmt):
@@ -140,7 +140,7 @@ class Flow:
 
     # -- where values go -----------------------------------------------------------------------
 
-    def reaches_sink(self, expr: ast.AST, func: Optional[ast.AST] = None) -> bool:
+    def reaches_sink(self, expr: ast.AST, func: ast.AST | None = None) -> bool:
         """Does the value of ``expr`` (the node being visited) reach a report (a log, print,
         format or metrics dict), directly or through one local name?"""
         func = func or self.ctx.function()
@@ -169,7 +169,7 @@ class Flow:
                     child = parent
         return False
 
-    def _parents_of(self, func: ast.AST) -> Dict[int, ast.AST]:
+    def _parents_of(self, func: ast.AST) -> dict[int, ast.AST]:
         parents = self._parents.get(id(func))
         if parents is None:
             parents = self._parents[id(func)] = {}
@@ -182,11 +182,11 @@ class Flow:
 
     # -- environment ---------------------------------------------------------------------------
 
-    def env_writes(self, node: ast.AST) -> List[EnvWrite]:
+    def env_writes(self, node: ast.AST) -> list[EnvWrite]:
         """The environment-variable writes a statement or call makes (keys that are string
         literals only)."""
         ctx = self.ctx
-        writes: List[EnvWrite] = []
+        writes: list[EnvWrite] = []
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Subscript) and ctx.qualname(target.value) == "os.environ":
@@ -214,7 +214,7 @@ class Flow:
 
     # -- accelerate ----------------------------------------------------------------------------
 
-    def init_trackers_wandb(self, call: ast.Call) -> Optional[ast.Dict]:
+    def init_trackers_wandb(self, call: ast.Call) -> ast.Dict | None:
         """For ``accelerator.init_trackers(project, init_kwargs={"wandb": {...}})``: the dict of
         keyword arguments accelerate passes to ``wandb.init``; None for any other call."""
         if not (isinstance(call.func, ast.Attribute) and call.func.attr == "init_trackers"):
@@ -228,7 +228,7 @@ class Flow:
 
     # -- helpers in the same module ------------------------------------------------------------
 
-    def print_helpers(self) -> FrozenSet[str]:
+    def print_helpers(self) -> frozenset[str]:
         """Module-level functions whose body only forwards their arguments to ``print`` (with
         or without a rank check): ``print0``, ``master_print``."""
         if self._print_helpers is None:
@@ -240,7 +240,7 @@ class Flow:
             self._print_helpers = frozenset(found)
         return self._print_helpers
 
-    def _forwards_to_print(self, func: Union[ast.FunctionDef, ast.AsyncFunctionDef]) -> bool:
+    def _forwards_to_print(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         params = {a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs}
         params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
         prints = 0
@@ -253,15 +253,17 @@ class Flow:
                     if not used or not used <= params:
                         return False
                     prints += 1
-            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.Return, ast.For, ast.While, ast.With)):
+            elif isinstance(
+                node, (ast.Assign, ast.AugAssign, ast.Return, ast.For, ast.While, ast.With)
+            ):
                 return False
         return prints > 0
 
-    def memory_helpers(self) -> Dict[str, str]:
+    def memory_helpers(self) -> dict[str, str]:
         """Module-level functions that return ``torch.cuda.memory_allocated()`` /
         ``max_memory_allocated()``, scaled or not: name -> the torch function's qualname."""
         if self._memory_helpers is None:
-            found: Dict[str, str] = {}
+            found: dict[str, str] = {}
             scope = self.ctx.names.module
             for stmt in self.ctx.tree.body:
                 if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -276,11 +278,13 @@ class Flow:
         return self._memory_helpers
 
 
-def _scaled_allocated(ctx, expr: ast.AST, scope) -> Optional[str]:
+def _scaled_allocated(ctx, expr: ast.AST, scope) -> str | None:
     while True:
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, KEEPS_VALUE):
             expr = expr.left
-        elif isinstance(expr, ast.Call) and getattr(expr.func, "id", None) in WRAPPERS and expr.args:
+        elif (
+            isinstance(expr, ast.Call) and getattr(expr.func, "id", None) in WRAPPERS and expr.args
+        ):
             expr = expr.args[0]
         else:
             break
@@ -291,7 +295,7 @@ def _scaled_allocated(ctx, expr: ast.AST, scope) -> Optional[str]:
     return None
 
 
-def _step(parent: ast.AST, child: ast.AST) -> Union[bool, str, None]:
+def _step(parent: ast.AST, child: ast.AST) -> bool | str | None:
     """One step outwards from a value: True: a report; False: a use that is not a report; a
     str: assigned to that name; None: keep walking outwards."""
     if isinstance(parent, ast.BinOp):
@@ -324,7 +328,7 @@ def _step(parent: ast.AST, child: ast.AST) -> Union[bool, str, None]:
     return False
 
 
-def _str(node: Optional[ast.AST]) -> Optional[str]:
+def _str(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return None
@@ -340,20 +344,20 @@ def own_nodes(func: ast.AST):
             stack.extend(ast.iter_child_nodes(node))
 
 
-def target_names(target: ast.AST) -> Set[str]:
+def target_names(target: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
 
 
-def bound_names(stmt: ast.AST) -> Set[str]:
+def bound_names(stmt: ast.AST) -> set[str]:
     """Names a simple statement binds (assignment, augmented assignment)."""
-    targets: List[ast.AST] = []
+    targets: list[ast.AST] = []
     if isinstance(stmt, ast.Assign):
         targets = list(stmt.targets)
     elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and (
         getattr(stmt, "value", None) is not None or isinstance(stmt, ast.AugAssign)
     ):
         targets = [stmt.target]
-    names: Set[str] = set()
+    names: set[str] = set()
     for t in targets:
         names |= target_names(t)
     return names

@@ -23,10 +23,11 @@ import difflib
 import itertools
 import json
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]  # real, but not in typeshed
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, cast
+from typing import Any
 
 from . import redact, report
 from .engine import Engine, Finding, split_lines
@@ -144,7 +145,7 @@ def _is_ipython(content: str) -> bool:
     return False
 
 
-def cell_magic(source: str) -> Optional[str]:
+def cell_magic(source: str) -> str | None:
     """The name of the cell magic on the first non-blank line (``%%time`` -> ``time``)."""
     for line in split_lines(source):
         s = line.strip()
@@ -163,17 +164,17 @@ class Cell:
 
     number: int  # 1-based among the code cells: "cell 3" (In [3] after a run-all)
     index: int  # position in the notebook's cells
-    id: Optional[str]
+    id: str | None
     source: str  # the code, joined
-    items: Optional[List[str]]  # the list items when ``source`` is a list, else None
-    span: Tuple[int, int]  # the ``source`` value in the JSON text
-    item_spans: List[Tuple[int, int]]
+    items: list[str] | None  # the list items when ``source`` is a list, else None
+    span: tuple[int, int]  # the ``source`` value in the JSON text
+    item_spans: list[tuple[int, int]]
     masked: str = ""
     #: marker -> (placeholder line without newline, original line without newline)
-    masks: Dict[str, Tuple[str, str]] = field(default_factory=dict)
+    masks: dict[str, tuple[str, str]] = field(default_factory=dict)
     skipped: str = ""  # why the cell is left out of the module ("" when it is checked)
     start: int = 0  # virtual line of the cell's marker; cell line L is virtual line start + L
-    lines: List[str] = field(default_factory=list)  # the lines as the module holds them
+    lines: list[str] = field(default_factory=list)  # the lines as the module holds them
 
 
 class Notebook:
@@ -190,7 +191,7 @@ class Notebook:
             raise NotebookError(f"not an nbformat 4 notebook (nbformat {data.get('nbformat')!r})")
         if not isinstance(data.get("cells"), list):
             raise NotebookError("not a notebook: no list of cells")
-        self.data: Dict[str, Any] = data
+        self.data: dict[str, Any] = data
         meta = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
         info = meta["language_info"] if isinstance(meta.get("language_info"), dict) else {}
         kernel = meta["kernelspec"] if isinstance(meta.get("kernelspec"), dict) else {}
@@ -204,20 +205,20 @@ class Notebook:
         counter = itertools.count()
         for cell in self.cells:
             self._mask(cell, counter)
-        self.tree: Optional[ast.Module] = None
-        self._starts: List[int] = []
+        self.tree: ast.Module | None = None
+        self._starts: list[int] = []
 
     # reading -------------------------------------------------------------------------------------
 
-    def _code_cells(self) -> List[Cell]:
+    def _code_cells(self) -> list[Cell]:
         spans = _source_spans(self.text)
-        cells: List[Cell] = []
+        cells: list[Cell] = []
         for index, raw in enumerate(self.data["cells"]):
             if not isinstance(raw, dict) or raw.get("cell_type") != "code":
                 continue
             src = raw.get("source", "")
             if isinstance(src, list) and all(isinstance(s, str) for s in src):
-                items: Optional[List[str]] = list(src)
+                items: list[str] | None = list(src)
                 joined = "".join(src)
             elif isinstance(src, str):
                 items, joined = None, src
@@ -249,7 +250,7 @@ class Notebook:
         magic = cell_magic(cell.source)
         whole = magic is not None and magic not in PYTHON_BODY_MAGICS
         scanner = _Scanner()
-        out: List[str] = []
+        out: list[str] = []
         continued = False
 
         def mask(line: str, statement: bool) -> None:
@@ -289,7 +290,7 @@ class Notebook:
         return f"#{self.tag}:cell{cell.number}\n"
 
     def virtual(self) -> str:
-        parts: List[str] = []
+        parts: list[str] = []
         line = 1
         for cell in self.cells:
             cell.start = line
@@ -302,7 +303,7 @@ class Notebook:
         self._starts = [c.start for c in self.cells]
         return "".join(parts)
 
-    def locate(self, line: int) -> Optional[Tuple[Cell, int]]:
+    def locate(self, line: int) -> tuple[Cell, int] | None:
         """Virtual line -> (cell, line in the cell), None on a marker line."""
         at = bisect.bisect_right(self._starts, line) - 1
         if at < 0 or line - self.cells[at].start < 1:
@@ -335,11 +336,11 @@ class Notebook:
         self.tree = ast.Module(body=[], type_ignores=[])
         return self.virtual()
 
-    def _cell_of(self, line: int) -> Optional[Cell]:
+    def _cell_of(self, line: int) -> Cell | None:
         found = self.locate(line)
         return found[0] if found else None
 
-    def _bad_cells(self) -> List[Cell]:
+    def _bad_cells(self) -> list[Cell]:
         bad = []
         for cell in self.cells:
             if cell.skipped:
@@ -351,7 +352,7 @@ class Notebook:
                 cell.skipped = _parse_error(exc)
         return bad
 
-    def _cell_at(self, line: Optional[int], exc: Optional[BaseException]) -> List[Cell]:
+    def _cell_at(self, line: int | None, exc: BaseException | None) -> list[Cell]:
         cell = self._cell_of(line) if line else None
         if cell is None:
             cell = next((c for c in reversed(self.cells) if not c.skipped), None)
@@ -364,7 +365,7 @@ class Notebook:
 
     # findings ------------------------------------------------------------------------------------
 
-    def rows(self, path: str, findings: Sequence[Finding], unsafe: bool) -> List[report.Row]:
+    def rows(self, path: str, findings: Sequence[Finding], unsafe: bool) -> list[report.Row]:
         rows = []
         starts = _line_starts(self.text)
         for f in findings:
@@ -395,7 +396,7 @@ class Notebook:
             )
         return rows
 
-    def _file_line(self, cell: Cell, line: int, starts: List[int]) -> int:
+    def _file_line(self, cell: Cell, line: int, starts: list[int]) -> int:
         """The line of the JSON text that holds line ``line`` of the cell (where an annotation
         on the ``.ipynb`` file itself belongs)."""
         offset = cell.span[0]
@@ -408,12 +409,12 @@ class Notebook:
 
     # writing back --------------------------------------------------------------------------------
 
-    def split(self, source: str) -> Dict[int, str]:
+    def split(self, source: str) -> dict[int, str]:
         """The fixed virtual module -> cell number -> the cell's masked text, as it would be
         stored (the newline the module added after a cell's last line removed)."""
         lines = split_lines(source)
         at = 0
-        bodies: Dict[int, str] = {}
+        bodies: dict[int, str] = {}
         positions = []
         for cell in self.cells:
             try:
@@ -438,7 +439,7 @@ class Notebook:
                 raise NotebookError(f"a fix changed cell {cell.number}, which does not parse")
             return cell.source
         out = []
-        seen: Set[str] = set()
+        seen: set[str] = set()
         for line in split_lines(body):
             if f"#{self.tag}:" not in line:
                 out.append(line)
@@ -454,7 +455,7 @@ class Notebook:
             raise NotebookError(f"a fix removed an IPython line of cell {cell.number}")
         return "".join(out)
 
-    def render(self, sources: Dict[int, str]) -> str:
+    def render(self, sources: dict[int, str]) -> str:
         """The JSON text with the new sources (cell number -> code) spliced in. Raises
         NotebookError unless the result loads to the original notebook with exactly those
         sources replaced."""
@@ -478,7 +479,7 @@ class Notebook:
             )
         return ("\ufeff" if self.bom else "") + text
 
-    def _value(self, cell: Cell, new: str) -> Tuple[str, Any]:
+    def _value(self, cell: Cell, new: str) -> tuple[str, Any]:
         """The JSON text of a new ``source`` value in the cell's form and the file's layout,
         and the value it stands for."""
         dump = lambda s: json.dumps(s, ensure_ascii=self.ensure_ascii)  # noqa: E731
@@ -521,21 +522,21 @@ class Notebook:
         return "[" + opening + sep.join(new_raw) + closing + "]", new_items
 
 
-def _nb_lines(text: str) -> List[str]:
+def _nb_lines(text: str) -> list[str]:
     """Split as Jupyter stores sources: lines keeping their ``\\n``."""
     return re.findall(r"[^\n]*\n|[^\n]+$", text)
 
 
-def _indent_unit(text: str) -> Optional[str]:
+def _indent_unit(text: str) -> str | None:
     m = re.search(r"\n([ \t]+)\S", text)
     return m.group(1) if m else None
 
 
-def _line_starts(text: str) -> List[int]:
+def _line_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in re.finditer("\n", text)]
 
 
-def _parse_error(exc: Optional[BaseException]) -> str:
+def _parse_error(exc: BaseException | None) -> str:
     line = getattr(exc, "lineno", None)
     msg = getattr(exc, "msg", None) or str(exc)
     return f"cannot parse{f' at line {line}' if line else ''}: {msg}"
@@ -545,7 +546,7 @@ def _ws(text: str, i: int) -> int:
     return _WS.match(text, i).end()  # type: ignore[union-attr]
 
 
-def _object(text: str, i: int, walk: Dict[str, Callable[[int], int]]) -> int:
+def _object(text: str, i: int, walk: dict[str, Callable[[int], int]]) -> int:
     """Walk the JSON object at ``text[i] == "{"``; return its end. The value of a key in
     ``walk`` is handed to ``walk[key](start) -> end``; any other value is skipped (decoded once)."""
     i = _ws(text, i + 1)
@@ -581,14 +582,14 @@ def _skip(text: str, i: int) -> int:
     return _DECODER.raw_decode(text, i)[1]
 
 
-def _source_spans(text: str) -> Dict[int, Tuple[Tuple[int, int], List[Tuple[int, int]]]]:
+def _source_spans(text: str) -> dict[int, tuple[tuple[int, int], list[tuple[int, int]]]]:
     """Cell index -> (span of its ``source`` value, spans of the list items) in the JSON text,
     each byte decoded once or twice. The last of duplicate keys wins, as in ``json.loads``."""
-    found: Dict[int, Tuple[Tuple[int, int], List[Tuple[int, int]]]] = {}
+    found: dict[int, tuple[tuple[int, int], list[tuple[int, int]]]] = {}
 
     def cell(index: int, start: int) -> int:
         def source(a: int) -> int:
-            items: List[Tuple[int, int]] = []
+            items: list[tuple[int, int]] = []
 
             def one(_: int, s: int) -> int:
                 items.append((s, _skip(text, s)))
@@ -613,12 +614,12 @@ def _source_spans(text: str) -> Dict[int, Tuple[Tuple[int, int], List[Tuple[int,
 # -- wandb-fix on one notebook ---------------------------------------------------------------------
 
 
-def rebuild(nb: Notebook, fixed: str) -> Tuple[str, Dict[int, str]]:
+def rebuild(nb: Notebook, fixed: str) -> tuple[str, dict[int, str]]:
     """The fixed virtual module -> the new JSON text and the new code of each edited cell. An
     import a fix needs is an edit of that fix, beside the notebook's own ``import wandb``: in
     the cell that imports wandb."""
     bodies = nb.split(fixed)
-    sources: Dict[int, str] = {}
+    sources: dict[int, str] = {}
     for cell in nb.cells:
         before, after = "" if cell.skipped else cell.masked, bodies[cell.number]
         if after == before:
@@ -702,8 +703,8 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
 
 
 def _fix(
-    nb: Notebook, engine: Engine, source: str, unsafe: bool, text: str, errors: List[str]
-) -> Tuple[FixResult, str, Dict[int, str]]:
+    nb: Notebook, engine: Engine, source: str, unsafe: bool, text: str, errors: list[str]
+) -> tuple[FixResult, str, dict[int, str]]:
     """Fix the virtual module, then write the cells back: the fixed result, the new JSON text
     and the new code of each edited cell."""
     fixed = fix_source(engine, source, unsafe=unsafe)
@@ -719,7 +720,7 @@ def _fix(
     return fixed, new_text, sources
 
 
-def _reverted(nb: Notebook, fixed: FixResult) -> List[str]:
+def _reverted(nb: Notebook, fixed: FixResult) -> list[str]:
     return [f"{f.code} fix at {_where(nb, f.line)} reverted: {why}" for f, why in fixed.reverted]
 
 
@@ -729,7 +730,7 @@ def _to_write(result: Any, text: str, old: bytes) -> None:
     result.old_data, result.new_data = old, text.encode("utf-8")
 
 
-def _key_texts(nb: Notebook, source: str) -> Set[str]:
+def _key_texts(nb: Notebook, source: str) -> set[str]:
     """The text of every API-key literal WB302 sees in the notebook's code, whatever the
     selection and ``# noqa`` say (``Finding.secrets`` holds the key or its source span)."""
     from .rules.hardcoded_api_key import HardcodedApiKey
@@ -738,7 +739,7 @@ def _key_texts(nb: Notebook, source: str) -> Set[str]:
         return set()
     findings, _ = Engine([HardcodedApiKey]).check(nb.tree, source)
     lines = split_lines(source)
-    texts: Set[str] = set()
+    texts: set[str] = set()
     for f in findings:
         for secret in f.secrets:
             if isinstance(secret, str):
@@ -752,7 +753,7 @@ def _key_texts(nb: Notebook, source: str) -> Set[str]:
     return {t for t in texts if t}
 
 
-def diff(nb: Notebook, sources: Dict[int, str], path: Path, secrets: Set[str]) -> str:
+def diff(nb: Notebook, sources: dict[int, str], path: Path, secrets: set[str]) -> str:
     """A unified diff of each edited cell's code (not of the JSON), with API keys masked."""
     out = []
     for cell in nb.cells:
@@ -774,7 +775,7 @@ def diff(nb: Notebook, sources: Dict[int, str], path: Path, secrets: Set[str]) -
     return redact.mask_text(text)  # nor anything shaped like one
 
 
-def _diff_lines(source: str) -> List[str]:
+def _diff_lines(source: str) -> list[str]:
     lines = split_lines(source)
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += "\n"  # Jupyter stores a cell's last line without one: nothing to show

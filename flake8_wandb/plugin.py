@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ast
 import sys
-from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .defaults import DEFAULT_STEP_NAMES, TRIGGERS
@@ -27,7 +28,7 @@ class WandbChecker:
     _options = None
     _engine = None  # built on the first file that may hold a finding
 
-    def __init__(self, tree: ast.Module, filename: str, lines: List[str]) -> None:
+    def __init__(self, tree: ast.Module, filename: str, lines: list[str]) -> None:
         self.tree = tree
         self.filename = filename
         self.lines = lines
@@ -68,7 +69,7 @@ class WandbChecker:
             cls._engine = _build_engine(cls._options)
         return cls._engine
 
-    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines)
         if not any(t in source for t in TRIGGERS):
             return
@@ -90,7 +91,7 @@ class WandbChecker:
         return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
 
 
-def _build_engine(options: Optional[argparse.Namespace]) -> Engine:
+def _build_engine(options: argparse.Namespace | None) -> Engine:
     from .engine import Engine, Settings
     from .rules import DEFAULT_RULES, named_opt_in
 

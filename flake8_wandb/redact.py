@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
 
 from .engine import Engine, Span, split_lines
 
@@ -25,7 +25,7 @@ def mask_text(text: str) -> str:
     return _HEX_RUN.sub(MASK, text)
 
 
-def key_spans(source: str) -> List[Span]:
+def key_spans(source: str) -> list[Span]:
     """The source spans of every key literal in ``source`` (``# noqa`` or not, selected or not).
     Empty when the source does not parse: the hex mask still applies then."""
     from .rules.hardcoded_api_key import HardcodedApiKey
@@ -41,12 +41,12 @@ def key_spans(source: str) -> List[Span]:
     return [span for f in findings for span in f.secrets]
 
 
-def masked_lines(source: str, spans: Sequence[Span] = ()) -> List[str]:
+def masked_lines(source: str, spans: Sequence[Span] = ()) -> list[str]:
     """The lines of ``source`` (as ``split_lines`` counts them, endings kept) with every span
     and every 40-hex run masked. Line count and line endings are unchanged, so a diff of two
     masked texts has the hunks of the diff of the texts."""
     lines = split_lines(source)
-    cuts: Dict[int, List[Tuple[int, int]]] = {}  # line -> byte ranges to mask
+    cuts: dict[int, list[tuple[int, int]]] = {}  # line -> byte ranges to mask
     for (l1, c1), (l2, c2) in spans:
         for n in range(l1, min(l2, len(lines)) + 1):
             raw = lines[n - 1].encode("utf-8")
@@ -55,11 +55,11 @@ def masked_lines(source: str, spans: Sequence[Span] = ()) -> List[str]:
             end = c2 if n == l2 else len(content)
             if start < end:
                 cuts.setdefault(n, []).append((start, end))
-    out: List[str] = []
+    out: list[str] = []
     for n, line in enumerate(lines, 1):
         if n in cuts:
             raw = line.encode("utf-8")
-            pieces: List[bytes] = []
+            pieces: list[bytes] = []
             pos = 0
             for a, b in sorted(cuts[n]):
                 if b <= pos:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from . import __version__
 from .engine import Finding
@@ -20,7 +20,7 @@ class Cell:
 
     number: int
     index: int  # position among all the notebook's cells
-    id: Optional[str]
+    id: str | None
     file_line: int
     end_file_line: int
 
@@ -35,7 +35,7 @@ class Row:
     end_col: int
     fix: str  # "safe", "unsafe" or "" (no fix)
     applicable: bool  # would be (or was) applied with the options given
-    cell: Optional[Cell] = None  # in a notebook: line and columns are then those of the cell
+    cell: Cell | None = None  # in a notebook: line and columns are then those of the cell
 
 
 def char_col(line_text: str, byte_col: int) -> int:
@@ -44,7 +44,7 @@ def char_col(line_text: str, byte_col: int) -> int:
     return len(line_text.encode("utf-8")[:byte_col].decode("utf-8", "replace")) + 1
 
 
-def text(rows: List[Row]) -> str:
+def text(rows: list[Row]) -> str:
     out = []
     for r in rows:
         mark = ""
@@ -59,14 +59,14 @@ def _in_cell(r: Row) -> str:
     return f"cell {r.cell.number}:" if r.cell else ""
 
 
-def _cell_json(r: Row) -> Dict[str, Any]:
+def _cell_json(r: Row) -> dict[str, Any]:
     """Notebook rows: the cell, with ``line``/``column`` counted in the cell's code."""
     if r.cell is None:
         return {}
     return {"cell": r.cell.number, "cell_index": r.cell.index, "cell_id": r.cell.id}
 
 
-def as_json(rows: List[Row]) -> str:
+def as_json(rows: list[Row]) -> str:
     return json.dumps(
         [
             {
@@ -96,7 +96,7 @@ def _escape_property(s: str) -> str:
     return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
-def github(rows: List[Row]) -> str:
+def github(rows: list[Row]) -> str:
     return "\n".join(
         f"::error file={_escape_property(r.path)},{_github_position(r)},"
         f"title={_escape_property(r.finding.code + ' ' + r.finding.name)}::"
@@ -115,7 +115,7 @@ def _cell_prefix(r: Row) -> str:
     return f"cell {r.cell.number}:{r.finding.line}:{r.col}: " if r.cell else ""
 
 
-def _sarif_region(r: Row) -> Dict[str, Any]:
+def _sarif_region(r: Row) -> dict[str, Any]:
     if r.cell:
         return {"startLine": r.cell.file_line, "endLine": r.cell.end_file_line}
     return {
@@ -126,7 +126,7 @@ def _sarif_region(r: Row) -> Dict[str, Any]:
     }
 
 
-def _sarif_cell(r: Row) -> Dict[str, Any]:
+def _sarif_cell(r: Row) -> dict[str, Any]:
     if r.cell is None:
         return {}
     cell = r.cell
@@ -134,7 +134,7 @@ def _sarif_cell(r: Row) -> Dict[str, Any]:
     return {"properties": {**where, "cellLine": r.finding.line, "cellColumn": r.col}}
 
 
-def sarif(rows: List[Row]) -> str:
+def sarif(rows: list[Row]) -> str:
     rules = [
         {
             "id": rule.code,
@@ -213,7 +213,7 @@ def summary(
     files: int,
     errors: int,
     mode: str,
-    checked: Optional[int] = None,
+    checked: int | None = None,
     skipped: int = 0,
 ) -> str:
     """``files``: the files with findings; ``checked``: the files read; ``skipped``: the paths

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from typing import Dict, List, Optional, Set, Tuple, Union
+from typing import Union
 
 #: The qualname of a wandb ``Run`` *instance* (what ``wandb.init()`` returns).
 RUN = "<wandb.Run>"
@@ -73,7 +73,7 @@ SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 # A binding is a qualified name (str), an expression evaluated lazily in a scope, or OPAQUE.
 OPAQUE = object()
-Binding = Union[str, Tuple[ast.AST, "Scope"], object]
+Binding = Union[str, tuple[ast.AST, "Scope"], object]  # noqa: UP007  evaluated; Python 3.9 imports it
 
 
 class _Annotated:
@@ -81,7 +81,7 @@ class _Annotated:
 
     __slots__ = ("expr", "scope")
 
-    def __init__(self, expr: ast.AST, scope: "Scope") -> None:
+    def __init__(self, expr: ast.AST, scope: Scope) -> None:
         self.expr = expr
         self.scope = scope
 
@@ -91,20 +91,20 @@ class ClassInfo:
 
     def __init__(self, node: ast.ClassDef) -> None:
         self.node = node
-        self.attrs: Dict[str, List[Binding]] = {}
+        self.attrs: dict[str, list[Binding]] = {}
 
 
 class Scope:
     __slots__ = ("node", "parent", "bindings", "globals", "is_class", "cls", "self_name")
 
-    def __init__(self, node: ast.AST, parent: Optional["Scope"], is_class: bool = False) -> None:
+    def __init__(self, node: ast.AST, parent: Scope | None, is_class: bool = False) -> None:
         self.node = node
         self.parent = parent
-        self.bindings: Dict[str, List[Binding]] = {}
+        self.bindings: dict[str, list[Binding]] = {}
         self.globals: set = set()
         self.is_class = is_class
-        self.cls: Optional[ClassInfo] = None  # the class a method belongs to
-        self.self_name: Optional[str] = None  # its first parameter (``self``)
+        self.cls: ClassInfo | None = None  # the class a method belongs to
+        self.self_name: str | None = None  # its first parameter (``self``)
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -114,7 +114,7 @@ def _is_none(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-def call_name(node: ast.Call) -> Optional[str]:
+def call_name(node: ast.Call) -> str | None:
     """The last name of a call's callee: ``log`` for ``a.b.log(...)`` and ``log(...)``."""
     func = node.func
     if isinstance(func, ast.Attribute):
@@ -129,20 +129,20 @@ class Resolver:
 
     def __init__(self, tree: ast.Module, mentions_wandb: bool = True) -> None:
         self.module = Scope(tree, None)
-        self.scope_of: Dict[int, Scope] = {id(tree): self.module}
-        self.classes: Dict[int, ClassInfo] = {}
+        self.scope_of: dict[int, Scope] = {id(tree): self.module}
+        self.classes: dict[int, ClassInfo] = {}
         #: every call in the module, indexed by the last name of its callee, with its scope
-        self.calls: Dict[str, List[Tuple[ast.Call, Scope]]] = {}
+        self.calls: dict[str, list[tuple[ast.Call, Scope]]] = {}
         #: the module's text mentions wandb: an ``Accelerator(log_with=args.report_to)`` there may
         #: log to wandb
         self.mentions_wandb = mentions_wandb
-        self._memo: Dict[Tuple[int, int], Optional[str]] = {}
-        self._imports_wandb: Optional[bool] = None
+        self._memo: dict[tuple[int, int], str | None] = {}
+        self._imports_wandb: bool | None = None
         _Binder(self).run(tree)
 
     # -- queries -------------------------------------------------------------------------------
 
-    def qualname(self, expr: ast.AST, scope: Scope) -> Optional[str]:
+    def qualname(self, expr: ast.AST, scope: Scope) -> str | None:
         """``wandb.log`` for ``wb.log`` after ``import wandb as wb``; None when unknown."""
         key = (id(expr), id(scope))
         if key in self._memo:
@@ -155,7 +155,7 @@ class Resolver:
         self._memo[key] = result
         return result
 
-    def _qualname(self, expr: ast.AST, scope: Scope) -> Optional[str]:
+    def _qualname(self, expr: ast.AST, scope: Scope) -> str | None:
         if isinstance(expr, ast.Name):
             return self.lookup(expr.id, scope)
         if isinstance(expr, ast.Attribute):
@@ -222,14 +222,14 @@ class Resolver:
                 return True
         return False
 
-    def lookup(self, name: str, scope: Scope) -> Optional[str]:
+    def lookup(self, name: str, scope: Scope) -> str | None:
         found = self._binding_scope(name, scope)
         if found is None:
             return name if name in _BUILTINS else None
         return self._resolve_all(found.bindings[name])
 
-    def _binding_scope(self, name: str, scope: Scope) -> Optional[Scope]:
-        s: Optional[Scope] = scope
+    def _binding_scope(self, name: str, scope: Scope) -> Scope | None:
+        s: Scope | None = scope
         first = True
         while s is not None:
             if name in s.globals:
@@ -240,15 +240,15 @@ class Resolver:
             s = s.parent
         return None
 
-    def self_class(self, name: str, scope: Scope) -> Optional[ClassInfo]:
+    def self_class(self, name: str, scope: Scope) -> ClassInfo | None:
         """The class whose instance ``name`` is, when ``name`` is a method's ``self``."""
         s = self._binding_scope(name, scope)
         if s is not None and s.self_name == name:
             return s.cls
         return None
 
-    def _resolve_all(self, bindings) -> Optional[str]:
-        names: Set[Optional[str]] = set()
+    def _resolve_all(self, bindings) -> str | None:
+        names: set[str | None] = set()
         for b in bindings:
             if isinstance(b, str):
                 names.add(b)
@@ -263,7 +263,7 @@ class Resolver:
                 names.add(self.qualname(expr, scope))
         return _merge(names)
 
-    def calls_named(self, name: str) -> List[Tuple[ast.Call, Scope]]:
+    def calls_named(self, name: str) -> list[tuple[ast.Call, Scope]]:
         return self.calls.get(name, [])
 
 
@@ -271,7 +271,7 @@ def _normalise(name: str) -> str:
     return _NORMALISE.get(name, name)
 
 
-def _is_stand_in(name: Optional[str]) -> bool:
+def _is_stand_in(name: str | None) -> bool:
     """An instance of a class defined or imported in the module (``DummyWandb()``,
     ``NoOpRun()``), not of a known library's: in a name also bound to a run, it exists only to
     mirror the run's API."""
@@ -285,15 +285,13 @@ def _is_fallback(node: ast.AST) -> bool:
     return _is_none(node) or (isinstance(node, ast.Lambda) and isinstance(node.body, ast.Constant))
 
 
-def _merge(names) -> Optional[str]:
+def _merge(names) -> str | None:
     """One meaning for the values a name may hold: the same everywhere, or a run with stand-ins
     and run-like parameters beside it (``run = DummyWandb() if rank else wandb.init()``), or an
     accelerator that logs to wandb beside one without trackers (whose ``log`` does nothing)."""
     if len(names) == 1:
         return next(iter(names))
-    if ACCELERATOR in names and all(
-        n == ACCELERATOR or n in _PLAIN_ACCELERATORS for n in names
-    ):
+    if ACCELERATOR in names and all(n == ACCELERATOR or n in _PLAIN_ACCELERATORS for n in names):
         return ACCELERATOR
     if RUN in names and all(n == RUN or n == RUN_PARAM or _is_stand_in(n) for n in names):
         return RUN
@@ -304,9 +302,11 @@ def _is_wandb_logger(name: str) -> bool:
     return name.endswith(".WandbLogger()") and name.startswith(_LIGHTNING_PREFIXES)
 
 
-def _tracker_kind(call: ast.Call) -> Optional[str]:
+def _tracker_kind(call: ast.Call) -> str | None:
     """``x.get_tracker("wandb")``: the tracker; with ``unwrap=True``, the run itself."""
-    if not call.args or not (isinstance(call.args[0], ast.Constant) and call.args[0].value == "wandb"):
+    if not call.args or not (
+        isinstance(call.args[0], ast.Constant) and call.args[0].value == "wandb"
+    ):
         return None
     for kw in call.keywords:
         if kw.arg == "unwrap":
@@ -339,12 +339,14 @@ def _names_wandb(value: ast.AST, mentions_wandb: bool) -> bool:
 def _is_literal_tracker(node: ast.AST) -> bool:
     if isinstance(node, ast.Constant):
         return True
-    return isinstance(node, ast.Attribute) and node.attr.isupper() and (
-        getattr(node.value, "id", getattr(node.value, "attr", None)) == "LoggerType"
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr.isupper()
+        and (getattr(node.value, "id", getattr(node.value, "attr", None)) == "LoggerType")
     )
 
 
-def _annotation_target(node: Optional[ast.AST]) -> Optional[ast.AST]:
+def _annotation_target(node: ast.AST | None) -> ast.AST | None:
     """Unwrap ``Optional[X]``, ``X | None`` and string annotations to ``X``."""
     if node is None:
         return None
@@ -412,7 +414,7 @@ class _Binder:
 
     def run(self, tree: ast.Module) -> None:
         # (node, scope) pairs, popped in source order
-        stack: List[Tuple[ast.AST, Scope]] = [
+        stack: list[tuple[ast.AST, Scope]] = [
             (child, self.r.module) for child in reversed(list(ast.iter_child_nodes(tree)))
         ]
         handlers = self._handlers
@@ -429,7 +431,7 @@ class _Binder:
             else:
                 stack.extend(reversed(handler(node)))
 
-    def _in(self, nodes, scope: Optional[Scope] = None) -> List[Tuple[ast.AST, Scope]]:
+    def _in(self, nodes, scope: Scope | None = None) -> list[tuple[ast.AST, Scope]]:
         scope = scope or self.scope
         return [(n, scope) for n in nodes if n is not None and type(n) not in _LEAVES]
 
@@ -494,7 +496,7 @@ class _Binder:
         scope = self.r.module if name in self.scope.globals else self.scope
         scope.bind(name, binding)
 
-    def _bind_target(self, target: ast.AST, value: Optional[ast.AST]) -> None:
+    def _bind_target(self, target: ast.AST, value: ast.AST | None) -> None:
         if isinstance(target, ast.Name):
             self._bind_name(target.id, (value, self.scope) if value is not None else OPAQUE)
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -554,7 +556,9 @@ class _Binder:
 
     def _target_parts(self, *targets: ast.AST):
         # the expressions inside a target (``a[i]``, ``self.x``) still hold calls to index
-        return self._in([c for t in targets if not isinstance(t, ast.Name) for c in ast.iter_child_nodes(t)])
+        return self._in(
+            [c for t in targets if not isinstance(t, ast.Name) for c in ast.iter_child_nodes(t)]
+        )
 
     def _named_expr(self, node: ast.NamedExpr):
         self._bind_target(node.target, node.value)

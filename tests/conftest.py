@@ -9,8 +9,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 # Nothing wandb writes may land outside a temp dir, and nothing may reach the network.
 _WANDB_HOME = Path(tempfile.mkdtemp(prefix="flake8-wandb-tests-"))
-for var, sub in (("WANDB_DIR", "runs"), ("WANDB_CACHE_DIR", "cache"), ("WANDB_CONFIG_DIR", "config"),
-                 ("WANDB_DATA_DIR", "data"), ("WANDB_ARTIFACT_DIR", "artifacts")):
+for var, sub in (
+    ("WANDB_DIR", "runs"),
+    ("WANDB_CACHE_DIR", "cache"),
+    ("WANDB_CONFIG_DIR", "config"),
+    ("WANDB_DATA_DIR", "data"),
+    ("WANDB_ARTIFACT_DIR", "artifacts"),
+):
     (_WANDB_HOME / sub).mkdir(parents=True, exist_ok=True)
     os.environ[var] = str(_WANDB_HOME / sub)
 os.environ["WANDB_MODE"] = "offline"  # noqa: WB301  the tests must never reach the network

@@ -41,7 +41,9 @@ class Blocker(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         top = fullname.split(".")[0]
         if top in BLOCKED or (top == RUNTIME and not self.allow_runtime):
-            raise ModuleNotFoundError(f"No module named {fullname!r} (not installed for this program)", name=fullname)
+            raise ModuleNotFoundError(
+                f"No module named {fullname!r} (not installed for this program)", name=fullname
+            )
         return None
 
 
@@ -152,7 +154,9 @@ class Driver:
         for node in tree.body:
             obj = g.get(getattr(node, "name", None))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and callable(obj):
-                if getattr(obj, "__module__", None) != "__main__" and not hasattr(obj, "__wrapped__"):
+                if getattr(obj, "__module__", None) != "__main__" and not hasattr(
+                    obj, "__wrapped__"
+                ):
                     continue  # imported under the same name, not defined here
                 if not makes_runs:
                     self.run_()
@@ -165,7 +169,11 @@ class Driver:
                 if not makes_runs:
                     self.run_()
                 instance = self.call(obj, 0)
-                methods = [n.name for n in node.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
+                methods = [
+                    n.name
+                    for n in node.body
+                    if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
+                ]
                 for k in range(REPEAT):
                     for m in methods:
                         self.call(getattr(instance, m), k)
@@ -220,7 +228,12 @@ def run_job(job: dict, run_root: Path) -> dict:
         wandb.teardown()
     after = set(run_root.rglob("run-*.wandb"))
     runs = sorted(after - before, key=lambda p: p.stat().st_mtime)
-    return {"id": job["id"], "status": status, "runs": [str(p) for p in runs], "wandb_mode_left": mode_left}
+    return {
+        "id": job["id"],
+        "status": status,
+        "runs": [str(p) for p in runs],
+        "wandb_mode_left": mode_left,
+    }
 
 
 def main(argv) -> int:

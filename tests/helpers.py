@@ -6,8 +6,8 @@ import ast
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Sequence, Tuple
 
 from flake8_wandb.engine import Engine, Settings
 from flake8_wandb.rules import ALL_RULES
@@ -15,18 +15,20 @@ from flake8_wandb.rules import ALL_RULES
 MARK = re.compile(r"#\s*(WB\d{3})\b")
 
 
-def expected_lines(source: str, code: str) -> List[int]:
+def expected_lines(source: str, code: str) -> list[int]:
     return [i for i, line in enumerate(source.splitlines(), 1) if code in MARK.findall(line)]
 
 
-def engine_findings(source: str, rules=None, settings: Settings = Settings()):
-    engine = Engine(rules or ALL_RULES, settings)
+def engine_findings(source: str, rules=None, settings: Settings | None = None):
+    engine = Engine(rules or ALL_RULES, settings or Settings())
     findings, errors = engine.check(ast.parse(source), source)
     assert not errors, errors
     return findings
 
 
-def run_flake8(paths: Sequence[str], *args: str, cwd=None, timeout: float = 600) -> Tuple[int, str, str]:
+def run_flake8(
+    paths: Sequence[str], *args: str, cwd=None, timeout: float = 600
+) -> tuple[int, str, str]:
     """The real flake8, as a subprocess, with the plugin registered by the install. Run it in
     ``cwd`` (a temp dir) so that only the config files a test writes there apply. ``timeout``
     only turns a hang into a failure; speed is measured in bench/, never asserted here."""
@@ -35,7 +37,7 @@ def run_flake8(paths: Sequence[str], *args: str, cwd=None, timeout: float = 600)
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def parse_report(stdout: str) -> List[Tuple[str, int, int, str]]:
+def parse_report(stdout: str) -> list[tuple[str, int, int, str]]:
     """flake8's default format -> (file name, line, column, code) tuples."""
     rows = []
     for line in stdout.splitlines():

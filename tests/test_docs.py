@@ -17,7 +17,9 @@ def test_every_rule_has_an_up_to_date_page():
     for name, text in pages().items():
         path = RULE_DOCS / name
         assert path.exists(), f"{name} missing: run python -m flake8_wandb.docs"
-        assert path.read_text(encoding="utf-8") == text, f"{name} is stale: run python -m flake8_wandb.docs"
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{name} is stale: run python -m flake8_wandb.docs"
+        )
 
 
 def test_every_page_names_a_rule():
@@ -30,7 +32,13 @@ def test_every_page_names_a_rule():
 
 def test_pages_have_the_sections():
     for text in pages().values():
-        for section in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety"):
+        for section in (
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## Use instead",
+            "## Fix safety",
+        ):
             assert section in text
 
 

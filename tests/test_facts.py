@@ -145,7 +145,10 @@ def test_wandb_fix_rejects_a_bad_target_version(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.flake8-wandb]\nwandb-target-version = 5\n")
     proc = subprocess.run([*fix, "t.py"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr
-    assert "pyproject.toml: [tool.flake8-wandb] wandb-target-version: expected a version string" in proc.stderr
+    assert (
+        "pyproject.toml: [tool.flake8-wandb] wandb-target-version: expected a version string"
+        in proc.stderr
+    )
     assert "got int 5" in proc.stderr
 
 

@@ -135,7 +135,11 @@ def test_unknown_selector_is_an_error(tmp_path):
 
 
 def test_pyproject_config(tmp_path):
-    write(tmp_path, "pyproject.toml", '[tool.flake8-wandb]\nignore = ["WB307"]\nstep-names = ["tick"]\nexclude = ["legacy"]\n')
+    write(
+        tmp_path,
+        "pyproject.toml",
+        '[tool.flake8-wandb]\nignore = ["WB307"]\nstep-names = ["tick"]\nexclude = ["legacy"]\n',
+    )
     write(tmp_path, "src/train.py", SMALL.replace("global_step", "tick"))
     write(tmp_path, "legacy/old.py", SMALL)
     proc = wandb_fix("--check", ".", cwd=tmp_path / "src")  # the config is found above cwd
@@ -182,7 +186,10 @@ def test_parallel_gives_the_same_result(tmp_path):
 def test_json_format(tmp_path):
     write(tmp_path, "train.py", SMALL)
     rows = json.loads(wandb_fix("--check", "--format=json", ".", cwd=tmp_path).stdout)
-    assert [(r["code"], r["line"], r["column"]) for r in rows] == [("WB307", 5, 31), ("WB101", 8, 5)]
+    assert [(r["code"], r["line"], r["column"]) for r in rows] == [
+        ("WB307", 5, 31),
+        ("WB101", 8, 5),
+    ]
     assert rows[0]["fix"] == {"safety": "safe", "applicable": True}
     assert rows[1]["fix"] == {"safety": "unsafe", "applicable": False}
 
@@ -221,7 +228,9 @@ def test_fixed_example_compiles_is_stable_and_clean_under_flake8(tmp_path):
     fixed = path.read_text()
     compile(fixed, "train.py", "exec")
     again = wandb_fix("--apply", "--unsafe-fixes", "train.py", cwd=tmp_path)
-    assert again.returncode == 1 and "fixed 0 findings; 2 left" in again.stderr  # WB102, WB501: no fix
+    assert (
+        again.returncode == 1 and "fixed 0 findings; 2 left" in again.stderr
+    )  # WB102, WB501: no fix
     assert path.read_text() == fixed  # applying again changes nothing
     rc, out, _ = run_flake8(["train.py"], "--select=WB", cwd=tmp_path)
     # what is left is what has no fix: WB102 (log every step) needs a human to pick N; WB501's
@@ -297,7 +306,19 @@ def test_a_fix_that_would_not_compile_is_reverted():
 
         def visit_Call(self, node):
             if getattr(node.func, "attr", "") == "log":
-                self.report(node, fix=Fix((Edit((node.lineno, node.col_offset), (node.lineno, node.col_offset), "def "),), safe=True))
+                self.report(
+                    node,
+                    fix=Fix(
+                        (
+                            Edit(
+                                (node.lineno, node.col_offset),
+                                (node.lineno, node.col_offset),
+                                "def ",
+                            ),
+                        ),
+                        safe=True,
+                    ),
+                )
 
     result = fix_source(Engine([BadFix, *ALL_RULES]), SMALL, unsafe=True)
     assert [f.code for f, _ in result.reverted] == ["WB998"]
@@ -312,8 +333,13 @@ def test_an_interrupted_run_leaves_every_file_old_or_new(tmp_path):
         write(sources, f"m{i:03d}.py", SMALL + "x = 1\n" * 300)
     expected_new = SMALL_SAFE + "x = 1\n" * 300
     old = SMALL + "x = 1\n" * 300
-    proc = subprocess.Popen([WANDB_FIX, "--apply", "-j2", "."], cwd=sources,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [WANDB_FIX, "--apply", "-j2", "."],
+        cwd=sources,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # wait until some, but not all, files are fixed
         done = sum(1 for p in sources.glob("*.py") if p.read_text() == expected_new)
@@ -339,13 +365,31 @@ def test_fixed_example_runs_and_logs_correctly(tmp_path):
     env = {**os.environ, "WANDB_DIR": str(tmp_path / "runs")}
     (tmp_path / "runs").mkdir()
     # the mode now comes from WANDB_MODE: "disabled" wins over the script's "offline" default
-    proc = subprocess.run([sys.executable, str(script), "--epochs", "1", "--log-dir", str(tmp_path / "runs")],
-                          env={**env, "WANDB_MODE": "disabled"}, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--epochs", "1", "--log-dir", str(tmp_path / "runs")],
+        env={**env, "WANDB_MODE": "disabled"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert not list((tmp_path / "runs").rglob("*.wandb"))
-    proc = subprocess.run([sys.executable, str(script), "--epochs", "1", "--batch-size", "64",
-                           "--log-dir", str(tmp_path / "runs")],
-                          env={**env, "WANDB_MODE": "offline"}, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "64",
+            "--log-dir",
+            str(tmp_path / "runs"),
+        ],
+        env={**env, "WANDB_MODE": "offline"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     rec = read_run(find_run_file(tmp_path / "runs"))
     train_rows = [r for r in rec.history if "train/loss" in r]
@@ -367,10 +411,16 @@ def hook_repo(tmp_path_factory):
     the files git would see (tracked or not, minus ignored ones) into a fresh one and commit."""
     if not (ROOT / ".git").exists():
         pytest.skip("needs the git checkout of flake8-wandb")
-    listing = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listing = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     repo = tmp_path_factory.mktemp("hook-repo")
     for name in filter(None, listing):
         if (ROOT / name).is_file():
@@ -385,7 +435,10 @@ def hook_repo(tmp_path_factory):
 
 def _pre_commit(cwd, home, *args):
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", *args], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "pre_commit", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         env={**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
         timeout=600,
     )
@@ -436,7 +489,14 @@ def test_the_api_key_is_never_printed(tmp_path):
     rc, out, err = run_flake8(["train.py"], "--select=WB", cwd=tmp_path)
     assert out.count("WB302") == 3 and "rotate it" in out
     outputs += [out, err]
-    for args in ([], ["--unsafe-fixes"], ["--check"], ["--format=json"], ["--format=github"], ["--format=sarif"]):
+    for args in (
+        [],
+        ["--unsafe-fixes"],
+        ["--check"],
+        ["--format=json"],
+        ["--format=github"],
+        ["--format=sarif"],
+    ):
         proc = wandb_fix(*args, "train.py", cwd=tmp_path)
         assert "WB302" in proc.stdout
         outputs += [proc.stdout, proc.stderr]

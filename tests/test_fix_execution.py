@@ -20,9 +20,10 @@ import random
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,7 @@ class Case:
     group: str = "default"  # the environment its programs run under
 
 
-def _cases() -> List[Case]:
+def _cases() -> list[Case]:
     cases = []
     for rule in ALL_RULES:
         if rule.fix_safety is None:
@@ -73,7 +74,7 @@ def _cases() -> List[Case]:
     return cases
 
 
-def _combinations(n: int = 6, seed: int = 2026) -> List[Case]:
+def _combinations(n: int = 6, seed: int = 2026) -> list[Case]:
     """Pairs of examples of any rules, fixed with every rule's safe fixes (what a plain
     ``--apply`` and the pre-commit hook write): they must behave exactly as before."""
     # wandb.Api() and the WB701 fetches need the network: not runnable here
@@ -85,7 +86,7 @@ def _combinations(n: int = 6, seed: int = 2026) -> List[Case]:
     ]
     rng = random.Random(seed)
     engine = Engine(ALL_RULES)
-    found: List[Case] = []
+    found: list[Case] = []
     for attempt in range(200):
         parts = rng.sample(pool, 2)
         source = "\n".join(parts)
@@ -103,9 +104,9 @@ COMBOS = _combinations()
 
 @dataclass
 class Run:
-    rows: List[Dict[str, Any]]
-    config: Dict[str, Any]
-    summary: Dict[str, Any]
+    rows: list[dict[str, Any]]
+    config: dict[str, Any]
+    summary: dict[str, Any]
     output: str
     exited: bool
 
@@ -113,32 +114,38 @@ class Run:
 @dataclass
 class Outcome:
     status: str
-    runs: List[Run] = field(default_factory=list)
-    wandb_mode_left: Optional[str] = None
+    runs: list[Run] = field(default_factory=list)
+    wandb_mode_left: str | None = None
 
     @property
-    def steps(self) -> List[List[int]]:
+    def steps(self) -> list[list[int]]:
         return [[r["_step"] for r in run.rows] for run in self.runs]
 
     def values(self) -> Counter:
         """Every logged (key, value) with its count, all runs together."""
         return Counter(
-            (k, json.dumps(v, sort_keys=True)) for run in self.runs for row in run.rows for k, v in row.items()
+            (k, json.dumps(v, sort_keys=True))
+            for run in self.runs
+            for row in run.rows
+            for k, v in row.items()
             if k != "_step"
         )
 
 
-def _public(d: Dict[str, Any]) -> Dict[str, Any]:
+def _public(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if not k.startswith("_")}
 
 
 def _read(path: str) -> Run:
     rec = read_run(Path(path), timeout=20)
-    rows = [{k: v for k, v in row.items() if not k.startswith("_") or k == "_step"} for row in rec.history]
+    rows = [
+        {k: v for k, v in row.items() if not k.startswith("_") or k == "_step"}
+        for row in rec.history
+    ]
     return Run(rows, _public(rec.config), _public(rec.summary), rec.output, rec.exited)
 
 
-def _run_all(tmp: Path, jobs: List[dict], group: str) -> Dict[str, Outcome]:
+def _run_all(tmp: Path, jobs: list[dict], group: str) -> dict[str, Outcome]:
     """One harness process per variant (original, fixed), both at once."""
     procs = []
     for variant in ("orig", "fixed"):
@@ -146,34 +153,60 @@ def _run_all(tmp: Path, jobs: List[dict], group: str) -> Dict[str, Outcome]:
         folder = tmp / f"{group}-{variant}"
         (folder / "runs").mkdir(parents=True)
         (folder / "jobs.json").write_text(json.dumps(mine))
-        env = {**os.environ, "WANDB_DIR": str(folder / "runs"), "WANDB_SILENT": "true",
-               "WANDB_MODE": "offline" if group == "default" else group}
+        env = {
+            **os.environ,
+            "WANDB_DIR": str(folder / "runs"),
+            "WANDB_SILENT": "true",
+            "WANDB_MODE": "offline" if group == "default" else group,
+        }
         env.pop("WANDB_CONSOLE", None)
-        cmd = [sys.executable, str(HERE / "fix_harness.py"), str(folder / "jobs.json"), str(folder / "results.json")]
-        procs.append((folder, subprocess.Popen(cmd, env=env, cwd=folder, stdout=subprocess.PIPE,
-                                               stderr=subprocess.STDOUT, text=True)))
-    outcomes: Dict[str, Outcome] = {}
+        cmd = [
+            sys.executable,
+            str(HERE / "fix_harness.py"),
+            str(folder / "jobs.json"),
+            str(folder / "results.json"),
+        ]
+        procs.append(
+            (
+                folder,
+                subprocess.Popen(
+                    cmd,
+                    env=env,
+                    cwd=folder,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                ),
+            )
+        )
+    outcomes: dict[str, Outcome] = {}
     for folder, proc in procs:
         out, _ = proc.communicate(timeout=300)
         assert proc.returncode == 0, out[-3000:]
         for r in json.loads((folder / "results.json").read_text()):
-            outcomes[r["id"]] = Outcome(r["status"], [_read(p) for p in r["runs"]], r["wandb_mode_left"])
+            outcomes[r["id"]] = Outcome(
+                r["status"], [_read(p) for p in r["runs"]], r["wandb_mode_left"]
+            )
     return outcomes
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory) -> Dict[str, Outcome]:
+def outcomes(tmp_path_factory) -> dict[str, Outcome]:
     tmp = tmp_path_factory.mktemp("fix-execution")
-    results: Dict[str, Outcome] = {}
+    results: dict[str, Outcome] = {}
     for group in ("default", "disabled"):
         jobs = []
         for case in [c for c in CASES + COMBOS if c.group == group]:
             for variant, source in (("orig", case.source), ("fixed", case.fixed)):
-                jobs.append({
-                    "id": f"{case.id}/{variant}", "variant": variant, "source": source,
-                    "dir": str(tmp / "programs" / case.id / variant),
-                    "allow_runtime": variant == "fixed" and case.needs_runtime,
-                })
+                jobs.append(
+                    {
+                        "id": f"{case.id}/{variant}",
+                        "variant": variant,
+                        "source": source,
+                        "dir": str(tmp / "programs" / case.id / variant),
+                        "allow_runtime": variant == "fixed" and case.needs_runtime,
+                    }
+                )
         if jobs:
             results.update(_run_all(tmp, jobs, group))
     return results
@@ -265,7 +298,9 @@ def check_wb401(orig: Outcome, fixed: Outcome) -> None:
             for key in set(before) - set(after):
                 assert after[key + "_M"] == pytest.approx(before[key] / 1e6)
                 renamed += 1
-            assert {k for k in after if k not in before} == {k + "_M" for k in before if k not in after}
+            assert {k for k in after if k not in before} == {
+                k + "_M" for k in before if k not in after
+            }
     assert renamed
 
 
@@ -309,7 +344,7 @@ def check_wb604(orig: Outcome, fixed: Outcome) -> None:
     same_behaviour(orig, fixed)
 
 
-CHECKS: Dict[str, Callable[[Outcome, Outcome], None]] = {
+CHECKS: dict[str, Callable[[Outcome, Outcome], None]] = {
     "WB101": check_wb101,
     "WB105": check_wb105,
     "WB201": check_wb201,
@@ -327,12 +362,16 @@ CHECKS: Dict[str, Callable[[Outcome, Outcome], None]] = {
 #: examples whose fix the harness proves wrong, waiting for the fix of another issue: a
 #: ``step = 0`` local to a function restarts on every call, so wandb drops the rows of every call
 #: after the first (the run-wide counter analysis of WB101's step pick, engineer "reach")
-KNOWN_WRONG: Dict[str, str] = {}
+KNOWN_WRONG: dict[str, str] = {}
 
 
-def _params(cases: List[Case]):
+def _params(cases: list[Case]):
     for c in cases:
-        marks = [pytest.mark.xfail(reason=KNOWN_WRONG[c.id], strict=False)] if c.id in KNOWN_WRONG else []
+        marks = (
+            [pytest.mark.xfail(reason=KNOWN_WRONG[c.id], strict=False)]
+            if c.id in KNOWN_WRONG
+            else []
+        )
         yield pytest.param(c, id=c.id, marks=marks)
 
 
@@ -340,7 +379,9 @@ def _params(cases: List[Case]):
 def test_fix_keeps_its_promise(case: Case, outcomes):
     orig, fixed = outcomes[f"{case.id}/orig"], outcomes[f"{case.id}/fixed"]
     if fixed.status != orig.status:
-        assert fixed.status not in ("ModuleNotFoundError", "ImportError"), "the fix added a dependency"
+        assert fixed.status not in ("ModuleNotFoundError", "ImportError"), (
+            "the fix added a dependency"
+        )
     if case.safe:
         same_behaviour(orig, fixed)
     else:
@@ -349,6 +390,8 @@ def test_fix_keeps_its_promise(case: Case, outcomes):
 
 def test_every_rule_with_a_fix_is_executed():
     executed = {c.code for c in CASES}
-    assert executed == {r.code for r in ALL_RULES if r.fix_safety} - {"WB302"} | ({"WB302"} & executed)
+    assert executed == {r.code for r in ALL_RULES if r.fix_safety} - {"WB302"} | (
+        {"WB302"} & executed
+    )
     assert {c.code for c in CASES if not c.safe} - set(CHECKS) <= {"WB302"}
     assert len(COMBOS) >= 4

@@ -47,20 +47,28 @@ def copy_repro(tmp_path: Path, name: str) -> Path:
 def test_wandb_mode_is_imported_under_an_alias_when_the_module_uses_the_name(tmp_path):
     path = copy_repro(tmp_path, "shadow_wandb_mode.py")
     proc = wandb_fix("--apply", "shadow_wandb_mode.py", cwd=tmp_path)
-    assert path.read_bytes() == (REPROS / "shadow_wandb_mode.py").read_bytes()  # unsafe: not applied
+    assert (
+        path.read_bytes() == (REPROS / "shadow_wandb_mode.py").read_bytes()
+    )  # unsafe: not applied
     assert proc.returncode == 1
     wandb_fix("--apply", "--unsafe-fixes", "shadow_wandb_mode.py", cwd=tmp_path)
     fixed = path.read_text()
     assert "from wandb_runtime import wandb_mode as runtime_wandb_mode\n" in fixed
     assert 'mode=runtime_wandb_mode("offline")' in fixed and 'wandb_mode = "offline"' in fixed
     env = {**os.environ, "WANDB_MODE": "disabled"}
-    run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    run = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "offline"  # the user's own name still holds
 
 
 def test_run_name_is_aliased_over_a_local_string():
-    result = fix_source(Engine([r for r in ALL_RULES if r.code == "WB604"]), repro("shadow_run_name.py"), unsafe=True)
+    result = fix_source(
+        Engine([r for r in ALL_RULES if r.code == "WB604"]),
+        repro("shadow_run_name.py"),
+        unsafe=True,
+    )
     assert "from wandb_runtime import run_name as wandb_run_name\n" in result.source
     assert 'name=wandb_run_name("baseline")' in result.source
     assert 'run_name = f"{args.exp}-{args.seed}"' in result.source
@@ -78,7 +86,8 @@ def test_echo_never_replaces_print_where_console_capture_is_on(name):
 
 def test_echo_is_aliased_over_the_users_own_echo():
     src = repro("shadow_module_echo.py").replace(
-        "def train(model):\n", "def train(model):\n    wandb.init(settings=wandb.Settings(console='off'))\n"
+        "def train(model):\n",
+        "def train(model):\n    wandb.init(settings=wandb.Settings(console='off'))\n",
     )
     result = fix_source(Engine([r for r in ALL_RULES if r.code == "WB501"]), src, unsafe=True)
     assert "from wandb_runtime import echo as wandb_echo\n" in result.source
@@ -119,15 +128,21 @@ def setup():
 
 def test_the_import_goes_inside_the_function_that_imports_wandb():
     result = fix_source(ENGINE, LAZY_LIBRARY, unsafe=True)
-    assert result.source.startswith("def log_metrics(metrics, step=None):\n    import wandb\n"
-                                    "    from wandb_runtime import wandb_mode\n")
+    assert result.source.startswith(
+        "def log_metrics(metrics, step=None):\n    import wandb\n"
+        "    from wandb_runtime import wandb_mode\n"
+    )
     tree = ast.parse(result.source)
-    assert not any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in tree.body)  # none at the top
+    assert not any(
+        isinstance(s, (ast.Import, ast.ImportFrom)) for s in tree.body
+    )  # none at the top
 
 
 def test_the_import_goes_inside_the_try_that_imports_wandb():
     result = fix_source(ENGINE, OPTIONAL_WANDB, unsafe=True)
-    assert result.source.startswith("try:\n    import wandb\n    from wandb_runtime import wandb_mode\nexcept ImportError:\n")
+    assert result.source.startswith(
+        "try:\n    import wandb\n    from wandb_runtime import wandb_mode\nexcept ImportError:\n"
+    )
 
 
 def test_a_module_without_a_wandb_import_at_the_top_gets_none_at_the_top():
@@ -141,7 +156,9 @@ def train(run: "wandb.Run", loss):
     wandb.init(project="p", name="baseline", config={})
 """
     result = fix_source(Engine([r for r in ALL_RULES if r.code == "WB604"]), src, unsafe=True)
-    assert "    import wandb  # noqa: F401\n    from wandb_runtime import run_name\n" in result.source
+    assert (
+        "    import wandb  # noqa: F401\n    from wandb_runtime import run_name\n" in result.source
+    )
     assert result.source.startswith("import os\n\n\ndef train")
 
 
@@ -168,7 +185,9 @@ def test_imports_need_no_libcst_on_a_module_of_a_thousand_statements(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "RecursionError" not in proc.stderr
     fixed = path.read_text()
-    assert fixed.startswith('"""doc"""\nimport wandb\nfrom wandb_runtime import wandb_mode\nx0 = 0\n')
+    assert fixed.startswith(
+        '"""doc"""\nimport wandb\nfrom wandb_runtime import wandb_mode\nx0 = 0\n'
+    )
     assert 'mode=wandb_mode("offline")' in fixed
 
 
@@ -180,8 +199,11 @@ def test_the_fixer_never_imports_libcst():
         "r = fix_source(Engine(ALL_RULES), src, unsafe=True); assert r.applied;"
         "print('libcst' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(REPROS / "shadow_wandb_mode.py")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(REPROS / "shadow_wandb_mode.py")],
+        capture_output=True,
+        text=True,
+    )
     assert out.stdout.strip() == "False", out.stderr
 
 
@@ -191,15 +213,24 @@ def test_the_fixer_never_imports_libcst():
 @pytest.mark.parametrize(
     "name, args, expected",
     [
-        ("formfeed_lost.py", (),
-         b"import wandb\nfrom wandb_runtime import wandb_mode\n\x0c\nrun = wandb.init(mode=wandb_mode('offline'))\n"
-         b"\x0cwandb.log({'a': 1})\n"),
-        ("cr_only_trailing_newline_lost.py", (),
-         b'import wandb\rfrom wandb_runtime import wandb_mode\rrun = wandb.init(mode=wandb_mode("offline"))\r'
-         b'wandb.log({"loss": 1})\r'),
-        ("crlf_no_final_newline_wb602.py", ("--extend-select=WB602",),
-         b'import wandb\r\nfor i in range(3):\r\n    run = wandb.init(project="p", config={})\r\n'
-         b'    run.log({"a": 1}, step=i)\r\n    run.finish()'),
+        (
+            "formfeed_lost.py",
+            (),
+            b"import wandb\nfrom wandb_runtime import wandb_mode\n\x0c\nrun = wandb.init(mode=wandb_mode('offline'))\n"
+            b"\x0cwandb.log({'a': 1})\n",
+        ),
+        (
+            "cr_only_trailing_newline_lost.py",
+            (),
+            b'import wandb\rfrom wandb_runtime import wandb_mode\rrun = wandb.init(mode=wandb_mode("offline"))\r'
+            b'wandb.log({"loss": 1})\r',
+        ),
+        (
+            "crlf_no_final_newline_wb602.py",
+            ("--extend-select=WB602",),
+            b'import wandb\r\nfor i in range(3):\r\n    run = wandb.init(project="p", config={})\r\n'
+            b'    run.log({"a": 1}, step=i)\r\n    run.finish()',
+        ),
     ],
 )
 def test_bytes_outside_the_fix_stay(tmp_path, name, args, expected):
@@ -218,7 +249,9 @@ SNIPPETS = [e.code for rule in ALL_RULES for e in rule.invalid_examples()]
     form_feed=st.booleans(),
     final_newline=st.booleans(),
 )
-def test_line_endings_form_feeds_and_final_newlines_survive_every_fix(parts, newline, form_feed, final_newline):
+def test_line_endings_form_feeds_and_final_newlines_survive_every_fix(
+    parts, newline, form_feed, final_newline
+):
     """The class of the only failures the fuzzing found: LF, CRLF and CR-only files, a leading
     form feed, no final newline. Every line a fix does not touch stays byte for byte."""
     source = "\n".join(parts)
@@ -233,7 +266,9 @@ def test_line_endings_form_feeds_and_final_newlines_survive_every_fix(parts, new
     compile(out, "fuzz", "exec")
     assert fix_source(ENGINE, out, unsafe=True).source == out
     assert out.startswith("\x0c") == form_feed
-    assert "\n" not in out.replace(newline, "") and "\r" not in out.replace(newline, "")  # one style
+    assert "\n" not in out.replace(newline, "") and "\r" not in out.replace(
+        newline, ""
+    )  # one style
     # a line that changed held a fixed finding (the first round's findings, on the original)
     touched = set()
     for f in result.initial:
@@ -246,7 +281,11 @@ def test_line_endings_form_feeds_and_final_newlines_survive_every_fix(parts, new
         assert out.endswith(newline) == source.endswith(newline)
     # the lines no fix touched (an import line may take a name merged in by a later round)
     # are all there, in order, byte for byte
-    kept = [line for i, line in enumerate(before, 1) if i not in touched and not line.startswith("from ")]
+    kept = [
+        line
+        for i, line in enumerate(before, 1)
+        if i not in touched and not line.startswith("from ")
+    ]
     rest = iter(after)
     assert all(any(line == other for other in rest) for line in kept)
 
@@ -263,8 +302,15 @@ class BadImportFix(Rule):
         if getattr(node.func, "attr", "") == "init":
             pos = (node.lineno, node.col_offset)
             imp = (1, 0)
-            self.report(node, fix=Fix((Edit(pos, pos, "def "), Edit(imp, imp, "from wandb_runtime import echo\n")),
-                                      safe=False, title="bad (needs the wandb-runtime package)", requires=("wandb-runtime",)))
+            self.report(
+                node,
+                fix=Fix(
+                    (Edit(pos, pos, "def "), Edit(imp, imp, "from wandb_runtime import echo\n")),
+                    safe=False,
+                    title="bad (needs the wandb-runtime package)",
+                    requires=("wandb-runtime",),
+                ),
+            )
 
 
 class BadLastFix(Rule):
@@ -288,14 +334,18 @@ class NeverDone(Rule):
 MANY = (
     "import wandb\n\n"
     "run = wandb.init(project='p', mode='offline', config={})\n"
-    + "".join(f"for global_step in range({i + 1}):\n    run.log({{'x{i}': 1}})\n" for i in range(20))
+    + "".join(
+        f"for global_step in range({i + 1}):\n    run.log({{'x{i}': 1}})\n" for i in range(20)
+    )
     + "run.finish()\n"
 )
 
 
 def test_a_bad_fix_that_needs_an_import_does_not_knock_out_the_others():
     result = fix_source(Engine([BadImportFix, *ALL_RULES]), MANY, unsafe=True)
-    assert [(f.code, why) for f, why in result.reverted] == [("WB997", "the fixed code would not compile")]
+    assert [(f.code, why) for f, why in result.reverted] == [
+        ("WB997", "the fixed code would not compile")
+    ]
     assert "from wandb_runtime import wandb_mode\n" in result.source  # WB301's import went in
     assert result.source.count("step=global_step") == 20
     compile(result.source, "x", "exec")
@@ -400,7 +450,9 @@ def test_resolve_true_is_unsafe_and_an_explicit_resolve_is_left_alone(tmp_path):
     path = copy_repro(tmp_path, "safe_fix_wb304.py")
     proc = wandb_fix("--apply", path.name, cwd=tmp_path)
     assert path.read_bytes() == (REPROS / "safe_fix_wb304.py").read_bytes() and proc.returncode == 1
-    src = repro("safe_fix_wb304.py").replace("to_container(cfg)", "to_container(cfg, resolve=False)")
+    src = repro("safe_fix_wb304.py").replace(
+        "to_container(cfg)", "to_container(cfg, resolve=False)"
+    )
     assert [f for f in lint(ENGINE, src)[0] if f.code == "WB304"] == []
 
 

@@ -24,7 +24,9 @@ for global_step in range(10):
 
 
 def test_plugin_is_registered():
-    out = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True
+    ).stdout
     assert "flake8-wandb" in out
 
 
@@ -45,14 +47,17 @@ def test_columns_count_characters_not_bytes(tmp_path):
     assert parse_report(out) == [("t.py", 3, col, "WB101")]
 
 
-@pytest.mark.parametrize("comment, silenced", [
-    ("  # noqa", True),
-    ("  # noqa: WB101", True),
-    ("  # NOQA:WB101,E501", True),
-    ("  # noqa: WB1", True),
-    ("  # noqa: E501", False),
-    ("  # noqa: WB201", False),
-])
+@pytest.mark.parametrize(
+    "comment, silenced",
+    [
+        ("  # noqa", True),
+        ("  # noqa: WB101", True),
+        ("  # NOQA:WB101,E501", True),
+        ("  # noqa: WB1", True),
+        ("  # noqa: E501", False),
+        ("  # noqa: WB201", False),
+    ],
+)
 def test_noqa(tmp_path, comment, silenced):
     src = TRAIN.replace('run.log({"loss": 0.5})', 'run.log({"loss": 0.5})' + comment)
     write(tmp_path, "train.py", src)
@@ -61,20 +66,23 @@ def test_noqa(tmp_path, comment, silenced):
     assert rc == (0 if silenced else 1)
 
 
-@pytest.mark.parametrize("args, reported", [
-    (["--select=WB"], True),
-    (["--select=WB101"], True),
-    (["--select=WB2"], False),
-    (["--select=E,F"], False),
-    # flake8 matches prefixes: pycodestyle's "W" also selects "WB" (documented in the README)
-    (["--select=E,F,W"], True),
-    (["--select=E", "--extend-select=WB"], True),
-    (["--ignore=WB101"], False),
-    (["--extend-ignore=WB1"], False),
-    (["--per-file-ignores=train.py:WB101"], False),
-    (["--per-file-ignores=other.py:WB101"], True),
-    ([], True),  # on by default in a plain flake8 run
-])
+@pytest.mark.parametrize(
+    "args, reported",
+    [
+        (["--select=WB"], True),
+        (["--select=WB101"], True),
+        (["--select=WB2"], False),
+        (["--select=E,F"], False),
+        # flake8 matches prefixes: pycodestyle's "W" also selects "WB" (documented in the README)
+        (["--select=E,F,W"], True),
+        (["--select=E", "--extend-select=WB"], True),
+        (["--ignore=WB101"], False),
+        (["--extend-ignore=WB1"], False),
+        (["--per-file-ignores=train.py:WB101"], False),
+        (["--per-file-ignores=other.py:WB101"], True),
+        ([], True),  # on by default in a plain flake8 run
+    ],
+)
 def test_selection(tmp_path, args, reported):
     write(tmp_path, "train.py", TRAIN)
     _, out, _ = run_flake8(["train.py"], *args, cwd=tmp_path)
@@ -162,7 +170,9 @@ def test_prefilter_triggers_are_rare_words():
 
 
 def test_mode_with_spaces_is_still_found(tmp_path):
-    write(tmp_path, "t.py", 'import wandb\n\nwandb.init(project="p", config={}, mode = "offline")\n')
+    write(
+        tmp_path, "t.py", 'import wandb\n\nwandb.init(project="p", config={}, mode = "offline")\n'
+    )
     _, out, _ = run_flake8(["t.py"], "--select=WB", cwd=tmp_path)
     assert "WB301" in out
 

@@ -86,7 +86,9 @@ def test_the_key_is_never_printed(tmp_path):
     outputs["flake8"] = out + err
     assert [mode for mode, text in outputs.items() if leaks(text)] == []
     assert "<redacted>" in outputs["--unsafe-fixes"]
-    reported = {line.split(":")[0][:-3] for line in outputs["--check"].splitlines() if "WB302" in line}
+    reported = {
+        line.split(":")[0][:-3] for line in outputs["--check"].splitlines() if "WB302" in line
+    }
     assert reported == set(LEAKS) - {"noqa_context", "noqa_same_line", "syntax_error"}
     assert all(name in outputs[""] for name in ("noqa_context", "noqa_same_line"))  # their diffs
     assert {name: (tmp_path / f"{name}.py").read_text() for name in LEAKS} == LEAKS
@@ -144,7 +146,10 @@ def test_an_import_still_used_by_a_silenced_line_stays(tmp_path):
     )
     path = write(tmp_path, "train.py", src)
     wandb_fix("--apply", "--unsafe-fixes", "train.py", cwd=tmp_path)
-    assert path.read_text() == f'import os\n\nos.environ.setdefault("WANDB_API_KEY", "{KEY}")  # noqa: WB302\n'
+    assert (
+        path.read_text()
+        == f'import os\n\nos.environ.setdefault("WANDB_API_KEY", "{KEY}")  # noqa: WB302\n'
+    )
 
 
 # -- 6. configuration values -----------------------------------------------------------------------
@@ -160,13 +165,15 @@ def test_an_import_still_used_by_a_silenced_line_stays(tmp_path):
         ("[tool]\nflake8-wandb = 5\n", "[tool.flake8-wandb]"),
         ('[tool.flake8-wandb]\nunsafe-fixes = "false"\n', "unsafe-fixes"),
         ('[tool.flake8-wandb]\nstep-names = ["step", "global-step"]\n', "step-names"),
-        ('[tool.flake8-wandb]\nignore = [1]\n', "ignore"),
+        ("[tool.flake8-wandb]\nignore = [1]\n", "ignore"),
         ('[tool.flake8-wandb\nselect = ["WB"]\n', "invalid TOML"),
     ],
 )
 def test_a_bad_config_value_is_one_line_and_exit_2(tmp_path, table, key):
     (tmp_path / "pyproject.toml").write_text(table)
-    path = write(tmp_path, "train.py", "import wandb\nrun = wandb.init(config={}, mode='offline')\n")
+    path = write(
+        tmp_path, "train.py", "import wandb\nrun = wandb.init(config={}, mode='offline')\n"
+    )
     proc = wandb_fix("--apply", "--unsafe-fixes", "train.py", cwd=tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.splitlines()
@@ -213,7 +220,9 @@ def test_apply_with_diff_is_rejected(tmp_path):
 
 
 def test_a_file_python_cannot_decode_is_an_error(tmp_path):
-    (tmp_path / "t.py").write_bytes(b"# -*- coding: utf-16 -*-\nimport wandb\nrun = wandb.init(mode='offline')\n")
+    (tmp_path / "t.py").write_bytes(
+        b"# -*- coding: utf-16 -*-\nimport wandb\nrun = wandb.init(mode='offline')\n"
+    )
     proc = wandb_fix("--check", "t.py", cwd=tmp_path)
     assert proc.returncode == 2 and "t.py: error: the encoding utf-16" in proc.stderr
 
@@ -237,7 +246,9 @@ def test_syntax_warnings_of_user_code_are_not_printed(tmp_path):
     src = 'import wandb\nrun = wandb.init(project="p", config={}, reinit=True)\nPATTERN = "\\d+"\n'
     write(tmp_path, "t.py", src)
     for args in ([], ["--apply"], ["-j2", ".", "t.py"]):
-        proc = wandb_fix(*args, "t.py", cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "default"})
+        proc = wandb_fix(
+            *args, "t.py", cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "default"}
+        )
         assert "Warning" not in proc.stderr, proc.stderr
 
 
@@ -339,7 +350,11 @@ def test_a_read_only_file_is_skipped_and_said_so(tmp_path):
     proc = wandb_fix("--apply", "t.py", cwd=tmp_path)
     assert path.read_text() == OFFLINE and stat.S_IMODE(path.stat().st_mode) == 0o444
     assert "t.py: warning: read-only file; not written" in proc.stderr
-    assert "t.py:2:" in proc.stdout and "WB306" in proc.stdout and "fixed 0 findings; 1 left" in proc.stderr
+    assert (
+        "t.py:2:" in proc.stdout
+        and "WB306" in proc.stdout
+        and "fixed 0 findings; 1 left" in proc.stderr
+    )
     assert proc.returncode == 1
 
 
@@ -381,7 +396,11 @@ def test_the_owner_is_kept(tmp_path):
     assert proc.returncode == 0, proc.stderr
     st = os.stat(path)
     assert FIXED in path.read_text()
-    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (nobody.pw_uid, nobody.pw_gid, 0o4755)
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (
+        nobody.pw_uid,
+        nobody.pw_gid,
+        0o4755,
+    )
 
 
 def test_a_failed_write_is_reported_against_the_file_on_disk(tmp_path):
@@ -514,4 +533,7 @@ def test_sigterm_during_a_write_leaves_no_temp_file(tmp_path):
     _, err = proc.communicate(timeout=300)
     assert sent, "the temp file was never seen"
     assert sorted(os.listdir(tmp_path)) == ["big.py"]
-    assert (tmp_path / "big.py").read_text() in (big, big.replace("reinit=True", 'reinit="finish_previous"'))
+    assert (tmp_path / "big.py").read_text() in (
+        big,
+        big.replace("reinit=True", 'reinit="finish_previous"'),
+    )

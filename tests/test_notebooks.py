@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_fix_cli import _pre_commit, hook_repo, wandb_fix  # noqa: F401 (hook_repo: a fixture)
 
 from flake8_wandb.notebook import Notebook, NotebookError, rebuild
 from helpers import write
-from test_fix_cli import _pre_commit, hook_repo, wandb_fix  # noqa: F401 (hook_repo: a fixture)
 
 FIXTURES = Path(__file__).resolve().parent / "notebooks"
 
@@ -311,7 +311,9 @@ def test_bad_notebooks_are_reported_and_left_alone(tmp_path):
         "file left unchanged",
         "v3.ipynb: error: not an nbformat 4 notebook (nbformat 3); file left unchanged",
     ]
-    assert "fixed 1 finding; 0 left, 6 files checked, 4 errors" in proc.stderr  # the good one was fixed
+    assert (
+        "fixed 1 finding; 0 left, 6 files checked, 4 errors" in proc.stderr
+    )  # the good one was fixed
     for p, data in before.items():
         assert (p.read_bytes() == data) == (p != good), p
     assert r_kernel.read_bytes() == before[r_kernel]  # an R notebook is not Python: not read

@@ -54,18 +54,30 @@ def _wb101_step(source: str):
     "body, step",
     [
         # a counter that only grows over the whole run
-        ("global_step = 0\nfor epoch in range(3):\n    for batch in loader:\n        global_step += 1\n"
-         "        run.log({'loss': 1})\n", "global_step"),
+        (
+            "global_step = 0\nfor epoch in range(3):\n    for batch in loader:\n        global_step += 1\n"
+            "        run.log({'loss': 1})\n",
+            "global_step",
+        ),
         # the inner loop's index restarts every epoch: the run-wide counter is chosen
-        ("global_step = 0\nfor epoch in range(3):\n    for step, batch in enumerate(loader):\n"
-         "        global_step += 1\n        run.log({'loss': 1})\n", "global_step"),
+        (
+            "global_step = 0\nfor epoch in range(3):\n    for step, batch in enumerate(loader):\n"
+            "        global_step += 1\n        run.log({'loss': 1})\n",
+            "global_step",
+        ),
         ("for global_step in range(100):\n    run.log({'loss': 1})\n", "global_step"),
         # never an inner loop's restarting index
-        ("for epoch in range(3):\n    for step, batch in enumerate(loader):\n"
-         "        run.log({'loss': 1})\n", None),
+        (
+            "for epoch in range(3):\n    for step, batch in enumerate(loader):\n"
+            "        run.log({'loss': 1})\n",
+            None,
+        ),
         # never a counter reset on every epoch
-        ("for epoch in range(3):\n    step = 0\n    for batch in loader:\n        step += 1\n"
-         "        run.log({'loss': 1})\n", None),
+        (
+            "for epoch in range(3):\n    step = 0\n    for batch in loader:\n        step += 1\n"
+            "        run.log({'loss': 1})\n",
+            None,
+        ),
         # never an iterator, never a float
         ("it = iter(loader)\nbatch = next(it)\nrun.log({'loss': 1})\n", None),
         ("step = 0.5\nrun.log({'loss': 1})\n", None),
@@ -89,20 +101,32 @@ def test_wb101_fix_in_a_function_named_for_one_epoch_is_withheld():
     "source, step",
     [
         # a function that may run once per epoch: its local counter restarts on each call
-        ("def train(run: wandb.Run, loader):\n    step = 0\n    for b in loader:\n"
-         "        step += 1\n        run.log({'loss': 1})\n", None),
+        (
+            "def train(run: wandb.Run, loader):\n    step = 0\n    for b in loader:\n"
+            "        step += 1\n        run.log({'loss': 1})\n",
+            None,
+        ),
         # the same function, called once in the module
-        ("def train(run: wandb.Run, loader):\n    step = 0\n    for b in loader:\n"
-         "        step += 1\n        run.log({'loss': 1})\n\nif __name__ == '__main__':\n"
-         "    train(wandb.init(project='p', config={}), [])\n", "step"),
+        (
+            "def train(run: wandb.Run, loader):\n    step = 0\n    for b in loader:\n"
+            "        step += 1\n        run.log({'loss': 1})\n\nif __name__ == '__main__':\n"
+            "    train(wandb.init(project='p', config={}), [])\n",
+            "step",
+        ),
         # called in a loop: no
-        ("def train(run: wandb.Run, loader):\n    step = 0\n    for b in loader:\n"
-         "        step += 1\n        run.log({'loss': 1})\n\nfor e in range(3):\n"
-         "    train(None, [])\n", None),
+        (
+            "def train(run: wandb.Run, loader):\n    step = 0\n    for b in loader:\n"
+            "        step += 1\n        run.log({'loss': 1})\n\nfor e in range(3):\n"
+            "    train(None, [])\n",
+            None,
+        ),
         # the counter spans the epochs of the loop nest around the call
-        ("def train(run: wandb.Run, loader, epochs):\n    global_step = 0\n"
-         "    for epoch in range(epochs):\n        for b in loader:\n            global_step += 1\n"
-         "            run.log({'loss': 1})\n", "global_step"),
+        (
+            "def train(run: wandb.Run, loader, epochs):\n    global_step = 0\n"
+            "    for epoch in range(epochs):\n        for b in loader:\n            global_step += 1\n"
+            "            run.log({'loss': 1})\n",
+            "global_step",
+        ),
         # a parameter: what the caller passes is not in sight
         ("def log_metrics(run: wandb.Run, metrics, step):\n    run.log(metrics)\n", None),
     ],
@@ -147,23 +171,31 @@ def test_long_expression_chain_on_older_pythons(tmp_path, version):
         "print(sorted(f.code for f in findings), errors)\n"
     )
     proc = subprocess.run(
-        [python, "-c", script, str(path)], capture_output=True, text=True, cwd=ROOT,
+        [python, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
         env={"PYTHONPATH": f"{ROOT}:{ROOT / 'runtime'}", "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     expected = {"['WB101'] []"} if version in ("3.9", "3.10") else {"['WB101'] []", "unparsable"}
     assert proc.stdout.strip() in expected
-    has_flake8 = subprocess.run([python, "-c", "import flake8"], capture_output=True).returncode == 0
+    has_flake8 = (
+        subprocess.run([python, "-c", "import flake8"], capture_output=True).returncode == 0
+    )
     if has_flake8:  # the plugin as flake8 loads it (the egg-info of the editable install)
         proc = subprocess.run(
-            [python, "-m", "flake8", "--select=WB", str(path)], capture_output=True, text=True,
-            cwd=tmp_path, env={"PYTHONPATH": f"{ROOT}:{ROOT / 'runtime'}", "PATH": "/usr/bin:/bin"},
+            [python, "-m", "flake8", "--select=WB", str(path)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={"PYTHONPATH": f"{ROOT}:{ROOT / 'runtime'}", "PATH": "/usr/bin:/bin"},
         )
         assert proc.returncode in (0, 1), proc.stderr[-2000:]  # never -11 (SIGSEGV)
 
 
 def test_traps_of_the_reach_stay_silent():
-    source = '''\
+    source = """\
 import wandb
 from accelerate import Accelerator
 
@@ -181,12 +213,12 @@ def f(flag):
 
 def g(run: "Experiment"):
     run.log({"x": 1})
-'''
+"""
     assert [f.code for f in engine_findings(source, DEFAULT_RULES) if f.code == "WB101"] == []
 
 
 def test_a_value_given_to_wandb_twice_is_reported_once():
-    source = '''\
+    source = """\
 import wandb
 from omegaconf import OmegaConf
 
@@ -195,5 +227,7 @@ def main():
     config = OmegaConf.to_container(cfg)
     wandb.init(project="a", config=config)
     wandb.init(project="b", config=config)
-'''
-    assert [(f.code, f.line) for f in engine_findings(source) if f.code == "WB304"] == [("WB304", 6)]
+"""
+    assert [(f.code, f.line) for f in engine_findings(source) if f.code == "WB304"] == [
+        ("WB304", 6)
+    ]

@@ -40,14 +40,20 @@ def test_labels_are_well_formed(path):
             assert 1 <= line <= n_lines, (kind, line, code)
             assert code in DEFAULT_CODES, (kind, line, code)
             if kind != "not":  # a trap may be a comment, which is no statement
-                assert line in statement_lines, f"{kind} {code} at {line}: not a statement's first line"
+                assert line in statement_lines, (
+                    f"{kind} {code} at {line}: not a statement's first line"
+                )
 
 
 @pytest.mark.skipif(not FILES, reason="no real-code corpus")
 def test_no_new_misses_or_false_positives():
     result = evaluate.evaluate()
     now = evaluate.known(result)
-    base = json.loads(evaluate.BASELINE.read_text(encoding="utf-8")) if evaluate.BASELINE.exists() else {}
+    base = (
+        json.loads(evaluate.BASELINE.read_text(encoding="utf-8"))
+        if evaluate.BASELINE.exists()
+        else {}
+    )
     for kind in ("false_positives", "misses"):
         new = [k for k in now[kind] if k not in base.get(kind, [])]
         assert not new, f"new {kind} on real code (see tests/realcode/evaluate.py): {new}"

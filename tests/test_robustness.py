@@ -29,7 +29,9 @@ def _package_files(name: str):
 def test_engine_never_fails_on_installed_packages():
     engine = Engine(ALL_RULES)
     checked = 0
-    for path in _package_files("wandb") + _package_files("omegaconf") + _package_files("torch")[:600]:
+    for path in (
+        _package_files("wandb") + _package_files("omegaconf") + _package_files("torch")[:600]
+    ):
         source = path.read_text(encoding="utf-8", errors="replace")
         try:
             tree = ast.parse(source)
@@ -84,7 +86,9 @@ def test_long_expression_chains(tmp_path, terms):
     results = list(WandbChecker(ast.parse(src), "deep.py", src.splitlines(True)).run())
     assert [r[2].split()[0] for r in results] == ["WB101"]
     write(tmp_path, "deep.py", src)
-    proc = subprocess.run([WANDB_FIX, "--check", "deep.py"], capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [WANDB_FIX, "--check", "deep.py"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert "Traceback" not in proc.stderr and "WB101" in proc.stdout
 
 
@@ -113,7 +117,9 @@ SNIPPETS = [e.code for rule in ALL_RULES for e in rule.invalid_examples()]
 def test_fixes_on_combined_snippets_compile_and_are_stable(parts, crlf, indent_in_function):
     source = "\n".join(parts)
     if indent_in_function:
-        source = "def wrapper():\n" + "".join("    " + ln if ln.strip() else ln for ln in source.splitlines(True))
+        source = "def wrapper():\n" + "".join(
+            "    " + ln if ln.strip() else ln for ln in source.splitlines(True)
+        )
     if crlf:
         source = source.replace("\n", "\r\n")
     ast.parse(source)

@@ -9,8 +9,8 @@ import ast
 
 import pytest
 
-from flake8_wandb.fixer import fix_source
 from flake8_wandb.engine import UNCHANGED, Engine
+from flake8_wandb.fixer import fix_source
 from flake8_wandb.rules import ALL_RULES, opt_in_prefixes
 from helpers import engine_findings, expected_lines, parse_report, run_flake8
 
@@ -101,7 +101,12 @@ def test_fix_labels_agree_with_the_rule_page():
             for f in engine_findings(example.code):
                 if f.code == rule.code and f.fix is not None:
                     labels.add("safe" if f.fix.safe else "unsafe")
-        expected = {"safe": {"safe"}, "unsafe": {"unsafe"}, "mixed": {"safe", "unsafe"}, None: set()}
+        expected = {
+            "safe": {"safe"},
+            "unsafe": {"unsafe"},
+            "mixed": {"safe", "unsafe"},
+            None: set(),
+        }
         assert labels == expected[rule.fix_safety], rule.code
 
 

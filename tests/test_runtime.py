@@ -88,7 +88,9 @@ def test_gpu_memory_stats_is_empty_without_cuda():
     assert wr.gpu_memory_stats(device=0) == {}
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (bench/gpu_check.py runs on one)")
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU (bench/gpu_check.py runs on one)"
+)
 def test_gpu_memory_stats_on_cuda():
     x = torch.empty(256 * 1024 * 1024, dtype=torch.uint8, device="cuda")
     stats = wr.gpu_memory_stats()
@@ -213,9 +215,15 @@ class TrainConfig:
 @pytest.mark.parametrize(
     "config, expected",
     [
-        (argparse.Namespace(lr=0.01, batch_size=8, auth_token="abc"), {"lr": 0.01, "batch_size": 8, "auth_token": "<redacted>"}),
+        (
+            argparse.Namespace(lr=0.01, batch_size=8, auth_token="abc"),
+            {"lr": 0.01, "batch_size": 8, "auth_token": "<redacted>"},
+        ),
         (TrainConfig(), {"lr": 0.1, "layers": 3}),
-        ({"lr": 0.5, "nested": {"secret_key": "x"}}, {"lr": 0.5, "nested": {"secret_key": "<redacted>"}}),
+        (
+            {"lr": 0.5, "nested": {"secret_key": "x"}},
+            {"lr": 0.5, "nested": {"secret_key": "<redacted>"}},
+        ),
     ],
     ids=["argparse", "dataclass", "dict"],
 )

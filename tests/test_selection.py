@@ -80,5 +80,7 @@ def test_wandb_fix_selection(tmp_path, args, config, expected):
     write(tmp_path, "train.py", SOURCE)
     if config:
         write(tmp_path, "pyproject.toml", "[tool.flake8-wandb]\n" + config)
-    proc = subprocess.run([WANDB_FIX, "--check", *args, "train.py"], capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [WANDB_FIX, "--check", *args, "train.py"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert {row[3] for row in parse_report(proc.stdout)} == expected

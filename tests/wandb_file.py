@@ -14,7 +14,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 BLOCK = 32 * 1024
 HEADER = 7
@@ -25,13 +25,13 @@ class CorruptRunFile(Exception):
     pass
 
 
-def read_payloads(data: bytes) -> List[bytes]:
+def read_payloads(data: bytes) -> list[bytes]:
     if len(data) < HEADER:
         raise CorruptRunFile("shorter than the header")
     ident, magic, version = struct.unpack("<4sHB", data[:HEADER])
     if ident != b":W&B" or magic != 0xBEE1 or version != 0:
         raise CorruptRunFile(f"bad header {data[:HEADER]!r}")
-    payloads: List[bytes] = []
+    payloads: list[bytes] = []
     pending = b""
     pos = HEADER
     while pos + HEADER <= len(data):
@@ -64,9 +64,9 @@ def read_payloads(data: bytes) -> List[bytes]:
 
 @dataclass
 class RunRecord:
-    history: List[Dict[str, Any]] = field(default_factory=list)  # each row has "_step"
-    config: Dict[str, Any] = field(default_factory=dict)
-    summary: Dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)  # each row has "_step"
+    config: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
     output: str = ""
     exited: bool = False
     raw: bytes = b""

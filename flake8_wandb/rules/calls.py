@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
 
 
-def keyword(call: ast.Call, name: str) -> Optional[ast.keyword]:
+def keyword(call: ast.Call, name: str) -> ast.keyword | None:
     for kw in call.keywords:
         if kw.arg == name:
             return kw
@@ -17,7 +16,7 @@ def has_star_kwargs(call: ast.Call) -> bool:
     return any(kw.arg is None for kw in call.keywords)
 
 
-def str_value(node: Optional[ast.AST]) -> Optional[str]:
+def str_value(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return None

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import List
 
 from ..counters import Loop, loops_in_function
 from ..engine import Context
 
 
-def enclosing_loops(ctx: Context) -> List[Loop]:
+def enclosing_loops(ctx: Context) -> list[Loop]:
     """The loops around the node being visited, innermost first, within its function."""
     return loops_in_function(ctx.ancestors)
 
@@ -33,9 +32,7 @@ def _is_rank_guard(test: ast.AST) -> bool:
     not which mode it runs in."""
     names = [n.id for n in ast.walk(test) if isinstance(n, ast.Name)]
     names += [n.attr for n in ast.walk(test) if isinstance(n, ast.Attribute)]
-    return any(_RANK_WORD.search(n) for n in names) and not any(
-        _FLAG_WORD.search(n) for n in names
-    )
+    return any(_RANK_WORD.search(n) for n in names) and not any(_FLAG_WORD.search(n) for n in names)
 
 
 def under_condition(ctx: Context, ignore_rank_guards: bool = False) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from typing import List
 
 from ..engine import Context, Edit, end_of, start_of
 
@@ -32,7 +31,7 @@ def add_keyword(call: ast.Call, text: str) -> Edit:
 
 def remove_argument(call: ast.Call, arg: ast.AST) -> Edit:
     """An edit that removes one argument of a call, with its comma."""
-    items: List[ast.AST] = sorted([*call.args, *call.keywords], key=start_of)
+    items: list[ast.AST] = sorted([*call.args, *call.keywords], key=start_of)
     i = items.index(arg)
     if i > 0:
         return Edit(end_of(items[i - 1]), end_of(arg), "")

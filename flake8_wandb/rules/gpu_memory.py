@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional, Set
 
 from ..engine import Fix, Invalid, Rule
 from .calls import dotted
@@ -183,10 +182,10 @@ def train_step(step):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         # per function (or the module): allocated calls seen, and whether it also reads companions
-        self.pending: Dict[int, List[ast.Call]] = {}
-        self.exempt: Set[int] = set()
-        self.functions: Dict[int, ast.AST] = {}
-        self.uses_wandb: Optional[bool] = None
+        self.pending: dict[int, list[ast.Call]] = {}
+        self.exempt: set[int] = set()
+        self.functions: dict[int, ast.AST] = {}
+        self.uses_wandb: bool | None = None
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.uses_wandb is None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Set, Tuple
 
 from ..engine import Edit, Fix, Invalid, Rule, end_of, start_of
 from .calls import keyword, str_value
@@ -23,7 +23,7 @@ MAX_KEY_LENGTH = 200
 KEY_POSITIONS = {"wandb.login": 0, "wandb.Api": 2}
 
 
-def literal_text(node: Optional[ast.AST], depth: int = 0) -> Optional[str]:
+def literal_text(node: ast.AST | None, depth: int = 0) -> str | None:
     """The value of a string written only with literals: adjacent literals, escapes, bytes,
     f-strings without placeholders, ``+`` concatenations (a few: a key is short). None for
     anything computed."""
@@ -44,7 +44,7 @@ def literal_text(node: Optional[ast.AST], depth: int = 0) -> Optional[str]:
     return None
 
 
-def _secret(node: Optional[ast.AST]) -> Optional[str]:
+def _secret(node: ast.AST | None) -> str | None:
     """The literal given as a key: any non-empty string written without computing it. A
     placeholder (``"<your-api-key>"``) counts: it marks the line where users paste their key."""
     value = literal_text(node)
@@ -65,9 +65,9 @@ class _Pending:
     node: ast.AST
     value: ast.AST
     where: str
-    stmt: Optional[ast.stmt]  # the statement to remove, when it does nothing else
-    item_edit: Optional[Edit]  # or: the edit that removes just the key's item
-    parent: Optional[ast.AST]
+    stmt: ast.stmt | None  # the statement to remove, when it does nothing else
+    item_edit: Edit | None  # or: the edit that removes just the key's item
+    parent: ast.AST | None
 
 
 def _alone_on_its_lines(lines: Sequence[str], stmt: ast.stmt) -> bool:
@@ -78,7 +78,7 @@ def _alone_on_its_lines(lines: Sequence[str], stmt: ast.stmt) -> bool:
     return not first[:col1].strip() and (not rest or rest.startswith("#"))
 
 
-def _root_name(stmt: ast.stmt) -> Optional[str]:
+def _root_name(stmt: ast.stmt) -> str | None:
     """``os`` in ``os.environ[...] = ...`` / ``os.environ.update(...)``; ``environ`` after
     ``from os import environ``."""
     node: ast.AST = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt
@@ -93,7 +93,7 @@ def _root_name(stmt: ast.stmt) -> Optional[str]:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def _bound(stmt: ast.stmt) -> Set[str]:
+def _bound(stmt: ast.stmt) -> set[str]:
     if isinstance(stmt, ast.Import):
         return {a.asname or a.name.split(".")[0] for a in stmt.names}
     return {a.asname or a.name for a in stmt.names}  # type: ignore[attr-defined]
@@ -106,7 +106,7 @@ def _inside(node: ast.AST, outer: ast.AST) -> bool:
     return begin <= start < end
 
 
-def _remove_item(items: List[Tuple[ast.AST, ast.AST, ast.AST]], i: int) -> Edit:
+def _remove_item(items: list[tuple[ast.AST, ast.AST, ast.AST]], i: int) -> Edit:
     """Remove item ``i`` of a call's or a dict's items, with its comma."""
     first, _, last = items[i]
     if i > 0:
@@ -116,15 +116,15 @@ def _remove_item(items: List[Tuple[ast.AST, ast.AST, ast.AST]], i: int) -> Edit:
     return Edit(_start(first), _start(nxt), "")
 
 
-def _start(node: ast.AST) -> Tuple[int, int]:
+def _start(node: ast.AST) -> tuple[int, int]:
     return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
 
 
-def _end(node: ast.AST) -> Tuple[int, int]:
+def _end(node: ast.AST) -> tuple[int, int]:
     return getattr(node, "end_lineno", 0), getattr(node, "end_col_offset", 0)
 
 
-def _remove_lines(lines: Sequence[str], gone: Set[int]) -> List[Edit]:
+def _remove_lines(lines: Sequence[str], gone: set[int]) -> list[Edit]:
     """Edits deleting whole lines, and the blank lines the deletion would leave in a run: the
     gap left keeps as many blank lines as the wider of its two sides had (none at the start or
     the end of the file), so the file is as clean as before."""
@@ -161,8 +161,8 @@ def _form_feeds(line: str) -> str:
     return "\f" * indent.count("\f")
 
 
-def _runs(numbers: Set[int]) -> List[Tuple[int, int]]:
-    runs: List[Tuple[int, int]] = []
+def _runs(numbers: set[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
     for i in sorted(numbers):
         if runs and runs[-1][1] == i - 1:
             runs[-1] = (runs[-1][0], i)
@@ -318,7 +318,7 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._pending: List[_Pending] = []
+        self._pending: list[_Pending] = []
 
     def visit_Call(self, node: ast.Call) -> None:
         qual = self.ctx.qualname(node.func)
@@ -330,14 +330,16 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
                 if _secret(value):
                     stmt = self._own_statement(node)
                     self._pending.append(
-                        _Pending(node, value, f'{qual}("WANDB_API_KEY", ...)', stmt, None, self._parent())
+                        _Pending(
+                            node, value, f'{qual}("WANDB_API_KEY", ...)', stmt, None, self._parent()
+                        )
                     )
         elif qual == "os.environ.update":
             self._environ_update(node)
 
     def _key_argument(self, node: ast.Call, qual: str) -> None:
         kw = keyword(node, KEY_ARGS[qual])
-        arg: Optional[ast.AST] = kw
+        arg: ast.AST | None = kw
         position = KEY_POSITIONS.get(qual)
         if kw is None and position is not None and position < len(node.args):
             if not any(isinstance(a, ast.Starred) for a in node.args[: position + 1]):
@@ -361,13 +363,17 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
         stmt = self._own_statement(node)
         for kw in node.keywords:
             if kw.arg == "WANDB_API_KEY" and _secret(kw.value):
-                item_edit: Optional[Edit] = remove_argument(node, kw) if n_args > 1 else None
-                self._pending.append(_Pending(node, kw.value, where, stmt, item_edit, self._parent()))
+                item_edit: Edit | None = remove_argument(node, kw) if n_args > 1 else None
+                self._pending.append(
+                    _Pending(node, kw.value, where, stmt, item_edit, self._parent())
+                )
                 return
         if len(node.args) != 1 or not isinstance(node.args[0], ast.Dict):
             return
         d = node.args[0]
-        items: List[Tuple[ast.AST, ast.AST, ast.AST]] = [(k, v, v) for k, v in zip(d.keys, d.values) if k is not None]
+        items: list[tuple[ast.AST, ast.AST, ast.AST]] = [
+            (k, v, v) for k, v in zip(d.keys, d.values) if k is not None
+        ]
         if len(items) != len(d.keys):
             return  # a ``**mapping`` inside: leave it to the reader
         for i, (k, v, _) in enumerate(items):
@@ -406,10 +412,10 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
 
     # -- removing a statement that sets the key in the environment -------------------------------
 
-    def _parent(self) -> Optional[ast.AST]:
+    def _parent(self) -> ast.AST | None:
         return self.ctx.ancestors[-1] if self.ctx.ancestors else None
 
-    def _own_statement(self, call: ast.Call) -> Optional[ast.stmt]:
+    def _own_statement(self, call: ast.Call) -> ast.stmt | None:
         """The expression statement that is nothing but ``call``, else None."""
         parent = self._parent()
         if isinstance(parent, ast.Expr) and parent.value is call:
@@ -421,7 +427,7 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
         # with the last one removed (see _statement_edits).
         whole = [p.stmt for p in self._pending if p.stmt is not None and p.item_edit is None]
         for p in self._pending:
-            edits: List[Edit] = []
+            edits: list[Edit] = []
             if p.item_edit is not None:
                 edits.append(p.item_edit)
             elif p.stmt is not None:
@@ -430,18 +436,20 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
             self.report(p.node, fix=fix, secrets=(p.value,), where=p.where)
         self._pending = []
 
-    def _statement_edits(self, p: "_Pending", removed: List[ast.stmt]) -> List[Edit]:
+    def _statement_edits(self, p: _Pending, removed: list[ast.stmt]) -> list[Edit]:
         stmt = p.stmt
         assert stmt is not None
         lines = self.ctx.lines
         if not _alone_on_its_lines(lines, stmt):
             return []
         fields = ("body", "orelse", "finalbody")
-        block = next((getattr(p.parent, f) for f in fields if stmt in getattr(p.parent, f, ())), None)
+        block = next(
+            (getattr(p.parent, f) for f in fields if stmt in getattr(p.parent, f, ())), None
+        )
         if block is not None and len(block) == 1:
             return [replace(stmt, "pass")]
         gone = set(range(stmt.lineno, end_of(stmt)[0] + 1))
-        extra: List[Edit] = []
+        extra: list[Edit] = []
         imp = self._import_only_used_by(stmt, removed)
         if imp is not None:
             imp_stmt, last_user = imp
@@ -452,8 +460,8 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
         return _remove_lines(lines, gone) + extra
 
     def _import_only_used_by(
-        self, stmt: ast.stmt, removed: List[ast.stmt]
-    ) -> Optional[Tuple[ast.stmt, bool]]:
+        self, stmt: ast.stmt, removed: list[ast.stmt]
+    ) -> tuple[ast.stmt, bool] | None:
         """The module-level import of the name ``stmt`` reaches the environment through (``os``
         of ``os.environ``) when nothing but env statements this rule removes uses it; with
         whether ``stmt`` is its last user."""

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-
 import re
 
 from ..engine import RUNTIME_PACKAGE, UNCHANGED, Fix, Invalid, Rule
@@ -11,7 +10,12 @@ from .edits import replace
 from .imports import runtime_import
 
 LIGHTNING = ("pytorch_lightning.", "lightning.")
-MODE_CALLS = {"wandb.init", "wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
+MODE_CALLS = {
+    "wandb.init",
+    "wandb.Settings",
+    "wandb.sdk.Settings",
+    "wandb.sdk.wandb_settings.Settings",
+}
 
 
 class HardcodedWandbMode(Rule):
@@ -39,7 +43,7 @@ class HardcodedWandbMode(Rule):
     message = "{what} overrides the user's WANDB_MODE; {advice}"
     fix_safety = "unsafe"
     fix_doc = (
-        "Unsafe: `os.environ[\"WANDB_MODE\"] = X` becomes `os.environ.setdefault(\"WANDB_MODE\", X)`, "
+        'Unsafe: `os.environ["WANDB_MODE"] = X` becomes `os.environ.setdefault("WANDB_MODE", X)`, '
         "and `mode=X` becomes `mode=wandb_mode(X)` from the runtime shim (it returns `WANDB_MODE` "
         "when set, else `X`), adding `from wandb_runtime import wandb_mode` next to the module's "
         "own `import wandb` (under the alias `runtime_wandb_mode` when the module already uses "
@@ -198,8 +202,8 @@ os.environ.setdefault("WANDB_MODE", "offline")
             self.report(
                 node,
                 fix=fix,
-                what=f"os.environ[\"WANDB_MODE\"] = {self.ctx.segment(node.value)}",
-                advice="use os.environ.setdefault(\"WANDB_MODE\", ...)",
+                what=f'os.environ["WANDB_MODE"] = {self.ctx.segment(node.value)}',
+                advice='use os.environ.setdefault("WANDB_MODE", ...)',
             )
 
     def _disabled_by_rank(self, value: ast.AST) -> bool:
@@ -245,7 +249,11 @@ os.environ.setdefault("WANDB_MODE", "offline")
         elif qual is not None and qual.endswith(".WandbLogger") and qual.startswith(LIGHTNING):
             kw = keyword(node, "offline")
             if kw is not None and isinstance(kw.value, ast.Constant) and kw.value.value is True:
-                self.report(kw, what="WandbLogger(offline=True)", advice="read the mode from the environment")
+                self.report(
+                    kw,
+                    what="WandbLogger(offline=True)",
+                    advice="read the mode from the environment",
+                )
         else:
             init_kwargs = self.ctx.flow.init_trackers_wandb(node)
             if init_kwargs is not None:
@@ -262,10 +270,12 @@ os.environ.setdefault("WANDB_MODE", "offline")
         """Inside a function whose name says it forces the mode (``force_offline``,
         ``setup_offline_mode``, ``disable_wandb``): the literal is the point, no fix."""
         for node in self.ctx.ancestors:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _FORCING.search(node.name):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _FORCING.search(
+                node.name
+            ):
                 return True
         return False
 
 
 _FORCING = re.compile(r"(?:^|_)(force|forced|offline|online|disable|disabled|dryrun)(?:_|$)", re.I)
-_SETDEFAULT = "use os.environ.setdefault(\"WANDB_MODE\", ...)"
+_SETDEFAULT = 'use os.environ.setdefault("WANDB_MODE", ...)'

@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import ast
 import bisect
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from collections.abc import Iterator, Sequence
+from typing import Union
 
 from ..engine import Context, Edit, end_of, start_of
 
 RUNTIME = "wandb_runtime"
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+#: the attribute holding the name a match pattern binds
+_MATCH_BINDS = {"MatchAs": "name", "MatchStar": "name", "MatchMapping": "rest"}
+# Union, not ``|``: these aliases are evaluated, and Python 3.9 still imports the engine
+# (tests/test_reach.py)
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]  # noqa: UP007
 
 
-def runtime_import(ctx: Context, site: ast.AST, name: str) -> Optional[Tuple[str, Tuple[Edit, ...]]]:
+def runtime_import(ctx: Context, site: ast.AST, name: str) -> tuple[str, tuple[Edit, ...]] | None:
     """``from wandb_runtime import <name>`` for a fix at ``site``: the local name to call and
     the edits that import it (none when the module imports it already); None: no safe name."""
     alias = "runtime_" + name if name.startswith("wandb_") else "wandb_" + name
@@ -32,12 +37,14 @@ def runtime_import(ctx: Context, site: ast.AST, name: str) -> Optional[Tuple[str
 
 def import_for_fix(
     ctx: Context, site: ast.AST, module: str, name: str, aliases: Sequence[str] = ()
-) -> Optional[Tuple[str, Tuple[Edit, ...]]]:
+) -> tuple[str, tuple[Edit, ...]] | None:
     functions = _enclosing_functions(ctx, site)
     existing = _existing_import(ctx, functions, site, module, name)
     if existing is not None:
         facts = _facts(ctx)
-        if facts.bindings.get(existing, 0) == facts.import_bindings.get((module, name, existing), 0):
+        if facts.bindings.get(existing, 0) == facts.import_bindings.get(
+            (module, name, existing), 0
+        ):
             return existing, ()
     local = next((a for a in (aliases or (name,)) if _free(ctx, a, a == name)), None)
     if local is None:
@@ -55,14 +62,14 @@ def import_for_fix(
 class _Facts:
     def __init__(self, tree: ast.Module) -> None:
         #: identifier -> how many places bind it (anywhere in the module, any scope)
-        self.bindings: Dict[str, int] = {}
+        self.bindings: dict[str, int] = {}
         #: every identifier the module mentions (bound or read)
-        self.mentioned: Set[str] = set()
+        self.mentioned: set[str] = set()
         #: (module, name, local) -> how many ``from module import name [as local]`` bind it
-        self.import_bindings: Dict[Tuple[str, str, str], int] = {}
+        self.import_bindings: dict[tuple[str, str, str], int] = {}
         self.star_import = False
         for node in ast.walk(tree):
-            bound: List[str] = []
+            bound: list[str] = []
             if isinstance(node, ast.Name):
                 self.mentioned.add(node.id)
                 if not isinstance(node.ctx, ast.Load):
@@ -85,10 +92,10 @@ class _Facts:
                 bound.extend(node.names)
             elif isinstance(node, ast.ExceptHandler) and node.name:
                 bound.append(node.name)
-            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-                bound.append(node.name)
-            elif isinstance(node, ast.MatchMapping) and node.rest:
-                bound.append(node.rest)
+            elif type(node).__name__ in _MATCH_BINDS:  # ast.Match* do not exist on Python 3.9
+                name = getattr(node, _MATCH_BINDS[type(node).__name__], None)
+                if name:
+                    bound.append(name)
             for b in bound:
                 self.bindings[b] = self.bindings.get(b, 0) + 1
                 self.mentioned.add(b)
@@ -124,10 +131,10 @@ def _free_uncached(ctx: Context, local: str, plain: bool) -> bool:
 # -- where the import goes -------------------------------------------------------------------------
 
 
-def _enclosing_functions(ctx: Context, site: ast.AST) -> List[FunctionNode]:
+def _enclosing_functions(ctx: Context, site: ast.AST) -> list[FunctionNode]:
     """The functions whose body holds ``site``, outermost first (a walk down the blocks that
     hold its line, not over the whole tree)."""
-    found: List[FunctionNode] = []
+    found: list[FunctionNode] = []
     line = start_of(site)[0]
     block: Sequence[ast.stmt] = ctx.tree.body
     starts = getattr(ctx, "_import_body_starts", None)
@@ -136,9 +143,12 @@ def _enclosing_functions(ctx: Context, site: ast.AST) -> List[FunctionNode]:
     i = bisect.bisect_right(starts, line) - 1
     stmt = block[i] if i >= 0 and line <= (block[i].end_lineno or block[i].lineno) else None
     while stmt is not None:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.body[0].lineno <= line:
+        if (
+            isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and stmt.body[0].lineno <= line
+        ):
             found.append(stmt)
-        inner: List[ast.stmt] = []
+        inner: list[ast.stmt] = []
         for field in _BLOCKS:
             for child in getattr(stmt, field, None) or ():
                 inner.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
@@ -157,7 +167,9 @@ def _statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
             continue
         for field in _BLOCKS:
             for child in getattr(stmt, field, None) or ():
-                yield from _statements(child.body if isinstance(child, ast.ExceptHandler) else [child])
+                yield from _statements(
+                    child.body if isinstance(child, ast.ExceptHandler) else [child]
+                )
 
 
 def _is_type_checking(stmt: ast.stmt) -> bool:
@@ -182,29 +194,35 @@ def _imports_module(stmt: ast.stmt, module: str) -> bool:
 
 
 def _scopes(
-    ctx: Context, functions: List[FunctionNode], site: ast.AST
-) -> Iterator[Tuple[Optional[FunctionNode], List[ast.stmt]]]:
+    ctx: Context, functions: list[FunctionNode], site: ast.AST
+) -> Iterator[tuple[FunctionNode | None, list[ast.stmt]]]:
     """Candidate import statements, the module's first, then each enclosing function's
     (innermost first, only those before the site)."""
     yield None, _module_imports(ctx)
     for func in reversed(functions):
-        yield func, [
-            s
-            for s in _statements(func.body)
-            if isinstance(s, (ast.Import, ast.ImportFrom)) and (s.end_lineno or s.lineno) < start_of(site)[0]
-        ]
+        yield (
+            func,
+            [
+                s
+                for s in _statements(func.body)
+                if isinstance(s, (ast.Import, ast.ImportFrom))
+                and (s.end_lineno or s.lineno) < start_of(site)[0]
+            ],
+        )
 
 
-def _module_imports(ctx: Context) -> List[ast.stmt]:
+def _module_imports(ctx: Context) -> list[ast.stmt]:
     """The module-level imports (in ``if``/``try`` blocks too), found once per module."""
     found = getattr(ctx, "_import_statements", None)
     if found is None:
-        found = [s for s in _statements(ctx.tree.body) if isinstance(s, (ast.Import, ast.ImportFrom))]
+        found = [
+            s for s in _statements(ctx.tree.body) if isinstance(s, (ast.Import, ast.ImportFrom))
+        ]
         ctx._import_statements = found  # type: ignore[attr-defined]
     return found
 
 
-def _existing_import(ctx: Context, functions, site, module: str, name: str) -> Optional[str]:
+def _existing_import(ctx: Context, functions, site, module: str, name: str) -> str | None:
     for _, stmts in _scopes(ctx, functions, site):
         for stmt in stmts:
             if isinstance(stmt, ast.ImportFrom) and not stmt.level and stmt.module == module:
@@ -214,14 +232,18 @@ def _existing_import(ctx: Context, functions, site, module: str, name: str) -> O
     return None
 
 
-def _placement(ctx: Context, functions, site, module: str, what: str) -> Optional[Edit]:
+def _placement(ctx: Context, functions, site, module: str, what: str) -> Edit | None:
     statement = f"from {module} import {what}"
     for anchor_module in (module, "wandb"):
         for _, stmts in _scopes(ctx, functions, site):
             for stmt in stmts:
                 if not _imports_module(stmt, anchor_module):
                     continue
-                if anchor_module == module and isinstance(stmt, ast.ImportFrom) and stmt.module == module:
+                if (
+                    anchor_module == module
+                    and isinstance(stmt, ast.ImportFrom)
+                    and stmt.module == module
+                ):
                     merged = _merge(ctx, stmt, what)
                     if merged is not None:
                         return merged
@@ -252,14 +274,14 @@ def newline_at(ctx: Context, n: int) -> str:
     return "\n"
 
 
-def _indent_of(ctx: Context, stmt: ast.stmt) -> Optional[str]:
+def _indent_of(ctx: Context, stmt: ast.stmt) -> str | None:
     """The whitespace before a statement that starts its line; None when code precedes it
     (``try: import wandb``, ``x = 1; import wandb``)."""
     prefix = _line(ctx, stmt.lineno).encode()[: stmt.col_offset].decode("utf-8", "replace")
     return prefix if prefix.strip(" \t\f") == "" else None
 
 
-def _after(ctx: Context, stmt: ast.stmt, statement: str) -> Optional[Edit]:
+def _after(ctx: Context, stmt: ast.stmt, statement: str) -> Edit | None:
     """A new line with ``statement`` after ``stmt``, at its indentation."""
     indent = _indent_of(ctx, stmt)
     if indent is None:
@@ -273,7 +295,7 @@ def _after(ctx: Context, stmt: ast.stmt, statement: str) -> Optional[Edit]:
     return Edit(pos, pos, newline_at(ctx, last) + indent + statement)
 
 
-def _merge(ctx: Context, stmt: ast.ImportFrom, what: str) -> Optional[Edit]:
+def _merge(ctx: Context, stmt: ast.ImportFrom, what: str) -> Edit | None:
     """``, name`` added to a one-line ``from module import a, b`` (no parentheses)."""
     if stmt.lineno != stmt.end_lineno or any(a.name == "*" for a in stmt.names):
         return None
@@ -285,7 +307,9 @@ def _merge(ctx: Context, stmt: ast.ImportFrom, what: str) -> Optional[Edit]:
     return Edit(end_of(stmt), end_of(stmt), ", " + what)
 
 
-def _at_start(ctx: Context, body: Sequence[ast.stmt], statement: str, module_level: bool = False) -> Optional[Edit]:
+def _at_start(
+    ctx: Context, body: Sequence[ast.stmt], statement: str, module_level: bool = False
+) -> Edit | None:
     """Before the first statement of a block that is not its docstring, a ``__future__``
     import or (at module level) one of the leading imports."""
     i = 0

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
 
 from ..engine import UNCHANGED, Fix, Invalid, Rule
-from ..resolve import ACCELERATOR, RUN
 from ..flow import own_nodes
+from ..resolve import ACCELERATOR, RUN
 from .calls import dotted, has_star_kwargs, keyword, str_value
 from .edits import add_keyword, replace
 from .imports import import_for_fix
@@ -27,7 +26,7 @@ def _assigned_from(ctx, func: ast.AST, name: str):
     return [v for v in ctx.flow.assignments(func, name) if not isinstance(v, ast.AugAssign)]
 
 
-def _param(func: ast.AST, name: str) -> Optional[ast.arg]:
+def _param(func: ast.AST, name: str) -> ast.arg | None:
     args = getattr(func, "args", None)
     if args is None:
         return None
@@ -51,7 +50,9 @@ def is_argparse_namespace(ctx, name: str, node: ast.AST) -> bool:
         return False
     values = list(_assigned_from(ctx, func, name))
     return bool(values) and all(
-        isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "parse_args"
+        isinstance(v, ast.Call)
+        and isinstance(v.func, ast.Attribute)
+        and v.func.attr == "parse_args"
         for v in values
     )
 
@@ -66,9 +67,22 @@ def _rebound_otherwise(func: ast.AST, name: str) -> bool:
                     isinstance(n, ast.Name) and n.id == name for n in ast.walk(t)
                 ):
                     return True
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.withitem, ast.NamedExpr, ast.comprehension)):
+        elif isinstance(
+            node,
+            (
+                ast.AugAssign,
+                ast.AnnAssign,
+                ast.For,
+                ast.AsyncFor,
+                ast.withitem,
+                ast.NamedExpr,
+                ast.comprehension,
+            ),
+        ):
             target = getattr(node, "target", None) or getattr(node, "optional_vars", None)
-            if target is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target)):
+            if target is not None and any(
+                isinstance(n, ast.Name) and n.id == name for n in ast.walk(target)
+            ):
                 return True
         elif isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             return True
@@ -288,8 +302,8 @@ def main():
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._updated: Optional[bool] = None
-        self._sweep: Optional[bool] = None
+        self._updated: bool | None = None
+        self._sweep: bool | None = None
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.qualname(node.func) != "wandb.init":
@@ -302,7 +316,9 @@ def main():
             return
         fix, advice = None, "pass config= with the full resolved config"
         if is_argparse_namespace(self.ctx, "args", node):
-            fix = Fix((add_keyword(node, "config=vars(args)"),), safe=False, title="Add config=vars(args)")
+            fix = Fix(
+                (add_keyword(node, "config=vars(args)"),), safe=False, title="Add config=vars(args)"
+            )
             advice = "pass config=vars(args)"
         elif self.ctx.flow.surely_bound(node, ("cfg",)) and is_dictconfig(self.ctx, "cfg"):
             advice = "pass config=OmegaConf.to_container(cfg, resolve=True)"
@@ -384,7 +400,10 @@ def main():
                 targets = [node.target]
             else:
                 continue
-            if any(isinstance(t, (ast.Subscript, ast.Attribute)) and _is_config(t.value) for t in targets):
+            if any(
+                isinstance(t, (ast.Subscript, ast.Attribute)) and _is_config(t.value)
+                for t in targets
+            ):
                 return True
         return False
 
@@ -525,7 +544,9 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                     if imported is not None:
                         local, import_edits = imported
                         text = f"{local}.to_container({value.id}, resolve=True)"
-                        fix = Fix((replace(value, text), *import_edits), safe=True, title="Pass " + text)
+                        fix = Fix(
+                            (replace(value, text), *import_edits), safe=True, title="Pass " + text
+                        )
                     self.report(
                         value,
                         fix=fix,

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, List, Optional, Set
 
-from ..engine import Rule
 from ..counters import LOOPS
+from ..engine import Rule
 from ..flow import own_nodes
 from ..resolve import SCOPE_NODES
 from .calls import dotted, keyword
@@ -14,7 +13,9 @@ from .control_flow import enclosing_loops
 #: iterables that yield batches: ``train_loader``, ``enumerate(dataloader)``, ``tqdm(batches)``
 _BATCH_LIKE = re.compile(r"(loader|batch|data_iter|train_iter|dataset|minibatch|shard)", re.I)
 #: helpers whose name says they decide when to log
-_GUARD_CALL = re.compile(r"(every_n|should_log|should_report|is_log_step|time_to_log|log_now)", re.I)
+_GUARD_CALL = re.compile(
+    r"(every_n|should_log|should_report|is_log_step|time_to_log|log_now)", re.I
+)
 #: functions named for evaluation, generation or inference log per item on purpose
 _EVAL_NAME = re.compile(r"(^|_)(eval|generat|sampl|predict|infer|benchmark|bench_)", re.I)
 #: ``optimizer.step()``, ``scaler.step(opt)``, ``opt.step()``: the loop nest trains
@@ -229,10 +230,10 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._has_inner_loop: Dict[int, bool] = {}
-        self._trains: Dict[int, bool] = {}
-        self._mod_names_of: Dict[int, Set[str]] = {}
-        self._first_continue_guard: Dict[int, int] = {}
+        self._has_inner_loop: dict[int, bool] = {}
+        self._trains: dict[int, bool] = {}
+        self._mod_names_of: dict[int, set[str]] = {}
+        self._first_continue_guard: dict[int, int] = {}
 
     def visit_Call(self, node: ast.Call) -> None:
         if not self.ctx.is_wandb_log(node):
@@ -263,7 +264,9 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         """An enclosing function named for evaluation, generation or inference: those loops log
         per item on purpose."""
         for node in self.ctx.ancestors:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _EVAL_NAME.search(node.name):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _EVAL_NAME.search(
+                node.name
+            ):
                 return True
         return False
 
@@ -295,7 +298,9 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
 
     def _batch_like(self, loop: ast.AST) -> bool:
         if isinstance(loop, (ast.For, ast.AsyncFor)):
-            names = {dotted(n) for n in ast.walk(loop.iter) if isinstance(n, (ast.Name, ast.Attribute))}
+            names = {
+                dotted(n) for n in ast.walk(loop.iter) if isinstance(n, (ast.Name, ast.Attribute))
+            }
             return any(_BATCH_LIKE.search(n) for n in names if n)
         # ``while``: pulls batches from an iterator with next(...)
         for n in ast.walk(loop):
@@ -313,7 +318,11 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         i = self.ctx.ancestors.index(outer)
         chain = self.ctx.ancestors[i:] + [call]
         for parent, child in zip(chain, chain[1:]):
-            if isinstance(parent, ast.If) and child is not parent.test and self._is_guard(parent.test, mod_names):
+            if (
+                isinstance(parent, ast.If)
+                and child is not parent.test
+                and self._is_guard(parent.test, mod_names)
+            ):
                 return True
             block = getattr(parent, "body", None)
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
@@ -322,7 +331,7 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
                     return True
         return False
 
-    def _first_guard(self, block: List[ast.stmt], mod_names: Set[str]) -> Optional[int]:
+    def _first_guard(self, block: list[ast.stmt], mod_names: set[str]) -> int | None:
         key = id(block)
         if key not in self._first_continue_guard:
             self._first_continue_guard[key] = next(
@@ -331,14 +340,14 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         found = self._first_continue_guard[key]
         return None if found < 0 else found
 
-    def _continue_guard(self, stmt: ast.stmt, mod_names: Set[str]) -> bool:
+    def _continue_guard(self, stmt: ast.stmt, mod_names: set[str]) -> bool:
         return (
             isinstance(stmt, ast.If)
             and any(isinstance(s, ast.Continue) for s in stmt.body)
             and self._is_guard(stmt.test, mod_names)
         )
 
-    def _is_guard(self, test: ast.AST, mod_names: Set[str]) -> bool:
+    def _is_guard(self, test: ast.AST, mod_names: set[str]) -> bool:
         for n in ast.walk(test):
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
                 return True
@@ -350,15 +359,16 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
                     return True
         return False
 
-    def _mod_names(self) -> Set[str]:
+    def _mod_names(self) -> set[str]:
         """Local names assigned from a ``%`` expression: ``is_log_step = step % 50 == 0``."""
         func = self.ctx.function()
         key = id(func)
         if key not in self._mod_names_of:
-            names: Set[str] = set()
+            names: set[str] = set()
             for n in own_nodes(func):
                 if isinstance(n, ast.Assign) and any(
-                    isinstance(m, ast.BinOp) and isinstance(m.op, ast.Mod) for m in ast.walk(n.value)
+                    isinstance(m, ast.BinOp) and isinstance(m.op, ast.Mod)
+                    for m in ast.walk(n.value)
                 ):
                     names |= {t.id for t in n.targets if isinstance(t, ast.Name)}
             self._mod_names_of[key] = names

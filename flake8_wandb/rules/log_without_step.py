@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
 
 from ..counters import is_run_wide_counter
 from ..engine import UNCHANGED, Fix, Invalid, Rule
@@ -336,7 +335,7 @@ for global_step in range(100):
             why = "wandb's implicit counter misaligns and drops data logged out of order"
         self.report(node, fix=fix, step=step, why=why)
 
-    def _counter(self, node: ast.Call) -> Optional[str]:
+    def _counter(self, node: ast.Call) -> str | None:
         """The one step-like name surely bound here that is a run-wide counter, if exactly one."""
         names = self.ctx.settings.step_names
         bound = self.ctx.flow.surely_bound(node, names)

@@ -1,21 +1,24 @@
 from __future__ import annotations
 
 import ast
-from typing import List, Optional
 
 from ..engine import Rule
 from .calls import str_value
 
 
-def _logged_dict(ctx, node: ast.Call) -> Optional[ast.Dict]:
+def _logged_dict(ctx, node: ast.Call) -> ast.Dict | None:
     """The dict literal a wandb log call sends (first argument or ``data=``)."""
     if not ctx.is_wandb_log(node):
         return None
-    value = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "data"), None)
+    value = (
+        node.args[0]
+        if node.args
+        else next((k.value for k in node.keywords if k.arg == "data"), None)
+    )
     return value if isinstance(value, ast.Dict) else None
 
 
-def _literal_keys(d: ast.Dict) -> List[str]:
+def _literal_keys(d: ast.Dict) -> list[str]:
     return [k for k in (str_value(key) for key in d.keys) if k is not None]
 
 
@@ -37,7 +40,9 @@ class BatchLogWithoutIterNum(Rule):
 
     code = "WB103"
     name = "batch-log-without-iter-num"
-    message = "batch/* metrics logged without batch/iter_num; add \"batch/iter_num\": iter_num to the dict"
+    message = (
+        'batch/* metrics logged without batch/iter_num; add "batch/iter_num": iter_num to the dict'
+    )
     default = False
     invalid = (
         """\

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
 
 from ..engine import Fix, Invalid, Rule
 from .calls import keyword
@@ -85,9 +84,17 @@ def log_progress(samples_seen, batch_size, loss):
             return
         what = self._float_kind(kw.value)
         if what is not None:
-            self.report(kw.value, fix=Fix((wrap(self.ctx, kw.value, "int(", ")"),), safe=False, title="Wrap the step in int()"), what=what)
+            self.report(
+                kw.value,
+                fix=Fix(
+                    (wrap(self.ctx, kw.value, "int(", ")"),),
+                    safe=False,
+                    title="Wrap the step in int()",
+                ),
+                what=what,
+            )
 
-    def _float_kind(self, value: ast.AST) -> Optional[str]:
+    def _float_kind(self, value: ast.AST) -> str | None:
         if isinstance(value, ast.Constant) and isinstance(value.value, float):
             return repr(value.value)
         if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Dict, List, Optional, Set, Tuple
 
 from ..engine import RUNTIME_PACKAGE, UNCHANGED, Edit, Fix, Invalid, Rule, end_of
-from ..resolve import ACCELERATOR
 from ..flow import own_nodes
+from ..resolve import ACCELERATOR
 from .calls import keyword, str_value
 from .edits import replace
 from .imports import runtime_import
@@ -36,10 +35,10 @@ def is_metric_like(name: str) -> bool:
     return bool(tokens & _METRIC_TOKENS) or any(p in low for p in _METRIC_PHRASES)
 
 
-def value_names(node: ast.AST) -> Set[str]:
+def value_names(node: ast.AST) -> set[str]:
     """Names whose values an expression carries: ``loss`` in ``loss.item()`` and ``self.loss``;
     not the method names themselves (``item``, ``format``)."""
-    names: Set[str] = set()
+    names: set[str] = set()
     callees = {id(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)}
     for n in ast.walk(node):
         if isinstance(n, ast.Name):
@@ -74,12 +73,12 @@ class PrintOnlyDiagnostic(Rule):
     fix_safety = "unsafe"
     fix_doc = (
         "Unsafe: when a wandb log call with a literal dict stands in the same block, the printed "
-        "values are added to that dict under the printed names (`\"grad_norm\": grad_norm`): "
+        'values are added to that dict under the printed names (`"grad_norm": grad_norm`): '
         "the run records one more key, which is the point. Only where each value is surely a "
         "number (`x.item()`, `float(x)`, `round(x, n)`, or `x` printed with a number format such "
         "as `:.3f`) and nothing between the print and the log call rebinds it (logging an "
         "arbitrary object would raise). Otherwise, in a module that turns console capture off "
-        "(`console=\"off\"`), `print(...)` becomes `echo(...)` from the runtime shim, which also "
+        '(`console="off"`), `print(...)` becomes `echo(...)` from the runtime shim, which also '
         "writes the line to the run's Logs tab (needs the `wandb-runtime` package; imported as "
         "`wandb_echo` when the module already uses the name `echo`). With capture on, the print "
         "reaches the Logs tab already: no fix."
@@ -239,17 +238,17 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.prints: Dict[int, List[ast.Call]] = {}
-        self.logged: Dict[int, Set[str]] = {}
-        self.functions: Dict[int, ast.AST] = {}
+        self.prints: dict[int, list[ast.Call]] = {}
+        self.logged: dict[int, set[str]] = {}
+        self.functions: dict[int, ast.AST] = {}
         self.module_logs = False
         #: print and log calls that are statements of their own: call id -> (parent, statement)
-        self.statements: Dict[int, Tuple[ast.AST, ast.stmt]] = {}
+        self.statements: dict[int, tuple[ast.AST, ast.stmt]] = {}
         #: wandb log calls whose first argument is a dict literal, per parent node (by id)
-        self.dict_logs: Dict[int, List[ast.Call]] = {}
+        self.dict_logs: dict[int, list[ast.Call]] = {}
         #: parent id -> statement id -> (field, index): built only for the fix, once per parent
-        self._positions: Dict[int, Dict[int, Tuple[str, int]]] = {}
-        self._console_off: Optional[bool] = None
+        self._positions: dict[int, dict[int, tuple[str, int]]] = {}
+        self._console_off: bool | None = None
 
     def visit_Call(self, node: ast.Call) -> None:
         func = self.ctx.function()
@@ -267,7 +266,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             self.prints.setdefault(key, []).append(node)
             self._remember_statement(node)
 
-    def _remember_statement(self, call: ast.Call) -> Optional[ast.AST]:
+    def _remember_statement(self, call: ast.Call) -> ast.AST | None:
         """The parent of a call that is a statement of its own (for the fix; constant time:
         where in the parent's blocks it stands is worked out only when a fix needs it)."""
         anc = self.ctx.ancestors
@@ -276,7 +275,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         self.statements[id(call)] = (anc[-2], anc[-1])
         return anc[-2]
 
-    def _position(self, parent: ast.AST, stmt: ast.stmt) -> Optional[Tuple[str, int]]:
+    def _position(self, parent: ast.AST, stmt: ast.stmt) -> tuple[str, int] | None:
         table = self._positions.get(id(parent))
         if table is None:
             table = {}
@@ -318,7 +317,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
 
     # -- the fix ---------------------------------------------------------------------------------
 
-    def _log_fix(self, call: ast.Call, missing: List[str]) -> Optional[Fix]:
+    def _log_fix(self, call: ast.Call, missing: list[str]) -> Fix | None:
         """Add the printed values to the dict of a wandb log call in the same block, under the
         printed names: ``"grad_norm": grad_norm``. Only where each value is surely a number
         (``x.item()``, ``float(x)``, ``round(x, n)``, or ``x`` formatted as a number) and holds the
@@ -350,7 +349,9 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             target = log.args[0]
             if not isinstance(target, ast.Dict):
                 continue
-            if any(k is None for k in target.keys) or {str_value(k) for k in target.keys} & set(values):
+            if any(k is None for k in target.keys) or {str_value(k) for k in target.keys} & set(
+                values
+            ):
                 continue
             entries = ", ".join(f'"{n}": {self.ctx.segment(e)}' for n, e in values.items())
             if target.values:
@@ -360,10 +361,12 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
                 line, col = end_of(target)
                 edit = Edit((line, col - 1), (line, col - 1), entries)  # just inside ``}``
             side = "below" if log.lineno > call.lineno else "above"
-            return Fix((edit,), safe=False, title=f"Add {', '.join(values)} to the wandb log call {side}")
+            return Fix(
+                (edit,), safe=False, title=f"Add {', '.join(values)} to the wandb log call {side}"
+            )
         return None
 
-    def _echo_fix(self, call: ast.Call) -> Optional[Fix]:
+    def _echo_fix(self, call: ast.Call) -> Fix | None:
         """``print`` -> ``echo`` from the runtime shim, only where wandb's console capture is
         off (with capture on, the print reaches the Logs tab already and ``echo`` adds nothing)."""
         if self._console_off is None:
@@ -382,7 +385,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         )
 
 
-def _printed_number(call: ast.Call, name: str) -> Optional[ast.AST]:
+def _printed_number(call: ast.Call, name: str) -> ast.AST | None:
     """The expression a print shows for ``name`` when it is surely a number, else None."""
     for arg in call.args:
         parts = arg.values if isinstance(arg, ast.JoinedStr) else [arg]
@@ -392,7 +395,11 @@ def _printed_number(call: ast.Call, name: str) -> Optional[ast.AST]:
                 continue
             if _is_number_expr(expr, name):
                 return expr
-            if isinstance(part, ast.FormattedValue) and isinstance(expr, ast.Name) and _numeric_spec(part):
+            if (
+                isinstance(part, ast.FormattedValue)
+                and isinstance(expr, ast.Name)
+                and _numeric_spec(part)
+            ):
                 return expr
     return None
 
@@ -419,14 +426,16 @@ def _numeric_spec(part: ast.FormattedValue) -> bool:
     spec = part.format_spec
     if not isinstance(spec, ast.JoinedStr):
         return False
-    texts = [v.value for v in spec.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+    texts = [
+        v.value for v in spec.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+    ]
     if len(texts) != len(spec.values):
         return False
     text = "".join(texts)
     return bool(re.fullmatch(r"[<>=^]?[+\- ]?#?0?\d*[,_]?(\.\d+)?[eEfFgGd%n]", text))
 
 
-def _binds(stmt: ast.stmt, names: Set[str]) -> bool:
+def _binds(stmt: ast.stmt, names: set[str]) -> bool:
     for node in ast.walk(stmt):
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and node.id in names:
             return True
@@ -439,7 +448,11 @@ def _console_off(tree: ast.Module) -> bool:
     """The module turns wandb's console capture off: ``console="off"`` in a call or a settings
     dict, or ``WANDB_CONSOLE`` set to ``"off"``."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == "console" and str_value(node.value) == "off":
+        if (
+            isinstance(node, ast.keyword)
+            and node.arg == "console"
+            and str_value(node.value) == "off"
+        ):
             return True
         if isinstance(node, ast.Dict):
             for k, v in zip(node.keys, node.values):
@@ -452,10 +465,10 @@ def _console_off(tree: ast.Module) -> bool:
     return False
 
 
-def _closure(func: ast.AST, logged: Set[str]) -> Set[str]:
+def _closure(func: ast.AST, logged: set[str]) -> set[str]:
     """Logged names plus what flows into them: ``metrics = {"loss": loss}``,
     ``metrics["lr"] = lr`` and ``metrics.update(...)`` make ``loss`` and ``lr`` logged too."""
-    flows: Dict[str, Set[str]] = {}
+    flows: dict[str, set[str]] = {}
     for node in own_nodes(func):
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -483,8 +496,8 @@ def _closure(func: ast.AST, logged: Set[str]) -> Set[str]:
     return result
 
 
-def _returned(func: ast.AST) -> Set[str]:
-    names: Set[str] = set()
+def _returned(func: ast.AST) -> set[str]:
+    names: set[str] = set()
     for node in own_nodes(func):
         if isinstance(node, (ast.Return, ast.Yield)) and node.value is not None:
             names |= value_names(node.value)

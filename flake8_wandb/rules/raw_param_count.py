@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import ast
-from typing import Dict, Optional, Set
 
 from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule
-from ..resolve import ACCELERATOR, RUN
 from ..flow import own_nodes
+from ..resolve import ACCELERATOR, RUN
 from .calls import str_value
 from .edits import replace
 
@@ -81,9 +80,9 @@ class RawParamCount(Rule):
     fix_doc = (
         "Unsafe (it renames a logged key, which splits run-table columns and breaks filters on "
         "the old name): when the key is a string literal, the value is divided by `1e6` and the "
-        "key gets the suffix `_M` (`\"model/params\"` becomes `\"model/params_M\"`). Both change "
+        'key gets the suffix `_M` (`"model/params"` becomes `"model/params_M"`). Both change '
         "together, so a chart never mixes raw and scaled values under one key. No fix for "
-        "computed keys, nor where the module reads the key back (`wandb.config[\"n_params\"]`): "
+        'computed keys, nor where the module reads the key back (`wandb.config["n_params"]`): '
         "that read would raise `KeyError`."
     )
     invalid = (
@@ -169,8 +168,8 @@ def setup(model):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._raw_names: Dict[int, Set[str]] = {}
-        self._key_uses: Optional[Dict[str, int]] = None
+        self._raw_names: dict[int, set[str]] = {}
+        self._key_uses: dict[str, int] | None = None
 
     def _is_raw(self, value: ast.AST) -> bool:
         if is_raw_count(value):
@@ -181,11 +180,11 @@ def setup(model):
             return len(value.args) == 1 and self._is_raw(value.args[0])
         return False
 
-    def _raw_names_of(self, func: ast.AST) -> Set[str]:
+    def _raw_names_of(self, func: ast.AST) -> set[str]:
         """Local names whose every assignment is a raw count."""
         key = id(func)
         if key not in self._raw_names:
-            names: Set[str] = set()
+            names: set[str] = set()
             for node in own_nodes(func):
                 if isinstance(node, ast.Assign) and is_raw_count(node.value):
                     for t in node.targets:
@@ -232,13 +231,18 @@ def setup(model):
         elif isinstance(target, ast.Attribute) and self.ctx.qualname(target.value) in SINK_OBJECTS:
             self._report(node.value, None, attribute=target)
 
-    def _report(self, value: ast.AST, key: Optional[ast.AST], attribute=None) -> None:
+    def _report(self, value: ast.AST, key: ast.AST | None, attribute=None) -> None:
         scaled = self.ctx.segment(value)
         scaled = f"{scaled} / 1e6" if isinstance(value, SIMPLE) else f"({scaled}) / 1e6"
         fix = None
         key_text = self.ctx.segment(key) if key is not None else ""
         key_name = str_value(key)
-        if key is not None and key_name is not None and key_text[-1:] in "'\"" and not key_text.endswith(("'''", '"""')):
+        if (
+            key is not None
+            and key_name is not None
+            and key_text[-1:] in "'\""
+            and not key_text.endswith(("'''", '"""'))
+        ):
             if not self._key_used_elsewhere(key_name):
                 new_key = key_text[:-1] + "_M" + key_text[-1]
                 title = f"Log millions under {new_key}"
@@ -253,7 +257,7 @@ def setup(model):
         """The key is read back somewhere (``wandb.config["n_params"]``, ``config.n_params``):
         renaming it would break that read (KeyError), so there is no fix."""
         if self._key_uses is None:
-            uses: Dict[str, int] = {}
+            uses: dict[str, int] = {}
             for n in ast.walk(self.ctx.tree):
                 name = n.value if isinstance(n, ast.Constant) else getattr(n, "attr", None)
                 if isinstance(name, str):

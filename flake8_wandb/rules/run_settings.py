@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from ..engine import Fix, Invalid, Rule
 from .calls import keyword, str_value
@@ -17,7 +17,7 @@ VERSION_DOC = (
 )
 
 
-def _settings_console(ctx, value: Optional[ast.AST]) -> Iterator[ast.AST]:
+def _settings_console(ctx, value: ast.AST | None) -> Iterator[ast.AST]:
     """``{"console": ...}`` or ``dict(console=...)`` given as ``settings=``."""
     if isinstance(value, ast.Dict):
         for k, v in zip(value.keys, value.values):
@@ -54,7 +54,7 @@ def console_values(ctx, node: ast.Call) -> Iterator[ast.AST]:
                 yield write.value
 
 
-def console_env_value(ctx, node: ast.Assign) -> Optional[ast.AST]:
+def console_env_value(ctx, node: ast.Assign) -> ast.AST | None:
     """The value of ``os.environ["WANDB_CONSOLE"] = ...``."""
     for write in ctx.flow.env_writes(node):
         if write.var == "WANDB_CONSOLE":
@@ -103,7 +103,7 @@ class DeprecatedReinitBool(Rule):
     message = "reinit={value} is deprecated in wandb {version}; use reinit={replacement!r} (same behaviour)"
     fix_safety = "safe"
     fix_doc = (
-        "Safe: `True` becomes `\"finish_previous\"` and `False` becomes `\"return_previous\"`, the "
+        'Safe: `True` becomes `"finish_previous"` and `False` becomes `"return_previous"`, the '
         "values wandb documents as their exact equivalents." + VERSION_DOC
     )
     invalid = (
@@ -160,7 +160,9 @@ for seed in range(3):
                 return
             replacement = REINIT_FOR[value.value]
             fix = Fix(
-                (replace(value, f'"{replacement}"'),), safe=True, title=f"Use reinit=\"{replacement}\""
+                (replace(value, f'"{replacement}"'),),
+                safe=True,
+                title=f'Use reinit="{replacement}"',
             )
             version = ".".join(map(str, facts.version))
             parent = keyword(node, "reinit")
@@ -202,10 +204,10 @@ class InvalidConsoleSetting(_ConsoleRule):
 
     code = "WB307"
     name = "invalid-console-setting"
-    message = "console={value!r} is rejected by wandb {version} (ValidationError at init); use console=\"wrap\""
+    message = 'console={value!r} is rejected by wandb {version} (ValidationError at init); use console="wrap"'
     fix_safety = "safe"
     fix_doc = (
-        "Safe: the value becomes `\"wrap\"`, which captures stdout and stderr (tqdm bars end as "
+        'Safe: the value becomes `"wrap"`, which captures stdout and stderr (tqdm bars end as '
         "one clean line); the program crashed before, so no working behaviour changes."
         + VERSION_DOC
     )
@@ -271,7 +273,11 @@ settings = wandb.Settings(console="wrap")
         facts = self.ctx.settings.wandb
         if value in facts.console_values:
             return
-        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=True, title="Use console=\"wrap\"")
+        fix = Fix(
+            (replace(literal, _quoted(self.ctx, literal, "wrap")),),
+            safe=True,
+            title='Use console="wrap"',
+        )
         self.report(literal, fix=fix, value=value, version=".".join(map(str, facts.version)))
 
 
@@ -294,11 +300,11 @@ class LossyConsoleSetting(_ConsoleRule):
 
     code = "WB502"
     name = "lossy-console-setting"
-    message = "console={value!r} {loses}; use console=\"wrap\""
+    message = 'console={value!r} {loses}; use console="wrap"'
     default = False
     fix_safety = "unsafe"
     fix_doc = (
-        "Unsafe: the value becomes `\"wrap\"`, so wandb captures (and uploads) the console "
+        'Unsafe: the value becomes `"wrap"`, so wandb captures (and uploads) the console '
         "output it previously left out."
     )
     triggers = ("wandb", "WANDB_CONSOLE")
@@ -363,7 +369,11 @@ run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wra
             loses = "loses tqdm bars when stdout is not a terminal (Slurm, CI)"
         else:
             return
-        fix = Fix((replace(literal, _quoted(self.ctx, literal, "wrap")),), safe=False, title="Use console=\"wrap\"")
+        fix = Fix(
+            (replace(literal, _quoted(self.ctx, literal, "wrap")),),
+            safe=False,
+            title='Use console="wrap"',
+        )
         self.report(literal, fix=fix, value=value, loses=loses)
 
     def _prints_diagnostics(self) -> bool:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
 
 from ..counters import Loop
 from ..engine import RUNTIME_PACKAGE, Edit, Fix, Invalid, Rule, end_of
@@ -157,18 +156,25 @@ for lr in (1e-3, 1e-4):
             return
         loop = loops[0]
         if any(
-            isinstance(n, ast.Call) and getattr(n.func, "attr", getattr(n.func, "id", None)) == "finish"
+            isinstance(n, ast.Call)
+            and getattr(n.func, "attr", getattr(n.func, "id", None)) == "finish"
             for stmt in loop.body
             for n in ast.walk(stmt)
         ):
             return
         parent = self.ctx.ancestors[-1]
         name = None
-        if isinstance(parent, ast.Assign) and parent in loop.body and isinstance(parent.targets[0], ast.Name):
+        if (
+            isinstance(parent, ast.Assign)
+            and parent in loop.body
+            and isinstance(parent.targets[0], ast.Name)
+        ):
             name = parent.targets[0].id
             # ``run = wandb.init(...)`` then ``with run:`` finishes the run when the block ends
             if any(
-                isinstance(n, ast.withitem) and isinstance(n.context_expr, ast.Name) and n.context_expr.id == name
+                isinstance(n, ast.withitem)
+                and isinstance(n.context_expr, ast.Name)
+                and n.context_expr.id == name
                 for stmt in loop.body
                 for n in ast.walk(stmt)
             ):
@@ -180,7 +186,7 @@ for lr in (1e-3, 1e-4):
         parent = self.ctx.ancestors[-1] if self.ctx.ancestors else None
         return isinstance(parent, ast.withitem) and parent.context_expr is node
 
-    def _append(self, loop: Loop, statement: str) -> Optional[Fix]:
+    def _append(self, loop: Loop, statement: str) -> Fix | None:
         first, last = loop.body[0], loop.body[-1]
         if first.lineno == loop.lineno:
             return None  # ``for x in y: body`` on one line: no block to append to
@@ -192,7 +198,11 @@ for lr in (1e-3, 1e-4):
         indent = indent_line[: len(indent_line) - len(indent_line.lstrip())]
         # after the whole last line, so that a trailing comment stays where it is
         end = (last_line, len(content.encode("utf-8")))
-        return Fix((Edit(end, end, newline + indent + statement),), safe=False, title=f"Append {statement} to the loop body")
+        return Fix(
+            (Edit(end, end, newline + indent + statement),),
+            safe=False,
+            title=f"Append {statement} to the loop body",
+        )
 
 
 class SummaryWithoutFinalPrefix(Rule):
@@ -214,7 +224,7 @@ class SummaryWithoutFinalPrefix(Rule):
 
     code = "WB603"
     name = "summary-without-final-prefix"
-    message = "summary key {key!r} is not under final/; use \"final/{suffix}\" for end-of-run figures"
+    message = 'summary key {key!r} is not under final/; use "final/{suffix}" for end-of-run figures'
     default = False
     invalid = (
         """\
@@ -244,9 +254,15 @@ run.summary["final/best_acc"] = 0.93
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             key = None
-            if isinstance(target, ast.Subscript) and self.ctx.qualname(target.value) in SUMMARY_OBJECTS:
+            if (
+                isinstance(target, ast.Subscript)
+                and self.ctx.qualname(target.value) in SUMMARY_OBJECTS
+            ):
                 key = str_value(target.slice)
-            elif isinstance(target, ast.Attribute) and self.ctx.qualname(target.value) in SUMMARY_OBJECTS:
+            elif (
+                isinstance(target, ast.Attribute)
+                and self.ctx.qualname(target.value) in SUMMARY_OBJECTS
+            ):
                 key = target.attr
             if key is not None and not key.startswith("final/"):
                 self.report(target, key=key, suffix=key)
@@ -273,7 +289,7 @@ class ConstantRunName(Rule):
     default = False
     fix_safety = "unsafe"
     fix_doc = (
-        "Unsafe: `name=\"x\"` becomes `name=run_name(\"x\")` from the runtime shim "
+        'Unsafe: `name="x"` becomes `name=run_name("x")` from the runtime shim '
         "(`x_<SLURM_JOB_ID>` on Slurm, `x-<HHMM>` elsewhere), adding "
         "`from wandb_runtime import run_name` next to the module's own `import wandb` (as "
         "`wandb_run_name` when the module already uses the name `run_name`). Run names change: "

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Tuple
 
 from ..counters import receiver_key, restarting_loop, step_kind
 from ..engine import Rule, start_of
@@ -151,13 +150,17 @@ def train(run: wandb.Run, loader, epochs):
         self.custom_x_axis = defines_custom_x_axis(ctx)
         #: per (receiver text, the node within which it means one run): the step-like and the
         #: epoch-like calls, each with the function or class it sits in
-        self.calls: Dict[Tuple[str, int], List[Tuple[str, ast.Call, ast.AST, int]]] = {}
+        self.calls: dict[tuple[str, int], list[tuple[str, ast.Call, ast.AST, int]]] = {}
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.custom_x_axis:
             return
         kw = keyword(node, "step")
-        if kw is None or not self.ctx.is_wandb_log(node, lightning=False) or in_hf_trainer(self.ctx):
+        if (
+            kw is None
+            or not self.ctx.is_wandb_log(node, lightning=False)
+            or in_hf_trainer(self.ctx)
+        ):
             return
         loop = restarting_loop(self.ctx, kw.value)
         if loop is not None:

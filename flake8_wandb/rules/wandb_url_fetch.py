@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from ..engine import Rule
 from .calls import keyword
@@ -11,8 +11,21 @@ _WANDB_HOST = re.compile(r"(?:^|[/@.\s'\"])(?:api\.)?wandb\.ai(?:[/:?#\s'\"]|$)"
 HTTP_PREFIXES = ("requests.", "httpx.", "urllib.request.", "urllib3.", "aiohttp.")
 #: the calls that fetch: ``requests.get``, ``httpx.Client().post``, ``urlopen``, ``Request``...
 #: (``requests.utils.get_netrc_auth("https://api.wandb.ai")`` reads credentials: not a fetch)
-FETCHING = {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream",
-            "urlopen", "urlretrieve", "Request", "urlopen", "fetch"}
+FETCHING = {
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "request",
+    "stream",
+    "urlopen",
+    "urlretrieve",
+    "Request",
+    "fetch",
+}
 SUBPROCESS = {
     "subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
     "subprocess.Popen", "os.system", "os.popen",
@@ -27,7 +40,7 @@ def _texts(node: ast.AST) -> Iterable[str]:
             yield n.value
 
 
-def _mentions_wandb_host(node: Optional[ast.AST]) -> bool:
+def _mentions_wandb_host(node: ast.AST | None) -> bool:
     return node is not None and any(_WANDB_HOST.search(t) for t in _texts(node))
 
 
@@ -47,7 +60,9 @@ class WandbUrlFetch(Rule):
 
     code = "WB701"
     name = "wandb-url-fetch"
-    message = "fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()"
+    message = (
+        "fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()"
+    )
     triggers = ("wandb.ai",)
     invalid = (
         """\

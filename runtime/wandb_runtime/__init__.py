@@ -208,7 +208,9 @@ def _log(metrics: Mapping[str, Any], step: Any, run: Any) -> None:
             if as_int != step or isinstance(step, bool):
                 raise ValueError
         except Exception:
-            _warn_once(("step-type", type(step)), f"step={step!r} is not an int; wandb drops the row")
+            _warn_once(
+                ("step-type", type(step)), f"step={step!r} is not an int; wandb drops the row"
+            )
             return
         step = as_int
     key = id(run)
@@ -224,7 +226,9 @@ def _log(metrics: Mapping[str, Any], step: Any, run: Any) -> None:
     try:
         run.log(metrics, step=step)
     except Exception as exc:
-        _warn_once(("log-error", key), f"run.log failed ({type(exc).__name__}: {exc}); training goes on")
+        _warn_once(
+            ("log-error", key), f"run.log failed ({type(exc).__name__}: {exc}); training goes on"
+        )
 
 
 def echo(*args: Any, **print_kwargs: Any) -> None:
@@ -272,7 +276,9 @@ def _to_dict(config: Any) -> dict[str, Any]:
         try:
             return dataclasses.asdict(config)
         except Exception:  # a field asdict cannot deep-copy (a lock, a file, a model): one level
-            return {f.name: _plain(getattr(config, f.name, None)) for f in dataclasses.fields(config)}
+            return {
+                f.name: _plain(getattr(config, f.name, None)) for f in dataclasses.fields(config)
+            }
     if isinstance(config, Mapping):
         return {k: _plain(v) for k, v in config.items()}
     if hasattr(config, "__dict__"):  # argparse.Namespace, simple objects
@@ -393,7 +399,9 @@ class _NoRun:
     """What ``init`` returns when wandb is not installed: it keeps the config and summary (so
     ``run.config["lr"]`` reads what was passed, as with wandb) and every method is a no-op."""
 
-    def __init__(self, config: Any = None, name: str | None = None, group: str | None = None) -> None:
+    def __init__(
+        self, config: Any = None, name: str | None = None, group: str | None = None
+    ) -> None:
         self.config = _Record(config if isinstance(config, Mapping) else {})
         self.summary = _Record()
         self.name = name
@@ -461,7 +469,9 @@ def _settings(settings: Any) -> Any:
         if isinstance(settings, Mapping):
             settings = dict(settings)
             if settings.get("console", default) not in accepted:
-                _warn(f"console={settings['console']!r} is not accepted by this wandb; using {default!r}")
+                _warn(
+                    f"console={settings['console']!r} is not accepted by this wandb; using {default!r}"
+                )
                 settings["console"] = default
             settings.setdefault("console", default)
     except Exception:

@@ -23,35 +23,35 @@ import subprocess
 import sys
 import warnings
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 HERE = Path(__file__).resolve().parent
 SETS = ("dev", "holdout")
 BASELINE = HERE / "baseline.json"
 _ROW = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>WB\d{3}) (?P<text>.*)$")
 
-Key = Tuple[str, int, str]  # (file slug, statement line, code)
+Key = tuple[str, int, str]  # (file slug, statement line, code)
 
 
 @dataclass
 class Outcome:
-    tp: Set[Key] = field(default_factory=set)
-    fp: Set[Key] = field(default_factory=set)
-    fn: Set[Key] = field(default_factory=set)
-    why: Dict[Key, str] = field(default_factory=dict)
-    messages: Dict[Key, str] = field(default_factory=dict)
+    tp: set[Key] = field(default_factory=set)
+    fp: set[Key] = field(default_factory=set)
+    fn: set[Key] = field(default_factory=set)
+    why: dict[Key, str] = field(default_factory=dict)
+    messages: dict[Key, str] = field(default_factory=dict)
 
 
-def corpus(sets: Iterable[str] = SETS) -> List[Path]:
+def corpus(sets: Iterable[str] = SETS) -> list[Path]:
     files = []
     for name in sets:
         files += sorted((HERE / name).glob("*.py"))
     return [f for f in files if f.with_suffix(".json").exists()]
 
 
-def run_flake8(files: List[Path]) -> List[Tuple[Path, int, int, str, str]]:
+def run_flake8(files: list[Path]) -> list[tuple[Path, int, int, str, str]]:
     """The real flake8 with this plugin's default rules, ignoring any config file around."""
     if not files:
         return []
@@ -85,20 +85,20 @@ class StatementIndex:
     def statement_line(self, line: int, char_col: int) -> int:
         text = self.lines[line - 1] if line <= len(self.lines) else ""
         pos = (line, len(text[: char_col - 1].encode("utf-8")))
-        best: Optional[Tuple[Tuple[int, int], int]] = None
+        best: tuple[tuple[int, int], int] | None = None
         for start, end, first in self.spans:
             if start <= pos <= end and (best is None or start >= best[0]):
                 best = (start, first)
         return best[1] if best else line
 
 
-def evaluate(sets: Iterable[str] = SETS) -> Dict[str, Outcome]:
+def evaluate(sets: Iterable[str] = SETS) -> dict[str, Outcome]:
     """Per rule code, the true positives, false positives and misses over the chosen sets."""
     files = corpus(sets)
     labels = {f: json.loads(f.with_suffix(".json").read_text(encoding="utf-8")) for f in files}
     index = {f: StatementIndex(f.read_text(encoding="utf-8")) for f in files}
-    by_code: Dict[str, Outcome] = {}
-    reported: Dict[Path, Dict[Tuple[int, str], str]] = {f: {} for f in files}
+    by_code: dict[str, Outcome] = {}
+    reported: dict[Path, dict[tuple[int, str], str]] = {f: {} for f in files}
     for path, line, col, code, text in run_flake8(files):
         path = path.resolve()
         if path in index:
@@ -127,7 +127,7 @@ def evaluate(sets: Iterable[str] = SETS) -> Dict[str, Outcome]:
     return by_code
 
 
-def table(by_code: Dict[str, Outcome]) -> str:
+def table(by_code: dict[str, Outcome]) -> str:
     rows = ["| rule | labelled instances | found | false positives | precision | recall |"]
     rows.append("| --- | ---: | ---: | ---: | ---: | ---: |")
     total = Counter()
@@ -135,9 +135,13 @@ def table(by_code: Dict[str, Outcome]) -> str:
         o = by_code[code]
         tp, fp, fn = len(o.tp), len(o.fp), len(o.fn)
         total.update(tp=tp, fp=fp, fn=fn)
-        rows.append(f"| {code} | {tp + fn} | {tp} | {fp} | {_ratio(tp, tp + fp)} | {_ratio(tp, tp + fn)} |")
+        rows.append(
+            f"| {code} | {tp + fn} | {tp} | {fp} | {_ratio(tp, tp + fp)} | {_ratio(tp, tp + fn)} |"
+        )
     tp, fp, fn = total["tp"], total["fp"], total["fn"]
-    rows.append(f"| all | {tp + fn} | {tp} | {fp} | {_ratio(tp, tp + fp)} | {_ratio(tp, tp + fn)} |")
+    rows.append(
+        f"| all | {tp + fn} | {tp} | {fp} | {_ratio(tp, tp + fp)} | {_ratio(tp, tp + fn)} |"
+    )
     return "\n".join(rows)
 
 
@@ -145,14 +149,14 @@ def _ratio(a: int, b: int) -> str:
     return f"{a / b:.1%}" if b else "n/a"
 
 
-def known(by_code: Dict[str, Outcome]) -> Dict[str, List[List[object]]]:
+def known(by_code: dict[str, Outcome]) -> dict[str, list[list[object]]]:
     return {
         "false_positives": sorted([list(k) for o in by_code.values() for k in o.fp]),
         "misses": sorted([list(k) for o in by_code.values() for k in o.fn]),
     }
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", choices=SETS, action="append", help="only this set (repeatable)")
     ap.add_argument("--update", action="store_true", help="rewrite baseline.json")
