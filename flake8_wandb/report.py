@@ -66,6 +66,17 @@ def _cell_json(r: Row) -> dict[str, Any]:
     return {"cell": r.cell.number, "cell_index": r.cell.index, "cell_id": r.cell.id}
 
 
+def _fix_json(r: Row) -> dict[str, Any]:
+    """The fix's safety, whether it applies, what it does (ruff's fix title) and what it needs."""
+    fix = r.finding.fix
+    return {
+        "safety": r.fix,
+        "applicable": r.applicable,
+        "title": fix.title if fix else "",
+        "requires": list(fix.requires) if fix else [],
+    }
+
+
 def as_json(rows: list[Row]) -> str:
     return json.dumps(
         [
@@ -78,7 +89,7 @@ def as_json(rows: list[Row]) -> str:
                 "column": r.col,
                 "end_line": r.finding.end_line,
                 "end_column": r.end_col,
-                "fix": {"safety": r.fix, "applicable": r.applicable} if r.fix else None,
+                "fix": _fix_json(r) if r.fix else None,
                 "url": DOCS.format(code=r.finding.code),
                 **_cell_json(r),
             }

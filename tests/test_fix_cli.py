@@ -190,8 +190,10 @@ def test_json_format(tmp_path):
         ("WB307", 5, 31),
         ("WB101", 8, 5),
     ]
-    assert rows[0]["fix"] == {"safety": "safe", "applicable": True}
-    assert rows[1]["fix"] == {"safety": "unsafe", "applicable": False}
+    fixes = [(r["fix"]["safety"], r["fix"]["applicable"], r["fix"]["requires"]) for r in rows]
+    assert fixes == [("safe", True, []), ("unsafe", False, [])]
+    # what each fix does, as ruff's fix titles say it
+    assert "wrap" in rows[0]["fix"]["title"] and "step=" in rows[1]["fix"]["title"]
 
 
 def test_github_format(tmp_path):

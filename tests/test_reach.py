@@ -17,7 +17,6 @@ from helpers import MARK, engine_findings, parse_report, run_flake8
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases" / "reach"
-REPROS = Path("/work/shared/repros/hostile")
 
 
 def _marked(path: Path):
