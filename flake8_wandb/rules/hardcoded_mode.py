@@ -7,7 +7,7 @@ from ..engine import RUNTIME_PACKAGE, UNCHANGED, Fix, Invalid, Rule
 from .calls import keyword, str_value
 from .control_flow import under_condition
 from .edits import replace
-from .imports import runtime_import
+from .imports import runtime_fix
 
 LIGHTNING = ("pytorch_lightning.", "lightning.")
 MODE_CALLS = {
@@ -229,15 +229,15 @@ os.environ.setdefault("WANDB_MODE", "offline")
             kw = keyword(node, "mode")
             if kw is None or str_value(kw.value) is None or self._disabled_by_rank(kw.value):
                 return
+            value, text = kw.value, self.ctx.segment(kw.value)
             fix = None
-            imported = None if self._forces_mode() else runtime_import(self.ctx, kw, "wandb_mode")
-            if imported is not None:
-                local, import_edits = imported
-                fix = Fix(
-                    (replace(kw.value, f"{local}({self.ctx.segment(kw.value)})"), *import_edits),
-                    safe=False,
-                    title=f"Wrap the mode in {local}() from wandb_runtime (needs the {RUNTIME_PACKAGE} package)",
-                    requires=(RUNTIME_PACKAGE,),
+            if not self._forces_mode():
+                fix = runtime_fix(
+                    self.ctx,
+                    kw,
+                    "wandb_mode",
+                    lambda local: replace(value, f"{local}({text})"),
+                    "Wrap the mode in {local}()",
                 )
             short = "wandb." + qual.rsplit(".", 1)[-1]
             self.report(

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import ast
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Union
 
-from ..engine import Context, Edit, end_of, start_of
+from ..engine import RUNTIME_PACKAGE, Context, Edit, Fix, end_of, start_of
 
 RUNTIME = "wandb_runtime"
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
@@ -33,6 +33,24 @@ def runtime_import(ctx: Context, site: ast.AST, name: str) -> tuple[str, tuple[E
     the edits that import it (none when the module imports it already); None: no safe name."""
     alias = "runtime_" + name if name.startswith("wandb_") else "wandb_" + name
     return import_for_fix(ctx, site, RUNTIME, name, aliases=(name, alias))
+
+
+def runtime_fix(
+    ctx: Context, site: ast.AST, name: str, edit: Callable[[str], Edit], title: str
+) -> Fix | None:
+    """A fix that calls ``name`` from the runtime shim at ``site``: ``edit(local)`` is the edit
+    there, given the local name to call, and ``title`` says what it does (``{local}`` in it).
+    Unsafe, and it names the package it needs. None where no name is free to import under."""
+    imported = runtime_import(ctx, site, name)
+    if imported is None:
+        return None
+    local, import_edits = imported
+    return Fix(
+        (edit(local), *import_edits),
+        safe=False,
+        title=f"{title.format(local=local)} from {RUNTIME} (needs the {RUNTIME_PACKAGE} package)",
+        requires=(RUNTIME_PACKAGE,),
+    )
 
 
 def import_for_fix(

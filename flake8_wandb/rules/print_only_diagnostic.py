@@ -3,12 +3,12 @@ from __future__ import annotations
 import ast
 import re
 
-from ..engine import RUNTIME_PACKAGE, UNCHANGED, Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
 from ..flow import own_nodes
 from ..resolve import ACCELERATOR
 from .calls import keyword, str_value
 from .edits import replace
-from .imports import runtime_import
+from .imports import runtime_fix
 
 _METRIC_TOKENS = {
     "loss", "acc", "accuracy", "lr", "perplexity", "ppl", "throughput", "mem", "memory",
@@ -373,15 +373,12 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             self._console_off = _console_off(self.ctx.tree)  # one walk per module
         if not self._console_off:
             return None
-        imported = runtime_import(self.ctx, call, "echo")
-        if imported is None:
-            return None
-        local, import_edits = imported
-        return Fix(
-            (replace(call.func, local), *import_edits),
-            safe=False,
-            title=f"Replace print() with {local}() from wandb_runtime (needs the {RUNTIME_PACKAGE} package)",
-            requires=(RUNTIME_PACKAGE,),
+        return runtime_fix(
+            self.ctx,
+            call,
+            "echo",
+            lambda local: replace(call.func, local),
+            "Replace print() with {local}()",
         )
 
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 import ast
 
 from ..counters import Loop
-from ..engine import RUNTIME_PACKAGE, Edit, Fix, Invalid, Rule, end_of
+from ..engine import Edit, Fix, Invalid, Rule, end_of
 from ..resolve import RUN
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops
 from .edits import replace
-from .imports import newline_at, runtime_import
+from .imports import newline_at, runtime_fix
 
 SUMMARY_OBJECTS = {"wandb.summary", RUN + ".summary"}
 
@@ -333,14 +333,12 @@ run = wandb.init(project="demo", name=run_name("baseline", version=2), config={}
         value = str_value(kw.value) if kw is not None else None
         if kw is None or value is None:
             return
-        fix = None
-        imported = runtime_import(self.ctx, kw, "run_name")
-        if imported is not None:
-            local, import_edits = imported
-            fix = Fix(
-                (replace(kw.value, f"{local}({self.ctx.segment(kw.value)})"), *import_edits),
-                safe=False,
-                title=f"Wrap the name in {local}() from wandb_runtime (needs the {RUNTIME_PACKAGE} package)",
-                requires=(RUNTIME_PACKAGE,),
-            )
+        target, text = kw.value, self.ctx.segment(kw.value)
+        fix = runtime_fix(
+            self.ctx,
+            kw,
+            "run_name",
+            lambda local: replace(target, f"{local}({text})"),
+            "Wrap the name in {local}()",
+        )
         self.report(kw, fix=fix, name=value)
