@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..engine import Edit, Fix, Invalid, Rule, end_of, start_of
-from .calls import keyword, str_value
+from .calls import keyword
 from .edits import remove_argument, replace
 
 _HEX_KEY = re.compile(r"[0-9a-f]{40}")
@@ -324,18 +324,19 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
         qual = self.ctx.qualname(node.func)
         if qual in KEY_ARGS:
             self._key_argument(node, qual)
-        elif qual in ("os.environ.setdefault", "os.putenv"):
-            if len(node.args) == 2 and str_value(node.args[0]) == "WANDB_API_KEY":
-                value = node.args[1]
-                if _secret(value):
+        else:
+            for write in self.ctx.flow.env_writes(node):  # the one reader of env writes
+                if write.var != "WANDB_API_KEY" or not _secret(write.value):
+                    continue
+                if write.kind == "update":
+                    self._environ_update(node, write.value, write.key)
+                else:
+                    where = f'{qual}("WANDB_API_KEY", ...)'
                     stmt = self._own_statement(node)
                     self._pending.append(
-                        _Pending(
-                            node, value, f'{qual}("WANDB_API_KEY", ...)', stmt, None, self._parent()
-                        )
+                        _Pending(node, write.value, where, stmt, None, self._parent())
                     )
-        elif qual == "os.environ.update":
-            self._environ_update(node)
+                return
 
     def _key_argument(self, node: ast.Call, qual: str) -> None:
         kw = keyword(node, KEY_ARGS[qual])
@@ -356,34 +357,28 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
         where = f"{qual}({KEY_ARGS[qual]}=...)"
         self.report(arg, fix=Fix((edit,), safe=False), secrets=(value,), where=where)
 
-    def _environ_update(self, node: ast.Call) -> None:
-        """``os.environ.update(WANDB_API_KEY=K)`` or ``os.environ.update({"WANDB_API_KEY": K})``."""
+    def _environ_update(self, node: ast.Call, value: ast.AST, key: ast.AST | None) -> None:
+        """``os.environ.update(WANDB_API_KEY=K)`` (``key`` None) or
+        ``os.environ.update({"WANDB_API_KEY": K})`` (``key`` the dict's key)."""
         where = "os.environ.update(WANDB_API_KEY=...)"
         n_args = len(node.args) + len(node.keywords)
         stmt = self._own_statement(node)
-        for kw in node.keywords:
-            if kw.arg == "WANDB_API_KEY" and _secret(kw.value):
-                item_edit: Edit | None = remove_argument(node, kw) if n_args > 1 else None
-                self._pending.append(
-                    _Pending(node, kw.value, where, stmt, item_edit, self._parent())
-                )
-                return
-        if len(node.args) != 1 or not isinstance(node.args[0], ast.Dict):
-            return
-        d = node.args[0]
-        items: list[tuple[ast.AST, ast.AST, ast.AST]] = [
-            (k, v, v) for k, v in zip(d.keys, d.values) if k is not None
-        ]
-        if len(items) != len(d.keys):
-            return  # a ``**mapping`` inside: leave it to the reader
-        for i, (k, v, _) in enumerate(items):
-            if str_value(k) == "WANDB_API_KEY" and _secret(v):
-                if len(items) > 1:
-                    item_edit = _remove_item(items, i)
-                else:
-                    item_edit = remove_argument(node, d) if n_args > 1 else None
-                self._pending.append(_Pending(node, v, where, stmt, item_edit, self._parent()))
-                return
+        item_edit: Edit | None = None
+        if key is None:
+            kw = next(k for k in node.keywords if k.value is value)
+            item_edit = remove_argument(node, kw) if n_args > 1 else None
+        else:
+            d = next(a for a in node.args if isinstance(a, ast.Dict) and key in a.keys)
+            if None in d.keys:
+                return  # a ``**mapping`` inside: leave it to the reader
+            items: list[tuple[ast.AST, ast.AST, ast.AST]] = [
+                (k, v, v) for k, v in zip(d.keys, d.values) if k is not None
+            ]
+            if len(items) > 1:
+                item_edit = _remove_item(items, next(i for i, k in enumerate(d.keys) if k is key))
+            elif n_args > 1:
+                item_edit = remove_argument(node, d)
+        self._pending.append(_Pending(node, value, where, stmt, item_edit, self._parent()))
 
     def visit_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) == 1:
@@ -397,11 +392,7 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
         secret = _secret(value)
         if not secret:
             return
-        if (
-            isinstance(target, ast.Subscript)
-            and str_value(_slice(target)) == "WANDB_API_KEY"
-            and self.ctx.qualname(target.value) == "os.environ"
-        ):
+        if any(w.var == "WANDB_API_KEY" for w in self.ctx.flow.env_writes(node)):
             where = 'os.environ["WANDB_API_KEY"]'
             self._pending.append(_Pending(node, value, where, node, None, self._parent()))
             return
