@@ -120,8 +120,3 @@ def resolve(target_version: object = None) -> WandbFacts:
     if target is not None:
         return for_version(target, source=f"wandb-target-version {target}")
     return installed() or PINNED
-
-
-def wandb_facts(target_version: str | None) -> WandbFacts:
-    """0.1's name of ``resolve``."""
-    return resolve(target_version)

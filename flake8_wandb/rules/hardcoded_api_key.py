@@ -53,11 +53,6 @@ def _secret(node: ast.AST | None) -> str | None:
     return value
 
 
-def _slice(node: ast.Subscript) -> ast.AST:
-    s = node.slice
-    return s.value if s.__class__.__name__ == "Index" else s  # type: ignore[attr-defined]  # 3.8
-
-
 @dataclass
 class _Pending:
     """An env statement found during the traversal; reported in end_module."""
