@@ -518,8 +518,10 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-class Interrupted(Exception):
-    """SIGTERM, turned into an exception so that pending writes are cleaned up."""
+class Interrupted(BaseException):
+    """SIGTERM, turned into an exception so that pending writes are cleaned up. A BaseException,
+    like KeyboardInterrupt: the ``except Exception`` that keeps one file's bug (or one rule's)
+    from stopping the others must never swallow it, wherever the signal lands."""
 
 
 _writing = False
