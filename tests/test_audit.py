@@ -13,7 +13,7 @@ import pytest
 
 from flake8_wandb import engine, fix
 from flake8_wandb.rules import ALL_RULES
-from helpers import write
+from helpers import parse_report, run_flake8, write
 
 WANDB_FIX = str(Path(sys.executable).parent / "wandb-fix")
 OFFLINE = 'import wandb\nrun = wandb.init(project="p", config={}, reinit=True)\n'
@@ -68,3 +68,50 @@ def test_a_signal_during_the_analysis_of_a_file_stops_the_run(
         "wandb-fix: interrupted; each file is either unchanged or completely fixed"
     )
     assert [p.read_text() for p in sorted(tmp_path.glob("*.py"))] == [OFFLINE] * 3
+
+
+# -- select/ignore ties, decided as flake8 decides (ignore_tie_keeps_rules.sh) --------------------
+
+SELECTION_SOURCE = """\
+import wandb
+
+for seed in range(3):
+    run = wandb.init(project="demo", name="baseline", config={"seed": seed}, reinit=True)
+    run.log({"batch/loss": 0.1, "loss": 0.2})
+    run.summary["best"] = 1.0
+"""
+TIES = [
+    ["--ignore=WB"],
+    ["--extend-ignore=WB"],
+    ["--select=WB101", "--ignore=WB101"],
+    ["--select=WB", "--ignore=WB"],
+    ["--extend-select=WB6", "--extend-ignore=WB6"],
+    ["--extend-select=WB604", "--ignore=WB6"],
+    ["--select=WB6", "--ignore=WB60"],
+    ["--select=WB1", "--ignore=WB"],
+    ["--select=WB3", "--extend-ignore=WB306"],
+    ["--ignore=WB1"],
+]
+
+
+def _codes(stdout: str) -> set[str]:
+    return {row[3] for row in parse_report(stdout) if row[3].startswith("WB")}
+
+
+@pytest.mark.parametrize("args", TIES, ids=" ".join)
+def test_select_and_ignore_decide_as_in_flake8(tmp_path, args):
+    write(tmp_path, "train.py", SELECTION_SOURCE)
+    _, out, err = run_flake8(["train.py"], *args, cwd=tmp_path)
+    assert err == ""
+    proc = wandb_fix("--check", *args, "train.py", cwd=tmp_path)
+    assert _codes(proc.stdout) == _codes(out)
+
+
+def test_a_config_that_ignores_the_plugin_stops_wandb_fix_too(tmp_path):
+    path = write(tmp_path, "train.py", SELECTION_SOURCE)
+    write(tmp_path, ".flake8", "[flake8]\nignore = WB\n")
+    write(tmp_path, "pyproject.toml", '[tool.flake8-wandb]\nignore = ["WB"]\n')
+    assert _codes(run_flake8(["train.py"], cwd=tmp_path)[1]) == set()
+    proc = wandb_fix("--apply", "--unsafe-fixes", "train.py", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "")
+    assert path.read_text() == SELECTION_SOURCE

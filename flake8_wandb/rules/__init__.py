@@ -114,20 +114,35 @@ def select(
     extend_select: Sequence[str] = (),
     extend_ignore: Sequence[str] = (),
 ) -> list[type[Rule]]:
-    """The rules that run, decided as flake8 decides: the longest matching selector wins between
-    the selected and the ignored ones, a tie goes to the selected one, and opt-in rules are
-    ignored by default (``opt_in_prefixes``) so that only a selector at least as specific as
-    ``WB6`` or ``WB604`` turns them on. A slug counts as the full code."""
-    chosen = list(select) if select else ["WB"]
-    chosen += list(extend_select)
-    ignored = [*ignore, *extend_ignore, *opt_in_prefixes()]
-    for s in [*chosen, *ignored]:
+    """The rules that run, decided as flake8 decides (``flake8.style_guide.DecisionEngine``)
+    for the rules the plugin runs (the defaults and ``named_opt_in``). Without ``select`` the
+    selection is implicit (``WB``, the plugin's code) and so is the ignore list without
+    ``ignore`` (the opt-in families, ``opt_in_prefixes``). An explicit selector beats an implicit
+    one whatever their lengths; between two explicit (or two implicit) ones the longest wins and a
+    tie is ignored; a rule neither selected nor ignored is off. A slug counts as the full code."""
+    for s in [*select, *ignore, *extend_select, *extend_ignore]:
         matching(s)  # an unknown selector is an error, not a silent no-op
+    explicit_select = [*select, *extend_select]
+    explicit_ignore = [*ignore, *extend_ignore]
+    selected = explicit_select if select else ["WB", *extend_select]
+    ignored = explicit_ignore if ignore else [*opt_in_prefixes(), *extend_ignore]
+    runs = {*DEFAULT_RULES, *named_opt_in(explicit_select)}
     result = []
     for rule in ALL_RULES:
-        picked = _longest(rule, chosen)
+        if rule not in runs:
+            continue
+        picked = _longest(rule, selected)
         dropped = _longest(rule, ignored)
-        if picked >= 0 and picked >= dropped:
+        by_choice = _longest(rule, explicit_select) >= 0
+        by_rule = _longest(rule, explicit_ignore) >= 0
+        if picked < 0:
+            continue  # not selected: off, ignored or not
+        if dropped < 0:
+            result.append(rule)
+        elif by_choice != by_rule:
+            if by_choice:  # an explicit selection beats an implicit ignore
+                result.append(rule)
+        elif picked > dropped:  # both explicit or both implicit: the longest, a tie is ignored
             result.append(rule)
     return result
 
