@@ -42,7 +42,7 @@ from .files import (
     write_atomic,
     write_target,
 )
-from .fixer import add_noqa, applicable, fix_source, lint, still_valid
+from .fixer import NoqaMap, add_noqa, applicable, fix_source, lint, still_valid
 from .rules import UnknownRule, select
 
 CONFIG_TABLE = "flake8-wandb"
@@ -145,13 +145,21 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
             result.errors.append(
                 f"{f.code} at line {f.line}: no line of it can take a # noqa comment"
             )
-        result.rows = _rows(result.path, source, skipped, options.unsafe)
+        noqa = NoqaMap(silenced)
+        gone = {id(f) for f in skipped}
+        unread = [f for f in findings if id(f) not in gone and not noqa.silences(f)]
+        for f in unread:
+            result.errors.append(
+                f"{f.code} at line {f.line}: a '# noqa' inside a string on that line comes first, "
+                "and flake8 reads that one, not the comment written; move the text off the line"
+            )
+        result.rows = _rows(result.path, source, skipped + unread, options.unsafe)
         if silenced != source:
             if not still_valid(source, silenced):  # the same check as for fixes
                 result.errors.append("adding # noqa comments would break the file; left unchanged")
                 return
             result.new_data = silenced.encode(encoding)
-            result.fixed = len(findings) - len(skipped)
+            result.fixed = len(findings) - len(skipped) - len(unread)
         return
     fixed = fix_source(engine, source, unsafe=options.unsafe)
     result.errors += fixed.errors

@@ -317,9 +317,12 @@ def _overlaps(a: int, b: int, x: int, y: int) -> bool:
 def add_noqa(source: str, findings: Sequence[Finding]) -> tuple[str, list[Finding]]:
     """Silence each finding with a ``# noqa: CODE`` where flake8 (and so ``lint``) reads it: at
     the end of the last line of the finding's noqa range (its own line, or the line that closes
-    a multi-line string on it), merged into an existing ``# noqa: ...``. For adopting a rule on a
-    large codebase. Returns the new source and the findings that could not be silenced (a file
-    that does not tokenize). The caller checks the result with ``still_valid``."""
+    a multi-line string on it), merged into a ``# noqa: ...`` comment already there. Only a real
+    comment (a tokenize COMMENT token) is merged into: a ``# noqa`` inside a string literal is the
+    program's data. For adopting a rule on a large codebase. Returns the new source and the
+    findings that could not be silenced (a file that does not tokenize). The caller checks the
+    result with ``still_valid``, and with ``NoqaMap`` that flake8 reads what was written (a
+    ``# noqa`` inside a string earlier on the line is the one it reads)."""
     lines = split_lines(source)
     ranges = noqa_line_ranges(source, lines)
     wanted: dict[int, set[str]] = {}
@@ -329,20 +332,36 @@ def add_noqa(source: str, findings: Sequence[Finding]) -> tuple[str, list[Findin
             skipped.append(f)
         else:
             wanted.setdefault(ranges[f.line][1], set()).add(f.code)
+    comments = _comments(source)
     for line, codes in wanted.items():
         text = lines[line - 1]
         content = text.rstrip("\r\n")
         newline = text[len(content) :]
-        m = _NOQA.search(content)
+        m = None
+        if line in comments:
+            col, comment = comments[line]
+            found = _NOQA.search(comment)
+            if found:
+                m, base = found, col
         if m and m.group("codes") is None:
             continue  # a bare ``# noqa`` silences everything already
         if m:
-            have = noqa_codes(content) or ()
+            have = noqa_codes(m.group(0)) or ()
             extra = sorted(c for c in codes if not c.startswith(have))
             if extra:
-                at = m.start("codes") + len(m.group("codes").rstrip(", \t"))
+                at = base + m.start("codes") + len(m.group("codes").rstrip(", \t"))
                 content = content[:at] + "," + ",".join(extra) + content[at:]
         else:
             content = content + "  # noqa: " + ",".join(sorted(codes))
         lines[line - 1] = content + newline
     return "".join(lines), skipped
+
+
+def _comments(source: str) -> dict[int, tuple[int, str]]:
+    """Line -> (column, text) of the comment that ends it, from tokenize: never text inside a
+    string literal. {} when the source does not tokenize (``add_noqa`` then skips every line)."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        return {t.start[0]: (t.start[1], t.string) for t in tokens if t.type == tokenize.COMMENT}
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return {}

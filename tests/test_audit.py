@@ -115,3 +115,34 @@ def test_a_config_that_ignores_the_plugin_stops_wandb_fix_too(tmp_path):
     proc = wandb_fix("--apply", "--unsafe-fixes", "train.py", cwd=tmp_path)
     assert (proc.returncode, proc.stdout) == (0, "")
     assert path.read_text() == SELECTION_SOURCE
+
+
+# -- --add-noqa never edits a string literal (add_noqa_edits_string_literal.sh) -------------------
+
+NOQA_IN_STRINGS = """\
+import wandb
+
+run = wandb.init(project="p", config={})
+for step in range(3):
+    run.log({"loss": 0.1, "note": "lint with # noqa: E501"})
+x = \"\"\"docs
+# noqa: E501\"\"\"; wandb.log({"y": 1})
+for step in range(3):
+    run.log({"note": "a # sign"})  # noqa: E501
+"""
+
+
+def test_add_noqa_writes_a_comment_and_never_edits_a_string(tmp_path):
+    path = write(tmp_path, "a.py", NOQA_IN_STRINGS)
+    proc = wandb_fix("--add-noqa", "a.py", cwd=tmp_path)
+    lines = path.read_text().splitlines()
+    assert lines[4] == '    run.log({"loss": 0.1, "note": "lint with # noqa: E501"})  # noqa: WB101'
+    assert lines[6] == '# noqa: E501"""; wandb.log({"y": 1})  # noqa: WB101'
+    assert lines[8] == '    run.log({"note": "a # sign"})  # noqa: E501,WB101'
+    # flake8 reads the first "# noqa" of a line, the one in the string: those two stay reported
+    _, out, _ = run_flake8(["a.py"], "--select=WB", cwd=tmp_path)
+    assert [row[1] for row in parse_report(out)] == [5, 7]
+    assert proc.returncode == 2
+    assert "WB101 at line 5: a '# noqa' inside a string on that line comes first" in proc.stderr
+    assert "WB101 at line 7: a '# noqa' inside a string" in proc.stderr
+    assert "WB101 at line 9" not in proc.stderr
