@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import io
 import os
+import re
 import stat
 import subprocess
 import tempfile
@@ -12,6 +14,8 @@ import time
 import tokenize
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from .engine import split_lines
 
 #: folders never walked (files named on the command line are still checked): tool caches,
 #: virtual environments and version-control data. Documented in the README.
@@ -198,6 +202,50 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode(encoding), encoding
     except (UnicodeDecodeError, LookupError) as exc:
         raise SourceError(f"cannot decode as {encoding}: {exc}") from None
+
+
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def encode_like(data: bytes, old: str, new: str, encoding: str) -> bytes:
+    """``new`` (an edit of ``old``, the decoding of ``data``) as bytes in the file's own
+    encoding, changed only on the lines the edit changed: every other line keeps its bytes. A
+    file whose codec does not give back its own bytes (cp932's NEC characters, utf-7,
+    unicode_escape) cannot be written so and raises SourceError; so does an edit that the codec
+    cannot encode."""
+    why = (
+        f"cannot be fixed byte for byte: its encoding ({encoding}) does not give back the "
+        "file's own bytes"
+    )
+    try:
+        if old.encode(encoding) != data:
+            raise SourceError(why)
+    except UnicodeError:
+        raise SourceError(why) from None
+    bom = b"\xef\xbb\xbf" if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf") else b""
+    body = "utf-8" if encoding == "utf-8-sig" else encoding  # the BOM goes first, once
+    raw_lines = _LINE.findall(data[len(bom) :])
+    old_lines, new_lines = split_lines(old), split_lines(new)
+    try:
+        decoded = [line.decode(body) for line in raw_lines]
+    except UnicodeError:
+        decoded = []
+    if decoded != old_lines:  # a codec whose lines do not stand alone (stateful)
+        raise SourceError(f"{why} line by line")
+    out = [bom]
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out += raw_lines[i1:i2]
+            continue
+        try:
+            out.append("".join(new_lines[j1:j2]).encode(body))
+        except UnicodeError as exc:
+            raise SourceError(f"the fix cannot be written in {encoding}: {exc}") from None
+    result = b"".join(out)
+    if result.decode(encoding, "replace") != new:
+        raise SourceError(f"{why} once fixed")
+    return result
 
 
 class ChangedOnDisk(Exception):

@@ -39,6 +39,7 @@ from .files import (
     Unwritable,
     decode,
     discover,
+    encode_like,
     write_atomic,
     write_target,
 )
@@ -158,7 +159,7 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
             if not still_valid(source, silenced):  # the same check as for fixes
                 result.errors.append("adding # noqa comments would break the file; left unchanged")
                 return
-            result.new_data = silenced.encode(encoding)
+            result.new_data = encode_like(data, source, silenced, encoding)
             result.fixed = len(findings) - len(skipped) - len(unread)
         return
     fixed = fix_source(engine, source, unsafe=options.unsafe)
@@ -168,17 +169,32 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
     result.needs_runtime = any(
         dependencies.DISTRIBUTION in f.fix.requires for f in fixed.applied if f.fix
     )
+    new_data = None
+    if fixed.changed:
+        try:
+            new_data = encode_like(data, source, fixed.source, encoding)
+        except SourceError as exc:  # the file cannot take the fix byte for byte: as found
+            result.errors.append(f"{exc}; file left unchanged")
+            result.rows = _rows(result.path, source, fixed.initial, options.unsafe)
+            for row in result.rows:
+                row.applicable = False
+            result.unsafe_more = sum(
+                1 for f in fixed.initial if f.fix and not applicable(f, options.unsafe)
+            )
+            result.needs_runtime = False
+            return
     if options.mode == "apply":
         result.rows_on_disk = _rows(result.path, source, fixed.initial, options.unsafe)
         result.rows = _rows(result.path, fixed.source, fixed.remaining, options.unsafe)
         result.fixed = len(fixed.applied)
-        result.unsafe_more = sum(1 for f in fixed.remaining if f.fix and not f.fix.safe)
-        if fixed.changed:
-            result.new_data = fixed.source.encode(encoding)
+        result.unsafe_more = sum(
+            1 for f in fixed.remaining if f.fix and not applicable(f, options.unsafe)
+        )
+        result.new_data = new_data
         return
     findings = fixed.initial
     result.rows = _rows(result.path, source, findings, options.unsafe)
-    result.fixable = sum(1 for f in findings if applicable(f, options.unsafe))
+    result.fixable = len(fixed.applied)  # what --apply writes: not what it would revert
     result.unsafe_more = sum(1 for f in findings if f.fix and not applicable(f, options.unsafe))
     if fixed.changed:
         old_spans = _key_spans(engine, source, fixed.initial)

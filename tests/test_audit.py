@@ -146,3 +146,41 @@ def test_add_noqa_writes_a_comment_and_never_edits_a_string(tmp_path):
     assert "WB101 at line 5: a '# noqa' inside a string on that line comes first" in proc.stderr
     assert "WB101 at line 7: a '# noqa' inside a string" in proc.stderr
     assert "WB101 at line 9" not in proc.stderr
+
+
+# -- --apply writes only the fixed bytes, in the file's encoding (reencode_changes_bytes_outside_fix.py)
+
+FIX_LINE = b'run = wandb.init(project="p", config={}, reinit=True)\n'
+NOT_ROUND_TRIP = {
+    # cp932: the NEC row-13 character 0x8790 (U+2252) encodes back as 0x81E0
+    "cp932.py": b"# -*- coding: cp932 -*-\nimport wandb\n# \x87\x90 approx\n" + FIX_LINE,
+    # utf-7: "+AGE-" encodes back as "a"
+    "utf7.py": b'# coding: utf-7\nimport wandb\ns = "+AGE-"\n' + FIX_LINE,
+    # unicode_escape: every newline encodes back as the two characters \n
+    "uesc.py": b"# coding: unicode_escape\nimport wandb\n\n" + FIX_LINE + b'print("caf\xe9")\n',
+}
+ROUND_TRIP = {
+    "latin1.py": b"# coding: latin-1\nimport wandb\n# caf\xe9\n" + FIX_LINE + b"# \xe9t\xe9\n",
+    "cp932ok.py": b"# -*- coding: cp932 -*-\nimport wandb\n# \x82\xa0\n" + FIX_LINE,
+    "bom.py": b"\xef\xbb\xbfimport wandb\r\n# \xc3\xa9\r\n" + FIX_LINE.replace(b"\n", b"\r\n"),
+    "bomfirst.py": b"\xef\xbb\xbf" + FIX_LINE + b"import wandb\n",
+}
+
+
+def test_apply_changes_only_the_fixed_bytes_and_refuses_a_codec_that_does_not_round_trip(
+    tmp_path,
+):
+    for name, data in {**NOT_ROUND_TRIP, **ROUND_TRIP}.items():
+        compile(data, name, "exec")  # Python reads each file
+        (tmp_path / name).write_bytes(data)
+    proc = wandb_fix("--apply", *NOT_ROUND_TRIP, *ROUND_TRIP, cwd=tmp_path)
+    for name, data in NOT_ROUND_TRIP.items():
+        assert (tmp_path / name).read_bytes() == data
+        assert f"{name}: error: cannot be fixed byte for byte: its encoding" in proc.stderr
+        assert f"{name}:4:42: WB306" in proc.stdout  # reported as it stands
+    for name, data in ROUND_TRIP.items():
+        assert (tmp_path / name).read_bytes() == data.replace(
+            b"reinit=True", b"reinit=" + FIXED[7:].encode()
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1].startswith("wandb-fix: fixed 4 findings; 3 left")
