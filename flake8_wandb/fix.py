@@ -43,7 +43,7 @@ from .files import (
     write_atomic,
     write_target,
 )
-from .fixer import NoqaMap, add_noqa, applicable, fix_source, lint, still_valid
+from .fixer import FixResult, NoqaMap, add_noqa, applicable, fix_source, lint, still_valid
 from .rules import UnknownRule, select
 
 CONFIG_TABLE = "flake8-wandb"
@@ -177,15 +177,13 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
             result.errors.append(f"{exc}; file left unchanged")
             result.rows = _rows(result.path, source, fixed.initial, options.unsafe)
             for row in result.rows:
-                row.applicable = False
-            result.unsafe_more = sum(
-                1 for f in fixed.initial if f.fix and not applicable(f, options.unsafe)
-            )
+                row.fix, row.applicable = "", False  # no fix is offered that cannot be written
             result.needs_runtime = False
             return
     if options.mode == "apply":
         result.rows_on_disk = _rows(result.path, source, fixed.initial, options.unsafe)
         result.rows = _rows(result.path, fixed.source, fixed.remaining, options.unsafe)
+        _not_applicable(result.rows, fixed)
         result.fixed = len(fixed.applied)
         result.unsafe_more = sum(
             1 for f in fixed.remaining if f.fix and not applicable(f, options.unsafe)
@@ -194,6 +192,7 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
         return
     findings = fixed.initial
     result.rows = _rows(result.path, source, findings, options.unsafe)
+    _not_applicable(result.rows, fixed)
     result.fixable = len(fixed.applied)  # what --apply writes: not what it would revert
     result.unsafe_more = sum(1 for f in findings if f.fix and not applicable(f, options.unsafe))
     if fixed.changed:
@@ -259,6 +258,14 @@ def unified_diff(
         if not line.endswith(("\n", "\r")):  # the last line of a file without a final newline
             out.append("\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def _not_applicable(rows: Sequence[report.Row], fixed: FixResult) -> None:
+    """Rows whose fix was reverted (it would break the file): no fix is offered for them."""
+    reverted = {(f.code, f.line, f.col) for f, _ in fixed.reverted}
+    for row in rows:
+        if (row.finding.code, row.finding.line, row.finding.col) in reverted:
+            row.fix, row.applicable = "", False
 
 
 def _rows(path: str, source: str, findings: Sequence[Finding], unsafe: bool) -> list[report.Row]:

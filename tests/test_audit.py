@@ -184,3 +184,58 @@ def test_apply_changes_only_the_fixed_bytes_and_refuses_a_codec_that_does_not_ro
         )
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-1].startswith("wandb-fix: fixed 4 findings; 3 left")
+
+
+# -- no fix that can only break the file; the summary counts what applies (reverted_fixes_exit2.sh)
+
+PARENTHESIZED = """\
+import wandb
+run = wandb.init(project="p", config={})
+for step in range(3):
+    wandb.log(({"loss": 1.0}))
+    wandb.log(({"loss": 1.0}) ,)
+    wandb.log(
+        (  # a comment )
+            {"loss": 1.0}
+        )  # ) another
+    )
+    wandb.log((({"\u00e9": 1.0})), commit=True)
+"""
+
+
+def test_wb101_adds_the_step_after_the_parentheses_around_the_values(tmp_path):
+    path = write(tmp_path, "r.py", PARENTHESIZED)
+    dry = wandb_fix("--unsafe-fixes", "r.py", cwd=tmp_path)
+    assert dry.stderr.splitlines()[-1] == (
+        "wandb-fix: 4 findings, 4 fixable with --apply, in 1 file of 1 checked"
+    )
+    proc = wandb_fix("--apply", "--unsafe-fixes", "r.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_text() == (
+        PARENTHESIZED.replace("1.0}))\n", "1.0}), step=step)\n", 1)
+        .replace("1.0}) ,)", "1.0}), step=step ,)")
+        .replace("        )  # ) another", "        ), step=step  # ) another")
+        .replace("commit=True)", "commit=True, step=step)")
+    )
+
+
+def test_a_reverted_fix_is_neither_offered_nor_counted(tmp_path, monkeypatch, capsys):
+    from flake8_wandb.rules import run_settings
+
+    monkeypatch.setattr(run_settings, "REINIT_FOR", {True: 'x" +', False: 'y" +'})  # breaks
+    write(tmp_path, "t.py", OFFLINE + "for step in range(3):\n    run.log({'a': 1})\n")
+    monkeypatch.chdir(tmp_path)
+    fix._ENGINES.clear()
+    assert fix.main(["--unsafe-fixes", "t.py"]) == 2
+    out, err = capsys.readouterr()
+    assert "WB306 reinit=True" in out and "[*]" in out.split("WB101")[1]
+    assert "(same behaviour)\n" in out  # WB306: no fix mark
+    assert err.splitlines()[-1] == (
+        "wandb-fix: 2 findings, 1 fixable with --apply, in 1 file of 1 checked, 1 error"
+    )
+    assert fix.main(["--apply", "--unsafe-fixes", "t.py"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.splitlines()[-1]
+        == "wandb-fix: fixed 1 finding; 1 left, in 1 file of 1 checked, 1 error"
+    )

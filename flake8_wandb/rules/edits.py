@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
+import re
 
-from ..engine import Context, Edit, end_of, start_of
+from ..engine import Context, Edit, Pos, end_of, start_of
 
 
 def replace(node: ast.AST, text: str) -> Edit:
@@ -15,8 +16,10 @@ def wrap(ctx: Context, node: ast.AST, before: str, after: str) -> Edit:
     return replace(node, before + ctx.segment(node) + after)
 
 
-def add_keyword(call: ast.Call, text: str) -> Edit:
-    """An edit that adds ``text`` (e.g. ``step=global_step``) as the call's last argument."""
+def add_keyword(call: ast.Call, text: str, ctx: Context | None = None) -> Edit:
+    """An edit that adds ``text`` (e.g. ``step=global_step``) as the call's last argument:
+    after the parentheses that close around that argument (``wandb.log(({...}))``), which
+    ``ast`` leaves out of its span; ``ctx`` gives the text to find them in."""
     last = max(
         [*call.args, *call.keywords],
         key=end_of,
@@ -26,7 +29,41 @@ def add_keyword(call: ast.Call, text: str) -> Edit:
         line, col = end_of(call)
         pos = (line, col - 1)  # just inside ``)``
         return Edit(pos, pos, text)
-    return Edit(end_of(last), end_of(last), ", " + text)
+    pos = end_of(last)
+    if ctx is not None:
+        pos = _after_closing_parens(ctx, pos, end_of(call))
+    return Edit(pos, pos, ", " + text)
+
+
+def _after_closing_parens(ctx: Context, start: Pos, end: Pos) -> Pos:
+    """Past the ``)`` that follow ``start`` before a ``,`` or the call's own last ``)`` at
+    ``end``. Between an argument's end and the call's end there can only be spaces, line breaks,
+    backslash continuations, comments, ``)`` and ``,``."""
+    between = ctx.text_between(start, end)
+    closers = []
+    i = 0
+    while i < len(between):
+        ch = between[i]
+        if ch == "#":
+            while i < len(between) and between[i] not in "\r\n":
+                i += 1
+            continue
+        if ch == ",":
+            break
+        if ch == ")":
+            closers.append(i + 1)
+        i += 1
+    closers = closers[:-1] if i >= len(between) else closers  # the last one is the call's
+    if not closers:
+        return start
+    before = between[: closers[-1]]
+    line, col = start
+    for piece in re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", before):
+        if piece.endswith(("\n", "\r")):
+            line, col = line + 1, 0
+        else:
+            col += len(piece.encode())
+    return line, col
 
 
 def remove_argument(call: ast.Call, arg: ast.AST) -> Edit:

@@ -317,7 +317,9 @@ def main():
         fix, advice = None, "pass config= with the full resolved config"
         if is_argparse_namespace(self.ctx, "args", node):
             fix = Fix(
-                (add_keyword(node, "config=vars(args)"),), safe=False, title="Add config=vars(args)"
+                (add_keyword(node, "config=vars(args)", self.ctx),),
+                safe=False,
+                title="Add config=vars(args)",
             )
             advice = "pass config=vars(args)"
         elif self.ctx.flow.surely_bound(node, ("cfg",)) and is_dictconfig(self.ctx, "cfg"):
@@ -326,7 +328,11 @@ def main():
             if imported is not None:
                 local, import_edits = imported
                 text = f"config={local}.to_container(cfg, resolve=True)"
-                fix = Fix((add_keyword(node, text), *import_edits), safe=False, title="Add " + text)
+                fix = Fix(
+                    (add_keyword(node, text, self.ctx), *import_edits),
+                    safe=False,
+                    title="Add " + text,
+                )
         problem = "wandb.init() without config=: the run records no hyperparameters"
         self.report(node, fix=fix, problem=problem, advice=advice)
 
@@ -585,7 +591,9 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
         self._reported.add(id(call))
         self.report(
             call,
-            fix=Fix((add_keyword(call, "resolve=True"),), safe=False, title="Add resolve=True"),
+            fix=Fix(
+                (add_keyword(call, "resolve=True", self.ctx),), safe=False, title="Add resolve=True"
+            ),
             problem="OmegaConf.to_container() without resolve=True sends interpolation strings to wandb",
             advice="add resolve=True",
         )

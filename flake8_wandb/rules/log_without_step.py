@@ -328,7 +328,9 @@ for global_step in range(100):
         step = self._counter(node)
         fix = None
         if step is not None and not _bare_generator(node):
-            fix = Fix((add_keyword(node, f"step={step}"),), safe=False, title=f"Add step={step}")
+            fix = Fix(
+                (add_keyword(node, f"step={step}", self.ctx),), safe=False, title=f"Add step={step}"
+            )
             why = "wandb's implicit counter misaligns when several code paths log"
         else:
             step = "<your step counter>"
