@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 import signal
 import sys
 import threading
@@ -198,7 +199,9 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
     if fixed.changed:
         old_spans = _key_spans(engine, source, fixed.initial)
         new_spans = _key_spans(engine, fixed.source, fixed.remaining)
-        result.diff = unified_diff(path, source, fixed.source, old_spans, new_spans)
+        result.diff = unified_diff(
+            path, source, fixed.source, old_spans, new_spans, bom=encoding == "utf-8-sig"
+        )
 
 
 def _key_spans(engine: Engine, source: str, findings: Sequence[Finding]) -> list[Span]:
@@ -241,23 +244,38 @@ def unified_diff(
     new: str,
     old_spans: Sequence[Span] | None = None,
     new_spans: Sequence[Span] | None = None,
+    bom: bool = False,
 ) -> str:
     """The diff of a fix as ``git apply`` reads it, with every API key masked (see redact.py):
     both sides are masked line by line before diffing, so a key split over several literals or
     lines, or sitting on a ``# noqa`` line shown as context, never appears. ``*_spans``: the key
-    literals when already known."""
+    literals when already known. Lines are git's: split at ``\n`` only (a CR-only file is one
+    line to git, a lone ``\r`` is part of a line); ``bom``: the file starts with a UTF-8 BOM,
+    which git sees as part of its first line."""
+    mark = "\ufeff" if bom else ""
+    old_text = mark + "".join(
+        redact.masked_lines(old, redact.key_spans(old) if old_spans is None else old_spans)
+    )
+    new_text = mark + "".join(
+        redact.masked_lines(new, redact.key_spans(new) if new_spans is None else new_spans)
+    )
     lines = difflib.unified_diff(
-        redact.masked_lines(old, redact.key_spans(old) if old_spans is None else old_spans),
-        redact.masked_lines(new, redact.key_spans(new) if new_spans is None else new_spans),
+        git_lines(old_text),
+        git_lines(new_text),
         f"a/{path.as_posix()}",
         f"b/{path.as_posix()}",
     )
     out = []
     for line in lines:
         out.append(line)
-        if not line.endswith(("\n", "\r")):  # the last line of a file without a final newline
+        if not line.endswith("\n"):  # the last line of a file without a final newline
             out.append("\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def git_lines(text: str) -> list[str]:
+    """Lines as git counts them: ended by ``\n`` only, endings kept."""
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)
 
 
 def _not_applicable(rows: Sequence[report.Row], fixed: FixResult) -> None:

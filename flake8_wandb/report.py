@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,7 +203,7 @@ def colour_diff(diff: str, enabled: bool) -> str:
     if not enabled:
         return diff
     out = []
-    for line in diff.splitlines(keepends=True):
+    for line in re.findall(r"[^\n]*\n|[^\n]+$", diff):  # git's lines: a lone \r is text
         if line.startswith(("+++", "---")):
             out.append(f"\033[1m{line.rstrip(chr(10))}\033[0m\n")
         elif line.startswith("+"):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -239,3 +240,28 @@ def test_a_reverted_fix_is_neither_offered_nor_counted(tmp_path, monkeypatch, ca
         err.splitlines()[-1]
         == "wandb-fix: fixed 1 finding; 1 left, in 1 file of 1 checked, 1 error"
     )
+
+
+# -- the dry-run diff applies with git apply (diff_bom_file_not_applicable.sh) --------------------
+
+GIT_FILES = {
+    "bom.py": b'\xef\xbb\xbfimport wandb\nrun = wandb.init(project="p", config={}, reinit=True)\n',
+    "bomcrlf.py": b"\xef\xbb\xbf"
+    + b'import wandb\r\nrun = wandb.init(project="p", reinit=True)\r\n',
+    "cr.py": b'import wandb\rrun = wandb.init(project="p", config={}, reinit=True)\rx = 1\r',
+    "crnoeol.py": b'import wandb\rrun = wandb.init(project="p", config={}, reinit=True)',
+    "mixed.py": b'import wandb\r\ns = "a\\rb"\rrun = wandb.init(project="p", reinit=True)\n',
+}
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_the_dry_run_diff_applies_with_git_for_bom_and_cr_files(tmp_path):
+    subprocess.run(["git", "init", "-q", "."], cwd=tmp_path, check=True)
+    for name, data in GIT_FILES.items():
+        compile(data, name, "exec")
+        (tmp_path / name).write_bytes(data)
+        diff = subprocess.run([WANDB_FIX, "-q", name], cwd=tmp_path, capture_output=True).stdout
+        (tmp_path / f"{name}.diff").write_bytes(diff)
+        proc = subprocess.run(["git", "apply", f"{name}.diff"], cwd=tmp_path, capture_output=True)
+        assert proc.returncode == 0, (name, proc.stderr)
+        assert (tmp_path / name).read_bytes() == data.replace(b"reinit=True", FIXED.encode())
