@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import errno
 import fnmatch
 import io
 import os
@@ -315,8 +316,9 @@ def _remove_stale_temps(folder: Path) -> None:
 
 
 def write_atomic(path: Path, data: bytes, expected_old: bytes) -> None:
-    """Write through a temp file in the same folder renamed over the original, keeping its mode
-    and owner: a reader (or a crash) sees the old file or the new one, never half of one. A file
+    """Write through a temp file in the same folder renamed over the original, keeping its mode,
+    owner, POSIX ACLs and extended attributes (a file whose attributes cannot be kept is not
+    written): a reader (or a crash) sees the old file or the new one, never half of one. A file
     changed or deleted on disk since it was read is not overwritten; a file whose owner cannot
     be kept (another user's, writable to us) is not written."""
     try:
@@ -342,6 +344,7 @@ def write_atomic(path: Path, data: bytes, expected_old: bytes) -> None:
                     )
                     raise Unwritable(why) from None
                 os.chmod(tmp, st.st_mode & 0o7777)  # chown clears setuid/setgid bits
+        _copy_xattrs(path, tmp)
         try:
             current = path.read_bytes()
         except FileNotFoundError:
@@ -355,3 +358,36 @@ def write_atomic(path: Path, data: bytes, expected_old: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _copy_xattrs(src: Path, dst: str) -> None:
+    """Give ``dst`` exactly the extended attributes of ``src``: POSIX ACLs
+    (``system.posix_acl_access``), ``user.*``, security labels. One that cannot be copied makes
+    the file Unwritable: losing a teammate's ACL entry is worse than not fixing the file."""
+    if not hasattr(os, "listxattr"):
+        return
+    try:
+        wanted = {name: os.getxattr(src, name) for name in os.listxattr(src)}
+        present = set(os.listxattr(dst))
+    except OSError as exc:
+        if exc.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            return  # a file system without extended attributes
+        raise Unwritable(
+            f"its extended attributes cannot be read ({exc.strerror}); not written"
+        ) from None
+    for name in sorted(present - set(wanted)):  # e.g. a folder's default ACL, inherited
+        try:
+            os.removexattr(dst, name)
+        except OSError as exc:
+            raise Unwritable(
+                f"the extended attribute {name} cannot be kept off ({exc.strerror}); not written"
+            ) from None
+    for name, value in wanted.items():
+        try:
+            if name in present and os.getxattr(dst, name) == value:
+                continue
+            os.setxattr(dst, name, value)
+        except OSError as exc:
+            raise Unwritable(
+                f"its extended attribute {name} cannot be kept ({exc.strerror}); not written"
+            ) from None

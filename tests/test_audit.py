@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -265,3 +266,61 @@ def test_the_dry_run_diff_applies_with_git_for_bom_and_cr_files(tmp_path):
         proc = subprocess.run(["git", "apply", f"{name}.diff"], cwd=tmp_path, capture_output=True)
         assert proc.returncode == 0, (name, proc.stderr)
         assert (tmp_path / name).read_bytes() == data.replace(b"reinit=True", FIXED.encode())
+
+
+# -- --apply keeps ACLs and extended attributes (apply_drops_acl_and_xattrs.py) -------------------
+
+
+def _acl(*entries: tuple[int, int, int]) -> bytes:
+    """A POSIX ACL as its xattr holds it (version 2, then tag, permissions, id per entry)."""
+    return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries)
+
+
+ANY = 0xFFFFFFFF
+#: owner rw, user 65534 (nobody) rw, group r, mask rw, other r  ==  setfacl -m u:nobody:rw
+TEAMMATE_ACL = _acl((1, 6, ANY), (2, 6, 65534), (4, 4, ANY), (0x10, 6, ANY), (0x20, 4, ANY))
+
+
+def _xattrs_or_skip(path: Path) -> None:
+    if not hasattr(os, "setxattr"):
+        pytest.skip("no extended attributes on this platform")
+    try:
+        os.setxattr(path, "user.probe", b"1")
+        os.removexattr(path, "user.probe")
+    except OSError:
+        pytest.skip("the file system has no user extended attributes")
+
+
+def _attrs(path: Path) -> dict[str, bytes]:
+    return {n: os.getxattr(path, n) for n in sorted(os.listxattr(path))}
+
+
+def test_apply_keeps_acls_and_extended_attributes(tmp_path):
+    path = write(tmp_path, "train.py", OFFLINE)
+    _xattrs_or_skip(path)
+    os.setxattr(path, "user.origin", b"keep me")
+    try:
+        os.setxattr(path, "system.posix_acl_access", TEAMMATE_ACL)
+    except OSError:
+        pytest.skip("the file system has no POSIX ACLs")
+    before, mode = _attrs(path), path.stat().st_mode
+    proc = wandb_fix("--apply", "train.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert FIXED in path.read_text()
+    assert (_attrs(path), path.stat().st_mode) == (before, mode)
+
+
+def test_apply_adds_no_acl_a_folder_default_would_give_the_temp_file(tmp_path):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = write(folder, "train.py", OFFLINE)
+    _xattrs_or_skip(path)
+    default = _acl((1, 7, ANY), (2, 7, 65534), (4, 5, ANY), (0x10, 7, ANY), (0x20, 5, ANY))
+    try:
+        os.setxattr(folder, "system.posix_acl_default", default)
+    except OSError:
+        pytest.skip("the file system has no POSIX ACLs")
+    assert _attrs(path) == {}  # written before the default ACL
+    proc = wandb_fix("--apply", "train.py", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    assert FIXED in path.read_text() and _attrs(path) == {}
