@@ -602,6 +602,35 @@ def _signals_deferred() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with _printable_output():
+        return _main(argv)
+
+
+@contextmanager
+def _printable_output() -> Iterator[None]:
+    """Print what the output's encoding cannot hold as escapes (a cp1252 console, an ``ascii``
+    PYTHONIOENCODING): a file name or message must never crash the run after its writes and
+    lose the summary."""
+    previous = []
+    for stream in (sys.stdout, sys.stderr):
+        errors = getattr(stream, "errors", None)
+        if hasattr(stream, "reconfigure") and errors in ("strict", "surrogateescape"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+                previous.append((stream, errors))
+            except (ValueError, OSError):
+                pass
+    try:
+        yield
+    finally:
+        for stream, errors in previous:
+            try:
+                stream.reconfigure(errors=errors)
+            except (ValueError, OSError):
+                pass
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.list_rules or args.explain:
         return _rule_info(args)

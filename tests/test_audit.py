@@ -324,3 +324,26 @@ def test_apply_adds_no_acl_a_folder_default_would_give_the_temp_file(tmp_path):
     proc = wandb_fix("--apply", "train.py", cwd=folder)
     assert proc.returncode == 0, proc.stderr
     assert FIXED in path.read_text() and _attrs(path) == {}
+
+
+# -- output never crashes on an encoding (unicode_stdout_traceback.sh) ----------------------------
+
+UNICODE = (
+    'import wandb\n# \u65e5\u672c\u8a9e\nrun = wandb.init(project="p", config={}, reinit=True)\n'
+    'for step in range(3):\n    wandb.log({"loss": 1})\n'
+)
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+@pytest.mark.parametrize("mode", [[], ["--apply"], ["--check", "--format=json"]])
+def test_output_that_the_terminal_cannot_encode_is_escaped(tmp_path, encoding, mode):
+    path = write(tmp_path, "mod\u00e8le.py", UNICODE)
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    proc = subprocess.run([WANDB_FIX, *mode, path.name], cwd=tmp_path, env=env, capture_output=True)
+    out, err = proc.stdout.decode(encoding), proc.stderr.decode(encoding)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith("wandb-fix: ")  # the summary
+    assert "WB101" in out
+    if mode == ["--apply"]:
+        assert FIXED in path.read_text(encoding="utf-8")
