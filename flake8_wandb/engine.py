@@ -45,6 +45,21 @@ def split_lines(source: str) -> list[str]:
     return _LINE.findall(source)
 
 
+def _escape(m: re.Match[str]) -> str:
+    return repr(m.group())[1:-1]
+
+
+#: control and format characters (line breaks, ESC, bidi overrides), which would let text from a
+#: file (a source segment in a message, a file name) forge output lines or drive the terminal
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line with nothing a terminal acts on: such characters are escaped as
+    ``repr`` writes them (``\\n``, ``\\x1b``, ``\\u202e``)."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
 #: a position in the source: 1-based line, UTF-8 byte column (as ``ast`` gives them)
 Pos = tuple[int, int]
 Span = tuple[Pos, Pos]
@@ -197,7 +212,8 @@ class Rule:
     ) -> None:
         """``secrets``: the nodes whose source text must never be printed (an API key)."""
         spans = tuple((start_of(n), end_of(n)) for n in secrets)
-        self.ctx.add(self, node, self.message.format(**message_args), fix, spans)
+        message = printable(self.message.format(**message_args))  # both front ends print it
+        self.ctx.add(self, node, message, fix, spans)
 
     def end_module(self) -> None:
         """Called once after the traversal, for rules that need the whole module."""

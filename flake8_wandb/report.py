@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import __version__
-from .engine import Finding
+from .engine import Finding, printable
 from .rules import ALL_RULES
 
 DOCS = "https://github.com/flake8-wandb/flake8-wandb/blob/main/docs/rules/{code}.md"
@@ -52,7 +52,9 @@ def text(rows: list[Row]) -> str:
         if r.fix:
             mark = " [*]" if r.applicable else f" [{r.fix} fix: --unsafe-fixes]"
         f = r.finding
-        out.append(f"{r.path}:{_in_cell(r)}{f.line}:{r.col}: {f.code} {f.message}{mark}")
+        out.append(
+            f"{printable(r.path)}:{_in_cell(r)}{f.line}:{r.col}: {f.code} {printable(f.message)}{mark}"
+        )
     return "\n".join(out)
 
 
@@ -110,9 +112,9 @@ def _escape_property(s: str) -> str:
 
 def github(rows: list[Row]) -> str:
     return "\n".join(
-        f"::error file={_escape_property(r.path)},{_github_position(r)},"
+        f"::error file={_escape_property(printable(r.path))},{_github_position(r)},"
         f"title={_escape_property(r.finding.code + ' ' + r.finding.name)}::"
-        f"{_escape_data(_cell_prefix(r) + r.finding.code + ' ' + r.finding.message)}"
+        f"{_escape_data(_cell_prefix(r) + r.finding.code + ' ' + printable(r.finding.message))}"
         for r in rows
     )
 
@@ -254,8 +256,8 @@ def summary(
 
 
 def error_line(path: str, message: str) -> str:
-    return f"{path}: error: {message}"
+    return f"{printable(path)}: error: {printable(message)}"
 
 
 def warning_line(path: str, message: str) -> str:
-    return f"{path}: warning: {message}"
+    return f"{printable(path)}: warning: {printable(message)}"

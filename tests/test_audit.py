@@ -347,3 +347,37 @@ def test_output_that_the_terminal_cannot_encode_is_escaped(tmp_path, encoding, m
     assert "WB101" in out
     if mode == ["--apply"]:
         assert FIXED in path.read_text(encoding="utf-8")
+
+
+# -- messages quote source text with repr (wb104_message_terminal_injection.sh) -------------------
+
+FORGERY = (
+    'import wandb\nrun = wandb.init(project="p", config={})\nfor step in range(3):\n'
+    '    run.log({"loss\\nwandb-fix: 0 findings, 1 file checked\\x1b[8m": 1}, step=step)\n'
+    '    run.summary["a\\u202eb\\x1b[2J"] = 1\n'
+    '    run.log({"x": 1}, step=float("""1\n\x1b[2J"""))\n'
+)
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_no_message_carries_raw_source_text(tmp_path, fmt):
+    write(tmp_path, "b.py", FORGERY)
+    proc = wandb_fix(
+        "--check", "--extend-select=WB104,WB6", f"--format={fmt}", "b.py", cwd=tmp_path
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "\x1b" not in proc.stdout + proc.stderr and "\u202e" not in proc.stdout
+    lines = proc.stdout.splitlines()
+    assert all(line.startswith(("b.py:", "::error file=b.py,")) for line in lines), lines
+    codes = {line.split("WB")[1][:3] for line in lines}
+    assert {"104", "603", "105"} <= codes
+    assert r"'loss\nwandb-fix: 0 findings, 1 file checked\x1b[8m'" in proc.stdout
+    assert r"use 'final/a\u202eb\x1b[2J'" in proc.stdout
+
+
+def test_no_flake8_message_carries_raw_source_text(tmp_path):
+    write(tmp_path, "b.py", FORGERY + 'import os\nos.environ["WANDB_MODE"] = ("off"\n"\x1b[8m")\n')
+    _, out, err = run_flake8(["b.py"], "--extend-select=WB104,WB6", "--select=WB", cwd=tmp_path)
+    assert "\x1b" not in out + err and "\u202e" not in out
+    assert all(line.startswith("b.py:") for line in out.splitlines()), out
+    assert {"WB104", "WB603", "WB105", "WB301"} <= {row[3] for row in parse_report(out)}

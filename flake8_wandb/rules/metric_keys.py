@@ -127,4 +127,4 @@ def log_epoch(run: wandb.Run, loss, acc, epoch):
             return
         flat = [k for k in _literal_keys(d) if "/" not in k and not k.startswith("_")]
         if flat:
-            self.report(d, keys=", ".join(flat))
+            self.report(d, keys=", ".join(map(repr, flat)))  # repr: never raw source text

@@ -224,7 +224,7 @@ class SummaryWithoutFinalPrefix(Rule):
 
     code = "WB603"
     name = "summary-without-final-prefix"
-    message = 'summary key {key!r} is not under final/; use "final/{suffix}" for end-of-run figures'
+    message = "summary key {key!r} is not under final/; use {final!r} for end-of-run figures"
     default = False
     invalid = (
         """\
@@ -265,7 +265,7 @@ run.summary["final/best_acc"] = 0.93
             ):
                 key = target.attr
             if key is not None and not key.startswith("final/"):
-                self.report(target, key=key, suffix=key)
+                self.report(target, key=key, final=f"final/{key}")
 
 
 class ConstantRunName(Rule):
