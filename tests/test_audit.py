@@ -381,3 +381,49 @@ def test_no_flake8_message_carries_raw_source_text(tmp_path):
     assert "\x1b" not in out + err and "\u202e" not in out
     assert all(line.startswith("b.py:") for line in out.splitlines()), out
     assert {"WB104", "WB603", "WB105", "WB301"} <= {row[3] for row in parse_report(out)}
+
+
+# -- the shim's step memory is per run, not per id (runtime_log_step_id_reuse.py) ----------------
+
+
+class _Run:
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+
+    def log(self, metrics, step=None):
+        self.rows.append(step)
+
+
+class _SlottedRun(_Run):  # no weak references, no hash
+    __slots__ = ("rows",)
+
+    def __eq__(self, other):
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("cls", [_Run, _SlottedRun])
+def test_runtime_log_remembers_the_step_per_run_not_per_id(cls):
+    import warnings
+
+    import wandb_runtime
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ids = set()
+        for _ in range(3):
+            run = cls()
+            ids.add(id(run))
+            for step in range(50):
+                wandb_runtime.log({"loss": 1.0}, step=step, run=run)
+            assert run.rows == list(range(50))
+            del run
+        assert caught == []
+        run = cls()  # a new run (most often at a freed one's id) that really goes backwards
+        wandb_runtime.log({"loss": 1.0}, step=5, run=run)
+        wandb_runtime.log({"loss": 1.0}, step=2, run=run)
+    assert [str(w.message) for w in caught] == [
+        "wandb_runtime: step 2 is lower than the last step 5: wandb drops data logged at a lower step "
+        "(warned once per run)"
+    ]

@@ -14,6 +14,7 @@ import os
 import sys
 import time
 import warnings
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
@@ -172,8 +173,50 @@ def run_name(experiment: str, version: Any = None) -> str:
 
 # -- logging ---------------------------------------------------------------------------------------
 
-_last_step: dict[int, int] = {}
 _warned: set = set()
+
+
+class _RunMemory:
+    """What ``log`` remembers of one run: its last step and the warnings it was given."""
+
+    __slots__ = ("run", "last_step", "warned")
+
+    def __init__(self, run: Any) -> None:
+        self.run = run  # a weak reference when the run takes one, else the run itself
+        self.last_step: int | None = None
+        self.warned: set[str] = set()
+
+
+#: id(run) -> its memory. The id alone is not the run: a freed run's id is reused by the next
+#: one, so an entry is dropped when its run dies (weak reference) or kept with the run itself
+_runs: dict[int, _RunMemory] = {}
+
+
+def _memory_of(run: Any) -> _RunMemory:
+    key = id(run)
+    memory = _runs.get(key)
+    if memory is not None:
+        held = memory.run() if isinstance(memory.run, weakref.ref) else memory.run
+        if held is run:
+            return memory
+    try:
+        ref: Any = weakref.ref(run, lambda _, key=key: _forget(key))
+    except TypeError:  # not weakly referenceable: hold it, so that its id is never reused
+        ref = run
+    memory = _runs[key] = _RunMemory(ref)
+    return memory
+
+
+def _forget(key: int) -> None:
+    memory = _runs.get(key)
+    if memory is not None and isinstance(memory.run, weakref.ref) and memory.run() is None:
+        del _runs[key]
+
+
+def _warn_once_per_run(memory: _RunMemory, kind: str, message: str) -> None:
+    if kind not in memory.warned:
+        memory.warned.add(kind)
+        _warn(message)
 
 
 def _warn_once(key: Any, message: str) -> None:
@@ -213,21 +256,22 @@ def _log(metrics: Mapping[str, Any], step: Any, run: Any) -> None:
             )
             return
         step = as_int
-    key = id(run)
-    last = _last_step.get(key)
+    memory = _memory_of(run)
+    last = memory.last_step
     if last is not None and step < last:
-        _warn_once(
-            ("backwards", key),
+        _warn_once_per_run(
+            memory,
+            "backwards",
             f"step {step} is lower than the last step {last}: wandb drops data logged at a "
             "lower step (warned once per run)",
         )
     else:
-        _last_step[key] = step
+        memory.last_step = step
     try:
         run.log(metrics, step=step)
     except Exception as exc:
-        _warn_once(
-            ("log-error", key), f"run.log failed ({type(exc).__name__}: {exc}); training goes on"
+        _warn_once_per_run(
+            memory, "log-error", f"run.log failed ({type(exc).__name__}: {exc}); training goes on"
         )
 
 
