@@ -132,7 +132,6 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
     data = path.read_bytes()
     source, encoding = decode(data)
     engine = _engine(options)
-    result.old_data = data
     if options.mode == "check":
         findings, errors = lint(engine, source)
         result.errors += errors
@@ -161,6 +160,7 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
                 result.errors.append("adding # noqa comments would break the file; left unchanged")
                 return
             result.new_data = encode_like(data, source, silenced, encoding)
+            result.old_data = data
             result.fixed = len(findings) - len(skipped) - len(unread)
         return
     fixed = fix_source(engine, source, unsafe=options.unsafe)
@@ -189,7 +189,8 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
         result.unsafe_more = sum(
             1 for f in fixed.remaining if f.fix and not applicable(f, options.unsafe)
         )
-        result.new_data = new_data
+        if new_data is not None:  # only then the bytes read travel, to compare before the write
+            result.new_data, result.old_data = new_data, data
         return
     findings = fixed.initial
     result.rows = _rows(result.path, source, findings, options.unsafe)
@@ -684,6 +685,7 @@ def run(
 
     def done(result: FileResult) -> None:
         commit(result, options, roots)
+        result.new_data, result.old_data = None, b""  # one file's bytes at a time, not the tree's
         results.append(result)
         progress.step()
 
