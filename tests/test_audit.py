@@ -427,3 +427,18 @@ def test_runtime_log_remembers_the_step_per_run_not_per_id(cls):
         "wandb_runtime: step 2 is lower than the last step 5: wandb drops data logged at a lower step "
         "(warned once per run)"
     ]
+
+
+# -- --check holds one file at a time (memory_retains_all_files.sh; figures in the CHANGELOG) ----
+
+
+@pytest.mark.parametrize("mode", ["check", "diff", "apply"])
+def test_no_result_keeps_the_bytes_of_its_file(tmp_path, mode):
+    files = [write(tmp_path, f"f{i}.py", OFFLINE + "x = 1\n" * 100) for i in range(3)]
+    files.append(write(tmp_path, "clean.py", "import wandb\n"))
+    options = fix.Options(mode=mode)
+    if mode != "apply":  # what a worker sends back to the parent
+        assert all(fix.process(p, options).old_data == b"" for p in files)
+    results = fix.run(files, options, roots=[tmp_path])
+    assert [(r.old_data, r.new_data) for r in results] == [(b"", None)] * 4
+    assert (FIXED in files[0].read_text()) == (mode == "apply")
