@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+import sys
 import tokenize
 import warnings
 from collections.abc import Callable, Sequence
@@ -169,8 +170,60 @@ def compiles(source: str) -> bool:
 def validity(original: str) -> Callable[[str], bool]:
     """The one validity check of every rewrite (fixes and ``--add-noqa``): code that compiled
     must still compile; code that only parses (``return`` at module level, top-level ``await``
-    in an exported notebook) must still parse."""
-    return compiles if compiles(original) else parses
+    in an exported notebook) must still parse. And code that Python 3.10 and 3.11 read (the
+    oldest the project supports, ``requires-python``) must still be read by them: run on 3.12+,
+    where f-strings take more (PEP 701), the rewrite must not use that."""
+    check = compiles if compiles(original) else parses
+    if sys.version_info < (3, 12) or not old_fstrings(original):
+        return check
+    return lambda new: check(new) and old_fstrings(new)
+
+
+def _delimiter(token: str) -> str:
+    body = token.lstrip("rRfFbBuU")
+    return body[:3] if body[:3] in ('"""', "'''") else body[:1]
+
+
+_FSTRING = re.compile(r"(?<![\w])[rRbBuU]?[fF][rRbBuU]?['\"]")
+
+
+def old_fstrings(source: str) -> bool:
+    """Whether the f-strings of ``source`` (tokenized by Python 3.12+) are also valid before
+    PEP 701: no replacement field holds the quote that delimits an f-string around it, a
+    backslash or a comment. True when the source has no f-string or does not tokenize."""
+    if sys.version_info < (3, 12) or not _FSTRING.search(source):
+        return True
+    names = vars(tokenize)  # these token types exist from Python 3.12 on
+    start, end, middle = names["FSTRING_START"], names["FSTRING_END"], names["FSTRING_MIDDLE"]
+    quotes: list[str] = []  # the delimiters of the f-strings we are in, outermost first
+    depth: list[int] = []  # for each: how many replacement fields deep we are in it
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            in_field = any(depth)
+            if in_field and tok.type in (tokenize.STRING, start):
+                delimiter = _delimiter(tok.string)
+                if any(q == delimiter or q == delimiter[0] for q in quotes):
+                    return False  # closes the f-string around it, before 3.12
+                if tok.type == tokenize.STRING and "\\" in tok.string:
+                    return False
+            elif in_field and tok.type == tokenize.COMMENT:
+                return False
+            elif tok.type == middle and any(depth[:-1]) and "\\" in tok.string:
+                return False
+            if tok.type == start:
+                quotes.append(_delimiter(tok.string))
+                depth.append(0)
+            elif tok.type == end and quotes:
+                quotes.pop()
+                depth.pop()
+            elif tok.type == tokenize.OP and depth:
+                if tok.string == "{":
+                    depth[-1] += 1
+                elif tok.string == "}" and depth[-1] > 0:
+                    depth[-1] -= 1
+    except (tokenize.TokenError, SyntaxError):
+        return True
+    return True
 
 
 def still_valid(original: str, new: str) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_wandb import engine, fix
+from flake8_wandb import engine, fix, fixer
 from flake8_wandb.rules import ALL_RULES
 from helpers import parse_report, run_flake8, write
 
@@ -442,3 +442,57 @@ def test_no_result_keeps_the_bytes_of_its_file(tmp_path, mode):
     results = fix.run(files, options, roots=[tmp_path])
     assert [(r.old_data, r.new_data) for r in results] == [(b"", None)] * 4
     assert (FIXED in files[0].read_text()) == (mode == "apply")
+
+
+# -- a fix is valid on every Python the project declares (pep701_safe_fix_breaks_py311.sh) -------
+
+IN_FSTRINGS = """\
+import logging
+import wandb
+logging.info(f"run: {wandb.init(project='p', config={}, reinit=True).url}")
+logging.info(f'run: {wandb.init(project="p", config={}, reinit=True).url}')
+logging.info(f\"\"\"run: {wandb.init(project='p', config={}, reinit=True).url}\"\"\")
+"""
+
+
+def test_wb306_uses_the_quote_an_fstring_leaves_free(tmp_path):
+    path = write(tmp_path, "t.py", IN_FSTRINGS)
+    proc = wandb_fix("--apply", "t.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    fixed = path.read_text()
+    assert fixed == IN_FSTRINGS.replace(
+        'config={}, reinit=True).url}")', "config={}, reinit='finish_previous').url}\")"
+    ).replace("reinit=True).url}')", 'reinit="finish_previous").url}\')').replace(
+        'reinit=True).url}""")', 'reinit=\'finish_previous\').url}""")'
+    )
+    assert fixer.old_fstrings(fixed)
+
+
+def test_a_rewrite_that_only_python_3_12_reads_is_not_valid():
+    valid = fixer.validity('x = f"{d[0]}"\n')
+    assert not valid('x = f"{d["a"]}"\n')  # PEP 701: a SyntaxError on 3.10 and 3.11
+    assert valid("x = f\"{d['a']}\"\n")
+    # a file that already needs 3.12 is held to what it already needs
+    assert fixer.validity('x = f"{d["a"]}"\n')('x = f"{d["b"]}"\n') == (sys.version_info >= (3, 12))
+
+
+PRE_PEP701 = {
+    'f"{x}"': True,
+    "f\"{d['a']}\"": True,
+    'f"{d["a"]}"': False,
+    "f'{d['a']}'": False,
+    'f"""{d["a"]}"""': True,
+    'f"""{d["""a"""]}"""': False,
+    'f"{x!r:>10}"': True,
+    "f\"{'\\n'.join(x)}\"": False,
+    "f\"{f'{y}'}\"": True,
+    'f"{f"{y}"}"': False,
+    'f"{x  # c\n}"': False,
+    'f"a\\n{x}"': True,
+}
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="earlier Pythons refuse these themselves")
+@pytest.mark.parametrize("source, valid", PRE_PEP701.items())
+def test_fstrings_are_checked_against_the_grammar_before_pep701(source, valid):
+    assert fixer.old_fstrings(f"x = {source}\n") is valid

@@ -12,6 +12,19 @@ def replace(node: ast.AST, text: str) -> Edit:
     return Edit(start_of(node), end_of(node), text)
 
 
+def string_literal(ctx: Context, value: str) -> str | None:
+    """``value`` (plain text: no quote, no backslash) as a string literal that is valid where
+    the node being visited stands on every Python 3.10+: in double quotes, unless an f-string
+    around it is delimited by them (before Python 3.12, PEP 701, a replacement field cannot hold
+    the quote of its f-string); None when the f-strings around use both quotes."""
+    used = set()
+    for node in ctx.ancestors:
+        if isinstance(node, ast.JoinedStr):
+            used.add(ctx.segment(node).lstrip("rRfFbBuU")[:1])
+    quote = next((q for q in ('"', "'") if q not in used), None)
+    return None if quote is None else f"{quote}{value}{quote}"
+
+
 def wrap(ctx: Context, node: ast.AST, before: str, after: str) -> Edit:
     return replace(node, before + ctx.segment(node) + after)
 

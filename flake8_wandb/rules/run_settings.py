@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from ..engine import Fix, Invalid, Rule
 from .calls import keyword, str_value
-from .edits import replace
+from .edits import replace, string_literal
 
 SETTINGS_CALLS = {"wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
 REINIT_FOR = {True: "finish_previous", False: "return_previous"}
@@ -159,11 +159,14 @@ for seed in range(3):
             if not facts.reinit_strings:
                 return
             replacement = REINIT_FOR[value.value]
-            fix = Fix(
-                (replace(value, f'"{replacement}"'),),
-                safe=True,
-                title=f'Use reinit="{replacement}"',
-            )
+            literal = string_literal(self.ctx, replacement)  # the quote an f-string leaves free
+            fix = None
+            if literal is not None:
+                fix = Fix(
+                    (replace(value, literal),),
+                    safe=True,
+                    title=f'Use reinit="{replacement}"',
+                )
             version = ".".join(map(str, facts.version))
             parent = keyword(node, "reinit")
             where = parent if parent is not None and parent.value is value else value
