@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import keyword
 import os
 import re
 import signal
@@ -118,6 +119,10 @@ def process(path: Path, options: Options) -> FileResult:
             result.errors.append(f"cannot read: {exc.strerror or exc}")
         except RecursionError:
             result.errors.append("too deeply nested to analyse; file left unchanged")
+        except MemoryError:  # the parser's own limit ("too complex"), or a file too large
+            result.errors.append(
+                "too complex or too large for Python's parser (MemoryError); file left unchanged"
+            )
         except Exception as exc:  # a bug of ours must not stop the other files
             result.errors.append(
                 f"internal error ({type(exc).__name__}: {exc}); file left unchanged, please report"
@@ -372,6 +377,7 @@ _LIST_KEYS = (
 #: the flake8 option names, and 0.1's names that wandb-fix still reads
 _STEP_KEYS = ("wandb-step-names", "step-names")
 _TARGET_KEYS = ("wandb-target-version", "target-wandb-version")
+_SELECTOR_KEYS = ("select", "ignore", "extend-select", "extend-ignore")
 
 
 def validate_config(path: Path | None, config: dict[str, Any]) -> None:
@@ -389,6 +395,13 @@ def validate_config(path: Path | None, config: dict[str, Any]) -> None:
             raise ConfigError(f"{where} {key}: expected a list of strings, got {value!r}")
         if key in _STEP_KEYS:
             _check_step_names(f"{where} {key}", items)
+        elif key in _SELECTOR_KEYS and not _as_tuple(items):
+            raise ConfigError(
+                f"{where} {key}: expected codes, prefixes or names, got an empty value"
+            )
+    given = [key for key in _TARGET_KEYS if key in config]
+    if len(given) > 1:
+        raise ConfigError(f"{where}: {' and '.join(given)} both given; keep one")
     for key in _TARGET_KEYS:
         if key in config:
             versions.check_target_version(config[key], f"{where} {key}")  # BadTargetVersion
@@ -399,7 +412,7 @@ def validate_config(path: Path | None, config: dict[str, Any]) -> None:
 
 
 def _check_step_names(where: str, names: Sequence[str]) -> None:
-    bad = [n.strip() for n in names if not n.strip().isidentifier()]
+    bad = [n.strip() for n in names if not n.strip().isidentifier() or keyword.iskeyword(n.strip())]
     if bad:
         raise ConfigError(f"{where}: expected Python names, got {', '.join(map(repr, bad))}")
 

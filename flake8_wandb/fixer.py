@@ -59,7 +59,7 @@ def noqa_line_ranges(source: str, lines: Sequence[str]) -> dict[int, tuple[int, 
     ``_noqa_line_mapping``, kept in step with it; {} when the file does not tokenize."""
     ranges: dict[int, tuple[int, int]] = {}
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        tokens = list(tokenize.generate_tokens(io.StringIO(_lf(source)).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return {}
     lo, hi = len(lines) + 2, -1
@@ -72,6 +72,12 @@ def noqa_line_ranges(source: str, lines: Sequence[str]) -> dict[int, tuple[int, 
                 ranges[n] = (lo, hi)
             lo, hi = len(lines) + 2, -1
     return ranges
+
+
+def _lf(source: str) -> str:
+    """``source`` with each lone CR (a line ending of an old Mac file) as LF, which the pure-Python
+    tokenizer needs and Python's own reads the same way: lines and columns do not move."""
+    return re.sub(r"\r(?!\n)", "\n", source) if "\r" in source else source
 
 
 class NoqaMap:
@@ -414,7 +420,7 @@ def _comments(source: str) -> dict[int, tuple[int, str]]:
     """Line -> (column, text) of the comment that ends it, from tokenize: never text inside a
     string literal. {} when the source does not tokenize (``add_noqa`` then skips every line)."""
     try:
-        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        tokens = tokenize.generate_tokens(io.StringIO(_lf(source)).readline)
         return {t.start[0]: (t.start[1], t.string) for t in tokens if t.type == tokenize.COMMENT}
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return {}

@@ -496,3 +496,44 @@ PRE_PEP701 = {
 @pytest.mark.parametrize("source, valid", PRE_PEP701.items())
 def test_fstrings_are_checked_against_the_grammar_before_pep701(source, valid):
     assert fixer.old_fstrings(f"x = {source}\n") is valid
+
+
+# -- odds and ends (low_misc.sh) --------------------------------------------------------------------
+
+
+def test_a_file_too_complex_for_the_parser_is_not_an_internal_error(tmp_path):
+    write(tmp_path, "deep.py", "import wandb\nf = " + "lambda: " * 3000 + "wandb.log({})\n")
+    proc = wandb_fix("--check", "deep.py", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "internal error" not in proc.stderr and "please report" not in proc.stderr
+    assert "deep.py: error: too complex or too large for Python's parser" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "config, error",
+    [
+        ("select = []", "select: expected codes, prefixes or names, got an empty value"),
+        ('extend-ignore = [" "]', "extend-ignore: expected codes"),
+        (
+            'wandb-target-version = "0.31.0"\ntarget-wandb-version = "0.1.0"',
+            "wandb-target-version and target-wandb-version both given; keep one",
+        ),
+        ('wandb-step-names = ["await", "None"]', "expected Python names, got 'await', 'None'"),
+    ],
+)
+def test_config_values_that_would_be_silently_ignored_are_errors(tmp_path, config, error):
+    write(tmp_path, "t.py", 'import wandb\nwandb.log({"a": 1})\n')
+    write(tmp_path, "pyproject.toml", f"[tool.flake8-wandb]\n{config}\n")
+    proc = wandb_fix("--check", "t.py", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert error in proc.stderr
+
+
+def test_add_noqa_on_a_cr_only_file(tmp_path):
+    src = 'import wandb\rwandb.log({"a": 1})\rx = """a\rb"""; wandb.log({"b": 1})\r'
+    path = tmp_path / "cr.py"
+    path.write_bytes(src.encode())
+    proc = wandb_fix("--add-noqa", "cr.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_bytes().decode() == src.replace(")\r", ")  # noqa: WB101\r")
+    assert run_flake8(["cr.py"], "--select=WB", cwd=tmp_path)[:2] == (0, "")
