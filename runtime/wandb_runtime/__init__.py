@@ -199,8 +199,12 @@ def _memory_of(run: Any) -> _RunMemory:
         held = memory.run() if isinstance(memory.run, weakref.ref) else memory.run
         if held is run:
             return memory
+
+    def forget(_: object) -> None:
+        _forget(key)
+
     try:
-        ref: Any = weakref.ref(run, lambda _, key=key: _forget(key))
+        ref: Any = weakref.ref(run, forget)
     except TypeError:  # not weakly referenceable: hold it, so that its id is never reused
         ref = run
     memory = _runs[key] = _RunMemory(ref)
