@@ -229,12 +229,17 @@ def encode_like(data: bytes, old: str, new: str, encoding: str) -> bytes:
     old_lines, new_lines = split_lines(old), split_lines(new)
     try:
         decoded = [line.decode(body) for line in raw_lines]
+        alone = decoded == old_lines and all(
+            text.encode(body) == raw for text, raw in zip(old_lines, raw_lines)
+        )
     except UnicodeError:
-        decoded = []
-    if decoded != old_lines:  # a codec whose lines do not stand alone (stateful)
+        alone = False
+    if not alone:  # a codec whose lines do not stand alone (stateful): no line can be spliced
         raise SourceError(f"{why} line by line")
+    # Every line now encodes alone to its own bytes, so however the lines are matched, a line
+    # that did not change is written back as it was read.
     out = [bom]
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             out += raw_lines[i1:i2]
