@@ -33,7 +33,7 @@ from typing import Any
 
 from . import __version__, dependencies, notebook, redact, report, rule_info, versions
 from .defaults import DEFAULT_STEP_NAMES
-from .engine import Engine, Finding, Settings, Span, split_lines
+from .engine import Engine, Finding, Settings, Span, printable, split_lines
 from .files import (
     ChangedOnDisk,
     Skipped,
@@ -792,7 +792,7 @@ def emit(
         out(line + "\n", sys.stderr)
         needing = [Path(r.path) for r in results if r.needs_runtime]
         for dep_line in dependencies.summary_lines(needing, options.mode):
-            out(f"wandb-fix: {dep_line}\n", sys.stderr)
+            out(f"wandb-fix: {printable(dep_line)}\n", sys.stderr)
     if errors:
         return 2
     return 1 if rows else 0
