@@ -215,7 +215,7 @@ def encode_like(data: bytes, old: str, new: str, encoding: str) -> bytes:
     unicode_escape) cannot be written so and raises SourceError; so does an edit that the codec
     cannot encode."""
     why = (
-        f"cannot be fixed byte for byte: its encoding ({encoding}) does not give back the "
+        f"cannot be rewritten byte for byte: its encoding ({encoding}) does not give back the "
         "file's own bytes"
     )
     try:

@@ -164,7 +164,12 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
             if not still_valid(source, silenced):  # the same check as for fixes
                 result.errors.append("adding # noqa comments would break the file; left unchanged")
                 return
-            result.new_data = encode_like(data, source, silenced, encoding)
+            try:
+                result.new_data = encode_like(data, source, silenced, encoding)
+            except SourceError as exc:  # reported as the file stands
+                result.errors.append(f"{exc}; file left unchanged")
+                result.rows = result.rows_on_disk
+                return
             result.old_data = data
             result.fixed = len(findings) - len(skipped) - len(unread)
         return

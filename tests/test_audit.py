@@ -178,7 +178,7 @@ def test_apply_changes_only_the_fixed_bytes_and_refuses_a_codec_that_does_not_ro
     proc = wandb_fix("--apply", *NOT_ROUND_TRIP, *ROUND_TRIP, cwd=tmp_path)
     for name, data in NOT_ROUND_TRIP.items():
         assert (tmp_path / name).read_bytes() == data
-        assert f"{name}: error: cannot be fixed byte for byte: its encoding" in proc.stderr
+        assert f"{name}: error: cannot be rewritten byte for byte: its encoding" in proc.stderr
         assert f"{name}:4:42: WB306" in proc.stdout  # reported as it stands
     for name, data in ROUND_TRIP.items():
         assert (tmp_path / name).read_bytes() == data.replace(
@@ -186,6 +186,10 @@ def test_apply_changes_only_the_fixed_bytes_and_refuses_a_codec_that_does_not_ro
         )
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-1].startswith("wandb-fix: fixed 4 findings; 3 left")
+    noqa = wandb_fix("--add-noqa", "--extend-select=WB306", *NOT_ROUND_TRIP, cwd=tmp_path)
+    assert noqa.returncode == 2 and noqa.stderr.count("cannot be rewritten byte for byte") == 3
+    assert all((tmp_path / name).read_bytes() == data for name, data in NOT_ROUND_TRIP.items())
+    assert noqa.stdout.count(":4:42: WB306") == 3
 
 
 # -- no fix that can only break the file; the summary counts what applies (reverted_fixes_exit2.sh)
