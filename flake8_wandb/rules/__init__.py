@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ..engine import Rule
+from .config_rebinding import ConfigRebinding
 from .gpu_memory import MemoryAllocatedMonitoring
 from .hardcoded_api_key import HardcodedApiKey
 from .hardcoded_mode import HardcodedWandbMode
@@ -16,6 +17,7 @@ from .metric_keys import BatchLogWithoutIterNum, UntieredMetricKey
 from .non_integer_step import NonIntegerStep
 from .print_only_diagnostic import PrintOnlyDiagnostic
 from .raw_param_count import RawParamCount
+from .removed_api import RemovedWandbApi
 from .run_settings import DeprecatedReinitBool, InvalidConsoleSetting, LossyConsoleSetting
 from .runs import (
     ConstantRunName,
@@ -37,7 +39,9 @@ ALL_RULES: list[type[Rule]] = sorted(
         HardcodedApiKey,
         InitWithoutConfig,
         UnresolvedConfig,
+        ConfigRebinding,
         DeprecatedReinitBool,
+        RemovedWandbApi,
         InvalidConsoleSetting,
         RawParamCount,
         PrintOnlyDiagnostic,
