@@ -25,6 +25,7 @@ from .runs import (
     RunsWithoutGroup,
     SummaryWithoutFinalPrefix,
 )
+from .sampled_history import SampledHistory
 from .step_counters import StepCounterMismatch
 from .wandb_url_fetch import WandbUrlFetch
 
@@ -46,6 +47,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         RawParamCount,
         PrintOnlyDiagnostic,
         WandbUrlFetch,
+        SampledHistory,
         BatchLogWithoutIterNum,
         UntieredMetricKey,
         LossyConsoleSetting,
