@@ -11,6 +11,7 @@ from .gpu_memory import MemoryAllocatedMonitoring
 from .hardcoded_api_key import HardcodedApiKey
 from .hardcoded_mode import HardcodedWandbMode
 from .init_config import InitWithoutConfig, UnresolvedConfig
+from .init_on_every_rank import InitOnEveryRank
 from .log_every_step import LogEveryStep
 from .log_without_step import LogWithoutStep
 from .metric_keys import BatchLogWithoutIterNum, UntieredMetricKey
@@ -43,6 +44,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         ConfigRebinding,
         DeprecatedReinitBool,
         RemovedWandbApi,
+        InitOnEveryRank,
         InvalidConsoleSetting,
         RawParamCount,
         PrintOnlyDiagnostic,
