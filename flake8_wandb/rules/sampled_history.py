@@ -118,6 +118,24 @@ df = DataFrame(list(wandb.Api().run("team/project/abc123").scan_history()))  # W
 plt.plot(df["_step"], df["loss"])
 """,
         ),
+        """\
+import wandb
+
+def best_values(path, run_id=None):
+    api = wandb.Api()
+    runs = []
+    if run_id is not None:
+        run = api.run(f"{path}/{run_id}")
+        runs.append(run)
+    else:
+        for run in api.runs(path):
+            runs.append(run)
+    best = {}
+    for run in runs:
+        history = run.history()  # WB702
+        best[run.name] = history["val/loss"].min()
+    return best
+""",
         Invalid(
             """\
 import wandb
@@ -149,6 +167,17 @@ run = wandb.init(project="demo", config={})
 model = keras.Sequential()
 history = model.fit([0.0], [1.0]).history  # Keras' History, not W&B's
 best = min(history["loss"])
+""",
+        """\
+import wandb
+
+def summarize(runs):  # whatever the callers pass: unknown
+    return [run.history()["loss"].min() for run in runs]
+
+def from_cache(path, cached):
+    runs = [wandb.Api().run(path)]
+    runs.append(cached)  # not a public run: the list may hold anything
+    return [r.history()["loss"].max() for r in runs]
 """,
         """\
 import wandb
@@ -185,31 +214,113 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
 
     # -- what the receiver is ------------------------------------------------------------------
 
-    def _is_public_run(self, expr: ast.AST) -> bool:
+    def _is_public_run(self, expr: ast.AST, seen: frozenset = frozenset()) -> bool:
         if _PUBLIC_RUN.match(self.ctx.qualname(expr) or ""):
             return True
         if isinstance(expr, ast.Subscript):
-            return self._is_public_runs(expr.value)
+            return self._is_public_runs(expr.value, seen)
         if isinstance(expr, ast.Name):
-            return self._loop_over_public_runs(expr.id)
+            return self._name_holds(expr, "run", seen)
         return False
 
-    def _is_public_runs(self, expr: ast.AST) -> bool:
-        return bool(_PUBLIC_RUNS.match(self.ctx.qualname(expr) or ""))
+    def _is_public_runs(self, expr: ast.AST, seen: frozenset = frozenset()) -> bool:
+        """``api.runs(path)``, a sweep's ``runs``, and what is built from them in the module:
+        ``list(...)``/``sorted(...)`` of them, a comprehension of public runs, a list that only
+        ever receives public runs (``runs = []`` ... ``runs.append(api.run(p))``)."""
+        if _PUBLIC_RUNS.match(self.ctx.qualname(expr) or ""):
+            return True
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.args:
+            if expr.func.id in ("list", "sorted", "reversed", "tuple"):
+                return self._is_public_runs(expr.args[0], seen)
+        if isinstance(expr, (ast.ListComp, ast.GeneratorExp)):
+            return self._is_public_run(expr.elt, seen)
+        if isinstance(expr, (ast.List, ast.Tuple)) and expr.elts:
+            return all(self._is_public_run(e, seen) for e in expr.elts)
+        if isinstance(expr, ast.Name):
+            return self._name_holds(expr, "runs", seen)
+        return False
 
-    def _loop_over_public_runs(self, name: str) -> bool:
-        """``for run in api.runs(path):`` / ``[... for run in sweep.runs]`` around the call."""
-        for anc in reversed(self.ctx.ancestors):
-            if isinstance(anc, (ast.For, ast.AsyncFor)):
-                if isinstance(anc.target, ast.Name) and anc.target.id == name:
-                    return self._is_public_runs(anc.iter)
-            elif isinstance(anc, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-                for gen in anc.generators:
-                    if isinstance(gen.target, ast.Name) and gen.target.id == name:
-                        return self._is_public_runs(gen.iter)
-            elif isinstance(anc, SCOPE_NODES):
+    def _name_holds(self, name: ast.Name, kind: str, seen: frozenset) -> bool:
+        """Every binding of ``name`` in the scope that binds it holds a public run (``kind``
+        "run") or a collection of them ("runs"); flow-insensitive, as resolve.py is."""
+        scope = self._binding_scope(name)
+        if scope is None:
+            return False
+        key = (id(scope), name.id, kind)
+        if key in seen:
+            return True  # a cycle (``for run in runs`` feeding ``runs.append(run)``)
+        seen = seen | {key}
+        found = False
+        for node in _own_walk(scope):
+            verdict = self._binding_verdict(node, name.id, kind, seen)
+            if verdict is False:
                 return False
-        return False
+            found = found or verdict is True
+        return found
+
+    def _binding_verdict(self, node: ast.AST, name: str, kind: str, seen: frozenset):
+        """True / False for a node that binds (or, for a list, fills) ``name``; None else."""
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                value = node.value
+                if value is None:
+                    return None
+                if kind == "run":
+                    return not isinstance(node, ast.AugAssign) and self._is_public_run(value, seen)
+                if isinstance(value, ast.List) and not value.elts:
+                    return None  # ``runs = []``: what is appended decides
+                return self._is_public_runs(value, seen)
+            if any(_binds(t, name) for t in targets):
+                return False  # unpacked from something else
+            return None
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            target, source = node.target, node.iter
+            if isinstance(target, ast.Tuple) and len(target.elts) == 2:
+                # ``for i, run in enumerate(runs)``
+                if (
+                    isinstance(source, ast.Call)
+                    and isinstance(source.func, ast.Name)
+                    and source.func.id == "enumerate"
+                    and source.args
+                    and _binds(target.elts[1], name)
+                    and isinstance(target.elts[1], ast.Name)
+                ):
+                    return kind == "run" and self._is_public_runs(source.args[0], seen)
+            if isinstance(target, ast.Name) and target.id == name:
+                return kind == "run" and self._is_public_runs(source, seen)
+            return False if _binds(target, name) else None
+        if isinstance(node, (ast.withitem,)) and node.optional_vars is not None:
+            return False if _binds(node.optional_vars, name) else None
+        if isinstance(node, ast.NamedExpr) and node.target.id == name:
+            return False
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return False
+        if kind == "runs" and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            receiver = node.func.value
+            if isinstance(receiver, ast.Name) and receiver.id == name and node.args:
+                if node.func.attr in ("append", "insert"):
+                    return self._is_public_run(node.args[-1], seen)
+                if node.func.attr == "extend":
+                    return self._is_public_runs(node.args[0], seen)
+        return None
+
+    def _binding_scope(self, name: ast.Name) -> ast.AST | None:
+        """The innermost function (or the module) around ``name`` that binds it."""
+        parents = self._parents()
+        node: ast.AST | None = parents.get(id(name))
+        while node is not None:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                args = node.args
+                params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+                if any(p is not None and p.arg == name.id for p in params):
+                    return None  # a parameter: what callers pass is unknown
+                if any(_binds_here(n, name.id) for n in _own_walk(node)):
+                    return node
+            elif isinstance(node, ast.Module):
+                return node
+            node = parents.get(id(node))
+        return None
 
     # -- what the result is used for -----------------------------------------------------------
 
@@ -303,6 +414,19 @@ def _shown_through_peeks(node: ast.AST, parents: dict[int, ast.AST]) -> ast.AST:
         if isinstance(call, ast.Call) and call.func is parent:
             return call
     return node
+
+
+def _binds(target: ast.AST, name: str) -> bool:
+    return any(
+        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+        for n in ast.walk(target)
+    )
+
+
+def _binds_here(node: ast.AST, name: str) -> bool:
+    if isinstance(node, ast.Name) and node.id == name:
+        return isinstance(node.ctx, ast.Store)
+    return False
 
 
 def _own_walk(scope: ast.AST):
