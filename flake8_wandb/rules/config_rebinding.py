@@ -66,7 +66,6 @@ class ConfigRebinding(Rule):
     code = "WB305"
     name = "config-rebinding"
     message = "{target} = ... {problem}; use {target}.update(...)"
-    default = False  # on by default only at 0.95 precision on blind-labelled real code
     fix_safety = "unsafe"
     fix_doc = (
         "Unsafe: `wandb.config = value` becomes `wandb.config.update(value)` (and the same for "

@@ -94,7 +94,8 @@ class InitOnEveryRank(Rule):
         "wandb.init() runs on every process ({why}): one run per rank; "
         "call it under a rank-0 guard (if rank == 0:) or pass group="
     )
-    default = False  # on by default only at 0.95 precision on blind-labelled real code
+    # opt-in: its blind real-code figure rests on one finding (tests/realcode/newrules)
+    default = False
     triggers = ("wandb",)
     invalid = (
         """\

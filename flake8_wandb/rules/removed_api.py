@@ -64,7 +64,6 @@ class RemovedWandbApi(Rule):
     code = "WB308"
     name = "removed-wandb-api"
     message = "{shape} {effect} since wandb {since} (target wandb {version}); {replacement}"
-    default = False  # on by default only at 0.95 precision on blind-labelled real code
     fix_safety = "safe"
     fix_doc = (
         "Safe, and only where the table says the replacement is certain: `run.get_url()` becomes "
@@ -264,7 +263,7 @@ run.finish()
         value = settings.value
         if isinstance(value, ast.Dict):
             for k in value.keys:
-                if str_value(k) == arg:
+                if k is not None and str_value(k) == arg:
                     self._report(k, api, None)
         elif isinstance(value, ast.Call) and self.ctx.qualname(value.func) == "dict":
             kw = keyword(value, arg)

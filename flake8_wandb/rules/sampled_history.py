@@ -48,7 +48,6 @@ class SampledHistory(Rule):
     message = (
         "history() returns at most 500 sampled rows; use scan_history({keys}) to read every row"
     )
-    default = False  # on by default only at 0.95 precision on blind-labelled real code
     fix_safety = "unsafe"
     fix_doc = (
         "Unsafe: `run.history(keys=K)` becomes `pandas.DataFrame(list(run.scan_history(keys=K)))` "
@@ -384,7 +383,7 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
         args = f"keys={self.ctx.segment(keys.value)}" if keys is not None else ""
         scan = f"list({receiver}.scan_history({args}))"
         edits: tuple[Edit, ...] = ()
-        if pandas is None or pandas.value.value is True:
+        if pandas is None or str(self.ctx.segment(pandas.value)) == "True":
             alias = self._pandas_alias()
             if alias is not None:
                 scan = f"{alias}.DataFrame({scan})"
