@@ -73,9 +73,16 @@ class InitOnEveryRank(Rule):
     ## Why is this bad?
 
     Each process makes its own run: N runs per job in the project, N copies of the config,
-    N-fold logs and uploads, and charts split across runs that look like separate experiments
-    (the most reported wandb problem in distributed training repositories: Lightning, accelerate,
-    torchtitan, verl).
+    N-fold logs and uploads, and charts split across runs that look like separate experiments.
+    Issue trackers show it again and again: timm's `--log-wandb` made one run per GPU
+    (huggingface/pytorch-image-models issue 1309), Lightning users see multiple runs per DDP job
+    (Lightning-AI/pytorch-lightning issue 11380), ultralytics reported duplicated runs with
+    several GPUs (issue 16704), and PufferDrive fixed an ungated `wandb.init()` under torchrun
+    that made `world_size` runs (Emerge-Lab/PufferDrive PR 468).
+
+    Opt-in for now: on the blind-labelled real code (tests/realcode/newrules) it made one
+    report, a true one, and stayed silent on 23 guarded or grouped inits; one finding is not yet
+    a precision figure to turn a rule on by.
 
     Not reported: an init under a rank test (`if rank == 0:`, `if local_rank in (-1, 0):`,
     `if accelerator.is_main_process:`, `if dist.get_rank() == 0:`, `if master_process:`, also

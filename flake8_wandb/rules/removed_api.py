@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import ast
 
+from wandb_runtime.api_changes import REMOVED_APIS
+
 from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
 from ..resolve import RUN
 from .calls import keyword, str_value
 from .edits import remove_argument, replace
 from .hardcoded_api_key import _alone_on_its_lines, _remove_lines
 from .run_settings import SETTINGS_CALLS, VERSION_DOC
+
+_FIX_TEXT = {"drop-keyword": "safe: removed", "drop-statement": "safe: removed"}
 
 _EFFECT = {
     "no-op": "does nothing",
@@ -36,24 +40,22 @@ class RemovedWandbApi(Rule):
     into a no-op. The facts are data, one table (`wandb_runtime/api_changes.py`), each entry
     checked against the real wandb by a test:
 
-    | call | since | on that wandb | instead | fix |
-    | --- | --- | --- | --- | --- |
-    | `wandb.Settings(start_method=...)`, `wandb.init(settings={"start_method": ...})` | 0.29.0 (a no-op since 0.20.0) | `ValidationError` | remove it | none |
-    | `run.log(..., sync=...)`, `wandb.log(..., sync=...)` | 0.20.0 | `TypeError` | remove `sync=` (it did nothing) | safe |
-    | `run.finish(quiet=...)`, `wandb.finish(quiet=...)` | 0.29.0 (deprecated 0.18.7) | `TypeError` | remove `quiet=`; `wandb.Settings(quiet=...)` at init | safe |
-    | `run.get_url()`, `run.get_project_url()`, `run.get_sweep_url()`, `run.project_name()` | 0.29.0 (deprecated 0.19.10) | `AttributeError` | `run.url`, `run.project_url`, `run.sweep_url`, `run.project` | safe |
-    | `run.join()` | 0.20.0 | `AttributeError` | `run.finish()` | none |
-    | `wandb.require("legacy-service")` | 0.21.0 | `UnsupportedError` | remove it | none |
-    | `wandb.require("service")` | 0.21.0 | a warning, nothing else | remove it | safe |
+    {table}
+
+    The module functions count as the run's methods (`wandb.log(..., sync=...)`,
+    `wandb.finish(quiet=...)`), and `start_method` also as a key of
+    `wandb.init(settings={...})` or `settings=dict(...)`, which wandb validates the same way.
 
     A run is what `wandb.init()` returns (and `wandb.run`, a Lightning `WandbLogger`'s
     `experiment`, accelerate's wandb tracker's `run`), recognised by what the name resolves to.
 
     ## Why is this bad?
 
-    These calls worked on the wandb the code was written for and crash the job after an upgrade
-    (real training repositories broke on `start_method` when 0.29 shipped), often at the very
-    end of a run (`run.finish(quiet=True)`), or at its start, before any training.
+    These calls worked on the wandb the code was written for and crash the job after an upgrade,
+    at its start, before any training (`start_method`: leggedrobotics/rsl_rl's `--logger wandb`
+    crashed on startup with wandb 0.29, fixed in its PR 232), or at the very end of a long run
+    (`run.finish(quiet=True)`), after the compute is spent. `wandb.require("service")` crashes
+    nothing but warns on every start and misleads readers into thinking it does something.
 
     Not reported: the same calls where the target wandb still accepts them (the target is the
     `wandb-target-version` setting, else the installed wandb, else 0.31); `wandb.join()` (the
@@ -317,3 +319,29 @@ run.finish()
             return Fix((replace(stmt, "pass"),), safe=True, title=title)
         gone = set(range(stmt.lineno, end_of(stmt)[0] + 1))
         return Fix(tuple(_remove_lines(self.ctx.lines, gone)), safe=True, title=title)
+
+
+def _version(v: tuple[int, ...]) -> str:
+    return ".".join(map(str, v))
+
+
+def _table() -> str:
+    """The rule page's table, written from the data (wandb_runtime/api_changes.py)."""
+    rows = [
+        "| call | since wandb | deprecated in | what happens there | instead | fix |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for api in REMOVED_APIS:
+        effect = "a warning, nothing else" if api.effect == "no-op" else f"`{api.effect}`"
+        fix = "none"
+        if api.fix is not None:
+            fix = _FIX_TEXT.get(api.fix, f"safe: `.{api.fix.partition(':')[2]}`")
+        deprecated = _version(api.deprecated) if api.deprecated else ""
+        rows.append(
+            f"| `{api.shape}` | {_version(api.since)} | {deprecated} | {effect} "
+            f"| {api.replacement} | {fix} |"
+        )
+    return "\n    ".join(rows)
+
+
+RemovedWandbApi.__doc__ = (RemovedWandbApi.__doc__ or "").replace("{table}", _table())
