@@ -1,7 +1,10 @@
-"""A seed sweep that breaks the W&B guide's conventions (the opt-in rules).
+"""A seed sweep that breaks the W&B guide's conventions (the opt-in rules),
+and a script that makes one run per GPU under torchrun.
 
-    flake8 --extend-select=WB103,WB104,WB502,WB6 examples/conventions.py
+    flake8 --extend-select=WB103,WB104,WB309,WB502,WB6 examples/conventions.py
 """
+
+import os
 
 import wandb
 from tqdm import tqdm
@@ -20,3 +23,13 @@ def sweep(seeds, steps):
             if step % 10 == 0:
                 run.log({"batch/loss": loss, "lr": 1e-3}, step=step)
         run.summary["best_loss"] = loss
+
+
+def train_on_each_gpu():
+    rank = int(os.environ["LOCAL_RANK"])  # torchrun: one process per GPU
+    with wandb.init(project="flake8-wandb-example", config={"gpu": rank}):
+        pass
+
+
+if __name__ == "__main__":
+    train_on_each_gpu()

@@ -1,4 +1,5 @@
-"""What the target wandb accepts, for the rules whose verdict depends on the version (WB306, WB307).
+"""What the target wandb accepts, for the rules whose verdict depends on the version (WB306, WB307,
+WB308).
 
 Resolved ONCE per run by the front end (``resolve``), before any rule runs, and handed to every
 rule in ``Settings.wandb``; rules never look at the machine. Decided in this order:
@@ -23,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 # the one source of these values, shared with the runtime shim (which never imports the linter)
+from wandb_runtime.api_changes import REMOVED_APIS, RemovedApi
 from wandb_runtime.facts import CONSOLE_VALUES, MEASURED_ON, REINIT_STRINGS_SINCE, REINIT_VALUES
 
 #: kept for readers of 0.1's names
@@ -47,6 +49,17 @@ class WandbFacts:
     @property
     def version_text(self) -> str:
         return ".".join(map(str, self.version))
+
+    def removed_apis(self) -> tuple[RemovedApi, ...]:
+        """The APIs this wandb no longer accepts or has (or that do nothing here): the entries
+        of ``wandb_runtime.api_changes.REMOVED_APIS`` whose ``since`` it has reached (WB308)."""
+        return _removed_since(self.version)
+
+
+@lru_cache(maxsize=8)
+def _removed_since(version: tuple[int, ...]) -> tuple[RemovedApi, ...]:
+    padded = (tuple(version) + (0, 0, 0))[:3]  # "0.29" is 0.29.0
+    return tuple(api for api in REMOVED_APIS if padded >= api.since)
 
 
 def parse_version(text: str) -> tuple[int, ...]:

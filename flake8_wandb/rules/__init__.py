@@ -6,16 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ..engine import Rule
+from .config_rebinding import ConfigRebinding
 from .gpu_memory import MemoryAllocatedMonitoring
 from .hardcoded_api_key import HardcodedApiKey
 from .hardcoded_mode import HardcodedWandbMode
 from .init_config import InitWithoutConfig, UnresolvedConfig
+from .init_on_every_rank import InitOnEveryRank
 from .log_every_step import LogEveryStep
 from .log_without_step import LogWithoutStep
 from .metric_keys import BatchLogWithoutIterNum, UntieredMetricKey
 from .non_integer_step import NonIntegerStep
 from .print_only_diagnostic import PrintOnlyDiagnostic
 from .raw_param_count import RawParamCount
+from .removed_api import RemovedWandbApi
 from .run_settings import DeprecatedReinitBool, InvalidConsoleSetting, LossyConsoleSetting
 from .runs import (
     ConstantRunName,
@@ -23,6 +26,7 @@ from .runs import (
     RunsWithoutGroup,
     SummaryWithoutFinalPrefix,
 )
+from .sampled_history import SampledHistory
 from .step_counters import StepCounterMismatch
 from .wandb_url_fetch import WandbUrlFetch
 
@@ -37,11 +41,15 @@ ALL_RULES: list[type[Rule]] = sorted(
         HardcodedApiKey,
         InitWithoutConfig,
         UnresolvedConfig,
+        ConfigRebinding,
         DeprecatedReinitBool,
+        RemovedWandbApi,
+        InitOnEveryRank,
         InvalidConsoleSetting,
         RawParamCount,
         PrintOnlyDiagnostic,
         WandbUrlFetch,
+        SampledHistory,
         BatchLogWithoutIterNum,
         UntieredMetricKey,
         LossyConsoleSetting,

@@ -1,4 +1,4 @@
-"""Precision and recall of the default rules on real training code, labelled blind.
+"""Precision and recall of the rules on real training code, labelled blind.
 
 The files under ``tests/realcode/<set>/`` are verbatim copies of public training code; the JSON
 beside each one holds labels written from the rule pages (docs/rules/) and the code alone, by someone who had not seen
@@ -8,6 +8,12 @@ over every file and compares what it reports with the labels, per rule:
     python tests/realcode/evaluate.py              # both sets, per-rule table, misses and FPs
     python tests/realcode/evaluate.py --set dev    # one set
     python tests/realcode/evaluate.py --update     # rewrite baseline.json (known misses / FPs)
+    python tests/realcode/evaluate.py --set newrules/dev --set newrules/holdout   # WB305/308/309/702
+
+The sets ``dev`` and ``holdout`` judge the default rules; ``newrules/dev`` and
+``newrules/holdout`` judge WB305, WB308, WB309 and WB702, collected and labelled for them. Every
+code a file's ``labelled`` names is selected explicitly, so an opt-in rule is measured as if it
+were on.
 
 A report matches a label when both name the same code and the same statement: each report is
 mapped to the first line of the innermost statement around its position, as the labels are.
@@ -28,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SETS = ("dev", "holdout")
+SETS = ("dev", "holdout", "newrules/dev", "newrules/holdout")
 BASELINE = HERE / "baseline.json"
 _ROW = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>WB\d{3}) (?P<text>.*)$")
 
@@ -51,11 +57,16 @@ def corpus(sets: Iterable[str] = SETS) -> list[Path]:
     return [f for f in files if f.with_suffix(".json").exists()]
 
 
-def run_flake8(files: list[Path]) -> list[tuple[Path, int, int, str, str]]:
-    """The real flake8 with this plugin's default rules, ignoring any config file around."""
+def run_flake8(
+    files: list[Path], codes: Iterable[str] = ()
+) -> list[tuple[Path, int, int, str, str]]:
+    """The real flake8 with this plugin's default rules and the labelled ``codes`` (opt-in ones
+    included, selected explicitly), ignoring any config file around."""
     if not files:
         return []
     cmd = [sys.executable, "-m", "flake8", "--isolated", "--select=WB", "-j", "1"]
+    if codes:
+        cmd.append("--extend-select=" + ",".join(sorted(set(codes))))
     cmd += ["--format=%(path)s:%(row)d:%(col)d: %(code)s %(text)s", *map(str, files)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode not in (0, 1) or proc.stderr.strip():
@@ -99,13 +110,14 @@ def evaluate(sets: Iterable[str] = SETS) -> dict[str, Outcome]:
     index = {f: StatementIndex(f.read_text(encoding="utf-8")) for f in files}
     by_code: dict[str, Outcome] = {}
     reported: dict[Path, dict[tuple[int, str], str]] = {f: {} for f in files}
-    for path, line, col, code, text in run_flake8(files):
+    labelled_codes = {c for meta in labels.values() for c in meta.get("labelled", ())}
+    for path, line, col, code, text in run_flake8(files, labelled_codes):
         path = path.resolve()
         if path in index:
             reported[path][(index[path].statement_line(line, col), code)] = text
     for f in files:
         meta = labels[f]
-        slug = f"{f.parent.name}/{f.stem}"
+        slug = f"{f.parent.relative_to(HERE).as_posix()}/{f.stem}"
         labelled = set(meta.get("labelled", ()))
         expect = {(int(line), code): why for line, code, *why in meta.get("expect", ())}
         unsure = {(int(line), code) for line, code, *_ in meta.get("unsure", ())}

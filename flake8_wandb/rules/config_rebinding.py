@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import ast
+
+from ..engine import UNCHANGED, Fix, Invalid, Rule
+from ..resolve import RUN, SCOPE_NODES
+from .calls import keyword
+from .edits import replace
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers")
+#: values that are no config at all: no fix (``update`` would raise or mean something else)
+_NOT_A_CONFIG = (ast.Tuple, ast.Starred, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda)
+
+
+def _is_init(ctx, node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Call) and ctx.qualname(node.func) == "wandb.init"
+
+
+def init_ran_before(ctx, stmt: ast.stmt) -> bool:
+    """A ``wandb.init(...)`` surely ran before ``stmt`` in the same function (or module): a
+    statement before it, in its block or in an enclosing block, that is nothing but the call
+    (``wandb.init(...)``, ``run = wandb.init(...)``), or a ``with wandb.init(...)`` around it.
+    Not an init under a condition or in a loop, nor one in another function."""
+    path = [*ctx.ancestors, stmt]
+    for i in range(len(path) - 1, 0, -1):
+        child, parent = path[i], path[i - 1]
+        if isinstance(parent, (ast.With, ast.AsyncWith)) and child in parent.body:
+            if any(_is_init(ctx, item.context_expr) for item in parent.items):
+                return True
+        for field in _BLOCKS:
+            block = getattr(parent, field, None)
+            if not isinstance(block, list) or child not in block:
+                continue
+            for before in block[: block.index(child)]:
+                value = getattr(before, "value", None)
+                if isinstance(before, (ast.Expr, ast.Assign, ast.AnnAssign)) and _is_init(
+                    ctx, value
+                ):
+                    return True
+        if isinstance(parent, SCOPE_NODES):
+            return False
+    return False
+
+
+class ConfigRebinding(Rule):
+    """
+    ## What it does
+
+    Reports an assignment to a run's config object itself: `wandb.config = <anything>` and
+    `run.config = <anything>` (a run made by `wandb.init()`, `wandb.run`, recognised by what
+    the name resolves to).
+
+    ## Why is this bad?
+
+    `wandb.config` is a module attribute that `wandb.init()` points at the run's config.
+    Assigning to it rebinds the attribute: the run never sees the values, and its config stays
+    `{}` (measured on wandb 0.31: `wandb.init()` then `wandb.config = {"lr": 0.1}` records
+    nothing). Before `wandb.init()`, the next init overwrites the rebinding. `run.config = ...`
+    is worse: a run's `config` has no setter, so it raises `AttributeError`.
+
+    Not reported: `wandb.config.update(...)`, `wandb.config["k"] = v`, `wandb.config.k = v`;
+    a local variable named `config`, `self.config = ...` of a class that is not a run,
+    `args.config = ...`.
+    """
+
+    code = "WB305"
+    name = "config-rebinding"
+    message = "{target} = ... {problem}; use {target}.update(...)"
+    fix_safety = "unsafe"
+    fix_doc = (
+        "Unsafe: `wandb.config = value` becomes `wandb.config.update(value)` (and the same for "
+        "`run.config`), so the run records the values, which is the point, but what it records "
+        "changes. `update` takes a dict, an argparse namespace or a dataclass instance as they "
+        "are. Applied to `wandb.config` only where a `wandb.init(...)` surely ran before, in the "
+        "same function (before it, `wandb.config.update` raises); never to a value that is no "
+        "config (a tuple, a lambda) nor to chained assignments."
+    )
+    invalid = (
+        Invalid(
+            """\
+import wandb
+
+def main(args):
+    wandb.init(project="demo")
+    wandb.config = {"lr": args.lr, "batch_size": args.batch_size}  # WB305
+""",
+            expected_replacement="""\
+import wandb
+
+def main(args):
+    wandb.init(project="demo")
+    wandb.config.update({"lr": args.lr, "batch_size": args.batch_size})  # WB305
+""",
+        ),
+        Invalid(
+            """\
+import wandb
+
+run = wandb.init(project="demo", config={})
+run.config = {"lr": 0.1}  # WB305
+""",
+            expected_replacement="""\
+import wandb
+
+run = wandb.init(project="demo", config={})
+run.config.update({"lr": 0.1})  # WB305
+""",
+        ),
+        Invalid(
+            """\
+import wandb
+
+wandb.config = {"lr": 0.1}  # WB305
+wandb.init(project="demo")
+""",
+            expected_replacement=UNCHANGED,
+        ),
+        Invalid(
+            """\
+import wandb as wb
+
+def train(cfg, use_wandb):
+    if use_wandb:
+        wb.init(project="demo")
+    wb.config = cfg  # WB305
+""",
+            expected_replacement=UNCHANGED,
+        ),
+    )
+    valid = (
+        """\
+import wandb
+
+wandb.init(project="demo")
+wandb.config.update({"lr": 0.1})
+wandb.config["batch_size"] = 32
+wandb.config.epochs = 10
+""",
+        """\
+import wandb
+
+class Trainer:
+    def __init__(self, config):
+        self.config = config  # the trainer's own attribute
+
+def main(args):
+    config = {"lr": args.lr}  # a local variable
+    args.config = config
+    wandb.init(project="demo", config=config)
+""",
+    )
+    use_instead = """\
+import wandb
+
+def main(args):
+    wandb.init(project="demo")
+    wandb.config.update({"lr": args.lr, "batch_size": args.batch_size})
+"""
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            if not (isinstance(target, ast.Attribute) and target.attr == "config"):
+                continue
+            qual = self.ctx.qualname(target)
+            if qual == "wandb.config":
+                problem = "rebinds the module attribute: the run records none of it"
+            elif qual == RUN + ".config":
+                problem = "raises AttributeError (a run's config has no setter)"
+            else:
+                continue
+            if self._read_back_by_init():
+                return
+            self.report(
+                target,
+                fix=self._fix(node, target, qual),
+                target=self.ctx.segment(target),
+                problem=problem,
+            )
+
+    def _fix(self, node: ast.Assign, target: ast.Attribute, qual: str) -> Fix | None:
+        if len(node.targets) != 1 or isinstance(node.value, _NOT_A_CONFIG):
+            return None
+        if qual == "wandb.config" and not init_ran_before(self.ctx, node):
+            return None
+        text = f"{self.ctx.segment(target)}.update({self.ctx.segment(node.value)})"
+        return Fix((replace(node, text),), safe=False, title="Use .config.update(...)")
+
+    def _read_back_by_init(self) -> bool:
+        """``wandb.config = {...}`` then ``wandb.init(config=wandb.config)``: the values do
+        reach the run."""
+        for call, scope in self.ctx.names.calls_named("init"):
+            if self.ctx.names.qualname(call.func, scope) != "wandb.init":
+                continue
+            kw = keyword(call, "config")
+            if kw is not None and self.ctx.names.qualname(kw.value, scope) == "wandb.config":
+                return True
+        return False
