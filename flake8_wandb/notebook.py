@@ -162,8 +162,9 @@ class Cell:
     """One code cell: where its ``source`` sits in the JSON text and where its lines sit in the
     virtual module."""
 
-    number: int  # 1-based among the code cells: "cell 3" (In [3] after a run-all)
-    index: int  # position in the notebook's cells
+    number: int  # 1-based among all the notebook's cells, markdown and raw too, as ruff counts
+    index: int  # position in the notebook's cells (0-based): ``number - 1``
+    code_number: int  # 1-based among the code cells only (In [N] after a run-all)
     id: str | None
     source: str  # the code, joined
     items: list[str] | None  # the list items when ``source`` is a list, else None
@@ -223,9 +224,7 @@ class Notebook:
             elif isinstance(src, str):
                 items, joined = None, src
             else:
-                raise NotebookError(
-                    f"not a notebook: the source of cell {len(cells) + 1} is not text"
-                )
+                raise NotebookError(f"not a notebook: the source of cell {index + 1} is not text")
             span, item_spans = spans.get(index, ((-1, -1), []))
             if "source" in raw and (span[0] < 0 or json.loads(self.text[span[0] : span[1]]) != src):
                 raise NotebookError(
@@ -234,8 +233,9 @@ class Notebook:
             cid = raw.get("id")
             cells.append(
                 Cell(
-                    len(cells) + 1,
+                    index + 1,
                     index,
+                    len(cells) + 1,
                     cid if isinstance(cid, str) else None,
                     joined,
                     items,
@@ -388,6 +388,7 @@ class Notebook:
                     cell=report.Cell(
                         number=cell.number,
                         index=cell.index,
+                        code_number=cell.code_number,
                         id=cell.id,
                         file_line=self._file_line(cell, line, starts),
                         end_file_line=self._file_line(cell, end_line, starts),

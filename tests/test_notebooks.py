@@ -89,14 +89,15 @@ def test_dry_run_shows_each_finding_with_its_cell(tmp_path):
     proc = wandb_fix("--unsafe-fixes", "train_split.ipynb", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if ": WB" in line]
-    # the run is made in cell 4 and logged in cell 6, the step counter set in cell 5
+    # the run is made in cell 5 and logged in cell 8, the step counter set in cell 6; cells are
+    # counted as ruff, Jupyter and VS Code count them: markdown too (cells 1 and 7 are markdown)
     assert [line.split(" WB")[0] for line in lines] == [
-        "train_split.ipynb:cell 4:2:52:",
-        "train_split.ipynb:cell 6:6:13:",
+        "train_split.ipynb:cell 5:2:52:",
+        "train_split.ipynb:cell 8:6:13:",
     ]
     assert "WB306" in lines[0] and "step=global_step" in lines[1]
     # the diff is of the cells' code, not of the JSON
-    assert "--- a/train_split.ipynb:cell 6\n+++ b/train_split.ipynb:cell 6\n" in proc.stdout
+    assert "--- a/train_split.ipynb:cell 8\n+++ b/train_split.ipynb:cell 8\n" in proc.stdout
     assert '-            run.log({"train/loss": loss})\n' in proc.stdout
     assert '+            run.log({"train/loss": loss}, step=global_step)\n' in proc.stdout
     assert "2 findings, 2 fixable with --apply, in 1 file of 1 checked" in proc.stderr
@@ -130,13 +131,14 @@ def test_colab_quickstart_import_goes_to_the_cell_that_imports_wandb(tmp_path):
     assert not original.endswith("\n")  # Colab writes no final newline
     proc = wandb_fix("--check", "colab_quickstart.ipynb", cwd=tmp_path)
     assert proc.returncode == 1
-    assert "colab_quickstart.ipynb:cell 4:8:7: WB301 " in proc.stdout  # cell 1 is !pip install
-    assert "colab_quickstart.ipynb:cell 4:26:7: WB101 " in proc.stdout
+    # cell 1 is markdown, cell 2 is !pip install
+    assert "colab_quickstart.ipynb:cell 5:8:7: WB301 " in proc.stdout
+    assert "colab_quickstart.ipynb:cell 5:26:7: WB101 " in proc.stdout
     proc = wandb_fix("--apply", "--unsafe-fixes", "colab_quickstart.ipynb", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr  # WB101/WB102 have no fix here
     fixed = path.read_text(encoding="utf-8")
     indent = "        "  # Colab: 2 spaces a level, the source list 4 levels deep
-    # the import is an edit of the fix, beside the notebook's own import of wandb (cell 2)
+    # the import is an edit of the fix, beside the notebook's own import of wandb (cell 3)
     new_line = item("from wandb_runtime import wandb_mode\n")
     expected = original.replace(
         item("import wandb\n"), item("import wandb\n") + ",\n" + indent + new_line
@@ -154,8 +156,8 @@ def test_sweep_keeps_the_ascii_escaped_style_and_is_not_told_to_add_a_config(tmp
     assert original.isascii() and "\\u00e9" in original
     proc = wandb_fix("--check", "sweep.ipynb", cwd=tmp_path)
     assert "WB303" not in proc.stdout  # wandb.agent supplies the config of a sweep run
-    assert "sweep.ipynb:cell 6:3:36: WB306 " in proc.stdout
-    assert "sweep.ipynb:cell 7:6:9: WB102 " in proc.stdout  # logs every batch
+    assert "sweep.ipynb:cell 7:3:36: WB306 " in proc.stdout
+    assert "sweep.ipynb:cell 8:6:9: WB102 " in proc.stdout  # logs every batch
     proc = wandb_fix("--apply", "sweep.ipynb", cwd=tmp_path)
     fixed = path.read_text(encoding="utf-8")
     old = "    with wandb.init(config=config, reinit=True):\n"
@@ -198,6 +200,60 @@ def test_fixed_notebook_runs_in_a_real_kernel_and_logs_at_the_right_steps(tmp_pa
     # steps from the fix (global_step), not wandb's implicit counter (0, 1, 2, ...)
     assert [r["_step"] for r in train] == [2, 4, 6, 8, 10]
     assert rec.config["lr"] == 0.05
+
+
+def test_cells_are_numbered_as_ruff_numbers_them(tmp_path):
+    """``cell N`` counts every cell from 1, markdown and raw included: a finding ruff reports on
+    the same line of the same cell gets the same ``cell N:line`` from wandb-fix, in text, JSON
+    and the diff's headers."""
+    pytest.importorskip("ruff")
+    code = "import {mod}; run = wandb.init(project='p', config={{}}, reinit=True)\n"
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Training\n"]},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+         "source": ["import wandb\n", code.format(mod="os")]},
+        {"cell_type": "markdown", "metadata": {}, "source": "Now the loop"},
+        {"cell_type": "raw", "metadata": {}, "source": ["raw text\n"]},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+         "source": ["x = 1\n", "\n", code.format(mod="sys")]},
+    ]  # fmt: skip
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
+    write(tmp_path, "order.ipynb", json.dumps(nb, indent=1))
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select=F401"]
+    proc = subprocess.run(
+        [*ruff, "--output-format=concise", "order.ipynb"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    theirs = re.findall(r"^order\.ipynb:(cell \d+:\d+):\d+: F401", proc.stdout, re.M)
+    assert theirs == ["cell 2:2", "cell 5:3"], proc.stdout + proc.stderr
+    proc = wandb_fix("--check", "--select=WB306", "order.ipynb", cwd=tmp_path)
+    ours = re.findall(r"^order\.ipynb:(cell \d+:\d+):\d+: WB306", proc.stdout, re.M)
+    assert ours == theirs, proc.stdout
+    rows = json.loads(
+        wandb_fix("--check", "--select=WB306", "--format=json", "order.ipynb", cwd=tmp_path).stdout
+    )
+    data = json.loads(
+        subprocess.run(
+            [*ruff, "--output-format=json", "order.ipynb"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        ).stdout
+    )
+    assert [(r["cell"], r["line"]) for r in rows] == [
+        (d["cell"], d["location"]["row"]) for d in data
+    ]
+    assert [(r["cell_index"], r["code_cell"]) for r in rows] == [(1, 1), (4, 2)]
+    # the diffs name the same cells
+    proc = subprocess.run(
+        [*ruff, "--fix", "--diff", "order.ipynb"], capture_output=True, text=True, cwd=tmp_path
+    )
+    theirs = re.findall(r"^--- order\.ipynb:(cell \d+)$", proc.stdout, re.M)
+    assert theirs == ["cell 2", "cell 5"], proc.stdout
+    proc = wandb_fix("--select=WB306", "order.ipynb", cwd=tmp_path)
+    assert re.findall(r"^--- a/order\.ipynb:(cell \d+)$", proc.stdout, re.M) == theirs
 
 
 # -- IPython syntax --------------------------------------------------------------------------------
@@ -378,12 +434,13 @@ def test_output_formats_give_the_cell(tmp_path):
     proc = wandb_fix("--check", "--format=json", "train_split.ipynb", cwd=tmp_path)
     rows = json.loads(proc.stdout)
     wb101 = next(r for r in rows if r["code"] == "WB101")
-    assert (wb101["cell"], wb101["line"], wb101["column"], wb101["cell_id"]) == (6, 6, 13, "c7")
-    assert wb101["cell_index"] == 7  # among all cells (markdown too)
+    # cell 8 as ruff counts (markdown too); the 6th code cell; index 7 in the JSON's list
+    assert (wb101["cell"], wb101["line"], wb101["column"], wb101["cell_id"]) == (8, 6, 13, "c7")
+    assert (wb101["cell_index"], wb101["code_cell"]) == (7, 6)
     proc = wandb_fix("--check", "--format=github", "train_split.ipynb", cwd=tmp_path)
     assert (
         f"::error file=train_split.ipynb,line={file_line},endLine={file_line},"
-        "title=WB101 log-without-step::cell 6:6:13: WB101 " in proc.stdout
+        "title=WB101 log-without-step::cell 8:6:13: WB101 " in proc.stdout
     )
     proc = wandb_fix("--check", "--format=sarif", "train_split.ipynb", cwd=tmp_path)
     result = next(
@@ -393,8 +450,14 @@ def test_output_formats_give_the_cell(tmp_path):
         "startLine": file_line,
         "endLine": file_line,
     }
-    assert result["properties"] == {"cell": 6, "cellId": "c7", "cellLine": 6, "cellColumn": 13}
-    assert result["message"]["text"].startswith("cell 6:6:13: ")
+    assert result["properties"] == {
+        "cell": 8,
+        "codeCell": 6,
+        "cellId": "c7",
+        "cellLine": 6,
+        "cellColumn": 13,
+    }
+    assert result["message"]["text"].startswith("cell 8:6:13: ")
 
 
 def test_add_noqa_silences_each_finding_on_its_line(tmp_path):
@@ -441,7 +504,7 @@ def test_pre_commit_fixes_a_staged_notebook(tmp_path, hook_repo):  # noqa: F811
     assert proc.returncode == 0 and "(no files to check)Skipped" in proc.stdout, proc.stdout
     proc = _pre_commit(repo, home, "try-repo", str(hook_repo), "wandb-fix")
     assert proc.returncode == 1 and "files were modified by this hook" in proc.stdout, proc.stdout
-    assert "train_split.ipynb:cell 6:6:13: WB101" in proc.stdout  # left: its fix is unsafe
+    assert "train_split.ipynb:cell 8:6:13: WB101" in proc.stdout  # left: its fix is unsafe
     old = 'run = wandb.init(project="nb-demo", config=config, reinit=True)'
     assert path.read_text(encoding="utf-8") == original.replace(
         item(old), item(old.replace("reinit=True", 'reinit="finish_previous"'))
