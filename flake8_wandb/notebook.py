@@ -54,7 +54,12 @@ AUTOMAGICS = frozenset(
     " run time timeit alias who whos reset history store tensorflow_version".split()
 )
 
-_ASSIGN_MAGIC = re.compile(r"[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*(?=[!%])")
+#: what follows the assignment's ``=`` in IPython's ``x = !cmd`` (a ``!`` that is not ``!=``) and
+#: ``x = %magic`` (a ``%`` then a name): ``SystemAssign`` and ``MagicAssign`` in IPython's
+#: ``inputtransformer2``
+_ASSIGNED_IPYTHON = re.compile(r"[ \t]*(?:!(?!=)|%[ \t]*(?=[^\W\d]))")
+#: characters that make an ``=`` before them part of an operator (``==``, ``<=``, ``+=``, ``:=``)
+_OPERATOR_BEFORE_EQUALS = frozenset("=<>!+-*/%@&|^:")
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
@@ -79,6 +84,10 @@ class _Scanner:
         self.depth = 0
         self.quote = ""
         self.continued = False
+        #: the statement (logical line) has had its first ``=`` outside brackets
+        self.assigned = False
+        #: where the statement's first ``=`` outside brackets is on the line last fed, if there
+        self.assign_at: int | None = None
 
     def at_statement_start(self) -> bool:
         return self.depth == 0 and not self.quote and not self.continued
@@ -87,6 +96,9 @@ class _Scanner:
         """Scan one line; return where its comment starts (the line's length if none)."""
         body = line.rstrip("\r\n")
         comment = len(body)
+        if self.at_statement_start():
+            self.assigned = False
+        self.assign_at = None
         self.continued = False
         i, n = 0, len(body)
         while i < n:
@@ -105,7 +117,14 @@ class _Scanner:
             if c == "#":
                 comment = m.start()
                 break
-            if c in "\"'":
+            if c == "=":
+                if body[i : i + 1] == "=":  # ``==``
+                    i += 1
+                elif self.depth == 0 and not self.assigned:
+                    before = body[m.start() - 1 : m.start()]
+                    if before not in _OPERATOR_BEFORE_EQUALS:
+                        self.assigned, self.assign_at = True, m.start()
+            elif c in "\"'":
                 self.quote = c * 3 if body.startswith(c * 3, m.start()) else c
                 i = m.start() + len(self.quote)
             elif c in "([{":
@@ -120,7 +139,7 @@ class _Scanner:
         return comment
 
 
-_CODE = re.compile(r"[#\"'()\[\]{}]")
+_CODE = re.compile(r"[#\"'()\[\]{}=]")
 _IN_STRING = {q: re.compile(r"\\|" + re.escape(q)) for q in ("'", '"', "'''", '"""')}
 
 
@@ -129,7 +148,7 @@ def _is_ipython(content: str) -> bool:
     s = content.strip()
     if not s or s[0] == "#":
         return False
-    if s[0] in "%!?" or _ASSIGN_MAGIC.match(s):
+    if s[0] in "%!?":
         return True
     word = s.split(None, 1)[0]
     if word in AUTOMAGICS and s[len(word) : len(word) + 1].isspace():
@@ -138,11 +157,31 @@ def _is_ipython(content: str) -> bool:
         scanner.feed(s)  # an open bracket or string: a Python statement that goes on
         complete = scanner.at_statement_start()
         return complete and not re.match(r"=(?!=)|[-+*/%&|^@]=", rest) and not parses(s)
-    if "?" in s:  # ``obj?`` / ``obj??``: help; ``?`` is no Python token outside strings
-        scanner = _Scanner()
-        code = s[: scanner.feed(s)].rstrip()
-        return not scanner.quote and code.endswith("?")
-    return False
+    return _help_end(s)
+
+
+def _help_end(s: str) -> bool:
+    """``obj?`` / ``obj??``: help; ``?`` is no Python token outside strings. IPython reads
+    ``x = !ls?`` as help too (``HelpEnd`` starts at the line's start: before the assignment)."""
+    if "?" not in s:
+        return False
+    scanner = _Scanner()
+    code = s[: scanner.feed(s)].rstrip()
+    return not scanner.quote and code.endswith("?")
+
+
+def _ipython_assignment(content: str, scanner: _Scanner) -> str | None:
+    """The target and ``=`` of an IPython assignment (``files, = !ls``, ``d["k"] = %time f()``)
+    on a line ``scanner`` was just fed, None if the line is no such assignment.
+
+    IPython's rule (``SystemAssign`` / ``MagicAssign``): the first ``=`` of the statement outside
+    brackets, followed by ``!`` or ``%name``; IPython does not look at the target at all (Python
+    then accepts or refuses it), so neither do we. The ``=`` may be on a later line of the
+    statement (``(out,\n err) = !cmd``), but not the first thing on its line."""
+    at = scanner.assign_at
+    if at is None or not content[:at].strip():
+        return None
+    return content[: at + 1] if _ASSIGNED_IPYTHON.match(content, at + 1) else None
 
 
 def cell_magic(source: str) -> str | None:
@@ -252,16 +291,16 @@ class Notebook:
         scanner = _Scanner()
         out: list[str] = []
         continued = False
+        after_equals = False  # the line before ends with the statement's first ``=`` and a ``\``
 
-        def mask(line: str, statement: bool) -> None:
+        def mask(line: str, statement: bool, target: str | None = None) -> None:
             content = line.rstrip("\r\n")
             key = f"#{self.tag}:{next(counter)}"
             indent = content[: len(content) - len(content.lstrip())]
-            assign = _ASSIGN_MAGIC.match(content.lstrip()) if statement else None
-            if not statement:
+            if target is not None:  # the target stays Python: the name is bound, as in IPython
+                placeholder = f"{target} ...  {key}"
+            elif not statement:
                 placeholder = f"{indent}{key}"
-            elif assign:
-                placeholder = f"{indent}{assign.group().rstrip()} ...  {key}"
             else:
                 placeholder = f"{indent}pass  {key}"
             cell.masks[key] = (placeholder, content)
@@ -276,11 +315,27 @@ class Notebook:
                     out.append(line)
                 continued = continued and content.endswith("\\")
                 continue
-            if scanner.at_statement_start() and _is_ipython(content):
+            start = scanner.at_statement_start()
+            escaped = start and (content.lstrip()[:1] in ("%", "!", "?") or _help_end(content))
+            if after_equals and _ASSIGNED_IPYTHON.match(content):  # ``x = \`` then ``!cmd``
+                target = content[: len(content) - len(content.lstrip())]
+            else:
+                probe = copy.copy(scanner)
+                probe.feed(line)
+                target = None if escaped else _ipython_assignment(content, probe)
+            after_equals = False
+            if target is not None:
+                mask(line, statement=True, target=target)
+                scanner = _Scanner()  # the statement ends with the command (or its ``\``)
+                continued = content.endswith("\\")
+                continue
+            if start and _is_ipython(content):
                 mask(line, statement=True)
                 continued = content.endswith("\\")
                 continue
-            scanner.feed(line)
+            scanner = probe
+            at = scanner.assign_at
+            after_equals = at is not None and content[at + 1 :].strip() == "\\"
             out.append(line)
         cell.masked = "".join(out)
 

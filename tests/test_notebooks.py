@@ -536,6 +536,83 @@ def test_only_lines_that_start_a_statement_are_ipython():
     ]
 
 
+#: cells with IPython assignments, and lines IPython leaves alone (they stay Python's)
+ASSIGNMENTS = [
+    "files, = !ls\n(out, err) = !cmd\n[first] = !ls\nd = {}\nd['k'] = !ls\n",
+    "x.attr = %time f()\na, *b = !ls -1\nx: list = !ls\ny=!ls\nz = % time f()\n",
+    "for i in range(2):\n    lines = !cat f\nif True: y = !ls\nd['a=b'] = !ls\n",
+    "(out,\n err) = !cmd \\\n  --flag\nrun.log({'a': 1})\n",
+    "x = \\\n  !ls\nhelp = !ls?\n",
+    # not IPython assignments: the first ``=`` outside brackets is not followed by ``!``/``%name``
+    "x = 1; y = 2\nn = 3 % 2\nok = x != 1\nx += 1\ns = 'a = !b'\nf(a=1)\n",
+    "wandb.init(\n    project = 'p'\n)\nx = (1,\n     2)\n",
+]
+
+
+def test_every_ipython_assignment_target_is_masked_as_ipython_reads_it():
+    """IPython's ``SystemAssign``/``MagicAssign`` take the statement's first ``=`` outside
+    brackets followed by ``!`` or ``%name``, whatever the target; the placeholder keeps the
+    target (so names stay bound) and the cell parses."""
+    nb = Notebook(notebook(*ASSIGNMENTS))
+    nb.prepare()
+    assert [c.skipped for c in nb.cells] == [""] * len(ASSIGNMENTS)
+    targets = [
+        [p.split(" ...  #")[0].strip() for p, _ in c.masks.values() if " ...  #" in p]
+        for c in nb.cells
+    ]
+    assert targets == [
+        ["files, =", "(out, err) =", "[first] =", "d['k'] ="],
+        ["x.attr =", "a, *b =", "x: list =", "y=", "z ="],
+        ["lines =", "if True: y =", "d['a=b'] ="],
+        ["err) ="],
+        [""],  # the target is on the line before: only the command is masked
+        [],
+        [],
+    ]
+    bodies = nb.split(nb.virtual())
+    assert [nb.unmask(c, bodies[c.number]) for c in nb.cells] == [c.source for c in nb.cells]
+    # IPython itself, where installed, transforms exactly those lines, with the same targets
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return
+    manager = TransformerManager()
+    for cell, expected in zip(nb.cells, targets):
+        lines = manager.transform_cell(cell.source).splitlines()
+        theirs = [
+            line.split("get_ipython()")[0].strip()
+            for before, line in zip(["", *lines], lines)
+            if re.search(r"^\s*get_ipython\(\)\.getoutput\(", line)
+            and before.endswith("= \\")
+            or re.search(r"=\s*get_ipython\(\)\.(getoutput|run_line_magic)\(", line)
+        ]
+        assert theirs == expected, lines
+
+
+def test_ipython_assignments_to_any_target_are_checked_not_skipped(tmp_path):
+    """The audit's repro: ``files, = !ls`` and friends no longer make a cell "cannot parse"."""
+    cells = [
+        "import wandb\nrun = wandb.init(project='p', config={})\n",
+        "pythonpath, = !echo $PYTHONPATH\nrun.log({'a': 1})\n",
+        "(out, err) = !ls\n",
+        "[first] = !ls\n",
+        "d = {}\nd['x'] = !ls\n",
+        "run.summary.t = %time f()\n",
+    ]
+    path = write(tmp_path, "nb.ipynb", notebook(*cells))
+    original = path.read_text(encoding="utf-8")
+    proc = wandb_fix("--check", "nb.ipynb", cwd=tmp_path)
+    assert proc.returncode == 1 and "error" not in proc.stderr, proc.stderr
+    assert re.findall(r"^nb\.ipynb:(cell \d+:\d+):\d+: (WB\d+)", proc.stdout, re.M) == [
+        ("cell 2:2", "WB101")
+    ]
+    proc = wandb_fix("--add-noqa", "nb.ipynb", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_text(encoding="utf-8") == original.replace(
+        esc("run.log({'a': 1})\n"), esc("run.log({'a': 1})  # noqa: WB101\n")
+    )
+
+
 def test_unchanged_items_are_kept_and_new_ones_are_whole_lines():
     nb = Notebook(notebook(["a = 1\n", "b = 2\n", "c = 3"], ["x\n", "y"]))
     cell = nb.cells[0]
