@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from test_fix_cli import _pre_commit, hook_repo, wandb_fix  # noqa: F401 (hook_repo: a fixture)
 
-from flake8_wandb.notebook import Notebook, NotebookError, rebuild
+from flake8_wandb.notebook import Notebook, NotebookError, env_assignment, rebuild
 from helpers import write
 
 FIXTURES = Path(__file__).resolve().parent / "notebooks"
@@ -90,17 +90,20 @@ def test_dry_run_shows_each_finding_with_its_cell(tmp_path):
     assert proc.returncode == 1, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if ": WB" in line]
     # the run is made in cell 5 and logged in cell 8, the step counter set in cell 6; cells are
-    # counted as ruff, Jupyter and VS Code count them: markdown too (cells 1 and 7 are markdown)
+    # counted as ruff, Jupyter and VS Code count them: markdown too (cells 1 and 7 are markdown).
+    # Cell 2's ``%env WANDB_MODE=offline`` is a hard-coded mode, with no fix (it is a magic)
     assert [line.split(" WB")[0] for line in lines] == [
+        "train_split.ipynb:cell 2:1:1:",
         "train_split.ipynb:cell 5:2:52:",
         "train_split.ipynb:cell 8:6:13:",
     ]
-    assert "WB306" in lines[0] and "step=global_step" in lines[1]
+    assert "WB301" in lines[0] and not lines[0].endswith("]")
+    assert "WB306" in lines[1] and "step=global_step" in lines[2]
     # the diff is of the cells' code, not of the JSON
     assert "--- a/train_split.ipynb:cell 8\n+++ b/train_split.ipynb:cell 8\n" in proc.stdout
     assert '-            run.log({"train/loss": loss})\n' in proc.stdout
     assert '+            run.log({"train/loss": loss}, step=global_step)\n' in proc.stdout
-    assert "2 findings, 2 fixable with --apply, in 1 file of 1 checked" in proc.stderr
+    assert "3 findings, 2 fixable with --apply, in 1 file of 1 checked" in proc.stderr
     assert path.read_bytes() == before
 
 
@@ -108,8 +111,8 @@ def test_apply_changes_only_the_edited_lines_of_a_split_training_loop(tmp_path):
     path = fixture(tmp_path, "train_split.ipynb")
     original = path.read_text(encoding="utf-8")
     proc = wandb_fix("--apply", "--unsafe-fixes", "train_split.ipynb", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "fixed 2 findings; 0 left" in proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the %env line has no fix
+    assert "fixed 2 findings; 1 left" in proc.stderr
     fixed = path.read_text(encoding="utf-8")
     # byte for byte: the original text with exactly two source lines replaced
     old1 = 'run = wandb.init(project="nb-demo", config=config, reinit=True)'
@@ -122,7 +125,7 @@ def test_apply_changes_only_the_edited_lines_of_a_split_training_loop(tmp_path):
     validate(fixed)
     # a second run changes nothing
     proc = wandb_fix("--apply", "--unsafe-fixes", "train_split.ipynb", cwd=tmp_path)
-    assert proc.returncode == 0 and path.read_text(encoding="utf-8") == fixed
+    assert proc.returncode == 1 and path.read_text(encoding="utf-8") == fixed
 
 
 def test_colab_quickstart_import_goes_to_the_cell_that_imports_wandb(tmp_path):
@@ -278,8 +281,13 @@ def test_ipython_syntax_is_masked_and_left_byte_for_byte(tmp_path):
         line.split(": WB")[0] + " WB" + line.split(": WB")[1][:3]
         for line in proc.stdout.splitlines()
     ]
-    # the %%bash cell is not Python; the %%time body and the lines after the strings are
-    assert found == ["magics.ipynb:cell 4:4:5 WB101", "magics.ipynb:cell 5:7:1 WB101"]
+    # %env is read as the Python it stands for; the %%bash cell is not Python; the %%time body
+    # and the lines after the strings are
+    assert found == [
+        "magics.ipynb:cell 1:1:1 WB301",
+        "magics.ipynb:cell 4:4:5 WB101",
+        "magics.ipynb:cell 5:7:1 WB101",
+    ]
     wandb_fix("--apply", "--unsafe-fixes", "magics.ipynb", cwd=tmp_path)
     fixed = path.read_text(encoding="utf-8")
     assert fixed == original.replace(
@@ -464,14 +472,20 @@ def test_add_noqa_silences_each_finding_on_its_line(tmp_path):
     path = fixture(tmp_path, "train_split.ipynb")
     original = path.read_text(encoding="utf-8")
     proc = wandb_fix("--add-noqa", "train_split.ipynb", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    # a comment on a magic's line would be part of its argument: no # noqa goes there
+    assert proc.returncode == 2, proc.stderr
+    assert (
+        "train_split.ipynb: error: WB301 at cell 2 line 1: an IPython line cannot take a # noqa"
+        in proc.stderr
+    )
     fixed = path.read_text(encoding="utf-8")
     old = 'run = wandb.init(project="nb-demo", config=config, reinit=True)'
     old2 = '            run.log({"train/loss": loss})\n'
     assert fixed == original.replace(item(old), item(old + "  # noqa: WB306")).replace(
         item(old2), item(old2[:-1] + "  # noqa: WB101\n")
     )
-    assert wandb_fix("--check", "train_split.ipynb", cwd=tmp_path).returncode == 0
+    proc = wandb_fix("--check", "train_split.ipynb", cwd=tmp_path)
+    assert proc.stdout.count(": WB") == 1 and "cell 2:1:1: WB301" in proc.stdout
 
 
 def test_folder_walk_finds_notebooks_but_not_jupyter_checkpoints(tmp_path):
@@ -611,6 +625,132 @@ def test_ipython_assignments_to_any_target_are_checked_not_skipped(tmp_path):
     assert path.read_text(encoding="utf-8") == original.replace(
         esc("run.log({'a': 1})\n"), esc("run.log({'a': 1})  # noqa: WB101\n")
     )
+
+
+# -- magics that matter: %env, %%writefile --------------------------------------------------------
+
+#: a key in the format of wandb >= 0.22.3 (no 40-hex run: only the key finder can mask it)
+V1_KEY = (
+    "wandb_v1_" + "Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6kM9nP2rS5uV8xY1aD4fG7iL0oR3tU6wX9z_Qa1B2c"
+)
+
+
+def test_env_magic_is_read_as_the_python_it_stands_for():
+    assert len(V1_KEY) == 86
+    assert env_assignment("%env WANDB_MODE=offline") == ("WANDB_MODE", "offline")
+    assert env_assignment("  %env WANDB_MODE offline") == ("WANDB_MODE", "offline")
+    assert env_assignment("%set_env WANDB_MODE = offline # x") == ("WANDB_MODE", "offline # x")
+    assert env_assignment("env WANDB_MODE=offline") == ("WANDB_MODE", "offline")  # automagic
+    # listing, reading, IPython's expansion of $name / {expr}, a name IPython refuses
+    for line in ("%env", "%env WANDB_MODE", "%env WANDB_MODE=$mode", "%env A={a}", "%env A B=C"):
+        assert env_assignment(line) is None, line
+
+
+def test_env_magics_are_reported_without_a_fix_and_never_print_the_key(tmp_path):
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Setup\n"]},
+        "import wandb\n%env WANDB_MODE=offline\n",
+        f"%env WANDB_API_KEY {V1_KEY}\nrun = wandb.init(project='p', config={{}}, reinit=True)\n"
+        "env WANDB_PROJECT=demo\ndef setup():\n    %set_env WANDB_MODE=disabled\n"
+        "%env WANDB_MODE=$mode\n%env WANDB_MODE\n",
+    ]
+    nb = json.loads(notebook(*cells[1:]))
+    nb["cells"].insert(0, cells[0])
+    path = write(tmp_path, "env.ipynb", json.dumps(nb, indent=1))
+    original = path.read_text(encoding="utf-8")
+    proc = wandb_fix("--check", "env.ipynb", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    found = re.findall(r"^env\.ipynb:(cell \d+:\d+:\d+): (WB\d+) (.*)$", proc.stdout, re.M)
+    assert [(where, code) for where, code, _ in found] == [
+        ("cell 2:2:1", "WB301"),
+        ("cell 3:1:1", "WB302"),
+        ("cell 3:2:42", "WB306"),
+        ("cell 3:5:5", "WB301"),
+    ]
+    # no fix on a magic's line: ``os.environ.setdefault`` is no magic, and the line stays as is
+    assert [message.endswith("]") for _, _, message in found] == [False, False, True, False]
+    rows = json.loads(wandb_fix("--check", "--format=json", "env.ipynb", cwd=tmp_path).stdout)
+    assert (rows[0]["column"], rows[0]["end_column"], rows[0]["fix"]) == (1, 24, None)
+    outputs = [proc.stdout, proc.stderr]
+    for args in (["--unsafe-fixes"], ["--format=sarif"], ["--format=github"], ["--add-noqa"]):
+        path.write_text(original, encoding="utf-8")
+        proc = wandb_fix(*args, "env.ipynb", cwd=tmp_path)
+        outputs += [proc.stdout, proc.stderr]
+    diff = outputs[2]
+    assert "\n %env WANDB_API_KEY <redacted>\n" in diff  # a context line of cell 3's diff
+    assert "+run = wandb.init(project='p', config={}, reinit=\"finish_previous\")" in diff
+    assert not any(V1_KEY[i : i + 12] in o for o in outputs for i in range(len(V1_KEY) - 11))
+    # --add-noqa cannot put a comment on a magic's line (the magic would take it as its value)
+    assert outputs[-1].count("an IPython line cannot take a # noqa comment") == 3
+    path.write_text(original, encoding="utf-8")
+    wandb_fix("--apply", "--unsafe-fixes", "env.ipynb", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == original.replace(
+        "reinit=True", esc('reinit="finish_previous"')
+    )
+
+
+def test_writefile_cells_are_checked_as_the_files_they_write(tmp_path):
+    train = (
+        "import wandb\n"
+        "run = wandb.init(project='p', config={}, reinit=True)\n"
+        "for step in range(3):\n"
+        "    run.log({'a': 1})"
+    )
+    cells = [
+        "import wandb\nrun = wandb.init(project='p', config={})\n",
+        "\n%%writefile train.py\n" + train,
+        "%%writefile eval.py\nrun.log({'a': 1})\n",  # not the notebook's run: a file of its own
+        "%%writefile -a train.py\nrun.log({'b': 1})\n",  # appended: only part of a file
+        "%%writefile notes.txt\nwandb.log({'c': 1})\n",
+        "%%file broken.py\nimport wandb\nwandb.log({'b': 1}\n",
+    ]
+    path = write(tmp_path, "wf.ipynb", notebook(*cells))
+    original = path.read_text(encoding="utf-8")
+    proc = wandb_fix("--check", "wf.ipynb", cwd=tmp_path)
+    assert re.findall(r"^wf\.ipynb:(cell \d+:\d+:\d+): (WB\d+)", proc.stdout, re.M) == [
+        ("cell 2:4:42", "WB306"),
+        ("cell 2:6:5", "WB101"),
+    ]
+    assert proc.returncode == 2 and (
+        "wf.ipynb: error: cell 6: cannot parse at line 3: '(' was never closed (the file "
+        "'broken.py' it writes); cell skipped" in proc.stderr
+    )
+    proc = wandb_fix("--unsafe-fixes", "wf.ipynb", cwd=tmp_path)
+    assert "--- a/wf.ipynb:cell 2\n+++ b/wf.ipynb:cell 2\n" in proc.stdout
+    assert "+    run.log({'a': 1}, step=step)\n" in proc.stdout
+    wandb_fix("--apply", "--unsafe-fixes", "wf.ipynb", cwd=tmp_path)
+    fixed_train = train.replace("reinit=True", 'reinit="finish_previous"').replace(
+        "{'a': 1})", "{'a': 1}, step=step)"
+    )
+    fixed = path.read_text(encoding="utf-8")
+    assert fixed == original.replace(esc(train), esc(fixed_train))
+    assert wandb_fix("--apply", "--unsafe-fixes", "wf.ipynb", cwd=tmp_path).returncode == 2
+    assert path.read_text(encoding="utf-8") == fixed  # a second run changes nothing
+    # the body we check is the file IPython writes
+    written = Notebook(original).written_files()
+    assert [(w.cell.number, w.filename, w.offset) for w in written] == [
+        (2, "train.py", 2),
+        (3, "eval.py", 1),
+        (6, "broken.py", 1),
+    ]
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return
+    code = TransformerManager().transform_cell(written[0].cell.source)
+    assert code == f"get_ipython().run_cell_magic('writefile', 'train.py', {train + chr(10)!r})\n"
+
+
+def test_add_noqa_in_a_writefile_cell_goes_into_the_file(tmp_path):
+    body = "import wandb\nwandb.init(project='p', config={}, reinit=True)\n"
+    path = write(tmp_path, "wf.ipynb", notebook("%%writefile train.py\n" + body))
+    original = path.read_text(encoding="utf-8")
+    proc = wandb_fix("--add-noqa", "wf.ipynb", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_text(encoding="utf-8") == original.replace(
+        esc(body), esc(body.replace("True)\n", "True)  # noqa: WB306\n"))
+    )
+    assert wandb_fix("--check", "wf.ipynb", cwd=tmp_path).returncode == 0
 
 
 def test_unchanged_items_are_kept_and_new_ones_are_whole_lines():
