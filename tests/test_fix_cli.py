@@ -328,6 +328,7 @@ def test_a_fix_that_would_not_compile_is_reverted():
     assert result.source == SMALL_ALL  # the other fixes still went in
 
 
+@pytest.mark.slow  # 400 files, a worker pool, a kill
 def test_an_interrupted_run_leaves_every_file_old_or_new(tmp_path):
     sources = tmp_path / "src"
     n = 400

@@ -181,6 +181,7 @@ def test_sweep_keeps_the_ascii_escaped_style_and_is_not_told_to_add_a_config(tmp
     )
 
 
+@pytest.mark.slow  # a Jupyter kernel and a real wandb run
 def test_fixed_notebook_runs_in_a_real_kernel_and_logs_at_the_right_steps(tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     nbformat = pytest.importorskip("nbformat")
@@ -505,6 +506,7 @@ def test_folder_walk_finds_notebooks_but_not_jupyter_checkpoints(tmp_path):
 # -- pre-commit ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # pre-commit installs hook environments
 def test_pre_commit_fixes_a_staged_notebook(tmp_path, hook_repo):  # noqa: F811
     repo = tmp_path / "project"
     repo.mkdir()
