@@ -169,6 +169,7 @@ def test_exclude_and_gitignore(tmp_path):
     assert {r[0] for r in parse_report(proc.stdout)} == {"train.py", "copy.py", "lib.py"}
 
 
+@pytest.mark.slow  # worker pools
 def test_parallel_gives_the_same_result(tmp_path):
     for i in range(12):
         write(tmp_path, f"pkg/train_{i}.py", SMALL)
