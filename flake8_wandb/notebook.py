@@ -4,8 +4,14 @@ The code cells, in order, are one module (the *virtual module*): a run created i
 logged in cell 7 resolves as in a script. Each cell is preceded there by a marker comment, so that
 the fixed module splits back into cells. IPython syntax (``%magic``, ``!shell``, ``x = !cmd``,
 ``obj?``, a ``%%bash`` cell) is masked line by line with a placeholder that parses (``pass`` at the
-line's indentation, with a marker comment) and is put back byte for byte after fixing. A cell
-that still does not parse is left out of the module (reported, never edited).
+line's indentation, with a marker comment) and is put back byte for byte after fixing; an
+assignment from a command keeps its target (``files, = ...``), and ``%env NAME=value`` becomes
+the ``os.environ`` assignment it stands for, so the rules read it. No fix edits a masked line. A
+cell that still does not parse is left out of the module (reported, never edited). A
+``%%writefile NAME.py`` cell is a module of its own: the file it writes.
+
+Cells are numbered as ruff, Jupyter and VS Code number them: every cell from 1, markdown and raw
+included.
 
 A notebook is never re-serialized: the new ``source`` of each edited cell is spliced into the
 original JSON text (a list of lines stays a list, keeping the items that did not change and the
@@ -23,6 +29,7 @@ import difflib
 import itertools
 import json
 import re
+import shlex
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]  # real, but not in typeshed
@@ -30,13 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from . import redact, report
-from .engine import Engine, Finding, split_lines
+from .engine import Engine, Finding, RuleError, split_lines
 from .fixer import (
     FixResult,
     add_noqa,
     applicable,
     fix_source,
     lint,
+    parse,
     parses,
     still_valid,
 )
@@ -54,7 +62,12 @@ AUTOMAGICS = frozenset(
     " run time timeit alias who whos reset history store tensorflow_version".split()
 )
 
-_ASSIGN_MAGIC = re.compile(r"[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*(?=[!%])")
+#: what follows the assignment's ``=`` in IPython's ``x = !cmd`` (a ``!`` that is not ``!=``) and
+#: ``x = %magic`` (a ``%`` then a name): ``SystemAssign`` and ``MagicAssign`` in IPython's
+#: ``inputtransformer2``
+_ASSIGNED_IPYTHON = re.compile(r"[ \t]*(?:!(?!=)|%[ \t]*(?=[^\W\d]))")
+#: characters that make an ``=`` before them part of an operator (``==``, ``<=``, ``+=``, ``:=``)
+_OPERATOR_BEFORE_EQUALS = frozenset("=<>!+-*/%@&|^:")
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
@@ -79,6 +92,10 @@ class _Scanner:
         self.depth = 0
         self.quote = ""
         self.continued = False
+        #: the statement (logical line) has had its first ``=`` outside brackets
+        self.assigned = False
+        #: where the statement's first ``=`` outside brackets is on the line last fed, if there
+        self.assign_at: int | None = None
 
     def at_statement_start(self) -> bool:
         return self.depth == 0 and not self.quote and not self.continued
@@ -87,6 +104,9 @@ class _Scanner:
         """Scan one line; return where its comment starts (the line's length if none)."""
         body = line.rstrip("\r\n")
         comment = len(body)
+        if self.at_statement_start():
+            self.assigned = False
+        self.assign_at = None
         self.continued = False
         i, n = 0, len(body)
         while i < n:
@@ -105,7 +125,14 @@ class _Scanner:
             if c == "#":
                 comment = m.start()
                 break
-            if c in "\"'":
+            if c == "=":
+                if body[i : i + 1] == "=":  # ``==``
+                    i += 1
+                elif self.depth == 0 and not self.assigned:
+                    before = body[m.start() - 1 : m.start()]
+                    if before not in _OPERATOR_BEFORE_EQUALS:
+                        self.assigned, self.assign_at = True, m.start()
+            elif c in "\"'":
                 self.quote = c * 3 if body.startswith(c * 3, m.start()) else c
                 i = m.start() + len(self.quote)
             elif c in "([{":
@@ -120,7 +147,7 @@ class _Scanner:
         return comment
 
 
-_CODE = re.compile(r"[#\"'()\[\]{}]")
+_CODE = re.compile(r"[#\"'()\[\]{}=]")
 _IN_STRING = {q: re.compile(r"\\|" + re.escape(q)) for q in ("'", '"', "'''", '"""')}
 
 
@@ -129,7 +156,7 @@ def _is_ipython(content: str) -> bool:
     s = content.strip()
     if not s or s[0] == "#":
         return False
-    if s[0] in "%!?" or _ASSIGN_MAGIC.match(s):
+    if s[0] in "%!?":
         return True
     word = s.split(None, 1)[0]
     if word in AUTOMAGICS and s[len(word) : len(word) + 1].isspace():
@@ -138,11 +165,59 @@ def _is_ipython(content: str) -> bool:
         scanner.feed(s)  # an open bracket or string: a Python statement that goes on
         complete = scanner.at_statement_start()
         return complete and not re.match(r"=(?!=)|[-+*/%&|^@]=", rest) and not parses(s)
-    if "?" in s:  # ``obj?`` / ``obj??``: help; ``?`` is no Python token outside strings
-        scanner = _Scanner()
-        code = s[: scanner.feed(s)].rstrip()
-        return not scanner.quote and code.endswith("?")
-    return False
+    return _help_end(s)
+
+
+def _help_end(s: str) -> bool:
+    """``obj?`` / ``obj??``: help; ``?`` is no Python token outside strings. IPython reads
+    ``x = !ls?`` as help too (``HelpEnd`` starts at the line's start: before the assignment)."""
+    if "?" not in s:
+        return False
+    scanner = _Scanner()
+    code = s[: scanner.feed(s)].rstrip()
+    return not scanner.quote and code.endswith("?")
+
+
+def _ipython_assignment(content: str, scanner: _Scanner) -> str | None:
+    """The target and ``=`` of an IPython assignment (``files, = !ls``, ``d["k"] = %time f()``)
+    on a line ``scanner`` was just fed, None if the line is no such assignment.
+
+    IPython's rule (``SystemAssign`` / ``MagicAssign``): the first ``=`` of the statement outside
+    brackets, followed by ``!`` or ``%name``; IPython does not look at the target at all (Python
+    then accepts or refuses it), so neither do we. The ``=`` may be on a later line of the
+    statement (``(out,\n err) = !cmd``), but not the first thing on its line."""
+    at = scanner.assign_at
+    if at is None or not content[:at].strip():
+        return None
+    return content[: at + 1] if _ASSIGNED_IPYTHON.match(content, at + 1) else None
+
+
+#: line magics that set an environment variable, and IPython's automagic form of ``%env``
+_ENV_MAGICS = ("%env", "%set_env", "env")
+
+
+def env_assignment(content: str) -> tuple[str, str] | None:
+    """``(name, value)`` when the line sets an environment variable to a literal value as
+    IPython's ``%env`` / ``%set_env`` magic does (``%env WANDB_MODE=offline``, ``%env
+    WANDB_MODE offline``, automagic ``env NAME=value``); None for any other line, and for a value
+    IPython expands (``$name``, ``{expr}``) or a line continued with ``\\``.
+
+    IPython's rule (``OSMagics.set_env``): split the argument at its first ``=`` if it has one,
+    else at its first space; both sides stripped; a name with whitespace in it is refused. A
+    ``#`` is part of the value (a line magic takes the rest of the line)."""
+    s = content.strip()
+    word, _, args = s.partition(" ")
+    if word not in _ENV_MAGICS or any(c in args for c in "${}") or s.endswith("\\"):
+        return None
+    if word == "env":  # automagic: the argument is what follows the word and its blanks
+        args = args.lstrip()
+    split = "=" if "=" in args else " "
+    if len(args.split(split)) < 2:
+        return None  # ``%env`` lists, ``%env NAME`` gets
+    name, value = (part.strip() for part in args.split(split, 1))
+    if not name or re.search(r"\s", name):
+        return None
+    return name, value
 
 
 def cell_magic(source: str) -> str | None:
@@ -154,6 +229,42 @@ def cell_magic(source: str) -> str | None:
     return None
 
 
+class _NotebookEngine(Engine):
+    """The engine on a notebook's module: a fix that would edit a masked IPython line is not
+    offered. The line is written back byte for byte, and the Python it stands for (``%env``'s
+    ``os.environ[...] = ...``) is not the magic: a fix of that Python is no fix of the magic."""
+
+    def __init__(self, engine: Engine, tag: str) -> None:
+        super().__init__(engine.rules, engine.settings)
+        self._marker = re.compile(rf"#{tag}:\d+$")
+
+    def check(self, tree: ast.Module, source: str) -> tuple[list[Finding], list[RuleError]]:
+        findings, errors = super().check(tree, source)
+        masked = {
+            n
+            for n, line in enumerate(split_lines(source), 1)
+            if self._marker.search(line.rstrip("\r\n"))
+        }
+        if masked:
+            findings = [
+                dataclasses.replace(f, fix=None) if _edits_lines(f, masked) else f for f in findings
+            ]
+        return findings, errors
+
+
+def _edits_lines(finding: Finding, lines: set[int]) -> bool:
+    """Whether the finding's fix edits any of ``lines`` (a line inserted before one does not)."""
+    for e in finding.fix.edits if finding.fix else ():
+        first, last = e.start[0], e.end[0]
+        if e.start == e.end and e.start[1] == 0 and e.text.endswith("\n"):
+            continue
+        if e.end[1] == 0 and last > first:
+            last -= 1  # up to the start of a line: that line is not edited
+        if any(first <= n <= last for n in lines):
+            return True
+    return False
+
+
 # -- the notebook ----------------------------------------------------------------------------------
 
 
@@ -162,8 +273,9 @@ class Cell:
     """One code cell: where its ``source`` sits in the JSON text and where its lines sit in the
     virtual module."""
 
-    number: int  # 1-based among the code cells: "cell 3" (In [3] after a run-all)
-    index: int  # position in the notebook's cells
+    number: int  # 1-based among all the notebook's cells, markdown and raw too, as ruff counts
+    index: int  # position in the notebook's cells (0-based): ``number - 1``
+    code_number: int  # 1-based among the code cells only (In [N] after a run-all)
     id: str | None
     source: str  # the code, joined
     items: list[str] | None  # the list items when ``source`` is a list, else None
@@ -223,9 +335,7 @@ class Notebook:
             elif isinstance(src, str):
                 items, joined = None, src
             else:
-                raise NotebookError(
-                    f"not a notebook: the source of cell {len(cells) + 1} is not text"
-                )
+                raise NotebookError(f"not a notebook: the source of cell {index + 1} is not text")
             span, item_spans = spans.get(index, ((-1, -1), []))
             if "source" in raw and (span[0] < 0 or json.loads(self.text[span[0] : span[1]]) != src):
                 raise NotebookError(
@@ -234,8 +344,9 @@ class Notebook:
             cid = raw.get("id")
             cells.append(
                 Cell(
-                    len(cells) + 1,
+                    index + 1,
                     index,
+                    len(cells) + 1,
                     cid if isinstance(cid, str) else None,
                     joined,
                     items,
@@ -252,16 +363,23 @@ class Notebook:
         scanner = _Scanner()
         out: list[str] = []
         continued = False
+        after_equals = False  # the line before ends with the statement's first ``=`` and a ``\``
 
-        def mask(line: str, statement: bool) -> None:
+        def mask(line: str, statement: bool, target: str | None = None) -> None:
             content = line.rstrip("\r\n")
             key = f"#{self.tag}:{next(counter)}"
             indent = content[: len(content) - len(content.lstrip())]
-            assign = _ASSIGN_MAGIC.match(content.lstrip()) if statement else None
-            if not statement:
+            env = env_assignment(content) if statement and target is None else None
+            if target is not None:  # the target stays Python: the name is bound, as in IPython
+                placeholder = f"{target} ...  {key}"
+            elif env is not None:  # the Python it stands for: the rules read it as such
+                os_name = f"{self.tag}_os"
+                placeholder = (
+                    f"{indent}import os as {os_name}; {os_name}.environ[{env[0]!r}] = {env[1]!r}"
+                    f"  {key}"
+                )
+            elif not statement:
                 placeholder = f"{indent}{key}"
-            elif assign:
-                placeholder = f"{indent}{assign.group().rstrip()} ...  {key}"
             else:
                 placeholder = f"{indent}pass  {key}"
             cell.masks[key] = (placeholder, content)
@@ -276,11 +394,28 @@ class Notebook:
                     out.append(line)
                 continued = continued and content.endswith("\\")
                 continue
-            if scanner.at_statement_start() and _is_ipython(content):
+            start = scanner.at_statement_start()
+            escaped = start and (content.lstrip()[:1] in ("%", "!", "?") or _help_end(content))
+            target: str | None = None
+            if after_equals and _ASSIGNED_IPYTHON.match(content):  # ``x = \`` then ``!cmd``
+                target = content[: len(content) - len(content.lstrip())]
+            else:
+                probe = copy.copy(scanner)
+                probe.feed(line)
+                target = None if escaped else _ipython_assignment(content, probe)
+            after_equals = False
+            if target is not None:
+                mask(line, statement=True, target=target)
+                scanner = _Scanner()  # the statement ends with the command (or its ``\``)
+                continued = content.endswith("\\")
+                continue
+            if start and _is_ipython(content):
                 mask(line, statement=True)
                 continued = content.endswith("\\")
                 continue
-            scanner.feed(line)
+            scanner = probe
+            at = scanner.assign_at
+            after_equals = at is not None and content[at + 1 :].strip() == "\\"
             out.append(line)
         cell.masked = "".join(out)
 
@@ -302,6 +437,22 @@ class Notebook:
             line += 1 + len(cell.lines)
         self._starts = [c.start for c in self.cells]
         return "".join(parts)
+
+    def engine(self, engine: Engine) -> Engine:
+        """``engine`` for this notebook's module: no fix edits a masked IPython line."""
+        return _NotebookEngine(engine, self.tag)
+
+    def original(self, cell: Cell, text: str) -> str | None:
+        """The IPython line a line of the module masks (None for a line of Python)."""
+        m = re.search(rf"#{self.tag}:\d+$", text.rstrip("\r\n"))
+        return cell.masks[m.group()][1] if m and m.group() in cell.masks else None
+
+    def on_ipython_line(self, line: int) -> bool:
+        """Whether a line of the module masks an IPython line."""
+        found = self.locate(line)
+        return (
+            found is not None and self.original(found[0], found[0].lines[found[1] - 1]) is not None
+        )
 
     def locate(self, line: int) -> tuple[Cell, int] | None:
         """Virtual line -> (cell, line in the cell), None on a marker line."""
@@ -367,7 +518,7 @@ class Notebook:
 
     def rows(self, path: str, findings: Sequence[Finding], unsafe: bool) -> list[report.Row]:
         rows = []
-        starts = _line_starts(self.text)
+        starts = self._json_line_starts()
         for f in findings:
             found = self.locate(f.line)
             if found is None:
@@ -377,24 +528,53 @@ class Notebook:
             end_line, end_col = (end[1], f.end_col) if end and end[0] is cell else (line, f.col)
             text = cell.lines[min(line, len(cell.lines)) - 1] if cell.lines else ""
             end_text = cell.lines[min(end_line, len(cell.lines)) - 1] if cell.lines else ""
-            rows.append(
-                report.Row(
-                    path=path,
-                    finding=dataclasses.replace(f, line=line, end_line=end_line),
-                    col=report.char_col(text, f.col),
-                    end_col=report.char_col(end_text, end_col),
-                    fix=("safe" if f.fix.safe else "unsafe") if f.fix else "",
-                    applicable=applicable(f, unsafe),
-                    cell=report.Cell(
-                        number=cell.number,
-                        index=cell.index,
-                        id=cell.id,
-                        file_line=self._file_line(cell, line, starts),
-                        end_file_line=self._file_line(cell, end_line, starts),
-                    ),
-                )
-            )
+            col, end_col = report.char_col(text, f.col), report.char_col(end_text, end_col)
+            magic = self.original(cell, text)
+            if magic is not None:  # a finding on an IPython line (``%env``): the whole line
+                end_line = line
+                col, end_col = len(magic) - len(magic.lstrip()) + 1, len(magic) + 1
+            rows.append(self.row(path, f, cell, (line, col), (end_line, end_col), unsafe, starts))
         return rows
+
+    def row(
+        self,
+        path: str,
+        f: Finding,
+        cell: Cell,
+        start: tuple[int, int],
+        end: tuple[int, int],
+        unsafe: bool,
+        starts: list[int],
+    ) -> report.Row:
+        """A finding at ``start``/``end`` (line of the cell, 1-based character column)."""
+        return report.Row(
+            path=path,
+            finding=dataclasses.replace(f, line=start[0], end_line=end[0]),
+            col=start[1],
+            end_col=end[1],
+            fix=("safe" if f.fix.safe else "unsafe") if f.fix else "",
+            applicable=applicable(f, unsafe),
+            cell=report.Cell(
+                number=cell.number,
+                index=cell.index,
+                code_number=cell.code_number,
+                id=cell.id,
+                file_line=self._file_line(cell, start[0], starts),
+                end_file_line=self._file_line(cell, end[0], starts),
+            ),
+        )
+
+    def _json_line_starts(self) -> list[int]:
+        return _line_starts(self.text)
+
+    def written_files(self) -> list[WrittenFile]:
+        """The ``%%writefile NAME.py`` cells (``%%file`` too), whose bodies are Python files."""
+        found = []
+        for cell in self.cells:
+            written = _written_file(cell)
+            if written is not None:
+                found.append(written)
+        return found
 
     def _file_line(self, cell: Cell, line: int, starts: list[int]) -> int:
         """The line of the JSON text that holds line ``line`` of the cell (where an annotation
@@ -611,13 +791,101 @@ def _source_spans(text: str) -> dict[int, tuple[tuple[int, int], list[tuple[int,
     return found
 
 
+# -- %%writefile cells ----------------------------------------------------------------------------
+
+#: the cell magics that write their body to a file, verbatim (IPython's ``%%file`` is an alias)
+WRITEFILE_MAGICS = frozenset({"writefile", "file"})
+
+
+@dataclass
+class WrittenFile:
+    """A ``%%writefile train.py`` cell. Its body is the file it writes, byte for byte (IPython
+    expands nothing in a cell magic's body): linted as that module on its own (the notebook's
+    names are not its names), its findings reported at the cell, its fixes written back into
+    the cell, which writes the fixed file the next time it runs."""
+
+    cell: Cell
+    filename: str
+    head: str  # the cell's text before the body: blank lines, then the magic's line
+    body: str
+
+    @property
+    def offset(self) -> int:
+        """Line L of the body is line ``offset + L`` of the cell."""
+        return len(split_lines(self.head))
+
+    def source_with(self, body: str) -> str:
+        return self.head + body
+
+    def rows(
+        self, nb: Notebook, path: str, findings: Sequence[Finding], unsafe: bool
+    ) -> list[report.Row]:
+        lines = split_lines(self.body) or [""]
+        starts = nb._json_line_starts()
+        rows = []
+        for f in findings:
+            line, end_line = min(f.line, len(lines)), min(f.end_line, len(lines))
+            start = (self.offset + line, report.char_col(lines[line - 1], f.col))
+            end = (self.offset + end_line, report.char_col(lines[end_line - 1], f.end_col))
+            rows.append(nb.row(path, f, self.cell, start, end, unsafe, starts))
+        return rows
+
+    def where(self, line: int) -> str:
+        return f"cell {self.cell.number} line {self.offset + line}"
+
+
+def _written_file(cell: Cell) -> WrittenFile | None:
+    """The cell as a :class:`WrittenFile` when it writes a ``.py`` file with ``%%writefile``;
+    None otherwise, and for ``-a`` (appending: the body is only part of the file) and a name
+    IPython expands (``$name``, ``{expr}``)."""
+    if cell_magic(cell.source) not in WRITEFILE_MAGICS:
+        return None
+    lines = split_lines(cell.source)
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    args = lines[first].strip()[2:].split(None, 1)[1:]
+    try:
+        words = shlex.split(args[0]) if args else []
+    except ValueError:
+        return None
+    if len(words) != 1 or not words[0].endswith(".py") or any(c in args[0] for c in "${}"):
+        return None  # no name, options (``-a``), or a name we cannot know
+    return WrittenFile(cell, words[0], "".join(lines[: first + 1]), "".join(lines[first + 1 :]))
+
+
+def _lint_written(engine: Engine, written: WrittenFile, errors: list[str]) -> list[Finding] | None:
+    """The findings of a written file; None (and an error) when it holds a trigger but does not
+    parse, as for a ``.py`` file."""
+    try:
+        findings, internal = lint(engine, written.body)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        where = f" at line {written.offset + line}" if line else ""
+        msg = getattr(exc, "msg", None) or str(exc)
+        errors.append(
+            f"cell {written.cell.number}: cannot parse{where}: {msg} (the file "
+            f"{written.filename!r} it writes); cell skipped"
+        )
+        return None
+    errors += [f"cell {written.cell.number}: {e}" for e in internal]
+    return findings
+
+
 # -- wandb-fix on one notebook ---------------------------------------------------------------------
 
 
-def rebuild(nb: Notebook, fixed: str) -> tuple[str, dict[int, str]]:
-    """The fixed virtual module -> the new JSON text and the new code of each edited cell. An
-    import a fix needs is an edit of that fix, beside the notebook's own ``import wandb``: in
-    the cell that imports wandb."""
+def rebuild(
+    nb: Notebook, fixed: str, extra: dict[int, str] | None = None
+) -> tuple[str, dict[int, str]]:
+    """The fixed virtual module (and ``extra``: new sources of cells outside it, the
+    ``%%writefile`` cells) -> the new JSON text and the new code of each edited cell."""
+    sources = {**cell_sources(nb, fixed), **(extra or {})}
+    return nb.render(sources), sources
+
+
+def cell_sources(nb: Notebook, fixed: str) -> dict[int, str]:
+    """The fixed virtual module -> the new code of each edited cell. An import a fix needs is
+    an edit of that fix, beside the notebook's own ``import wandb``: in the cell that imports
+    wandb."""
     bodies = nb.split(fixed)
     sources: dict[int, str] = {}
     for cell in nb.cells:
@@ -629,7 +897,7 @@ def rebuild(nb: Notebook, fixed: str) -> tuple[str, dict[int, str]]:
         new = nb.unmask(cell, after)
         if new != cell.source:
             sources[cell.number] = new
-    return nb.render(sources), sources
+    return sources
 
 
 def _where(nb: Notebook, line: int) -> str:
@@ -656,68 +924,148 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
         return
     source = nb.prepare()
     result.errors += [f"cell {c.number}: {c.skipped}; cell skipped" for c in nb.cells if c.skipped]
-    name = str(path)
+    name, unsafe = str(path), options.unsafe
+    written = [
+        (w, found)
+        for w in nb.written_files()
+        if (found := _lint_written(engine, w, result.errors)) is not None
+    ]
+    file_engine, engine = engine, nb.engine(engine)
+
+    def rows(module: Sequence[Finding], files: Sequence[Sequence[Finding]]) -> list[report.Row]:
+        out = nb.rows(name, module, unsafe)
+        for (w, _), found in zip(written, files):
+            out += w.rows(nb, name, found, unsafe)
+        return sorted(out, key=lambda r: r.cell.number if r.cell else 0)  # stable: lines kept
+
     if options.mode == "check":
         findings, errors = lint(engine, source, nb.tree)
         result.errors += errors
-        result.rows = nb.rows(name, findings, options.unsafe)
+        result.rows = rows(findings, [found for _, found in written])
         return
     if options.mode == "add-noqa":
-        findings, errors = lint(engine, source, nb.tree)
-        result.errors += errors
-        silenced, skipped = add_noqa(source, findings)
-        for f in skipped:
-            result.errors.append(
-                f"{f.code} at {_where(nb, f.line)}: no line of it can take a # noqa comment"
-            )
-        result.rows_on_disk = nb.rows(name, findings, options.unsafe)
-        result.rows = nb.rows(name, skipped, options.unsafe)
-        if silenced != source:
-            try:
-                new_text, _ = rebuild(nb, silenced)
-            except NotebookError as exc:
-                result.errors.append(f"adding # noqa comments failed: {exc}; file left unchanged")
-                return
-            _to_write(result, new_text, data)
-            result.fixed = len(findings) - len(skipped)
+        _add_noqa(nb, engine, source, written, data, result, rows)
         return
-    fixed, new_text, sources = _fix(nb, engine, source, options.unsafe, text, result.errors)
+    fixed, sources = _fix(nb, engine, source, unsafe, result.errors)
+    fixed_files = []
+    for w, _ in written:
+        done = fix_source(file_engine, w.body, unsafe=unsafe)
+        result.errors += done.errors + [
+            f"{f.code} fix at {w.where(f.line)} reverted: {why}" for f, why in done.reverted
+        ]
+        fixed_files.append(done)
+        if done.changed:
+            sources[w.cell.number] = w.source_with(done.source)
+    new_text = text
+    if sources:
+        try:
+            new_text = nb.render(sources)
+        except NotebookError as exc:
+            result.errors.append(f"{exc}; file left unchanged")
+            sources = {}
+            fixed.applied = []
+            for done in fixed_files:
+                done.applied = []
+    initial = rows(fixed.initial, [done.initial for done in fixed_files])
     if options.mode == "apply":
-        result.rows_on_disk = nb.rows(name, fixed.initial, options.unsafe)
+        result.rows_on_disk = initial
         if sources:
             _to_write(result, new_text, data)
-            result.fixed = len(fixed.applied)
-            again = Notebook(new_text)
-            findings, _ = lint(engine, again.prepare())
-            result.rows = again.rows(name, findings, options.unsafe)
+            result.fixed = len(fixed.applied) + sum(len(done.applied) for done in fixed_files)
+            result.rows = _relint(new_text, name, file_engine, unsafe)
         else:
-            result.rows = nb.rows(name, fixed.initial, options.unsafe)
+            result.rows = initial
         result.unsafe_more = sum(1 for r in result.rows if r.finding.fix and not r.finding.fix.safe)
         return
-    result.rows = nb.rows(name, fixed.initial, options.unsafe)
-    result.fixable = sum(1 for f in fixed.initial if applicable(f, options.unsafe))
-    result.unsafe_more = sum(
-        1 for f in fixed.initial if f.fix and not applicable(f, options.unsafe)
+    result.rows = initial
+    result.fixable = sum(1 for r in initial if r.applicable)
+    result.unsafe_more = sum(1 for r in initial if r.fix and not r.applicable)
+    secrets = _key_texts(nb, source)
+    for w, _ in written:
+        secrets |= _key_texts_of(w.body, None)
+    result.diff = diff(nb, sources, path, secrets)
+
+
+def _relint(text: str, name: str, engine: Engine, unsafe: bool) -> list[report.Row]:
+    """The findings left in a notebook just fixed (what ``--apply`` reports)."""
+    again = Notebook(text)
+    source = again.prepare()
+    findings, _ = lint(again.engine(engine), source)
+    out = again.rows(name, findings, unsafe)
+    for w in again.written_files():
+        found = _lint_written(engine, w, [])
+        out += w.rows(again, name, found or [], unsafe)
+    return sorted(out, key=lambda r: r.cell.number if r.cell else 0)
+
+
+def _add_noqa(
+    nb: Notebook,
+    engine: Engine,
+    source: str,
+    written: list[tuple[WrittenFile, list[Finding]]],
+    data: bytes,
+    result: Any,
+    rows: Callable[[Sequence[Finding], Sequence[Sequence[Finding]]], list[report.Row]],
+) -> None:
+    findings, errors = lint(engine, source, nb.tree)
+    result.errors += errors
+    magic = [f for f in findings if nb.on_ipython_line(f.line)]
+    silenced, skipped = add_noqa(source, [f for f in findings if f not in magic])
+    for f in magic:  # a comment after ``%env NAME=value`` would be part of the value
+        result.errors.append(
+            f"{f.code} at {_where(nb, f.line)}: an IPython line cannot take a # noqa comment"
+            " (the magic would read it as part of its argument)"
+        )
+    for f in skipped:
+        result.errors.append(
+            f"{f.code} at {_where(nb, f.line)}: no line of it can take a # noqa comment"
+        )
+    skipped += magic
+    sources: dict[int, str] = {}
+    skipped_files = []
+    for w, found in written:
+        body, left = add_noqa(w.body, found)
+        for f in left:
+            result.errors.append(
+                f"{f.code} at {w.where(f.line)}: no line of it can take a # noqa comment"
+            )
+        if body != w.body and still_valid(w.body, body):
+            sources[w.cell.number] = w.source_with(body)
+        elif body != w.body:
+            left = list(found)
+            result.errors.append(f"cell {w.cell.number}: adding # noqa comments would break it")
+        skipped_files.append(left)
+    result.rows_on_disk = rows(findings, [found for _, found in written])
+    result.rows = rows(skipped, skipped_files)
+    if silenced == source and not sources:
+        return
+    try:
+        new_text, _ = rebuild(nb, silenced, sources)
+    except NotebookError as exc:
+        result.errors.append(f"adding # noqa comments failed: {exc}; file left unchanged")
+        return
+    _to_write(result, new_text, data)
+    result.fixed = sum(len(found) for found in [findings, *(f for _, f in written)]) - len(
+        result.rows
     )
-    result.diff = diff(nb, sources, path, _key_texts(nb, source))
 
 
 def _fix(
-    nb: Notebook, engine: Engine, source: str, unsafe: bool, text: str, errors: list[str]
-) -> tuple[FixResult, str, dict[int, str]]:
-    """Fix the virtual module, then write the cells back: the fixed result, the new JSON text
-    and the new code of each edited cell."""
+    nb: Notebook, engine: Engine, source: str, unsafe: bool, errors: list[str]
+) -> tuple[FixResult, dict[int, str]]:
+    """Fix the virtual module, then split it back into cells: the fixed result and the new code
+    of each edited cell."""
     fixed = fix_source(engine, source, unsafe=unsafe)
     errors += fixed.errors + _reverted(nb, fixed)
     if not fixed.changed:
-        return fixed, text, {}
+        return fixed, {}
     try:
-        new_text, sources = rebuild(nb, fixed.source)
+        sources = cell_sources(nb, fixed.source)
     except NotebookError as exc:
         errors.append(f"{exc}; file left unchanged")
         fixed.applied = []
-        return fixed, text, {}
-    return fixed, new_text, sources
+        return fixed, {}
+    return fixed, sources
 
 
 def _reverted(nb: Notebook, fixed: FixResult) -> list[str]:
@@ -733,11 +1081,22 @@ def _to_write(result: Any, text: str, old: bytes) -> None:
 def _key_texts(nb: Notebook, source: str) -> set[str]:
     """The text of every API-key literal WB302 sees in the notebook's code, whatever the
     selection and ``# noqa`` say (``Finding.secrets`` holds the key or its source span)."""
-    from .rules.hardcoded_api_key import HardcodedApiKey
-
     if nb.tree is None:
         return set()
-    findings, _ = Engine([HardcodedApiKey]).check(nb.tree, source)
+    return _key_texts_of(source, nb.tree, nb)
+
+
+def _key_texts_of(source: str, tree: ast.Module | None, nb: Notebook | None = None) -> set[str]:
+    """The key texts of a module (``nb``: the notebook whose virtual module it is, where a key
+    on a masked ``%env`` line is the value as the line holds it)."""
+    from .rules.hardcoded_api_key import HardcodedApiKey
+
+    if tree is None:
+        try:
+            tree = parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return set()
+    findings, _ = Engine([HardcodedApiKey]).check(tree, source)
     lines = split_lines(source)
     texts: set[str] = set()
     for f in findings:
@@ -746,6 +1105,12 @@ def _key_texts(nb: Notebook, source: str) -> set[str]:
                 texts.add(secret)
                 continue
             (l1, c1), (l2, c2) = secret
+            found = nb.locate(l1) if nb else None
+            magic = nb.original(found[0], lines[l1 - 1]) if nb and found else None
+            env = env_assignment(magic) if magic is not None else None
+            if env is not None:  # ``%env WANDB_API_KEY=<key>``: the key as the line holds it
+                texts.add(env[1])
+                continue
             for n in range(l1, min(l2, len(lines)) + 1):
                 raw = lines[n - 1].rstrip("\r\n").encode("utf-8")
                 piece = raw[c1 if n == l1 else 0 : c2 if n == l2 else len(raw)]

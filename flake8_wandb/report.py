@@ -16,11 +16,13 @@ DOCS = "https://github.com/flake8-wandb/flake8-wandb/blob/main/docs/rules/{code}
 
 @dataclass(frozen=True)
 class Cell:
-    """Where a finding in a notebook is: the code cell (1-based among code cells, as "cell 3")
-    and the lines of the ``.ipynb`` JSON text that hold it (for annotations on the file)."""
+    """Where a finding in a notebook is: the cell as ruff, Jupyter and VS Code count it (1-based
+    among all cells, markdown and raw included: "cell 3"), and the lines of the ``.ipynb`` JSON
+    text that hold it (for annotations on the file)."""
 
-    number: int
-    index: int  # position among all the notebook's cells
+    number: int  # 1-based among all the notebook's cells
+    index: int  # 0-based among all the notebook's cells (``number - 1``)
+    code_number: int  # 1-based among the code cells only (In [N] after a run-all)
     id: str | None
     file_line: int
     end_file_line: int
@@ -66,7 +68,13 @@ def _cell_json(r: Row) -> dict[str, Any]:
     """Notebook rows: the cell, with ``line``/``column`` counted in the cell's code."""
     if r.cell is None:
         return {}
-    return {"cell": r.cell.number, "cell_index": r.cell.index, "cell_id": r.cell.id}
+    cell = r.cell
+    return {
+        "cell": cell.number,
+        "cell_index": cell.index,
+        "code_cell": cell.code_number,
+        "cell_id": cell.id,
+    }
 
 
 def _fix_json(r: Row) -> dict[str, Any]:
@@ -144,7 +152,7 @@ def _sarif_cell(r: Row) -> dict[str, Any]:
     if r.cell is None:
         return {}
     cell = r.cell
-    where = {"cell": cell.number, "cellId": cell.id}
+    where = {"cell": cell.number, "codeCell": cell.code_number, "cellId": cell.id}
     return {"properties": {**where, "cellLine": r.finding.line, "cellColumn": r.col}}
 
 

@@ -98,6 +98,7 @@ def wandb_fix(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # six wandb-fix subprocesses
 def test_wandb_fix_names_the_files_that_now_need_the_runtime(tmp_path):
     (tmp_path / ".git").mkdir()
     write(tmp_path, "pyproject.toml", '[project]\nname = "trainer"\ndependencies = ["wandb"]\n')

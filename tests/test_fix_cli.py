@@ -169,6 +169,7 @@ def test_exclude_and_gitignore(tmp_path):
     assert {r[0] for r in parse_report(proc.stdout)} == {"train.py", "copy.py", "lib.py"}
 
 
+@pytest.mark.slow  # worker pools
 def test_parallel_gives_the_same_result(tmp_path):
     for i in range(12):
         write(tmp_path, f"pkg/train_{i}.py", SMALL)
@@ -328,6 +329,7 @@ def test_a_fix_that_would_not_compile_is_reverted():
     assert result.source == SMALL_ALL  # the other fixes still went in
 
 
+@pytest.mark.slow  # 400 files, a worker pool, a kill
 def test_an_interrupted_run_leaves_every_file_old_or_new(tmp_path):
     sources = tmp_path / "src"
     n = 400

@@ -44,6 +44,7 @@ def copy_repro(tmp_path: Path, name: str) -> Path:
 # -- a fix never calls a name the module already binds (issue 12 item 2) -----------------------------
 
 
+@pytest.mark.slow  # runs the fixed program with wandb
 def test_wandb_mode_is_imported_under_an_alias_when_the_module_uses_the_name(tmp_path):
     path = copy_repro(tmp_path, "shadow_wandb_mode.py")
     proc = wandb_fix("--apply", "shadow_wandb_mode.py", cwd=tmp_path)

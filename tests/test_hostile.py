@@ -75,6 +75,7 @@ MODES = (
 )  # fmt: skip
 
 
+@pytest.mark.slow  # eleven subprocesses, every mode
 def test_the_key_is_never_printed(tmp_path):
     for name, src in LEAKS.items():
         write(tmp_path, f"{name}.py", src)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from test_fix_cli import _pre_commit, hook_repo, wandb_fix  # noqa: F401 (hook_repo: a fixture)
 
-from flake8_wandb.notebook import Notebook, NotebookError, rebuild
+from flake8_wandb.notebook import Notebook, NotebookError, env_assignment, rebuild
 from helpers import write
 
 FIXTURES = Path(__file__).resolve().parent / "notebooks"
@@ -89,17 +89,21 @@ def test_dry_run_shows_each_finding_with_its_cell(tmp_path):
     proc = wandb_fix("--unsafe-fixes", "train_split.ipynb", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if ": WB" in line]
-    # the run is made in cell 4 and logged in cell 6, the step counter set in cell 5
+    # the run is made in cell 5 and logged in cell 8, the step counter set in cell 6; cells are
+    # counted as ruff, Jupyter and VS Code count them: markdown too (cells 1 and 7 are markdown).
+    # Cell 2's ``%env WANDB_MODE=offline`` is a hard-coded mode, with no fix (it is a magic)
     assert [line.split(" WB")[0] for line in lines] == [
-        "train_split.ipynb:cell 4:2:52:",
-        "train_split.ipynb:cell 6:6:13:",
+        "train_split.ipynb:cell 2:1:1:",
+        "train_split.ipynb:cell 5:2:52:",
+        "train_split.ipynb:cell 8:6:13:",
     ]
-    assert "WB306" in lines[0] and "step=global_step" in lines[1]
+    assert "WB301" in lines[0] and not lines[0].endswith("]")
+    assert "WB306" in lines[1] and "step=global_step" in lines[2]
     # the diff is of the cells' code, not of the JSON
-    assert "--- a/train_split.ipynb:cell 6\n+++ b/train_split.ipynb:cell 6\n" in proc.stdout
+    assert "--- a/train_split.ipynb:cell 8\n+++ b/train_split.ipynb:cell 8\n" in proc.stdout
     assert '-            run.log({"train/loss": loss})\n' in proc.stdout
     assert '+            run.log({"train/loss": loss}, step=global_step)\n' in proc.stdout
-    assert "2 findings, 2 fixable with --apply, in 1 file of 1 checked" in proc.stderr
+    assert "3 findings, 2 fixable with --apply, in 1 file of 1 checked" in proc.stderr
     assert path.read_bytes() == before
 
 
@@ -107,8 +111,8 @@ def test_apply_changes_only_the_edited_lines_of_a_split_training_loop(tmp_path):
     path = fixture(tmp_path, "train_split.ipynb")
     original = path.read_text(encoding="utf-8")
     proc = wandb_fix("--apply", "--unsafe-fixes", "train_split.ipynb", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "fixed 2 findings; 0 left" in proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the %env line has no fix
+    assert "fixed 2 findings; 1 left" in proc.stderr
     fixed = path.read_text(encoding="utf-8")
     # byte for byte: the original text with exactly two source lines replaced
     old1 = 'run = wandb.init(project="nb-demo", config=config, reinit=True)'
@@ -121,7 +125,7 @@ def test_apply_changes_only_the_edited_lines_of_a_split_training_loop(tmp_path):
     validate(fixed)
     # a second run changes nothing
     proc = wandb_fix("--apply", "--unsafe-fixes", "train_split.ipynb", cwd=tmp_path)
-    assert proc.returncode == 0 and path.read_text(encoding="utf-8") == fixed
+    assert proc.returncode == 1 and path.read_text(encoding="utf-8") == fixed
 
 
 def test_colab_quickstart_import_goes_to_the_cell_that_imports_wandb(tmp_path):
@@ -130,13 +134,14 @@ def test_colab_quickstart_import_goes_to_the_cell_that_imports_wandb(tmp_path):
     assert not original.endswith("\n")  # Colab writes no final newline
     proc = wandb_fix("--check", "colab_quickstart.ipynb", cwd=tmp_path)
     assert proc.returncode == 1
-    assert "colab_quickstart.ipynb:cell 4:8:7: WB301 " in proc.stdout  # cell 1 is !pip install
-    assert "colab_quickstart.ipynb:cell 4:26:7: WB101 " in proc.stdout
+    # cell 1 is markdown, cell 2 is !pip install
+    assert "colab_quickstart.ipynb:cell 5:8:7: WB301 " in proc.stdout
+    assert "colab_quickstart.ipynb:cell 5:26:7: WB101 " in proc.stdout
     proc = wandb_fix("--apply", "--unsafe-fixes", "colab_quickstart.ipynb", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr  # WB101/WB102 have no fix here
     fixed = path.read_text(encoding="utf-8")
     indent = "        "  # Colab: 2 spaces a level, the source list 4 levels deep
-    # the import is an edit of the fix, beside the notebook's own import of wandb (cell 2)
+    # the import is an edit of the fix, beside the notebook's own import of wandb (cell 3)
     new_line = item("from wandb_runtime import wandb_mode\n")
     expected = original.replace(
         item("import wandb\n"), item("import wandb\n") + ",\n" + indent + new_line
@@ -154,8 +159,8 @@ def test_sweep_keeps_the_ascii_escaped_style_and_is_not_told_to_add_a_config(tmp
     assert original.isascii() and "\\u00e9" in original
     proc = wandb_fix("--check", "sweep.ipynb", cwd=tmp_path)
     assert "WB303" not in proc.stdout  # wandb.agent supplies the config of a sweep run
-    assert "sweep.ipynb:cell 6:3:36: WB306 " in proc.stdout
-    assert "sweep.ipynb:cell 7:6:9: WB102 " in proc.stdout  # logs every batch
+    assert "sweep.ipynb:cell 7:3:36: WB306 " in proc.stdout
+    assert "sweep.ipynb:cell 8:6:9: WB102 " in proc.stdout  # logs every batch
     proc = wandb_fix("--apply", "sweep.ipynb", cwd=tmp_path)
     fixed = path.read_text(encoding="utf-8")
     old = "    with wandb.init(config=config, reinit=True):\n"
@@ -176,6 +181,7 @@ def test_sweep_keeps_the_ascii_escaped_style_and_is_not_told_to_add_a_config(tmp
     )
 
 
+@pytest.mark.slow  # a Jupyter kernel and a real wandb run
 def test_fixed_notebook_runs_in_a_real_kernel_and_logs_at_the_right_steps(tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     nbformat = pytest.importorskip("nbformat")
@@ -200,6 +206,60 @@ def test_fixed_notebook_runs_in_a_real_kernel_and_logs_at_the_right_steps(tmp_pa
     assert rec.config["lr"] == 0.05
 
 
+def test_cells_are_numbered_as_ruff_numbers_them(tmp_path):
+    """``cell N`` counts every cell from 1, markdown and raw included: a finding ruff reports on
+    the same line of the same cell gets the same ``cell N:line`` from wandb-fix, in text, JSON
+    and the diff's headers."""
+    pytest.importorskip("ruff")
+    code = "import {mod}; run = wandb.init(project='p', config={{}}, reinit=True)\n"
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Training\n"]},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+         "source": ["import wandb\n", code.format(mod="os")]},
+        {"cell_type": "markdown", "metadata": {}, "source": "Now the loop"},
+        {"cell_type": "raw", "metadata": {}, "source": ["raw text\n"]},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+         "source": ["x = 1\n", "\n", code.format(mod="sys")]},
+    ]  # fmt: skip
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 4}
+    write(tmp_path, "order.ipynb", json.dumps(nb, indent=1))
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "--select=F401"]
+    proc = subprocess.run(
+        [*ruff, "--output-format=concise", "order.ipynb"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    theirs = re.findall(r"^order\.ipynb:(cell \d+:\d+):\d+: F401", proc.stdout, re.M)
+    assert theirs == ["cell 2:2", "cell 5:3"], proc.stdout + proc.stderr
+    proc = wandb_fix("--check", "--select=WB306", "order.ipynb", cwd=tmp_path)
+    ours = re.findall(r"^order\.ipynb:(cell \d+:\d+):\d+: WB306", proc.stdout, re.M)
+    assert ours == theirs, proc.stdout
+    rows = json.loads(
+        wandb_fix("--check", "--select=WB306", "--format=json", "order.ipynb", cwd=tmp_path).stdout
+    )
+    data = json.loads(
+        subprocess.run(
+            [*ruff, "--output-format=json", "order.ipynb"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        ).stdout
+    )
+    assert [(r["cell"], r["line"]) for r in rows] == [
+        (d["cell"], d["location"]["row"]) for d in data
+    ]
+    assert [(r["cell_index"], r["code_cell"]) for r in rows] == [(1, 1), (4, 2)]
+    # the diffs name the same cells
+    proc = subprocess.run(
+        [*ruff, "--fix", "--diff", "order.ipynb"], capture_output=True, text=True, cwd=tmp_path
+    )
+    theirs = re.findall(r"^--- order\.ipynb:(cell \d+)$", proc.stdout, re.M)
+    assert theirs == ["cell 2", "cell 5"], proc.stdout
+    proc = wandb_fix("--select=WB306", "order.ipynb", cwd=tmp_path)
+    assert re.findall(r"^--- a/order\.ipynb:(cell \d+)$", proc.stdout, re.M) == theirs
+
+
 # -- IPython syntax --------------------------------------------------------------------------------
 
 
@@ -222,8 +282,13 @@ def test_ipython_syntax_is_masked_and_left_byte_for_byte(tmp_path):
         line.split(": WB")[0] + " WB" + line.split(": WB")[1][:3]
         for line in proc.stdout.splitlines()
     ]
-    # the %%bash cell is not Python; the %%time body and the lines after the strings are
-    assert found == ["magics.ipynb:cell 4:4:5 WB101", "magics.ipynb:cell 5:7:1 WB101"]
+    # %env is read as the Python it stands for; the %%bash cell is not Python; the %%time body
+    # and the lines after the strings are
+    assert found == [
+        "magics.ipynb:cell 1:1:1 WB301",
+        "magics.ipynb:cell 4:4:5 WB101",
+        "magics.ipynb:cell 5:7:1 WB101",
+    ]
     wandb_fix("--apply", "--unsafe-fixes", "magics.ipynb", cwd=tmp_path)
     fixed = path.read_text(encoding="utf-8")
     assert fixed == original.replace(
@@ -378,12 +443,13 @@ def test_output_formats_give_the_cell(tmp_path):
     proc = wandb_fix("--check", "--format=json", "train_split.ipynb", cwd=tmp_path)
     rows = json.loads(proc.stdout)
     wb101 = next(r for r in rows if r["code"] == "WB101")
-    assert (wb101["cell"], wb101["line"], wb101["column"], wb101["cell_id"]) == (6, 6, 13, "c7")
-    assert wb101["cell_index"] == 7  # among all cells (markdown too)
+    # cell 8 as ruff counts (markdown too); the 6th code cell; index 7 in the JSON's list
+    assert (wb101["cell"], wb101["line"], wb101["column"], wb101["cell_id"]) == (8, 6, 13, "c7")
+    assert (wb101["cell_index"], wb101["code_cell"]) == (7, 6)
     proc = wandb_fix("--check", "--format=github", "train_split.ipynb", cwd=tmp_path)
     assert (
         f"::error file=train_split.ipynb,line={file_line},endLine={file_line},"
-        "title=WB101 log-without-step::cell 6:6:13: WB101 " in proc.stdout
+        "title=WB101 log-without-step::cell 8:6:13: WB101 " in proc.stdout
     )
     proc = wandb_fix("--check", "--format=sarif", "train_split.ipynb", cwd=tmp_path)
     result = next(
@@ -393,22 +459,34 @@ def test_output_formats_give_the_cell(tmp_path):
         "startLine": file_line,
         "endLine": file_line,
     }
-    assert result["properties"] == {"cell": 6, "cellId": "c7", "cellLine": 6, "cellColumn": 13}
-    assert result["message"]["text"].startswith("cell 6:6:13: ")
+    assert result["properties"] == {
+        "cell": 8,
+        "codeCell": 6,
+        "cellId": "c7",
+        "cellLine": 6,
+        "cellColumn": 13,
+    }
+    assert result["message"]["text"].startswith("cell 8:6:13: ")
 
 
 def test_add_noqa_silences_each_finding_on_its_line(tmp_path):
     path = fixture(tmp_path, "train_split.ipynb")
     original = path.read_text(encoding="utf-8")
     proc = wandb_fix("--add-noqa", "train_split.ipynb", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    # a comment on a magic's line would be part of its argument: no # noqa goes there
+    assert proc.returncode == 2, proc.stderr
+    assert (
+        "train_split.ipynb: error: WB301 at cell 2 line 1: an IPython line cannot take a # noqa"
+        in proc.stderr
+    )
     fixed = path.read_text(encoding="utf-8")
     old = 'run = wandb.init(project="nb-demo", config=config, reinit=True)'
     old2 = '            run.log({"train/loss": loss})\n'
     assert fixed == original.replace(item(old), item(old + "  # noqa: WB306")).replace(
         item(old2), item(old2[:-1] + "  # noqa: WB101\n")
     )
-    assert wandb_fix("--check", "train_split.ipynb", cwd=tmp_path).returncode == 0
+    proc = wandb_fix("--check", "train_split.ipynb", cwd=tmp_path)
+    assert proc.stdout.count(": WB") == 1 and "cell 2:1:1: WB301" in proc.stdout
 
 
 def test_folder_walk_finds_notebooks_but_not_jupyter_checkpoints(tmp_path):
@@ -428,6 +506,7 @@ def test_folder_walk_finds_notebooks_but_not_jupyter_checkpoints(tmp_path):
 # -- pre-commit ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # pre-commit installs hook environments
 def test_pre_commit_fixes_a_staged_notebook(tmp_path, hook_repo):  # noqa: F811
     repo = tmp_path / "project"
     repo.mkdir()
@@ -441,7 +520,7 @@ def test_pre_commit_fixes_a_staged_notebook(tmp_path, hook_repo):  # noqa: F811
     assert proc.returncode == 0 and "(no files to check)Skipped" in proc.stdout, proc.stdout
     proc = _pre_commit(repo, home, "try-repo", str(hook_repo), "wandb-fix")
     assert proc.returncode == 1 and "files were modified by this hook" in proc.stdout, proc.stdout
-    assert "train_split.ipynb:cell 6:6:13: WB101" in proc.stdout  # left: its fix is unsafe
+    assert "train_split.ipynb:cell 8:6:13: WB101" in proc.stdout  # left: its fix is unsafe
     old = 'run = wandb.init(project="nb-demo", config=config, reinit=True)'
     assert path.read_text(encoding="utf-8") == original.replace(
         item(old), item(old.replace("reinit=True", 'reinit="finish_previous"'))
@@ -471,6 +550,209 @@ def test_only_lines_that_start_a_statement_are_ipython():
         "print('why?')",
         "pass",
     ]
+
+
+#: cells with IPython assignments, and lines IPython leaves alone (they stay Python's)
+ASSIGNMENTS = [
+    "files, = !ls\n(out, err) = !cmd\n[first] = !ls\nd = {}\nd['k'] = !ls\n",
+    "x.attr = %time f()\na, *b = !ls -1\nx: list = !ls\ny=!ls\nz = % time f()\n",
+    "for i in range(2):\n    lines = !cat f\nif True: y = !ls\nd['a=b'] = !ls\n",
+    "(out,\n err) = !cmd \\\n  --flag\nrun.log({'a': 1})\n",
+    "x = \\\n  !ls\nhelp = !ls?\n",
+    # not IPython assignments: the first ``=`` outside brackets is not followed by ``!``/``%name``
+    "x = 1; y = 2\nn = 3 % 2\nok = x != 1\nx += 1\ns = 'a = !b'\nf(a=1)\n",
+    "wandb.init(\n    project = 'p'\n)\nx = (1,\n     2)\n",
+]
+
+
+def test_every_ipython_assignment_target_is_masked_as_ipython_reads_it():
+    """IPython's ``SystemAssign``/``MagicAssign`` take the statement's first ``=`` outside
+    brackets followed by ``!`` or ``%name``, whatever the target; the placeholder keeps the
+    target (so names stay bound) and the cell parses."""
+    nb = Notebook(notebook(*ASSIGNMENTS))
+    nb.prepare()
+    assert [c.skipped for c in nb.cells] == [""] * len(ASSIGNMENTS)
+    targets = [
+        [p.split(" ...  #")[0].strip() for p, _ in c.masks.values() if " ...  #" in p]
+        for c in nb.cells
+    ]
+    assert targets == [
+        ["files, =", "(out, err) =", "[first] =", "d['k'] ="],
+        ["x.attr =", "a, *b =", "x: list =", "y=", "z ="],
+        ["lines =", "if True: y =", "d['a=b'] ="],
+        ["err) ="],
+        [""],  # the target is on the line before: only the command is masked
+        [],
+        [],
+    ]
+    bodies = nb.split(nb.virtual())
+    assert [nb.unmask(c, bodies[c.number]) for c in nb.cells] == [c.source for c in nb.cells]
+    # IPython itself, where installed, transforms exactly those lines, with the same targets
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return
+    manager = TransformerManager()
+    for cell, expected in zip(nb.cells, targets):
+        lines = manager.transform_cell(cell.source).splitlines()
+        theirs = [
+            line.split("get_ipython()")[0].strip()
+            for before, line in zip(["", *lines], lines)
+            if re.search(r"^\s*get_ipython\(\)\.getoutput\(", line)
+            and before.endswith("= \\")
+            or re.search(r"=\s*get_ipython\(\)\.(getoutput|run_line_magic)\(", line)
+        ]
+        assert theirs == expected, lines
+
+
+def test_ipython_assignments_to_any_target_are_checked_not_skipped(tmp_path):
+    """The audit's repro: ``files, = !ls`` and friends no longer make a cell "cannot parse"."""
+    cells = [
+        "import wandb\nrun = wandb.init(project='p', config={})\n",
+        "pythonpath, = !echo $PYTHONPATH\nrun.log({'a': 1})\n",
+        "(out, err) = !ls\n",
+        "[first] = !ls\n",
+        "d = {}\nd['x'] = !ls\n",
+        "run.summary.t = %time f()\n",
+    ]
+    path = write(tmp_path, "nb.ipynb", notebook(*cells))
+    original = path.read_text(encoding="utf-8")
+    proc = wandb_fix("--check", "nb.ipynb", cwd=tmp_path)
+    assert proc.returncode == 1 and "error" not in proc.stderr, proc.stderr
+    assert re.findall(r"^nb\.ipynb:(cell \d+:\d+):\d+: (WB\d+)", proc.stdout, re.M) == [
+        ("cell 2:2", "WB101")
+    ]
+    proc = wandb_fix("--add-noqa", "nb.ipynb", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_text(encoding="utf-8") == original.replace(
+        esc("run.log({'a': 1})\n"), esc("run.log({'a': 1})  # noqa: WB101\n")
+    )
+
+
+# -- magics that matter: %env, %%writefile --------------------------------------------------------
+
+#: a key in the format of wandb >= 0.22.3 (no 40-hex run: only the key finder can mask it)
+V1_KEY = (
+    "wandb_v1_" + "Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6kM9nP2rS5uV8xY1aD4fG7iL0oR3tU6wX9z_Qa1B2c"
+)
+
+
+def test_env_magic_is_read_as_the_python_it_stands_for():
+    assert len(V1_KEY) == 86
+    assert env_assignment("%env WANDB_MODE=offline") == ("WANDB_MODE", "offline")
+    assert env_assignment("  %env WANDB_MODE offline") == ("WANDB_MODE", "offline")
+    assert env_assignment("%set_env WANDB_MODE = offline # x") == ("WANDB_MODE", "offline # x")
+    assert env_assignment("env WANDB_MODE=offline") == ("WANDB_MODE", "offline")  # automagic
+    # listing, reading, IPython's expansion of $name / {expr}, a name IPython refuses
+    for line in ("%env", "%env WANDB_MODE", "%env WANDB_MODE=$mode", "%env A={a}", "%env A B=C"):
+        assert env_assignment(line) is None, line
+
+
+def test_env_magics_are_reported_without_a_fix_and_never_print_the_key(tmp_path):
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Setup\n"]},
+        "import wandb\n%env WANDB_MODE=offline\n",
+        f"%env WANDB_API_KEY {V1_KEY}\nrun = wandb.init(project='p', config={{}}, reinit=True)\n"
+        "env WANDB_PROJECT=demo\ndef setup():\n    %set_env WANDB_MODE=disabled\n"
+        "%env WANDB_MODE=$mode\n%env WANDB_MODE\n",
+    ]
+    nb = json.loads(notebook(*cells[1:]))
+    nb["cells"].insert(0, cells[0])
+    path = write(tmp_path, "env.ipynb", json.dumps(nb, indent=1))
+    original = path.read_text(encoding="utf-8")
+    proc = wandb_fix("--check", "env.ipynb", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    found = re.findall(r"^env\.ipynb:(cell \d+:\d+:\d+): (WB\d+) (.*)$", proc.stdout, re.M)
+    assert [(where, code) for where, code, _ in found] == [
+        ("cell 2:2:1", "WB301"),
+        ("cell 3:1:1", "WB302"),
+        ("cell 3:2:42", "WB306"),
+        ("cell 3:5:5", "WB301"),
+    ]
+    # no fix on a magic's line: ``os.environ.setdefault`` is no magic, and the line stays as is
+    assert [message.endswith("]") for _, _, message in found] == [False, False, True, False]
+    rows = json.loads(wandb_fix("--check", "--format=json", "env.ipynb", cwd=tmp_path).stdout)
+    assert (rows[0]["column"], rows[0]["end_column"], rows[0]["fix"]) == (1, 24, None)
+    outputs = [proc.stdout, proc.stderr]
+    for args in (["--unsafe-fixes"], ["--format=sarif"], ["--format=github"], ["--add-noqa"]):
+        path.write_text(original, encoding="utf-8")
+        proc = wandb_fix(*args, "env.ipynb", cwd=tmp_path)
+        outputs += [proc.stdout, proc.stderr]
+    diff = outputs[2]
+    assert "\n %env WANDB_API_KEY <redacted>\n" in diff  # a context line of cell 3's diff
+    assert "+run = wandb.init(project='p', config={}, reinit=\"finish_previous\")" in diff
+    assert not any(V1_KEY[i : i + 12] in o for o in outputs for i in range(len(V1_KEY) - 11))
+    # --add-noqa cannot put a comment on a magic's line (the magic would take it as its value)
+    assert outputs[-1].count("an IPython line cannot take a # noqa comment") == 3
+    path.write_text(original, encoding="utf-8")
+    wandb_fix("--apply", "--unsafe-fixes", "env.ipynb", cwd=tmp_path)
+    assert path.read_text(encoding="utf-8") == original.replace(
+        "reinit=True", esc('reinit="finish_previous"')
+    )
+
+
+def test_writefile_cells_are_checked_as_the_files_they_write(tmp_path):
+    train = (
+        "import wandb\n"
+        "run = wandb.init(project='p', config={}, reinit=True)\n"
+        "for step in range(3):\n"
+        "    run.log({'a': 1})"
+    )
+    cells = [
+        "import wandb\nrun = wandb.init(project='p', config={})\n",
+        "\n%%writefile train.py\n" + train,
+        "%%writefile eval.py\nrun.log({'a': 1})\n",  # not the notebook's run: a file of its own
+        "%%writefile -a train.py\nrun.log({'b': 1})\n",  # appended: only part of a file
+        "%%writefile notes.txt\nwandb.log({'c': 1})\n",
+        "%%file broken.py\nimport wandb\nwandb.log({'b': 1}\n",
+    ]
+    path = write(tmp_path, "wf.ipynb", notebook(*cells))
+    original = path.read_text(encoding="utf-8")
+    proc = wandb_fix("--check", "wf.ipynb", cwd=tmp_path)
+    assert re.findall(r"^wf\.ipynb:(cell \d+:\d+:\d+): (WB\d+)", proc.stdout, re.M) == [
+        ("cell 2:4:42", "WB306"),
+        ("cell 2:6:5", "WB101"),
+    ]
+    assert proc.returncode == 2 and (
+        "wf.ipynb: error: cell 6: cannot parse at line 3: '(' was never closed (the file "
+        "'broken.py' it writes); cell skipped" in proc.stderr
+    )
+    proc = wandb_fix("--unsafe-fixes", "wf.ipynb", cwd=tmp_path)
+    assert "--- a/wf.ipynb:cell 2\n+++ b/wf.ipynb:cell 2\n" in proc.stdout
+    assert "+    run.log({'a': 1}, step=step)\n" in proc.stdout
+    wandb_fix("--apply", "--unsafe-fixes", "wf.ipynb", cwd=tmp_path)
+    fixed_train = train.replace("reinit=True", 'reinit="finish_previous"').replace(
+        "{'a': 1})", "{'a': 1}, step=step)"
+    )
+    fixed = path.read_text(encoding="utf-8")
+    assert fixed == original.replace(esc(train), esc(fixed_train))
+    assert wandb_fix("--apply", "--unsafe-fixes", "wf.ipynb", cwd=tmp_path).returncode == 2
+    assert path.read_text(encoding="utf-8") == fixed  # a second run changes nothing
+    # the body we check is the file IPython writes
+    written = Notebook(original).written_files()
+    assert [(w.cell.number, w.filename, w.offset) for w in written] == [
+        (2, "train.py", 2),
+        (3, "eval.py", 1),
+        (6, "broken.py", 1),
+    ]
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return
+    code = TransformerManager().transform_cell(written[0].cell.source)
+    assert code == f"get_ipython().run_cell_magic('writefile', 'train.py', {train + chr(10)!r})\n"
+
+
+def test_add_noqa_in_a_writefile_cell_goes_into_the_file(tmp_path):
+    body = "import wandb\nwandb.init(project='p', config={}, reinit=True)\n"
+    path = write(tmp_path, "wf.ipynb", notebook("%%writefile train.py\n" + body))
+    original = path.read_text(encoding="utf-8")
+    proc = wandb_fix("--add-noqa", "wf.ipynb", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_text(encoding="utf-8") == original.replace(
+        esc(body), esc(body.replace("True)\n", "True)  # noqa: WB306\n"))
+    )
+    assert wandb_fix("--check", "wf.ipynb", cwd=tmp_path).returncode == 0
 
 
 def test_unchanged_items_are_kept_and_new_ones_are_whole_lines():

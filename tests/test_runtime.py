@@ -147,8 +147,20 @@ def test_run_name(monkeypatch):
     assert re.fullmatch(r"v2-resnet-\d{4}", wr.run_name("resnet", version=2))
 
 
-def test_log_without_a_run_is_a_no_op(wandb_dir):
-    wr.log({"loss": 1.0}, step=3)  # no run: nothing happens, nothing raises
+def test_log_without_a_run_is_a_no_op(wandb_dir, capfd):
+    """No run: nothing is logged, started, written, printed, warned or raised."""
+    import wandb
+
+    assert wandb.run is None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # recorded, not raised: log() swallows exceptions
+        assert wr.log({"loss": 1.0}, step=3) is None
+        assert wr.log({"loss": 1.0}, step=1) is None  # a lower step: nothing to warn about
+        assert wr.log({"loss": 1.0}, step=2.5) is None  # not an int: no run to lose it for
+    assert [str(w.message) for w in caught] == []
+    assert wandb.run is None  # no run was started for it
+    assert list(wandb_dir.iterdir()) == []  # nothing written
+    assert capfd.readouterr() == ("", "")  # nothing printed
 
 
 # -- real offline runs -----------------------------------------------------------------------------
@@ -263,6 +275,7 @@ run.finish()
 """
 
 
+@pytest.mark.slow  # a real wandb run in a subprocess, twice
 @pytest.mark.parametrize("console", ["wrap", "off"])
 def test_echo_reaches_the_logs_tab_exactly_once(tmp_path, console):
     """In a subprocess: wandb patches sys.stdout, which pytest's capture would hide."""
