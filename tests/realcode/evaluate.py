@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SETS = ("dev", "holdout", "newrules/dev", "newrules/holdout")
+SETS = ("dev", "holdout", "newrules/dev", "newrules/holdout", "fresh")
 BASELINE = HERE / "baseline.json"
 _ROW = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>WB\d{3}) (?P<text>.*)$")
 
