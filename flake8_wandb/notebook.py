@@ -731,25 +731,17 @@ def _to_write(result: Any, text: str, old: bytes) -> None:
 
 
 def _key_texts(nb: Notebook, source: str) -> set[str]:
-    """The text of every API-key literal WB302 sees in the notebook's code, whatever the
-    selection and ``# noqa`` say (``Finding.secrets`` holds the key or its source span)."""
-    from .rules.hardcoded_api_key import HardcodedApiKey
-
+    """The text of every API-key literal the secrets finder sees in the notebook's code,
+    whatever the selection and ``# noqa`` say."""
     if nb.tree is None:
         return set()
-    findings, _ = Engine([HardcodedApiKey]).check(nb.tree, source)
     lines = split_lines(source)
     texts: set[str] = set()
-    for f in findings:
-        for secret in f.secrets:
-            if isinstance(secret, str):
-                texts.add(secret)
-                continue
-            (l1, c1), (l2, c2) = secret
-            for n in range(l1, min(l2, len(lines)) + 1):
-                raw = lines[n - 1].rstrip("\r\n").encode("utf-8")
-                piece = raw[c1 if n == l1 else 0 : c2 if n == l2 else len(raw)]
-                texts.add(piece.decode("utf-8", "replace").strip())
+    for (l1, c1), (l2, c2) in redact.tree_key_spans(nb.tree, source):
+        for n in range(l1, min(l2, len(lines)) + 1):
+            raw = lines[n - 1].rstrip("\r\n").encode("utf-8")
+            piece = raw[c1 if n == l1 else 0 : c2 if n == l2 else len(raw)]
+            texts.add(piece.decode("utf-8", "replace").strip())
     return {t for t in texts if t}
 
 

@@ -1,68 +1,11 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from ..analysis import secrets
 from ..engine import Edit, Fix, Invalid, Rule, end_of, start_of
-from .calls import keyword
-from .edits import remove_argument, replace
-
-_HEX_KEY = re.compile(r"[0-9a-f]{40}")
-KEY_ARGS = {
-    "wandb.login": "key",
-    "wandb.Api": "api_key",
-    "wandb.Settings": "api_key",
-    "wandb.sdk.Settings": "api_key",
-}
-
-#: longer literals are data, not a key (W&B keys are 40 hex digits; newer ones under 100 chars)
-MAX_KEY_LENGTH = 200
-#: positional index of the key: ``wandb.login(key, ...)``, ``wandb.Api(overrides, timeout, api_key)``
-KEY_POSITIONS = {"wandb.login": 0, "wandb.Api": 2}
-
-
-def literal_text(node: ast.AST | None, depth: int = 0) -> str | None:
-    """The value of a string written only with literals: adjacent literals, escapes, bytes,
-    f-strings without placeholders, ``+`` concatenations (a few: a key is short). None for
-    anything computed."""
-    if depth > 16:
-        return None
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, str):
-            return node.value
-        if isinstance(node.value, bytes):
-            return node.value.decode("latin-1")
-        return None
-    if isinstance(node, ast.JoinedStr):
-        parts = [literal_text(v, depth + 1) for v in node.values]
-        return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = literal_text(node.left, depth + 1), literal_text(node.right, depth + 1)
-        return None if left is None or right is None else left + right
-    return None
-
-
-def _secret(node: ast.AST | None) -> str | None:
-    """The literal given as a key: any non-empty string written without computing it. A
-    placeholder (``"<your-api-key>"``) counts: it marks the line where users paste their key."""
-    value = literal_text(node)
-    if value is None or not value.strip() or len(value) > MAX_KEY_LENGTH:
-        return None
-    return value
-
-
-@dataclass
-class _Pending:
-    """An env statement found during the traversal; reported in end_module."""
-
-    node: ast.AST
-    value: ast.AST
-    where: str
-    stmt: ast.stmt | None  # the statement to remove, when it does nothing else
-    item_edit: Edit | None  # or: the edit that removes just the key's item
-    parent: ast.AST | None
+from .edits import replace
 
 
 def _alone_on_its_lines(lines: Sequence[str], stmt: ast.stmt) -> bool:
@@ -77,7 +20,7 @@ def _root_name(stmt: ast.stmt) -> str | None:
     """``os`` in ``os.environ[...] = ...`` / ``os.environ.update(...)``; ``environ`` after
     ``from os import environ``."""
     node: ast.AST = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt
-    if isinstance(node, ast.AnnAssign):
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign)):
         node = node.target
     if isinstance(node, ast.Expr):
         node = node.value
@@ -99,24 +42,6 @@ def _inside(node: ast.AST, outer: ast.AST) -> bool:
     begin = (getattr(outer, "lineno", 0), getattr(outer, "col_offset", 0))
     end = (getattr(outer, "end_lineno", 0), getattr(outer, "end_col_offset", 0))
     return begin <= start < end
-
-
-def _remove_item(items: list[tuple[ast.AST, ast.AST, ast.AST]], i: int) -> Edit:
-    """Remove item ``i`` of a call's or a dict's items, with its comma."""
-    first, _, last = items[i]
-    if i > 0:
-        prev = items[i - 1][2]
-        return Edit(_end(prev), _end(last), "")
-    nxt = items[i + 1][0]
-    return Edit(_start(first), _start(nxt), "")
-
-
-def _start(node: ast.AST) -> tuple[int, int]:
-    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
-
-
-def _end(node: ast.AST) -> tuple[int, int]:
-    return getattr(node, "end_lineno", 0), getattr(node, "end_col_offset", 0)
 
 
 def _remove_lines(lines: Sequence[str], gone: set[int]) -> list[Edit]:
@@ -311,129 +236,40 @@ import wandb
 wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
 """
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
-        self._pending: list[_Pending] = []
-
-    def visit_Call(self, node: ast.Call) -> None:
-        qual = self.ctx.qualname(node.func)
-        if qual in KEY_ARGS:
-            self._key_argument(node, qual)
-        else:
-            for write in self.ctx.flow.env_writes(node):  # the one reader of env writes
-                if write.var != "WANDB_API_KEY" or not _secret(write.value):
-                    continue
-                if write.kind == "update":
-                    self._environ_update(node, write.value, write.key)
-                else:
-                    where = f'{qual}("WANDB_API_KEY", ...)'
-                    stmt = self._own_statement(node)
-                    self._pending.append(
-                        _Pending(node, write.value, where, stmt, None, self._parent())
-                    )
-                return
-
-    def _key_argument(self, node: ast.Call, qual: str) -> None:
-        kw = keyword(node, KEY_ARGS[qual])
-        arg: ast.AST | None = kw
-        position = KEY_POSITIONS.get(qual)
-        if kw is None and position is not None and position < len(node.args):
-            if not any(isinstance(a, ast.Starred) for a in node.args[: position + 1]):
-                arg = node.args[position]
-        if arg is None:
-            return
-        value = arg.value if isinstance(arg, ast.keyword) else arg
-        if not _secret(value):
-            return
-        if isinstance(arg, ast.keyword) or arg is node.args[-1]:
-            edit = remove_argument(node, arg)
-        else:  # a positional key followed by other positional arguments: None reads the env
-            edit = replace(arg, "None")
-        where = f"{qual}({KEY_ARGS[qual]}=...)"
-        self.report(arg, fix=Fix((edit,), safe=False), secrets=(value,), where=where)
-
-    def _environ_update(self, node: ast.Call, value: ast.AST, key: ast.AST | None) -> None:
-        """``os.environ.update(WANDB_API_KEY=K)`` (``key`` None) or
-        ``os.environ.update({"WANDB_API_KEY": K})`` (``key`` the dict's key)."""
-        where = "os.environ.update(WANDB_API_KEY=...)"
-        n_args = len(node.args) + len(node.keywords)
-        stmt = self._own_statement(node)
-        item_edit: Edit | None = None
-        if key is None:
-            kw = next(k for k in node.keywords if k.value is value)
-            item_edit = remove_argument(node, kw) if n_args > 1 else None
-        else:
-            d = next(a for a in node.args if isinstance(a, ast.Dict) and key in a.keys)
-            if None in d.keys:
-                return  # a ``**mapping`` inside: leave it to the reader
-            items: list[tuple[ast.AST, ast.AST, ast.AST]] = [
-                (k, v, v) for k, v in zip(d.keys, d.values) if k is not None
-            ]
-            if len(items) > 1:
-                item_edit = _remove_item(items, next(i for i, k in enumerate(d.keys) if k is key))
-            elif n_args > 1:
-                item_edit = remove_argument(node, d)
-        self._pending.append(_Pending(node, value, where, stmt, item_edit, self._parent()))
-
-    def visit_Assign(self, node: ast.Assign) -> None:
-        if len(node.targets) == 1:
-            self._assignment(node, node.targets[0], node.value)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if node.value is not None:
-            self._assignment(node, node.target, node.value)
-
-    def _assignment(self, node: ast.stmt, target: ast.AST, value: ast.AST) -> None:
-        secret = _secret(value)
-        if not secret:
-            return
-        if any(w.var == "WANDB_API_KEY" for w in self.ctx.flow.env_writes(node)):
-            where = 'os.environ["WANDB_API_KEY"]'
-            self._pending.append(_Pending(node, value, where, node, None, self._parent()))
-            return
-        name = getattr(target, "id", None) or getattr(target, "attr", None) or ""
-        low = name.lower()
-        if "wandb" in low and "key" in low and _HEX_KEY.fullmatch(secret):
-            self.report(node, secrets=(value,), where=name)
-
-    # -- removing a statement that sets the key in the environment -------------------------------
-
-    def _parent(self) -> ast.AST | None:
-        return self.ctx.ancestors[-1] if self.ctx.ancestors else None
-
-    def _own_statement(self, call: ast.Call) -> ast.stmt | None:
-        """The expression statement that is nothing but ``call``, else None."""
-        parent = self._parent()
-        if isinstance(parent, ast.Expr) and parent.value is call:
-            return parent
-        return None
-
     def end_module(self) -> None:
-        # Fixes are built once every env statement is known: an import used only by them goes
-        # with the last one removed (see _statement_edits).
-        whole = [p.stmt for p in self._pending if p.stmt is not None and p.item_edit is None]
-        for p in self._pending:
-            edits: list[Edit] = []
-            if p.item_edit is not None:
-                edits.append(p.item_edit)
-            elif p.stmt is not None:
-                edits += self._statement_edits(p, whole)
-            fix = Fix(tuple(edits), safe=False) if edits else None
-            self.report(p.node, fix=fix, secrets=(p.value,), where=p.where)
-        self._pending = []
+        found = secrets.find(self.ctx)
+        # an import used only by removed statements goes with the last one removed
+        removed = [stmt for site in found.sites if site.fixable for stmt, _ in site.statements]
+        for site in found.sites:
+            fix = None
+            if site.fixable and (site.edits or site.statements):
+                edits = list(site.edits)
+                for stmt, parent in site.statements:
+                    more = self._statement_edits(stmt, parent, removed)
+                    if more is None:
+                        edits = []
+                        break
+                    edits += more
+                fix = Fix(tuple(edits), safe=False, title="Remove the key") if edits else None
+            self.report(site.node, fix=fix, secrets=tuple(site.literals), where=site.where)
 
-    def _statement_edits(self, p: _Pending, removed: list[ast.stmt]) -> list[Edit]:
-        stmt = p.stmt
-        assert stmt is not None
+    # -- removing a statement that holds the key -------------------------------------------------
+
+    def _statement_edits(
+        self, stmt: ast.stmt, parent: ast.AST | None, removed: list[ast.stmt]
+    ) -> list[Edit] | None:
+        """The edits that remove ``stmt``; None when it cannot go cleanly (it shares its lines
+        with other code). The only statement of a block becomes ``pass``."""
         lines = self.ctx.lines
         if not _alone_on_its_lines(lines, stmt):
-            return []
+            return None
         fields = ("body", "orelse", "finalbody")
         block = next(
-            (getattr(p.parent, f) for f in fields if stmt in getattr(p.parent, f, ())), None
+            (getattr(parent, f) for f in fields if stmt in getattr(parent, f, ())), None
         )
-        if block is not None and len(block) == 1:
-            return [replace(stmt, "pass")]
+        if block is not None and len([s for s in block if s not in removed]) == 0:
+            if block[0] is stmt:
+                return [replace(stmt, "pass")]
         gone = set(range(stmt.lineno, end_of(stmt)[0] + 1))
         extra: list[Edit] = []
         imp = self._import_only_used_by(stmt, removed)
