@@ -29,7 +29,10 @@ from json.decoder import scanstring  # type: ignore[attr-defined]  # real, but n
 from pathlib import Path
 from typing import Any
 
+from wandb_runtime import facts
+
 from . import redact, report
+from .analysis import secrets
 from .engine import Engine, Finding, split_lines
 from .fixer import (
     FixResult,
@@ -657,10 +660,11 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
     source = nb.prepare()
     result.errors += [f"cell {c.number}: {c.skipped}; cell skipped" for c in nb.cells if c.skipped]
     name = str(path)
+    outside = _keys_outside_code(nb, name) if _reports_keys(engine) else []
     if options.mode == "check":
         findings, errors = lint(engine, source, nb.tree)
         result.errors += errors
-        result.rows = nb.rows(name, findings, options.unsafe)
+        result.rows = _merged(nb.rows(name, findings, options.unsafe), outside)
         return
     if options.mode == "add-noqa":
         findings, errors = lint(engine, source, nb.tree)
@@ -670,8 +674,9 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
             result.errors.append(
                 f"{f.code} at {_where(nb, f.line)}: no line of it can take a # noqa comment"
             )
-        result.rows_on_disk = nb.rows(name, findings, options.unsafe)
-        result.rows = nb.rows(name, skipped, options.unsafe)
+        result.rows_on_disk = _merged(nb.rows(name, findings, options.unsafe), outside)
+        # a key outside the code has no line that takes a noqa: it stays a finding
+        result.rows = _merged(nb.rows(name, skipped, options.unsafe), outside)
         if silenced != source:
             try:
                 new_text, _ = rebuild(nb, silenced)
@@ -683,23 +688,23 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
         return
     fixed, new_text, sources = _fix(nb, engine, source, options.unsafe, text, result.errors)
     if options.mode == "apply":
-        result.rows_on_disk = nb.rows(name, fixed.initial, options.unsafe)
+        result.rows_on_disk = _merged(nb.rows(name, fixed.initial, options.unsafe), outside)
         if sources:
             _to_write(result, new_text, data)
             result.fixed = len(fixed.applied)
             again = Notebook(new_text)
             findings, _ = lint(engine, again.prepare())
-            result.rows = again.rows(name, findings, options.unsafe)
+            result.rows = _merged(again.rows(name, findings, options.unsafe), outside)
         else:
-            result.rows = nb.rows(name, fixed.initial, options.unsafe)
+            result.rows = _merged(nb.rows(name, fixed.initial, options.unsafe), outside)
         result.unsafe_more = sum(1 for r in result.rows if r.finding.fix and not r.finding.fix.safe)
         return
-    result.rows = nb.rows(name, fixed.initial, options.unsafe)
+    result.rows = _merged(nb.rows(name, fixed.initial, options.unsafe), outside)
     result.fixable = sum(1 for f in fixed.initial if applicable(f, options.unsafe))
     result.unsafe_more = sum(
         1 for f in fixed.initial if f.fix and not applicable(f, options.unsafe)
     )
-    result.diff = diff(nb, sources, path, _key_texts(nb, source))
+    result.diff = diff(nb, sources, path, _key_texts(nb, source) | _magic_key_texts(nb))
 
 
 def _fix(
@@ -772,3 +777,111 @@ def _diff_lines(source: str) -> list[str]:
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += "\n"  # Jupyter stores a cell's last line without one: nothing to show
     return lines
+
+
+# -- keys outside the code: %env lines and saved outputs (WB302) -----------------------------------
+
+#: ``%env WANDB_API_KEY=<key>`` / ``%set_env``, and ``!wandb login <key>``: IPython lines the
+#: module never sees (they are masked), so the secrets finder cannot
+_ENV_MAGIC = re.compile(r"\s*%(?:set_)?env\s+(?:WANDB_API_KEY)\s*[=\s]\s*(?P<value>\S.*?)\s*$")
+_LOGIN_SHELL = re.compile(r"\s*!\s*wandb\s+login\s+(?:--\S+\s+)*(?P<value>[^\s-]\S*)\s*$")
+#: a key-shaped run in printed text; a 40-hex run right after a hash's word (``commit 1a2b...``,
+#: ``HEAD is now at``, ``sha256:``) is the hash
+_KEY_IN_OUTPUT = re.compile(
+    r"(?<![\w-])(?:" + "|".join((facts.V1_KEY, facts.ONPREM_KEY, facts.LEGACY_KEY)) + r")(?![\w-])"
+)
+
+
+def _reports_keys(engine: Engine) -> bool:
+    return any(rule.code == "WB302" for rule in engine.rules)
+
+
+def _magic_lines(cell: Cell) -> list[tuple[int, str, str]]:
+    """(line in the cell, what it is, the key) of each IPython line that holds a key."""
+    found = []
+    for number, line in enumerate(split_lines(cell.source), 1):
+        content = line.rstrip("\r\n")
+        m = _ENV_MAGIC.match(content)
+        if m and not m.group("value").startswith(("$", "{")):
+            found.append((number, "%env WANDB_API_KEY=...", m.group("value")))
+            continue
+        m = _LOGIN_SHELL.match(content)
+        if m and facts.is_api_key(m.group("value")):
+            found.append((number, "!wandb login ...", m.group("value")))
+    return found
+
+
+def _output_keys(raw: Any) -> list[str]:
+    """The key-shaped runs in a cell's saved outputs (every string in them)."""
+    keys: list[str] = []
+    stack = [raw.get("outputs")] if isinstance(raw, dict) else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            for m in _KEY_IN_OUTPUT.finditer(item):
+                before = re.findall(r"[A-Za-z0-9]+", item[max(0, m.start() - 24) : m.start()])
+                if re.fullmatch(facts.LEGACY_KEY, m.group()) and any(
+                    facts.is_hash_name(w) or w.lower() == "at" for w in before[-2:]
+                ):
+                    continue
+                keys.append(m.group())
+    return keys
+
+
+def _keys_outside_code(nb: Notebook, path: str) -> list[report.Row]:
+    """WB302 rows for keys the module cannot hold: ``%env WANDB_API_KEY=<key>`` (and
+    ``!wandb login <key>``) at its line, a key in a cell's saved outputs at the cell's first
+    line. No fix: the line must go by hand and the output be cleared; never printed."""
+    rows: list[report.Row] = []
+    starts = _line_starts(nb.text)
+    message = secrets.MESSAGE
+    for cell in nb.cells:
+        places = [(line, where) for line, where, _ in _magic_lines(cell)]
+        if _output_keys(nb.data["cells"][cell.index]):
+            places.append((1, f"a saved output of cell {cell.number} (clear it)"))
+        for line, where in places:
+            text = split_lines(cell.source)[line - 1] if cell.source else ""
+            indent = len(text) - len(text.lstrip())
+            finding = Finding(
+                code="WB302",
+                name="hardcoded-api-key",
+                message=message.format(where=where),
+                line=line,
+                col=indent,
+                end_line=line,
+                end_col=len(text.rstrip("\r\n").encode("utf-8")),
+            )
+            rows.append(
+                report.Row(
+                    path=path,
+                    finding=finding,
+                    col=indent + 1,
+                    end_col=report.char_col(text, finding.end_col),
+                    fix="",
+                    applicable=False,
+                    cell=report.Cell(
+                        number=cell.number,
+                        index=cell.index,
+                        id=cell.id,
+                        file_line=nb._file_line(cell, line, starts),
+                        end_file_line=nb._file_line(cell, line, starts),
+                    ),
+                )
+            )
+    return rows
+
+
+def _merged(rows: list[report.Row], more: list[report.Row]) -> list[report.Row]:
+    if not more:
+        return rows
+    where = lambda r: (r.cell.number if r.cell else 0, r.finding.line, r.finding.col)  # noqa: E731
+    return sorted(rows + more, key=where)
+
+
+def _magic_key_texts(nb: Notebook) -> set[str]:
+    """The keys of IPython lines, masked in the diff like the module's keys."""
+    return {key for cell in nb.cells for _, _, key in _magic_lines(cell)}

@@ -36,6 +36,11 @@ from wandb_runtime import facts
 from ..engine import Context, Edit, Span, end_of, start_of
 from ..resolve import RUN, SCOPE_NODES
 
+#: WB302's message, also used for the keys a notebook holds outside its code
+MESSAGE = (
+    "W&B API key hard-coded in {where}; remove it, use WANDB_API_KEY from the environment, and "
+    "rotate it if it is a real key (it stays in git history)"
+)
 #: the key argument of each call that takes one
 KEY_ARGS = {
     "wandb.login": "key",
@@ -174,7 +179,7 @@ class Secrets:
         elif qual in GETENV:
             self._getenv(node, qual, sink=None)
         elif qual in CONFIG_CALLS or _config_update(node, self.ctx, scope):
-            self._config_call(node, qual or "run.config.update", scope)
+            self._config_call(node, qual if qual in CONFIG_CALLS else "run.config.update", scope)
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument":
             self._argparse(node)
         if qual == "os.environ.update":
@@ -296,7 +301,9 @@ class Secrets:
                         self._whole_statement(site, node, kw.value)
                     self._add(site)
         for arg in node.args:
-            self._env_mapping(node, arg, where, n_args == 1, lambda: _remove_argument(node, arg))
+            self._env_mapping(
+                node, arg, where, n_args == 1, lambda arg=arg: _remove_argument(node, arg)
+            )
 
     def _env_mapping(self, node: ast.AST, mapping: ast.AST, where: str, alone: bool, drop) -> None:
         """A dict or ``dict(...)`` of environment variables (``alone``: the statement does
@@ -392,7 +399,9 @@ class Secrets:
         """``parser.add_argument("--wandb_key", default="<key>")``: ``vars(args)`` is the config."""
         names = [s for s in (_str(a) for a in node.args) if s]
         dest = next((_str(k.value) for k in node.keywords if k.arg == "dest"), None)
-        option = next((n for n in [dest, *names] if n and facts.is_secret_name(n.lstrip("-"))), None)
+        option = next(
+            (n for n in [dest, *names] if n and facts.is_secret_name(n.lstrip("-"))), None
+        )
         default = next((k for k in node.keywords if k.arg == "default"), None)
         if option is None or default is None or not key_format(default.value, option):
             return
@@ -401,6 +410,7 @@ class Secrets:
 
     def _config_call(self, node: ast.Call, qual: str, scope) -> None:
         """``wandb.init(config=...)``, ``run.config.update(...)``: every entry in a key format."""
+        given: ast.AST | None
         if qual == "wandb.init":
             given = next((k.value for k in node.keywords if k.arg == "config"), None)
         else:
@@ -415,7 +425,9 @@ class Secrets:
         if depth > 16:
             return
         if isinstance(mapping, ast.Dict):
-            entries = [(_str(k), v, i) for i, (k, v) in enumerate(zip(mapping.keys, mapping.values))]
+            entries = [
+                (_str(k), v, i) for i, (k, v) in enumerate(zip(mapping.keys, mapping.values))
+            ]
             for name, v, i in entries:
                 if isinstance(v, (ast.Dict, ast.Call)):
                     self._config_entries(v, where, depth + 1)

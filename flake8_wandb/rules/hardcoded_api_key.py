@@ -120,7 +120,7 @@ class HardcodedApiKey(Rule):
 
     code = "WB302"
     name = "hardcoded-api-key"
-    message = "W&B API key hard-coded in {where}; remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)"
+    message = secrets.MESSAGE
     fix_safety = "unsafe"
     fix_doc = (
         "Unsafe: removes the literal so wandb reads `WANDB_API_KEY` from the environment: the "
@@ -264,9 +264,7 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
         if not _alone_on_its_lines(lines, stmt):
             return None
         fields = ("body", "orelse", "finalbody")
-        block = next(
-            (getattr(parent, f) for f in fields if stmt in getattr(parent, f, ())), None
-        )
+        block = next((getattr(parent, f) for f in fields if stmt in getattr(parent, f, ())), None)
         if block is not None and len([s for s in block if s not in removed]) == 0:
             if block[0] is stmt:
                 return [replace(stmt, "pass")]

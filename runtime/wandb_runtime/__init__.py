@@ -350,7 +350,7 @@ def redact(config: Mapping[str, Any]) -> dict[str, Any]:
     ``_MAX_DEPTH`` is itself replaced by ``<redacted>``, and the rest is kept. A mapping whose
     top level cannot be read gives ``{}``; what is no mapping is returned as given."""
     if not isinstance(config, Mapping):
-        return config  # type: ignore[return-value]
+        return config
     try:
         out = _redact_mapping(config, secret=False, path=[], depth=0)
     except Exception:
