@@ -95,27 +95,62 @@ class HardcodedApiKey(Rule):
     """
     ## What it does
 
-    Reports a W&B API key written in source: a literal given to `wandb.login(key=...)`,
-    `wandb.Api(api_key=...)` or `wandb.Settings(api_key=...)` (by keyword or by position),
-    set in the environment (`os.environ["WANDB_API_KEY"] = ...`, `setdefault`, `putenv`,
-    `update(WANDB_API_KEY=...)`, `update({"WANDB_API_KEY": ...})`), and any 40-hex-character
-    literal assigned to a name containing `wandb` and `key`, in any module (the settings file
-    that holds `WANDB_KEY = "..."` often imports nothing). A literal is any string written
-    without computing it: adjacent literals over several lines, escapes, bytes, f-strings
-    without placeholders and `+` of literals. Placeholders (`"<your-key>"`, `"YOUR_API_KEY"`) are
-    reported too: such a line is where users paste their real key, and the environment is the
-    place for it. An empty string is not reported.
+    Reports a W&B API key written in source, in any of its formats — legacy (40 hex
+    characters), `wandb_v1_` followed by 77 letters, digits and `_` (since wandb 0.22.3), on-prem
+    `<prefix>-<secret of 40 or more characters>` — wherever it travels to wandb:
+
+    - given to `wandb.login(key=...)`, `wandb.Api(api_key=...)` or `wandb.Settings(api_key=...)`
+      (by keyword, by position, or in `**{"key": ...}`), directly, through a name bound to it
+      (`API_TOKEN = "..."` then `wandb.login(key=API_TOKEN)`) or as the default of
+      `os.environ.get(...)` / `os.getenv(...)`;
+    - set as `WANDB_API_KEY` (`os.environ[...] = `, `update(...)` with a keyword, a dict or
+      `dict(...)`, `setdefault`, `putenv`, `os.environ |= {...}`), or as the default of
+      `os.environ.get("WANDB_API_KEY", ...)`; in a notebook also `%env WANDB_API_KEY=...` and
+      `!wandb login <key>`;
+    - in a key format: assigned to a name for a W&B key (`WANDB_KEY`, `wb_token`, in any module:
+      the settings file that holds `WANDB_KEY = "..."` often imports nothing), the default of an
+      argparse option named for a key (`--wandb_key`, `--wandb-api-key`: it ends up in
+      `config=vars(args)`), or an entry of a config given to a run (`wandb.init(config=...)`,
+      `run.config.update(...)`, nested dicts too), which uploads it to the W&B UI;
+    - in a notebook, a key in a cell's saved outputs (a committed notebook that once printed it),
+      reported at that cell.
+
+    A literal is any string written without computing it: adjacent literals over several lines,
+    escapes, bytes, f-strings without placeholders and `+` of literals. Where only a key belongs
+    (a key argument, `WANDB_API_KEY`), placeholders (`"<your-key>"`) are reported too: such a
+    line is where users paste their real key. An empty string is not reported. A 40-hex value
+    named for a hash (`GIT_SHA = "..."`, `revision=`, `commit`, `sha`, a run id) is a git SHA, not
+    a key, and is never reported.
 
     ## Why is this bad?
 
     Anyone with read access to the repository (and every fork, CI log and wheel built from it)
-    can log runs as you and read your projects. Removing the line does not help on its own: the
-    key stays in version control history, so it must be rotated at wandb.ai/authorize.
+    can log runs as you and read your projects; a key in a run's config is shown to everyone who
+    can see the run. Removing the line does not help on its own: the key stays in version control
+    history, so it must be rotated at wandb.ai/authorize. Common secret scanners miss W&B keys
+    (gitleaks has no rule for them; Bandit's hard-coded password checks look at names only).
 
-    Nothing wandb-fix prints shows the key: messages name where it is, and every diff, context
-    line (a `# noqa: WB302` line too) and error masks each key literal by its place in the
-    source, and any run of 40 hex digits, as `<redacted>`. A diff that shows a mask cannot be
-    applied as a patch; `--apply` writes the real fix.
+    Nothing wandb-fix prints shows the key: messages name where it is, and every diff (context
+    and changed lines, a `# noqa: WB302` line too), JSON, GitHub and SARIF report, error, warning
+    and progress line masks each key the secrets finder knows by its place in the source, and any
+    run shaped like a key, as `<redacted>`. A diff that shows a mask cannot be applied as a
+    patch; `--apply` writes the real fix.
+
+    ## Known problems
+
+    flake8's own `--show-source` (or `show-source = true` in a config) prints the source line of
+    every finding, and a plugin cannot change what flake8 prints: for a key written on the
+    reported line, flake8 then prints the key. In CI, leave `show-source` off (its default) and
+    say so explicitly where a shared config may turn it on:
+
+    ```ini
+    # setup.cfg / tox.ini / .flake8
+    [flake8]
+    show-source = false
+    ```
+
+    or run `flake8 --no-show-source`, or run `wandb-fix --check`, which masks the key in
+    everything it prints.
     """
 
     code = "WB302"
@@ -123,14 +158,17 @@ class HardcodedApiKey(Rule):
     message = secrets.MESSAGE
     fix_safety = "unsafe"
     fix_doc = (
-        "Unsafe: removes the literal so wandb reads `WANDB_API_KEY` from the environment: the "
-        "`key=`/`api_key=` argument (a positional key followed by other positional arguments "
-        "becomes `None`), the `WANDB_API_KEY` item of an `os.environ.update(...)`, or the whole "
-        "statement that sets the variable. The file is left as clean as before: no run of blank "
-        "lines where the statement was, and an import that only the removed statements used "
-        "(`import os`) goes with them. A machine that relied on the literal must now set the "
-        "variable. The fix cannot rotate the key: do that too. Names assigned a key literal get "
-        "no fix (code may use them)."
+        "Unsafe: removes the literal wherever the key travelled, so wandb reads `WANDB_API_KEY` "
+        "from the environment: the `key=`/`api_key=` argument (a positional key followed by other "
+        "positional arguments becomes `None`) and, when nothing else reads it, the statement that "
+        "bound the name it came through; the default of `os.environ.get(...)`/`getenv(...)`; the "
+        "`WANDB_API_KEY` item of an environment update, or the whole statement that sets the "
+        "variable (the only statement of a block becomes `pass`); the argparse default; the "
+        "config entry. The file is left as clean as before: no run of blank lines where the "
+        "statement was, and an import that only the removed statements used (`import os`) goes "
+        "with them. A machine that relied on the literal must now set the variable. The fix "
+        "cannot rotate the key: do that too. Names assigned a key literal get no fix (code may "
+        "use them), nor does a key in a notebook's `%env` line or saved output."
     )
     triggers = ("wandb", "WANDB_", "Wandb", "WandB")
     invalid = (
@@ -191,16 +229,64 @@ os.environ.update({"WANDB_PROJECT": "demo"})  # WB302
 run = wandb.init(config={})
 """,
         ),
+        Invalid(
+            """\
+import os
+
+import wandb
+
+API_TOKEN = "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"
+wandb.login(key=API_TOKEN)  # WB302
+wandb.login(key=os.environ.get("WANDB_API_KEY", "0123456789abcdef0123456789abcdef01234567"))  # WB302
+if os.environ.get("CI"):
+    os.environ.setdefault("WANDB_API_KEY", "local-0123456789abcdef0123456789abcdef01234567")  # WB302
+""",
+            expected_replacement="""\
+import os
+
+import wandb
+
+wandb.login()  # WB302
+wandb.login(key=os.environ.get("WANDB_API_KEY"))  # WB302
+if os.environ.get("CI"):
+    pass  # WB302
+""",
+        ),
+        Invalid(
+            """\
+import argparse
+
+import wandb
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--wandb_key", default="0123456789abcdef0123456789abcdef01234567")  # WB302
+parser.add_argument("--lr", type=float, default=1e-3)
+args = parser.parse_args()
+run = wandb.init(config={"lr": args.lr, "wb_key": "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", "seed": 0})  # WB302
+""",
+            expected_replacement="""\
+import argparse
+
+import wandb
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--wandb_key")  # WB302
+parser.add_argument("--lr", type=float, default=1e-3)
+args = parser.parse_args()
+run = wandb.init(config={"lr": args.lr, "seed": 0})  # WB302
+""",
+        ),
         """\
 import wandb
 
 WANDB_API_KEY_PROD = "0123456789abcdef0123456789abcdef01234567"  # WB302
 api = wandb.Api(api_key="0123456789abcdef0123456789abcdef01234567", timeout=30)  # WB302
+wandb.login(**{"key": "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"})  # WB302
 """,
         """\
 # settings.py: imports nothing
 PROJECT = "demo"
-WANDB_KEY = "0123456789abcdef0123456789abcdef01234567"  # WB302
+WANDB_KEY = "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"  # WB302
 """,
         """\
 import wandb
@@ -228,6 +314,23 @@ import wandb
 load_dotenv()
 wandb.login()
 commit_sha = "0123456789abcdef0123456789abcdef01234567"  # a hash, not a key name
+""",
+        """\
+import argparse
+
+import wandb
+
+# git SHAs are hashes, whatever wandb is given
+GIT_SHA = "0123456789abcdef0123456789abcdef01234567"
+parser = argparse.ArgumentParser()
+parser.add_argument("--revision", default="0123456789abcdef0123456789abcdef01234567")
+parser.add_argument("--wandb_key", default=None)
+args = parser.parse_args()
+run = wandb.init(
+    config={"commit": "0123456789abcdef0123456789abcdef01234567", "sha": GIT_SHA},
+    id="3kd92x1a",
+)
+model = load("gpt2", revision="0123456789abcdef0123456789abcdef01234567")
 """,
     )
     use_instead = """\

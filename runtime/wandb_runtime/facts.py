@@ -21,7 +21,7 @@ REINIT_STRINGS_SINCE = (0, 19, 10)
 #: the wandb version these facts were measured on
 MEASURED_ON = "0.31.0"
 
-# -- W&B API keys (FACTS.md, "W&B API key formats") ------------------------------------------------
+# -- W&B API keys (docs/facts.md, "W&B API key formats") ---------------------------------------------
 
 #: a legacy key: 40 lowercase hex characters (the shape of a git SHA too: see ``HASH_WORDS``)
 LEGACY_KEY = r"[0-9a-f]{40}"
