@@ -319,3 +319,21 @@ def test_every_key_format_is_a_fact_of_one_place():
     assert rule.message  # the finder's
     source = (ROOT / "flake8_wandb" / "analysis" / "secrets.py").read_text()
     assert "[0-9a-f]{40}" not in source and "wandb_v1_[" not in source
+
+
+def test_a_function_left_empty_keeps_pass_and_loses_the_unused_import(tmp_path):
+    """Seen in real code: a setup function that only sets the key (here a placeholder)."""
+    path = write(
+        tmp_path,
+        "setup_wandb.py",
+        "import os\n\n\ndef setup_wandb():\n"
+        '    os.environ["WANDB_API_KEY"] = "Insert_API_Key_here"\n\n\n'
+        'if __name__ == "__main__":\n    setup_wandb()\n',
+    )
+    proc = wandb_fix("--apply", "--unsafe-fixes", path.name, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_text() == (
+        'def setup_wandb():\n    pass\n\n\nif __name__ == "__main__":\n    setup_wandb()\n'
+    )
+    rc, out, err = run_flake8([path.name], "--select=F,E3,WB", cwd=tmp_path)
+    assert (rc, out, err) == (0, "", "")

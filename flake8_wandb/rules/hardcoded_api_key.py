@@ -366,20 +366,24 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
         lines = self.ctx.lines
         if not _alone_on_its_lines(lines, stmt):
             return None
-        fields = ("body", "orelse", "finalbody")
-        block = next((getattr(parent, f) for f in fields if stmt in getattr(parent, f, ())), None)
-        if block is not None and len([s for s in block if s not in removed]) == 0:
-            if block[0] is stmt:
-                return [replace(stmt, "pass")]
-        gone = set(range(stmt.lineno, end_of(stmt)[0] + 1))
+        imported: set[int] = set()
         extra: list[Edit] = []
         imp = self._import_only_used_by(stmt, removed)
         if imp is not None:
             imp_stmt, last_user = imp
             if last_user:
-                gone |= set(range(imp_stmt.lineno, end_of(imp_stmt)[0] + 1))
+                imported = set(range(imp_stmt.lineno, end_of(imp_stmt)[0] + 1))
             else:  # other removable users remain: touch the import so they apply one by one
                 extra.append(replace(imp_stmt, self.ctx.segment(imp_stmt)))
+        fields = ("body", "orelse", "finalbody")
+        block = next((getattr(parent, f) for f in fields if stmt in getattr(parent, f, ())), None)
+        if block is not None and block[0] is stmt and all(s in removed for s in block):
+            # the block would be empty: ``pass`` keeps it
+            return [
+                replace(stmt, "pass"),
+                *(_remove_lines(lines, imported) if imported else ()),
+            ] + extra
+        gone = set(range(stmt.lineno, end_of(stmt)[0] + 1)) | imported
         return _remove_lines(lines, gone) + extra
 
     def _import_only_used_by(
