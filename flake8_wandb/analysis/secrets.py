@@ -218,7 +218,7 @@ class Secrets:
             if not given_key(literal):
                 return
             site = KeySite(value, f"{where} through {value.id}", [literal], [remove])
-            if len(self._loads.get(value.id, [])) == 1:
+            if self._removable(value, stmt):
                 site.statements.append((stmt, self.parent(stmt)))
             else:
                 site.fixable = False  # other code reads the name
@@ -268,7 +268,7 @@ class Secrets:
         if default is None:
             return
         value = default.value if isinstance(default, ast.keyword) else default
-        known = sink is not None or var in facts.KEY_ENV_VARS or facts.is_secret_name(var or "")
+        known = sink is not None or var in facts.KEY_ENV_VARS or facts.is_wandb_key_name(var or "")
         if not (known and key_format(value, var or "")):
             return
         where = f"the default of {qual}({var!r}, ...)" + (f" given to {sink}" if sink else "")
@@ -355,10 +355,17 @@ class Secrets:
         self._bound_too(site, value)
         self._add(site)
 
+    def _removable(self, name: ast.Name, stmt: ast.stmt) -> bool:
+        """The binding of ``name`` can go with the key: nothing else reads the name, and it is
+        not a module-level name another module may import by ``__all__``."""
+        if len(self._loads.get(name.id, [])) != 1:
+            return False
+        return not (stmt in self.ctx.tree.body and "__all__" in self.ctx.source)
+
     def _bound_too(self, site: KeySite, value: ast.AST) -> None:
         if isinstance(value, ast.Name):
             binding = self._binding(value)
-            if binding is not None and len(self._loads.get(value.id, [])) == 1:
+            if binding is not None and self._removable(value, binding[0]):
                 site.statements.append((binding[0], self.parent(binding[0])))
             else:
                 site.fixable = False
