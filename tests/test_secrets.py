@@ -84,10 +84,12 @@ PATHS = {
     ),
     "settings_module": 'PROJECT = "demo"\nWANDB_KEY = {K}\n',
     "api": "import wandb\n\napi = wandb.Api(api_key={K}, timeout=30)\n",
+    "call_keyword": "import wandb\n\ntrain(lr=1, wandb_key={K})\n",
+    "param_default": "import wandb\n\n\ndef main(lr=1, wb_token={K}):\n    return lr\n",
     "noqa": 'import wandb\n\nwandb.login(key={K})  # noqa: WB302\nrun = wandb.init(project="p", config={{}}, reinit=True)\n',
 }
 #: no fix: code may read the name / the finding is silenced
-UNFIXED = {"settings_module", "noqa"}
+UNFIXED = {"settings_module", "noqa", "call_keyword", "param_default"}
 
 
 def notebook(key: str) -> str:

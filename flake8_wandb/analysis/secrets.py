@@ -151,6 +151,8 @@ class Secrets:
                 self._assignment(node, scope)
             elif isinstance(node, ast.AugAssign):
                 self._ior(node, scope)
+            elif isinstance(node, ast.arguments):
+                self._parameter_defaults(node)
 
     def qualname(self, expr: ast.AST, scope) -> str | None:
         return self.ctx.qualname(expr, scope)
@@ -182,6 +184,9 @@ class Secrets:
             self._config_call(node, qual if qual in CONFIG_CALLS else "run.config.update", scope)
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument":
             self._argparse(node)
+        for kw in node.keywords:  # ``train(wandb_key="<key>")``
+            if kw.arg and facts.is_wandb_key_name(kw.arg) and key_format(kw.value, kw.arg):
+                self._add(KeySite(kw.value, f"{kw.arg}=...", [kw.value], fixable=False))
         if qual == "os.environ.update":
             self._environ_update(node, scope)
         elif qual in ("os.putenv", "os.environ.setdefault"):
@@ -399,6 +404,16 @@ class Secrets:
             name = getattr(target, "id", None) or getattr(target, "attr", None) or ""
             if name and facts.is_wandb_key_name(name) and key_format(value, name):
                 self._add(KeySite(node, name, [value], fixable=False))
+
+    def _parameter_defaults(self, node: ast.arguments) -> None:
+        """``def main(wandb_key="<key>")``."""
+        positional = [*node.posonlyargs, *node.args]
+        pairs = list(zip(positional[len(positional) - len(node.defaults) :], node.defaults))
+        pairs += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
+        for arg, default in pairs:
+            if facts.is_wandb_key_name(arg.arg) and key_format(default, arg.arg):
+                where = f"the default of the parameter {arg.arg}"
+                self._add(KeySite(default, where, [default], fixable=False))
 
     # -- where a key becomes part of a run's config ---------------------------------------------
 

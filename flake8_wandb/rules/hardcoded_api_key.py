@@ -108,7 +108,8 @@ class HardcodedApiKey(Rule):
       `os.environ.get("WANDB_API_KEY", ...)`; in a notebook also `%env WANDB_API_KEY=...` and
       `!wandb login <key>`;
     - in a key format: assigned to a name for a W&B key (`WANDB_KEY`, `wb_token`, in any module:
-      the settings file that holds `WANDB_KEY = "..."` often imports nothing), the default of an
+      the settings file that holds `WANDB_KEY = "..."` often imports nothing), passed as such a
+      keyword argument or parameter default (`train(wandb_key=...)`), the default of an
       argparse option named for a key (`--wandb_key`, `--wandb-api-key`: it ends up in
       `config=vars(args)`), or an entry of a config given to a run (`wandb.init(config=...)`,
       `run.config.update(...)`, nested dicts too), which uploads it to the W&B UI;
