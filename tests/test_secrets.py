@@ -339,3 +339,17 @@ def test_a_function_left_empty_keeps_pass_and_loses_the_unused_import(tmp_path):
     )
     rc, out, err = run_flake8([path.name], "--select=F,E3,WB", cwd=tmp_path)
     assert (rc, out, err) == (0, "", "")
+
+
+def test_a_notebook_output_with_a_git_sha_is_no_key(tmp_path):
+    nb = json.loads(notebook(LEGACY))
+    nb["cells"][0]["source"] = ["import wandb\n", "wandb.login()"]  # no %env line
+    nb["cells"][1]["outputs"][0]["text"] = [f"commit {LEGACY}\n", f"HEAD is now at {LEGACY}\n"]
+    write(tmp_path, "git.ipynb", json.dumps(nb))
+    proc = wandb_fix("--check", "git.ipynb", cwd=tmp_path)
+    assert " WB302 " not in proc.stdout
+    nb["cells"][1]["outputs"][0]["text"] = [f"key: {V1}\n"]
+    write(tmp_path, "git.ipynb", json.dumps(nb))
+    proc = wandb_fix("--check", "git.ipynb", cwd=tmp_path)
+    assert proc.stdout.count(" WB302 ") == 1 and "cell 2" in proc.stdout
+    assert leaked(proc.stdout + proc.stderr) == []

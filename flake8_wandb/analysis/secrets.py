@@ -144,13 +144,18 @@ class Secrets:
         for node, _ in nodes:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self._loads.setdefault(node.id, []).append(node)
+        # where a key reaches wandb first: a literal found there is not found again by its
+        # name alone (which has no fix)
         for node, scope in nodes:
             if isinstance(node, ast.Call):
                 self._call(node, scope)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-                self._assignment(node, scope)
             elif isinstance(node, ast.AugAssign):
                 self._ior(node, scope)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                self._assignment(node, scope, env=True)
+        for node, scope in nodes:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                self._assignment(node, scope, env=False)
             elif isinstance(node, ast.arguments):
                 self._parameter_defaults(node)
 
@@ -184,13 +189,13 @@ class Secrets:
             self._config_call(node, qual if qual in CONFIG_CALLS else "run.config.update", scope)
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument":
             self._argparse(node)
-        for kw in node.keywords:  # ``train(wandb_key="<key>")``
-            if kw.arg and facts.is_wandb_key_name(kw.arg) and key_format(kw.value, kw.arg):
-                self._add(KeySite(kw.value, f"{kw.arg}=...", [kw.value], fixable=False))
         if qual == "os.environ.update":
             self._environ_update(node, scope)
         elif qual in ("os.putenv", "os.environ.setdefault"):
             self._env_call(node, qual, scope)
+        for kw in node.keywords:  # ``train(wandb_key="<key>")``, after the paths above
+            if kw.arg and facts.is_wandb_key_name(kw.arg) and key_format(kw.value, kw.arg):
+                self._add(KeySite(kw.value, f"{kw.arg}=...", [kw.value], fixable=False))
 
     def _key_argument(self, node: ast.Call, qual: str, scope) -> None:
         name = KEY_ARGS[qual]
@@ -387,12 +392,15 @@ class Secrets:
 
     # -- assignments -----------------------------------------------------------------------------
 
-    def _assignment(self, node: ast.Assign | ast.AnnAssign, scope) -> None:
+    def _assignment(self, node: ast.Assign | ast.AnnAssign, scope, env: bool) -> None:
+        """``env``: ``os.environ["WANDB_API_KEY"] = ...``; else a W&B key name bound to a key."""
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         value = node.value
         if value is None:
             return
         for target in targets:
+            if isinstance(target, ast.Subscript) != env:
+                continue
             if isinstance(target, ast.Subscript):
                 if self.qualname(target.value, scope) == "os.environ":
                     if _str(target.slice) in facts.KEY_ENV_VARS and len(targets) == 1:
