@@ -286,3 +286,8 @@ def test_init_sends_no_secret_to_wandb():
     for secret in ("x1", "x2", V1, ONPREM, LEGACY):
         assert secret not in proc.stdout
     assert "Lazy" not in proc.stdout and proc.stdout.count("<redacted>") >= 6
+
+
+def test_redact_keeps_long_names_that_merely_look_like_an_on_prem_key():
+    config = {"run": "baseline-with_a_long_description_of_the_run_settings_v2", "lr": 0.1}
+    assert wr.redact(config) == config

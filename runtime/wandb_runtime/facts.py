@@ -28,15 +28,16 @@ LEGACY_KEY = r"[0-9a-f]{40}"
 #: a cloud key since wandb 0.22.3: ``wandb_v1_`` and 77 letters, digits and ``_`` (86 in all)
 V1_KEY = r"wandb_v1_[A-Za-z0-9_]{77}"
 #: an on-prem key: ``<prefix>-<secret>``; the SDK splits once on ``-`` and wants a secret of at
-#: least 40 ``[\w-]`` characters
-ONPREM_KEY = r"[A-Za-z0-9_]{1,64}-[\w-]{40,}"
+#: least 40 ``[\w-]`` characters. Taken as a key only when the secret is 40 or more letters and
+#: digits with a digit among them (``local-<40 hex>``): a long hyphenated name
+#: (``baseline-with_a_long_description_of_the_run``) is no key
+ONPREM_KEY = r"[A-Za-z0-9_]{1,64}-(?=[A-Za-z]*[0-9])[A-Za-z0-9]{40,}"
 #: the whole text of a string is one key, in any format
 API_KEY = re.compile(rf"(?:{LEGACY_KEY}|{V1_KEY}|{ONPREM_KEY})")
 #: key-shaped runs inside any text, for masking printed output: a 40-hex run (any case, any
-#: length from 40), a ``wandb_v1_`` key, an on-prem key whose secret holds 40 letters and digits in
-#: a row (a looser on-prem shape would mask file paths; those keys are masked by their source span)
+#: length from 40), a ``wandb_v1_`` key, an on-prem key
 KEY_IN_TEXT = re.compile(
-    r"wandb_v1_[A-Za-z0-9_]{20,}|[0-9a-fA-F]{40,}|\b[A-Za-z0-9_]{1,64}-[\w-]*[A-Za-z0-9]{40,}"
+    r"wandb_v1_[A-Za-z0-9_]{20,}|[0-9a-fA-F]{40,}|\b[A-Za-z0-9_]{1,64}-(?=[A-Za-z]*[0-9])[A-Za-z0-9]{40,}"
 )
 
 #: words that make a name a secret on their own (``hf_token``, ``db_password``, ``apikey``)
