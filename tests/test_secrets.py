@@ -353,3 +353,21 @@ def test_a_notebook_output_with_a_git_sha_is_no_key(tmp_path):
     proc = wandb_fix("--check", "git.ipynb", cwd=tmp_path)
     assert proc.stdout.count(" WB302 ") == 1 and "cell 2" in proc.stdout
     assert leaked(proc.stdout + proc.stderr) == []
+
+
+def test_environment_writes_are_read_in_their_own_scope_and_bound_names_go_too(tmp_path):
+    path = write(
+        tmp_path,
+        "local.py",
+        "import wandb\n\n\ndef setup():\n    import os as o\n\n"
+        f'    key = "{LEGACY}"\n'
+        '    o.environ.update({"WANDB_API_KEY": key, "WANDB_PROJECT": "p"})\n'
+        f'    o.environ["WANDB_API_KEY"] = "{LEGACY}"\n'
+        "    wandb.login()\n",
+    )
+    proc = wandb_fix("--apply", "--unsafe-fixes", path.name, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert path.read_text() == (
+        "import wandb\n\n\ndef setup():\n    import os as o\n\n"
+        '    o.environ.update({"WANDB_PROJECT": "p"})\n    wandb.login()\n'
+    )

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from wandb_runtime import facts
 
 from ..engine import Context, Edit, Span, end_of, start_of
+from ..flow import EnvWrite
 from ..resolve import RUN, SCOPE_NODES
 
 #: WB302's message, also used for the keys a notebook holds outside its code
@@ -189,9 +190,7 @@ class Secrets:
             self._config_call(node, qual if qual in CONFIG_CALLS else "run.config.update", scope)
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument":
             self._argparse(node)
-        if qual == "os.environ.update":
-            self._environ_update(node, scope)
-        elif qual in ("os.putenv", "os.environ.setdefault"):
+        if qual in ("os.environ.update", "os.putenv", "os.environ.setdefault"):
             self._env_call(node, qual, scope)
         for kw in node.keywords:  # ``train(wandb_key="<key>")``, after the paths above
             if kw.arg and facts.is_wandb_key_name(kw.arg) and key_format(kw.value, kw.arg):
@@ -286,34 +285,55 @@ class Secrets:
 
     # -- the environment -------------------------------------------------------------------------
 
-    def _env_call(self, node: ast.Call, qual: str, scope) -> None:
-        """``os.environ.setdefault("WANDB_API_KEY", ...)`` / ``os.putenv(...)``."""
-        if len(node.args) != 2 or _str(node.args[0]) not in facts.KEY_ENV_VARS:
-            return
-        literal = self._key_or_bound(node.args[1])
-        if literal is None:
-            return
-        site = KeySite(node, f'{qual}("WANDB_API_KEY", ...)', [literal])
-        self._whole_statement(site, node, node.args[1])
+    def _env_writes(self, node: ast.AST, scope) -> list[EnvWrite]:
+        """The writes of ``WANDB_API_KEY`` that ``flow.env_writes`` (the one reader of
+        environment writes, WB301's and WB307's too) sees in ``node``, read in its scope."""
+        saved, self.ctx.scope = self.ctx.scope, scope
+        try:
+            return [w for w in self.ctx.flow.env_writes(node) if w.var in facts.KEY_ENV_VARS]
+        finally:
+            self.ctx.scope = saved
 
-    def _environ_update(self, node: ast.Call, scope) -> None:
-        """``os.environ.update(WANDB_API_KEY=...)``, ``update({...})``, ``update(dict(...))``."""
-        where = "os.environ.update(WANDB_API_KEY=...)"
+    def _env_call(self, node: ast.Call, qual: str | None, scope) -> None:
+        """``os.environ.setdefault(...)``, ``os.putenv(...)``, ``os.environ.update(...)`` with
+        a keyword or a dict (as ``flow.env_writes`` reads them), and ``update(dict(...))``."""
         n_args = len(node.args) + len(node.keywords)
-        for kw in node.keywords:
-            if kw.arg in facts.KEY_ENV_VARS:
-                literal = self._key_or_bound(kw.value)
-                if literal is not None:
-                    site = KeySite(node, where, [literal])
-                    if n_args > 1:
-                        site.edits.append(_remove_argument(node, kw))
-                    else:
-                        self._whole_statement(site, node, kw.value)
-                    self._add(site)
-        for arg in node.args:
-            self._env_mapping(
-                node, arg, where, n_args == 1, lambda arg=arg: _remove_argument(node, arg)
-            )
+        for write in self._env_writes(node, scope):
+            literal = self._key_or_bound(write.value)
+            if literal is None:
+                continue
+            if write.kind != "update":
+                site = KeySite(node, f'{qual}("WANDB_API_KEY", ...)', [literal])
+                self._whole_statement(site, node, write.value)
+                continue
+            site = KeySite(node, "os.environ.update(WANDB_API_KEY=...)", [literal])
+            if write.key is None:  # a keyword
+                kw = next(k for k in node.keywords if k.value is write.value)
+                if n_args > 1:
+                    site.edits.append(_remove_argument(node, kw))
+                else:
+                    self._whole_statement(site, node, write.value)
+                    continue
+            else:
+                d = next(a for a in node.args if isinstance(a, ast.Dict) and write.key in a.keys)
+                if None in d.keys:
+                    continue  # a ``**mapping`` inside: leave it to the reader
+                if len(d.keys) > 1:
+                    i = next(i for i, k in enumerate(d.keys) if k is write.key)
+                    site.edits.append(_remove_item(d, i))
+                elif n_args > 1:
+                    site.edits.append(_remove_argument(node, d))
+                else:
+                    self._whole_statement(site, node, write.value)
+                    continue
+            self._bound_too(site, write.value)
+            self._add(site)
+        if qual == "os.environ.update":  # ``update(dict(WANDB_API_KEY=...))``: not in env_writes
+            where = "os.environ.update(WANDB_API_KEY=...)"
+            for arg in node.args:
+                if isinstance(arg, ast.Call):
+                    drop = lambda arg=arg: _remove_argument(node, arg)  # noqa: E731
+                    self._env_mapping(node, arg, where, n_args == 1, drop)
 
     def _env_mapping(self, node: ast.AST, mapping: ast.AST, where: str, alone: bool, drop) -> None:
         """A dict or ``dict(...)`` of environment variables (``alone``: the statement does
@@ -402,13 +422,12 @@ class Secrets:
             if isinstance(target, ast.Subscript) != env:
                 continue
             if isinstance(target, ast.Subscript):
-                if self.qualname(target.value, scope) == "os.environ":
-                    if _str(target.slice) in facts.KEY_ENV_VARS and len(targets) == 1:
-                        literal = self._key_or_bound(value)
-                        if literal is not None:
-                            site = KeySite(node, 'os.environ["WANDB_API_KEY"]', [literal])
-                            self._whole_statement(site, node, value)
-                continue
+                for write in self._env_writes(node, scope) if len(targets) == 1 else ():
+                    literal = self._key_or_bound(write.value)
+                    if literal is not None:
+                        site = KeySite(node, 'os.environ["WANDB_API_KEY"]', [literal])
+                        self._whole_statement(site, node, write.value)
+                break
             name = getattr(target, "id", None) or getattr(target, "attr", None) or ""
             if name and facts.is_wandb_key_name(name) and key_format(value, name):
                 self._add(KeySite(node, name, [value], fixable=False))
