@@ -216,10 +216,8 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
 
 
 def _key_spans(engine: Engine, source: str, findings: Sequence[Finding]) -> list[Span]:
-    """The key literals of ``source``: those of the findings when WB302 ran and no ``# noqa``
-    can have hidden one, else a run of WB302 alone (see redact.py)."""
-    if "noqa" not in source.lower() and any(r.code == "WB302" for r in engine.rules):
-        return [span for f in findings for span in f.secrets]
+    """The key literals of ``source``, whatever the selection and ``# noqa`` say, as the secrets
+    finder knows them (see redact.py)."""
     return redact.key_spans(source)
 
 

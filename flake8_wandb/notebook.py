@@ -36,7 +36,10 @@ from json.decoder import scanstring  # type: ignore[attr-defined]  # real, but n
 from pathlib import Path
 from typing import Any
 
+from wandb_runtime import facts
+
 from . import redact, report
+from .analysis import secrets
 from .engine import Engine, Finding, RuleError, split_lines
 from .fixer import (
     FixResult,
@@ -925,6 +928,8 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
     source = nb.prepare()
     result.errors += [f"cell {c.number}: {c.skipped}; cell skipped" for c in nb.cells if c.skipped]
     name, unsafe = str(path), options.unsafe
+    # keys the module cannot hold (``!wandb login <key>``, saved outputs): WB302 rows of their own
+    outside = _keys_outside_code(nb, name) if _reports_keys(engine) else []
     written = [
         (w, found)
         for w in nb.written_files()
@@ -936,7 +941,7 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
         out = nb.rows(name, module, unsafe)
         for (w, _), found in zip(written, files):
             out += w.rows(nb, name, found, unsafe)
-        return sorted(out, key=lambda r: r.cell.number if r.cell else 0)  # stable: lines kept
+        return _merged(sorted(out, key=lambda r: r.cell.number if r.cell else 0), outside)
 
     if options.mode == "check":
         findings, errors = lint(engine, source, nb.tree)
@@ -972,7 +977,7 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
         if sources:
             _to_write(result, new_text, data)
             result.fixed = len(fixed.applied) + sum(len(done.applied) for done in fixed_files)
-            result.rows = _relint(new_text, name, file_engine, unsafe)
+            result.rows = _merged(_relint(new_text, name, file_engine, unsafe), outside)
         else:
             result.rows = initial
         result.unsafe_more = sum(1 for r in result.rows if r.finding.fix and not r.finding.fix.safe)
@@ -980,10 +985,10 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
     result.rows = initial
     result.fixable = sum(1 for r in initial if r.applicable)
     result.unsafe_more = sum(1 for r in initial if r.fix and not r.applicable)
-    secrets = _key_texts(nb, source)
+    keys = _key_texts(nb, source) | _magic_key_texts(nb)
     for w, _ in written:
-        secrets |= _key_texts_of(w.body, None)
-    result.diff = diff(nb, sources, path, secrets)
+        keys |= _key_texts_of(w.body, None)
+    result.diff = diff(nb, sources, path, keys)
 
 
 def _relint(text: str, name: str, engine: Engine, unsafe: bool) -> list[report.Row]:
@@ -1079,8 +1084,8 @@ def _to_write(result: Any, text: str, old: bytes) -> None:
 
 
 def _key_texts(nb: Notebook, source: str) -> set[str]:
-    """The text of every API-key literal WB302 sees in the notebook's code, whatever the
-    selection and ``# noqa`` say (``Finding.secrets`` holds the key or its source span)."""
+    """The text of every API-key literal the secrets finder sees in the notebook's code,
+    whatever the selection and ``# noqa`` say."""
     if nb.tree is None:
         return set()
     return _key_texts_of(source, nb.tree, nb)
@@ -1089,32 +1094,24 @@ def _key_texts(nb: Notebook, source: str) -> set[str]:
 def _key_texts_of(source: str, tree: ast.Module | None, nb: Notebook | None = None) -> set[str]:
     """The key texts of a module (``nb``: the notebook whose virtual module it is, where a key
     on a masked ``%env`` line is the value as the line holds it)."""
-    from .rules.hardcoded_api_key import HardcodedApiKey
-
     if tree is None:
         try:
             tree = parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return set()
-    findings, _ = Engine([HardcodedApiKey]).check(tree, source)
     lines = split_lines(source)
     texts: set[str] = set()
-    for f in findings:
-        for secret in f.secrets:
-            if isinstance(secret, str):
-                texts.add(secret)
-                continue
-            (l1, c1), (l2, c2) = secret
-            found = nb.locate(l1) if nb else None
-            magic = nb.original(found[0], lines[l1 - 1]) if nb and found else None
-            env = env_assignment(magic) if magic is not None else None
-            if env is not None:  # ``%env WANDB_API_KEY=<key>``: the key as the line holds it
-                texts.add(env[1])
-                continue
-            for n in range(l1, min(l2, len(lines)) + 1):
-                raw = lines[n - 1].rstrip("\r\n").encode("utf-8")
-                piece = raw[c1 if n == l1 else 0 : c2 if n == l2 else len(raw)]
-                texts.add(piece.decode("utf-8", "replace").strip())
+    for (l1, c1), (l2, c2) in redact.tree_key_spans(tree, source):
+        found = nb.locate(l1) if nb else None
+        magic = nb.original(found[0], lines[l1 - 1]) if nb and found else None
+        env = env_assignment(magic) if magic is not None else None
+        if env is not None:  # ``%env WANDB_API_KEY=<key>``: the key as the line holds it
+            texts.add(env[1])
+            continue
+        for n in range(l1, min(l2, len(lines)) + 1):
+            raw = lines[n - 1].rstrip("\r\n").encode("utf-8")
+            piece = raw[c1 if n == l1 else 0 : c2 if n == l2 else len(raw)]
+            texts.add(piece.decode("utf-8", "replace").strip())
     return {t for t in texts if t}
 
 
@@ -1145,3 +1142,107 @@ def _diff_lines(source: str) -> list[str]:
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += "\n"  # Jupyter stores a cell's last line without one: nothing to show
     return lines
+
+
+# -- keys outside the code: %env lines and saved outputs (WB302) -----------------------------------
+
+#: ``!wandb login <key>``: an IPython line the module never sees (it is masked), so the secrets
+#: finder cannot (``%env WANDB_API_KEY=<key>`` is masked as the ``os.environ`` write it stands for)
+_LOGIN_SHELL = re.compile(r"\s*!\s*wandb\s+login\s+(?:--\S+\s+)*(?P<value>[^\s-]\S*)\s*$")
+#: a key-shaped run in printed text; a 40-hex run right after a hash's word (``commit 1a2b...``,
+#: ``HEAD is now at``, ``sha256:``) is the hash
+_KEY_IN_OUTPUT = re.compile(
+    r"(?<![\w-])(?:" + "|".join((facts.V1_KEY, facts.ONPREM_KEY, facts.LEGACY_KEY)) + r")(?![\w-])"
+)
+
+
+def _reports_keys(engine: Engine) -> bool:
+    return any(rule.code == "WB302" for rule in engine.rules)
+
+
+def _magic_lines(cell: Cell) -> list[tuple[int, str, str]]:
+    """(line in the cell, what it is, the key) of each IPython line that holds a key."""
+    found = []
+    for number, line in enumerate(split_lines(cell.source), 1):
+        content = line.rstrip("\r\n")
+        m = _LOGIN_SHELL.match(content)
+        if m and facts.is_api_key(m.group("value")):
+            found.append((number, "!wandb login ...", m.group("value")))
+    return found
+
+
+def _output_keys(raw: Any) -> list[str]:
+    """The key-shaped runs in a cell's saved outputs (every string in them)."""
+    keys: list[str] = []
+    stack = [raw.get("outputs")] if isinstance(raw, dict) else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            for m in _KEY_IN_OUTPUT.finditer(item):
+                before = re.findall(r"[A-Za-z0-9]+", item[max(0, m.start() - 24) : m.start()])
+                if re.fullmatch(facts.LEGACY_KEY, m.group()) and any(
+                    facts.is_hash_name(w) or w.lower() == "at" for w in before[-2:]
+                ):
+                    continue
+                keys.append(m.group())
+    return keys
+
+
+def _keys_outside_code(nb: Notebook, path: str) -> list[report.Row]:
+    """WB302 rows for keys the module cannot hold: ``%env WANDB_API_KEY=<key>`` (and
+    ``!wandb login <key>``) at its line, a key in a cell's saved outputs at the cell's first
+    line. No fix: the line must go by hand and the output be cleared; never printed."""
+    rows: list[report.Row] = []
+    starts = _line_starts(nb.text)
+    message = secrets.MESSAGE
+    for cell in nb.cells:
+        places = [(line, where) for line, where, _ in _magic_lines(cell)]
+        if _output_keys(nb.data["cells"][cell.index]):
+            places.append((1, f"a saved output of cell {cell.number} (clear it)"))
+        for line, where in places:
+            text = split_lines(cell.source)[line - 1] if cell.source else ""
+            indent = len(text) - len(text.lstrip())
+            finding = Finding(
+                code="WB302",
+                name="hardcoded-api-key",
+                message=message.format(where=where),
+                line=line,
+                col=indent,
+                end_line=line,
+                end_col=len(text.rstrip("\r\n").encode("utf-8")),
+            )
+            rows.append(
+                report.Row(
+                    path=path,
+                    finding=finding,
+                    col=indent + 1,
+                    end_col=report.char_col(text, finding.end_col),
+                    fix="",
+                    applicable=False,
+                    cell=report.Cell(
+                        number=cell.number,
+                        index=cell.index,
+                        code_number=cell.code_number,
+                        id=cell.id,
+                        file_line=nb._file_line(cell, line, starts),
+                        end_file_line=nb._file_line(cell, line, starts),
+                    ),
+                )
+            )
+    return rows
+
+
+def _merged(rows: list[report.Row], more: list[report.Row]) -> list[report.Row]:
+    if not more:
+        return rows
+    where = lambda r: (r.cell.number if r.cell else 0, r.finding.line, r.finding.col)  # noqa: E731
+    return sorted(rows + more, key=where)
+
+
+def _magic_key_texts(nb: Notebook) -> set[str]:
+    """The keys of IPython lines, masked in the diff like the module's keys."""
+    return {key for cell in nb.cells for _, _, key in _magic_lines(cell)}

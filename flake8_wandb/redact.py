@@ -2,43 +2,49 @@
 
 A key written in source rarely appears verbatim in the text around it: adjacent literals
 (``"a1b2" "c3d4"``, over several lines), escapes (``"\\x61..."``), f-strings and ``+`` make a
-search for the key's value useless. So keys are masked by their SOURCE SPAN: every literal that
-WB302 recognises as a key, whatever the selection and ``# noqa`` say, is replaced in each line it
-covers before a line is printed. Any run of 40 or more hex digits (the shape of a W&B key) is
-masked in every printed line as well, whatever produced it.
+search for the key's value useless. So keys are masked by their SOURCE SPAN: every literal the
+secrets finder (``analysis/secrets.py``, which WB302 reports from) knows as a key, whatever the
+selection and ``# noqa`` say, is replaced in each line it covers before a line is printed. Any
+run shaped like a W&B key (``wandb_runtime.facts.KEY_IN_TEXT``: 40 or more hex digits, a
+``wandb_v1_`` key, an on-prem ``<prefix>-<secret>`` key) is masked in every printed line as well,
+whatever produced it.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Sequence
 
-from .engine import Engine, Span, split_lines
+from wandb_runtime.facts import KEY_IN_TEXT
+
+from .engine import Context, Settings, Span, split_lines
 
 MASK = "<redacted>"
-_HEX_RUN = re.compile(r"[0-9a-fA-F]{40,}")
 
 
 def mask_text(text: str) -> str:
-    """Any 40-hex run (the shape of a W&B API key) masked."""
-    return _HEX_RUN.sub(MASK, text)
+    """Any run shaped like a W&B API key masked."""
+    return KEY_IN_TEXT.sub(MASK, text)
 
 
 def key_spans(source: str) -> list[Span]:
     """The source spans of every key literal in ``source`` (``# noqa`` or not, selected or not).
     Empty when the source does not parse: the hex mask still applies then."""
-    from .rules.hardcoded_api_key import HardcodedApiKey
-
-    engine = Engine([HardcodedApiKey])
-    if not engine.may_match(source):
-        return []
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
-    findings, _ = engine.check(tree, source)
-    return [span for f in findings for span in f.secrets]
+    return tree_key_spans(tree, source)
+
+
+def tree_key_spans(tree: ast.Module, source: str) -> list[Span]:
+    """``key_spans`` of a module already parsed (a notebook's virtual module)."""
+    from .analysis import secrets
+
+    try:
+        return secrets.find(Context(tree, source, Settings())).spans()
+    except RecursionError:
+        return []
 
 
 def masked_lines(source: str, spans: Sequence[Span] = ()) -> list[str]:

@@ -1,68 +1,11 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from ..analysis import secrets
 from ..engine import Edit, Fix, Invalid, Rule, end_of, start_of
-from .calls import keyword
-from .edits import remove_argument, replace
-
-_HEX_KEY = re.compile(r"[0-9a-f]{40}")
-KEY_ARGS = {
-    "wandb.login": "key",
-    "wandb.Api": "api_key",
-    "wandb.Settings": "api_key",
-    "wandb.sdk.Settings": "api_key",
-}
-
-#: longer literals are data, not a key (W&B keys are 40 hex digits; newer ones under 100 chars)
-MAX_KEY_LENGTH = 200
-#: positional index of the key: ``wandb.login(key, ...)``, ``wandb.Api(overrides, timeout, api_key)``
-KEY_POSITIONS = {"wandb.login": 0, "wandb.Api": 2}
-
-
-def literal_text(node: ast.AST | None, depth: int = 0) -> str | None:
-    """The value of a string written only with literals: adjacent literals, escapes, bytes,
-    f-strings without placeholders, ``+`` concatenations (a few: a key is short). None for
-    anything computed."""
-    if depth > 16:
-        return None
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, str):
-            return node.value
-        if isinstance(node.value, bytes):
-            return node.value.decode("latin-1")
-        return None
-    if isinstance(node, ast.JoinedStr):
-        parts = [literal_text(v, depth + 1) for v in node.values]
-        return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = literal_text(node.left, depth + 1), literal_text(node.right, depth + 1)
-        return None if left is None or right is None else left + right
-    return None
-
-
-def _secret(node: ast.AST | None) -> str | None:
-    """The literal given as a key: any non-empty string written without computing it. A
-    placeholder (``"<your-api-key>"``) counts: it marks the line where users paste their key."""
-    value = literal_text(node)
-    if value is None or not value.strip() or len(value) > MAX_KEY_LENGTH:
-        return None
-    return value
-
-
-@dataclass
-class _Pending:
-    """An env statement found during the traversal; reported in end_module."""
-
-    node: ast.AST
-    value: ast.AST
-    where: str
-    stmt: ast.stmt | None  # the statement to remove, when it does nothing else
-    item_edit: Edit | None  # or: the edit that removes just the key's item
-    parent: ast.AST | None
+from .edits import replace
 
 
 def _alone_on_its_lines(lines: Sequence[str], stmt: ast.stmt) -> bool:
@@ -77,7 +20,7 @@ def _root_name(stmt: ast.stmt) -> str | None:
     """``os`` in ``os.environ[...] = ...`` / ``os.environ.update(...)``; ``environ`` after
     ``from os import environ``."""
     node: ast.AST = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt
-    if isinstance(node, ast.AnnAssign):
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign)):
         node = node.target
     if isinstance(node, ast.Expr):
         node = node.value
@@ -99,24 +42,6 @@ def _inside(node: ast.AST, outer: ast.AST) -> bool:
     begin = (getattr(outer, "lineno", 0), getattr(outer, "col_offset", 0))
     end = (getattr(outer, "end_lineno", 0), getattr(outer, "end_col_offset", 0))
     return begin <= start < end
-
-
-def _remove_item(items: list[tuple[ast.AST, ast.AST, ast.AST]], i: int) -> Edit:
-    """Remove item ``i`` of a call's or a dict's items, with its comma."""
-    first, _, last = items[i]
-    if i > 0:
-        prev = items[i - 1][2]
-        return Edit(_end(prev), _end(last), "")
-    nxt = items[i + 1][0]
-    return Edit(_start(first), _start(nxt), "")
-
-
-def _start(node: ast.AST) -> tuple[int, int]:
-    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
-
-
-def _end(node: ast.AST) -> tuple[int, int]:
-    return getattr(node, "end_lineno", 0), getattr(node, "end_col_offset", 0)
 
 
 def _remove_lines(lines: Sequence[str], gone: set[int]) -> list[Edit]:
@@ -170,42 +95,81 @@ class HardcodedApiKey(Rule):
     """
     ## What it does
 
-    Reports a W&B API key written in source: a literal given to `wandb.login(key=...)`,
-    `wandb.Api(api_key=...)` or `wandb.Settings(api_key=...)` (by keyword or by position),
-    set in the environment (`os.environ["WANDB_API_KEY"] = ...`, `setdefault`, `putenv`,
-    `update(WANDB_API_KEY=...)`, `update({"WANDB_API_KEY": ...})`), and any 40-hex-character
-    literal assigned to a name containing `wandb` and `key`, in any module (the settings file
-    that holds `WANDB_KEY = "..."` often imports nothing). A literal is any string written
-    without computing it: adjacent literals over several lines, escapes, bytes, f-strings
-    without placeholders and `+` of literals. Placeholders (`"<your-key>"`, `"YOUR_API_KEY"`) are
-    reported too: such a line is where users paste their real key, and the environment is the
-    place for it. An empty string is not reported.
+    Reports a W&B API key written in source, in any of its formats — legacy (40 hex
+    characters), `wandb_v1_` followed by 77 letters, digits and `_` (since wandb 0.22.3), on-prem
+    `<prefix>-<secret of 40 or more characters>` — wherever it travels to wandb:
+
+    - given to `wandb.login(key=...)`, `wandb.Api(api_key=...)` or `wandb.Settings(api_key=...)`
+      (by keyword, by position, or in `**{"key": ...}`), directly, through a name bound to it
+      (`API_TOKEN = "..."` then `wandb.login(key=API_TOKEN)`) or as the default of
+      `os.environ.get(...)` / `os.getenv(...)`;
+    - set as `WANDB_API_KEY` (`os.environ[...] = `, `update(...)` with a keyword, a dict or
+      `dict(...)`, `setdefault`, `putenv`, `os.environ |= {...}`), or as the default of
+      `os.environ.get("WANDB_API_KEY", ...)`; in a notebook also `%env WANDB_API_KEY=...` and
+      `!wandb login <key>`;
+    - in a key format: assigned to a name for a W&B key (`WANDB_KEY`, `wb_token`, in any module:
+      the settings file that holds `WANDB_KEY = "..."` often imports nothing), passed as such a
+      keyword argument or parameter default (`train(wandb_key=...)`), the default of an
+      argparse option named for a key (`--wandb_key`, `--wandb-api-key`: it ends up in
+      `config=vars(args)`), or an entry of a config given to a run (`wandb.init(config=...)`,
+      `run.config.update(...)`, nested dicts too), which uploads it to the W&B UI;
+    - in a notebook, a key in a cell's saved outputs (a committed notebook that once printed it),
+      reported at that cell.
+
+    A literal is any string written without computing it: adjacent literals over several lines,
+    escapes, bytes, f-strings without placeholders and `+` of literals. Where only a key belongs
+    (a key argument, `WANDB_API_KEY`), placeholders (`"<your-key>"`) are reported too: such a
+    line is where users paste their real key. An empty string is not reported. A 40-hex value
+    named for a hash (`GIT_SHA = "..."`, `revision=`, `commit`, `sha`, a run id) is a git SHA, not
+    a key, and is never reported.
 
     ## Why is this bad?
 
     Anyone with read access to the repository (and every fork, CI log and wheel built from it)
-    can log runs as you and read your projects. Removing the line does not help on its own: the
-    key stays in version control history, so it must be rotated at wandb.ai/authorize.
+    can log runs as you and read your projects; a key in a run's config is shown to everyone who
+    can see the run. Removing the line does not help on its own: the key stays in version control
+    history, so it must be rotated at wandb.ai/authorize. Common secret scanners miss W&B keys
+    (gitleaks has no rule for them; Bandit's hard-coded password checks look at names only).
 
-    Nothing wandb-fix prints shows the key: messages name where it is, and every diff, context
-    line (a `# noqa: WB302` line too) and error masks each key literal by its place in the
-    source, and any run of 40 hex digits, as `<redacted>`. A diff that shows a mask cannot be
-    applied as a patch; `--apply` writes the real fix.
+    Nothing wandb-fix prints shows the key: messages name where it is, and every diff (context
+    and changed lines, a `# noqa: WB302` line too), JSON, GitHub and SARIF report, error, warning
+    and progress line masks each key the secrets finder knows by its place in the source, and any
+    run shaped like a key, as `<redacted>`. A diff that shows a mask cannot be applied as a
+    patch; `--apply` writes the real fix.
+
+    ## Known problems
+
+    flake8's own `--show-source` (or `show-source = true` in a config) prints the source line of
+    every finding, and a plugin cannot change what flake8 prints: for a key written on the
+    reported line, flake8 then prints the key. In CI, leave `show-source` off (its default) and
+    say so explicitly where a shared config may turn it on:
+
+    ```ini
+    # setup.cfg / tox.ini / .flake8
+    [flake8]
+    show-source = false
+    ```
+
+    or run `flake8 --no-show-source`, or run `wandb-fix --check`, which masks the key in
+    everything it prints.
     """
 
     code = "WB302"
     name = "hardcoded-api-key"
-    message = "W&B API key hard-coded in {where}; remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)"
+    message = secrets.MESSAGE
     fix_safety = "unsafe"
     fix_doc = (
-        "Unsafe: removes the literal so wandb reads `WANDB_API_KEY` from the environment: the "
-        "`key=`/`api_key=` argument (a positional key followed by other positional arguments "
-        "becomes `None`), the `WANDB_API_KEY` item of an `os.environ.update(...)`, or the whole "
-        "statement that sets the variable. The file is left as clean as before: no run of blank "
-        "lines where the statement was, and an import that only the removed statements used "
-        "(`import os`) goes with them. A machine that relied on the literal must now set the "
-        "variable. The fix cannot rotate the key: do that too. Names assigned a key literal get "
-        "no fix (code may use them)."
+        "Unsafe: removes the literal wherever the key travelled, so wandb reads `WANDB_API_KEY` "
+        "from the environment: the `key=`/`api_key=` argument (a positional key followed by other "
+        "positional arguments becomes `None`) and, when nothing else reads it, the statement that "
+        "bound the name it came through; the default of `os.environ.get(...)`/`getenv(...)`; the "
+        "`WANDB_API_KEY` item of an environment update, or the whole statement that sets the "
+        "variable (the only statement of a block becomes `pass`); the argparse default; the "
+        "config entry. The file is left as clean as before: no run of blank lines where the "
+        "statement was, and an import that only the removed statements used (`import os`) goes "
+        "with them. A machine that relied on the literal must now set the variable. The fix "
+        "cannot rotate the key: do that too. Names assigned a key literal get no fix (code may "
+        "use them), nor does a key in a notebook's `%env` line or saved output."
     )
     triggers = ("wandb", "WANDB_", "Wandb", "WandB")
     invalid = (
@@ -266,16 +230,64 @@ os.environ.update({"WANDB_PROJECT": "demo"})  # WB302
 run = wandb.init(config={})
 """,
         ),
+        Invalid(
+            """\
+import os
+
+import wandb
+
+API_TOKEN = "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"
+wandb.login(key=API_TOKEN)  # WB302
+wandb.login(key=os.environ.get("WANDB_API_KEY", "0123456789abcdef0123456789abcdef01234567"))  # WB302
+if os.environ.get("CI"):
+    os.environ.setdefault("WANDB_API_KEY", "local-0123456789abcdef0123456789abcdef01234567")  # WB302
+""",
+            expected_replacement="""\
+import os
+
+import wandb
+
+wandb.login()  # WB302
+wandb.login(key=os.environ.get("WANDB_API_KEY"))  # WB302
+if os.environ.get("CI"):
+    pass  # WB302
+""",
+        ),
+        Invalid(
+            """\
+import argparse
+
+import wandb
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--wandb_key", default="0123456789abcdef0123456789abcdef01234567")  # WB302
+parser.add_argument("--lr", type=float, default=1e-3)
+args = parser.parse_args()
+run = wandb.init(config={"lr": args.lr, "wb_key": "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", "seed": 0})  # WB302
+""",
+            expected_replacement="""\
+import argparse
+
+import wandb
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--wandb_key")  # WB302
+parser.add_argument("--lr", type=float, default=1e-3)
+args = parser.parse_args()
+run = wandb.init(config={"lr": args.lr, "seed": 0})  # WB302
+""",
+        ),
         """\
 import wandb
 
 WANDB_API_KEY_PROD = "0123456789abcdef0123456789abcdef01234567"  # WB302
 api = wandb.Api(api_key="0123456789abcdef0123456789abcdef01234567", timeout=30)  # WB302
+wandb.login(**{"key": "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"})  # WB302
 """,
         """\
 # settings.py: imports nothing
 PROJECT = "demo"
-WANDB_KEY = "0123456789abcdef0123456789abcdef01234567"  # WB302
+WANDB_KEY = "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"  # WB302
 """,
         """\
 import wandb
@@ -304,6 +316,23 @@ load_dotenv()
 wandb.login()
 commit_sha = "0123456789abcdef0123456789abcdef01234567"  # a hash, not a key name
 """,
+        """\
+import argparse
+
+import wandb
+
+# git SHAs are hashes, whatever wandb is given
+GIT_SHA = "0123456789abcdef0123456789abcdef01234567"
+parser = argparse.ArgumentParser()
+parser.add_argument("--revision", default="0123456789abcdef0123456789abcdef01234567")
+parser.add_argument("--wandb_key", default=None)
+args = parser.parse_args()
+run = wandb.init(
+    config={"commit": "0123456789abcdef0123456789abcdef01234567", "sha": GIT_SHA},
+    id="3kd92x1a",
+)
+model = load("gpt2", revision="0123456789abcdef0123456789abcdef01234567")
+""",
     )
     use_instead = """\
 import wandb
@@ -311,138 +340,51 @@ import wandb
 wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
 """
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
-        self._pending: list[_Pending] = []
-
-    def visit_Call(self, node: ast.Call) -> None:
-        qual = self.ctx.qualname(node.func)
-        if qual in KEY_ARGS:
-            self._key_argument(node, qual)
-        else:
-            for write in self.ctx.flow.env_writes(node):  # the one reader of env writes
-                if write.var != "WANDB_API_KEY" or not _secret(write.value):
-                    continue
-                if write.kind == "update":
-                    self._environ_update(node, write.value, write.key)
-                else:
-                    where = f'{qual}("WANDB_API_KEY", ...)'
-                    stmt = self._own_statement(node)
-                    self._pending.append(
-                        _Pending(node, write.value, where, stmt, None, self._parent())
-                    )
-                return
-
-    def _key_argument(self, node: ast.Call, qual: str) -> None:
-        kw = keyword(node, KEY_ARGS[qual])
-        arg: ast.AST | None = kw
-        position = KEY_POSITIONS.get(qual)
-        if kw is None and position is not None and position < len(node.args):
-            if not any(isinstance(a, ast.Starred) for a in node.args[: position + 1]):
-                arg = node.args[position]
-        if arg is None:
-            return
-        value = arg.value if isinstance(arg, ast.keyword) else arg
-        if not _secret(value):
-            return
-        if isinstance(arg, ast.keyword) or arg is node.args[-1]:
-            edit = remove_argument(node, arg)
-        else:  # a positional key followed by other positional arguments: None reads the env
-            edit = replace(arg, "None")
-        where = f"{qual}({KEY_ARGS[qual]}=...)"
-        self.report(arg, fix=Fix((edit,), safe=False), secrets=(value,), where=where)
-
-    def _environ_update(self, node: ast.Call, value: ast.AST, key: ast.AST | None) -> None:
-        """``os.environ.update(WANDB_API_KEY=K)`` (``key`` None) or
-        ``os.environ.update({"WANDB_API_KEY": K})`` (``key`` the dict's key)."""
-        where = "os.environ.update(WANDB_API_KEY=...)"
-        n_args = len(node.args) + len(node.keywords)
-        stmt = self._own_statement(node)
-        item_edit: Edit | None = None
-        if key is None:
-            kw = next(k for k in node.keywords if k.value is value)
-            item_edit = remove_argument(node, kw) if n_args > 1 else None
-        else:
-            d = next(a for a in node.args if isinstance(a, ast.Dict) and key in a.keys)
-            if None in d.keys:
-                return  # a ``**mapping`` inside: leave it to the reader
-            items: list[tuple[ast.AST, ast.AST, ast.AST]] = [
-                (k, v, v) for k, v in zip(d.keys, d.values) if k is not None
-            ]
-            if len(items) > 1:
-                item_edit = _remove_item(items, next(i for i, k in enumerate(d.keys) if k is key))
-            elif n_args > 1:
-                item_edit = remove_argument(node, d)
-        self._pending.append(_Pending(node, value, where, stmt, item_edit, self._parent()))
-
-    def visit_Assign(self, node: ast.Assign) -> None:
-        if len(node.targets) == 1:
-            self._assignment(node, node.targets[0], node.value)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if node.value is not None:
-            self._assignment(node, node.target, node.value)
-
-    def _assignment(self, node: ast.stmt, target: ast.AST, value: ast.AST) -> None:
-        secret = _secret(value)
-        if not secret:
-            return
-        if any(w.var == "WANDB_API_KEY" for w in self.ctx.flow.env_writes(node)):
-            where = 'os.environ["WANDB_API_KEY"]'
-            self._pending.append(_Pending(node, value, where, node, None, self._parent()))
-            return
-        name = getattr(target, "id", None) or getattr(target, "attr", None) or ""
-        low = name.lower()
-        if "wandb" in low and "key" in low and _HEX_KEY.fullmatch(secret):
-            self.report(node, secrets=(value,), where=name)
-
-    # -- removing a statement that sets the key in the environment -------------------------------
-
-    def _parent(self) -> ast.AST | None:
-        return self.ctx.ancestors[-1] if self.ctx.ancestors else None
-
-    def _own_statement(self, call: ast.Call) -> ast.stmt | None:
-        """The expression statement that is nothing but ``call``, else None."""
-        parent = self._parent()
-        if isinstance(parent, ast.Expr) and parent.value is call:
-            return parent
-        return None
-
     def end_module(self) -> None:
-        # Fixes are built once every env statement is known: an import used only by them goes
-        # with the last one removed (see _statement_edits).
-        whole = [p.stmt for p in self._pending if p.stmt is not None and p.item_edit is None]
-        for p in self._pending:
-            edits: list[Edit] = []
-            if p.item_edit is not None:
-                edits.append(p.item_edit)
-            elif p.stmt is not None:
-                edits += self._statement_edits(p, whole)
-            fix = Fix(tuple(edits), safe=False) if edits else None
-            self.report(p.node, fix=fix, secrets=(p.value,), where=p.where)
-        self._pending = []
+        found = secrets.find(self.ctx)
+        # an import used only by removed statements goes with the last one removed
+        removed = [stmt for site in found.sites if site.fixable for stmt, _ in site.statements]
+        for site in found.sites:
+            fix = None
+            if site.fixable and (site.edits or site.statements):
+                edits = list(site.edits)
+                for stmt, parent in site.statements:
+                    more = self._statement_edits(stmt, parent, removed)
+                    if more is None:
+                        edits = []
+                        break
+                    edits += more
+                fix = Fix(tuple(edits), safe=False, title="Remove the key") if edits else None
+            self.report(site.node, fix=fix, secrets=tuple(site.literals), where=site.where)
 
-    def _statement_edits(self, p: _Pending, removed: list[ast.stmt]) -> list[Edit]:
-        stmt = p.stmt
-        assert stmt is not None
+    # -- removing a statement that holds the key -------------------------------------------------
+
+    def _statement_edits(
+        self, stmt: ast.stmt, parent: ast.AST | None, removed: list[ast.stmt]
+    ) -> list[Edit] | None:
+        """The edits that remove ``stmt``; None when it cannot go cleanly (it shares its lines
+        with other code). The only statement of a block becomes ``pass``."""
         lines = self.ctx.lines
         if not _alone_on_its_lines(lines, stmt):
-            return []
-        fields = ("body", "orelse", "finalbody")
-        block = next(
-            (getattr(p.parent, f) for f in fields if stmt in getattr(p.parent, f, ())), None
-        )
-        if block is not None and len(block) == 1:
-            return [replace(stmt, "pass")]
-        gone = set(range(stmt.lineno, end_of(stmt)[0] + 1))
+            return None
+        imported: set[int] = set()
         extra: list[Edit] = []
         imp = self._import_only_used_by(stmt, removed)
         if imp is not None:
             imp_stmt, last_user = imp
             if last_user:
-                gone |= set(range(imp_stmt.lineno, end_of(imp_stmt)[0] + 1))
+                imported = set(range(imp_stmt.lineno, end_of(imp_stmt)[0] + 1))
             else:  # other removable users remain: touch the import so they apply one by one
                 extra.append(replace(imp_stmt, self.ctx.segment(imp_stmt)))
+        fields = ("body", "orelse", "finalbody")
+        block = next((getattr(parent, f) for f in fields if stmt in getattr(parent, f, ())), None)
+        if block is not None and block[0] is stmt and all(s in removed for s in block):
+            # the block would be empty: ``pass`` keeps it
+            return [
+                replace(stmt, "pass"),
+                *(_remove_lines(lines, imported) if imported else ()),
+            ] + extra
+        gone = set(range(stmt.lineno, end_of(stmt)[0] + 1)) | imported
         return _remove_lines(lines, gone) + extra
 
     def _import_only_used_by(

@@ -11,6 +11,7 @@ keep the behaviour of the call they replace: ``init`` raises what ``wandb.init``
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 import warnings
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 # wandb 0.31's accepted values (the helpers ask the running wandb first)
+from . import facts
 from .facts import CONSOLE_VALUES, WANDB_MODES
 
 #: the version of both distributions, wandb-runtime and flake8-wandb (their one source)
@@ -356,6 +358,8 @@ def _resolve_config(config: Any, wandb: Any) -> Any:
     try:
         return redact(_to_dict(config))
     except Exception as exc:
+        if isinstance(config, Mapping):  # never sent unredacted: redact reads what it can
+            return redact(config)
         _warn(f"config of type {type(config).__name__} passed to wandb as given ({exc})")
         return config
 
@@ -367,60 +371,86 @@ def _plain(value: Any) -> Any:
     return value
 
 
-#: words that make a key a secret on their own
-_SECRET_WORDS = frozenset(
-    ("token", "secret", "secrets", "password", "passwd", "passphrase", "apikey", "credential",
-     "credentials")
-)  # fmt: skip
-#: words that make a following ``key`` a secret (``api_key``, ``AWS_SECRET_ACCESS_KEY``)
-_KEY_QUALIFIERS = frozenset(("api", "access", "private", "secret", "auth", "signing", "encryption"))
-#: tokenizer settings that hold a token's text, not a credential (``pad_token: "<pad>"``)
-_TEXT_TOKENS = frozenset(("pad", "eos", "bos", "unk", "sep", "cls", "mask"))
-
-
-def _words(key: str) -> list:
-    import re
-
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key)  # camelCase -> camel Case
-    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
-
-
-def _is_secret(key: Any) -> bool:
-    """A key names a secret by whole words: ``api_key``, ``hf_token``, ``db_password``,
-    ``clientSecret``; never by a substring (``tokenizer``, ``max_new_tokens``, ``num_keypoints``,
-    ``keyframe_interval``, ``monkey_patch``)."""
-    words = _words(str(key))
-    for i, word in enumerate(words):
-        if word in _SECRET_WORDS:
-            if word == "token" and i > 0 and words[i - 1] in _TEXT_TOKENS:
-                continue
-            return True
-        if word == "key" and i > 0 and words[i - 1] in _KEY_QUALIFIERS:
-            return True
-    return False
+#: how deep ``redact`` reads; a branch deeper than this is masked whole (a config is shallow)
+_MAX_DEPTH = 64
 
 
 def _secret_value(value: Any) -> bool:
     # numbers and flags are never credentials (``eos_token_id`` sits next to ``eos_token``)
-    return value is not None and not isinstance(value, (bool, int, float, Mapping))
+    return value is not None and not isinstance(value, (bool, int, float))
+
+
+def _key_shaped(name: Any, value: Any) -> bool:
+    """A value that is, in whole, a W&B API key in one of its formats; a 40-hex value under a
+    hash's name (``git_sha``, ``commit``, ``run_id``) is the hash it says it is."""
+    if not isinstance(value, str) or not facts.is_api_key(value.strip()):
+        return False
+    return not (re.fullmatch(facts.LEGACY_KEY, value.strip()) and facts.is_hash_name(name))
 
 
 def redact(config: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy with the values of secret-named keys (whole words: ``api_key``, ``*_token``,
-    ``secret``, ``password``...) replaced by ``<redacted>``, at any depth. Never raises: what it
-    cannot read is returned as given."""
+    """A copy with secrets replaced by ``<redacted>``, at any depth: the values of names that
+    hold a credential (``facts.is_secret_name``: ``api_key``, ``WANDB_KEY``, ``openai_key``,
+    ``api_keys``, ``hf_tokens``, ``api_key2``, ``*_token``, ``secret``, ``password``...; the
+    names the linter's WB302 treats as keys) and any value shaped like a W&B API key, in
+    mappings, lists and tuples. Never raises and never hands back an original: a branch that
+    cannot be read (a mapping that raises while iterated), a cycle, or a branch deeper than
+    ``_MAX_DEPTH`` is itself replaced by ``<redacted>``, and the rest is kept. A mapping whose
+    top level cannot be read gives ``{}``; what is no mapping is returned as given."""
+    if not isinstance(config, Mapping):
+        return config
     try:
-        out: dict[str, Any] = {}
-        for k, v in config.items():
-            if isinstance(v, Mapping):
-                out[k] = redact(v)
-            elif _is_secret(k) and _secret_value(v):
-                out[k] = REDACTED
-            else:
-                out[k] = v
-        return out
+        out = _redact_mapping(config, secret=False, path=[], depth=0)
     except Exception:
-        return dict(config) if isinstance(config, Mapping) else config
+        out = None
+    if out is None:  # the top level itself cannot be read: send nothing of it
+        _warn(f"config of type {type(config).__name__} cannot be read; sent as {{}}")
+        return {}
+    return out
+
+
+def _redact_mapping(
+    config: Mapping[Any, Any], secret: bool, path: list, depth: int
+) -> dict[Any, Any] | None:
+    """``config`` redacted; None when it cannot be read at all. ``secret``: the mapping sits
+    under a secret's name, so every value in it is masked."""
+    try:
+        items = list(config.items())
+    except Exception:
+        return None
+    out: dict[Any, Any] = {}
+    path.append(id(config))
+    try:
+        for k, v in items:
+            try:
+                out[k] = _redact_value(k, v, secret or facts.is_secret_name(k), path, depth + 1)
+            except Exception:
+                out[k] = REDACTED
+    finally:
+        path.pop()
+    return out
+
+
+def _redact_value(name: Any, value: Any, secret: bool, path: list, depth: int) -> Any:
+    if secret and isinstance(value, (list, tuple)):
+        return REDACTED  # ``api_keys: [...]``: the list is the secret
+    if isinstance(value, (Mapping, list, tuple)):
+        if id(value) in path or depth > _MAX_DEPTH:
+            return REDACTED  # a cycle, or deeper than any config: no original kept down there
+        if isinstance(value, Mapping):
+            out = _redact_mapping(value, secret, path, depth)
+            return REDACTED if out is None else out
+        path.append(id(value))
+        try:
+            items = [_redact_value(name, v, secret, path, depth + 1) for v in value]
+        finally:
+            path.pop()
+        return items if isinstance(value, list) else tuple(items)
+    if secret and _secret_value(value):
+        return REDACTED
+    if _key_shaped(name, value):
+        return REDACTED
+    return value
 
 
 class _Record(dict):

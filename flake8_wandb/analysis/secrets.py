@@ -1,0 +1,569 @@
+"""The secrets finder: every W&B API key written in a module, wherever it travels.
+
+One answer for every part of the tool that must know where keys are: WB302 reports from it, and
+wandb-fix masks its spans in everything it prints (redact.py), notebooks included. The key formats
+and the names that hold a key are facts (``wandb_runtime.facts``), shared with the shim's
+``redact()``.
+
+A key is a string written without computing it (``literal_text``: adjacent literals, escapes,
+bytes, f-strings of literals only, ``+`` of literals) that reaches wandb, or that has a W&B key's
+format where only a key belongs:
+
+- a key argument: ``wandb.login(key=...)`` (or the first positional), ``wandb.Api(api_key=...)``
+  (or the third), ``wandb.Settings(api_key=...)``, also inside ``**{"key": ...}``; the value
+  directly, through a name bound once to a literal, or as the default of
+  ``os.environ.get(...)`` / ``os.getenv(...)``;
+- the ``WANDB_API_KEY`` environment variable: ``os.environ[...] = ``, ``update(...)`` with a
+  keyword, a dict or ``dict(...)``, ``setdefault``, ``putenv``, ``os.environ |= {...}``, and a
+  default of ``os.environ.get("WANDB_API_KEY", ...)`` in a key format;
+- in a key format (``facts.is_api_key``): a value bound to a W&B key name (``WANDB_KEY``,
+  ``wb_token``), the default of an argparse option named for a key (``--wandb_key``; it ends up
+  in ``config=vars(args)``), an entry of a config given to a run (``wandb.init(config=...)``,
+  ``run.config.update(...)``), nested dicts included.
+
+A 40-hex value under a hash's name (``GIT_SHA``, ``revision=``, ``commit``) is a hash.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from wandb_runtime import facts
+
+from ..engine import Context, Edit, Span, end_of, start_of
+from ..flow import EnvWrite
+from ..resolve import RUN, SCOPE_NODES
+
+#: WB302's message, also used for the keys a notebook holds outside its code
+MESSAGE = (
+    "W&B API key hard-coded in {where}; remove it, use WANDB_API_KEY from the environment, and "
+    "rotate it if it is a real key (it stays in git history)"
+)
+#: the key argument of each call that takes one
+KEY_ARGS = {
+    "wandb.login": "key",
+    "wandb.Api": "api_key",
+    "wandb.Settings": "api_key",
+    "wandb.sdk.Settings": "api_key",
+}
+#: positional index of the key: ``wandb.login(key, ...)``, ``wandb.Api(overrides, timeout, api_key)``
+KEY_POSITIONS = {"wandb.login": 0, "wandb.Api": 2}
+#: longer literals are data, not a key
+MAX_KEY_LENGTH = 200
+#: calls that read an environment variable with a default
+GETENV = ("os.environ.get", "os.getenv")
+#: calls that give a run its config
+CONFIG_CALLS = ("wandb.init", "wandb.config.update")
+
+
+def literal_text(node: ast.AST | None, depth: int = 0) -> str | None:
+    """The value of a string written only with literals: adjacent literals, escapes, bytes,
+    f-strings without placeholders, ``+`` concatenations (a few: a key is short). None for
+    anything computed."""
+    if depth > 16:
+        return None
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, str):
+            return node.value
+        if isinstance(node.value, bytes):
+            return node.value.decode("latin-1")
+        return None
+    if isinstance(node, ast.JoinedStr):
+        parts = [literal_text(v, depth + 1) for v in node.values]
+        return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = literal_text(node.left, depth + 1), literal_text(node.right, depth + 1)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def given_key(node: ast.AST | None) -> str | None:
+    """The literal given where only a key belongs: any non-empty string written without
+    computing it. A placeholder (``"<your-api-key>"``) counts: it marks the line where users
+    paste their key."""
+    value = literal_text(node)
+    if value is None or not value.strip() or len(value) > MAX_KEY_LENGTH:
+        return None
+    return value
+
+
+def key_format(node: ast.AST | None, name: object = "") -> bool:
+    """A literal in a W&B key format; a 40-hex value under a hash's name is a hash."""
+    value = literal_text(node)
+    if value is None or not facts.is_api_key(value.strip()):
+        return False
+    return not (re.fullmatch(facts.LEGACY_KEY, value.strip()) and facts.is_hash_name(name))
+
+
+@dataclass
+class KeySite:
+    """One key found: where it is reported, what holds it, and how to take it out.
+
+    ``edits``: the edits that remove the key's literal where it is an argument or an item;
+    ``statements``: statements to remove whole (an env assignment, the name's binding), each
+    with its parent; ``fixable``: False when no removal is certain to leave a working file.
+    """
+
+    node: ast.AST
+    where: str
+    literals: list[ast.AST]
+    edits: list[Edit] = field(default_factory=list)
+    statements: list[tuple[ast.stmt, ast.AST | None]] = field(default_factory=list)
+    fixable: bool = True
+
+
+class Secrets:
+    """The keys of one module (built once per ``Context``: ``find(ctx)``)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.sites: list[KeySite] = []
+        self.parents: dict[int, ast.AST] = {}
+        self._seen: set[int] = set()
+        self._loads: dict[str, list[ast.Name]] = {}
+        self._scan()
+
+    # -- the walk --------------------------------------------------------------------------------
+
+    def _nodes(self) -> Iterator[tuple[ast.AST, object]]:
+        """Every node with its scope, parents recorded (an explicit stack: no recursion)."""
+        names = self.ctx.names
+        stack: list[tuple[ast.AST, object]] = [(self.ctx.tree, names.module)]
+        while stack:
+            node, scope = stack.pop()
+            yield node, scope
+            inner = names.scope_of.get(id(node), scope) if isinstance(node, SCOPE_NODES) else scope
+            for child in ast.iter_child_nodes(node):
+                self.parents[id(child)] = node
+                stack.append((child, inner))
+
+    def _scan(self) -> None:
+        nodes = list(self._nodes())
+        for node, _ in nodes:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                self._loads.setdefault(node.id, []).append(node)
+        # where a key reaches wandb first: a literal found there is not found again by its
+        # name alone (which has no fix)
+        for node, scope in nodes:
+            if isinstance(node, ast.Call):
+                self._call(node, scope)
+            elif isinstance(node, ast.AugAssign):
+                self._ior(node, scope)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                self._assignment(node, scope, env=True)
+        for node, scope in nodes:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                self._assignment(node, scope, env=False)
+            elif isinstance(node, ast.arguments):
+                self._parameter_defaults(node)
+
+    def qualname(self, expr: ast.AST, scope) -> str | None:
+        return self.ctx.qualname(expr, scope)
+
+    def _add(self, site: KeySite) -> None:
+        key = id(site.literals[0]) if site.literals else id(site.node)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.sites.append(site)
+
+    def statement_of(self, node: ast.AST) -> ast.stmt | None:
+        """The expression statement that is nothing but ``node``."""
+        parent = self.parents.get(id(node))
+        return parent if isinstance(parent, ast.Expr) and parent.value is node else None
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        return self.parents.get(id(node))
+
+    # -- calls -----------------------------------------------------------------------------------
+
+    def _call(self, node: ast.Call, scope) -> None:
+        qual = self.qualname(node.func, scope)
+        if qual in KEY_ARGS:
+            self._key_argument(node, qual, scope)
+        elif qual in GETENV:
+            self._getenv(node, qual, sink=None)
+        elif qual in CONFIG_CALLS or _config_update(node, self.ctx, scope):
+            self._config_call(node, qual if qual in CONFIG_CALLS else "run.config.update", scope)
+        elif isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument":
+            self._argparse(node)
+        if qual in ("os.environ.update", "os.putenv", "os.environ.setdefault"):
+            self._env_call(node, qual, scope)
+        for kw in node.keywords:  # ``train(wandb_key="<key>")``, after the paths above
+            if kw.arg and facts.is_wandb_key_name(kw.arg) and key_format(kw.value, kw.arg):
+                self._add(KeySite(kw.value, f"{kw.arg}=...", [kw.value], fixable=False))
+
+    def _key_argument(self, node: ast.Call, qual: str, scope) -> None:
+        name = KEY_ARGS[qual]
+        where = f"{qual}({name}=...)"
+        arg: ast.AST | None = next((k for k in node.keywords if k.arg == name), None)
+        position = KEY_POSITIONS.get(qual)
+        if arg is None and position is not None and position < len(node.args):
+            if not any(isinstance(a, ast.Starred) for a in node.args[: position + 1]):
+                arg = node.args[position]
+        if arg is None:
+            self._star_dict(node, name, where)
+            return
+        value = arg.value if isinstance(arg, ast.keyword) else arg
+        remove = _remove_argument(node, arg)
+        self._value(value, where, remove, scope, node)
+
+    def _value(self, value: ast.AST, where: str, remove: Edit, scope, call: ast.Call) -> None:
+        """A key argument's value: a literal, a name bound to one, a getenv default."""
+        if given_key(value):
+            self._add(KeySite(value, where, [value], [remove]))
+            return
+        if isinstance(value, ast.Call) and self.qualname(value.func, scope) in GETENV:
+            self._getenv(value, self.qualname(value.func, scope) or "", sink=where)
+            return
+        if isinstance(value, ast.Name):
+            binding = self._binding(value)
+            if binding is None:
+                return
+            stmt, literal = binding
+            if not given_key(literal):
+                return
+            site = KeySite(value, f"{where} through {value.id}", [literal], [remove])
+            if self._removable(value, stmt):
+                site.statements.append((stmt, self.parent(stmt)))
+            else:
+                site.fixable = False  # other code reads the name
+            self._add(site)
+
+    def _binding(self, name: ast.Name) -> tuple[ast.stmt, ast.AST] | None:
+        """The one statement that binds ``name`` (in the enclosing function, else the module),
+        when it binds a plain name to a value alone on its statement."""
+        scope_node: ast.AST | None = self.parent(name)
+        while scope_node is not None and not isinstance(scope_node, SCOPE_NODES):
+            scope_node = self.parent(scope_node)
+        for owner in (scope_node, self.ctx.tree):
+            if owner is None or isinstance(owner, (ast.ClassDef, ast.Lambda)):
+                continue
+            values = self.ctx.flow.assignments(owner, name.id)
+            if not values:
+                continue
+            if len(values) != 1:
+                return None
+            stmt = self.parent(values[0])
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                return stmt, values[0]
+            if isinstance(stmt, ast.AnnAssign):
+                return stmt, values[0]
+            return None
+        return None
+
+    def _star_dict(self, node: ast.Call, name: str, where: str) -> None:
+        """``wandb.login(**{"key": ...})``."""
+        for kw in node.keywords:
+            if kw.arg is None and isinstance(kw.value, ast.Dict):
+                d = kw.value
+                for i, (k, v) in enumerate(zip(d.keys, d.values)):
+                    if _str(k) == name and given_key(v):
+                        if len(d.keys) == 1:
+                            edit = _remove_argument(node, kw)
+                        else:
+                            edit = _remove_item(d, i)
+                        self._add(KeySite(v, where, [v], [edit]))
+
+    def _getenv(self, node: ast.Call, qual: str, sink: str | None) -> None:
+        """``os.environ.get(VAR, <key>)`` / ``os.getenv(VAR, default=<key>)``."""
+        var = _str(node.args[0]) if node.args else None
+        default: ast.AST | None = node.args[1] if len(node.args) > 1 else None
+        if default is None:
+            default = next((k for k in node.keywords if k.arg == "default"), None)
+        if default is None:
+            return
+        value = default.value if isinstance(default, ast.keyword) else default
+        known = sink is not None or var in facts.KEY_ENV_VARS or facts.is_wandb_key_name(var or "")
+        if not (known and key_format(value, var or "")):
+            return
+        where = f"the default of {qual}({var!r}, ...)" + (f" given to {sink}" if sink else "")
+        self._add(KeySite(value, where, [value], [_remove_argument(node, default)]))
+
+    # -- the environment -------------------------------------------------------------------------
+
+    def _env_writes(self, node: ast.AST, scope) -> list[EnvWrite]:
+        """The writes of ``WANDB_API_KEY`` that ``flow.env_writes`` (the one reader of
+        environment writes, WB301's and WB307's too) sees in ``node``, read in its scope."""
+        saved, self.ctx.scope = self.ctx.scope, scope
+        try:
+            return [w for w in self.ctx.flow.env_writes(node) if w.var in facts.KEY_ENV_VARS]
+        finally:
+            self.ctx.scope = saved
+
+    def _env_call(self, node: ast.Call, qual: str | None, scope) -> None:
+        """``os.environ.setdefault(...)``, ``os.putenv(...)``, ``os.environ.update(...)`` with
+        a keyword or a dict (as ``flow.env_writes`` reads them), and ``update(dict(...))``."""
+        n_args = len(node.args) + len(node.keywords)
+        for write in self._env_writes(node, scope):
+            literal = self._key_or_bound(write.value)
+            if literal is None:
+                continue
+            if write.kind != "update":
+                site = KeySite(node, f'{qual}("WANDB_API_KEY", ...)', [literal])
+                self._whole_statement(site, node, write.value)
+                continue
+            site = KeySite(node, "os.environ.update(WANDB_API_KEY=...)", [literal])
+            if write.key is None:  # a keyword
+                kw = next(k for k in node.keywords if k.value is write.value)
+                if n_args > 1:
+                    site.edits.append(_remove_argument(node, kw))
+                else:
+                    self._whole_statement(site, node, write.value)
+                    continue
+            else:
+                d = next(a for a in node.args if isinstance(a, ast.Dict) and write.key in a.keys)
+                if None in d.keys:
+                    continue  # a ``**mapping`` inside: leave it to the reader
+                if len(d.keys) > 1:
+                    i = next(i for i, k in enumerate(d.keys) if k is write.key)
+                    site.edits.append(_remove_item(d, i))
+                elif n_args > 1:
+                    site.edits.append(_remove_argument(node, d))
+                else:
+                    self._whole_statement(site, node, write.value)
+                    continue
+            self._bound_too(site, write.value)
+            self._add(site)
+        if qual == "os.environ.update":  # ``update(dict(WANDB_API_KEY=...))``: not in env_writes
+            where = "os.environ.update(WANDB_API_KEY=...)"
+            for arg in node.args:
+                if isinstance(arg, ast.Call):
+                    drop = lambda arg=arg: _remove_argument(node, arg)  # noqa: E731
+                    self._env_mapping(node, arg, where, n_args == 1, drop)
+
+    def _env_mapping(self, node: ast.AST, mapping: ast.AST, where: str, alone: bool, drop) -> None:
+        """A dict or ``dict(...)`` of environment variables (``alone``: the statement does
+        nothing else, so it goes when the key is its only item)."""
+        if isinstance(mapping, ast.Dict):
+            if None in mapping.keys:
+                return  # a ``**mapping`` inside: leave it to the reader
+            for i, (k, v) in enumerate(zip(mapping.keys, mapping.values)):
+                if _str(k) in facts.KEY_ENV_VARS:
+                    literal = self._key_or_bound(v)
+                    if literal is None:
+                        continue
+                    site = KeySite(node, where, [literal])
+                    if len(mapping.keys) > 1:
+                        site.edits.append(_remove_item(mapping, i))
+                    elif alone:
+                        self._whole_statement(site, node, v)
+                    else:
+                        site.edits.append(drop())
+                    self._add(site)
+        elif isinstance(mapping, ast.Call) and getattr(mapping.func, "id", None) == "dict":
+            for kw in mapping.keywords:
+                if kw.arg in facts.KEY_ENV_VARS:
+                    literal = self._key_or_bound(kw.value)
+                    if literal is None:
+                        continue
+                    site = KeySite(node, where, [literal])
+                    if len(mapping.keywords) + len(mapping.args) > 1:
+                        site.edits.append(_remove_argument(mapping, kw))
+                    elif alone:
+                        self._whole_statement(site, node, kw.value)
+                    else:
+                        site.edits.append(drop())
+                    self._add(site)
+
+    def _ior(self, node: ast.AugAssign, scope) -> None:
+        """``os.environ |= {"WANDB_API_KEY": ...}``."""
+        if isinstance(node.op, ast.BitOr) and self.qualname(node.target, scope) == "os.environ":
+            where = 'os.environ |= {"WANDB_API_KEY": ...}'
+            self._env_mapping(node, node.value, where, True, lambda: None)
+
+    def _whole_statement(self, site: KeySite, node: ast.AST, value: ast.AST) -> None:
+        """The key's statement goes whole (and the name's binding, when the value is a name)."""
+        stmt = node if isinstance(node, ast.stmt) else self.statement_of(node)
+        if stmt is None:
+            site.fixable = False
+        else:
+            site.statements.append((stmt, self.parent(stmt)))
+        self._bound_too(site, value)
+        self._add(site)
+
+    def _removable(self, name: ast.Name, stmt: ast.stmt) -> bool:
+        """The binding of ``name`` can go with the key: nothing else reads the name, and it is
+        not a module-level name another module may import by ``__all__``."""
+        if len(self._loads.get(name.id, [])) != 1:
+            return False
+        return not (stmt in self.ctx.tree.body and "__all__" in self.ctx.source)
+
+    def _bound_too(self, site: KeySite, value: ast.AST) -> None:
+        if isinstance(value, ast.Name):
+            binding = self._binding(value)
+            if binding is not None and self._removable(value, binding[0]):
+                site.statements.append((binding[0], self.parent(binding[0])))
+            else:
+                site.fixable = False
+
+    def _key_or_bound(self, value: ast.AST) -> ast.AST | None:
+        """The literal a value is, or that the name it is was bound to."""
+        if given_key(value):
+            return value
+        if isinstance(value, ast.Name):
+            binding = self._binding(value)
+            if binding is not None and given_key(binding[1]):
+                return binding[1]
+        return None
+
+    # -- assignments -----------------------------------------------------------------------------
+
+    def _assignment(self, node: ast.Assign | ast.AnnAssign, scope, env: bool) -> None:
+        """``env``: ``os.environ["WANDB_API_KEY"] = ...``; else a W&B key name bound to a key."""
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        value = node.value
+        if value is None:
+            return
+        for target in targets:
+            if isinstance(target, ast.Subscript) != env:
+                continue
+            if isinstance(target, ast.Subscript):
+                for write in self._env_writes(node, scope) if len(targets) == 1 else ():
+                    literal = self._key_or_bound(write.value)
+                    if literal is not None:
+                        site = KeySite(node, 'os.environ["WANDB_API_KEY"]', [literal])
+                        self._whole_statement(site, node, write.value)
+                break
+            name = getattr(target, "id", None) or getattr(target, "attr", None) or ""
+            if name and facts.is_wandb_key_name(name) and key_format(value, name):
+                self._add(KeySite(node, name, [value], fixable=False))
+
+    def _parameter_defaults(self, node: ast.arguments) -> None:
+        """``def main(wandb_key="<key>")``."""
+        positional = [*node.posonlyargs, *node.args]
+        pairs = list(zip(positional[len(positional) - len(node.defaults) :], node.defaults))
+        pairs += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
+        for arg, default in pairs:
+            if facts.is_wandb_key_name(arg.arg) and key_format(default, arg.arg):
+                where = f"the default of the parameter {arg.arg}"
+                self._add(KeySite(default, where, [default], fixable=False))
+
+    # -- where a key becomes part of a run's config ---------------------------------------------
+
+    def _argparse(self, node: ast.Call) -> None:
+        """``parser.add_argument("--wandb_key", default="<key>")``: ``vars(args)`` is the config."""
+        names = [s for s in (_str(a) for a in node.args) if s]
+        dest = next((_str(k.value) for k in node.keywords if k.arg == "dest"), None)
+        option = next(
+            (n for n in [dest, *names] if n and facts.is_secret_name(n.lstrip("-"))), None
+        )
+        default = next((k for k in node.keywords if k.arg == "default"), None)
+        if option is None or default is None or not key_format(default.value, option):
+            return
+        where = f"the default of the {option!r} option"
+        self._add(KeySite(default.value, where, [default.value], [_remove_argument(node, default)]))
+
+    def _config_call(self, node: ast.Call, qual: str, scope) -> None:
+        """``wandb.init(config=...)``, ``run.config.update(...)``: every entry in a key format."""
+        given: ast.AST | None
+        if qual == "wandb.init":
+            given = next((k.value for k in node.keywords if k.arg == "config"), None)
+        else:
+            given = node.args[0] if node.args else None
+        if isinstance(given, ast.Name):
+            binding = self._binding(given)
+            given = binding[1] if binding is not None else None
+        if given is not None:
+            self._config_entries(given, f"the config given to {qual}", 0)
+
+    def _config_entries(self, mapping: ast.AST, where: str, depth: int) -> None:
+        if depth > 16:
+            return
+        if isinstance(mapping, ast.Dict):
+            entries = [
+                (_str(k), v, i) for i, (k, v) in enumerate(zip(mapping.keys, mapping.values))
+            ]
+            for name, v, i in entries:
+                if isinstance(v, (ast.Dict, ast.Call)):
+                    self._config_entries(v, where, depth + 1)
+                elif name is not None and key_format(v, name):
+                    edit = _remove_item(mapping, i) if len(entries) > 1 else _replace(mapping, "{}")
+                    self._add(KeySite(v, f"{where} ({name!r})", [v], [edit]))
+        elif isinstance(mapping, ast.Call) and getattr(mapping.func, "id", None) == "dict":
+            n = len(mapping.args) + len(mapping.keywords)
+            for kw in mapping.keywords:
+                if kw.arg is None:
+                    continue
+                if isinstance(kw.value, (ast.Dict, ast.Call)):
+                    self._config_entries(kw.value, where, depth + 1)
+                elif key_format(kw.value, kw.arg):
+                    edit = _remove_argument(mapping, kw) if n > 1 else _replace(mapping, "dict()")
+                    self._add(KeySite(kw.value, f"{where} ({kw.arg!r})", [kw.value], [edit]))
+
+    # -- masking ---------------------------------------------------------------------------------
+
+    def spans(self) -> list[Span]:
+        """Every span to mask in printed output: the literal of each key found, and any string
+        literal in the module whose value has a W&B key's format but whose source text may not
+        show it (split, escaped, in an f-string), or that is a ``wandb_v1_`` or on-prem key."""
+        out = [(start_of(n), end_of(n)) for s in self.sites for n in s.literals]
+        for node in ast.walk(self.ctx.tree):
+            if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)) and isinstance(
+                self.parents.get(id(node)), (ast.JoinedStr, ast.BinOp)
+            ):
+                continue  # the enclosing literal is checked whole
+            if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)):
+                value = literal_text(node)
+                if value is not None and facts.is_api_key(value.strip()):
+                    out.append((start_of(node), end_of(node)))
+        return out
+
+
+def _config_update(node: ast.Call, ctx: Context, scope) -> bool:
+    """``run.config.update(...)`` on a wandb run."""
+    func = node.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "update"
+        and isinstance(func.value, ast.Attribute)
+        and func.value.attr == "config"
+        and ctx.qualname(func.value.value, scope) in ("wandb", RUN)
+    )
+
+
+def find(ctx: Context) -> Secrets:
+    """The keys of the module ``ctx`` holds; built once per context."""
+    found = getattr(ctx, "_secrets", None)
+    if found is None:
+        found = Secrets(ctx)
+        ctx._secrets = found  # type: ignore[attr-defined]
+    return found
+
+
+def _str(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _replace(node: ast.AST, text: str) -> Edit:
+    return Edit(start_of(node), end_of(node), text)
+
+
+def _remove_argument(call: ast.Call, arg: ast.AST) -> Edit:
+    """Remove one argument of a call, with its comma; a positional argument followed by other
+    positional arguments becomes ``None`` (the position must stay filled)."""
+    if arg in call.args and arg is not call.args[-1]:
+        return _replace(arg, "None")
+    items: list[ast.AST] = sorted([*call.args, *call.keywords], key=start_of)
+    i = items.index(arg)
+    if i > 0:
+        return Edit(end_of(items[i - 1]), end_of(arg), "")
+    if i + 1 < len(items):
+        return Edit(start_of(arg), start_of(items[i + 1]), "")
+    return Edit(start_of(arg), end_of(arg), "")
+
+
+def _remove_item(d: ast.Dict, i: int) -> Edit:
+    """Remove item ``i`` of a dict literal, with its comma."""
+    first, last = d.keys[i], d.values[i]
+    assert first is not None
+    if i > 0:
+        return Edit(end_of(d.values[i - 1]), end_of(last), "")
+    nxt = d.keys[i + 1]
+    assert nxt is not None
+    return Edit(start_of(first), start_of(nxt), "")
