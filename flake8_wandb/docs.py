@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from .engine import UNCHANGED, Engine, Rule
+from .engine import UNCHANGED, Engine, Rule, applicability_label
 from .rules import ALL_RULES
 
 
@@ -21,12 +21,10 @@ def page_name(rule: type[Rule]) -> str:
 
 def render(rule: type[Rule]) -> str:
     default = "on by default" if rule.default else f"opt-in: `--extend-select={rule.code}`"
-    fix = {
-        "safe": "safe fix",
-        "unsafe": "unsafe fix",
-        "mixed": "safe or unsafe fix, see Fix safety",
-        None: "no fix",
-    }[rule.fix_safety]
+    label = applicability_label(rule.applicability)
+    fix = "no fix" if label == "none" else f"{label} fix"
+    if len(rule.applicability) > 1:
+        fix += ", see Fix safety"
     body = inspect.cleandoc(rule.__doc__ or "")
     parts = [
         f"# {rule.code} {rule.name}",

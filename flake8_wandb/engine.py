@@ -13,6 +13,7 @@ import re
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -100,17 +101,43 @@ class Edit:
 RUNTIME_PACKAGE = "wandb-runtime"
 
 
+class Applicability(str, Enum):
+    """How a fix may be used (ruff's ``Applicability``), one vocabulary everywhere: the fix itself,
+    the rule's page, the README's rules table, ``--list-rules``, JSON and SARIF.
+
+    - ``SAFE``: the fixed program behaves exactly as before, except that code which certainly
+      raised no longer raises (CONTRIBUTING.md, "Adding a rule"); applied by ``--apply``;
+    - ``UNSAFE``: changes behaviour on purpose; applied only with ``--unsafe-fixes``;
+    - ``DISPLAY_ONLY``: a suggestion that needs a person: shown (in ``--diff``), never applied.
+    """
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "display-only"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+SAFE, UNSAFE, DISPLAY_ONLY = Applicability.SAFE, Applicability.UNSAFE, Applicability.DISPLAY_ONLY
+
+
+def applicability_label(kinds: Iterable[Applicability]) -> str:
+    """A rule's fixes in words, as every front end and page writes them: ``safe``, ``unsafe``,
+    ``safe or unsafe`` (some fixes are safe, others not), ``display-only``, or ``none``."""
+    present = set(kinds)
+    return " or ".join(a.value for a in Applicability if a in present) or "none"
+
+
 @dataclass(frozen=True)
 class Fix:
-    """A fix: its edits (an import it needs is one of them), its safety, what it does.
+    """A fix: its edits (an import it needs is one of them), its applicability, what it does.
 
-    ``safe`` (CONTRIBUTING.md, "Adding a rule"): the fixed program behaves exactly as before, except
-    that code which certainly raised no longer raises. A fix that adds a dependency
-    (``requires``) is never safe: the declaration itself refuses it.
+    A fix that adds a dependency (``requires``) is never safe: the declaration itself refuses it.
     """
 
     edits: tuple[Edit, ...]
-    safe: bool
+    applicability: Applicability
     #: what the fix does, as ruff's fix titles do ("Add step=global_step"); the finding's message
     #: says what is wrong
     title: str = ""
@@ -118,7 +145,9 @@ class Fix:
     requires: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.safe and self.requires:
+        if not isinstance(self.applicability, Applicability):
+            raise TypeError(f"applicability must be an Applicability, not {self.applicability!r}")
+        if self.applicability is SAFE and self.requires:
             raise ValueError(f"a fix that needs {', '.join(self.requires)} cannot be safe")
         if self.requires and not all(r in self.title for r in self.requires):
             raise ValueError("a fix that adds a dependency must name it in its title")
@@ -191,9 +220,10 @@ class Rule:
     name: ClassVar[str]
     message: ClassVar[str]
     default: ClassVar[bool] = True
-    #: "safe", "unsafe", "mixed" (some fixes of the rule are safe, others not) or None (no fix);
-    #: each ``Fix`` carries its own label, and the examples test that they agree with this one
-    fix_safety: ClassVar[str | None] = None
+    #: what the rule's fixes can be: ``(SAFE,)``, ``(UNSAFE,)``, ``(SAFE, UNSAFE)`` (some are
+    #: safe, others not), ``(DISPLAY_ONLY,)``, or ``()`` (no fix); each ``Fix`` carries its own,
+    #: and the examples test that they agree with this declaration
+    applicability: ClassVar[tuple[Applicability, ...]] = ()
     fix_doc: ClassVar[str] = "There is no fix: the message says what to change."
     triggers: ClassVar[tuple[str, ...]] = ("wandb", "WandbLogger", "log_with")
     invalid: ClassVar[Sequence[Example]] = ()

@@ -33,7 +33,7 @@ from typing import Any
 
 from . import __version__, dependencies, notebook, redact, report, rule_info, versions
 from .defaults import DEFAULT_STEP_NAMES
-from .engine import Engine, Finding, Settings, Span, printable, split_lines
+from .engine import DISPLAY_ONLY, UNSAFE, Engine, Finding, Settings, Span, printable, split_lines
 from .files import (
     ChangedOnDisk,
     Skipped,
@@ -188,7 +188,7 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
             result.errors.append(f"{exc}; file left unchanged")
             result.rows = _rows(result.path, source, fixed.initial, options.unsafe)
             for row in result.rows:
-                row.fix, row.applicable = "", False  # no fix is offered that cannot be written
+                row.applicability, row.applicable = None, False  # no fix is offered that cannot be written
             result.needs_runtime = False
             return
     if options.mode == "apply":
@@ -197,7 +197,7 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
         _not_applicable(result.rows, fixed)
         result.fixed = len(fixed.applied)
         result.unsafe_more = sum(
-            1 for f in fixed.remaining if f.fix and not applicable(f, options.unsafe)
+            1 for f in fixed.remaining if _unsafe_left(f, options.unsafe)
         )
         if new_data is not None:  # only then the bytes read travel, to compare before the write
             result.new_data, result.old_data = new_data, data
@@ -206,7 +206,11 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
     result.rows = _rows(result.path, source, findings, options.unsafe)
     _not_applicable(result.rows, fixed)
     result.fixable = len(fixed.applied)  # what --apply writes: not what it would revert
-    result.unsafe_more = sum(1 for f in findings if f.fix and not applicable(f, options.unsafe))
+    result.unsafe_more = sum(1 for f in findings if _unsafe_left(f, options.unsafe))
+    if options.mode == "diff" and any(
+        f.fix and f.fix.applicability is DISPLAY_ONLY for f in findings
+    ):  # display-only fixes are shown in the diff, never written
+        fixed = fix_source(engine, source, unsafe=options.unsafe, display=True)
     if fixed.changed:
         old_spans = _key_spans(engine, source, fixed.initial)
         new_spans = _key_spans(engine, fixed.source, fixed.remaining)
@@ -244,7 +248,9 @@ def commit(result: FileResult, options: Options, roots: Sequence[Path]) -> None:
         result.errors.append(f"cannot write: {exc.strerror or exc}; file left unchanged")
     result.rows = result.rows_on_disk
     result.fixed = 0
-    result.unsafe_more = sum(1 for r in result.rows if r.fix == "unsafe" and not r.applicable)
+    result.unsafe_more = sum(
+        1 for r in result.rows if r.applicability is UNSAFE and not r.applicable
+    )
 
 
 def unified_diff(
@@ -287,12 +293,21 @@ def git_lines(text: str) -> list[str]:
     return re.findall(r"[^\n]*\n|[^\n]+$", text)
 
 
+def _unsafe_left(finding: Finding, unsafe: bool) -> bool:
+    """A fix that ``--unsafe-fixes`` would apply and this run does not."""
+    return (
+        finding.fix is not None
+        and finding.fix.applicability is UNSAFE
+        and not applicable(finding, unsafe)
+    )
+
+
 def _not_applicable(rows: Sequence[report.Row], fixed: FixResult) -> None:
     """Rows whose fix was reverted (it would break the file): no fix is offered for them."""
     reverted = {(f.code, f.line, f.col) for f, _ in fixed.reverted}
     for row in rows:
         if (row.finding.code, row.finding.line, row.finding.col) in reverted:
-            row.fix, row.applicable = "", False
+            row.applicability, row.applicable = None, False
 
 
 def _rows(path: str, source: str, findings: Sequence[Finding], unsafe: bool) -> list[report.Row]:
@@ -308,7 +323,7 @@ def _rows(path: str, source: str, findings: Sequence[Finding], unsafe: bool) -> 
             finding=f,
             col=col(f.line, f.col),
             end_col=col(f.end_line, f.end_col),
-            fix=("safe" if f.fix.safe else "unsafe") if f.fix else "",
+            applicability=f.fix.applicability if f.fix else None,
             applicable=applicable(f, unsafe),
         )
         for f in findings

@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .engine import Edit, Engine, Finding, split_lines
+from .engine import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Engine, Finding, split_lines
 
 #: rounds of fixing before giving up (each round applies every non-overlapping fix)
 MAX_ROUNDS = 16
@@ -132,8 +132,14 @@ def _edits(finding: Finding) -> tuple[Edit, ...]:
     return finding.fix.edits if finding.fix is not None else ()
 
 
-def applicable(finding: Finding, unsafe: bool) -> bool:
-    return finding.fix is not None and (finding.fix.safe or unsafe)
+def applicable(finding: Finding, unsafe: bool, display: bool = False) -> bool:
+    """Whether ``finding``'s fix is applied: a safe one always, an unsafe one with
+    ``--unsafe-fixes``, a display-only one never (``display``: only into a diff shown to a
+    person, never into a file)."""
+    if finding.fix is None:
+        return False
+    kind = finding.fix.applicability
+    return kind is SAFE or (kind is UNSAFE and unsafe) or (kind is DISPLAY_ONLY and display)
 
 
 @dataclass
@@ -236,10 +242,13 @@ def still_valid(original: str, new: str) -> bool:
     return validity(original)(new)
 
 
-def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
+def fix_source(
+    engine: Engine, source: str, unsafe: bool = False, display: bool = False
+) -> FixResult:
     """Apply every applicable fix until the source is stable. The result is as valid as the
     input (see ``validity``); a fix that breaks it is reverted with a reason, and the others
-    still go in."""
+    still go in. ``display``: display-only fixes too (for a diff shown to a person, never for a
+    file written)."""
     result = FixResult(source)
     #: reverted fixes: (code, message, offset of the finding), offsets kept up to date
     given_up: set[tuple[str, str, int]] = set()
@@ -254,7 +263,7 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
         def key(f: Finding) -> tuple[str, str, int]:
             return f.code, f.message, offset((f.line, f.col))  # noqa: B023  called in this round only
 
-        todo = [f for f in findings if applicable(f, unsafe) and key(f) not in given_up]
+        todo = [f for f in findings if applicable(f, unsafe, display) and key(f) not in given_up]
         if not todo:
             result.remaining = findings
             return result

@@ -40,7 +40,7 @@ from wandb_runtime import facts
 
 from . import redact, report
 from .analysis import secrets
-from .engine import Engine, Finding, RuleError, split_lines
+from .engine import UNSAFE, Engine, Finding, RuleError, split_lines
 from .fixer import (
     FixResult,
     add_noqa,
@@ -555,7 +555,7 @@ class Notebook:
             finding=dataclasses.replace(f, line=start[0], end_line=end[0]),
             col=start[1],
             end_col=end[1],
-            fix=("safe" if f.fix.safe else "unsafe") if f.fix else "",
+            applicability=f.fix.applicability if f.fix else None,
             applicable=applicable(f, unsafe),
             cell=report.Cell(
                 number=cell.number,
@@ -980,11 +980,15 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
             result.rows = _merged(_relint(new_text, name, file_engine, unsafe), outside)
         else:
             result.rows = initial
-        result.unsafe_more = sum(1 for r in result.rows if r.finding.fix and not r.finding.fix.safe)
+        result.unsafe_more = sum(
+            1 for r in result.rows if r.finding.fix and r.finding.fix.applicability is UNSAFE
+        )
         return
     result.rows = initial
     result.fixable = sum(1 for r in initial if r.applicable)
-    result.unsafe_more = sum(1 for r in initial if r.fix and not r.applicable)
+    result.unsafe_more = sum(
+        1 for r in initial if r.applicability is UNSAFE and not r.applicable
+    )
     keys = _key_texts(nb, source) | _magic_key_texts(nb)
     for w, _ in written:
         keys |= _key_texts_of(w.body, None)
@@ -1221,7 +1225,7 @@ def _keys_outside_code(nb: Notebook, path: str) -> list[report.Row]:
                     finding=finding,
                     col=indent + 1,
                     end_col=report.char_col(text, finding.end_col),
-                    fix="",
+                    applicability=None,
                     applicable=False,
                     cell=report.Cell(
                         number=cell.number,

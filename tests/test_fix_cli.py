@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_wandb.engine import Edit, Engine, Fix, Rule
+from flake8_wandb.engine import SAFE, Edit, Engine, Fix, Rule
 from flake8_wandb.files import ChangedOnDisk, write_atomic
 from flake8_wandb.fixer import fix_source
 from flake8_wandb.rules import ALL_RULES
@@ -319,7 +319,7 @@ def test_a_fix_that_would_not_compile_is_reverted():
                                 "def ",
                             ),
                         ),
-                        safe=True,
+                        applicability=SAFE,
                     ),
                 )
 

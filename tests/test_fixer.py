@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flake8_wandb.engine import Edit, Engine, Fix, Rule, split_lines
+from flake8_wandb.engine import SAFE, UNSAFE, Edit, Engine, Fix, Rule, split_lines
 from flake8_wandb.fixer import MAX_ROUNDS, fix_source, lint
 from flake8_wandb.rules import ALL_RULES
 from helpers import parse_report, run_flake8
@@ -308,7 +308,7 @@ class BadImportFix(Rule):
                 node,
                 fix=Fix(
                     (Edit(pos, pos, "def "), Edit(imp, imp, "from wandb_runtime import echo\n")),
-                    safe=False,
+                    applicability=UNSAFE,
                     title="bad (needs the wandb-runtime package)",
                     requires=("wandb-runtime",),
                 ),
@@ -321,7 +321,7 @@ class BadLastFix(Rule):
     def visit_Call(self, node):
         if getattr(node.func, "attr", "") == "finish":
             pos = (node.lineno, node.col_offset)
-            self.report(node, fix=Fix((Edit(pos, pos, "def "),), safe=True, title="bad"))
+            self.report(node, fix=Fix((Edit(pos, pos, "def "),), applicability=SAFE, title="bad"))
 
 
 class NeverDone(Rule):
@@ -330,7 +330,7 @@ class NeverDone(Rule):
     def visit_Call(self, node):
         if getattr(node.func, "attr", "") == "finish":
             end = (node.end_lineno, node.end_col_offset)
-            self.report(node, fix=Fix((Edit(end, end, " or None"),), safe=True, title="churn"))
+            self.report(node, fix=Fix((Edit(end, end, " or None"),), applicability=SAFE, title="churn"))
 
 
 MANY = (
@@ -437,15 +437,15 @@ def test_a_plain_apply_never_adds_a_dependency():
         for example in rule.invalid_examples():
             result = fix_source(ENGINE, example.code, unsafe=False)
             assert "wandb_runtime" not in result.source.replace(example.code, ""), rule.code
-            assert all(f.fix.safe for f in result.applied)
+            assert all(f.fix.applicability is SAFE for f in result.applied)
             assert all(not f.fix.requires for f in result.applied)
 
 
 def test_a_fix_that_adds_a_dependency_cannot_be_declared_safe():
     with pytest.raises(ValueError):
-        Fix((), safe=True, title="x (needs the wandb-runtime package)", requires=("wandb-runtime",))
+        Fix((), applicability=SAFE, title="x (needs the wandb-runtime package)", requires=("wandb-runtime",))
     with pytest.raises(ValueError):
-        Fix((), safe=False, title="says nothing", requires=("wandb-runtime",))
+        Fix((), applicability=UNSAFE, title="says nothing", requires=("wandb-runtime",))
 
 
 def test_resolve_true_is_unsafe_and_an_explicit_resolve_is_left_alone(tmp_path):

@@ -9,7 +9,7 @@ import ast
 
 import pytest
 
-from flake8_wandb.engine import UNCHANGED, Engine
+from flake8_wandb.engine import UNCHANGED, UNSAFE, Engine, applicability_label
 from flake8_wandb.fixer import fix_source
 from flake8_wandb.rules import ALL_RULES, opt_in_prefixes
 from helpers import engine_findings, expected_lines, parse_report, run_flake8
@@ -33,7 +33,7 @@ def test_every_rule_has_examples():
     for rule in ALL_RULES:
         assert rule.invalid and rule.valid and rule.use_instead, rule.code
         assert all(expected_lines(e.code, rule.code) for e in rule.invalid_examples()), rule.code
-        assert bool(rule.fix_examples()) == (rule.fix_safety is not None), rule.code
+        assert bool(rule.fix_examples()) == bool(rule.applicability), rule.code
         # the old ``fixes = ((before, after), ...)`` pairs: write Invalid(..., expected_replacement=)
         assert not hasattr(rule, "fixes"), rule.code
 
@@ -68,7 +68,7 @@ def test_fix_examples(case):
     assert rule.code not in {f.code for f in result.remaining}
     # a second run changes nothing
     assert fix_source(engine, result.source, unsafe=True).source == result.source
-    if rule.fix_safety == "unsafe":
+    if set(rule.applicability) == {UNSAFE}:
         assert fix_source(engine, before, unsafe=False).source == before
 
 
@@ -100,21 +100,14 @@ def test_fix_labels_agree_with_the_rule_page():
         for example in rule.invalid_examples():
             for f in engine_findings(example.code):
                 if f.code == rule.code and f.fix is not None:
-                    labels.add("safe" if f.fix.safe else "unsafe")
-        expected = {
-            "safe": {"safe"},
-            "unsafe": {"unsafe"},
-            "mixed": {"safe", "unsafe"},
-            None: set(),
-        }
-        assert labels == expected[rule.fix_safety], rule.code
+                    labels.add(f.fix.applicability)
+        assert labels == set(rule.applicability), rule.code
 
 
 def test_readme_fix_column_follows_the_rules():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    words = {"safe": "safe", "unsafe": "unsafe", "mixed": "safe or unsafe", None: "none"}
     for rule in ALL_RULES:
         row = next(line for line in readme.splitlines() if line.startswith(f"| [{rule.code}]"))
-        assert row.rstrip(" |").rsplit("|", 1)[1].strip() == words[rule.fix_safety], rule.code
+        assert row.rstrip(" |").rsplit("|", 1)[1].strip() == applicability_label(rule.applicability), rule.code

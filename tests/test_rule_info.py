@@ -16,7 +16,7 @@ import pytest
 
 import flake8_wandb.rules as rules_pkg
 from flake8_wandb.docs import render
-from flake8_wandb.engine import Rule
+from flake8_wandb.engine import Rule, applicability_label
 from flake8_wandb.rules import ALL_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,17 +65,18 @@ def test_list_rules():
     assert lines[0].split() == ["code", "name", "default", "fix"]
     assert len(lines) == len(ALL_RULES) + 1
     for rule, line in zip(ALL_RULES, lines[1:]):
-        assert line.split() == [
+        assert line.split(None, 3) == [
             rule.code,
             rule.name,
             "on" if rule.default else "opt-in",
-            rule.fix_safety or "none",
+            applicability_label(rule.applicability),
         ]
     as_json = json.loads(wandb_fix("--list-rules", "--format=json").stdout)
     assert as_json[0] == {
         "code": "WB101",
         "name": "log-without-step",
         "default": True,
+        "applicability": "unsafe",
         "fix": "unsafe",
     }
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from ..engine import UNCHANGED, Fix, Invalid, Rule
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Rule
 from ..resolve import RUN, SCOPE_NODES
 from .calls import keyword
 from .edits import replace
@@ -66,7 +66,7 @@ class ConfigRebinding(Rule):
     code = "WB305"
     name = "config-rebinding"
     message = "{target} = ... {problem}; use {target}.update(...)"
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: `wandb.config = value` becomes `wandb.config.update(value)` (and the same for "
         "`run.config`), so the run records the values, which is the point, but what it records "
@@ -183,7 +183,7 @@ def main(args):
         if qual == "wandb.config" and not init_ran_before(self.ctx, node):
             return None
         text = f"{self.ctx.segment(target)}.update({self.ctx.segment(node.value)})"
-        return Fix((replace(node, text),), safe=False, title="Use .config.update(...)")
+        return Fix((replace(node, text),), applicability=UNSAFE, title="Use .config.update(...)")
 
     def _read_back_by_init(self) -> bool:
         """``wandb.config = {...}`` then ``wandb.init(config=wandb.config)``: the values do

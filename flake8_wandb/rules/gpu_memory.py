@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from ..engine import Fix, Invalid, Rule
+from ..engine import UNSAFE, Fix, Invalid, Rule
 from .calls import dotted
 from .edits import attribute_name_edit
 
@@ -53,7 +53,7 @@ class MemoryAllocatedMonitoring(Rule):
         "torch.cuda.{func}() under-reports GPU memory (6x below nvidia-smi in training); "
         "log {replacement}() or wandb_runtime.gpu_memory_stats()"
     )
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: `memory_allocated` becomes `memory_reserved` and `max_memory_allocated` becomes "
         "`max_memory_reserved` where the call is spelled as an attribute (`torch.cuda.x()`, "
@@ -222,7 +222,7 @@ def train_step(step):
                 if isinstance(call.func, ast.Attribute) and call.func.attr == func:
                     fix = Fix(
                         (attribute_name_edit(call.func, ALLOCATED[qual]),),
-                        safe=False,
+                        applicability=UNSAFE,
                         title=f"Read {ALLOCATED[qual]}() instead",
                     )
                 self.report(call, fix=fix, func=func, replacement=ALLOCATED[qual])

@@ -4,7 +4,7 @@ import ast
 from collections.abc import Sequence
 
 from ..analysis import secrets
-from ..engine import Edit, Fix, Invalid, Rule, end_of, start_of
+from ..engine import UNSAFE, Edit, Fix, Invalid, Rule, end_of, start_of
 from .edits import replace
 
 
@@ -157,7 +157,7 @@ class HardcodedApiKey(Rule):
     code = "WB302"
     name = "hardcoded-api-key"
     message = secrets.MESSAGE
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: removes the literal wherever the key travelled, so wandb reads `WANDB_API_KEY` "
         "from the environment: the `key=`/`api_key=` argument (a positional key followed by other "
@@ -354,7 +354,7 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
                         edits = []
                         break
                     edits += more
-                fix = Fix(tuple(edits), safe=False, title="Remove the key") if edits else None
+                fix = Fix(tuple(edits), applicability=UNSAFE, title="Remove the key") if edits else None
             self.report(site.node, fix=fix, secrets=tuple(site.literals), where=site.where)
 
     # -- removing a statement that holds the key -------------------------------------------------

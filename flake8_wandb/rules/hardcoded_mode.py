@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..engine import RUNTIME_PACKAGE, UNCHANGED, Fix, Invalid, Rule
+from ..engine import RUNTIME_PACKAGE, UNCHANGED, UNSAFE, Fix, Invalid, Rule
 from .calls import keyword, str_value
 from .control_flow import under_condition
 from .edits import replace
@@ -41,7 +41,7 @@ class HardcodedWandbMode(Rule):
     code = "WB301"
     name = "hardcoded-wandb-mode"
     message = "{what} overrides the user's WANDB_MODE; {advice}"
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         'Unsafe: `os.environ["WANDB_MODE"] = X` becomes `os.environ.setdefault("WANDB_MODE", X)`, '
         "and `mode=X` becomes `mode=wandb_mode(X)` from the runtime shim (it returns `WANDB_MODE` "
@@ -196,7 +196,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
             if not self._forces_mode():
                 fix = Fix(
                     (replace(node, text),),
-                    safe=False,
+                    applicability=UNSAFE,
                     title="Use os.environ.setdefault (the environment now wins)",
                 )
             self.report(

@@ -16,7 +16,7 @@ import bisect
 from collections.abc import Callable, Iterator, Sequence
 from typing import Union
 
-from ..engine import RUNTIME_PACKAGE, Context, Edit, Fix, end_of, start_of
+from ..engine import RUNTIME_PACKAGE, UNSAFE, Context, Edit, Fix, end_of, start_of
 
 RUNTIME = "wandb_runtime"
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
@@ -47,7 +47,7 @@ def runtime_fix(
     local, import_edits = imported
     return Fix(
         (edit(local), *import_edits),
-        safe=False,
+        applicability=UNSAFE,
         title=f"{title.format(local=local)} from {RUNTIME} (needs the {RUNTIME_PACKAGE} package)",
         requires=(RUNTIME_PACKAGE,),
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from ..engine import UNCHANGED, Fix, Invalid, Rule
+from ..engine import SAFE, UNCHANGED, UNSAFE, Fix, Invalid, Rule
 from ..flow import own_nodes
 from ..resolve import ACCELERATOR, RUN
 from .calls import dotted, has_star_kwargs, keyword, str_value
@@ -138,7 +138,7 @@ class InitWithoutConfig(Rule):
     code = "WB303"
     name = "init-without-config"
     message = "{problem}; {advice}"
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: adds `config=vars(args)` when `args` is surely an argparse namespace at the call "
         "(every assignment of it is `parser.parse_args()`, not `parse_known_args()`, which "
@@ -318,7 +318,7 @@ def main():
         if is_argparse_namespace(self.ctx, "args", node):
             fix = Fix(
                 (add_keyword(node, "config=vars(args)", self.ctx),),
-                safe=False,
+                applicability=UNSAFE,
                 title="Add config=vars(args)",
             )
             advice = "pass config=vars(args)"
@@ -330,7 +330,7 @@ def main():
                 text = f"config={local}.to_container(cfg, resolve=True)"
                 fix = Fix(
                     (add_keyword(node, text, self.ctx), *import_edits),
-                    safe=False,
+                    applicability=UNSAFE,
                     title="Add " + text,
                 )
         problem = "wandb.init() without config=: the run records no hyperparameters"
@@ -448,7 +448,7 @@ class UnresolvedConfig(Rule):
     code = "WB304"
     name = "unresolved-config"
     message = "{problem}; {advice}"
-    fix_safety = "mixed"
+    applicability = (SAFE, UNSAFE)
     fix_doc = (
         "Safe: a DictConfig passed straight as `config=` (wandb 0.31 raises `TypeError` on it) is "
         "wrapped in `OmegaConf.to_container(cfg, resolve=True)`, adding "
@@ -551,7 +551,7 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                         local, import_edits = imported
                         text = f"{local}.to_container({value.id}, resolve=True)"
                         fix = Fix(
-                            (replace(value, text), *import_edits), safe=True, title="Pass " + text
+                            (replace(value, text), *import_edits), applicability=SAFE, title="Pass " + text
                         )
                     self.report(
                         value,
@@ -592,7 +592,7 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
         self.report(
             call,
             fix=Fix(
-                (add_keyword(call, "resolve=True", self.ctx),), safe=False, title="Add resolve=True"
+                (add_keyword(call, "resolve=True", self.ctx),), applicability=UNSAFE, title="Add resolve=True"
             ),
             problem="OmegaConf.to_container() without resolve=True sends interpolation strings to wandb",
             advice="add resolve=True",

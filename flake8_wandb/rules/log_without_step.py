@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from ..counters import is_run_wide_counter
-from ..engine import UNCHANGED, Fix, Invalid, Rule
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Rule
 from .calls import has_star_kwargs, keyword
 from .edits import add_keyword
 from .frameworks import in_hf_trainer
@@ -43,7 +43,7 @@ class LogWithoutStep(Rule):
     code = "WB101"
     name = "log-without-step"
     message = "wandb log call without explicit step=; pass step={step} ({why})"
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: adds `step=NAME` when exactly one step-like name (see Options) surely bound where "
         "the call runs is a run-wide counter, an int that only grows over the whole run: the index "
@@ -329,7 +329,7 @@ for global_step in range(100):
         fix = None
         if step is not None and not _bare_generator(node):
             fix = Fix(
-                (add_keyword(node, f"step={step}", self.ctx),), safe=False, title=f"Add step={step}"
+                (add_keyword(node, f"step={step}", self.ctx),), applicability=UNSAFE, title=f"Add step={step}"
             )
             why = "wandb's implicit counter misaligns when several code paths log"
         else:

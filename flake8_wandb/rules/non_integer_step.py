@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from ..engine import Fix, Invalid, Rule
+from ..engine import UNSAFE, Fix, Invalid, Rule
 from .calls import keyword
 from .edits import wrap
 
@@ -25,7 +25,7 @@ class NonIntegerStep(Rule):
     code = "WB105"
     name = "non-integer-step"
     message = "step={what} is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)"
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: wraps the value in `int(...)`. Truncating `samples / batch_size` or a time "
         "changes which row the data lands in (and two calls may now share a step), so review it."
@@ -88,7 +88,7 @@ def log_progress(samples_seen, batch_size, loss):
                 kw.value,
                 fix=Fix(
                     (wrap(self.ctx, kw.value, "int(", ")"),),
-                    safe=False,
+                    applicability=UNSAFE,
                     title="Wrap the step in int()",
                 ),
                 what=what,

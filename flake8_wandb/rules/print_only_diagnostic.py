@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Rule, end_of
 from ..flow import own_nodes
 from ..resolve import ACCELERATOR
 from .calls import keyword, str_value
@@ -70,7 +70,7 @@ class PrintOnlyDiagnostic(Rule):
     code = "WB501"
     name = "print-only-diagnostic"
     message = "print() shows {names} that no wandb log call in this function records; log it too"
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: when a wandb log call with a literal dict stands in the same block, the printed "
         'values are added to that dict under the printed names (`"grad_norm": grad_norm`): '
@@ -362,7 +362,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
                 edit = Edit((line, col - 1), (line, col - 1), entries)  # just inside ``}``
             side = "below" if log.lineno > call.lineno else "above"
             return Fix(
-                (edit,), safe=False, title=f"Add {', '.join(values)} to the wandb log call {side}"
+                (edit,), applicability=UNSAFE, title=f"Add {', '.join(values)} to the wandb log call {side}"
             )
         return None
 

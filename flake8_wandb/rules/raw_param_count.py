@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule
+from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Rule
 from ..flow import own_nodes
 from ..resolve import ACCELERATOR, RUN
 from .calls import str_value
@@ -76,7 +76,7 @@ class RawParamCount(Rule):
     code = "WB401"
     name = "raw-param-count"
     message = "raw parameter count logged to wandb; log millions: {hint}, or wandb_runtime.param_count_m(model)"
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe (it renames a logged key, which splits run-table columns and breaks filters on "
         "the old name): when the key is a string literal, the value is divided by `1e6` and the "
@@ -246,11 +246,11 @@ def setup(model):
             if not self._key_used_elsewhere(key_name):
                 new_key = key_text[:-1] + "_M" + key_text[-1]
                 title = f"Log millions under {new_key}"
-                fix = Fix((replace(key, new_key), replace(value, scaled)), safe=False, title=title)
+                fix = Fix((replace(key, new_key), replace(value, scaled)), applicability=UNSAFE, title=title)
         elif attribute is not None and not self._key_used_elsewhere(attribute.attr):
             end = (attribute.end_lineno, attribute.end_col_offset)
             title = f"Log millions under {attribute.attr}_M"
-            fix = Fix((Edit(end, end, "_M"), replace(value, scaled)), safe=False, title=title)
+            fix = Fix((Edit(end, end, "_M"), replace(value, scaled)), applicability=UNSAFE, title=title)
         self.report(value, fix=fix, hint="n / 1e6 under a key ending in _M")
 
     def _key_used_elsewhere(self, key: str) -> bool:

@@ -4,7 +4,7 @@ import ast
 
 from wandb_runtime.api_changes import REMOVED_APIS
 
-from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
+from ..engine import SAFE, UNCHANGED, Edit, Fix, Invalid, Rule, end_of
 from ..resolve import RUN
 from .calls import keyword, str_value
 from .edits import remove_argument, replace
@@ -66,7 +66,7 @@ class RemovedWandbApi(Rule):
     code = "WB308"
     name = "removed-wandb-api"
     message = "{shape} {effect} since wandb {since} (target wandb {version}); {replacement}"
-    fix_safety = "safe"
+    applicability = (SAFE,)
     fix_doc = (
         "Safe, and only where the table says the replacement is certain: `run.get_url()` becomes "
         "`run.url` (the same value: the method returned the property), likewise "
@@ -240,7 +240,7 @@ run.finish()
                 if not node.args and not node.keywords:
                     attr = api.fix.partition(":")[2]
                     edit = Edit(end_of(node.func.value), end_of(node), "." + attr)
-                    fix = Fix((edit,), safe=True, title=f"Use .{attr}")
+                    fix = Fix((edit,), applicability=SAFE, title=f"Use .{attr}")
             self._report(node, api, fix)
         elif kind == "keyword":
             kw = keyword(node, arg)
@@ -248,7 +248,7 @@ run.finish()
                 return
             fix = None
             if api.fix == "drop-keyword":
-                fix = Fix((remove_argument(node, kw),), safe=True, title=f"Remove {arg}=")
+                fix = Fix((remove_argument(node, kw),), applicability=SAFE, title=f"Remove {arg}=")
             self._report(kw, api, fix)
         elif kind == "argument":
             if node.args and str_value(node.args[0]) == arg and len(node.args) == 1:
@@ -316,9 +316,9 @@ run.finish()
             return None
         title = "Remove the statement"
         if len(block) == 1 and not isinstance(parent, ast.Module):
-            return Fix((replace(stmt, "pass"),), safe=True, title=title)
+            return Fix((replace(stmt, "pass"),), applicability=SAFE, title=title)
         gone = set(range(stmt.lineno, end_of(stmt)[0] + 1))
-        return Fix(tuple(_remove_lines(self.ctx.lines, gone)), safe=True, title=title)
+        return Fix(tuple(_remove_lines(self.ctx.lines, gone)), applicability=SAFE, title=title)
 
 
 def _version(v: tuple[int, ...]) -> str:

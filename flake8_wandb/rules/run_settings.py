@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ..engine import Fix, Invalid, Rule
+from ..engine import SAFE, UNSAFE, Fix, Invalid, Rule
 from .calls import keyword, str_value
 from .edits import replace, string_literal
 
@@ -101,7 +101,7 @@ class DeprecatedReinitBool(Rule):
     code = "WB306"
     name = "deprecated-reinit-bool"
     message = "reinit={value} is deprecated in wandb {version}; use reinit={replacement!r} (same behaviour)"
-    fix_safety = "safe"
+    applicability = (SAFE,)
     fix_doc = (
         'Safe: `True` becomes `"finish_previous"` and `False` becomes `"return_previous"`, the '
         "values wandb documents as their exact equivalents." + VERSION_DOC
@@ -164,7 +164,7 @@ for seed in range(3):
             if literal is not None:
                 fix = Fix(
                     (replace(value, literal),),
-                    safe=True,
+                    applicability=SAFE,
                     title=f'Use reinit="{replacement}"',
                 )
             version = ".".join(map(str, facts.version))
@@ -208,7 +208,7 @@ class InvalidConsoleSetting(_ConsoleRule):
     code = "WB307"
     name = "invalid-console-setting"
     message = 'console={value!r} is rejected by wandb {version} (ValidationError at init); use console="wrap"'
-    fix_safety = "safe"
+    applicability = (SAFE,)
     fix_doc = (
         'Safe: the value becomes `"wrap"`, which captures stdout and stderr (tqdm bars end as '
         "one clean line); the program crashed before, so no working behaviour changes."
@@ -278,7 +278,7 @@ settings = wandb.Settings(console="wrap")
             return
         fix = Fix(
             (replace(literal, _quoted(self.ctx, literal, "wrap")),),
-            safe=True,
+            applicability=SAFE,
             title='Use console="wrap"',
         )
         self.report(literal, fix=fix, value=value, version=".".join(map(str, facts.version)))
@@ -305,7 +305,7 @@ class LossyConsoleSetting(_ConsoleRule):
     name = "lossy-console-setting"
     message = 'console={value!r} {loses}; use console="wrap"'
     default = False
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         'Unsafe: the value becomes `"wrap"`, so wandb captures (and uploads) the console '
         "output it previously left out."
@@ -374,7 +374,7 @@ run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wra
             return
         fix = Fix(
             (replace(literal, _quoted(self.ctx, literal, "wrap")),),
-            safe=False,
+            applicability=UNSAFE,
             title='Use console="wrap"',
         )
         self.report(literal, fix=fix, value=value, loses=loses)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from ..counters import Loop
-from ..engine import Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNSAFE, Edit, Fix, Invalid, Rule, end_of
 from ..resolve import RUN
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops
@@ -91,7 +91,7 @@ class InitInLoopWithoutFinish(Rule):
     name = "init-in-loop-without-finish"
     message = "wandb.init() in a loop without finish(); call {finish} at the end of the loop body, or use wandb.init() as a context manager"
     default = False
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: appends `run.finish()` (the name the run was assigned to, else `wandb.finish()`) "
         "as the last statement of the loop body. A `continue` or `break` earlier in the body still "
@@ -200,7 +200,7 @@ for lr in (1e-3, 1e-4):
         end = (last_line, len(content.encode("utf-8")))
         return Fix(
             (Edit(end, end, newline + indent + statement),),
-            safe=False,
+            applicability=UNSAFE,
             title=f"Append {statement} to the loop body",
         )
 
@@ -287,7 +287,7 @@ class ConstantRunName(Rule):
     name = "constant-run-name"
     message = "constant run name {name!r}; use run_name({name!r}) from the wandb-runtime package (adds the version and Slurm job id)"
     default = False
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         'Unsafe: `name="x"` becomes `name=run_name("x")` from the runtime shim '
         "(`x_<SLURM_JOB_ID>` on Slurm, `x-<HHMM>` elsewhere), adding "

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Rule, end_of
 from ..resolve import SCOPE_NODES
 from .calls import has_star_kwargs, keyword
 from .imports import import_for_fix
@@ -48,7 +48,7 @@ class SampledHistory(Rule):
     message = (
         "history() returns at most 500 sampled rows; use scan_history({keys}) to read every row"
     )
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: `run.history(keys=K)` becomes `pandas.DataFrame(list(run.scan_history(keys=K)))` "
         "(with the module's own pandas alias, or `from pandas import DataFrame` added), and "
@@ -394,7 +394,7 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
                 local, edits = imported
                 scan = f"{local}({scan})"
         edit = Edit((call.lineno, call.col_offset), end_of(call), scan)
-        return Fix((edit, *edits), safe=False, title="Use scan_history(...)")
+        return Fix((edit, *edits), applicability=UNSAFE, title="Use scan_history(...)")
 
     def _pandas_alias(self) -> str | None:
         names = self.ctx.names
