@@ -31,11 +31,7 @@ def render(rule: type[Rule]) -> str:
         "",
         f"{default}; {fix}.",
         "",
-        "Message: `"
-        + rule.code
-        + " "
-        + re.sub(r"\{(\w+)(?:![rs])?\}", r"<\1>", rule.message)
-        + "`",
+        *_messages(rule),
         "",
         "As reported on the example below:",
         "",
@@ -65,6 +61,17 @@ def render(rule: type[Rule]) -> str:
         *_more_examples(rule),
     ]
     return "\n".join(parts)
+
+
+def _messages(rule: type[Rule]) -> list[str]:
+    """The templates of the rule's kinds of finding, arguments shown as ``<name>``."""
+    shown = [
+        f"`{rule.code} " + re.sub(r"\{(\w+)(?:![rs])?\}", r"<\1>", m.template) + "`"
+        for m in rule.messages
+    ]
+    if len(shown) == 1:
+        return ["Message: " + shown[0]]
+    return ["Messages:", "", *(f"- {s}" for s in shown)]
 
 
 def _more_examples(rule: type[Rule]) -> list[str]:

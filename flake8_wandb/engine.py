@@ -9,7 +9,9 @@ front ends: the flake8 plugin and ``wandb-fix``. Nothing here knows about flake8
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
+import string
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -153,6 +155,61 @@ class Fix:
             raise ValueError("a fix that adds a dependency must name it in its title")
 
 
+class Message:
+    """What a finding says (ruff's ``Violation``): one small frozen dataclass per kind of finding,
+    whose fields are the arguments of its ``template`` (a ``str.format`` template, no backticks).
+    A rule reports ``self.report(node, LogWithoutStepMessage(step=..., why=...))``: a misnamed or
+    missing argument is a ``TypeError`` at that call (and a mypy error), never a finding
+    silently lost; a template that names a field the class lacks, or a field it never uses,
+    fails when the class is made (import time)::
+
+        @dataclass(frozen=True)
+        class SummaryKeyOutsideFinal(Message):
+            template: ClassVar[str] = "summary key {key!r} is not under final/; use {final!r}"
+            key: str
+            final: str
+    """
+
+    template: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__annotations__", {})
+        fields = {
+            name
+            for name, kind in own.items()
+            if "ClassVar" not in str(kind) and not name.startswith("_")
+        }
+        for base in cls.__mro__[1:]:
+            for name, kind in base.__dict__.get("__annotations__", {}).items():
+                if "ClassVar" not in str(kind) and base is not Message:
+                    fields.add(name)
+        if "template" not in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: a message needs its template")
+        used = template_fields(cls.template)
+        if used != fields:
+            raise TypeError(
+                f"{cls.__name__}: template fields {sorted(used)} but class fields {sorted(fields)}"
+            )
+
+    @property
+    def text(self) -> str:
+        """The sentence, on one line with nothing a terminal acts on (both front ends print it)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return printable(self.template.format(**values))
+
+
+def template_fields(template: str) -> set[str]:
+    """The argument names a ``str.format`` template uses (``{key!r}`` -> ``key``)."""
+    names = set()
+    for _, field, _, _ in string.Formatter().parse(template):
+        if field is not None:
+            if not field or field[0].isdigit():
+                raise TypeError(f"positional field in message template {template!r}")
+            names.add(re.split(r"[.\[]", field, maxsplit=1)[0])
+    return names
+
+
 @dataclass(frozen=True)
 class Finding:
     code: str
@@ -207,7 +264,8 @@ class RuleError:
 class Rule:
     """Base class of every rule. Subclasses declare, in one place:
 
-    - ``code``, ``name`` (kebab-case slug), ``message`` (``str.format`` template), ``default``;
+    - ``code``, ``name`` (kebab-case slug), ``messages`` (the ``Message`` classes of the kinds of
+      finding it reports), ``default``;
     - the docstring: the rule page's "What it does" / "Why is this bad?" sections;
     - ``invalid`` examples (reported lines end in ``# WBxxx``; an ``Invalid`` also gives the
       source after the fixes), ``valid`` examples (never reported), ``use_instead`` and
@@ -218,7 +276,8 @@ class Rule:
 
     code: ClassVar[str]
     name: ClassVar[str]
-    message: ClassVar[str]
+    #: one ``Message`` class per kind of finding the rule reports (its page lists their templates)
+    messages: ClassVar[tuple[type[Message], ...]]
     default: ClassVar[bool] = True
     #: what the rule's fixes can be: ``(SAFE,)``, ``(UNSAFE,)``, ``(SAFE, UNSAFE)`` (some are
     #: safe, others not), ``(DISPLAY_ONLY,)``, or ``()`` (no fix); each ``Fix`` carries its own,
@@ -236,14 +295,14 @@ class Rule:
     def report(
         self,
         node: ast.AST,
+        message: Message,
         fix: Fix | None = None,
         secrets: tuple[ast.AST, ...] = (),
-        **message_args: object,
     ) -> None:
-        """``secrets``: the nodes whose source text must never be printed (an API key)."""
+        """``message``: one of the rule's ``messages``, built with its typed arguments;
+        ``secrets``: the nodes whose source text must never be printed (an API key)."""
         spans = tuple((start_of(n), end_of(n)) for n in secrets)
-        message = printable(self.message.format(**message_args))  # both front ends print it
-        self.ctx.add(self, node, message, fix, spans)
+        self.ctx.add(self, node, message.text, fix, spans)
 
     def end_module(self) -> None:
         """Called once after the traversal, for rules that need the whole module."""

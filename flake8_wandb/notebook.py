@@ -1202,7 +1202,6 @@ def _keys_outside_code(nb: Notebook, path: str) -> list[report.Row]:
     line. No fix: the line must go by hand and the output be cleared; never printed."""
     rows: list[report.Row] = []
     starts = _line_starts(nb.text)
-    message = secrets.MESSAGE
     for cell in nb.cells:
         places = [(line, where) for line, where, _ in _magic_lines(cell)]
         if _output_keys(nb.data["cells"][cell.index]):
@@ -1213,7 +1212,7 @@ def _keys_outside_code(nb: Notebook, path: str) -> list[report.Row]:
             finding = Finding(
                 code="WB302",
                 name="hardcoded-api-key",
-                message=message.format(where=where),
+                message=secrets.KeyHardcoded(where=where).text,
                 line=line,
                 col=indent,
                 end_line=line,

@@ -9,8 +9,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from flake8_wandb.engine import Engine, Settings
+from dataclasses import dataclass
+from typing import ClassVar
+
+from flake8_wandb.engine import Engine, Message, Settings
 from flake8_wandb.rules import ALL_RULES
+
+@dataclass(frozen=True)
+class Always(Message):
+    """The message of the tests' own rules."""
+
+    template: ClassVar[str] = "always"
+
 
 MARK = re.compile(r"#\s*(WB\d{3})\b")
 

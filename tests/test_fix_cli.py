@@ -18,7 +18,7 @@ from flake8_wandb.engine import SAFE, Edit, Engine, Fix, Rule
 from flake8_wandb.files import ChangedOnDisk, write_atomic
 from flake8_wandb.fixer import fix_source
 from flake8_wandb.rules import ALL_RULES
-from helpers import parse_report, run_flake8, write
+from helpers import Always, parse_report, run_flake8, write
 
 ROOT = Path(__file__).resolve().parent.parent
 WANDB_FIX = str(Path(sys.executable).parent / "wandb-fix")
@@ -305,12 +305,13 @@ def test_bad_files_are_reported_and_left_alone_while_others_are_fixed(tmp_path):
 
 def test_a_fix_that_would_not_compile_is_reverted():
     class BadFix(Rule):
-        code, name, message = "WB998", "bad-fix", "always"
+        code, name, messages = "WB998", "bad-fix", (Always,)
 
         def visit_Call(self, node):
             if getattr(node.func, "attr", "") == "log":
                 self.report(
                     node,
+                    Always(),
                     fix=Fix(
                         (
                             Edit(

@@ -7,6 +7,7 @@ out the others, both front ends read ``# noqa`` as flake8 does, and ``--add-noqa
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -16,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flake8_wandb.engine import SAFE, UNSAFE, Edit, Engine, Fix, Rule, split_lines
+from flake8_wandb.engine import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Engine, Fix, Rule, split_lines
 from flake8_wandb.fixer import MAX_ROUNDS, fix_source, lint
 from flake8_wandb.rules import ALL_RULES
-from helpers import parse_report, run_flake8
+from helpers import Always, parse_report, run_flake8
 
 HERE = Path(__file__).resolve().parent
 REPROS = HERE / "cases" / "hostile_fixes"
@@ -298,7 +299,7 @@ def test_line_endings_form_feeds_and_final_newlines_survive_every_fix(
 class BadImportFix(Rule):
     """A broken fix that also needs an import: it must be reverted alone."""
 
-    code, name, message = "WB997", "bad-import-fix", "always"
+    code, name, messages = "WB997", "bad-import-fix", (Always,)
 
     def visit_Call(self, node):
         if getattr(node.func, "attr", "") == "init":
@@ -306,6 +307,7 @@ class BadImportFix(Rule):
             imp = (1, 0)
             self.report(
                 node,
+                Always(),
                 fix=Fix(
                     (Edit(pos, pos, "def "), Edit(imp, imp, "from wandb_runtime import echo\n")),
                     applicability=UNSAFE,
@@ -316,21 +318,21 @@ class BadImportFix(Rule):
 
 
 class BadLastFix(Rule):
-    code, name, message = "WB998", "bad-last-fix", "always"
+    code, name, messages = "WB998", "bad-last-fix", (Always,)
 
     def visit_Call(self, node):
         if getattr(node.func, "attr", "") == "finish":
             pos = (node.lineno, node.col_offset)
-            self.report(node, fix=Fix((Edit(pos, pos, "def "),), applicability=SAFE, title="bad"))
+            self.report(node, Always(), fix=Fix((Edit(pos, pos, "def "),), applicability=SAFE, title="bad"))
 
 
 class NeverDone(Rule):
-    code, name, message = "WB996", "never-done", "always"
+    code, name, messages = "WB996", "never-done", (Always,)
 
     def visit_Call(self, node):
         if getattr(node.func, "attr", "") == "finish":
             end = (node.end_lineno, node.end_col_offset)
-            self.report(node, fix=Fix((Edit(end, end, " or None"),), applicability=SAFE, title="churn"))
+            self.report(node, Always(), fix=Fix((Edit(end, end, " or None"),), applicability=SAFE, title="churn"))
 
 
 MANY = (
@@ -502,3 +504,40 @@ def main():
     findings, _ = lint(ENGINE, src)
     wb301 = [(f.line, f.fix is not None) for f in findings if f.code == "WB301"]
     assert wb301 == [(7, False), (11, False), (15, True)]
+
+
+class SuggestGuard(Rule):
+    """A display-only fix: a suggestion that needs a person."""
+
+    code, name, messages = "WB995", "suggest-guard", (Always,)
+    applicability = (DISPLAY_ONLY,)
+
+    def visit_Call(self, node):
+        if getattr(node.func, "attr", "") == "finish" and "#" not in self.ctx.lines[node.lineno - 1]:
+            end = (node.end_lineno, node.end_col_offset)
+            fix = Fix((Edit(end, end, "  # check me"),), applicability=DISPLAY_ONLY, title="x")
+            self.report(node, Always(), fix=fix)
+
+
+def test_a_display_only_fix_is_shown_never_applied(tmp_path, monkeypatch):
+    src = "import wandb\n\nrun = wandb.init(project='p', config={})\nrun.finish()\n"
+    engine = Engine([SuggestGuard])
+    assert fix_source(engine, src, unsafe=True).source == src  # --apply --unsafe-fixes
+    shown = fix_source(engine, src, unsafe=False, display=True).source
+    assert shown == src.replace("run.finish()", "run.finish()  # check me")
+
+    from flake8_wandb import fix, report
+
+    monkeypatch.setattr(fix, "_engine", lambda options: engine)
+    path = tmp_path / "train.py"
+    path.write_text(src)
+    for mode in ("diff", "apply", "check"):
+        result = fix.process(path, fix.Options(mode=mode, unsafe=True))
+        fix.commit(result, fix.Options(mode=mode, unsafe=True), [tmp_path])
+        assert path.read_text() == src, mode
+        assert ("+run.finish()  # check me" in (result.diff or "")) == (mode == "diff"), mode
+        assert result.unsafe_more == 0 and not result.fixed, mode
+        (row,) = result.rows
+        assert (row.applicability, row.applicable) == (DISPLAY_ONLY, False)
+        assert report.text(result.rows).endswith("[display-only fix: shown by --diff, never applied]")
+        assert json.loads(report.as_json(result.rows))[0]["fix"]["applicability"] == "display-only"

@@ -30,18 +30,24 @@ import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from wandb_runtime import facts
 
-from ..engine import Context, Edit, Span, end_of, start_of
+from ..engine import Context, Edit, Message, Span, end_of, start_of
 from ..flow import EnvWrite
 from ..resolve import RUN, SCOPE_NODES
 
-#: WB302's message, also used for the keys a notebook holds outside its code
-MESSAGE = (
-    "W&B API key hard-coded in {where}; remove it, use WANDB_API_KEY from the environment, and "
-    "rotate it if it is a real key (it stays in git history)"
-)
+@dataclass(frozen=True)
+class KeyHardcoded(Message):
+    """WB302's message, also used for the keys a notebook holds outside its code. ``where``
+    names the place (never the key)."""
+
+    template: ClassVar[str] = (
+        "W&B API key hard-coded in {where}; remove it, use WANDB_API_KEY from the environment, "
+        "and rotate it if it is a real key (it stays in git history)"
+    )
+    where: str
 #: the key argument of each call that takes one
 KEY_ARGS = {
     "wandb.login": "key",

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Rule
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from ..resolve import RUN, SCOPE_NODES
 from .calls import keyword
 from .edits import replace
@@ -42,6 +44,24 @@ def init_ran_before(ctx, stmt: ast.stmt) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class ModuleConfigRebound(Message):
+    template: ClassVar[str] = (
+        "{target} = ... rebinds the module attribute: the run records none of it; use "
+        "{target}.update(...)"
+    )
+    target: str
+
+
+@dataclass(frozen=True)
+class RunConfigAssigned(Message):
+    template: ClassVar[str] = (
+        "{target} = ... raises AttributeError (a run's config has no setter); use "
+        "{target}.update(...)"
+    )
+    target: str
+
+
 class ConfigRebinding(Rule):
     """
     ## What it does
@@ -65,7 +85,7 @@ class ConfigRebinding(Rule):
 
     code = "WB305"
     name = "config-rebinding"
-    message = "{target} = ... {problem}; use {target}.update(...)"
+    messages = (ModuleConfigRebound, RunConfigAssigned)
     applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: `wandb.config = value` becomes `wandb.config.update(value)` (and the same for "
@@ -162,20 +182,17 @@ def main(args):
             if not (isinstance(target, ast.Attribute) and target.attr == "config"):
                 continue
             qual = self.ctx.qualname(target)
+            shown = self.ctx.segment(target)
+            message: Message
             if qual == "wandb.config":
-                problem = "rebinds the module attribute: the run records none of it"
+                message = ModuleConfigRebound(target=shown)
             elif qual == RUN + ".config":
-                problem = "raises AttributeError (a run's config has no setter)"
+                message = RunConfigAssigned(target=shown)
             else:
                 continue
             if self._read_back_by_init():
                 return
-            self.report(
-                target,
-                fix=self._fix(node, target, qual),
-                target=self.ctx.segment(target),
-                problem=problem,
-            )
+            self.report(target, message, fix=self._fix(node, target, qual))
 
     def _fix(self, node: ast.Assign, target: ast.Attribute, qual: str) -> Fix | None:
         if len(node.targets) != 1 or isinstance(node.value, _NOT_A_CONFIG):

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import UNSAFE, Fix, Invalid, Rule
+from ..engine import UNSAFE, Fix, Invalid, Message, Rule
 from .calls import dotted
 from .edits import attribute_name_edit
 
@@ -18,6 +20,16 @@ COMPANIONS = {
     "torch.cuda.mem_get_info",
     "torch.cuda.memory_summary",
 }
+
+
+@dataclass(frozen=True)
+class AllocatedMemoryLogged(Message):
+    template: ClassVar[str] = (
+        "torch.cuda.{func}() under-reports GPU memory (6x below nvidia-smi in training); log "
+        "{replacement}() or wandb_runtime.gpu_memory_stats()"
+    )
+    func: str
+    replacement: str
 
 
 class MemoryAllocatedMonitoring(Rule):
@@ -49,10 +61,7 @@ class MemoryAllocatedMonitoring(Rule):
 
     code = "WB201"
     name = "memory-allocated-monitoring"
-    message = (
-        "torch.cuda.{func}() under-reports GPU memory (6x below nvidia-smi in training); "
-        "log {replacement}() or wandb_runtime.gpu_memory_stats()"
-    )
+    messages = (AllocatedMemoryLogged,)
     applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: `memory_allocated` becomes `memory_reserved` and `max_memory_allocated` becomes "
@@ -216,7 +225,7 @@ def train_step(step):
                 if qual not in ALLOCATED:  # a helper of this module that returns it
                     qual = self.ctx.flow.memory_helpers()[dotted(call.func)]
                     func = qual.rsplit(".", 1)[-1]
-                    self.report(call, func=func, replacement=ALLOCATED[qual])
+                    self.report(call, AllocatedMemoryLogged(func=func, replacement=ALLOCATED[qual]))
                     continue
                 func = qual.rsplit(".", 1)[-1]
                 if isinstance(call.func, ast.Attribute) and call.func.attr == func:
@@ -225,7 +234,7 @@ def train_step(step):
                         applicability=UNSAFE,
                         title=f"Read {ALLOCATED[qual]}() instead",
                     )
-                self.report(call, fix=fix, func=func, replacement=ALLOCATED[qual])
+                self.report(call, AllocatedMemoryLogged(func=func, replacement=ALLOCATED[qual]), fix=fix)
 
     def _scope_of(self, func: ast.AST):
         return self.ctx.names.scope_of.get(id(func), self.ctx.names.module)

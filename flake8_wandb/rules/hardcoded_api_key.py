@@ -156,7 +156,7 @@ class HardcodedApiKey(Rule):
 
     code = "WB302"
     name = "hardcoded-api-key"
-    message = secrets.MESSAGE
+    messages = (secrets.KeyHardcoded,)
     applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: removes the literal wherever the key travelled, so wandb reads `WANDB_API_KEY` "
@@ -355,7 +355,12 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
                         break
                     edits += more
                 fix = Fix(tuple(edits), applicability=UNSAFE, title="Remove the key") if edits else None
-            self.report(site.node, fix=fix, secrets=tuple(site.literals), where=site.where)
+            self.report(
+                site.node,
+                secrets.KeyHardcoded(where=site.where),
+                fix=fix,
+                secrets=tuple(site.literals),
+            )
 
     # -- removing a statement that holds the key -------------------------------------------------
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import RUNTIME_PACKAGE, UNCHANGED, UNSAFE, Fix, Invalid, Rule
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
 from .control_flow import under_condition
 from .edits import replace
@@ -16,6 +18,52 @@ MODE_CALLS = {
     "wandb.sdk.Settings",
     "wandb.sdk.wandb_settings.Settings",
 }
+
+
+@dataclass(frozen=True)
+class EnvironModeAssigned(Message):
+    template: ClassVar[str] = (
+        'os.environ["WANDB_MODE"] = {value} overrides the user\'s WANDB_MODE; use '
+        'os.environ.setdefault("WANDB_MODE", ...)'
+    )
+    value: str
+
+
+@dataclass(frozen=True)
+class EnvironModeWritten(Message):
+    """``call``: ``os.putenv("WANDB_MODE", ...)`` or ``os.environ.update(WANDB_MODE=...)``"""
+
+    template: ClassVar[str] = (
+        '{call} overrides the user\'s WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)'
+    )
+    call: str
+
+
+@dataclass(frozen=True)
+class ModeArgument(Message):
+    template: ClassVar[str] = (
+        "mode={mode!r} in {call}() overrides the user's WANDB_MODE; use "
+        "mode=wandb_mode({mode!r}) from the wandb-runtime package"
+    )
+    mode: str
+    call: str
+
+
+@dataclass(frozen=True)
+class WandbLoggerOffline(Message):
+    template: ClassVar[str] = (
+        "WandbLogger(offline=True) overrides the user's WANDB_MODE; read the mode from the "
+        "environment"
+    )
+
+
+@dataclass(frozen=True)
+class InitTrackersMode(Message):
+    template: ClassVar[str] = (
+        "init_kwargs mode={mode!r} in init_trackers() overrides the user's WANDB_MODE; leave "
+        "mode out and set WANDB_MODE"
+    )
+    mode: str
 
 
 class HardcodedWandbMode(Rule):
@@ -40,7 +88,13 @@ class HardcodedWandbMode(Rule):
 
     code = "WB301"
     name = "hardcoded-wandb-mode"
-    message = "{what} overrides the user's WANDB_MODE; {advice}"
+    messages = (
+        EnvironModeAssigned,
+        EnvironModeWritten,
+        ModeArgument,
+        WandbLoggerOffline,
+        InitTrackersMode,
+    )
     applicability = (UNSAFE,)
     fix_doc = (
         'Unsafe: `os.environ["WANDB_MODE"] = X` becomes `os.environ.setdefault("WANDB_MODE", X)`, '
@@ -199,12 +253,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
                     applicability=UNSAFE,
                     title="Use os.environ.setdefault (the environment now wins)",
                 )
-            self.report(
-                node,
-                fix=fix,
-                what=f'os.environ["WANDB_MODE"] = {self.ctx.segment(node.value)}',
-                advice='use os.environ.setdefault("WANDB_MODE", ...)',
-            )
+            self.report(node, EnvironModeAssigned(value=self.ctx.segment(node.value)), fix=fix)
 
     def _disabled_by_rank(self, value: ast.AST) -> bool:
         """``mode="disabled"`` on the ranks that must not log (``if rank != 0:``) is a choice
@@ -219,10 +268,10 @@ os.environ.setdefault("WANDB_MODE", "offline")
             if self._disabled_by_rank(write.value):
                 continue
             if write.var == "WANDB_MODE" and write.kind != "setdefault" and literal:
-                what = 'os.putenv("WANDB_MODE", ...)'
+                call = 'os.putenv("WANDB_MODE", ...)'
                 if write.kind == "update":
-                    what = "os.environ.update(WANDB_MODE=...)"
-                self.report(node, what=what, advice=_SETDEFAULT)
+                    call = "os.environ.update(WANDB_MODE=...)"
+                self.report(node, EnvironModeWritten(call=call))
                 return
         qual = self.ctx.qualname(node.func)
         if qual in MODE_CALLS:
@@ -240,31 +289,18 @@ os.environ.setdefault("WANDB_MODE", "offline")
                     "Wrap the mode in {local}()",
                 )
             short = "wandb." + qual.rsplit(".", 1)[-1]
-            self.report(
-                kw,
-                fix=fix,
-                what=f"mode={str_value(kw.value)!r} in {short}()",
-                advice=f"use mode=wandb_mode({str_value(kw.value)!r}) from the {RUNTIME_PACKAGE} package",
-            )
+            self.report(kw, ModeArgument(mode=str_value(kw.value) or "", call=short), fix=fix)
         elif qual is not None and qual.endswith(".WandbLogger") and qual.startswith(LIGHTNING):
             kw = keyword(node, "offline")
             if kw is not None and isinstance(kw.value, ast.Constant) and kw.value.value is True:
-                self.report(
-                    kw,
-                    what="WandbLogger(offline=True)",
-                    advice="read the mode from the environment",
-                )
+                self.report(kw, WandbLoggerOffline())
         else:
             init_kwargs = self.ctx.flow.init_trackers_wandb(node)
             if init_kwargs is not None:
                 for k, v in zip(init_kwargs.keys, init_kwargs.values):
                     mode = str_value(v)
                     if str_value(k) == "mode" and mode is not None:
-                        self.report(
-                            v,
-                            what=f"init_kwargs mode={mode!r} in init_trackers()",
-                            advice="leave mode out and set WANDB_MODE",
-                        )
+                        self.report(v, InitTrackersMode(mode=mode))
 
     def _forces_mode(self) -> bool:
         """Inside a function whose name says it forces the mode (``force_offline``,
@@ -278,4 +314,3 @@ os.environ.setdefault("WANDB_MODE", "offline")
 
 
 _FORCING = re.compile(r"(?:^|_)(force|forced|offline|online|disable|disabled|dryrun)(?:_|$)", re.I)
-_SETDEFAULT = 'use os.environ.setdefault("WANDB_MODE", ...)'

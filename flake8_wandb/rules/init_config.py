@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import SAFE, UNCHANGED, UNSAFE, Fix, Invalid, Rule
+from ..engine import SAFE, UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from ..flow import own_nodes
 from ..resolve import ACCELERATOR, RUN
 from .calls import dotted, has_star_kwargs, keyword, str_value
@@ -117,6 +119,41 @@ def is_dictconfig(ctx, name: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class InitWithoutConfigArgument(Message):
+    template: ClassVar[str] = (
+        "wandb.init() without config=: the run records no hyperparameters; pass config= with "
+        "the full resolved config"
+    )
+
+
+@dataclass(frozen=True)
+class InitWithoutKnownConfig(Message):
+    """``config``: the expression to pass, when the module holds one (``vars(args)``)"""
+
+    template: ClassVar[str] = (
+        "wandb.init() without config=: the run records no hyperparameters; pass "
+        "config={config}"
+    )
+    config: str
+
+
+@dataclass(frozen=True)
+class InitTrackersWithoutConfig(Message):
+    template: ClassVar[str] = (
+        "init_trackers() without config=: the wandb run records no hyperparameters; pass "
+        "config= with the full resolved config"
+    )
+
+
+@dataclass(frozen=True)
+class ConfigAttributeAssigned(Message):
+    template: ClassVar[str] = (
+        "wandb.config = ... rebinds the module attribute and never reaches the run; use "
+        "wandb.config.update(...) or wandb.init(config=...)"
+    )
+
+
 class InitWithoutConfig(Rule):
     """
     ## What it does
@@ -137,7 +174,12 @@ class InitWithoutConfig(Rule):
 
     code = "WB303"
     name = "init-without-config"
-    message = "{problem}; {advice}"
+    messages = (
+        InitWithoutConfigArgument,
+        InitWithoutKnownConfig,
+        InitTrackersWithoutConfig,
+        ConfigAttributeAssigned,
+    )
     applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: adds `config=vars(args)` when `args` is surely an argparse namespace at the call "
@@ -314,16 +356,16 @@ def main():
             return
         if _resumes(node) or self._sweep_run():
             return
-        fix, advice = None, "pass config= with the full resolved config"
+        fix, config = None, None
         if is_argparse_namespace(self.ctx, "args", node):
             fix = Fix(
                 (add_keyword(node, "config=vars(args)", self.ctx),),
                 applicability=UNSAFE,
                 title="Add config=vars(args)",
             )
-            advice = "pass config=vars(args)"
+            config = "vars(args)"
         elif self.ctx.flow.surely_bound(node, ("cfg",)) and is_dictconfig(self.ctx, "cfg"):
-            advice = "pass config=OmegaConf.to_container(cfg, resolve=True)"
+            config = "OmegaConf.to_container(cfg, resolve=True)"
             imported = import_for_fix(self.ctx, node, "omegaconf", "OmegaConf")
             if imported is not None:
                 local, import_edits = imported
@@ -333,8 +375,10 @@ def main():
                     applicability=UNSAFE,
                     title="Add " + text,
                 )
-        problem = "wandb.init() without config=: the run records no hyperparameters"
-        self.report(node, fix=fix, problem=problem, advice=advice)
+        message: Message = InitWithoutConfigArgument()
+        if config is not None:
+            message = InitWithoutKnownConfig(config=config)
+        self.report(node, message, fix=fix)
 
     def _is_wandb_init_trackers(self, node: ast.Call) -> bool:
         func = node.func
@@ -356,11 +400,7 @@ def main():
             k is None or str_value(k) in ("config", "resume") for k in init_kwargs.keys
         ):
             return
-        self.report(
-            node,
-            problem="init_trackers() without config=: the wandb run records no hyperparameters",
-            advice="pass config= with the full resolved config",
-        )
+        self.report(node, InitTrackersWithoutConfig())
 
     def _sweep_run(self) -> bool:
         """A module that runs a sweep (``wandb.agent``/``wandb.sweep``): the sweep controller
@@ -377,11 +417,7 @@ def main():
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             if isinstance(target, ast.Attribute) and self.ctx.qualname(target) == "wandb.config":
-                self.report(
-                    node,
-                    problem="wandb.config = ... rebinds the module attribute and never reaches the run",
-                    advice="use wandb.config.update(...) or wandb.init(config=...)",
-                )
+                self.report(node, ConfigAttributeAssigned())
 
     def _config_updated(self) -> bool:
         if self._updated is None:
@@ -428,6 +464,23 @@ def _is_config(node: ast.AST) -> bool:
     return name == "config" or name.endswith(".config")
 
 
+@dataclass(frozen=True)
+class DictConfigGiven(Message):
+    template: ClassVar[str] = (
+        "DictConfig {name!r} given to wandb (wandb 0.31 raises TypeError); pass "
+        "OmegaConf.to_container({name}, resolve=True)"
+    )
+    name: str
+
+
+@dataclass(frozen=True)
+class ContainerNotResolved(Message):
+    template: ClassVar[str] = (
+        "OmegaConf.to_container() without resolve=True sends interpolation strings to wandb; "
+        "add resolve=True"
+    )
+
+
 class UnresolvedConfig(Rule):
     """
     ## What it does
@@ -447,7 +500,7 @@ class UnresolvedConfig(Rule):
 
     code = "WB304"
     name = "unresolved-config"
-    message = "{problem}; {advice}"
+    messages = (DictConfigGiven, ContainerNotResolved)
     applicability = (SAFE, UNSAFE)
     fix_doc = (
         "Safe: a DictConfig passed straight as `config=` (wandb 0.31 raises `TypeError` on it) is "
@@ -553,12 +606,7 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                         fix = Fix(
                             (replace(value, text), *import_edits), applicability=SAFE, title="Pass " + text
                         )
-                    self.report(
-                        value,
-                        fix=fix,
-                        problem=f"DictConfig {value.id!r} given to wandb (wandb 0.31 raises TypeError)",
-                        advice=f"pass OmegaConf.to_container({value.id}, resolve=True)",
-                    )
+                    self.report(value, DictConfigGiven(name=value.id), fix=fix)
                 else:
                     for assigned in _assigned_from(self.ctx, self.ctx.function(), value.id):
                         if isinstance(assigned, ast.Call) and self._unresolved(assigned):
@@ -591,9 +639,8 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
         self._reported.add(id(call))
         self.report(
             call,
+            ContainerNotResolved(),
             fix=Fix(
                 (add_keyword(call, "resolve=True", self.ctx),), applicability=UNSAFE, title="Add resolve=True"
             ),
-            problem="OmegaConf.to_container() without resolve=True sends interpolation strings to wandb",
-            advice="add resolve=True",
         )

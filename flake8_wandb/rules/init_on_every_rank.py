@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import Rule
+from ..engine import Message, Rule
 from .calls import has_star_kwargs, keyword, str_value
 
 #: calls that make every process of a launcher (torchrun, accelerate launch, deepspeed) run the
@@ -56,6 +58,15 @@ def _exits(block: list[ast.stmt]) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class InitReachedByEveryRank(Message):
+    template: ClassVar[str] = (
+        "wandb.init() runs on every process ({why}): one run per rank; call it under a rank-0 "
+        "guard (if rank == 0:) or pass group="
+    )
+    why: str
+
+
 class InitOnEveryRank(Rule):
     """
     ## What it does
@@ -98,10 +109,7 @@ class InitOnEveryRank(Rule):
 
     code = "WB309"
     name = "init-on-every-rank"
-    message = (
-        "wandb.init() runs on every process ({why}): one run per rank; "
-        "call it under a rank-0 guard (if rank == 0:) or pass group="
-    )
+    messages = (InitReachedByEveryRank,)
     # opt-in: its blind real-code figure rests on one finding (tests/realcode/newrules)
     default = False
     triggers = ("wandb",)
@@ -282,7 +290,7 @@ if __name__ == "__main__":
             if self._may_be_per_rank_by_arguments(init):
                 continue
             if self._every_rank(init, 0, set()):
-                self.report(init, why=why)
+                self.report(init, InitReachedByEveryRank(why=why))
 
     def _may_be_per_rank_by_arguments(self, init: ast.Call) -> bool:
         """``group=`` (grouped on purpose), ``**kwargs``, a ``mode=`` that is not a literal

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..counters import LOOPS
-from ..engine import Rule
+from ..engine import Message, Rule
 from ..flow import own_nodes
 from ..resolve import SCOPE_NODES
 from .calls import dotted, keyword
@@ -37,6 +39,14 @@ def _contains_loop(node: ast.AST) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class LogOnEveryIteration(Message):
+    template: ClassVar[str] = (
+        "wandb log call on every iteration of the inner training loop; log every N steps (if "
+        "step % log_every == 0)"
+    )
+
+
 class LogEveryStep(Rule):
     """
     ## What it does
@@ -67,7 +77,7 @@ class LogEveryStep(Rule):
 
     code = "WB102"
     name = "log-every-step"
-    message = "wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)"
+    messages = (LogOnEveryIteration,)
     invalid = (
         """\
 import wandb
@@ -252,7 +262,7 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
             return
         if self._guarded(loops[-1], node):
             return
-        self.report(node)
+        self.report(node, LogOnEveryIteration())
 
     def _contains_loop(self, loop: ast.AST) -> bool:
         key = id(loop)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..counters import is_run_wide_counter
-from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Rule
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import has_star_kwargs, keyword
 from .edits import add_keyword
 from .frameworks import in_hf_trainer
@@ -13,6 +15,13 @@ def defines_custom_x_axis(ctx) -> bool:
     """``define_metric(..., step_metric=...)`` anywhere in the module: logs are meant to be
     step-less there (OpenRLHF, Lightning)."""
     return any(keyword(call, "step_metric") for call, _ in ctx.names.calls_named("define_metric"))
+
+
+@dataclass(frozen=True)
+class LogWithoutExplicitStep(Message):
+    template: ClassVar[str] = "wandb log call without explicit step=; pass step={step} ({why})"
+    step: str
+    why: str
 
 
 class LogWithoutStep(Rule):
@@ -42,7 +51,7 @@ class LogWithoutStep(Rule):
 
     code = "WB101"
     name = "log-without-step"
-    message = "wandb log call without explicit step=; pass step={step} ({why})"
+    messages = (LogWithoutExplicitStep,)
     applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: adds `step=NAME` when exactly one step-like name (see Options) surely bound where "
@@ -335,7 +344,7 @@ for global_step in range(100):
         else:
             step = "<your step counter>"
             why = "wandb's implicit counter misaligns and drops data logged out of order"
-        self.report(node, fix=fix, step=step, why=why)
+        self.report(node, LogWithoutExplicitStep(step=step, why=why), fix=fix)
 
     def _counter(self, node: ast.Call) -> str | None:
         """The one step-like name surely bound here that is a run-wide counter, if exactly one."""

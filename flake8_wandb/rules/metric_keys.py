@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import Rule
+from ..engine import Message, Rule
 from .calls import str_value
 
 
@@ -20,6 +22,14 @@ def _logged_dict(ctx, node: ast.Call) -> ast.Dict | None:
 
 def _literal_keys(d: ast.Dict) -> list[str]:
     return [k for k in (str_value(key) for key in d.keys) if k is not None]
+
+
+@dataclass(frozen=True)
+class BatchKeysWithoutIterNum(Message):
+    template: ClassVar[str] = (
+        'batch/* metrics logged without batch/iter_num; add "batch/iter_num": iter_num to the '
+        "dict"
+    )
 
 
 class BatchLogWithoutIterNum(Rule):
@@ -40,9 +50,7 @@ class BatchLogWithoutIterNum(Rule):
 
     code = "WB103"
     name = "batch-log-without-iter-num"
-    message = (
-        'batch/* metrics logged without batch/iter_num; add "batch/iter_num": iter_num to the dict'
-    )
+    messages = (BatchKeysWithoutIterNum,)
     default = False
     invalid = (
         """\
@@ -75,7 +83,18 @@ def log_batch(run: wandb.Run, loss, lr, step):
             return
         keys = _literal_keys(d)
         if any(k.startswith("batch/") for k in keys) and "batch/iter_num" not in keys:
-            self.report(d)
+            self.report(d, BatchKeysWithoutIterNum())
+
+
+@dataclass(frozen=True)
+class KeysWithoutNamespace(Message):
+    """``keys``: the keys as ``repr`` writes them, never raw source text"""
+
+    template: ClassVar[str] = (
+        "metric keys without a namespace: {keys}; use tiers such as train/loss, batch/lr, "
+        "epoch/val_acc"
+    )
+    keys: str
 
 
 class UntieredMetricKey(Rule):
@@ -96,7 +115,7 @@ class UntieredMetricKey(Rule):
 
     code = "WB104"
     name = "untiered-metric-key"
-    message = "metric keys without a namespace: {keys}; use tiers such as train/loss, batch/lr, epoch/val_acc"
+    messages = (KeysWithoutNamespace,)
     default = False
     invalid = (
         """\
@@ -127,4 +146,4 @@ def log_epoch(run: wandb.Run, loss, acc, epoch):
             return
         flat = [k for k in _literal_keys(d) if "/" not in k and not k.startswith("_")]
         if flat:
-            self.report(d, keys=", ".join(map(repr, flat)))  # repr: never raw source text
+            self.report(d, KeysWithoutNamespace(keys=", ".join(map(repr, flat))))  # repr: never raw source text

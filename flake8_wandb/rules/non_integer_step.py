@@ -1,10 +1,21 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import UNSAFE, Fix, Invalid, Rule
+from ..engine import UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword
 from .edits import wrap
+
+
+@dataclass(frozen=True)
+class FloatStep(Message):
+    template: ClassVar[str] = (
+        "step={what} is a float; wandb raises TypeError and drops the row: pass an int "
+        "(int(...) or //)"
+    )
+    what: str
 
 
 class NonIntegerStep(Rule):
@@ -24,7 +35,7 @@ class NonIntegerStep(Rule):
 
     code = "WB105"
     name = "non-integer-step"
-    message = "step={what} is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)"
+    messages = (FloatStep,)
     applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: wraps the value in `int(...)`. Truncating `samples / batch_size` or a time "
@@ -86,12 +97,12 @@ def log_progress(samples_seen, batch_size, loss):
         if what is not None:
             self.report(
                 kw.value,
+                FloatStep(what=what),
                 fix=Fix(
                     (wrap(self.ctx, kw.value, "int(", ")"),),
                     applicability=UNSAFE,
                     title="Wrap the step in int()",
                 ),
-                what=what,
             )
 
     def _float_kind(self, value: ast.AST) -> str | None:

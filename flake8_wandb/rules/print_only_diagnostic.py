@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Message, Rule, end_of
 from ..flow import own_nodes
 from ..resolve import ACCELERATOR
 from .calls import keyword, str_value
@@ -48,6 +50,14 @@ def value_names(node: ast.AST) -> set[str]:
     return names
 
 
+@dataclass(frozen=True)
+class PrintedNotLogged(Message):
+    template: ClassVar[str] = (
+        "print() shows {names} that no wandb log call in this function records; log it too"
+    )
+    names: str
+
+
 class PrintOnlyDiagnostic(Rule):
     """
     ## What it does
@@ -69,7 +79,7 @@ class PrintOnlyDiagnostic(Rule):
 
     code = "WB501"
     name = "print-only-diagnostic"
-    message = "print() shows {names} that no wandb log call in this function records; log it too"
+    messages = (PrintedNotLogged,)
     applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: when a wandb log call with a literal dict stands in the same block, the printed "
@@ -313,7 +323,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
                 missing = sorted(shown - recorded)
                 if missing:
                     fix = self._log_fix(call, missing) or self._echo_fix(call)
-                    self.report(call, fix=fix, names=", ".join(missing))
+                    self.report(call, PrintedNotLogged(names=", ".join(missing)), fix=fix)
 
     # -- the fix ---------------------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Rule
+from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Message, Rule
 from ..flow import own_nodes
 from ..resolve import ACCELERATOR, RUN
 from .calls import str_value
@@ -54,6 +56,14 @@ def is_raw_count(node: ast.AST) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class RawCountLogged(Message):
+    template: ClassVar[str] = (
+        "raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, "
+        "or wandb_runtime.param_count_m(model)"
+    )
+
+
 class RawParamCount(Rule):
     """
     ## What it does
@@ -75,7 +85,7 @@ class RawParamCount(Rule):
 
     code = "WB401"
     name = "raw-param-count"
-    message = "raw parameter count logged to wandb; log millions: {hint}, or wandb_runtime.param_count_m(model)"
+    messages = (RawCountLogged,)
     applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe (it renames a logged key, which splits run-table columns and breaks filters on "
@@ -251,7 +261,7 @@ def setup(model):
             end = (attribute.end_lineno, attribute.end_col_offset)
             title = f"Log millions under {attribute.attr}_M"
             fix = Fix((Edit(end, end, "_M"), replace(value, scaled)), applicability=UNSAFE, title=title)
-        self.report(value, fix=fix, hint="n / 1e6 under a key ending in _M")
+        self.report(value, RawCountLogged(), fix=fix)
 
     def _key_used_elsewhere(self, key: str) -> bool:
         """The key is read back somewhere (``wandb.config["n_params"]``, ``config.n_params``):

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
 from wandb_runtime.api_changes import REMOVED_APIS
 
-from ..engine import SAFE, UNCHANGED, Edit, Fix, Invalid, Rule, end_of
+from ..engine import SAFE, UNCHANGED, Edit, Fix, Invalid, Message, Rule, end_of
 from ..resolve import RUN
 from .calls import keyword, str_value
 from .edits import remove_argument, replace
@@ -30,6 +32,20 @@ def _table_name(qual: str | None) -> str | None:
     if qual.startswith("wandb."):
         return qual
     return None
+
+
+@dataclass(frozen=True)
+class ApiRemoved(Message):
+    """``shape``, ``effect``, ``replacement``: from the API table (``wandb_runtime/api_changes.py``)"""
+
+    template: ClassVar[str] = (
+        "{shape} {effect} since wandb {since} (target wandb {version}); {replacement}"
+    )
+    shape: str
+    effect: str
+    since: str
+    version: str
+    replacement: str
 
 
 class RemovedWandbApi(Rule):
@@ -65,7 +81,7 @@ class RemovedWandbApi(Rule):
 
     code = "WB308"
     name = "removed-wandb-api"
-    message = "{shape} {effect} since wandb {since} (target wandb {version}); {replacement}"
+    messages = (ApiRemoved,)
     applicability = (SAFE,)
     fix_doc = (
         "Safe, and only where the table says the replacement is certain: `run.get_url()` becomes "
@@ -277,12 +293,14 @@ run.finish()
         effect = _EFFECT.get(api.effect, f"raises {api.effect}")
         self.report(
             node,
+            ApiRemoved(
+                shape=api.shape,
+                effect=effect,
+                since=".".join(map(str, api.since)),
+                version=facts.version_text,
+                replacement=api.replacement,
+            ),
             fix=fix,
-            shape=api.shape,
-            effect=effect,
-            since=".".join(map(str, api.since)),
-            version=facts.version_text,
-            replacement=api.replacement,
         )
 
     def _drop_statement(self, call: ast.Call) -> Fix | None:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 from collections.abc import Iterator
 
-from ..engine import SAFE, UNSAFE, Fix, Invalid, Rule
+from ..engine import SAFE, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
 from .edits import replace, string_literal
 
@@ -82,6 +84,17 @@ def _quoted(ctx, literal: ast.AST, value: str) -> str:
     return f"{quote}{value}{quote}"
 
 
+@dataclass(frozen=True)
+class ReinitBool(Message):
+    template: ClassVar[str] = (
+        "reinit={value} is deprecated in wandb {version}; use reinit={replacement!r} (same "
+        "behaviour)"
+    )
+    value: bool
+    version: str
+    replacement: str
+
+
 class DeprecatedReinitBool(Rule):
     """
     ## What it does
@@ -100,7 +113,7 @@ class DeprecatedReinitBool(Rule):
 
     code = "WB306"
     name = "deprecated-reinit-bool"
-    message = "reinit={value} is deprecated in wandb {version}; use reinit={replacement!r} (same behaviour)"
+    messages = (ReinitBool,)
     applicability = (SAFE,)
     fix_doc = (
         'Safe: `True` becomes `"finish_previous"` and `False` becomes `"return_previous"`, the '
@@ -170,7 +183,11 @@ for seed in range(3):
             version = ".".join(map(str, facts.version))
             parent = keyword(node, "reinit")
             where = parent if parent is not None and parent.value is value else value
-            self.report(where, fix=fix, value=value.value, version=version, replacement=replacement)
+            self.report(
+                where,
+                ReinitBool(value=value.value, version=version, replacement=replacement),
+                fix=fix,
+            )
 
 
 class _ConsoleRule(Rule):
@@ -187,6 +204,16 @@ class _ConsoleRule(Rule):
 
     def _check(self, literal: ast.AST) -> None:
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ConsoleRejected(Message):
+    template: ClassVar[str] = (
+        "console={value!r} is rejected by wandb {version} (ValidationError at init); use "
+        'console="wrap"'
+    )
+    value: str
+    version: str
 
 
 class InvalidConsoleSetting(_ConsoleRule):
@@ -207,7 +234,7 @@ class InvalidConsoleSetting(_ConsoleRule):
 
     code = "WB307"
     name = "invalid-console-setting"
-    message = 'console={value!r} is rejected by wandb {version} (ValidationError at init); use console="wrap"'
+    messages = (ConsoleRejected,)
     applicability = (SAFE,)
     fix_doc = (
         'Safe: the value becomes `"wrap"`, which captures stdout and stderr (tqdm bars end as '
@@ -281,7 +308,29 @@ settings = wandb.Settings(console="wrap")
             applicability=SAFE,
             title='Use console="wrap"',
         )
-        self.report(literal, fix=fix, value=value, version=".".join(map(str, facts.version)))
+        self.report(
+            literal,
+            ConsoleRejected(value=value, version=".".join(map(str, facts.version))),
+            fix=fix,
+        )
+
+
+@dataclass(frozen=True)
+class ConsoleOffDropsPrints(Message):
+    template: ClassVar[str] = (
+        "console={value!r} drops every printed diagnostic from the run's Logs tab; use "
+        'console="wrap"'
+    )
+    value: str
+
+
+@dataclass(frozen=True)
+class ConsoleRedirectLosesTqdm(Message):
+    template: ClassVar[str] = (
+        "console={value!r} loses tqdm bars when stdout is not a terminal (Slurm, CI); use "
+        'console="wrap"'
+    )
+    value: str
 
 
 class LossyConsoleSetting(_ConsoleRule):
@@ -303,7 +352,7 @@ class LossyConsoleSetting(_ConsoleRule):
 
     code = "WB502"
     name = "lossy-console-setting"
-    message = 'console={value!r} {loses}; use console="wrap"'
+    messages = (ConsoleOffDropsPrints, ConsoleRedirectLosesTqdm)
     default = False
     applicability = (UNSAFE,)
     fix_doc = (
@@ -366,10 +415,11 @@ run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wra
 
     def _check(self, literal: ast.AST) -> None:
         value = str_value(literal)
+        message: Message
         if value == "off" and self._prints_diagnostics():
-            loses = "drops every printed diagnostic from the run's Logs tab"
+            message = ConsoleOffDropsPrints(value=value)
         elif value == "redirect" and self._uses_tqdm():
-            loses = "loses tqdm bars when stdout is not a terminal (Slurm, CI)"
+            message = ConsoleRedirectLosesTqdm(value=value)
         else:
             return
         fix = Fix(
@@ -377,7 +427,7 @@ run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wra
             applicability=UNSAFE,
             title='Use console="wrap"',
         )
-        self.report(literal, fix=fix, value=value, loses=loses)
+        self.report(literal, message, fix=fix)
 
     def _prints_diagnostics(self) -> bool:
         for call, scope in self.ctx.names.calls_named("print"):

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..counters import Loop
-from ..engine import UNSAFE, Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNSAFE, Edit, Fix, Invalid, Message, Rule, end_of
 from ..resolve import RUN
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops
@@ -15,6 +17,14 @@ SUMMARY_OBJECTS = {"wandb.summary", RUN + ".summary"}
 
 def _is_init(ctx, node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and ctx.qualname(node.func) == "wandb.init"
+
+
+@dataclass(frozen=True)
+class RunsNotGrouped(Message):
+    template: ClassVar[str] = (
+        "several runs made here without group=; pass group= so the runs of one experiment "
+        "stay together"
+    )
 
 
 class RunsWithoutGroup(Rule):
@@ -35,7 +45,7 @@ class RunsWithoutGroup(Rule):
 
     code = "WB601"
     name = "runs-without-group"
-    message = "several runs made here without group=; pass group= so the runs of one experiment stay together"
+    messages = (RunsNotGrouped,)
     default = False
     invalid = (
         """\
@@ -68,7 +78,16 @@ for seed in range(5):
         if not _is_init(self.ctx, node) or keyword(node, "group") or has_star_kwargs(node):
             return
         if enclosing_loops(self.ctx) or keyword(node, "reinit") is not None:
-            self.report(node)
+            self.report(node, RunsNotGrouped())
+
+
+@dataclass(frozen=True)
+class InitInLoopNotFinished(Message):
+    template: ClassVar[str] = (
+        "wandb.init() in a loop without finish(); call {finish} at the end of the loop body, "
+        "or use wandb.init() as a context manager"
+    )
+    finish: str
 
 
 class InitInLoopWithoutFinish(Rule):
@@ -89,7 +108,7 @@ class InitInLoopWithoutFinish(Rule):
 
     code = "WB602"
     name = "init-in-loop-without-finish"
-    message = "wandb.init() in a loop without finish(); call {finish} at the end of the loop body, or use wandb.init() as a context manager"
+    messages = (InitInLoopNotFinished,)
     default = False
     applicability = (UNSAFE,)
     fix_doc = (
@@ -180,7 +199,7 @@ for lr in (1e-3, 1e-4):
             ):
                 return
         finish = f"{name}.finish()" if name else "wandb.finish()"
-        self.report(node, fix=self._append(loop, finish), finish=finish)
+        self.report(node, InitInLoopNotFinished(finish=finish), fix=self._append(loop, finish))
 
     def _in_with(self, node: ast.Call) -> bool:
         parent = self.ctx.ancestors[-1] if self.ctx.ancestors else None
@@ -205,6 +224,15 @@ for lr in (1e-3, 1e-4):
         )
 
 
+@dataclass(frozen=True)
+class SummaryKeyOutsideFinal(Message):
+    template: ClassVar[str] = (
+        "summary key {key!r} is not under final/; use {final!r} for end-of-run figures"
+    )
+    key: str
+    final: str
+
+
 class SummaryWithoutFinalPrefix(Rule):
     """
     ## What it does
@@ -224,7 +252,7 @@ class SummaryWithoutFinalPrefix(Rule):
 
     code = "WB603"
     name = "summary-without-final-prefix"
-    message = "summary key {key!r} is not under final/; use {final!r} for end-of-run figures"
+    messages = (SummaryKeyOutsideFinal,)
     default = False
     invalid = (
         """\
@@ -265,7 +293,16 @@ run.summary["final/best_acc"] = 0.93
             ):
                 key = target.attr
             if key is not None and not key.startswith("final/"):
-                self.report(target, key=key, final=f"final/{key}")
+                self.report(target, SummaryKeyOutsideFinal(key=key, final=f"final/{key}"))
+
+
+@dataclass(frozen=True)
+class LiteralRunName(Message):
+    template: ClassVar[str] = (
+        "constant run name {name!r}; use run_name({name!r}) from the wandb-runtime package "
+        "(adds the version and Slurm job id)"
+    )
+    name: str
 
 
 class ConstantRunName(Rule):
@@ -285,7 +322,7 @@ class ConstantRunName(Rule):
 
     code = "WB604"
     name = "constant-run-name"
-    message = "constant run name {name!r}; use run_name({name!r}) from the wandb-runtime package (adds the version and Slurm job id)"
+    messages = (LiteralRunName,)
     default = False
     applicability = (UNSAFE,)
     fix_doc = (
@@ -341,4 +378,4 @@ run = wandb.init(project="demo", name=run_name("baseline", version=2), config={}
             lambda local: replace(target, f"{local}({text})"),
             "Wrap the name in {local}()",
         )
-        self.report(kw, fix=fix, name=value)
+        self.report(kw, LiteralRunName(name=value), fix=fix)

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Message, Rule, end_of
 from ..resolve import SCOPE_NODES
 from .calls import has_star_kwargs, keyword
 from .imports import import_for_fix
@@ -18,6 +20,15 @@ _DISPLAYS = frozenset({"print", "display", "pprint", "IPython.display.display", 
 #: methods of a DataFrame that only show part of it (when their result is itself only shown)
 _PEEKS = frozenset({"head", "tail", "to_string", "info"})
 _FIX_KEYWORDS = frozenset({"keys", "pandas"})
+
+
+@dataclass(frozen=True)
+class HistorySampled(Message):
+    template: ClassVar[str] = (
+        "history() returns at most 500 sampled rows; use scan_history({keys}) to read every "
+        "row"
+    )
+    keys: str
 
 
 class SampledHistory(Rule):
@@ -45,9 +56,7 @@ class SampledHistory(Rule):
 
     code = "WB702"
     name = "sampled-history"
-    message = (
-        "history() returns at most 500 sampled rows; use scan_history({keys}) to read every row"
-    )
+    messages = (HistorySampled,)
     applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: `run.history(keys=K)` becomes `pandas.DataFrame(list(run.scan_history(keys=K)))` "
@@ -209,7 +218,7 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
             return
         keys = keyword(node, "keys")
         shown = f"keys={self.ctx.segment(keys.value)}" if keys is not None else ""
-        self.report(node, fix=self._fix(node), keys=shown)
+        self.report(node, HistorySampled(keys=shown), fix=self._fix(node))
 
     # -- what the receiver is ------------------------------------------------------------------
 

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 from collections.abc import Iterable
 
-from ..engine import Rule
+from ..engine import Message, Rule
 from .calls import keyword
 
 _WANDB_HOST = re.compile(r"(?:^|[/@.\s'\"])(?:api\.)?wandb\.ai(?:[/:?#\s'\"]|$)")
@@ -44,6 +46,14 @@ def _mentions_wandb_host(node: ast.AST | None) -> bool:
     return node is not None and any(_WANDB_HOST.search(t) for t in _texts(node))
 
 
+@dataclass(frozen=True)
+class WandbPageFetch(Message):
+    template: ClassVar[str] = (
+        "fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use "
+        "wandb.Api()"
+    )
+
+
 class WandbUrlFetch(Rule):
     """
     ## What it does
@@ -60,9 +70,7 @@ class WandbUrlFetch(Rule):
 
     code = "WB701"
     name = "wandb-url-fetch"
-    message = (
-        "fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()"
-    )
+    messages = (WandbPageFetch,)
     triggers = ("wandb.ai",)
     invalid = (
         """\
@@ -106,10 +114,10 @@ history = run.history()
             url = node.args[0] if node.args else (keyword(node, "url") or keyword(node, "uri"))
             url = url.value if isinstance(url, ast.keyword) else url
             if _mentions_wandb_host(url):
-                self.report(node)
+                self.report(node, WandbPageFetch())
         elif qual in SUBPROCESS and node.args:
             cmd = node.args[0]
             pieces = list(_texts(cmd))
             first = pieces[0].split()[0] if pieces and pieces[0].split() else ""
             if first in FETCHERS and _mentions_wandb_host(cmd):
-                self.report(node)
+                self.report(node, WandbPageFetch())
