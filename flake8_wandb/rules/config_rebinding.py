@@ -102,14 +102,14 @@ import wandb
 
 def main(args):
     wandb.init(project="demo")
-    wandb.config = {"lr": args.lr, "batch_size": args.batch_size}  # WB305
+    wandb.config = {"lr": args.lr, "batch_size": args.batch_size}  # WB305:5 wandb.config = ... rebinds the module attribute: the run records none of it; use wandb.config.update(...)
 """,
             expected_replacement="""\
 import wandb
 
 def main(args):
     wandb.init(project="demo")
-    wandb.config.update({"lr": args.lr, "batch_size": args.batch_size})  # WB305
+    wandb.config.update({"lr": args.lr, "batch_size": args.batch_size})  # WB305:5 wandb.config = ... rebinds the module attribute: the run records none of it; use wandb.config.update(...)
 """,
         ),
         Invalid(
@@ -117,20 +117,20 @@ def main(args):
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.config = {"lr": 0.1}  # WB305
+run.config = {"lr": 0.1}  # WB305:1 run.config = ... raises AttributeError (a run's config has no setter); use run.config.update(...)
 """,
             expected_replacement="""\
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.config.update({"lr": 0.1})  # WB305
+run.config.update({"lr": 0.1})  # WB305:1 run.config = ... raises AttributeError (a run's config has no setter); use run.config.update(...)
 """,
         ),
         Invalid(
             """\
 import wandb
 
-wandb.config = {"lr": 0.1}  # WB305
+wandb.config = {"lr": 0.1}  # WB305:1 wandb.config = ... rebinds the module attribute: the run records none of it; use wandb.config.update(...)
 wandb.init(project="demo")
 """,
             expected_replacement=UNCHANGED,
@@ -142,7 +142,7 @@ import wandb as wb
 def train(cfg, use_wandb):
     if use_wandb:
         wb.init(project="demo")
-    wb.config = cfg  # WB305
+    wb.config = cfg  # WB305:5 wb.config = ... rebinds the module attribute: the run records none of it; use wb.config.update(...)
 """,
             expected_replacement=UNCHANGED,
         ),

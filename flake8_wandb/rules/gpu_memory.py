@@ -77,7 +77,7 @@ import torch
 import wandb
 
 def train_step(step):
-    mem_gb = torch.cuda.memory_allocated() / 1e9  # WB201
+    mem_gb = torch.cuda.memory_allocated() / 1e9  # WB201:14 torch.cuda.memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log memory_reserved() or wandb_runtime.gpu_memory_stats()
     wandb.log({"system/gpu_mem_GB": mem_gb}, step=step)
 """,
             expected_replacement="""\
@@ -85,7 +85,7 @@ import torch
 import wandb
 
 def train_step(step):
-    mem_gb = torch.cuda.memory_reserved() / 1e9  # WB201
+    mem_gb = torch.cuda.memory_reserved() / 1e9  # WB201:14 torch.cuda.memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log memory_reserved() or wandb_runtime.gpu_memory_stats()
     wandb.log({"system/gpu_mem_GB": mem_gb}, step=step)
 """,
         ),
@@ -93,14 +93,14 @@ def train_step(step):
 import torch.cuda as tc
 import wandb
 
-print(f"peak memory {tc.max_memory_allocated() / 2**30:.1f} GiB")  # WB201
+print(f"peak memory {tc.max_memory_allocated() / 2**30:.1f} GiB")  # WB201:22 torch.cuda.max_memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log max_memory_reserved() or wandb_runtime.gpu_memory_stats()
 """,
         """\
 from torch.cuda import memory_allocated
 import wandb
 
 def metrics():
-    return {"gpu_mem": memory_allocated()}  # WB201
+    return {"gpu_mem": memory_allocated()}  # WB201:24 torch.cuda.memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log memory_reserved() or wandb_runtime.gpu_memory_stats()
 """,
         """\
 import logging
@@ -112,7 +112,7 @@ log = logging.getLogger(__name__)
 get_mem = torch.cuda.max_memory_allocated
 
 def report():
-    log.info("gpu mem %.1f", get_mem() / 1e9)  # WB201
+    log.info("gpu mem %.1f", get_mem() / 1e9)  # WB201:30 torch.cuda.max_memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log max_memory_reserved() or wandb_runtime.gpu_memory_stats()
 """,
         """\
 import torch
@@ -122,7 +122,7 @@ def gpu_mem_gb():
     return torch.cuda.max_memory_allocated() / 1e9
 
 def train_step(step):
-    wandb.log({"gpu_mem_GB": gpu_mem_gb()}, step=step)  # WB201
+    wandb.log({"gpu_mem_GB": gpu_mem_gb()}, step=step)  # WB201:30 torch.cuda.max_memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log max_memory_reserved() or wandb_runtime.gpu_memory_stats()
 """,
     )
     valid = (

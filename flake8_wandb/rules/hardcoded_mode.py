@@ -111,48 +111,48 @@ class HardcodedWandbMode(Rule):
         """\
 import os
 
-os.environ["WANDB_MODE"] = "offline"  # WB301
+os.environ["WANDB_MODE"] = "offline"  # WB301:1 os.environ["WANDB_MODE"] = "offline" overrides the user's WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)
 """,
         """\
 import wandb
 
 def main(cfg):
-    wandb.init(project="demo", mode="offline", config=cfg)  # WB301
+    wandb.init(project="demo", mode="offline", config=cfg)  # WB301:32 mode='offline' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 
 if __name__ == "__main__":
-    wandb.init(project="demo", mode="online", config={})  # WB301
+    wandb.init(project="demo", mode="online", config={})  # WB301:32 mode='online' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('online') from the wandb-runtime package
 """,
         Invalid(
             """\
 import wandb
 
-run = wandb.init(project="demo", mode="offline", config={})  # WB301
+run = wandb.init(project="demo", mode="offline", config={})  # WB301:34 mode='offline' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 """,
             expected_replacement="""\
 import wandb
 from wandb_runtime import wandb_mode
 
-run = wandb.init(project="demo", mode=wandb_mode("offline"), config={})  # WB301
+run = wandb.init(project="demo", mode=wandb_mode("offline"), config={})  # WB301:34 mode='offline' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 """,
         ),
         """\
 import os
 import wandb as wb
 
-os.environ.update(WANDB_MODE="disabled")  # WB301
-os.putenv("WANDB_MODE", "offline")  # WB301
-settings = wb.Settings(mode="offline")  # WB301
+os.environ.update(WANDB_MODE="disabled")  # WB301:1 os.environ.update(WANDB_MODE=...) overrides the user's WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)
+os.putenv("WANDB_MODE", "offline")  # WB301:1 os.putenv("WANDB_MODE", ...) overrides the user's WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)
+settings = wb.Settings(mode="offline")  # WB301:24 mode='offline' in wandb.Settings() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 """,
         Invalid(
             """\
 import os
 
-os.environ["WANDB_MODE"] = "offline"  # no network on the cluster  # WB301
+os.environ["WANDB_MODE"] = "offline"  # no network on the cluster  # WB301:1 os.environ["WANDB_MODE"] = "offline" overrides the user's WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)
 """,
             expected_replacement="""\
 import os
 
-os.environ.setdefault("WANDB_MODE", "offline")  # no network on the cluster  # WB301
+os.environ.setdefault("WANDB_MODE", "offline")  # no network on the cluster  # WB301:1 os.environ["WANDB_MODE"] = "offline" overrides the user's WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)
 """,
         ),
         Invalid(
@@ -160,7 +160,7 @@ os.environ.setdefault("WANDB_MODE", "offline")  # no network on the cluster  # W
 import wandb
 
 def force_offline_mode(cfg):
-    return wandb.init(project="demo", mode="offline", config=cfg)  # WB301
+    return wandb.init(project="demo", mode="offline", config=cfg)  # WB301:39 mode='offline' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 """,
             expected_replacement=UNCHANGED,
         ),
@@ -168,9 +168,9 @@ def force_offline_mode(cfg):
 from accelerate import Accelerator
 from pytorch_lightning.loggers import WandbLogger
 
-logger = WandbLogger(project="demo", offline=True)  # WB301
+logger = WandbLogger(project="demo", offline=True)  # WB301:38 WandbLogger(offline=True) overrides the user's WANDB_MODE; read the mode from the environment
 accelerator = Accelerator(log_with="wandb")
-accelerator.init_trackers("demo", init_kwargs={"wandb": {"mode": "offline"}})  # WB301
+accelerator.init_trackers("demo", init_kwargs={"wandb": {"mode": "offline"}})  # WB301:66 init_kwargs mode='offline' in init_trackers() overrides the user's WANDB_MODE; leave mode out and set WANDB_MODE
 """,
         """\
 import wandb
@@ -178,7 +178,7 @@ from accelerate import Accelerator
 
 accelerator = Accelerator()
 if accelerator.is_main_process:  # which process, not which mode: still a hard-coded mode
-    wandb.init(mode="offline", config={})  # WB301
+    wandb.init(mode="offline", config={})  # WB301:16 mode='offline' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 """,
     )
     valid = (

@@ -201,14 +201,14 @@ import wandb
 
 def main():
     args = argparse.ArgumentParser().parse_args()
-    run = wandb.init(project="demo")  # WB303
+    run = wandb.init(project="demo")  # WB303:11 wandb.init() without config=: the run records no hyperparameters; pass config=vars(args)
     run.log({"x": 1}, step=0)
 """,
         """\
 import wandb
 
-wandb.init(project="demo")  # WB303
-wandb.config = {"lr": 0.1}  # WB303
+wandb.init(project="demo")  # WB303:1 wandb.init() without config=: the run records no hyperparameters; pass config= with the full resolved config
+wandb.config = {"lr": 0.1}  # WB303:1 wandb.config = ... rebinds the module attribute and never reaches the run; use wandb.config.update(...) or wandb.init(config=...)
 """,
         Invalid(
             """\
@@ -218,7 +218,7 @@ import wandb
 
 def main():
     args = argparse.ArgumentParser().parse_args()
-    run = wandb.init(project="demo")  # WB303
+    run = wandb.init(project="demo")  # WB303:11 wandb.init() without config=: the run records no hyperparameters; pass config=vars(args)
 """,
             expected_replacement="""\
 import argparse
@@ -227,7 +227,7 @@ import wandb
 
 def main():
     args = argparse.ArgumentParser().parse_args()
-    run = wandb.init(project="demo", config=vars(args))  # WB303
+    run = wandb.init(project="demo", config=vars(args))  # WB303:11 wandb.init() without config=: the run records no hyperparameters; pass config=vars(args)
 """,
         ),
         Invalid(
@@ -238,7 +238,7 @@ from omegaconf import DictConfig
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
-    wandb.init(project="demo")  # WB303
+    wandb.init(project="demo")  # WB303:5 wandb.init() without config=: the run records no hyperparameters; pass config=OmegaConf.to_container(cfg, resolve=True)
 """,
             expected_replacement="""\
 import hydra
@@ -247,7 +247,7 @@ from omegaconf import DictConfig, OmegaConf
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
-    wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB303
+    wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB303:5 wandb.init() without config=: the run records no hyperparameters; pass config=OmegaConf.to_container(cfg, resolve=True)
 """,
         ),
         Invalid(
@@ -258,7 +258,7 @@ import wandb
 
 def main():
     args, unknown = argparse.ArgumentParser().parse_known_args()
-    wandb.init(project="demo")  # WB303
+    wandb.init(project="demo")  # WB303:5 wandb.init() without config=: the run records no hyperparameters; pass config= with the full resolved config
 """,
             expected_replacement=UNCHANGED,
         ),
@@ -267,7 +267,7 @@ def main():
 import wandb
 
 def main(args):  # a namespace, a dict or a list: vars(args) could raise
-    wandb.init(project="demo")  # WB303
+    wandb.init(project="demo")  # WB303:5 wandb.init() without config=: the run records no hyperparameters; pass config= with the full resolved config
 """,
             expected_replacement=UNCHANGED,
         ),
@@ -277,7 +277,7 @@ from accelerate import Accelerator
 import wandb
 
 accelerator = Accelerator(log_with="wandb")
-accelerator.init_trackers("demo", init_kwargs={"wandb": {"name": "run-1"}})  # WB303
+accelerator.init_trackers("demo", init_kwargs={"wandb": {"name": "run-1"}})  # WB303:1 init_trackers() without config=: the wandb run records no hyperparameters; pass config= with the full resolved config
 """,
     )
     valid = (
@@ -519,14 +519,14 @@ import wandb
 from omegaconf import OmegaConf
 
 cfg = OmegaConf.load("train.yaml")
-wandb.init(project="demo", config=OmegaConf.to_container(cfg))  # WB304
+wandb.init(project="demo", config=OmegaConf.to_container(cfg))  # WB304:35 OmegaConf.to_container() without resolve=True sends interpolation strings to wandb; add resolve=True
 """,
             expected_replacement="""\
 import wandb
 from omegaconf import OmegaConf
 
 cfg = OmegaConf.load("train.yaml")
-wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304
+wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304:35 OmegaConf.to_container() without resolve=True sends interpolation strings to wandb; add resolve=True
 """,
         ),
         Invalid(
@@ -537,7 +537,7 @@ from omegaconf import DictConfig
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
-    run = wandb.init(project="demo", config=cfg)  # WB304
+    run = wandb.init(project="demo", config=cfg)  # WB304:45 DictConfig 'cfg' given to wandb (wandb 0.31 raises TypeError); pass OmegaConf.to_container(cfg, resolve=True)
 """,
             expected_replacement="""\
 import hydra
@@ -546,7 +546,7 @@ from omegaconf import DictConfig, OmegaConf
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
-    run = wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304
+    run = wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304:45 DictConfig 'cfg' given to wandb (wandb 0.31 raises TypeError); pass OmegaConf.to_container(cfg, resolve=True)
 """,
         ),
     )

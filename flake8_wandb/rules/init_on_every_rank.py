@@ -123,7 +123,7 @@ import wandb
 def main():
     dist.init_process_group("nccl")
     rank = int(os.environ["RANK"])
-    run = wandb.init(project="demo", config={"rank": rank})  # WB309
+    run = wandb.init(project="demo", config={"rank": rank})  # WB309:11 wandb.init() runs on every process (init_process_group at line 7): one run per rank; call it under a rank-0 guard (if rank == 0:) or pass group=
     run.log({"loss": 0.1}, step=0)
 
 if __name__ == "__main__":
@@ -134,7 +134,7 @@ import torch.multiprocessing as mp
 import wandb
 
 def setup_logging(cfg):
-    return wandb.init(project="demo", config=cfg)  # WB309
+    return wandb.init(project="demo", config=cfg)  # WB309:12 wandb.init() runs on every process (torch.multiprocessing.spawn at line 12): one run per rank; call it under a rank-0 guard (if rank == 0:) or pass group=
 
 def worker(rank, cfg):
     run = setup_logging(cfg)
@@ -148,7 +148,7 @@ import wandb
 from accelerate import Accelerator
 
 accelerator = Accelerator()
-wandb.init(project="demo", config={}, mode="online")  # WB309
+wandb.init(project="demo", config={}, mode="online")  # WB309:1 wandb.init() runs on every process (an Accelerator at line 4): one run per rank; call it under a rank-0 guard (if rank == 0:) or pass group=
 """,
     )
     valid = (

@@ -86,7 +86,7 @@ def train(run: wandb.Run, model, loader, epochs):
     for epoch in range(epochs):
         for step, batch in enumerate(loader):
             loss = model(batch)
-            run.log({"train/loss": loss}, step=step)  # WB102
+            run.log({"train/loss": loss}, step=step)  # WB102:13 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
 """,
         """\
 import wandb
@@ -95,7 +95,7 @@ def train(model, train_loader, global_step):
     for batch in train_loader:
         global_step += 1
         if wandb.run is not None:  # not a frequency guard
-            wandb.log({"loss": model(batch)}, step=global_step)  # WB102
+            wandb.log({"loss": model(batch)}, step=global_step)  # WB102:13 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
 """,
         """\
 import wandb
@@ -107,7 +107,7 @@ def train(accelerator, model, train_dataloader, global_step):
             if accelerator.sync_gradients:  # gradient accumulation: not a frequency guard
                 global_step += 1
                 if accelerator.is_main_process and len(accelerator.trackers) > 0:
-                    wandb.log({"loss": loss}, step=global_step)  # WB102
+                    wandb.log({"loss": loss}, step=global_step)  # WB102:21 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
 """,
         """\
 import wandb
@@ -117,7 +117,7 @@ def train(model, data_iter, max_steps):
     while step < max_steps:
         batch = next(data_iter)
         step += 1
-        wandb.log({"loss": model(batch)}, step=step)  # WB102
+        wandb.log({"loss": model(batch)}, step=step)  # WB102:9 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
 """,
         """\
 from accelerate import Accelerator
@@ -130,7 +130,7 @@ def eval_and_train(model, optimizer, train_dataloader, global_step):
             accelerator.backward(model(batch))
             optimizer.step()
             global_step += 1
-            accelerator.log({"loss": 0.1}, step=global_step)  # WB102
+            accelerator.log({"loss": 0.1}, step=global_step)  # WB102:13 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
 """,
         """\
 import wandb
@@ -140,7 +140,7 @@ def train(run: wandb.Run, model, loader, val_loader, epochs):
     for epoch in range(epochs):
         for batch in loader:
             loss = model(batch)
-            run.log({"train/loss": loss}, step=step)  # WB102
+            run.log({"train/loss": loss}, step=step)  # WB102:13 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
             if step % 100 == 0:  # a periodic evaluation pass does not make this an epoch loop
                 for val_batch in val_loader:
                     model(val_batch)

@@ -72,20 +72,20 @@ import wandb
 run = wandb.init(project="demo", config={"lr": 0.1})
 for global_step in range(100):
     loss = 1.0 / (global_step + 1)
-    run.log({"train/loss": loss})  # WB101
+    run.log({"train/loss": loss})  # WB101:5 wandb log call without explicit step=; pass step=global_step (wandb's implicit counter misaligns when several code paths log)
 """,
         """\
 import wandb as wb
 
 def train(model, loader):
     for batch in loader:
-        wb.log({"loss": model(batch)})  # WB101
+        wb.log({"loss": model(batch)})  # WB101:9 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 from wandb import log as wlog
 
 def evaluate(acc):
-    wlog({"eval/acc": acc})  # WB101
+    wlog({"eval/acc": acc})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 import wandb
@@ -95,19 +95,19 @@ class Experiment:
         self.run = wandb.init(project="demo", config=cfg)
 
     def on_step(self, step, loss):
-        self.run.log({"loss": loss})  # WB101
+        self.run.log({"loss": loss})  # WB101:9 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 import wandb
 
 def report(run: wandb.Run, acc):
-    run.log({"acc": acc})  # WB101
+    run.log({"acc": acc})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 import wandb
 
 with wandb.init(project="demo", config={}) as run:
-    wandb.run.log({"ready": 1})  # WB101
+    wandb.run.log({"ready": 1})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 import wandb
@@ -115,7 +115,7 @@ import wandb
 _WRITER = wandb
 
 def log_metrics(metrics):
-    _WRITER.log(metrics)  # WB101
+    _WRITER.log(metrics)  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         Invalid(
             """\
@@ -123,14 +123,14 @@ import wandb
 
 run = wandb.init(project="demo", config={})
 for global_step in range(10):
-    run.log({"loss": 0.5})  # WB101
+    run.log({"loss": 0.5})  # WB101:5 wandb log call without explicit step=; pass step=global_step (wandb's implicit counter misaligns when several code paths log)
 """,
             expected_replacement="""\
 import wandb
 
 run = wandb.init(project="demo", config={})
 for global_step in range(10):
-    run.log({"loss": 0.5}, step=global_step)  # WB101
+    run.log({"loss": 0.5}, step=global_step)  # WB101:5 wandb log call without explicit step=; pass step=global_step (wandb's implicit counter misaligns when several code paths log)
 """,
         ),
         Invalid(
@@ -141,7 +141,7 @@ run = wandb.init(project="demo", config={})
 step = 0
 for batch in range(3):
     step += 1
-    run.log(  # WB101
+    run.log(  # WB101:5 wandb log call without explicit step=; pass step=step (wandb's implicit counter misaligns when several code paths log)
         {"loss": 0.5},
     )
 """,
@@ -152,7 +152,7 @@ run = wandb.init(project="demo", config={})
 step = 0
 for batch in range(3):
     step += 1
-    run.log(  # WB101
+    run.log(  # WB101:5 wandb log call without explicit step=; pass step=step (wandb's implicit counter misaligns when several code paths log)
         {"loss": 0.5}, step=step,
     )
 """,
@@ -165,7 +165,7 @@ def train(loader, run: wandb.Run):  # may run once per epoch: step restarts on e
     step = 0
     for batch in loader:
         step += 1
-        run.log({"loss": 0.5})  # WB101
+        run.log({"loss": 0.5})  # WB101:9 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
             expected_replacement=UNCHANGED,
         ),
@@ -177,13 +177,13 @@ import wandb
 def main(args):
     accelerator = Accelerator(log_with=args.report_to)
     accelerator.init_trackers("demo", config=vars(args))
-    accelerator.log({"train/loss": 0.1})  # WB101
+    accelerator.log({"train/loss": 0.1})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
     tracker = accelerator.get_tracker("wandb")
-    tracker.log({"images": 1})  # WB101
-    accelerator.get_tracker("wandb", unwrap=True).log({"x": 1})  # WB101
+    tracker.log({"images": 1})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
+    accelerator.get_tracker("wandb", unwrap=True).log({"x": 1})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
     for t in accelerator.trackers:
         if t.name == "wandb":
-            t.log({"validation": 1})  # WB101
+            t.log({"validation": 1})  # WB101:13 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 import wandb
@@ -194,7 +194,7 @@ class DummyWandb:
 
 def main(rank):
     run = DummyWandb() if rank != 0 else wandb.init(project="demo", config={})
-    run.log({"loss": 0.1})  # WB101
+    run.log({"loss": 0.1})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 try:
@@ -203,9 +203,9 @@ except ImportError:
     wandb = None
 
 def log_metrics(run, metrics):
-    run.log(metrics)  # WB101: a run-like parameter called like a run
+    run.log(metrics)  # a run-like parameter called like a run  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
     if wandb is not None:
-        wandb.log({"metrics": len(metrics)})  # WB101
+        wandb.log({"metrics": len(metrics)})  # WB101:9 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
     )
     valid = (

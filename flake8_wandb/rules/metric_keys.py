@@ -57,7 +57,7 @@ class BatchLogWithoutIterNum(Rule):
 import wandb
 
 def log_batch(run: wandb.Run, loss, lr, step):
-    run.log({"batch/loss": loss, "batch/lr": lr}, step=step)  # WB103
+    run.log({"batch/loss": loss, "batch/lr": lr}, step=step)  # WB103:13 batch/* metrics logged without batch/iter_num; add "batch/iter_num": iter_num to the dict
 """,
     )
     valid = (
@@ -122,7 +122,7 @@ class UntieredMetricKey(Rule):
 import wandb
 
 def log_epoch(run: wandb.Run, loss, acc, epoch):
-    run.log({"loss": loss, "val/acc": acc, "lr": 0.1}, step=epoch)  # WB104
+    run.log({"loss": loss, "val/acc": acc, "lr": 0.1}, step=epoch)  # WB104:13 metric keys without a namespace: 'loss', 'lr'; use tiers such as train/loss, batch/lr, epoch/val_acc
 """,
     )
     valid = (

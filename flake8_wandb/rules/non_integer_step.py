@@ -47,13 +47,13 @@ class NonIntegerStep(Rule):
 import wandb
 
 def log_progress(samples_seen, batch_size, loss):
-    wandb.log({"loss": loss}, step=samples_seen / batch_size)  # WB105
+    wandb.log({"loss": loss}, step=samples_seen / batch_size)  # WB105:36 step=a / b is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)
 """,
             expected_replacement="""\
 import wandb
 
 def log_progress(samples_seen, batch_size, loss):
-    wandb.log({"loss": loss}, step=int(samples_seen / batch_size))  # WB105
+    wandb.log({"loss": loss}, step=int(samples_seen / batch_size))  # WB105:36 step=a / b is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)
 """,
         ),
         """\
@@ -62,9 +62,9 @@ import time
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.log({"heartbeat": 1}, step=time.time())  # WB105
-run.log({"x": 1}, step=float(3))  # WB105
-run.log({"x": 1}, step=10.0)  # WB105
+run.log({"heartbeat": 1}, step=time.time())  # WB105:32 step=time.time() is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)
+run.log({"x": 1}, step=float(3))  # WB105:24 step=float(...) is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)
+run.log({"x": 1}, step=10.0)  # WB105:24 step=10.0 is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)
 """,
     )
     valid = (

@@ -103,7 +103,7 @@ def train(run: wandb.Run, loader, model, step):
         loss = model(batch)
         grad_norm = model.clip()
         run.log({"train/loss": loss.item()}, step=step)
-        print(f"step {step} loss {loss.item():.3f} grad_norm {grad_norm:.2f}")  # WB501
+        print(f"step {step} loss {loss.item():.3f} grad_norm {grad_norm:.2f}")  # WB501:9 print() shows grad_norm that no wandb log call in this function records; log it too
 """,
             expected_replacement="""\
 import wandb
@@ -113,7 +113,7 @@ def train(run: wandb.Run, loader, model, step):
         loss = model(batch)
         grad_norm = model.clip()
         run.log({"train/loss": loss.item(), "grad_norm": grad_norm}, step=step)
-        print(f"step {step} loss {loss.item():.3f} grad_norm {grad_norm:.2f}")  # WB501
+        print(f"step {step} loss {loss.item():.3f} grad_norm {grad_norm:.2f}")  # WB501:9 print() shows grad_norm that no wandb log call in this function records; log it too
 """,
         ),
         Invalid(
@@ -122,7 +122,7 @@ import wandb
 
 wandb.init(project="demo", config={})
 val_acc = 0.93
-print(f"validation accuracy {val_acc:.3f}")  # WB501
+print(f"validation accuracy {val_acc:.3f}")  # WB501:1 print() shows val_acc that no wandb log call in this function records; log it too
 wandb.log({"epoch": 1}, step=1)
 """,
             expected_replacement="""\
@@ -130,7 +130,7 @@ import wandb
 
 wandb.init(project="demo", config={})
 val_acc = 0.93
-print(f"validation accuracy {val_acc:.3f}")  # WB501
+print(f"validation accuracy {val_acc:.3f}")  # WB501:1 print() shows val_acc that no wandb log call in this function records; log it too
 wandb.log({"epoch": 1, "val_acc": val_acc}, step=1)
 """,
         ),
@@ -142,7 +142,7 @@ def evaluate(model, data):
     run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off"))
     val_loss = model.score(data)
     run.log({"epoch": 1}, step=0)
-    print("validation loss", val_loss)  # WB501
+    print("validation loss", val_loss)  # WB501:5 print() shows val_loss that no wandb log call in this function records; log it too
     run.finish()
 """,
             expected_replacement="""\
@@ -153,7 +153,7 @@ def evaluate(model, data):
     run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wrap"))
     val_loss = model.score(data)
     run.log({"epoch": 1}, step=0)
-    echo("validation loss", val_loss)  # WB501
+    echo("validation loss", val_loss)  # WB501:5 print() shows val_loss that no wandb log call in this function records; log it too
     run.finish()
 """,
         ),
@@ -165,7 +165,7 @@ def train(model, echo=False):
     run = wandb.init(project="demo", config={}, settings={"console": "off"})
     loss = model()
     run.log({"epoch": 1}, step=0)
-    print(loss)  # WB501
+    print(loss)  # WB501:5 print() shows loss that no wandb log call in this function records; log it too
 """,
             expected_replacement="""\
 import wandb
@@ -175,7 +175,7 @@ def train(model, echo=False):
     run = wandb.init(project="demo", config={}, settings={"console": "wrap"})
     loss = model()
     run.log({"epoch": 1}, step=0)
-    wandb_echo(loss)  # WB501
+    wandb_echo(loss)  # WB501:5 print() shows loss that no wandb log call in this function records; log it too
 """,
         ),
         Invalid(
@@ -184,7 +184,7 @@ import wandb
 
 def train(run: wandb.Run, model, step):
     loss = model()
-    print("loss", loss)  # WB501
+    print("loss", loss)  # WB501:5 print() shows loss that no wandb log call in this function records; log it too
     loss = model()
     run.log({"epoch": 1}, step=step)
 """,
@@ -204,8 +204,8 @@ def print0(*args, **kwargs):
 
 def train(step, loss, lr):
     accelerator.log({"train/loss": loss}, step=step)
-    print0(f"step {step} loss {loss:.3f} lr {lr:.2e}")  # WB501
-    accelerator.print(f"lr {lr:.2e}")  # WB501
+    print0(f"step {step} loss {loss:.3f} lr {lr:.2e}")  # WB501:5 print() shows lr that no wandb log call in this function records; log it too
+    accelerator.print(f"lr {lr:.2e}")  # WB501:5 print() shows lr that no wandb log call in this function records; log it too
 """,
     )
     valid = (

@@ -102,14 +102,14 @@ import wandb
 
 def setup(model):
     n_params = sum(p.numel() for p in model.parameters())
-    wandb.init(project="demo", config={"model/params": n_params})  # WB401
+    wandb.init(project="demo", config={"model/params": n_params})  # WB401:56 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
 """,
             expected_replacement="""\
 import wandb
 
 def setup(model):
     n_params = sum(p.numel() for p in model.parameters())
-    wandb.init(project="demo", config={"model/params_M": n_params / 1e6})  # WB401
+    wandb.init(project="demo", config={"model/params_M": n_params / 1e6})  # WB401:56 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
 """,
         ),
         """\
@@ -117,14 +117,14 @@ import torch
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.config["n_params"] = sum(map(torch.numel, model.parameters()))  # WB401
+run.config["n_params"] = sum(map(torch.numel, model.parameters()))  # WB401:26 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
 """,
         """\
 import wandb
 
 def describe(model):
     run = wandb.init(project="demo", config={})
-    run.summary.update({"params": model.num_parameters()})  # WB401
+    run.summary.update({"params": model.num_parameters()})  # WB401:35 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
 """,
         Invalid(
             """\
@@ -132,7 +132,7 @@ import wandb
 
 def setup(model):
     wandb.init(project="demo", config={})
-    wandb.config["n_params"] = sum(p.numel() for p in model.parameters())  # WB401
+    wandb.config["n_params"] = sum(p.numel() for p in model.parameters())  # WB401:32 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
     print("params:", wandb.config["n_params"])  # read back: a renamed key would raise KeyError
 """,
             expected_replacement=UNCHANGED,
@@ -144,7 +144,7 @@ accelerator = Accelerator(log_with="wandb")
 
 def setup(model):
     n_params = sum(p.numel() for p in model.parameters())
-    accelerator.init_trackers("demo", config={"n_params": n_params})  # WB401
+    accelerator.init_trackers("demo", config={"n_params": n_params})  # WB401:59 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
 """,
     )
     valid = (

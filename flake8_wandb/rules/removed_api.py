@@ -99,26 +99,26 @@ class RemovedWandbApi(Rule):
 import wandb
 
 run = wandb.init(project="demo", config={})
-print(f"tracking at {run.get_url()}")  # WB308
-run.log({"loss": 0.1}, step=0, sync=False)  # WB308
-run.finish(quiet=True)  # WB308
+print(f"tracking at {run.get_url()}")  # WB308:22 run.get_url() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.url
+run.log({"loss": 0.1}, step=0, sync=False)  # WB308:32 run.log(..., sync=...) raises TypeError since wandb 0.20.0 (target wandb 0.31.0); remove sync= (it had no effect)
+run.finish(quiet=True)  # WB308:12 run.finish(quiet=...) raises TypeError since wandb 0.29.0 (target wandb 0.31.0); remove quiet= (set wandb.Settings(quiet=...) at init instead)
 """,
             expected_replacement="""\
 import wandb
 
 run = wandb.init(project="demo", config={})
-print(f"tracking at {run.url}")  # WB308
-run.log({"loss": 0.1}, step=0)  # WB308
-run.finish()  # WB308
+print(f"tracking at {run.url}")  # WB308:22 run.get_url() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.url
+run.log({"loss": 0.1}, step=0)  # WB308:32 run.log(..., sync=...) raises TypeError since wandb 0.20.0 (target wandb 0.31.0); remove sync= (it had no effect)
+run.finish()  # WB308:12 run.finish(quiet=...) raises TypeError since wandb 0.29.0 (target wandb 0.31.0); remove quiet= (set wandb.Settings(quiet=...) at init instead)
 """,
         ),
         Invalid(
             """\
 import wandb
 
-wandb.require("service")  # WB308
+wandb.require("service")  # WB308:1 wandb.require("service") does nothing since wandb 0.21.0 (target wandb 0.31.0); remove it (the service is the default; the call only warns)
 if __name__ == "__main__":
-    wandb.require("service")  # WB308
+    wandb.require("service")  # WB308:5 wandb.require("service") does nothing since wandb 0.21.0 (target wandb 0.31.0); remove it (the service is the default; the call only warns)
     wandb.init(project="demo", config={})
 """,
             expected_replacement="""\
@@ -133,7 +133,7 @@ if __name__ == "__main__":
 import wandb
 
 def setup():
-    wandb.require("service")  # WB308
+    wandb.require("service")  # WB308:5 wandb.require("service") does nothing since wandb 0.21.0 (target wandb 0.31.0); remove it (the service is the default; the call only warns)
 
 run = wandb.init(project="demo", config={})
 """,
@@ -141,7 +141,7 @@ run = wandb.init(project="demo", config={})
 import wandb
 
 def setup():
-    pass  # WB308
+    pass  # WB308:5 wandb.require("service") does nothing since wandb 0.21.0 (target wandb 0.31.0); remove it (the service is the default; the call only warns)
 
 run = wandb.init(project="demo", config={})
 """,
@@ -153,7 +153,7 @@ import wandb
 run = wandb.init(
     project="demo",
     config={},
-    settings=wandb.Settings(start_method="thread"),  # WB308
+    settings=wandb.Settings(start_method="thread"),  # WB308:29 wandb.Settings(start_method=...) raises ValidationError since wandb 0.29.0 (target wandb 0.31.0); remove start_method (it has had no effect since wandb 0.20)
 )
 """,
             expected_replacement=UNCHANGED,
@@ -161,9 +161,9 @@ run = wandb.init(
         """\
 import wandb
 
-run = wandb.init(project="demo", config={}, settings={"start_method": "fork"})  # WB308
-wandb.require("legacy-service")  # WB308
-run.join()  # WB308
+run = wandb.init(project="demo", config={}, settings={"start_method": "fork"})  # WB308:55 wandb.Settings(start_method=...) raises ValidationError since wandb 0.29.0 (target wandb 0.31.0); remove start_method (it has had no effect since wandb 0.20)
+wandb.require("legacy-service")  # WB308:1 wandb.require("legacy-service") raises UnsupportedError since wandb 0.21.0 (target wandb 0.31.0); remove it (the legacy service no longer exists)
+run.join()  # WB308:1 run.join() raises AttributeError since wandb 0.20.0 (target wandb 0.31.0); use run.finish()
 """,
         Invalid(
             """\
@@ -174,9 +174,9 @@ class Trainer:
         self.run = wb.init(project="demo", config={})
 
     def close(self):
-        print(self.run.get_project_url())  # WB308
-        print(wb.run.project_name())  # WB308
-        wb.finish(quiet=True, exit_code=0)  # WB308
+        print(self.run.get_project_url())  # WB308:15 run.get_project_url() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.project_url
+        print(wb.run.project_name())  # WB308:15 run.project_name() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.project
+        wb.finish(quiet=True, exit_code=0)  # WB308:19 run.finish(quiet=...) raises TypeError since wandb 0.29.0 (target wandb 0.31.0); remove quiet= (set wandb.Settings(quiet=...) at init instead)
 """,
             expected_replacement="""\
 import wandb as wb
@@ -186,9 +186,9 @@ class Trainer:
         self.run = wb.init(project="demo", config={})
 
     def close(self):
-        print(self.run.project_url)  # WB308
-        print(wb.run.project)  # WB308
-        wb.finish(exit_code=0)  # WB308
+        print(self.run.project_url)  # WB308:15 run.get_project_url() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.project_url
+        print(wb.run.project)  # WB308:15 run.project_name() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.project
+        wb.finish(exit_code=0)  # WB308:19 run.finish(quiet=...) raises TypeError since wandb 0.29.0 (target wandb 0.31.0); remove quiet= (set wandb.Settings(quiet=...) at init instead)
 """,
         ),
     )

@@ -124,28 +124,28 @@ class DeprecatedReinitBool(Rule):
 import wandb
 
 for seed in range(3):
-    run = wandb.init(project="demo", config={"seed": seed}, reinit=True)  # WB306
+    run = wandb.init(project="demo", config={"seed": seed}, reinit=True)  # WB306:61 reinit=True is deprecated in wandb 0.31.0; use reinit='finish_previous' (same behaviour)
     run.finish()
 """,
         Invalid(
             """\
 import wandb
 
-run = wandb.init(project="demo", config={}, reinit=True)  # WB306
-again = wandb.init(project="demo", config={}, reinit=False)  # WB306
+run = wandb.init(project="demo", config={}, reinit=True)  # WB306:45 reinit=True is deprecated in wandb 0.31.0; use reinit='finish_previous' (same behaviour)
+again = wandb.init(project="demo", config={}, reinit=False)  # WB306:47 reinit=False is deprecated in wandb 0.31.0; use reinit='return_previous' (same behaviour)
 """,
             expected_replacement="""\
 import wandb
 
-run = wandb.init(project="demo", config={}, reinit="finish_previous")  # WB306
-again = wandb.init(project="demo", config={}, reinit="return_previous")  # WB306
+run = wandb.init(project="demo", config={}, reinit="finish_previous")  # WB306:45 reinit=True is deprecated in wandb 0.31.0; use reinit='finish_previous' (same behaviour)
+again = wandb.init(project="demo", config={}, reinit="return_previous")  # WB306:47 reinit=False is deprecated in wandb 0.31.0; use reinit='return_previous' (same behaviour)
 """,
         ),
         """\
 from accelerate import Accelerator
 
 accelerator = Accelerator(log_with="wandb")
-accelerator.init_trackers("demo", config={}, init_kwargs={"wandb": {"reinit": True}})  # WB306
+accelerator.init_trackers("demo", config={}, init_kwargs={"wandb": {"reinit": True}})  # WB306:79 reinit=True is deprecated in wandb 0.31.0; use reinit='finish_previous' (same behaviour)
 """,
     )
     valid = (
@@ -246,24 +246,24 @@ class InvalidConsoleSetting(_ConsoleRule):
         """\
 import wandb
 
-settings = wandb.Settings(console="wrap_pty")  # WB307
-run = wandb.init(project="demo", config={}, settings={"console": "pty"})  # WB307
+settings = wandb.Settings(console="wrap_pty")  # WB307:35 console='wrap_pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
+run = wandb.init(project="demo", config={}, settings={"console": "pty"})  # WB307:66 console='pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 """,
         """\
 import os
 
-os.environ["WANDB_CONSOLE"] = "wrap_pty"  # WB307
+os.environ["WANDB_CONSOLE"] = "wrap_pty"  # WB307:31 console='wrap_pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 """,
         Invalid(
             """\
 import wandb
 
-settings = wandb.Settings(console='wrap_pty')  # WB307
+settings = wandb.Settings(console='wrap_pty')  # WB307:35 console='wrap_pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 """,
             expected_replacement="""\
 import wandb
 
-settings = wandb.Settings(console='wrap')  # WB307
+settings = wandb.Settings(console='wrap')  # WB307:35 console='wrap_pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 """,
         ),
         """\
@@ -271,10 +271,10 @@ import os
 
 from accelerate import Accelerator
 
-os.environ.update({"WANDB_CONSOLE": "wrap_pty"})  # WB307
+os.environ.update({"WANDB_CONSOLE": "wrap_pty"})  # WB307:37 console='wrap_pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 accelerator = Accelerator(log_with="wandb")
 accelerator.init_trackers(
-    "demo", config={}, init_kwargs={"wandb": {"settings": {"console": "pty"}}}  # WB307
+    "demo", config={}, init_kwargs={"wandb": {"settings": {"console": "pty"}}}  # WB307:71 console='pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 )
 """,
     )
@@ -364,7 +364,7 @@ class LossyConsoleSetting(_ConsoleRule):
         """\
 import wandb
 
-run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off"))  # WB502
+run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off"))  # WB502:77 console='off' drops every printed diagnostic from the run's Logs tab; use console="wrap"
 for step in range(10):
     loss = 1.0 / (step + 1)
     print(f"step {step} loss {loss}")
@@ -373,7 +373,7 @@ for step in range(10):
 import wandb
 from tqdm import tqdm
 
-settings = wandb.Settings(console="redirect")  # WB502
+settings = wandb.Settings(console="redirect")  # WB502:35 console='redirect' loses tqdm bars when stdout is not a terminal (Slurm, CI); use console="wrap"
 for batch in tqdm(range(100)):
     pass
 """,
@@ -382,14 +382,14 @@ for batch in tqdm(range(100)):
 import wandb
 from tqdm import tqdm
 
-settings = wandb.Settings(console="redirect")  # WB502
+settings = wandb.Settings(console="redirect")  # WB502:35 console='redirect' loses tqdm bars when stdout is not a terminal (Slurm, CI); use console="wrap"
 bar = tqdm(range(10))
 """,
             expected_replacement="""\
 import wandb
 from tqdm import tqdm
 
-settings = wandb.Settings(console="wrap")  # WB502
+settings = wandb.Settings(console="wrap")  # WB502:35 console='redirect' loses tqdm bars when stdout is not a terminal (Slurm, CI); use console="wrap"
 bar = tqdm(range(10))
 """,
         ),

@@ -52,7 +52,7 @@ class RunsWithoutGroup(Rule):
 import wandb
 
 for seed in range(5):
-    run = wandb.init(project="demo", config={"seed": seed})  # WB601
+    run = wandb.init(project="demo", config={"seed": seed})  # WB601:11 several runs made here without group=; pass group= so the runs of one experiment stay together
     run.finish()
 """,
     )
@@ -121,7 +121,7 @@ class InitInLoopWithoutFinish(Rule):
 import wandb
 
 for lr in (1e-3, 1e-4):
-    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602:11 wandb.init() in a loop without finish(); call run.finish() at the end of the loop body, or use wandb.init() as a context manager
     run.log({"lr": lr}, step=0)
 """,
         Invalid(
@@ -129,14 +129,14 @@ for lr in (1e-3, 1e-4):
 import wandb
 
 for lr in (1e-3, 1e-4):
-    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602:11 wandb.init() in a loop without finish(); call run.finish() at the end of the loop body, or use wandb.init() as a context manager
     run.log({"lr": lr}, step=0)  # one row per run
 """,
             expected_replacement="""\
 import wandb
 
 for lr in (1e-3, 1e-4):
-    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602:11 wandb.init() in a loop without finish(); call run.finish() at the end of the loop body, or use wandb.init() as a context manager
     run.log({"lr": lr}, step=0)  # one row per run
     run.finish()
 """,
@@ -259,7 +259,7 @@ class SummaryWithoutFinalPrefix(Rule):
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.summary["best_acc"] = 0.93  # WB603
+run.summary["best_acc"] = 0.93  # WB603:1 summary key 'best_acc' is not under final/; use 'final/best_acc' for end-of-run figures
 """,
     )
     valid = (
@@ -337,13 +337,13 @@ class ConstantRunName(Rule):
             """\
 import wandb
 
-run = wandb.init(project="demo", name="baseline", config={})  # WB604
+run = wandb.init(project="demo", name="baseline", config={})  # WB604:34 constant run name 'baseline'; use run_name('baseline') from the wandb-runtime package (adds the version and Slurm job id)
 """,
             expected_replacement="""\
 import wandb
 from wandb_runtime import run_name
 
-run = wandb.init(project="demo", name=run_name("baseline"), config={})  # WB604
+run = wandb.init(project="demo", name=run_name("baseline"), config={})  # WB604:34 constant run name 'baseline'; use run_name('baseline') from the wandb-runtime package (adds the version and Slurm job id)
 """,
         ),
     )

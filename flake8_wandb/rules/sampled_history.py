@@ -76,7 +76,7 @@ import wandb
 
 api = wandb.Api()
 run = api.run("team/project/abc123")
-history = run.history(keys=["val/loss"])  # WB702
+history = run.history(keys=["val/loss"])  # WB702:11 history() returns at most 500 sampled rows; use scan_history(keys=["val/loss"]) to read every row
 best = history["val/loss"].min()
 """,
             expected_replacement="""\
@@ -85,7 +85,7 @@ import wandb
 
 api = wandb.Api()
 run = api.run("team/project/abc123")
-history = pd.DataFrame(list(run.scan_history(keys=["val/loss"])))  # WB702
+history = pd.DataFrame(list(run.scan_history(keys=["val/loss"])))  # WB702:11 history() returns at most 500 sampled rows; use scan_history(keys=["val/loss"]) to read every row
 best = history["val/loss"].min()
 """,
         ),
@@ -96,7 +96,7 @@ import wandb
 api = wandb.Api()
 rows = []
 for run in api.runs("team/project"):
-    for row in run.history(keys=["acc"], pandas=False):  # WB702
+    for row in run.history(keys=["acc"], pandas=False):  # WB702:16 history() returns at most 500 sampled rows; use scan_history(keys=["acc"]) to read every row
         rows.append(row["acc"])
 """,
             expected_replacement="""\
@@ -105,7 +105,7 @@ import wandb
 api = wandb.Api()
 rows = []
 for run in api.runs("team/project"):
-    for row in list(run.scan_history(keys=["acc"])):  # WB702
+    for row in list(run.scan_history(keys=["acc"])):  # WB702:16 history() returns at most 500 sampled rows; use scan_history(keys=["acc"]) to read every row
         rows.append(row["acc"])
 """,
         ),
@@ -114,7 +114,7 @@ for run in api.runs("team/project"):
 import matplotlib.pyplot as plt
 import wandb
 
-df = wandb.Api().run("team/project/abc123").history()  # WB702
+df = wandb.Api().run("team/project/abc123").history()  # WB702:6 history() returns at most 500 sampled rows; use scan_history() to read every row
 plt.plot(df["_step"], df["loss"])
 """,
             expected_replacement="""\
@@ -122,7 +122,7 @@ import matplotlib.pyplot as plt
 import wandb
 from pandas import DataFrame
 
-df = DataFrame(list(wandb.Api().run("team/project/abc123").scan_history()))  # WB702
+df = DataFrame(list(wandb.Api().run("team/project/abc123").scan_history()))  # WB702:6 history() returns at most 500 sampled rows; use scan_history() to read every row
 plt.plot(df["_step"], df["loss"])
 """,
         ),
@@ -140,7 +140,7 @@ def best_values(path, run_id=None):
             runs.append(run)
     best = {}
     for run in runs:
-        history = run.history()  # WB702
+        history = run.history()  # WB702:19 history() returns at most 500 sampled rows; use scan_history() to read every row
         best[run.name] = history["val/loss"].min()
     return best
 """,
@@ -150,7 +150,7 @@ import wandb
 
 def export(path, out):
     runs = wandb.Api().runs(path)
-    runs[0].history(x_axis="epoch").to_csv(out)  # WB702
+    runs[0].history(x_axis="epoch").to_csv(out)  # WB702:5 history() returns at most 500 sampled rows; use scan_history() to read every row
 """,
             expected_replacement=UNCHANGED,
         ),

@@ -72,7 +72,7 @@ def train(run: wandb.Run, loader, epochs):
             global_step += 1
             if global_step % 100 == 0:
                 run.log({"train/loss": 0.1}, step=global_step)
-        run.log({"epoch/val_loss": 0.2}, step=epoch + 1)  # WB106
+        run.log({"epoch/val_loss": 0.2}, step=epoch + 1)  # WB106:47 step=epoch + 1 is an epoch while the log call on line 9 passes a step counter to the same run, so wandb drops those rows; log at the run-wide step with the epoch as a key, or define_metric("epoch/*", step_metric="epoch")
 """,
         """\
 from accelerate import Accelerator
@@ -88,7 +88,7 @@ def train(loader, epochs):
         for batch in loader:
             global_step += 1
             accelerator.log({"loss": 0.1}, step=global_step)
-        accelerator.log({"epoch_loss": 0.2}, step=epoch + 1)  # WB106
+        accelerator.log({"epoch_loss": 0.2}, step=epoch + 1)  # WB106:51 step=epoch + 1 is an epoch while the log call on line 13 passes a step counter to the same run, so wandb drops those rows; log at the run-wide step with the epoch as a key, or define_metric("epoch/*", step_metric="epoch")
 """,
         """\
 import wandb
@@ -97,7 +97,7 @@ run = wandb.init(project="demo", config={})
 for epoch in range(10):
     for i, batch in enumerate(range(100)):
         if i % 10 == 0:
-            run.log({"loss": 0.1}, step=i)  # WB106
+            run.log({"loss": 0.1}, step=i)  # WB106:41 step=i is the index of the loop on line 5, which restarts on every iteration of the loop around it, so wandb drops those rows; log at a run-wide step (a counter that only grows)
 """,
     )
     valid = (

@@ -76,17 +76,17 @@ class WandbUrlFetch(Rule):
         """\
 import requests
 
-html = requests.get("https://wandb.ai/team/project/runs/abc123").text  # WB701
+html = requests.get("https://wandb.ai/team/project/runs/abc123").text  # WB701:8 fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()
 """,
         """\
 import subprocess
 
-subprocess.run(["curl", "-s", f"https://wandb.ai/{entity}/{project}"], check=True)  # WB701
+subprocess.run(["curl", "-s", f"https://wandb.ai/{entity}/{project}"], check=True)  # WB701:1 fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()
 """,
         """\
 from urllib.request import urlopen
 
-page = urlopen("https://api.wandb.ai/team/project")  # WB701
+page = urlopen("https://api.wandb.ai/team/project")  # WB701:8 fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()
 """,
     )
     valid = (
