@@ -30,6 +30,7 @@ import pytest
 from flake8_wandb.engine import Engine
 from flake8_wandb.fixer import fix_source
 from flake8_wandb.rules import ALL_RULES
+from flake8_wandb.rules.log_without_step import LogWithoutStep
 from wandb_file import read_run
 
 pytestmark = pytest.mark.slow
@@ -98,8 +99,20 @@ def _combinations(n: int = 6, seed: int = 2026) -> list[Case]:
     return found
 
 
+def _whole_run_cases() -> list[Case]:
+    """Whole programs (tests/cases/whole_run) fixed with WB101 alone: run as they are, their
+    ``main()`` once, never driven function by function."""
+    cases = []
+    for path in sorted((HERE / "cases" / "whole_run").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        fixed = fix_source(Engine([LogWithoutStep]), source, unsafe=True).source
+        cases.append(Case(f"whole-run-{path.stem}", "WB101", source, fixed, False, False, "whole"))
+    return cases
+
+
 CASES = _cases()
 COMBOS = _combinations()
+WHOLE = _whole_run_cases()
 
 
 @dataclass
@@ -157,7 +170,7 @@ def _run_all(tmp: Path, jobs: list[dict], group: str) -> dict[str, Outcome]:
             **os.environ,
             "WANDB_DIR": str(folder / "runs"),
             "WANDB_SILENT": "true",
-            "WANDB_MODE": "offline" if group == "default" else group,
+            "WANDB_MODE": "disabled" if group == "disabled" else "offline",
         }
         env.pop("WANDB_CONSOLE", None)
         cmd = [
@@ -194,9 +207,9 @@ def _run_all(tmp: Path, jobs: list[dict], group: str) -> dict[str, Outcome]:
 def outcomes(tmp_path_factory) -> dict[str, Outcome]:
     tmp = tmp_path_factory.mktemp("fix-execution")
     results: dict[str, Outcome] = {}
-    for group in ("default", "disabled"):
+    for group in ("default", "disabled", "whole"):
         jobs = []
-        for case in [c for c in CASES + COMBOS if c.group == group]:
+        for case in [c for c in CASES + COMBOS + WHOLE if c.group == group]:
             for variant, source in (("orig", case.source), ("fixed", case.fixed)):
                 jobs.append(
                     {
@@ -205,6 +218,7 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
                         "source": source,
                         "dir": str(tmp / "programs" / case.id / variant),
                         "allow_runtime": variant == "fixed" and case.needs_runtime,
+                        "drive": group != "whole",
                     }
                 )
         if jobs:
@@ -408,3 +422,26 @@ def test_every_rule_with_a_fix_is_executed():
     )
     assert {c.code for c in CASES if not c.safe} - set(CHECKS) <= {"WB302"}
     assert len(COMBOS) >= 4
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in WHOLE])
+def test_whole_run_shapes_stay_unfixed_or_record_every_row(case: Case, outcomes):
+    """Issue 17: two phases each counting from 0, a step-less log before the loop, a LoRA-style
+    two-phase script. Either WB101 leaves the program as it is, or the fixed program records
+    every row the original recorded, at steps that only grow."""
+    orig, fixed = outcomes[f"{case.id}/orig"], outcomes[f"{case.id}/fixed"]
+    assert orig.status == "ok" and orig.runs and orig.runs[0].rows
+    if case.fixed == case.source:
+        assert fixed.values() == orig.values()
+        return
+    check_wb101(orig, fixed)
+
+
+def test_whole_run_shapes_are_the_expected_ones():
+    unfixed = {c.id for c in WHOLE if c.fixed == c.source}
+    assert unfixed == {
+        "whole-run-two_phases",
+        "whole-run-stepless_log_first",
+        "whole-run-lora_two_phase",
+    }
+    assert {c.id for c in WHOLE} - unfixed == {"whole-run-one_counter_two_logs"}
