@@ -110,9 +110,22 @@ def _whole_run_cases() -> list[Case]:
     return cases
 
 
+def _guarded_cases() -> list[Case]:
+    """tests/cases/guarded_import: ``try: import wandb / except ImportError: wandb = None``, and
+    a fix that needs the shim (every rule's fixes, as ``--apply --unsafe-fixes`` writes them)."""
+    cases = []
+    for path in sorted((HERE / "cases" / "guarded_import").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        result = fix_source(Engine(ALL_RULES), source, unsafe=True)
+        needs = any(f.fix.requires for f in result.applied)
+        cases.append(Case(f"guarded-{path.stem}", "guarded", source, result.source, False, needs))
+    return cases
+
+
 CASES = _cases()
 COMBOS = _combinations()
 WHOLE = _whole_run_cases()
+GUARDED = _guarded_cases()
 
 
 @dataclass
@@ -209,7 +222,7 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
     results: dict[str, Outcome] = {}
     for group in ("default", "disabled", "whole"):
         jobs = []
-        for case in [c for c in CASES + COMBOS + WHOLE if c.group == group]:
+        for case in [c for c in CASES + COMBOS + WHOLE + GUARDED if c.group == group]:
             for variant, source in (("orig", case.source), ("fixed", case.fixed)):
                 jobs.append(
                     {
@@ -218,7 +231,8 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
                         "source": source,
                         "dir": str(tmp / "programs" / case.id / variant),
                         "allow_runtime": variant == "fixed" and case.needs_runtime,
-                        "drive": group != "whole",
+                        # whole programs run as they are, never function by function
+                        "drive": group != "whole" and not case.id.startswith("guarded-"),
                     }
                 )
         if jobs:
@@ -445,3 +459,77 @@ def test_whole_run_shapes_are_the_expected_ones():
         "whole-run-lora_two_phase",
     }
     assert {c.id for c in WHOLE} - unfixed == {"whole-run-one_counter_two_logs"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in GUARDED])
+def test_a_guarded_wandb_import_keeps_tracking_where_the_shim_is_installed(case: Case, outcomes):
+    orig, fixed = outcomes[f"{case.id}/orig"], outcomes[f"{case.id}/fixed"]
+    assert case.needs_runtime and "from wandb_runtime import" in case.fixed
+    assert fixed.status == orig.status == "ok"
+    assert len(fixed.runs) == len(orig.runs) == 1
+    history_kept(orig, fixed)
+
+
+def _site_packages() -> str:
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return os.pathsep.join(dict.fromkeys((paths["purelib"], paths["platlib"])))
+
+
+@pytest.fixture(scope="module")
+def without_runtime(tmp_path_factory) -> dict[str, dict]:
+    """Every fixed program that needs the shim, run where wandb and torch are installed and
+    wandb-runtime is not: ``python -S`` skips the ``.pth`` files that put the editable
+    wandb-runtime (and the linter) on the path; PYTHONPATH gives the site-packages back."""
+    folder = tmp_path_factory.mktemp("no-runtime")
+    (folder / "runs").mkdir()
+    jobs = [
+        {
+            "id": c.id,
+            "variant": "fixed",
+            "source": c.fixed,
+            "dir": str(folder / "programs" / c.id),
+            "allow_runtime": True,  # nothing to block: it is not installed
+            "drive": c.group != "whole" and not c.id.startswith("guarded-"),
+        }
+        for c in CASES + GUARDED
+        if c.needs_runtime
+    ]
+    (folder / "jobs.json").write_text(json.dumps(jobs))
+    env = {
+        **os.environ,
+        "PYTHONPATH": _site_packages(),
+        "WANDB_DIR": str(folder / "runs"),
+        "WANDB_SILENT": "true",
+        "WANDB_MODE": "offline",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-S", str(HERE / "fix_harness.py"), "jobs.json", "results.json"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return {r["id"]: r for r in json.loads((folder / "results.json").read_text())}
+
+
+NEEDS_RUNTIME = [c for c in CASES + GUARDED if c.needs_runtime]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in NEEDS_RUNTIME])
+def test_without_wandb_runtime_a_fixed_program_fails_at_import(case: Case, without_runtime):
+    """Issue 17: never silent loss of tracking. Without wandb-runtime, a program fixed with a
+    shim import stops with an ImportError that names the package, before any run is made."""
+    result = without_runtime[case.id]
+    assert result["status"] in ("ModuleNotFoundError", "ImportError"), result
+    assert "wandb_runtime" in result["error"]
+    assert result["runs"] == [], "a run was made before the import failed"
+
+
+def test_every_shim_fix_is_run_without_the_shim():
+    codes = {c.code for c in NEEDS_RUNTIME}
+    assert {"WB301", "WB501", "WB604", "guarded"} <= codes
+    assert len([c for c in GUARDED if c.needs_runtime]) == 3

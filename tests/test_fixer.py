@@ -139,10 +139,53 @@ def test_the_import_goes_inside_the_function_that_imports_wandb():
     )  # none at the top
 
 
-def test_the_import_goes_inside_the_try_that_imports_wandb():
+def test_the_import_goes_after_the_try_that_imports_wandb():
+    """Inside ``try: import wandb / except ImportError: wandb = None`` a missing wandb-runtime
+    would set ``wandb = None`` and switch tracking off silently (issue 17): after the try, its
+    own failure is an ImportError at start."""
     result = fix_source(ENGINE, OPTIONAL_WANDB, unsafe=True)
     assert result.source.startswith(
-        "try:\n    import wandb\n    from wandb_runtime import wandb_mode\nexcept ImportError:\n"
+        "try:\n    import wandb\nexcept ImportError:\n    wandb = None\n"
+        "from wandb_runtime import wandb_mode\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "handler",
+    ["except ImportError", "except (ImportError, OSError)", "except Exception as exc", "except"],
+)
+def test_no_import_goes_where_a_handler_swallows_its_failure(handler):
+    src = (
+        "def main():\n"
+        "    try:\n"
+        "        import wandb\n"
+        "        import torch\n"
+        f"    {handler}:\n"
+        "        return None\n"
+        '    run = wandb.init(project="p", mode="offline", name="baseline", config={})\n'
+        '    print(f"loss {0.5}")\n'
+        "    return run\n"
+    )
+    result = fix_source(ENGINE, src, unsafe=True)
+    assert {f.code for f in result.applied} >= {"WB301", "WB604"}
+    tree = ast.parse(result.source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try):
+            inside = [n for s in node.body for n in ast.walk(s)]
+            assert not any(
+                isinstance(n, ast.ImportFrom) and n.module == "wandb_runtime" for n in inside
+            ), result.source
+    assert "        return None\n    from wandb_runtime import " in result.source
+
+
+def test_an_import_in_a_try_for_other_errors_stays_beside_wandb():
+    src = (
+        "try:\n    import wandb\nexcept KeyError:\n    raise\n"
+        'run = wandb.init(project="p", mode="offline", config={})\n'
+    )
+    result = fix_source(ENGINE, src, unsafe=True)
+    assert result.source.startswith(
+        "try:\n    import wandb\n    from wandb_runtime import wandb_mode\nexcept KeyError:\n"
     )
 
 
