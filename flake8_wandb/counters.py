@@ -350,6 +350,9 @@ class LogSite:
     kind: str
     counter: tuple[str, int] | None = None
     label: str = ""
+    #: runs at module level (not in a function), and in no loop there: runs once, in line order
+    once: bool = False
+    at_module: bool = False
 
 
 class RunView:
@@ -378,6 +381,15 @@ class RunView:
         if self.escapes:
             line, why = min(self.escapes)
             return f"{why} at line {line}; choose the step by hand"
+        counters = [s for s in self.sites if s.kind == "counter"]
+        last = max((start_of(s.call)[0] for s in counters), default=0)
+        in_order = all(s.at_module for s in counters)
+
+        def trailing(site: LogSite) -> bool:
+            """A step-less log after every log with a step, in a run that holds no other: it
+            adds to the last row or the next, and drops nothing (a notebook's final cell)."""
+            return in_order and site.once and start_of(site.call)[0] > last
+
         for kind, why in (
             ("unknown", "the log at line {line} passes arguments that cannot be read"),
             (
@@ -385,7 +397,9 @@ class RunView:
                 "line {line} logs to the same run without a step, so wandb's step runs ahead",
             ),
         ):
-            found = [s for s in self.sites if s.kind == kind]
+            found = [
+                s for s in self.sites if s.kind == kind and not (kind == "stepless" and trailing(s))
+            ]
             if found:
                 line = min(start_of(s.call)[0] for s in found)
                 return why.format(line=line) + "; choose one run-wide step by hand"

@@ -125,3 +125,78 @@ def test_wandb_fix_names_the_files_that_now_need_the_runtime(tmp_path):
         "wandb_runtime" not in wandb_fix(tmp_path, "--apply", "clean.py").stderr
     )  # nothing imported
     assert "wandb_runtime" not in wandb_fix(tmp_path, "--check", "other.py").stderr
+
+
+# -- the wandb the project declares is the target (issue 17) ----------------------------------------
+
+REINIT_BOOL = (
+    "import wandb\n\nfor seed in range(3):\n"
+    '    run = wandb.init(project="demo", config={}, reinit=True)\n    run.finish()\n'
+)
+
+
+@pytest.mark.parametrize(
+    "spec, oldest, newest",
+    [("==0.18.7", (0, 18, 7), (0, 18, 7)), (">=0.13.11", (0, 13, 11), None), ("", (0,), None),
+     (">=0.19.10,<0.30", (0, 19, 10), (0, 30)), ("~=0.18.7", (0, 18, 7), (0, 19)),
+     ("^0.18.7", (0, 18, 7), (0, 19)), ("<0.20", (0,), (0, 20)), ("!=0.19.0", (0,), None)],
+)  # fmt: skip
+def test_requirement_range(spec, oldest, newest):
+    from flake8_wandb.versions import requirement_range
+
+    assert requirement_range(spec) == (oldest, newest)
+
+
+@pytest.mark.parametrize(
+    "name, text, where, spec",
+    [("requirements.txt", "torch\nwandb==0.18.7  # pinned\n", "requirements.txt", "==0.18.7"),
+     ("pyproject.toml", '[project]\nname = "x"\ndependencies = ["wandb[media]>=0.13.11"]\n',
+      "pyproject.toml [project] dependencies", ">=0.13.11"),
+     ("pyproject.toml", '[tool.poetry.dependencies]\nwandb = "^0.18.7"\n',
+      "pyproject.toml [tool.poetry.dependencies]", "^0.18.7"),
+     ("pyproject.toml", '[dependency-groups]\ntrain = ["wandb<0.20"]\n',
+      "pyproject.toml [dependency-groups] train", "<0.20"),
+     ("setup.cfg", "[options]\ninstall_requires =\n    wandb>=0.15\n",
+      "setup.cfg [options] install_requires", ">=0.15"),
+     ("setup.py", 'setup(install_requires=["wandb==0.18.7", "wandb-runtime"])\n', "setup.py", "==0.18.7"),
+     ("environment.yml", "dependencies:\n  - wandb=0.18.7\n", "environment.yml", "==0.18.7.*")],
+)  # fmt: skip
+def test_the_declared_wandb_requirement_is_read(tmp_path, name, text, where, spec):
+    from flake8_wandb.dependencies import wandb_requirements
+
+    write(tmp_path, name, text)
+    assert wandb_requirements(tmp_path) == [(where, spec)]
+
+
+def test_a_project_pinning_wandb_0_18_7_gets_no_reinit_fix(tmp_path):
+    """reinit="finish_previous" raises at wandb.init on 0.18.7: no WB306 there, not even with
+    wandb 0.31 installed beside the linter."""
+    write(tmp_path, "requirements.txt", "wandb==0.18.7\n")
+    path = write(tmp_path, "train.py", REINIT_BOOL)
+    proc = wandb_fix(tmp_path, "--apply", "--unsafe-fixes", "train.py")
+    assert "WB306" not in proc.stdout and path.read_text() == REINIT_BOOL
+    assert "target: wandb==0.18.7, declared in requirements.txt" in proc.stderr
+    rc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=WB306", "train.py"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert rc.stdout == ""
+
+
+def test_a_range_that_allows_old_versions_gets_a_finding_without_a_fix(tmp_path):
+    write(tmp_path, "requirements.txt", "wandb>=0.13.11\n")
+    path = write(tmp_path, "train.py", REINIT_BOOL)
+    proc = wandb_fix(tmp_path, "--apply", "--unsafe-fixes", "train.py")
+    assert "WB306 reinit=True is deprecated in wandb 0.19.10 and later" in proc.stdout
+    assert "wandb>=0.13.11 also allows older ones" in proc.stdout
+    assert path.read_text() == REINIT_BOOL
+
+
+def test_the_explicit_target_wins_over_the_declared_one(tmp_path):
+    write(tmp_path, "requirements.txt", "wandb==0.18.7\n")
+    path = write(tmp_path, "train.py", REINIT_BOOL)
+    proc = wandb_fix(tmp_path, "--apply", "--wandb-target-version", "0.31.0", "train.py")
+    assert 'reinit="finish_previous"' in path.read_text()
+    assert "target: wandb-target-version 0.31.0" in proc.stderr
+    explain = wandb_fix(tmp_path, "--explain", "WB306")
+    assert "target: wandb==0.18.7, declared in requirements.txt" in explain.stderr

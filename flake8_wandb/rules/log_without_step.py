@@ -4,6 +4,7 @@ import ast
 import fnmatch
 
 from ..counters import (
+    LOOPS,
     LogSite,
     RunView,
     counter_identity,
@@ -451,6 +452,13 @@ for global_step in range(100):
         if self.ctx.qualname(node.value) in _RUN_LIKE:
             self.run.escape(node, "the run's log is handed on as a function")
 
+    def _site(self, node: ast.Call, kind: str, counter=None, label: str = "") -> None:
+        at_module = self.ctx.function() is self.ctx.tree
+        once = at_module and not any(
+            isinstance(a, (*LOOPS, ast.ClassDef)) for a in self.ctx.ancestors
+        )
+        self.run.add(LogSite(node, kind, counter, label, once=once, at_module=at_module))
+
     def visit_Call(self, node: ast.Call) -> None:
         if not self.ctx.is_wandb_log(node):
             why = escapes_through(self.ctx, node, _RUN_LIKE)
@@ -461,15 +469,15 @@ for global_step in range(100):
             node.args[1] if len(node.args) >= 2 else getattr(keyword(node, "step"), "value", None)
         )
         if given is not None:
-            self.run.add(LogSite(node, "counter", *self._given(given)))
+            self._site(node, "counter", *self._given(given))
             return
         if has_star_kwargs(node) or any(isinstance(a, ast.Starred) for a in node.args):
             # ``log(*args)``, ``**kwargs``: the step may be inside
-            self.run.add(LogSite(node, "unknown"))
+            self._site(node, "unknown")
             return
         commit = keyword(node, "commit")
         if commit is not None and isinstance(commit.value, ast.Constant) and not commit.value.value:
-            self.run.add(LogSite(node, "neutral"))
+            self._site(node, "neutral")
             return
         # Lightning's ``experiment.log``: Lightning syncs trainer/global_step as the x-axis
         if (
@@ -478,15 +486,15 @@ for global_step in range(100):
             or not self.ctx.is_wandb_log(node, lightning=False)
             or in_hf_trainer(self.ctx)
         ):
-            self.run.add(LogSite(node, "stepless"))
+            self._site(node, "stepless")
             return
         step = self._counter(node)
         if step is not None and not _bare_generator(node):
             name, scope_id = counter_identity(self.ctx, step)
-            self.run.add(LogSite(node, "counter", (name, scope_id), self._label(step)))
+            self._site(node, "counter", (name, scope_id), self._label(step))
         else:
             step = None
-            self.run.add(LogSite(node, "stepless"))
+            self._site(node, "stepless")
         self.pending.append((node, step))
 
     def end_module(self) -> None:
