@@ -288,9 +288,51 @@ def wandb_requirements(root: Path) -> list[tuple[str, str]]:
     return found
 
 
+def runtime_requirement() -> str:
+    """A requirement line for ``wandb-runtime`` that installs today: the distribution is not on
+    the package index yet, so a direct reference to where this one came from (PEP 610's
+    ``direct_url.json``: a VCS checkout with its commit, or a local folder), else the local
+    ``runtime/`` folder beside the installed package, else the repository's folder to fill in."""
+    import importlib.metadata
+    import json
+
+    for dist, sub in ((DISTRIBUTION, ""), ("flake8-wandb", "runtime")):
+        try:
+            raw = importlib.metadata.distribution(dist).read_text("direct_url.json")
+            info = json.loads(raw) if raw else None
+        except (importlib.metadata.PackageNotFoundError, ValueError, OSError):
+            info = None
+        if not isinstance(info, dict) or not isinstance(info.get("url"), str):
+            continue
+        url = info["url"]
+        subdir = "/".join(p for p in (info.get("subdirectory", ""), sub) if p)
+        vcs = info.get("vcs_info")
+        if isinstance(vcs, dict) and vcs.get("vcs"):
+            ref = vcs.get("commit_id") or vcs.get("requested_revision") or ""
+            at = f"@{ref}" if ref else ""
+            frag = f"#subdirectory={subdir}" if subdir else ""
+            return f"{DISTRIBUTION} @ {vcs['vcs']}+{url}{at}{frag}"
+        if url.startswith("file:") and "dir_info" in info and "pre-commit" not in url:
+            return f"{DISTRIBUTION} @ {url.rstrip('/')}{'/' + sub if sub else ''}"
+    here = Path(__file__).resolve().parent.parent / "runtime"
+    if (here / "pyproject.toml").is_file():
+        return f"{DISTRIBUTION} @ {here.as_uri()}"
+    return f"{DISTRIBUTION} @ git+<flake8-wandb repository URL>@<commit>#subdirectory=runtime"
+
+
+def undeclared(files: Sequence[Path]) -> bool:
+    """Some of ``files`` (fixed code that imports ``wandb_runtime``) belongs to a project that
+    does not declare ``wandb-runtime`` (or to no project at all)."""
+    for root in {find_root(Path(f).parent) for f in files}:
+        if root is None or not inspect(root).declared_in:
+            return True
+    return False
+
+
 def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
     """What wandb-fix prints after its summary when fixes import ``wandb_runtime``: the files
-    that (would) need ``wandb-runtime``, per project, and whether the project declares it."""
+    that (would) need ``wandb-runtime``, per project, whether the project declares it, and a
+    requirement line that installs (``wandb-runtime`` is not on the package index yet)."""
     if not files:
         return []
     groups: dict[Path | None, list[Path]] = {}
@@ -302,6 +344,8 @@ def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
             return "would import"
         return "now imports" if n == 1 else "now import"
 
+    requirement = runtime_requirement()
+    how = f"`{requirement}` ({DISTRIBUTION} is not on the package index yet)"
     lines: list[str] = []
     for root, members in groups.items():
         names = ", ".join(str(m) for m in members[:5]) + (
@@ -310,8 +354,8 @@ def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
         head = f"{len(members)} fixed file{'s' if len(members) != 1 else ''} {verb(len(members))} {MODULE} ({names}): "
         if root is None:
             lines.append(
-                head
-                + f"no dependency file found above them; install {DISTRIBUTION} where this code runs"
+                head + f"no dependency file found above them; install {DISTRIBUTION} where this "
+                f"code runs: {how}"
             )
             continue
         project = inspect(root)
@@ -322,6 +366,6 @@ def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
         else:
             lines.append(
                 head + f"{root} does not declare {DISTRIBUTION}: add it to {project.add_to} "
-                "(the training environment needs it)"
+                f"(the training environment needs it) as {how}"
             )
     return lines

@@ -803,12 +803,16 @@ def emit(
             skipped=len(notes),
         )
         out(f"{line}; target: {options.wandb.source}\n", sys.stderr)
-        needing = [Path(r.path) for r in results if r.needs_runtime]
+    needing = [Path(r.path) for r in results if r.needs_runtime]
+    # --apply wrote code that needs a package the project does not declare: fail, as --check
+    # does, so that CI notices before the training image does (said even with --quiet)
+    missing = options.mode == "apply" and bool(needing) and dependencies.undeclared(needing)
+    if not args.quiet or missing:
         for dep_line in dependencies.summary_lines(needing, options.mode):
             out(f"wandb-fix: {printable(dep_line)}\n", sys.stderr)
     if errors:
         return 2
-    return 1 if rows else 0
+    return 1 if rows or missing else 0
 
 
 def _rule_info(args: argparse.Namespace) -> int:
