@@ -5,6 +5,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:
@@ -113,7 +115,6 @@ def _yaml_blocks(section: str) -> list[str]:
 def test_the_pre_commit_snippet_pins_something_that_exists():
     """No release tag exists until one is made: the snippet names a tag that exists in this
     repository, or a commit and says to pin one (issue 17)."""
-    import re
     import subprocess
 
     yaml = pytest.importorskip("yaml")  # pre-commit's dependency; not on the other Pythons
