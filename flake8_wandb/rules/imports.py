@@ -1,8 +1,12 @@
 """The import a fix needs, as one more text edit of that fix.
 
 Where: next to the module's own import of wandb (or of the module imported from), in the same
-block: inside the function or the ``try`` when wandb is imported lazily, so that a library which
-imports wandb only when asked never gains a module-level import. Under which name: the name
+block: inside the function when wandb is imported lazily, so that a library which imports wandb
+only when asked never gains a module-level import. Never inside a ``try`` whose handler catches
+``ImportError`` (or ``Exception``) for another import (``try: import wandb`` / ``except
+ImportError: wandb = None``): there a missing ``wandb-runtime`` would switch tracking off
+silently, so the import goes right after that ``try`` statement, where its own failure is
+visible (an ImportError at start). Under which name: the name
 itself when the module does not use it for anything else (``wandb_mode = "offline"``, a parameter
 ``echo=False``, the user's own ``def echo``), else an alias (``from wandb_runtime import echo as
 wandb_echo``), else no fix. A text edit, not a libcst re-emission: the bytes of the rest of the
@@ -252,10 +256,18 @@ def _existing_import(ctx: Context, functions, site, module: str, name: str) -> s
 
 def _placement(ctx: Context, functions, site, module: str, what: str) -> Edit | None:
     statement = f"from {module} import {what}"
+    guards = _import_guards(ctx)
     for anchor_module in (module, "wandb"):
         for _, stmts in _scopes(ctx, functions, site):
             for stmt in stmts:
                 if not _imports_module(stmt, anchor_module):
+                    continue
+                guard = guards.get(id(stmt))
+                if guard is not None:
+                    # inside ``try: import wandb / except ImportError: ...``: after the try
+                    edit = _after(ctx, guard, statement)
+                    if edit is not None:
+                        return edit
                     continue
                 if (
                     anchor_module == module
@@ -273,6 +285,42 @@ def _placement(ctx: Context, functions, site, module: str, what: str) -> Edit | 
     if functions and not any(_imports_module(s, "wandb") for s in _module_imports(ctx)):
         return _at_start(ctx, functions[-1].body, statement)
     return _at_start(ctx, ctx.tree.body, statement, module_level=True)
+
+
+#: exceptions whose handler also swallows a failed import
+_SWALLOWS_IMPORT_ERROR = frozenset(
+    {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+)
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    kind = handler.type
+    if kind is None:
+        return True  # a bare ``except:``
+    kinds = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+    return any(
+        (isinstance(k, ast.Name) and k.id in _SWALLOWS_IMPORT_ERROR)
+        or (isinstance(k, ast.Attribute) and k.attr in _SWALLOWS_IMPORT_ERROR)
+        for k in kinds
+    )
+
+
+def _import_guards(ctx: Context) -> dict[int, ast.stmt]:
+    """For each statement in the body of a ``try`` whose handler would catch an ImportError:
+    the outermost such ``try`` of its block (nested functions and classes aside). One walk per
+    module."""
+    guards = getattr(ctx, "_import_guards", None)
+    if guards is None:
+        guards = {}
+        for node in ast.walk(ctx.tree):  # breadth first: an outer try before the ones inside
+            if type(node).__name__ in ("Try", "TryStar") and any(
+                _catches_import_error(h)
+                for h in node.handlers  # type: ignore[attr-defined]
+            ):
+                for stmt in _statements(node.body):  # type: ignore[attr-defined]
+                    guards.setdefault(id(stmt), node)
+        ctx._import_guards = guards  # type: ignore[attr-defined]
+    return guards
 
 
 def _line(ctx: Context, n: int) -> str:

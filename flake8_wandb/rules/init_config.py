@@ -466,11 +466,14 @@ def _is_config(node: ast.AST) -> bool:
 
 @dataclass(frozen=True)
 class DictConfigGiven(Message):
+    """``version``: the target wandb's (``Settings.wandb.version_text``)."""
+
     template: ClassVar[str] = (
-        "DictConfig {name!r} given to wandb (wandb 0.31 raises TypeError); pass "
+        "DictConfig {name!r} given to wandb (wandb {version} raises TypeError); pass "
         "OmegaConf.to_container({name}, resolve=True)"
     )
     name: str
+    version: str
 
 
 @dataclass(frozen=True)
@@ -493,7 +496,7 @@ class UnresolvedConfig(Rule):
 
     Without `resolve=True` the run records the interpolation strings
     (`"${model.width}"`), not the values the job used. A DictConfig passed straight makes
-    wandb 0.31 raise `TypeError` at `wandb.init`.
+    the target wandb raise `TypeError` at `wandb.init` (measured on 0.31).
 
     Not reported: `resolve=True` already given.
     """
@@ -503,7 +506,7 @@ class UnresolvedConfig(Rule):
     messages = (DictConfigGiven, ContainerNotResolved)
     applicability = (SAFE, UNSAFE)
     fix_doc = (
-        "Safe: a DictConfig passed straight as `config=` (wandb 0.31 raises `TypeError` on it) is "
+        "Safe: a DictConfig passed straight as `config=` (the target wandb raises `TypeError` on it) is "
         "wrapped in `OmegaConf.to_container(cfg, resolve=True)`, adding "
         "`from omegaconf import OmegaConf` beside the module's omegaconf or wandb import; only "
         "where the value is surely a DictConfig (a `@hydra.main` config or a parameter annotated "
@@ -537,7 +540,7 @@ from omegaconf import DictConfig
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
-    run = wandb.init(project="demo", config=cfg)  # WB304:45 DictConfig 'cfg' given to wandb (wandb 0.31 raises TypeError); pass OmegaConf.to_container(cfg, resolve=True)
+    run = wandb.init(project="demo", config=cfg)  # WB304:45 DictConfig 'cfg' given to wandb (wandb 0.31.0 raises TypeError); pass OmegaConf.to_container(cfg, resolve=True)
 """,
             expected_replacement="""\
 import hydra
@@ -546,7 +549,7 @@ from omegaconf import DictConfig, OmegaConf
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
-    run = wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304:45 DictConfig 'cfg' given to wandb (wandb 0.31 raises TypeError); pass OmegaConf.to_container(cfg, resolve=True)
+    run = wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304:45 DictConfig 'cfg' given to wandb (wandb 0.31.0 raises TypeError); pass OmegaConf.to_container(cfg, resolve=True)
 """,
         ),
     )
@@ -606,7 +609,11 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                         fix = Fix(
                             (replace(value, text), *import_edits), applicability=SAFE, title="Pass " + text
                         )
-                    self.report(value, DictConfigGiven(name=value.id), fix=fix)
+                    self.report(
+                        value,
+                        DictConfigGiven(name=value.id, version=self.ctx.settings.wandb.version_text),
+                        fix=fix,
+                    )
                 else:
                     for assigned in _assigned_from(self.ctx, self.ctx.function(), value.id):
                         if isinstance(assigned, ast.Call) and self._unresolved(assigned):

@@ -12,7 +12,7 @@ from .edits import wrap
 @dataclass(frozen=True)
 class FloatStep(Message):
     template: ClassVar[str] = (
-        "step={what} is a float; wandb raises TypeError and drops the row: pass an int "
+        "step={what} is a float; wandb raises TypeError and the program exits: pass an int "
         "(int(...) or //)"
     )
     what: str
@@ -27,8 +27,9 @@ class NonIntegerStep(Rule):
 
     ## Why is this bad?
 
-    wandb 0.31 raises `TypeError` on a float, str or bool step, and the row is lost. In code
-    that catches exceptions around logging (most trainers do), the metrics silently vanish.
+    The target wandb raises `TypeError` on a float, str or bool step (measured on 0.31): the
+    program exits with that TypeError at the log call. In code that catches exceptions around
+    logging (some trainers do), the row is lost instead, silently.
 
     Not reported: `step=a // b`, `int(...)`, plain names (their type is not known).
     """
@@ -47,13 +48,13 @@ class NonIntegerStep(Rule):
 import wandb
 
 def log_progress(samples_seen, batch_size, loss):
-    wandb.log({"loss": loss}, step=samples_seen / batch_size)  # WB105:36 step=a / b is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)
+    wandb.log({"loss": loss}, step=samples_seen / batch_size)  # WB105:36 step=a / b is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)
 """,
             expected_replacement="""\
 import wandb
 
 def log_progress(samples_seen, batch_size, loss):
-    wandb.log({"loss": loss}, step=int(samples_seen / batch_size))  # WB105:36 step=a / b is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)
+    wandb.log({"loss": loss}, step=int(samples_seen / batch_size))  # WB105:36 step=a / b is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)
 """,
         ),
         """\
@@ -62,9 +63,9 @@ import time
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.log({"heartbeat": 1}, step=time.time())  # WB105:32 step=time.time() is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)
-run.log({"x": 1}, step=float(3))  # WB105:24 step=float(...) is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)
-run.log({"x": 1}, step=10.0)  # WB105:24 step=10.0 is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)
+run.log({"heartbeat": 1}, step=time.time())  # WB105:32 step=time.time() is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)
+run.log({"x": 1}, step=float(3))  # WB105:24 step=float(...) is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)
+run.log({"x": 1}, step=10.0)  # WB105:24 step=10.0 is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)
 """,
     )
     valid = (

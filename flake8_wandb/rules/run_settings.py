@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
-from collections.abc import Iterator
 
 from ..engine import SAFE, UNSAFE, Fix, Invalid, Message, Rule
+from ..versions import REINIT_STRINGS_SINCE
 from .calls import keyword, str_value
 from .edits import replace, string_literal
 
@@ -14,8 +15,10 @@ REINIT_FOR = {True: "finish_previous", False: "return_previous"}
 
 VERSION_DOC = (
     " What the target wandb accepts is decided once per run: the `wandb-target-version` setting "
-    "(`--wandb-target-version` for flake8 and wandb-fix) wins; else the installed wandb, read "
-    "without importing it; else wandb 0.31 (docs/facts.md)."
+    "(`--wandb-target-version` for flake8 and wandb-fix) wins; else the wandb requirement the "
+    "project declares (pyproject, requirements*.txt, setup.cfg, setup.py, environment.yml), and "
+    "then a fix must hold for every version it allows; else the installed wandb, read without "
+    "importing it; else wandb 0.31, the version the facts were measured on (docs/facts.md)."
 )
 
 
@@ -85,6 +88,20 @@ def _quoted(ctx, literal: ast.AST, value: str) -> str:
 
 
 @dataclass(frozen=True)
+class ReinitBoolOlderAllowed(Message):
+    """The declared requirement also allows versions that reject the strings: no fix."""
+
+    template: ClassVar[str] = (
+        "reinit={value} is deprecated in wandb {since} and later; {requirement} also allows "
+        "older ones that reject {replacement!r}: raise it to >={since} first"
+    )
+    value: bool
+    since: str
+    requirement: str
+    replacement: str
+
+
+@dataclass(frozen=True)
 class ReinitBool(Message):
     template: ClassVar[str] = (
         "reinit={value} is deprecated in wandb {version}; use reinit={replacement!r} (same "
@@ -104,16 +121,19 @@ class DeprecatedReinitBool(Rule):
     ## Why is this bad?
 
     Boolean `reinit` is deprecated since wandb took the string values `"default"`,
-    `"return_previous"`, `"finish_previous"` and `"create_new"`: wandb 0.31 prints a deprecation
-    warning on every init. `True` behaves as `"finish_previous"`, `False` as
-    `"return_previous"`, so the strings say the same thing without the warning.
+    `"return_previous"`, `"finish_previous"` and `"create_new"` (wandb 0.19.10): the target wandb
+    prints a deprecation warning on every init (measured on 0.31). `True` behaves as
+    `"finish_previous"`, `False` as `"return_previous"`, so the strings say the same thing
+    without the warning.
 
-    Not reported: string values; wandb versions whose `reinit` is still a plain bool.
+    Not reported: string values; a target wandb whose `reinit` is still a plain bool. Where the
+    project's wandb requirement allows both (`wandb>=0.13.11`), the finding names the versions and
+    has no fix: `reinit="finish_previous"` raises at `wandb.init` on 0.18.7 and 0.19.1.
     """
 
     code = "WB306"
     name = "deprecated-reinit-bool"
-    messages = (ReinitBool,)
+    messages = (ReinitBool, ReinitBoolOlderAllowed)
     applicability = (SAFE,)
     fix_doc = (
         'Safe: `True` becomes `"finish_previous"` and `False` becomes `"return_previous"`, the '
@@ -169,9 +189,24 @@ for seed in range(3):
             if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
                 continue
             facts = self.ctx.settings.wandb
-            if not facts.reinit_strings:
-                return
+            if not facts.reinit_strings_somewhere:
+                return  # every targeted wandb takes a bool: nothing is deprecated there
             replacement = REINIT_FOR[value.value]
+            parent = keyword(node, "reinit")
+            where = parent if parent is not None and parent.value is value else value
+            if not facts.reinit_strings:
+                # the declared requirement also allows versions that reject the strings
+                since = ".".join(map(str, REINIT_STRINGS_SINCE))
+                self.report(
+                    where,
+                    ReinitBoolOlderAllowed(
+                        value=value.value,
+                        since=since,
+                        requirement=facts.requirement or "the target",
+                        replacement=replacement,
+                    ),
+                )
+                continue
             literal = string_literal(self.ctx, replacement)  # the quote an f-string leaves free
             fix = None
             if literal is not None:
@@ -180,9 +215,7 @@ for seed in range(3):
                     applicability=SAFE,
                     title=f'Use reinit="{replacement}"',
                 )
-            version = ".".join(map(str, facts.version))
-            parent = keyword(node, "reinit")
-            where = parent if parent is not None and parent.value is value else value
+            version = facts.version_text
             self.report(
                 where,
                 ReinitBool(value=value.value, version=version, replacement=replacement),
@@ -222,8 +255,8 @@ class InvalidConsoleSetting(_ConsoleRule):
 
     Reports a `console` setting wandb rejects: `console=` in `wandb.Settings(...)`, a
     `"console"` key in `wandb.init(settings={...})` or `settings=dict(console=...)`, and
-    `WANDB_CONSOLE` set in `os.environ` to such a value. wandb 0.31 accepts `auto`, `off`,
-    `wrap`, `redirect`, `wrap_raw` and `wrap_emu`.
+    `WANDB_CONSOLE` set in `os.environ` to such a value. The target wandb (0.31, as measured)
+    accepts `auto`, `off`, `wrap`, `redirect`, `wrap_raw` and `wrap_emu`.
 
     ## Why is this bad?
 
@@ -310,7 +343,7 @@ settings = wandb.Settings(console="wrap")
         )
         self.report(
             literal,
-            ConsoleRejected(value=value, version=".".join(map(str, facts.version))),
+            ConsoleRejected(value=value, version=facts.version_text),
             fix=fix,
         )
 
