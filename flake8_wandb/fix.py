@@ -188,7 +188,10 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
             result.errors.append(f"{exc}; file left unchanged")
             result.rows = _rows(result.path, source, fixed.initial, options.unsafe)
             for row in result.rows:
-                row.applicability, row.applicable = None, False  # no fix is offered that cannot be written
+                row.applicability, row.applicable = (
+                    None,
+                    False,
+                )  # no fix is offered that cannot be written
             result.needs_runtime = False
             return
     if options.mode == "apply":
@@ -196,9 +199,7 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
         result.rows = _rows(result.path, fixed.source, fixed.remaining, options.unsafe)
         _not_applicable(result.rows, fixed)
         result.fixed = len(fixed.applied)
-        result.unsafe_more = sum(
-            1 for f in fixed.remaining if _unsafe_left(f, options.unsafe)
-        )
+        result.unsafe_more = sum(1 for f in fixed.remaining if _unsafe_left(f, options.unsafe))
         if new_data is not None:  # only then the bytes read travel, to compare before the write
             result.new_data, result.old_data = new_data, data
         return

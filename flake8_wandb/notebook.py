@@ -986,9 +986,7 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
         return
     result.rows = initial
     result.fixable = sum(1 for r in initial if r.applicable)
-    result.unsafe_more = sum(
-        1 for r in initial if r.applicability is UNSAFE and not r.applicable
-    )
+    result.unsafe_more = sum(1 for r in initial if r.applicability is UNSAFE and not r.applicable)
     keys = _key_texts(nb, source) | _magic_key_texts(nb)
     for w, _ in written:
         keys |= _key_texts_of(w.body, None)

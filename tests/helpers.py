@@ -7,13 +7,13 @@ import re
 import subprocess
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from flake8_wandb.engine import Engine, Message, Settings
 from flake8_wandb.rules import ALL_RULES
+
 
 @dataclass(frozen=True)
 class Always(Message):

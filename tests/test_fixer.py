@@ -368,7 +368,9 @@ class BadLastFix(Rule):
     def visit_Call(self, node):
         if getattr(node.func, "attr", "") == "finish":
             pos = (node.lineno, node.col_offset)
-            self.report(node, Always(), fix=Fix((Edit(pos, pos, "def "),), applicability=SAFE, title="bad"))
+            self.report(
+                node, Always(), fix=Fix((Edit(pos, pos, "def "),), applicability=SAFE, title="bad")
+            )
 
 
 class NeverDone(Rule):
@@ -377,7 +379,11 @@ class NeverDone(Rule):
     def visit_Call(self, node):
         if getattr(node.func, "attr", "") == "finish":
             end = (node.end_lineno, node.end_col_offset)
-            self.report(node, Always(), fix=Fix((Edit(end, end, " or None"),), applicability=SAFE, title="churn"))
+            self.report(
+                node,
+                Always(),
+                fix=Fix((Edit(end, end, " or None"),), applicability=SAFE, title="churn"),
+            )
 
 
 #: twenty logs in one loop over the run-wide step (twenty loops each counting from 0 would be
@@ -491,7 +497,12 @@ def test_a_plain_apply_never_adds_a_dependency():
 
 def test_a_fix_that_adds_a_dependency_cannot_be_declared_safe():
     with pytest.raises(ValueError):
-        Fix((), applicability=SAFE, title="x (needs the wandb-runtime package)", requires=("wandb-runtime",))
+        Fix(
+            (),
+            applicability=SAFE,
+            title="x (needs the wandb-runtime package)",
+            requires=("wandb-runtime",),
+        )
     with pytest.raises(ValueError):
         Fix((), applicability=UNSAFE, title="says nothing", requires=("wandb-runtime",))
 
@@ -559,7 +570,10 @@ class SuggestGuard(Rule):
     applicability = (DISPLAY_ONLY,)
 
     def visit_Call(self, node):
-        if getattr(node.func, "attr", "") == "finish" and "#" not in self.ctx.lines[node.lineno - 1]:
+        if (
+            getattr(node.func, "attr", "") == "finish"
+            and "#" not in self.ctx.lines[node.lineno - 1]
+        ):
             end = (node.end_lineno, node.end_col_offset)
             fix = Fix((Edit(end, end, "  # check me"),), applicability=DISPLAY_ONLY, title="x")
             self.report(node, Always(), fix=fix)
@@ -585,5 +599,7 @@ def test_a_display_only_fix_is_shown_never_applied(tmp_path, monkeypatch):
         assert result.unsafe_more == 0 and not result.fixed, mode
         (row,) = result.rows
         assert (row.applicability, row.applicable) == (DISPLAY_ONLY, False)
-        assert report.text(result.rows).endswith("[display-only fix: shown by --diff, never applied]")
+        assert report.text(result.rows).endswith(
+            "[display-only fix: shown by --diff, never applied]"
+        )
         assert json.loads(report.as_json(result.rows))[0]["fix"]["applicability"] == "display-only"

@@ -126,4 +126,6 @@ def test_readme_fix_column_follows_the_rules():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     for rule in ALL_RULES:
         row = next(line for line in readme.splitlines() if line.startswith(f"| [{rule.code}]"))
-        assert row.rstrip(" |").rsplit("|", 1)[1].strip() == applicability_label(rule.applicability), rule.code
+        assert row.rstrip(" |").rsplit("|", 1)[1].strip() == applicability_label(
+            rule.applicability
+        ), rule.code

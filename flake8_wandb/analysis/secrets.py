@@ -38,6 +38,7 @@ from ..engine import Context, Edit, Message, Span, end_of, start_of
 from ..flow import EnvWrite
 from ..resolve import RUN, SCOPE_NODES
 
+
 @dataclass(frozen=True)
 class KeyHardcoded(Message):
     """WB302's message, also used for the keys a notebook holds outside its code. ``where``
@@ -48,6 +49,8 @@ class KeyHardcoded(Message):
         "and rotate it if it is a real key (it stays in git history)"
     )
     where: str
+
+
 #: the key argument of each call that takes one
 KEY_ARGS = {
     "wandb.login": "key",

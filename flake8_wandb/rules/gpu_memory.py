@@ -234,7 +234,9 @@ def train_step(step):
                         applicability=UNSAFE,
                         title=f"Read {ALLOCATED[qual]}() instead",
                     )
-                self.report(call, AllocatedMemoryLogged(func=func, replacement=ALLOCATED[qual]), fix=fix)
+                self.report(
+                    call, AllocatedMemoryLogged(func=func, replacement=ALLOCATED[qual]), fix=fix
+                )
 
     def _scope_of(self, func: ast.AST):
         return self.ctx.names.scope_of.get(id(func), self.ctx.names.module)

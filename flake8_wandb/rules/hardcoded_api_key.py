@@ -354,7 +354,11 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
                         edits = []
                         break
                     edits += more
-                fix = Fix(tuple(edits), applicability=UNSAFE, title="Remove the key") if edits else None
+                fix = (
+                    Fix(tuple(edits), applicability=UNSAFE, title="Remove the key")
+                    if edits
+                    else None
+                )
             self.report(
                 site.node,
                 secrets.KeyHardcoded(where=site.where),

@@ -132,8 +132,7 @@ class InitWithoutKnownConfig(Message):
     """``config``: the expression to pass, when the module holds one (``vars(args)``)"""
 
     template: ClassVar[str] = (
-        "wandb.init() without config=: the run records no hyperparameters; pass "
-        "config={config}"
+        "wandb.init() without config=: the run records no hyperparameters; pass config={config}"
     )
     config: str
 
@@ -607,11 +606,15 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                         local, import_edits = imported
                         text = f"{local}.to_container({value.id}, resolve=True)"
                         fix = Fix(
-                            (replace(value, text), *import_edits), applicability=SAFE, title="Pass " + text
+                            (replace(value, text), *import_edits),
+                            applicability=SAFE,
+                            title="Pass " + text,
                         )
                     self.report(
                         value,
-                        DictConfigGiven(name=value.id, version=self.ctx.settings.wandb.version_text),
+                        DictConfigGiven(
+                            name=value.id, version=self.ctx.settings.wandb.version_text
+                        ),
                         fix=fix,
                     )
                 else:
@@ -648,6 +651,8 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
             call,
             ContainerNotResolved(),
             fix=Fix(
-                (add_keyword(call, "resolve=True", self.ctx),), applicability=UNSAFE, title="Add resolve=True"
+                (add_keyword(call, "resolve=True", self.ctx),),
+                applicability=UNSAFE,
+                title="Add resolve=True",
             ),
         )

@@ -21,6 +21,8 @@ from .frameworks import in_hf_trainer
 
 #: what a run can be handed on as: the run, the module that logs to it, what logs through it
 _RUN_LIKE = frozenset({RUN, LIGHTNING_RUN, RUN_PARAM, ACCELERATOR, TRACKER, "wandb", "wandb.run"})
+
+
 def defines_custom_x_axis(ctx) -> bool:
     """``define_metric(..., step_metric=...)`` anywhere in the module: logs are meant to be
     step-less there (OpenRLHF, Lightning)."""
@@ -530,17 +532,17 @@ for global_step in range(100):
     def end_module(self) -> None:
         blocked = self.run.why_not()
         for node, step in self.pending:
-            if step is not None and blocked is None:
+            if step is None:
+                self.report(node, LogWithoutAnyStep())
+            elif blocked is not None:
+                self.report(node, StepMustBeChosen(why=blocked))
+            else:
                 fix = Fix(
                     (add_keyword(node, f"step={step}", self.ctx),),
                     applicability=UNSAFE,
                     title=f"Add step={step}",
                 )
                 self.report(node, LogWithoutExplicitStep(step=step), fix=fix)
-            elif step is not None:
-                self.report(node, StepMustBeChosen(why=blocked))
-            else:
-                self.report(node, LogWithoutAnyStep())
 
     def _counter(self, node: ast.Call) -> str | None:
         """The one step-like name surely bound here that is a run-wide counter, if exactly one."""

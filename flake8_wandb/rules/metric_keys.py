@@ -27,8 +27,7 @@ def _literal_keys(d: ast.Dict) -> list[str]:
 @dataclass(frozen=True)
 class BatchKeysWithoutIterNum(Message):
     template: ClassVar[str] = (
-        'batch/* metrics logged without batch/iter_num; add "batch/iter_num": iter_num to the '
-        "dict"
+        'batch/* metrics logged without batch/iter_num; add "batch/iter_num": iter_num to the dict'
     )
 
 
@@ -146,4 +145,6 @@ def log_epoch(run: wandb.Run, loss, acc, epoch):
             return
         flat = [k for k in _literal_keys(d) if "/" not in k and not k.startswith("_")]
         if flat:
-            self.report(d, KeysWithoutNamespace(keys=", ".join(map(repr, flat))))  # repr: never raw source text
+            self.report(
+                d, KeysWithoutNamespace(keys=", ".join(map(repr, flat)))
+            )  # repr: never raw source text

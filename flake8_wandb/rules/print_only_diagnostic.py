@@ -372,7 +372,9 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
                 edit = Edit((line, col - 1), (line, col - 1), entries)  # just inside ``}``
             side = "below" if log.lineno > call.lineno else "above"
             return Fix(
-                (edit,), applicability=UNSAFE, title=f"Add {', '.join(values)} to the wandb log call {side}"
+                (edit,),
+                applicability=UNSAFE,
+                title=f"Add {', '.join(values)} to the wandb log call {side}",
             )
         return None
 

@@ -256,11 +256,17 @@ def setup(model):
             if not self._key_used_elsewhere(key_name):
                 new_key = key_text[:-1] + "_M" + key_text[-1]
                 title = f"Log millions under {new_key}"
-                fix = Fix((replace(key, new_key), replace(value, scaled)), applicability=UNSAFE, title=title)
+                fix = Fix(
+                    (replace(key, new_key), replace(value, scaled)),
+                    applicability=UNSAFE,
+                    title=title,
+                )
         elif attribute is not None and not self._key_used_elsewhere(attribute.attr):
             end = (attribute.end_lineno, attribute.end_col_offset)
             title = f"Log millions under {attribute.attr}_M"
-            fix = Fix((Edit(end, end, "_M"), replace(value, scaled)), applicability=UNSAFE, title=title)
+            fix = Fix(
+                (Edit(end, end, "_M"), replace(value, scaled)), applicability=UNSAFE, title=title
+            )
         self.report(value, RawCountLogged(), fix=fix)
 
     def _key_used_elsewhere(self, key: str) -> bool:

@@ -25,8 +25,7 @@ _FIX_KEYWORDS = frozenset({"keys", "pandas"})
 @dataclass(frozen=True)
 class HistorySampled(Message):
     template: ClassVar[str] = (
-        "history() returns at most 500 sampled rows; use scan_history({keys}) to read every "
-        "row"
+        "history() returns at most 500 sampled rows; use scan_history({keys}) to read every row"
     )
     keys: str
 

@@ -10,6 +10,7 @@ from .calls import keyword
 from .frameworks import in_hf_trainer
 from .log_without_step import defines_custom_x_axis
 
+
 @dataclass(frozen=True)
 class RestartingStep(Message):
     template: ClassVar[str] = (

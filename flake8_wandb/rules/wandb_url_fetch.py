@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
-from collections.abc import Iterable
 
 from ..engine import Message, Rule
 from .calls import keyword
@@ -49,8 +49,7 @@ def _mentions_wandb_host(node: ast.AST | None) -> bool:
 @dataclass(frozen=True)
 class WandbPageFetch(Message):
     template: ClassVar[str] = (
-        "fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use "
-        "wandb.Api()"
+        "fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()"
     )
 
 
