@@ -156,12 +156,17 @@ def _sarif_region(r: Row) -> dict[str, Any]:
     }
 
 
-def _sarif_cell(r: Row) -> dict[str, Any]:
-    if r.cell is None:
-        return {}
-    cell = r.cell
-    where = {"cell": cell.number, "codeCell": cell.code_number, "cellId": cell.id}
-    return {"properties": {**where, "cellLine": r.finding.line, "cellColumn": r.col}}
+def _sarif_properties(r: Row) -> dict[str, Any]:
+    """The fix's applicability (as JSON and the rule pages write it) and, in a notebook, the
+    cell."""
+    props: dict[str, Any] = {}
+    if r.applicability is not None:
+        props["applicability"] = str(r.applicability)
+    if r.cell is not None:
+        cell = r.cell
+        props |= {"cell": cell.number, "codeCell": cell.code_number, "cellId": cell.id}
+        props |= {"cellLine": r.finding.line, "cellColumn": r.col}
+    return {"properties": props} if props else {}
 
 
 def _legacy_fix(rule: Any) -> str:
@@ -201,7 +206,7 @@ def sarif(rows: list[Row]) -> str:
                     }
                 }
             ],
-            **_sarif_cell(r),
+            **_sarif_properties(r),
         }
         for r in rows
     ]

@@ -193,6 +193,8 @@ def test_json_format(tmp_path):
     ]
     fixes = [(r["fix"]["safety"], r["fix"]["applicable"], r["fix"]["requires"]) for r in rows]
     assert fixes == [("safe", True, []), ("unsafe", False, [])]
+    # ``applicability`` is the field; ``safety`` stays for readers written before it
+    assert [r["fix"]["applicability"] for r in rows] == [r["fix"]["safety"] for r in rows]
     # what each fix does, as ruff's fix titles say it
     assert "wrap" in rows[0]["fix"]["title"] and "step=" in rows[1]["fix"]["title"]
 
@@ -213,6 +215,9 @@ def test_sarif_format(tmp_path):
     result = run["results"][0]
     assert result["ruleId"] == "WB307"
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 5
+    assert result["properties"]["applicability"] == "safe"
+    wb307 = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "WB307")
+    assert wb307["properties"]["applicability"] == wb307["properties"]["fix"] == "safe"
 
 
 # -- guarantees ------------------------------------------------------------------------------------
