@@ -658,12 +658,12 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
     result.errors += [f"cell {c.number}: {c.skipped}; cell skipped" for c in nb.cells if c.skipped]
     name = str(path)
     if options.mode == "check":
-        findings, errors = lint(engine, source, nb.tree)
+        findings, errors = lint(engine, source, nb.tree, path=name)
         result.errors += errors
         result.rows = nb.rows(name, findings, options.unsafe)
         return
     if options.mode == "add-noqa":
-        findings, errors = lint(engine, source, nb.tree)
+        findings, errors = lint(engine, source, nb.tree, path=name)
         result.errors += errors
         silenced, skipped = add_noqa(source, findings)
         for f in skipped:
@@ -681,14 +681,16 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
             _to_write(result, new_text, data)
             result.fixed = len(findings) - len(skipped)
         return
-    fixed, new_text, sources = _fix(nb, engine, source, options.unsafe, text, result.errors)
+    fixed, new_text, sources = _fix(
+        nb, engine, source, options.unsafe, text, result.errors, path=name
+    )
     if options.mode == "apply":
         result.rows_on_disk = nb.rows(name, fixed.initial, options.unsafe)
         if sources:
             _to_write(result, new_text, data)
             result.fixed = len(fixed.applied)
             again = Notebook(new_text)
-            findings, _ = lint(engine, again.prepare())
+            findings, _ = lint(engine, again.prepare(), path=name)
             result.rows = again.rows(name, findings, options.unsafe)
         else:
             result.rows = nb.rows(name, fixed.initial, options.unsafe)
@@ -703,11 +705,17 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
 
 
 def _fix(
-    nb: Notebook, engine: Engine, source: str, unsafe: bool, text: str, errors: list[str]
+    nb: Notebook,
+    engine: Engine,
+    source: str,
+    unsafe: bool,
+    text: str,
+    errors: list[str],
+    path: str | None = None,
 ) -> tuple[FixResult, str, dict[int, str]]:
     """Fix the virtual module, then write the cells back: the fixed result, the new JSON text
     and the new code of each edited cell."""
-    fixed = fix_source(engine, source, unsafe=unsafe)
+    fixed = fix_source(engine, source, unsafe=unsafe, path=path)
     errors += fixed.errors + _reverted(nb, fixed)
     if not fixed.changed:
         return fixed, text, {}

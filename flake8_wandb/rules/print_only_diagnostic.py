@@ -3,9 +3,9 @@ from __future__ import annotations
 import ast
 import re
 
+from ..analysis.wandb_model import ACCELERATORS, console_off
 from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
 from ..flow import own_nodes
-from ..resolve import ACCELERATOR
 from .calls import keyword, str_value
 from .edits import replace
 from .imports import runtime_fix
@@ -22,7 +22,6 @@ _NOT_VALUES = {
     "min", "max", "init", "initial", "factor", "patience",
 }  # fmt: skip
 _SPLIT = re.compile(r"_+")
-ACCELERATORS = {ACCELERATOR, "accelerate.Accelerator()", "accelerate.accelerator.Accelerator()"}
 
 
 def is_metric_like(name: str) -> bool:
@@ -370,7 +369,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         """``print`` -> ``echo`` from the runtime shim, only where wandb's console capture is
         off (with capture on, the print reaches the Logs tab already and ``echo`` adds nothing)."""
         if self._console_off is None:
-            self._console_off = _console_off(self.ctx.tree)  # one walk per module
+            self._console_off = console_off(self.ctx.tree)  # one walk per module
         if not self._console_off:
             return None
         return runtime_fix(
@@ -438,27 +437,6 @@ def _binds(stmt: ast.stmt, names: set[str]) -> bool:
             return True
         if isinstance(node, (ast.Global, ast.Nonlocal)) and names & set(node.names):
             return True
-    return False
-
-
-def _console_off(tree: ast.Module) -> bool:
-    """The module turns wandb's console capture off: ``console="off"`` in a call or a settings
-    dict, or ``WANDB_CONSOLE`` set to ``"off"``."""
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.keyword)
-            and node.arg == "console"
-            and str_value(node.value) == "off"
-        ):
-            return True
-        if isinstance(node, ast.Dict):
-            for k, v in zip(node.keys, node.values):
-                if str_value(k) in ("console", "WANDB_CONSOLE") and str_value(v) == "off":
-                    return True
-        if isinstance(node, ast.Assign) and str_value(node.value) == "off":
-            for t in node.targets:
-                if isinstance(t, ast.Subscript) and str_value(t.slice) == "WANDB_CONSOLE":
-                    return True
     return False
 
 
