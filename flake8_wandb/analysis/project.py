@@ -54,6 +54,8 @@ class Summary:
     log_step: str | None = None
     #: the step parameter defaults to ``None``
     step_default_none: bool = False
+    #: the helper's log call sits under an ``if`` that holds a ``%`` (its own frequency guard)
+    log_guarded: bool = False
     #: the helper always passes a step of its own (``step=`` something that is not a parameter)
     logs_with_own_step: bool = False
     #: a print helper: only forwards its arguments to ``print``
@@ -150,6 +152,7 @@ def _summarise_function(func, qual: str, names: Resolver, model) -> Summary:
                 summary.resets_peak = True
             if summary.log_values is None and model.log_call(node, scope, lightning=False):
                 _log_helper(summary, node, all_params, _defaults(func))
+                summary.log_guarded = _frequency_guarded(nodes)
     returns.discard(None)
     if len(returns) == 1:
         summary.returns = returns.pop()
@@ -231,6 +234,15 @@ def _log_helper(summary: Summary, call: ast.Call, params: set[str], defaults) ->
         summary.step_default_none = isinstance(default, ast.Constant) and default.value is None
     elif step is not None:
         summary.logs_with_own_step = True
+
+
+def _frequency_guarded(nodes) -> bool:
+    """An ``if`` of the function tests a ``%`` expression (``if step % n == 0``)."""
+    return any(
+        isinstance(n, ast.If)
+        and any(isinstance(m, ast.BinOp) and isinstance(m.op, ast.Mod) for m in ast.walk(n.test))
+        for n in nodes
+    )
 
 
 def _forwards_to_print(func, nodes) -> bool:
@@ -404,6 +416,19 @@ class ProjectView:
             return None
         returns = found[0].returns
         return returns if returns in (ACCELERATOR, RUN) else None
+
+    def plain_class(self, expr: ast.AST, scope: Scope, not_from: tuple[str, ...]) -> bool:
+        """``expr`` names a class of this module or of the project whose bases end in none of
+        ``not_from`` (a project's own ``Trainer``, not Hugging Face's)."""
+        found = self.summary(expr, scope)
+        node = found[0].node if found is not None else None
+        if not isinstance(node, ast.ClassDef):
+            return False
+        for base in node.bases:
+            last = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+            if not last or last.endswith(not_from):
+                return False
+        return True
 
     def returns(self, call: ast.Call, scope: Scope) -> str | None:
         """What a call of a function of this module or of the project returns (see
