@@ -22,7 +22,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 
-from ..resolve import ACCELERATOR, RUN, SCOPE_NODES, Resolver, Scope, call_name
+from ..resolve import ACCELERATOR, LOCAL_CLASS, RUN, SCOPE_NODES, Resolver, Scope, call_name
 
 #: what a summary's ``returns`` says
 RETURNS_ACCELERATOR = ACCELERATOR
@@ -390,7 +390,15 @@ class ProjectView:
                 method = True
             else:
                 base = self.names.qualname(func.value, scope)
-                if base and not base.startswith("<"):
+                if base and base.endswith("()") and "(" not in base[:-2]:
+                    # a method of an instance of a class of this module or of the project
+                    cls_name = base[:-2]
+                    method = True
+                    if cls_name.startswith(LOCAL_CLASS):
+                        found = self._local_summary(f"{cls_name[len(LOCAL_CLASS) :]}.{func.attr}")
+                    else:
+                        found = self._imported(f"{cls_name}.{func.attr}")
+                elif base and not base.startswith("<"):
                     found = self._imported(base + "." + func.attr)
         return (found, method) if found is not None else None
 
@@ -467,6 +475,10 @@ class ProjectView:
         for call, _scope in calls:
             if method != isinstance(call.func, ast.Attribute):
                 continue
+            if method and getattr(call.func, "value", None).__class__ is not ast.Name:
+                continue
+            if method and call.func.value.id not in ("self", "cls"):  # type: ignore[attr-defined]
+                continue
             bound = summary.bind(call, method)
             if bound is None:
                 return None
@@ -476,6 +488,25 @@ class ProjectView:
                 else:
                     table.setdefault(p, []).append(bound[p])
         return table or None
+
+    def parameter_value(self, expr: ast.AST, func: ast.AST) -> ast.AST:
+        """``expr`` itself, or, when it is a parameter of ``func`` and every call of ``func`` in
+        the module passes the same expression for it, that expression."""
+        if not isinstance(expr, ast.Name) or not isinstance(
+            func, (ast.FunctionDef, ast.AsyncFunctionDef)
+        ):
+            return expr
+        if expr.id not in _params(func) and expr.id not in {a.arg for a in func.args.kwonlyargs}:
+            return expr
+        passed = self.callers_pass(func, expr.id)
+        if not passed:
+            return expr
+        first = ast.dump(passed[0])
+        if any(ast.dump(p) != first for p in passed[1:]):
+            return expr
+        if isinstance(passed[0], ast.Constant) and passed[0].value is ...:
+            return expr  # every call leaves it to its default
+        return passed[0]
 
     # -- imports -------------------------------------------------------------------------------
 

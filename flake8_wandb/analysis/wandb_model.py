@@ -47,6 +47,16 @@ SINK_CALLS = frozenset(
 )
 #: objects whose items and attributes reach the run
 SINK_OBJECTS = frozenset({"wandb.config", RUN + ".config", "wandb.summary", RUN + ".summary"})
+#: ``wandb.Settings`` under its public and internal names
+SETTINGS_CALLS = frozenset(
+    {"wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
+)
+#: calls that take a run's ``mode=``: ``wandb.init`` and ``wandb.Settings``
+MODE_CALLS = frozenset({"wandb.init"} | SETTINGS_CALLS)
+#: a run's config, through the module or a run
+CONFIG_OBJECTS = frozenset({"wandb.config", RUN + ".config"})
+#: a run's summary, through the module or a run
+SUMMARY_OBJECTS = frozenset({"wandb.summary", RUN + ".summary"})
 #: an accelerate ``Accelerator``, with wandb among its trackers or not
 ACCELERATORS = frozenset(
     {ACCELERATOR, "accelerate.Accelerator()", "accelerate.accelerator.Accelerator()"}

@@ -3,6 +3,7 @@ from __future__ import annotations
 import ast
 import re
 
+from ..analysis.wandb_model import MODE_CALLS
 from ..engine import RUNTIME_PACKAGE, UNCHANGED, Fix, Invalid, Rule
 from .calls import keyword, str_value
 from .control_flow import under_condition
@@ -10,12 +11,6 @@ from .edits import replace
 from .imports import runtime_fix
 
 LIGHTNING = ("pytorch_lightning.", "lightning.")
-MODE_CALLS = {
-    "wandb.init",
-    "wandb.Settings",
-    "wandb.sdk.Settings",
-    "wandb.sdk.wandb_settings.Settings",
-}
 
 
 class HardcodedWandbMode(Rule):

@@ -318,7 +318,10 @@ for global_step in range(100):
         if any(isinstance(a, ast.Starred) for a in node.args):
             return  # ``log(*args)``: the step may be inside
         # Lightning's ``experiment.log``: Lightning syncs trainer/global_step as the x-axis
-        if self.custom_x_axis or not self.ctx.is_wandb_log(node, lightning=False):
+        if self.custom_x_axis:
+            return
+        if not self.ctx.is_wandb_log(node, lightning=False):
+            self._helper_call(node)
             return
         commit = keyword(node, "commit")
         if commit is not None and isinstance(commit.value, ast.Constant) and not commit.value.value:
@@ -334,6 +337,29 @@ for global_step in range(100):
             step = "<your step counter>"
             why = "wandb's implicit counter misaligns and drops data logged out of order"
         self.report(node, fix=fix, step=step, why=why)
+
+    def _helper_call(self, node: ast.Call) -> None:
+        """A call of a log helper that forwards its ``step`` parameter (default ``None``) as
+        ``step=``, giving it no step: reported at the call (the helper's own log call passes
+        ``step=`` and is not reported). No fix here."""
+        if not isinstance(node.func, (ast.Name, ast.Attribute)) or has_star_kwargs(node):
+            return
+        found = self.ctx.project.summary(node.func, self.ctx.scope)
+        if found is None:
+            return
+        helper, method = found
+        if helper.log_step is None or not helper.step_default_none:
+            return
+        bound = helper.bind(node, method)
+        if bound is None or helper.log_step in bound or helper.log_values not in bound:
+            return
+        if in_hf_trainer(self.ctx):
+            return
+        self.report(
+            node,
+            step="<your step counter>",
+            why=f"{helper.name}() passes step={helper.log_step}, which defaults to None",
+        )
 
     def _counter(self, node: ast.Call) -> str | None:
         """The one step-like name surely bound here that is a run-wide counter, if exactly one."""

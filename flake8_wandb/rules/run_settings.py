@@ -3,11 +3,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ..analysis.wandb_model import SETTINGS_CALLS
 from ..engine import Fix, Invalid, Rule
 from .calls import keyword, str_value
 from .edits import replace
 
-SETTINGS_CALLS = {"wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
 REINIT_FOR = {True: "finish_previous", False: "return_previous"}
 
 VERSION_DOC = (
