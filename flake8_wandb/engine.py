@@ -228,7 +228,7 @@ class Context:
         #: the wandb model (analysis/wandb_model.py): what a wandb call, run, config is
         self.wandb = WandbModel(self.names)
         #: summaries of this module's functions and of the project modules it imports
-        self.project = ProjectView(tree, self.names, path)
+        self.project = ProjectView(tree, self.names, path, source)
         self.names.call_hook = self.project.call_result
         self.scope: Scope = self.names.module
         #: the nodes enclosing the one being visited, outermost first
@@ -357,12 +357,11 @@ class Engine:
         enter: dict[type, list[tuple[Rule, Callable]]] = {}
         leave: dict[type, list[tuple[Rule, Callable]]] = {}
         for rule in live:
-            for attr in dir(type(rule)):
-                if attr.startswith("visit_") or attr.startswith("leave_"):
-                    node_type = getattr(ast, attr[6:], None)
-                    if node_type is not None:
-                        table = enter if attr.startswith("visit_") else leave
-                        table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+            for is_enter, node_type, attr in _handlers(type(rule)):
+                table = enter if is_enter else leave
+                table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+        # nodes no rule handles and that hold nothing a rule could handle are not walked
+        skip = _NEVER_VISITED - enter.keys() - leave.keys()
         failed: set = set()
 
         def call(rule: Rule, fn: Callable, *args) -> None:
@@ -393,14 +392,49 @@ class Engine:
             if isinstance(node, SCOPE_NODES):
                 ctx.scope = ctx.names.scope_of[id(node)]
             stack.append((node, True))
-            children = list(ast.iter_child_nodes(node))
+            children: list[ast.AST] = []
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if isinstance(value, list):
+                    children.extend(v for v in value if isinstance(v, ast.AST))
+                elif isinstance(value, ast.AST):
+                    children.append(value)
             for child in reversed(children):
-                stack.append((child, False))
+                if type(child) not in skip:
+                    stack.append((child, False))
         for rule in live:
             call(rule, rule.end_module)
         findings = [f for f in ctx.findings if f.code not in failed]
         findings.sort(key=lambda f: (f.line, f.col, f.code))
         return findings, errors
+
+
+_HANDLERS: dict[type, tuple[tuple[bool, type, str], ...]] = {}
+
+
+def _handlers(rule_cls: type) -> tuple[tuple[bool, type, str], ...]:
+    """A rule class's ``visit_<Node>`` / ``leave_<Node>`` methods: (enter?, node type, name)."""
+    found = _HANDLERS.get(rule_cls)
+    if found is None:
+        rows = []
+        for attr in dir(rule_cls):
+            if attr.startswith("visit_") or attr.startswith("leave_"):
+                node_type = getattr(ast, attr[6:], None)
+                if isinstance(node_type, type):
+                    rows.append((attr.startswith("visit_"), node_type, attr))
+        found = _HANDLERS[rule_cls] = tuple(rows)
+    return found
+
+
+#: leaves: names, constants, contexts and operators hold no other node
+_NEVER_VISITED = frozenset(
+    {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias}
+    | {
+        c
+        for c in vars(ast).values()
+        if isinstance(c, type) and issubclass(c, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop))
+    }
+)
 
 
 def _describe(exc: BaseException) -> str:

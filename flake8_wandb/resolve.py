@@ -154,10 +154,6 @@ class Resolver:
         self.call_hook: Callable[[ast.Call, Scope], str | None] | None = None
         _Binder(self).run(tree)
 
-    def forget(self) -> None:
-        """Drop what was resolved so far (the project's summaries changed what calls are)."""
-        self._memo.clear()
-
     # -- queries -------------------------------------------------------------------------------
 
     def qualname(self, expr: ast.AST, scope: Scope) -> str | None:

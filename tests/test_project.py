@@ -210,7 +210,7 @@ def test_a_module_is_summarised_once_per_version(tmp_path):
     path.write_text("import torch\n\n\ndef f():\n    return torch.cuda.memory_allocated()\n")
     again = project.read_module(str(path))
     assert again is not first and again is not None
-    assert again.functions["f"].returns == "torch.cuda.memory_allocated"
+    assert again.get("f").returns == "torch.cuda.memory_allocated"
 
 
 def test_installed_packages_are_never_read(tmp_path):

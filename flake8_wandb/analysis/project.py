@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..resolve import ACCELERATOR, LOCAL_CLASS, RUN, SCOPE_NODES, Resolver, Scope, call_name
 
@@ -84,30 +84,92 @@ class Summary:
         return bound
 
 
-@dataclass
+#: words without which a module's text cannot hold what a question asks about: a cheap question
+#: asked before any parse (``None``: any question)
+NEEDS = {
+    "memory": ("memory_allocated",),
+    "log": ("wandb", "log_with", "ccelerator", "Run"),
+    "returns": ("wandb", "ccelerator", "memory_allocated", "numel", "num_parameters", "prod"),
+}
+
+
 class ModuleSummary:
-    path: str | None
-    functions: dict[str, Summary] = field(default_factory=dict)
-    #: module-level names bound to a plain reference (``get_mem = torch.cuda.max_memory_allocated``)
-    mentions_wandb: bool = False
+    """The summaries of one module's top-level functions, methods (``Class.method``) and classes,
+    each computed when first asked for. A module of the project is parsed only when a question
+    its text can answer is asked (``NEEDS``)."""
+
+    def __init__(
+        self,
+        tree: ast.Module | None,
+        names: Resolver | None,
+        path: str | None,
+        text: str = "",
+    ) -> None:
+        self.path = path
+        self.names = names
+        self.text = text
+        self._tree = tree
+        self._defs: dict[str, ast.AST] | None = None
+        self._done: dict[str, Summary | None] = {}
+        self._pending: set[str] = set()
+
+    def mentions(self, needs: str | None) -> bool:
+        return needs is None or any(w in self.text for w in NEEDS[needs])
+
+    def _index(self) -> dict[str, ast.AST]:
+        if self._defs is None:
+            if self._tree is None and self.path is not None and self.text:
+                self._parse()
+            self._defs = {}
+            for stmt in self._tree.body if self._tree is not None else ():
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    self._defs[stmt.name] = stmt
+                if isinstance(stmt, ast.ClassDef):
+                    for item in stmt.body:
+                        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                            self._defs[f"{stmt.name}.{item.name}"] = item
+        return self._defs
+
+    def _parse(self) -> None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(self.text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return
+        names = Resolver(tree, mentions_wandb="wandb" in self.text)
+        view = ProjectView(tree, names, self.path, self.text)
+        view._local = self
+        names.call_hook = view.call_result
+        self._tree, self.names = tree, names
+
+    def get(self, name: str, needs: str | None = None) -> Summary | None:
+        if name in self._done:
+            return self._done[name]
+        if not self.mentions(needs):
+            return None
+        node = self._index().get(name)
+        if node is None or self.names is None:
+            return None
+        if name in self._pending:
+            return None  # a function that calls itself: unknown while it is summarised
+        self._pending.add(name)
+        try:
+            if isinstance(node, ast.ClassDef):
+                found: Summary | None = Summary(name, node)
+            else:
+                from .wandb_model import WandbModel
+
+                found = _summarise_function(node, name, self.names, WandbModel(self.names))
+        finally:
+            self._pending.discard(name)
+        self._done[name] = found
+        return found
 
 
-def summarise(tree: ast.Module, names: Resolver, path: str | None) -> ModuleSummary:
-    """Summaries of the module's top-level functions, methods and classes."""
-    from .wandb_model import WandbModel
-
-    model = WandbModel(names)
-    out = ModuleSummary(path, mentions_wandb=names.mentions_wandb)
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            out.functions[stmt.name] = _summarise_function(stmt, stmt.name, names, model)
-        elif isinstance(stmt, ast.ClassDef):
-            out.functions[stmt.name] = Summary(stmt.name, stmt)
-            for item in stmt.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    qual = f"{stmt.name}.{item.name}"
-                    out.functions[qual] = _summarise_function(item, qual, names, model)
-    return out
+def summarise(tree: ast.Module, names: Resolver, path: str | None, text: str = "") -> ModuleSummary:
+    """Summaries of the module's top-level functions, methods and classes (computed lazily)."""
+    return ModuleSummary(tree, names, path, text)
 
 
 def _params(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
@@ -147,10 +209,16 @@ def _summarise_function(func, qual: str, names: Resolver, model) -> Summary:
                 continue  # ``return None`` when there is no GPU: a fallback
             returns.add(_returned(node.value, names, scope, func))
         elif isinstance(node, ast.Call):
-            callee = names.qualname(node.func, scope)
-            if callee == "torch.cuda.reset_peak_memory_stats":
-                summary.resets_peak = True
-            if summary.log_values is None and model.log_call(node, scope, lightning=False):
+            name = call_name(node)  # the cheap question first: only these names matter
+            if name == "reset_peak_memory_stats":
+                summary.resets_peak = summary.resets_peak or (
+                    names.qualname(node.func, scope) == "torch.cuda.reset_peak_memory_stats"
+                )
+            elif (
+                name == "log"
+                and summary.log_values is None
+                and model.log_call(node, scope, lightning=False)
+            ):
                 _log_helper(summary, node, all_params, _defaults(func))
                 summary.log_guarded = _frequency_guarded(nodes)
     returns.discard(None)
@@ -299,12 +367,12 @@ def is_raw_count(node: ast.AST) -> bool:
 # -- the project's other modules -----------------------------------------------------------------
 
 _CACHE: dict[tuple[str, int, int], ModuleSummary | None] = {}
-_IN_PROGRESS: set[str] = set()
 
 
 def read_module(path: str) -> ModuleSummary | None:
-    """The summary of a project module on disk, computed once per process per version of the
-    file (path, size, modification time); None when it cannot be read or parsed."""
+    """The summary of a project module on disk, kept once per process per version of the file
+    (path, size, modification time); None when it cannot be read. Its text is read here; it is
+    parsed only when a question its text can answer is asked."""
     try:
         st = os.stat(path)
     except OSError:
@@ -312,63 +380,46 @@ def read_module(path: str) -> ModuleSummary | None:
     key = (path, st.st_size, st.st_mtime_ns)
     if key in _CACHE:
         return _CACHE[key]
-    if path in _IN_PROGRESS or st.st_size > _MAX_BYTES:
-        return None  # an import cycle: what is being summarised is unknown meanwhile
-    _IN_PROGRESS.add(path)
-    try:
-        result = _read(path)
-    finally:
-        _IN_PROGRESS.discard(path)
+    result = None
+    if st.st_size <= _MAX_BYTES:
+        try:
+            with open(path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            result = ModuleSummary(None, None, path, text)
+        except OSError:
+            result = None
     _CACHE[key] = result
     return result
-
-
-def _read(path: str) -> ModuleSummary | None:
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(data)
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    text = data.decode("utf-8", "replace")
-    names = Resolver(tree, mentions_wandb="wandb" in text)
-    view = ProjectView(tree, names, path)
-    names.call_hook = view.call_result
-    return view.local
 
 
 class ProjectView:
     """One module's view of its own functions and of the project modules it imports."""
 
-    def __init__(self, tree: ast.Module, names: Resolver, path: str | None) -> None:
+    def __init__(self, tree: ast.Module, names: Resolver, path: str | None, text: str = "") -> None:
         self.tree = tree
+        self.text = text
         self.names = names
         self.path = os.path.abspath(path) if path and os.path.isfile(path) else None
         self._local: ModuleSummary | None = None
         self._roots: list[str] | None = None
         self._modules: dict[str, str | None] = {}
         self._callers: dict[str, dict[str, list[ast.AST]] | None] = {}
-        self._building = False
         self._defs: set[str] | None = None
+        self._may_hold: dict[str, bool] = {}
+        self._top_imports: list[ModuleSummary] | None = None
+        self._imported_cache: dict[tuple[str, str | None], Summary | None] = {}
 
     # -- summaries -----------------------------------------------------------------------------
 
     @property
     def local(self) -> ModuleSummary:
         if self._local is None:
-            self._local = ModuleSummary(self.path)  # while it is built, calls are unknown
-            self._building = True
-            try:
-                self._local = summarise(self.tree, self.names, self.path)
-            finally:
-                self._building = False
-                # names resolved while the summaries were being built saw no summaries
-                self.names.forget()
+            self._local = summarise(self.tree, self.names, self.path, self.text)
         return self._local
 
-    def summary(self, func: ast.AST, scope: Scope) -> tuple[Summary, bool] | None:
+    def summary(
+        self, func: ast.AST, scope: Scope, needs: str | None = None
+    ) -> tuple[Summary, bool] | None:
         """The summary of a call's callee, and whether it is called as a bound method
         (``self.helper(...)``); None when unknown."""
         found: Summary | None = None
@@ -376,9 +427,9 @@ class ProjectView:
         if isinstance(func, ast.Name):
             where = self.names._binding_scope(func.id, scope)
             if where is self.names.module and func.id in self._top_level_defs():
-                found = self._local_summary(func.id)
+                found = self._local_summary(func.id, needs)
             else:
-                found = self._imported(self.names.qualname(func, scope))
+                found = self._imported(self.names.qualname(func, scope), needs)
         elif isinstance(func, ast.Attribute):
             cls = (
                 self.names.self_class(func.value.id, scope)
@@ -386,7 +437,7 @@ class ProjectView:
                 else None
             )
             if cls is not None:
-                found = self._local_summary(f"{cls.node.name}.{func.attr}")
+                found = self._local_summary(f"{cls.node.name}.{func.attr}", needs)
                 method = True
             else:
                 base = self.names.qualname(func.value, scope)
@@ -395,11 +446,13 @@ class ProjectView:
                     cls_name = base[:-2]
                     method = True
                     if cls_name.startswith(LOCAL_CLASS):
-                        found = self._local_summary(f"{cls_name[len(LOCAL_CLASS) :]}.{func.attr}")
+                        found = self._local_summary(
+                            f"{cls_name[len(LOCAL_CLASS) :]}.{func.attr}", needs
+                        )
                     else:
-                        found = self._imported(f"{cls_name}.{func.attr}")
+                        found = self._imported(f"{cls_name}.{func.attr}", needs)
                 elif base and not base.startswith("<"):
-                    found = self._imported(base + "." + func.attr)
+                    found = self._imported(base + "." + func.attr, needs)
         return (found, method) if found is not None else None
 
     def _top_level_defs(self) -> set[str]:
@@ -411,15 +464,13 @@ class ProjectView:
             }
         return self._defs
 
-    def _local_summary(self, name: str) -> Summary | None:
-        if self._building:
-            return None
-        return self.local.functions.get(name)
+    def _local_summary(self, name: str, needs: str | None = None) -> Summary | None:
+        return self.local.get(name, needs)
 
     def call_result(self, call: ast.Call, scope: Scope) -> str | None:
         """What a call of a project function returns, for the name table (resolve.py):
         an accelerator or a run; None when unknown."""
-        found = self.summary(call.func, scope)
+        found = self.summary(call.func, scope, "returns")
         if found is None:
             return None
         returns = found[0].returns
@@ -438,12 +489,63 @@ class ProjectView:
                 return False
         return True
 
+    def may_hold(self, needs: str) -> bool:
+        """The cheap question before any summary: does this module's text, or the text of a
+        project module it imports at its top level, hold the words ``needs`` asks for?"""
+        if needs not in self._may_hold:
+            self._may_hold[needs] = self.local.mentions(needs) or any(
+                m.mentions(needs) for m in self._imported_modules()
+            )
+        return self._may_hold[needs]
+
+    def _imported_modules(self) -> list[ModuleSummary]:
+        if self._top_imports is None:
+            found: list[ModuleSummary] = []
+            if self.path is not None:
+                stmts = list(self.tree.body)
+                for stmt in list(stmts):
+                    if isinstance(stmt, (ast.If, ast.Try)):
+                        stmts += [*stmt.body, *getattr(stmt, "orelse", [])]
+                        for h in getattr(stmt, "handlers", []):
+                            stmts += h.body
+                quals: list[str] = []
+                for stmt in stmts:
+                    if isinstance(stmt, ast.Import):
+                        quals += [a.name for a in stmt.names]
+                    elif isinstance(stmt, ast.ImportFrom):
+                        base = "." * stmt.level + (stmt.module or "")
+                        quals += [
+                            f"{base}.{a.name}" if stmt.module else base + a.name for a in stmt.names
+                        ]
+                        if stmt.module:
+                            quals.append(base)
+                seen: set[str] = set()
+                for qual in quals:
+                    path = self._module_path(qual)
+                    if path is not None and path not in seen:
+                        seen.add(path)
+                        summary = read_module(path)
+                        if summary is not None:
+                            found.append(summary)
+            self._top_imports = found
+        return self._top_imports
+
+    def _module_path(self, qual: str) -> str | None:
+        parts, base = self._split(qual)
+        if base is None or not parts or not all(parts):
+            return None
+        for cut in range(len(parts), 0, -1):
+            module = self._module_file(base, parts[:cut])
+            if module is not None:
+                return module
+        return None
+
     def returns(self, call: ast.Call, scope: Scope) -> str | None:
         """What a call of a function of this module or of the project returns (see
         ``Summary.returns``); None when unknown or nothing the rules ask about."""
-        if not isinstance(call.func, (ast.Name, ast.Attribute)):
+        if not isinstance(call.func, (ast.Name, ast.Attribute)) or not self.may_hold("memory"):
             return None
-        found = self.summary(call.func, scope)
+        found = self.summary(call.func, scope, "memory")
         return found[0].returns if found is not None else None
 
     # -- callers -------------------------------------------------------------------------------
@@ -510,13 +612,19 @@ class ProjectView:
 
     # -- imports -------------------------------------------------------------------------------
 
-    def _imported(self, qual: str | None) -> Summary | None:
+    def _imported(self, qual: str | None, needs: str | None = None) -> Summary | None:
         """``library.train_util.prepare_accelerator`` -> that function's summary, when
         ``library`` is a package of this project."""
-        if not qual or self.path is None or qual.startswith("<"):
+        if not qual or self.path is None or qual.startswith("<") or qual.endswith("()"):
             return None
-        if qual.endswith("()"):
-            return None
+        key = (qual, needs)
+        if key in self._imported_cache:
+            return self._imported_cache[key]
+        found = self._find_imported(qual, needs)
+        self._imported_cache[key] = found
+        return found
+
+    def _find_imported(self, qual: str, needs: str | None) -> Summary | None:
         parts, base = self._split(qual)
         if base is None or not parts:
             return None
@@ -527,7 +635,7 @@ class ProjectView:
                 summary = read_module(module)
                 if summary is None:
                     return None
-                return summary.functions.get(".".join(parts[cut:]))
+                return summary.get(".".join(parts[cut:]), needs)
         return None
 
     def _split(self, qual: str) -> tuple[list[str], str | None]:

@@ -267,7 +267,11 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         parameters to wandb, with no frequency guard of its own (``tb_wandb_log(...)``)."""
         if not isinstance(call.func, (ast.Name, ast.Attribute)) or not enclosing_loops(self.ctx):
             return False
-        found = self.ctx.project.summary(call.func, self.ctx.scope)
+        # the cheap question first: a log helper is named for logging
+        callee = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id
+        if "log" not in callee.lower():
+            return False
+        found = self.ctx.project.summary(call.func, self.ctx.scope, "log")
         return found is not None and found[0].is_log_helper and not found[0].log_guarded
 
     def _contains_loop(self, loop: ast.AST) -> bool:

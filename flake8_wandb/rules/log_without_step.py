@@ -344,7 +344,11 @@ for global_step in range(100):
         ``step=`` and is not reported). No fix here."""
         if not isinstance(node.func, (ast.Name, ast.Attribute)) or has_star_kwargs(node):
             return
-        found = self.ctx.project.summary(node.func, self.ctx.scope)
+        # the cheap question first: a helper that forwards a step is named for logging
+        callee = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+        if "log" not in callee.lower():
+            return
+        found = self.ctx.project.summary(node.func, self.ctx.scope, "log")
         if found is None:
             return
         helper, method = found

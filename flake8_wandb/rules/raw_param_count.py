@@ -127,6 +127,8 @@ def setup(model):
         super().__init__(ctx)
         self._raw_names: dict[int, set[str]] = {}
         self._key_uses: dict[str, int] | None = None
+        #: every raw count spells one of these (``numel``, ``prod``, ``num_parameters``)
+        self.possible = any(w in ctx.source for w in ("numel", "prod", "num_parameters"))
 
     def _is_raw(self, value: ast.AST) -> bool:
         if is_raw_count(value):
@@ -170,18 +172,27 @@ def setup(model):
         return False
 
     def visit_Dict(self, node: ast.Dict) -> None:
+        if not self.possible:
+            return
         for key, value in zip(node.keys, node.values):
             if key is not None and self._is_raw(value) and self._reaches_run(node):
                 self._report(value, key)
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        if len(node.targets) != 1 or not self._is_raw(node.value):
+        # the cheap questions first: a store into an item or attribute, of a run's config or
+        # summary, and only then whether the value is a raw count
+        if not self.possible or len(node.targets) != 1:
             return
         target = node.targets[0]
-        run_object = self.ctx.wandb.run_object
-        if isinstance(target, ast.Subscript) and run_object(target.value, self.ctx.scope):
+        if not isinstance(target, (ast.Subscript, ast.Attribute)):
+            return
+        if not self.ctx.wandb.run_object(target.value, self.ctx.scope):
+            return
+        if not self._is_raw(node.value):
+            return
+        if isinstance(target, ast.Subscript):
             self._report(node.value, target.slice)
-        elif isinstance(target, ast.Attribute) and run_object(target.value, self.ctx.scope):
+        else:
             self._report(node.value, None, attribute=target)
 
     def _report(self, value: ast.AST, key: ast.AST | None, attribute=None) -> None:
