@@ -256,3 +256,32 @@ def test_a_notebook_imports_project_modules(tmp_path):
         cwd=root,
     )
     assert [r["code"] for r in json.loads(proc.stdout)] == ["WB201"]
+
+
+LOGGED_VALUES = """\
+import wandb
+
+
+def evaluate(run: wandb.Run, model, data, step):
+    metrics = {"val_loss": model(data), "val_acc": 0.9}
+    run.log(metrics, step=step)
+    val_loss = metrics["val_loss"]
+    val_acc = metrics.get("val_acc")
+    print(f"val {val_loss:.3f} acc {val_acc}")
+    losses = []
+    for x in data:
+        loss = model(x)
+        run.log({"loss": loss}, step=step)
+        losses.append(loss)
+    print(losses)
+    grad_norm = 1.0
+    print(f"grad_norm {grad_norm}")
+"""
+
+
+def test_a_value_read_out_of_a_logged_dict_is_logged(tmp_path):
+    """WB501: ``val_loss = metrics["val_loss"]`` after ``run.log(metrics)``, and a list whose every
+    appended element is logged, are logged; ``grad_norm`` is not."""
+    (tmp_path / "evaluate.py").write_text(LOGGED_VALUES)
+    rc, out, err = run_flake8(["evaluate.py"], "--isolated", "--select=WB501", cwd=tmp_path)
+    assert [(r[1], r[3]) for r in parse_report(out)] == [(17, "WB501")]

@@ -89,7 +89,8 @@ class Summary:
 NEEDS = {
     "memory": ("memory_allocated",),
     "log": ("wandb", "log_with", "ccelerator", "Run"),
-    "returns": ("wandb", "ccelerator", "memory_allocated", "numel", "num_parameters", "prod"),
+    # what the name table asks: does a call return an accelerator or a run
+    "returns": ("Accelerator(", "wandb.init(", "wandb.run", "get_tracker("),
 }
 
 

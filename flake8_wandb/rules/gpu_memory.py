@@ -191,7 +191,9 @@ def train_step(step):
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.uses_wandb is None:
-            self.uses_wandb = _uses_wandb(self.ctx)
+            # the cheap questions first: the figure is read here or in a project module this
+            # one imports, and the module uses wandb
+            self.uses_wandb = self.ctx.project.may_hold("memory") and _uses_wandb(self.ctx)
         if not self.uses_wandb:
             return  # benchmarks and prints of modules without wandb are out of scope
         qual = self.ctx.qualname(node.func)

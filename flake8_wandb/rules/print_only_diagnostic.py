@@ -239,6 +239,8 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         super().__init__(ctx)
         self.prints: dict[int, list[ast.Call]] = {}
         self.logged: dict[int, set[str]] = {}
+        #: per function: names given to a wandb log call as the values (``run.log(metrics)``)
+        self.logged_dicts: dict[int, set[str]] = {}
         self.functions: dict[int, ast.AST] = {}
         self.module_logs = False
         #: print and log calls that are statements of their own: call id -> (parent, statement)
@@ -258,6 +260,8 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             parent = self._remember_statement(node)
             if parent is not None and node.args and isinstance(node.args[0], ast.Dict):
                 self.dict_logs.setdefault(id(parent), []).append(node)
+            if node.args and isinstance(node.args[0], ast.Name):  # ``run.log(metrics)``
+                self.logged_dicts.setdefault(key, set()).add(node.args[0].id)
             logged = self.logged.setdefault(key, set())
             for arg in [*node.args, *(kw.value for kw in node.keywords)]:
                 logged |= value_names(arg)
@@ -304,7 +308,8 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             return
         for key, prints in self.prints.items():
             func = self.functions[key]
-            recorded = _closure(func, self.logged.get(key, set())) | _returned(func)
+            recorded = _closure(func, self.logged.get(key, set()), self.logged_dicts.get(key))
+            recorded |= _returned(func)
             for call in prints:
                 shown = set()
                 for arg in call.args:
@@ -440,7 +445,7 @@ def _binds(stmt: ast.stmt, names: set[str]) -> bool:
     return False
 
 
-def _closure(func: ast.AST, logged: set[str]) -> set[str]:
+def _closure(func: ast.AST, logged: set[str], dicts: set[str] | None = None) -> set[str]:
     """Logged names plus what flows into them: ``metrics = {"loss": loss}``,
     ``metrics["lr"] = lr`` and ``metrics.update(...)`` make ``loss`` and ``lr`` logged too."""
     flows: dict[str, set[str]] = {}
@@ -468,6 +473,54 @@ def _closure(func: ast.AST, logged: set[str]) -> set[str]:
             if n not in result:
                 result.add(n)
                 todo.append(n)
+    return _read_out(func, dicts or set(), result)
+
+
+def _read_out(func: ast.AST, direct: set[str], logged: set[str]) -> set[str]:
+    """Also logged: a value read by a literal key out of a dict given to a log call itself
+    (``v = metrics["loss"]``, ``metrics.get("loss")`` after ``run.log(metrics)``: ``direct``),
+    and a container whose every appended element is logged (``history.append(val_loss)`` then
+    ``print(history)``)."""
+    reads: dict[str, set[str]] = {}
+    appended: dict[str, list[set[str]]] = {}
+    for node in own_nodes(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            base: ast.AST = node.value
+            if (
+                isinstance(base, ast.Call)
+                and isinstance(base.func, ast.Attribute)
+                and base.func.attr == "get"
+                and base.args
+                and str_value(base.args[0]) is not None
+            ):
+                base = base.func.value
+            elif isinstance(base, ast.Subscript) and str_value(base.slice) is not None:
+                base = base.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and isinstance(base, ast.Name) and base.id in direct:
+                reads.setdefault(target.id, set()).add(base.id)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("append", "extend")
+            and isinstance(node.func.value, ast.Name)
+            and len(node.args) == 1
+        ):
+            appended.setdefault(node.func.value.id, []).append(value_names(node.args[0]))
+    result = set(logged)
+    changed = True
+    while changed:
+        changed = False
+        for name, bases in reads.items():
+            if name not in result and bases:
+                result.add(name)
+                changed = True
+        for name, values in appended.items():
+            if name not in result and all(v and v <= result for v in values):
+                result.add(name)
+                changed = True
     return result
 
 
