@@ -63,11 +63,16 @@ class LogEveryStep(Rule):
     `and`/`or`, or through a local name assigned from a `%` expression), an early `continue` on
     such a test, or a helper such as `every_n_steps(...)` / `should_log(...)` in the test.
     A guard may also enclose the inner loop within the training loop (`if step % k == 0: for h
-    in heads: run.log(...)`). Loops in a function named for evaluation, generation or inference
-    (`eval`, `evaluate`, `generate`, `sample`, `predict`, `infer`, `benchmark`) log per item on
-    purpose, unless the loop nest itself trains (`.backward(...)`, an optimizer's or scaler's
-    `.step()`). Conditions that are not frequency guards: `if is_main_process`, `if rank == 0`,
-    `if len(trackers) > 0`, `if accelerator.sync_gradients`. Not reported either: epoch-level
+    in heads: run.log(...)`). Loops in a function or a file named for evaluation, generation or
+    inference (`eval`, `evaluate`, `generate`, `sample`, `predict`, `infer`, `benchmark`:
+    `def evaluate(...)`, `evaluate_model.py`) log per item on purpose, unless the loop nest itself
+    trains (`.backward(...)`, an optimizer's or scaler's `.step()`). Conditions that are not
+    frequency guards: `if is_main_process`, `if rank == 0`, `if len(trackers) > 0`,
+    `if accelerator.sync_gradients`, and a resume skip (`resume_step = resume_global_step % n`
+    then `if step < resume_step: continue`: the `%` computes where to resume, and every later
+    step still logs). A call of a log helper of the project (a function whose body logs one of
+    its parameters to wandb, named for logging, with no `%` guard of its own) in such a loop is
+    reported at the call. Not reported either: epoch-level
     loops (a loop that holds an inner loop, and logs outside it), `commit=False` calls (they add
     to the current row), and nests that walk a dict (`for name, log in metrics.items()`), which
     replay metrics rather than train.

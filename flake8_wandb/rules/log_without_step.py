@@ -28,6 +28,10 @@ class LogWithoutStep(Rule):
     (train and eval, a callback and the loop), the counter drifts from the real training step:
     charts misalign, and a later explicit step lower than the counter is silently dropped.
 
+    Also reported, at the call: a log helper of the project (named for logging) that passes its own
+    `step` parameter on as `step=`, where that parameter defaults to `None`, called without a step
+    (the helper's own log call is not reported again; no fix there).
+
     Not reported: calls with `**kwargs` (the step may be inside), `commit=False` (attaches to the
     current row), modules that define a custom x-axis with
     `define_metric(..., step_metric=...)`, and calls inside a Hugging Face `Trainer` /
