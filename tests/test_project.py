@@ -285,3 +285,32 @@ def test_a_value_read_out_of_a_logged_dict_is_logged(tmp_path):
     (tmp_path / "evaluate.py").write_text(LOGGED_VALUES)
     rc, out, err = run_flake8(["evaluate.py"], "--isolated", "--select=WB501", cwd=tmp_path)
     assert [(r[1], r[3]) for r in parse_report(out)] == [(17, "WB501")]
+
+
+INJECTED = '''\
+import torch
+
+
+class Trainer:
+    """Logs to wandb through the accelerator it is given."""
+
+    def __init__(self, accelerator, model):
+        self.accelerator = accelerator
+        self.model = model
+
+    def epoch_end(self, loss, val_loss):
+        self.accelerator.log({"loss": loss})
+        self.accelerator.print(f"val_loss {val_loss:.3f}")
+        get_max_memory = torch.cuda.max_memory_allocated
+        self.accelerator.log({"gpu_mem": get_max_memory()}, step=1)
+'''
+
+
+def test_an_injected_accelerator(tmp_path):
+    """``self.accelerator`` assigned from a parameter named ``accelerator`` in a module that
+    mentions wandb: its ``.log`` (WB101), its ``.print`` (WB501), and a function reference to
+    ``max_memory_allocated`` logged through it (WB201, the module uses wandb through it)."""
+    (tmp_path / "trainer.py").write_text(INJECTED)
+    rc, out, err = run_flake8(["trainer.py"], "--isolated", "--select=WB", cwd=tmp_path)
+    got = [(r[1], r[3]) for r in parse_report(out)]
+    assert got == [(12, "WB101"), (13, "WB501"), (15, "WB201")]

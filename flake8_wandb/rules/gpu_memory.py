@@ -239,5 +239,8 @@ def train_step(step):
 
 
 def _uses_wandb(ctx) -> bool:
-    """The module imports wandb, or names it as a tracker (``log_with="wandb"``)."""
-    return ctx.names.imports_wandb() or '"wandb"' in ctx.source or "'wandb'" in ctx.source
+    """The module imports wandb, names it as a tracker (``log_with="wandb"``), or makes a wandb
+    log call (an accelerator it was given: ``self.accelerator.log(...)``)."""
+    if ctx.names.imports_wandb() or '"wandb"' in ctx.source or "'wandb'" in ctx.source:
+        return True
+    return any(ctx.wandb.log_call(call, scope) for call, scope in ctx.names.calls_named("log"))
