@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -36,6 +37,13 @@ _WRAPPERS = frozenset({"round", "float", "int", "str", "format"})
 _MAX_BYTES = 2_000_000
 _ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _INSTALLED = ("site-packages", "dist-packages")
+#: first names that are never a module of the project (no file is looked for): the standard
+#: library and the libraries training code imports most
+_NEVER_PROJECT = frozenset(getattr(sys, "stdlib_module_names", ())) | {
+    "torch", "numpy", "np", "accelerate", "transformers", "datasets", "diffusers", "tqdm",
+    "lightning", "pytorch_lightning", "omegaconf", "hydra", "yaml", "scipy", "sklearn",
+    "pandas", "PIL", "torchvision", "einops", "safetensors", "deepspeed", "peft", "timm",
+}  # fmt: skip
 
 
 @dataclass
@@ -649,6 +657,8 @@ class ProjectView:
                 folder = os.path.dirname(folder)
             return qual[dots:].split("."), folder
         parts = qual.split(".")
+        if parts[0] in _NEVER_PROJECT:
+            return parts, None  # the cheap question first: the standard library, torch...
         for root in self._project_roots():
             if self._module_file(root, parts[:1]) is not None:
                 return parts, root
