@@ -5,6 +5,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..analysis.wandb_model import RUN_LIKE
 from ..counters import (
     LOOPS,
     LogSite,
@@ -14,13 +15,9 @@ from ..counters import (
     is_run_wide_counter,
 )
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule, start_of
-from ..resolve import ACCELERATOR, LIGHTNING_RUN, RUN, RUN_PARAM, TRACKER
 from .calls import has_star_kwargs, keyword, str_value
 from .edits import add_keyword
 from .frameworks import in_hf_trainer
-
-#: what a run can be handed on as: the run, the module that logs to it, what logs through it
-_RUN_LIKE = frozenset({RUN, LIGHTNING_RUN, RUN_PARAM, ACCELERATOR, TRACKER, "wandb", "wandb.run"})
 
 
 def defines_custom_x_axis(ctx) -> bool:
@@ -101,6 +98,18 @@ class StepMustBeChosen(Message):
 
 
 @dataclass(frozen=True)
+class HelperCallWithoutStep(Message):
+    """A call of a project log helper that would pass its ``step`` parameter on, given none."""
+
+    template: ClassVar[str] = (
+        "wandb log call without explicit step=; pass step=<your step counter> ({helper}() "
+        "passes step={param}, which defaults to None)"
+    )
+    helper: str
+    param: str
+
+
+@dataclass(frozen=True)
 class LogWithoutAnyStep(Message):
     """No run-wide counter is surely bound here."""
 
@@ -123,6 +132,10 @@ class LogWithoutStep(Rule):
     (train and eval, a callback and the loop), the counter drifts from the real training step:
     charts misalign, and a later explicit step lower than the counter is silently dropped.
 
+    Also reported, at the call: a log helper of the project (named for logging) that passes its own
+    `step` parameter on as `step=`, where that parameter defaults to `None`, called without a step
+    (the helper's own log call is not reported again; no fix there).
+
     Not reported: calls with `**kwargs` (the step may be inside), `commit=False` (attaches to the
     current row), keys on a custom x-axis, `define_metric(<glob>, step_metric=...)` (only the
     keys its glob matches: a log of other keys is still reported; a glob that is not a literal
@@ -139,7 +152,12 @@ class LogWithoutStep(Rule):
 
     code = "WB101"
     name = "log-without-step"
-    messages = (LogWithoutExplicitStep, StepMustBeChosen, LogWithoutAnyStep)
+    messages = (
+        LogWithoutExplicitStep,
+        StepMustBeChosen,
+        LogWithoutAnyStep,
+        HelperCallWithoutStep,
+    )
     applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: adds `step=NAME` when exactly one step-like name (see Options) surely bound where "
@@ -481,7 +499,7 @@ for global_step in range(100):
         parent = self.ctx.ancestors[-1] if self.ctx.ancestors else None
         if isinstance(parent, ast.Call) and parent.func is node:
             return
-        if self.ctx.qualname(node.value) in _RUN_LIKE:
+        if self.ctx.qualname(node.value) in RUN_LIKE:
             self.run.escape(node, "the run's log is handed on as a function")
 
     def _site(self, node: ast.Call, kind: str, counter=None, label: str = "") -> None:
@@ -493,7 +511,10 @@ for global_step in range(100):
 
     def visit_Call(self, node: ast.Call) -> None:
         if not self.ctx.is_wandb_log(node):
-            why = escapes_through(self.ctx, node, _RUN_LIKE)
+            if self._helper_call(node):  # a project log helper that logs without a step
+                self._site(node, "stepless")
+                return
+            why = escapes_through(self.ctx, node, RUN_LIKE)
             if why is not None:
                 self.run.escape(node, why)
             return
@@ -543,6 +564,32 @@ for global_step in range(100):
                     title=f"Add step={step}",
                 )
                 self.report(node, LogWithoutExplicitStep(step=step), fix=fix)
+
+    def _helper_call(self, node: ast.Call) -> bool:
+        """A call of a log helper that forwards its ``step`` parameter (default ``None``) as
+        ``step=``, giving it no step: reported at the call (the helper's own log call passes
+        ``step=`` and is not reported). No fix here. True: reported."""
+        if self.tensorboard or not isinstance(node.func, (ast.Name, ast.Attribute)):
+            return False
+        if has_star_kwargs(node):
+            return False
+        # the cheap question first: a helper that forwards a step is named for logging
+        callee = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+        if "log" not in callee.lower():
+            return False
+        found = self.ctx.project.summary(node.func, self.ctx.scope, "log")
+        if found is None:
+            return False
+        helper, method = found
+        if helper.log_step is None or not helper.step_default_none:
+            return False
+        bound = helper.bind(node, method)
+        if bound is None or helper.log_step in bound or helper.log_values not in bound:
+            return False
+        if in_hf_trainer(self.ctx):
+            return False
+        self.report(node, HelperCallWithoutStep(helper=helper.name, param=helper.log_step))
+        return True
 
     def _counter(self, node: ast.Call) -> str | None:
         """The one step-like name surely bound here that is a run-wide counter, if exactly one."""

@@ -191,7 +191,9 @@ def train(run: wandb.Run, loader, epochs):
                 RestartingStep(value=self.ctx.segment(kw.value), loop_line=start_of(loop)[0]),
             )
             return
-        kind = step_kind(kw.value)
+        # a parameter whose every caller passes the same expression is that expression:
+        # ``_log_plots(plots, step)`` called with ``step=trainer.epoch + 1`` logs at the epoch
+        kind = step_kind(self.ctx.project.parameter_value(kw.value, self.ctx.function()))
         if kind is None:
             return
         key = receiver_key(self.ctx, node)
