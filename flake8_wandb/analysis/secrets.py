@@ -35,8 +35,8 @@ from typing import ClassVar
 from wandb_runtime import facts
 
 from ..engine import Context, Edit, Message, Span, end_of, start_of
-from ..flow import EnvWrite
-from ..resolve import RUN, SCOPE_NODES
+from .flow import EnvWrite
+from .resolve import RUN, SCOPE_NODES
 
 
 @dataclass(frozen=True)

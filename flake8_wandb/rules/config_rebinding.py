@@ -4,8 +4,8 @@ import ast
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..analysis.resolve import RUN, SCOPE_NODES
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
-from ..resolve import RUN, SCOPE_NODES
 from .calls import keyword
 from .edits import replace
 

@@ -4,10 +4,10 @@ import ast
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..analysis.flow import own_nodes
+from ..analysis.resolve import ACCELERATOR
 from ..analysis.wandb_model import CONFIG_OBJECTS
 from ..engine import SAFE, UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
-from ..flow import own_nodes
-from ..resolve import ACCELERATOR
 from .calls import dotted, has_star_kwargs, keyword, str_value
 from .edits import add_keyword, replace
 from .imports import import_for_fix

@@ -5,8 +5,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..analysis.wandb_model import RUN_LIKE
-from ..counters import (
+from ..analysis.counters import (
     LOOPS,
     LogSite,
     RunView,
@@ -14,6 +13,7 @@ from ..counters import (
     escapes_through,
     is_run_wide_counter,
 )
+from ..analysis.wandb_model import RUN_LIKE
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule, start_of
 from .calls import has_star_kwargs, keyword, str_value
 from .edits import add_keyword

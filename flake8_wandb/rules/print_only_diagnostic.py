@@ -5,9 +5,9 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..analysis.flow import own_nodes
 from ..analysis.wandb_model import ACCELERATORS, console_off
 from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Message, Rule, end_of
-from ..flow import own_nodes
 from .calls import keyword, str_value
 from .edits import replace
 from .imports import runtime_fix

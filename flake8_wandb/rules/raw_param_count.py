@@ -4,9 +4,9 @@ import ast
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..analysis.flow import own_nodes
 from ..analysis.project import is_raw_count
 from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Message, Rule
-from ..flow import own_nodes
 from .calls import str_value
 from .edits import replace
 

@@ -4,8 +4,8 @@ import ast
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..analysis.counters import Loop
 from ..analysis.wandb_model import SUMMARY_OBJECTS
-from ..counters import Loop
 from ..engine import UNSAFE, Edit, Fix, Invalid, Message, Rule, end_of
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops

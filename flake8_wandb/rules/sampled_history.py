@@ -5,8 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..analysis.resolve import SCOPE_NODES
 from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Message, Rule, end_of
-from ..resolve import SCOPE_NODES
 from .calls import has_star_kwargs, keyword
 from .imports import import_for_fix
 

@@ -4,7 +4,7 @@ import ast
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..counters import receiver_key, restarting_loop, step_kind
+from ..analysis.counters import receiver_key, restarting_loop, step_kind
 from ..engine import Message, Rule, start_of
 from .calls import keyword
 from .frameworks import in_hf_trainer
