@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from flake8_wandb.fix import Options, process
+from flake8_wandb.pipeline import Options, process
 from flake8_wandb.notebook import Notebook, NotebookError
 
 BIN = Path(sys.executable).parent

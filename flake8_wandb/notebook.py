@@ -40,6 +40,7 @@ from wandb_runtime import facts
 
 from . import redact, report
 from .analysis import secrets
+from .document import Checked, Document, Fixed, Silenced
 from .engine import Engine, Finding, RuleError, split_lines
 from .fixer import (
     FixResult,
@@ -908,87 +909,150 @@ def _where(nb: Notebook, line: int) -> str:
     return f"cell {found[0].number} line {found[1]}" if found else f"line {line}"
 
 
-def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
-    """wandb-fix on one notebook, in every mode; fills ``result`` (a ``fix.FileResult``)."""
-    data = path.read_bytes()
+def open_notebook(
+    path: Path, data: bytes, engine: Engine, unsafe: bool, errors: list[str]
+) -> NotebookFile | None:
+    """The notebook at ``path`` as a document; None when there is nothing to check in it (no
+    trigger word, another language) or it cannot be read (then ``errors`` says why)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        result.errors.append(f"not a notebook: not UTF-8 ({exc.reason}); file left unchanged")
-        return
+        errors.append(f"not a notebook: not UTF-8 ({exc.reason}); file left unchanged")
+        return None
     if not engine.may_match(text):  # rule triggers are plain words, the same in JSON strings
-        return
+        return None
     try:
         nb = Notebook(text)
     except NotebookError as exc:
-        result.errors.append(f"{exc}; file left unchanged")
-        return
+        errors.append(f"{exc}; file left unchanged")
+        return None
     if nb.language != "python":
-        return
-    source = nb.prepare()
-    result.errors += [f"cell {c.number}: {c.skipped}; cell skipped" for c in nb.cells if c.skipped]
-    name, unsafe = str(path), options.unsafe
-    # keys the module cannot hold (``!wandb login <key>``, saved outputs): WB302 rows of their own
-    outside = _keys_outside_code(nb, name) if _reports_keys(engine) else []
-    written = [
-        (w, found)
-        for w in nb.written_files()
-        if (found := _lint_written(engine, w, result.errors)) is not None
-    ]
-    file_engine, engine = engine, nb.engine(engine)
+        return None
+    return NotebookFile(path, data, text, nb, engine, unsafe)
 
-    def rows(module: Sequence[Finding], files: Sequence[Sequence[Finding]]) -> list[report.Row]:
-        out = nb.rows(name, module, unsafe)
-        for (w, _), found in zip(written, files):
-            out += w.rows(nb, name, found, unsafe)
-        return _merged(sorted(out, key=lambda r: r.cell.number if r.cell else 0), outside)
 
-    if options.mode == "check":
-        findings, errors = lint(engine, source, nb.tree)
-        result.errors += errors
-        result.rows = rows(findings, [found for _, found in written])
-        return
-    if options.mode == "add-noqa":
-        _add_noqa(nb, engine, source, written, data, result, rows)
-        return
-    fixed, sources = _fix(nb, engine, source, unsafe, result.errors)
-    fixed_files = []
-    for w, _ in written:
-        done = fix_source(file_engine, w.body, unsafe=unsafe)
-        result.errors += done.errors + [
-            f"{f.code} fix at {w.where(f.line)} reverted: {why}" for f, why in done.reverted
+class NotebookFile(Document):
+    """A notebook as wandb-fix's pipeline sees it: its code cells are one module (with the
+    ``%%writefile`` cells as modules of their own), positions are cells and their lines, the
+    fixed module is spliced back into the JSON text, and the diff is of the edited cells."""
+
+    def __init__(
+        self, path: Path, data: bytes, text: str, nb: Notebook, engine: Engine, unsafe: bool
+    ) -> None:
+        self.path, self.data, self.text, self.nb, self.unsafe = path, data, text, nb, unsafe
+        self.name = str(path)
+        self.source = nb.prepare()
+        self.errors = [f"cell {c.number}: {c.skipped}; cell skipped" for c in nb.cells if c.skipped]
+        # keys the module cannot hold (``!wandb login <key>``, saved outputs): WB302 rows
+        self.outside = _keys_outside_code(nb, self.name) if _reports_keys(engine) else []
+        self.written = [
+            (w, found)
+            for w in nb.written_files()
+            if (found := _lint_written(engine, w, self.errors)) is not None
         ]
-        fixed_files.append(done)
-        if done.changed:
-            sources[w.cell.number] = w.source_with(done.source)
-    new_text = text
-    if sources:
+        self.file_engine, self.engine = engine, nb.engine(engine)
+        self._sources: dict[int, str] = {}
+
+    def rows(
+        self, module: Sequence[Finding], files: Sequence[Sequence[Finding]]
+    ) -> list[report.Row]:
+        out = self.nb.rows(self.name, module, self.unsafe)
+        for (w, _), found in zip(self.written, files):
+            out += w.rows(self.nb, self.name, found, self.unsafe)
+        return _merged(sorted(out, key=lambda r: r.cell.number if r.cell else 0), self.outside)
+
+    def check(self) -> Checked:
+        findings, errors = lint(self.engine, self.source, self.nb.tree)
+        return Checked(self.rows(findings, [found for _, found in self.written]), errors)
+
+    def add_noqa(self) -> Silenced:
+        nb, source, written = self.nb, self.source, self.written
+        findings, errors = lint(self.engine, source, nb.tree)
+        magic = [f for f in findings if nb.on_ipython_line(f.line)]
+        silenced, skipped = add_noqa(source, [f for f in findings if f not in magic])
+        for f in magic:  # a comment after ``%env NAME=value`` would be part of the value
+            errors.append(
+                f"{f.code} at {_where(nb, f.line)}: an IPython line cannot take a # noqa comment"
+                " (the magic would read it as part of its argument)"
+            )
+        for f in skipped:
+            errors.append(
+                f"{f.code} at {_where(nb, f.line)}: no line of it can take a # noqa comment"
+            )
+        skipped += magic
+        sources: dict[int, str] = {}
+        skipped_files = []
+        for w, found in written:
+            body, left = add_noqa(w.body, found)
+            for f in left:
+                errors.append(
+                    f"{f.code} at {w.where(f.line)}: no line of it can take a # noqa comment"
+                )
+            if body != w.body and still_valid(w.body, body):
+                sources[w.cell.number] = w.source_with(body)
+            elif body != w.body:
+                left = list(found)
+                errors.append(f"cell {w.cell.number}: adding # noqa comments would break it")
+            skipped_files.append(left)
+        out = Silenced(
+            self.rows(findings, [found for _, found in written]),
+            self.rows(skipped, skipped_files),
+            errors,
+        )
+        if silenced == source and not sources:
+            return out
         try:
-            new_text = nb.render(sources)
+            out.text, _ = rebuild(nb, silenced, sources)
         except NotebookError as exc:
-            result.errors.append(f"{exc}; file left unchanged")
-            sources = {}
-            fixed.applied = []
-            for done in fixed_files:
-                done.applied = []
-    initial = rows(fixed.initial, [done.initial for done in fixed_files])
-    if options.mode == "apply":
-        result.rows_on_disk = initial
+            out.errors.append(f"adding # noqa comments failed: {exc}; file left unchanged")
+            return out
+        out.count = sum(len(found) for found in [findings, *(f for _, f in written)]) - len(
+            out.left
+        )
+        return out
+
+    def fix(self, unsafe: bool) -> Fixed:
+        nb, errors = self.nb, []
+        fixed, sources = _fix(nb, self.engine, self.source, unsafe, errors)
+        fixed_files = []
+        for w, _ in self.written:
+            done = fix_source(self.file_engine, w.body, unsafe=unsafe)
+            errors += done.errors + [
+                f"{f.code} fix at {w.where(f.line)} reverted: {why}" for f, why in done.reverted
+            ]
+            fixed_files.append(done)
+            if done.changed:
+                sources[w.cell.number] = w.source_with(done.source)
+        new_text = self.text
         if sources:
-            _to_write(result, new_text, data)
-            result.fixed = len(fixed.applied) + sum(len(done.applied) for done in fixed_files)
-            result.rows = _merged(_relint(new_text, name, file_engine, unsafe), outside)
-        else:
-            result.rows = initial
-        result.unsafe_more = sum(1 for r in result.rows if r.finding.fix and not r.finding.fix.safe)
-        return
-    result.rows = initial
-    result.fixable = sum(1 for r in initial if r.applicable)
-    result.unsafe_more = sum(1 for r in initial if r.fix and not r.applicable)
-    keys = _key_texts(nb, source) | _magic_key_texts(nb)
-    for w, _ in written:
-        keys |= _key_texts_of(w.body, None)
-    result.diff = diff(nb, sources, path, keys)
+            try:
+                new_text = nb.render(sources)
+            except NotebookError as exc:
+                errors.append(f"{exc}; file left unchanged")
+                sources = {}
+                fixed.applied = []
+                for done in fixed_files:
+                    done.applied = []
+        self._sources = sources
+        initial = self.rows(fixed.initial, [done.initial for done in fixed_files])
+        if not sources:
+            return Fixed(initial, initial, errors)
+        return Fixed(
+            initial,
+            _merged(_relint(new_text, self.name, self.file_engine, self.unsafe), self.outside),
+            errors,
+            text=new_text,
+            applied=len(fixed.applied) + sum(len(done.applied) for done in fixed_files),
+        )
+
+    def encode(self, text: str) -> bytes:
+        return text.encode("utf-8")
+
+    def diff(self, text: str) -> str:
+        keys = _key_texts(self.nb, self.source) | _magic_key_texts(self.nb)
+        for w, _ in self.written:
+            keys |= _key_texts_of(w.body, None)
+        return diff(self.nb, self._sources, self.path, keys)
 
 
 def _relint(text: str, name: str, engine: Engine, unsafe: bool) -> list[report.Row]:
@@ -1001,58 +1065,6 @@ def _relint(text: str, name: str, engine: Engine, unsafe: bool) -> list[report.R
         found = _lint_written(engine, w, [])
         out += w.rows(again, name, found or [], unsafe)
     return sorted(out, key=lambda r: r.cell.number if r.cell else 0)
-
-
-def _add_noqa(
-    nb: Notebook,
-    engine: Engine,
-    source: str,
-    written: list[tuple[WrittenFile, list[Finding]]],
-    data: bytes,
-    result: Any,
-    rows: Callable[[Sequence[Finding], Sequence[Sequence[Finding]]], list[report.Row]],
-) -> None:
-    findings, errors = lint(engine, source, nb.tree)
-    result.errors += errors
-    magic = [f for f in findings if nb.on_ipython_line(f.line)]
-    silenced, skipped = add_noqa(source, [f for f in findings if f not in magic])
-    for f in magic:  # a comment after ``%env NAME=value`` would be part of the value
-        result.errors.append(
-            f"{f.code} at {_where(nb, f.line)}: an IPython line cannot take a # noqa comment"
-            " (the magic would read it as part of its argument)"
-        )
-    for f in skipped:
-        result.errors.append(
-            f"{f.code} at {_where(nb, f.line)}: no line of it can take a # noqa comment"
-        )
-    skipped += magic
-    sources: dict[int, str] = {}
-    skipped_files = []
-    for w, found in written:
-        body, left = add_noqa(w.body, found)
-        for f in left:
-            result.errors.append(
-                f"{f.code} at {w.where(f.line)}: no line of it can take a # noqa comment"
-            )
-        if body != w.body and still_valid(w.body, body):
-            sources[w.cell.number] = w.source_with(body)
-        elif body != w.body:
-            left = list(found)
-            result.errors.append(f"cell {w.cell.number}: adding # noqa comments would break it")
-        skipped_files.append(left)
-    result.rows_on_disk = rows(findings, [found for _, found in written])
-    result.rows = rows(skipped, skipped_files)
-    if silenced == source and not sources:
-        return
-    try:
-        new_text, _ = rebuild(nb, silenced, sources)
-    except NotebookError as exc:
-        result.errors.append(f"adding # noqa comments failed: {exc}; file left unchanged")
-        return
-    _to_write(result, new_text, data)
-    result.fixed = sum(len(found) for found in [findings, *(f for _, f in written)]) - len(
-        result.rows
-    )
 
 
 def _fix(
@@ -1075,12 +1087,6 @@ def _fix(
 
 def _reverted(nb: Notebook, fixed: FixResult) -> list[str]:
     return [f"{f.code} fix at {_where(nb, f.line)} reverted: {why}" for f, why in fixed.reverted]
-
-
-def _to_write(result: Any, text: str, old: bytes) -> None:
-    """What to write, for ``fix.commit`` (the parent process writes, atomically, and not over a
-    notebook changed since it was read)."""
-    result.old_data, result.new_data = old, text.encode("utf-8")
 
 
 def _key_texts(nb: Notebook, source: str) -> set[str]:
