@@ -110,7 +110,9 @@ def validate_args(args: argparse.Namespace) -> None:
     for option in OPTIONS:
         value = getattr(args, option.dest, None)
         if option.check == "selector" and value is not None and not as_tuple(value):
-            raise ConfigError(f"{option.flag}: expected codes, prefixes or names, got an empty value")
+            raise ConfigError(
+                f"{option.flag}: expected codes, prefixes or names, got an empty value"
+            )
         if option.check == "step-names" and value is not None:
             if not as_tuple(value):
                 raise ConfigError(f"{option.flag}: expected Python names, got an empty value")
@@ -189,8 +191,7 @@ def options_from(args: argparse.Namespace, config: dict[str, Any]) -> Options:
         extend_select=setting(args, config, "extend-select"),
         extend_ignore=setting(args, config, "extend-ignore"),
         exclude=setting(args, config, "exclude") + setting(args, config, "extend-exclude"),
-        step_names=setting(args, config, "wandb-step-names")
-        or BY_NAME["wandb-step-names"].default,
+        step_names=setting(args, config, "wandb-step-names") or BY_NAME["wandb-step-names"].default,
         # once per run, before any rule runs; the project of the first path declares its wandb
         wandb=versions.resolve(
             setting(args, config, "wandb-target-version"),

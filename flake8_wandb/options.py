@@ -143,7 +143,8 @@ OPTIONS: tuple[Option, ...] = (
         "and the installed wandb (default: the declared requirement, else the installed, else "
         "0.31.0)",
         what="the wandb version WB306/WB307/WB308 target",
-        shown_default="the wandb requirement the project declares, else the installed wandb, else 0.31.0",
+        shown_default="the wandb requirement the project declares, else the installed wandb, "
+        "else 0.31.0",
         aliases=("target-wandb-version",),
         flake8="plugin",
         check="version",
@@ -252,7 +253,5 @@ def markdown_table(options: Sequence[Option] = OPTIONS) -> str:
         "| wandb-fix (command line, or `[tool.flake8-wandb]` in `pyproject.toml`) | default |\n"
         "| --- | --- | --- | --- |\n"
     )
-    rows = [
-        f"| {o.what} | {_flake8(o)} | {_wandb_fix(o)} | {o.shown_default} |\n" for o in options
-    ]
+    rows = [f"| {o.what} | {_flake8(o)} | {_wandb_fix(o)} | {o.shown_default} |\n" for o in options]
     return head + "".join(rows)

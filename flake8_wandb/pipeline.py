@@ -142,18 +142,18 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
         result.rows_on_disk, result.rows = silenced.on_disk, silenced.left
         if silenced.text is not None:
             try:
-                new_data = doc.encode(silenced.text)
+                noqa_data = doc.encode(silenced.text)
             except SourceError as exc:  # reported as the file stands
                 result.errors.append(f"{exc}; file left unchanged")
                 result.rows = result.rows_on_disk
                 return
-            result.new_data, result.old_data = new_data, doc.data
+            result.new_data, result.old_data = noqa_data, doc.data
             result.fixed = silenced.count
         return
     fixed = doc.fix(options.unsafe)
     result.errors += fixed.errors
     result.needs_runtime = fixed.needs_runtime
-    new_data = None
+    new_data: bytes | None = None
     if fixed.text is not None:
         try:
             new_data = doc.encode(fixed.text)
