@@ -65,7 +65,7 @@ class Document:
     def add_noqa(self) -> Silenced:
         raise NotImplementedError
 
-    def fix(self, unsafe: bool) -> Fixed:
+    def fix(self) -> Fixed:
         raise NotImplementedError
 
     def encode(self, text: str) -> bytes:
@@ -115,8 +115,8 @@ class PythonFile(Document):
             out.count = len(findings) - len(skipped) - len(unread)
         return out
 
-    def fix(self, unsafe: bool) -> Fixed:
-        fixed = fix_source(self.engine, self.source, unsafe=unsafe)
+    def fix(self) -> Fixed:
+        fixed = fix_source(self.engine, self.source, unsafe=self.unsafe)
         errors = fixed.errors + [
             f"{finding.code} fix at line {finding.line} reverted: {why}"
             for finding, why in fixed.reverted

@@ -654,12 +654,12 @@ class NotebookFile(Document):
         )
         return out
 
-    def fix(self, unsafe: bool) -> Fixed:
+    def fix(self) -> Fixed:
         nb, errors = self.nb, list[str]()
-        fixed, sources = _fix(nb, self.engine, self.source, unsafe, errors)
+        fixed, sources = _fix(nb, self.engine, self.source, self.unsafe, errors)
         fixed_files = []
         for w, _ in self.written:
-            done = fix_source(self.file_engine, w.body, unsafe=unsafe)
+            done = fix_source(self.file_engine, w.body, unsafe=self.unsafe)
             errors += done.errors + [
                 f"{f.code} fix at {w.where(f.line)} reverted: {why}" for f, why in done.reverted
             ]

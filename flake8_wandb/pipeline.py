@@ -150,7 +150,7 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
             result.new_data, result.old_data = noqa_data, doc.data
             result.fixed = silenced.count
         return
-    fixed = doc.fix(options.unsafe)
+    fixed = doc.fix()
     result.errors += fixed.errors
     result.needs_runtime = fixed.needs_runtime
     new_data: bytes | None = None
