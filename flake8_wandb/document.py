@@ -88,12 +88,12 @@ class PythonFile(Document):
         return rows(str(self.path), source, findings, self.unsafe)
 
     def check(self) -> Checked:
-        findings, errors = lint(self.engine, self.source)
+        findings, errors = lint(self.engine, self.source, path=str(self.path))
         return Checked(self.rows(self.source, findings), errors)
 
     def add_noqa(self) -> Silenced:
         source = self.source
-        findings, errors = lint(self.engine, source)
+        findings, errors = lint(self.engine, source, path=str(self.path))
         out = Silenced(self.rows(source, findings), [], errors)
         silenced, skipped = add_noqa(source, findings)
         for f in skipped:
@@ -116,7 +116,7 @@ class PythonFile(Document):
         return out
 
     def fix(self) -> Fixed:
-        fixed = fix_source(self.engine, self.source, unsafe=self.unsafe)
+        fixed = fix_source(self.engine, self.source, unsafe=self.unsafe, path=str(self.path))
         errors = fixed.errors + [
             f"{finding.code} fix at line {finding.line} reverted: {why}"
             for finding, why in fixed.reverted

@@ -66,8 +66,10 @@ class _NotebookEngine(Engine):
         super().__init__(engine.rules, engine.settings)
         self._marker = re.compile(rf"#{tag}:\d+$")
 
-    def check(self, tree: ast.Module, source: str) -> tuple[list[Finding], list[RuleError]]:
-        findings, errors = super().check(tree, source)
+    def check(
+        self, tree: ast.Module, source: str, path: str | None = None
+    ) -> tuple[list[Finding], list[RuleError]]:
+        findings, errors = super().check(tree, source, path)
         masked = {
             n
             for n, line in enumerate(split_lines(source), 1)
@@ -605,12 +607,12 @@ class NotebookFile(Document):
         return _merged(sorted(out, key=lambda r: r.cell.number if r.cell else 0), self.outside)
 
     def check(self) -> Checked:
-        findings, errors = lint(self.engine, self.source, self.nb.tree)
+        findings, errors = lint(self.engine, self.source, self.nb.tree, path=self.name)
         return Checked(self.rows(findings, [found for _, found in self.written]), errors)
 
     def add_noqa(self) -> Silenced:
         nb, source, written = self.nb, self.source, self.written
-        findings, errors = lint(self.engine, source, nb.tree)
+        findings, errors = lint(self.engine, source, nb.tree, path=self.name)
         magic = [f for f in findings if nb.on_ipython_line(f.line)]
         silenced, skipped = add_noqa(source, [f for f in findings if f not in magic])
         for f in magic:  # a comment after ``%env NAME=value`` would be part of the value
@@ -656,7 +658,7 @@ class NotebookFile(Document):
 
     def fix(self) -> Fixed:
         nb, errors = self.nb, list[str]()
-        fixed, sources = _fix(nb, self.engine, self.source, self.unsafe, errors)
+        fixed, sources = _fix(nb, self.engine, self.source, self.unsafe, errors, path=self.name)
         fixed_files = []
         for w, _ in self.written:
             done = fix_source(self.file_engine, w.body, unsafe=self.unsafe)
@@ -702,7 +704,7 @@ def _relint(text: str, name: str, engine: Engine, unsafe: bool) -> list[report.R
     """The findings left in a notebook just fixed (what ``--apply`` reports)."""
     again = Notebook(text)
     source = again.prepare()
-    findings, _ = lint(again.engine(engine), source)
+    findings, _ = lint(again.engine(engine), source, path=name)
     out = again.rows(name, findings, unsafe)
     for w in again.written_files():
         found = _lint_written(engine, w, [])
@@ -711,11 +713,16 @@ def _relint(text: str, name: str, engine: Engine, unsafe: bool) -> list[report.R
 
 
 def _fix(
-    nb: Notebook, engine: Engine, source: str, unsafe: bool, errors: list[str]
+    nb: Notebook,
+    engine: Engine,
+    source: str,
+    unsafe: bool,
+    errors: list[str],
+    path: str | None = None,
 ) -> tuple[FixResult, dict[int, str]]:
     """Fix the virtual module, then split it back into cells: the fixed result and the new code
     of each edited cell."""
-    fixed = fix_source(engine, source, unsafe=unsafe)
+    fixed = fix_source(engine, source, unsafe=unsafe, path=path)
     errors += fixed.errors + _reverted(nb, fixed)
     if not fixed.changed:
         return fixed, {}

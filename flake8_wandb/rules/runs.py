@@ -2,15 +2,13 @@ from __future__ import annotations
 
 import ast
 
+from ..analysis.wandb_model import SUMMARY_OBJECTS
 from ..counters import Loop
 from ..engine import Edit, Fix, Invalid, Rule, end_of
-from ..resolve import RUN
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops
 from .edits import replace
 from .imports import newline_at, runtime_fix
-
-SUMMARY_OBJECTS = {"wandb.summary", RUN + ".summary"}
 
 
 def _is_init(ctx, node: ast.AST) -> bool:
