@@ -15,33 +15,30 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
-    Any,
     ClassVar,
     Union,
 )
 
+# positions live at the bottom of the analysis layer; re-exported for the rules and front ends
+from .analysis.positions import Pos as Pos
+from .analysis.positions import Span as Span
+from .analysis.positions import end_of as end_of
+from .analysis.positions import split_lines as split_lines
+from .analysis.positions import start_of as start_of
 from .analysis.project import ProjectView
-from .analysis.wandb_model import WandbModel
-from .defaults import DEFAULT_STEP_NAMES
-from .resolve import (
+from .analysis.resolve import (
     LIGHTNING_RUN,
     RUN,
     SCOPE_NODES,
     Resolver,
     Scope,
 )
+from .analysis.wandb_model import WandbModel
+from .defaults import DEFAULT_STEP_NAMES
 from .versions import PINNED, WandbFacts
 
 if TYPE_CHECKING:
-    from .flow import Flow
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
-def split_lines(source: str) -> list[str]:
-    """Lines as the tokenizer counts them (``str.splitlines`` also splits on form feeds and
-    ``\u2028``, which would shift every ``ast`` line number after them)."""
-    return _LINE.findall(source)
+    from .analysis.flow import Flow
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -57,25 +54,6 @@ def printable(text: str) -> str:
     """``text`` on one line with nothing a terminal acts on: such characters are escaped as
     ``repr`` writes them (``\\n``, ``\\x1b``, ``\\u202e``)."""
     return _UNPRINTABLE.sub(_escape, text)
-
-
-#: a position in the source: 1-based line, UTF-8 byte column (as ``ast`` gives them)
-Pos = tuple[int, int]
-Span = tuple[Pos, Pos]
-
-
-def start_of(node: ast.AST) -> Pos:
-    """Where a parsed node starts. Every node the parser gives a position to (expressions,
-    statements, keywords, arguments, handlers) has one; ``ast.AST`` itself declares none, and
-    typeshed marks the ends optional for nodes built by hand, which rules never see."""
-    n: Any = node
-    return (n.lineno, n.col_offset)
-
-
-def end_of(node: ast.AST) -> Pos:
-    """Where a parsed node ends (see ``start_of``)."""
-    n: Any = node
-    return (n.end_lineno, n.end_col_offset)
 
 
 @dataclass(frozen=True)
@@ -257,7 +235,7 @@ class Context:
     def flow(self) -> Flow:
         """The module's data-flow queries (flow.py), built on first use."""
         if self._flow is None:
-            from .flow import Flow
+            from .analysis.flow import Flow
 
             self._flow = Flow(self)
         return self._flow

@@ -23,7 +23,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 
-from ..resolve import ACCELERATOR, LOCAL_CLASS, RUN, SCOPE_NODES, Resolver, Scope, call_name
+from .resolve import ACCELERATOR, LOCAL_CLASS, RUN, SCOPE_NODES, Resolver, Scope, call_name
 
 #: what a summary's ``returns`` says
 RETURNS_ACCELERATOR = ACCELERATOR

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
-from ..resolve import (
+from .resolve import (
     ACCELERATOR,
     LIGHTNING_RUN,
     RUN,

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import ast
 
+from ..analysis.flow import own_nodes
+from ..analysis.resolve import ACCELERATOR
 from ..analysis.wandb_model import CONFIG_OBJECTS
 from ..engine import UNCHANGED, Fix, Invalid, Rule
-from ..flow import own_nodes
-from ..resolve import ACCELERATOR
 from .calls import dotted, has_star_kwargs, keyword, str_value
 from .edits import add_keyword, replace
 from .imports import import_for_fix

@@ -4,11 +4,11 @@ import ast
 import os
 import re
 
+from ..analysis.counters import LOOPS
+from ..analysis.flow import own_nodes
+from ..analysis.resolve import SCOPE_NODES
 from ..analysis.wandb_model import commit_false
-from ..counters import LOOPS
 from ..engine import Rule
-from ..flow import own_nodes
-from ..resolve import SCOPE_NODES
 from .calls import dotted
 from .control_flow import enclosing_loops
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 
-from ..analysis.wandb_model import RUN_LIKE
-from ..counters import (
+from ..analysis.counters import (
     LOOPS,
     LogSite,
     RunView,
@@ -12,6 +11,7 @@ from ..counters import (
     escapes_through,
     is_run_wide_counter,
 )
+from ..analysis.wandb_model import RUN_LIKE
 from ..engine import UNCHANGED, Fix, Invalid, Rule, start_of
 from .calls import has_star_kwargs, keyword, str_value
 from .edits import add_keyword

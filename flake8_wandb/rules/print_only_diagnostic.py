@@ -3,9 +3,9 @@ from __future__ import annotations
 import ast
 import re
 
+from ..analysis.flow import own_nodes
 from ..analysis.wandb_model import ACCELERATORS, console_off
 from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
-from ..flow import own_nodes
 from .calls import keyword, str_value
 from .edits import replace
 from .imports import runtime_fix

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import ast
 
+from ..analysis.flow import own_nodes
 from ..analysis.project import is_raw_count
 from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule
-from ..flow import own_nodes
 from .calls import str_value
 from .edits import replace
 

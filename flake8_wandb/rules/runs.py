@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import ast
 
+from ..analysis.counters import Loop
 from ..analysis.wandb_model import SUMMARY_OBJECTS
-from ..counters import Loop
 from ..engine import Edit, Fix, Invalid, Rule, end_of
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops

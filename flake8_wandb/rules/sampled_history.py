@@ -3,8 +3,8 @@ from __future__ import annotations
 import ast
 import re
 
+from ..analysis.resolve import SCOPE_NODES
 from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
-from ..resolve import SCOPE_NODES
 from .calls import has_star_kwargs, keyword
 from .imports import import_for_fix
 

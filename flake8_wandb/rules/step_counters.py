@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from ..counters import receiver_key, restarting_loop, step_kind
+from ..analysis.counters import receiver_key, restarting_loop, step_kind
 from ..engine import Rule, start_of
 from .calls import keyword
 from .frameworks import in_hf_trainer
