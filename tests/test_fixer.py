@@ -586,7 +586,8 @@ def test_a_display_only_fix_is_shown_never_applied(tmp_path, monkeypatch):
     shown = fix_source(engine, src, unsafe=False, display=True).source
     assert shown == src.replace("run.finish()", "run.finish()  # check me")
 
-    from flake8_wandb import fix, report
+    from flake8_wandb import pipeline as fix
+    from flake8_wandb import report
 
     monkeypatch.setattr(fix, "_engine", lambda options: engine)
     path = tmp_path / "train.py"
