@@ -5,7 +5,7 @@ import ast
 from ..engine import UNCHANGED, Fix, Invalid, Rule
 from ..resolve import RUN, SCOPE_NODES
 from .calls import keyword
-from .edits import replace
+from .edits import transform
 
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
 #: values that are no config at all: no fix (``update`` would raise or mean something else)
@@ -182,8 +182,7 @@ def main(args):
             return None
         if qual == "wandb.config" and not init_ran_before(self.ctx, node):
             return None
-        text = f"{self.ctx.segment(target)}.update({self.ctx.segment(node.value)})"
-        return Fix((replace(node, text),), safe=False, title="Use .config.update(...)")
+        return Fix((transform(self.ctx, node, "assign_to_update"),), safe=False, title="Use .config.update(...)")
 
     def _read_back_by_init(self) -> bool:
         """``wandb.config = {...}`` then ``wandb.init(config=wandb.config)``: the values do

@@ -6,7 +6,7 @@ from ..engine import UNCHANGED, Fix, Invalid, Rule
 from ..flow import own_nodes
 from ..resolve import ACCELERATOR, RUN
 from .calls import dotted, has_star_kwargs, keyword, str_value
-from .edits import add_keyword, replace
+from .edits import add_keyword, template
 from .imports import import_for_fix
 
 CONFIG_OBJECTS = {"wandb.config", RUN + ".config"}
@@ -551,7 +551,7 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                         local, import_edits = imported
                         text = f"{local}.to_container({value.id}, resolve=True)"
                         fix = Fix(
-                            (replace(value, text), *import_edits), safe=True, title="Pass " + text
+                            (template(self.ctx, value, f"{local}.to_container({{node}}, resolve=True)"), *import_edits), safe=True, title="Pass " + text
                         )
                     self.report(
                         value,

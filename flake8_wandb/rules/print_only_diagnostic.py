@@ -3,11 +3,11 @@ from __future__ import annotations
 import ast
 import re
 
-from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNCHANGED, Fix, Invalid, Rule
 from ..flow import own_nodes
 from ..resolve import ACCELERATOR
 from .calls import keyword, str_value
-from .edits import replace
+from .edits import replace, transform
 from .imports import runtime_fix
 
 _METRIC_TOKENS = {
@@ -354,12 +354,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             ):
                 continue
             entries = ", ".join(f'"{n}": {self.ctx.segment(e)}' for n, e in values.items())
-            if target.values:
-                after = end_of(target.values[-1])
-                edit = Edit(after, after, ", " + entries)
-            else:
-                line, col = end_of(target)
-                edit = Edit((line, col - 1), (line, col - 1), entries)  # just inside ``}``
+            edit = transform(self.ctx, target, "add_dict_entries", entries)
             side = "below" if log.lineno > call.lineno else "above"
             return Fix(
                 (edit,), safe=False, title=f"Add {', '.join(values)} to the wandb log call {side}"

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import ast
 
-from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule
+from ..engine import UNCHANGED, Fix, Invalid, Rule
 from ..flow import own_nodes
 from ..resolve import ACCELERATOR, RUN
 from .calls import str_value
-from .edits import replace
+from .edits import attribute_name_edit, replace, template
 
 #: calls whose dict arguments (or ``config=``) reach the run
 SINK_CALLS = {
@@ -232,8 +232,7 @@ def setup(model):
             self._report(node.value, None, attribute=target)
 
     def _report(self, value: ast.AST, key: ast.AST | None, attribute=None) -> None:
-        scaled = self.ctx.segment(value)
-        scaled = f"{scaled} / 1e6" if isinstance(value, SIMPLE) else f"({scaled}) / 1e6"
+        scaled = "{node} / 1e6" if isinstance(value, SIMPLE) else "({node}) / 1e6"
         fix = None
         key_text = self.ctx.segment(key) if key is not None else ""
         key_name = str_value(key)
@@ -246,11 +245,11 @@ def setup(model):
             if not self._key_used_elsewhere(key_name):
                 new_key = key_text[:-1] + "_M" + key_text[-1]
                 title = f"Log millions under {new_key}"
-                fix = Fix((replace(key, new_key), replace(value, scaled)), safe=False, title=title)
+                fix = Fix((replace(key, new_key), template(self.ctx, value, scaled)), safe=False, title=title)
         elif attribute is not None and not self._key_used_elsewhere(attribute.attr):
-            end = (attribute.end_lineno, attribute.end_col_offset)
             title = f"Log millions under {attribute.attr}_M"
-            fix = Fix((Edit(end, end, "_M"), replace(value, scaled)), safe=False, title=title)
+            rename = attribute_name_edit(attribute, attribute.attr + "_M", self.ctx)
+            fix = Fix((rename, template(self.ctx, value, scaled)), safe=False, title=title)
         self.report(value, fix=fix, hint="n / 1e6 under a key ending in _M")
 
     def _key_used_elsewhere(self, key: str) -> bool:

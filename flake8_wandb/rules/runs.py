@@ -7,7 +7,7 @@ from ..engine import Edit, Fix, Invalid, Rule, end_of
 from ..resolve import RUN
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops
-from .edits import replace
+from .edits import template
 from .imports import newline_at, runtime_fix
 
 SUMMARY_OBJECTS = {"wandb.summary", RUN + ".summary"}
@@ -333,12 +333,12 @@ run = wandb.init(project="demo", name=run_name("baseline", version=2), config={}
         value = str_value(kw.value) if kw is not None else None
         if kw is None or value is None:
             return
-        target, text = kw.value, self.ctx.segment(kw.value)
+        target = kw.value
         fix = runtime_fix(
             self.ctx,
             kw,
             "run_name",
-            lambda local: replace(target, f"{local}({text})"),
+            lambda local: template(self.ctx, target, local + "({node})"),
             "Wrap the name in {local}()",
         )
         self.report(kw, fix=fix, name=value)

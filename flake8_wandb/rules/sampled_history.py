@@ -3,9 +3,10 @@ from __future__ import annotations
 import ast
 import re
 
-from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNCHANGED, Change, Fix, Invalid, Rule
 from ..resolve import SCOPE_NODES
 from .calls import has_star_kwargs, keyword
+from .edits import replace
 from .imports import import_for_fix
 
 _API = r"wandb\.(?:apis\.(?:public\.)?)?(?:Api|PublicApi)\(\)"
@@ -382,7 +383,7 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
         keys = keyword(call, "keys")
         args = f"keys={self.ctx.segment(keys.value)}" if keys is not None else ""
         scan = f"list({receiver}.scan_history({args}))"
-        edits: tuple[Edit, ...] = ()
+        edits: tuple[Change, ...] = ()
         if pandas is None or str(self.ctx.segment(pandas.value)) == "True":
             alias = self._pandas_alias()
             if alias is not None:
@@ -393,7 +394,7 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
                     return None
                 local, edits = imported
                 scan = f"{local}({scan})"
-        edit = Edit((call.lineno, call.col_offset), end_of(call), scan)
+        edit = replace(call, scan)
         return Fix((edit, *edits), safe=False, title="Use scan_history(...)")
 
     def _pandas_alias(self) -> str | None:
