@@ -192,6 +192,19 @@ def remove_argument(call: cst.BaseExpression, index: int) -> cst.Call:
     return call.with_changes(args=args)
 
 
+def remove_dict_entry(node: cst.BaseExpression, index: int) -> cst.Dict:
+    """The dict display without its ``index``-th entry, and without its comma."""
+    import libcst as cst
+
+    if not isinstance(node, cst.Dict) or not 0 <= index < len(node.elements):
+        raise TransformError("no such entry")
+    elements = list(node.elements)
+    gone = elements.pop(index)
+    if index == len(elements) and elements:  # the last one: the one before takes its comma
+        elements[-1] = elements[-1].with_changes(comma=gone.comma)
+    return node.with_changes(elements=elements)
+
+
 def rename_attribute(node: cst.BaseExpression, attr: str) -> cst.Attribute:
     """``a.b.old`` -> ``a.b.new``."""
     import libcst as cst
@@ -285,6 +298,13 @@ def import_after(
     return _After(line, indent, newline, import_from(module, name, asname))
 
 
+def statement_after(
+    line: cst.SimpleStatementLine, indent: str, newline: str, code: str
+) -> _After:
+    """``code`` (a simple statement) on a line of its own after this statement line."""
+    return _After(line, indent, newline, parse_small_statement(code))
+
+
 def import_line(
     nothing: None, indent: str, newline: str, module: str, name: str, asname: str = ""
 ) -> str:
@@ -317,9 +337,11 @@ _KINDS: dict[str, tuple[Callable[..., Any], _Parse]] = {
     "assign_to_update": (assign_to_update, parse_small_statement),
     "remove_argument": (remove_argument, parse_expression),
     "rename_attribute": (rename_attribute, parse_expression),
+    "remove_dict_entry": (remove_dict_entry, parse_expression),
     "call_to_attribute": (call_to_attribute, parse_expression),
     "add_dict_entries": (add_dict_entries, parse_expression),
     "add_import_name": (add_import_name, parse_small_statement),
     "import_after": (import_after, parse_statement_line),
+    "statement_after": (statement_after, parse_statement_line),
     "import_line": (import_line, _nothing),
 }

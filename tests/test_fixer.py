@@ -223,7 +223,8 @@ def test_libcst_is_loaded_only_to_build_a_fix():
 
 def test_every_fix_change_is_a_libcst_transform():
     """No rule builds a plain text edit: each change of each fix on the rules' examples is a
-    libcst transform of a node."""
+    libcst transform of a node, except the deletion of whole lines (a statement removed with
+    its lines: there is no code to generate, and the form feeds of its indentation stay)."""
     from flake8_wandb.engine import Transform
     from flake8_wandb.rules import ALL_RULES as RULES
 
@@ -232,7 +233,10 @@ def test_every_fix_change_is_a_libcst_transform():
         for example in rule.invalid_examples():
             for f in lint(Engine(RULES), example.code)[0]:
                 for change in f.fix.edits if f.fix else ():
-                    if not isinstance(change, Transform):
+                    whole_lines = change.start[1] == change.end[1] == 0 and not (
+                        change.text.strip("\f")
+                    )
+                    if not isinstance(change, Transform) and not whole_lines:
                         text_edits.append((f.code, change))
     assert not text_edits
 
