@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from typing import Union
 
 from .engine import end_of, start_of
@@ -132,42 +133,87 @@ def _starts_a_run(ctx, loop: ast.AST) -> bool:
     return False
 
 
+def _memo(ctx) -> dict:
+    """Answers kept for the module being checked (one ``Context`` per module): each loop nest
+    and each function is analysed once, not once per log call in it."""
+    memo = getattr(ctx, "_counter_memo", None)
+    if memo is None:
+        memo = {}
+        ctx._counter_memo = memo
+    return memo
+
+
+def _loop_targets(ctx, func: ast.AST) -> dict[str, int]:
+    """How many ``for`` loops and comprehensions of ``func`` (nested scopes aside) bind each
+    name: one walk per function."""
+    key = ("targets", id(func))
+    memo = _memo(ctx)
+    found = memo.get(key)
+    if found is None:
+        found = {}
+        for n in own_nodes(func):
+            if isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)):
+                for t in target_names(n.target):
+                    found[t] = found.get(t, 0) + 1
+        memo[key] = found
+    return found
+
+
 def is_run_wide_counter(ctx, name: str, node: ast.AST) -> bool:
     """Is ``name``, where ``node`` (the node being visited) runs, an int that only grows over the
     whole run? Certain cases only:
 
     - the index of the outermost loop over ``range``/``enumerate``, at module level or in a
-      function called once (its only call in the module is outside any loop);
+      function called once (its only call in the module is outside any loop), and the only loop
+      of that function that binds the name;
     - a name only assigned ints and increased with ``+=``, never reset inside a loop around
-      ``node``: at module level, in a function called once, or where the call sits in a loop
-      nest the counter spans (``step = 0; for epoch ...: for batch ...: step += 1``).
+      ``node`` nor after it first grows (``step = 0`` again before a second loop): at module
+      level, in a function called once, or where the call sits in a loop nest the counter spans
+      (``step = 0; for epoch ...: for batch ...: step += 1``).
 
     Never an inner loop's index, an iterator (``it = iter(loader)``), a float (``step = 0.5``),
-    a parameter (what the caller passes is not in sight), or a local counter of a function that
-    may run once per epoch (``def train(loader): step = 0; for batch in loader: ...``)."""
+    a parameter (what the caller passes is not in sight), a global that a function assigns, or a
+    local counter of a function that may run once per epoch (``def train(loader): step = 0; for
+    batch in loader: ...``).
+
+    The answer depends only on the function, the name and the loops around ``node``, so it is
+    computed once per loop nest: linear in the number of log calls."""
     func = ctx.function()
-    at_module = func is ctx.tree
     loops = loops_in_function(ctx.ancestors)
+    key = ("counter", id(func), name, tuple(id(loop) for loop in loops))
+    memo = _memo(ctx)
+    if key not in memo:
+        memo[key] = _is_run_wide_counter(ctx, name, func, loops)
+    return memo[key]
+
+
+def _is_run_wide_counter(ctx, name: str, func: ast.AST, loops: list[Loop]) -> bool:
+    at_module = func is ctx.tree
     for i, loop in enumerate(loops):
         if isinstance(loop, (ast.For, ast.AsyncFor)) and name in target_names(loop.target):
             if i + 1 < len(loops) or not _loop_index_restarts(loop, name):
                 return False
             if not (at_module or _called_once(ctx, func)):
                 return False
+            if _loop_targets(ctx, func).get(name, 0) != 1:
+                return False  # a second loop over the same name starts again from 0
             return not ctx.flow.assignments(func, name)  # not rebound in the body
     # a for target elsewhere in the function: the value may come from that loop
-    for n in own_nodes(func):
-        if isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)) and name in target_names(
-            n.target
-        ):
-            return False
+    if _loop_targets(ctx, func).get(name):
+        return False
     if _param(func, name) is not None:
         return False
+    scope = ctx.names.scope_of.get(id(func))
+    if not at_module and scope is not None and name in scope.globals:
+        return False  # a global this function assigns: other functions may reset it too
+    if at_module and _assigned_in_functions(ctx, name):
+        return False  # ``global step; step = 0`` in a function resets the module's counter
     values = ctx.flow.assignments(func, name)
     if not values:
         return False
     enclosing = {id(loop) for loop in loops}
     parents = ctx.flow._parents_of(func)
+    first_growth = min((start_of(v) for v in values if isinstance(v, ast.AugAssign)), default=None)
     for value in values:
         if isinstance(value, ast.AugAssign):
             if not isinstance(value.op, ast.Add) or _is_float(value.value):
@@ -177,7 +223,30 @@ def is_run_wide_counter(ctx, name: str, node: ast.AST) -> bool:
             return False
         if enclosing and _inside_any(value, enclosing, parents):
             return False  # reset on each iteration of a loop around the call
+        if first_growth is not None and start_of(value) > first_growth:
+            return False  # set again after it grew: a second phase that counts from there
     return at_module or len(loops) >= 2 or _called_once(ctx, func)
+
+
+def _assigned_in_functions(ctx, name: str) -> bool:
+    """A function of the module declares ``global name`` and assigns it."""
+    key = ("global-writes", name)
+    memo = _memo(ctx)
+    if key not in memo:
+        memo[key] = any(
+            name in scope.globals and ctx.flow.assignments(scope.node, name)
+            for scope in ctx.names.scope_of.values()
+            if scope is not ctx.names.module
+        )
+    return memo[key]
+
+
+def counter_identity(ctx, name: str) -> tuple[str, int]:
+    """Which counter ``name`` is where the node being visited runs: the name and the node of
+    the scope that binds it. ``global_step`` of ``pretrain()`` and ``global_step`` of
+    ``finetune()`` are two counters; a module-level one read from any function is one."""
+    scope = ctx.names._binding_scope(name, ctx.scope)
+    return name, id(scope.node) if scope is not None else 0
 
 
 def _called_once(ctx, func: ast.AST) -> bool:
@@ -263,3 +332,156 @@ def receiver_key(ctx, call: ast.Call) -> tuple[str, int]:
     if scope is None or scope is ctx.names.module:
         return text, id(ctx.tree)
     return text, id(scope.node)
+
+
+# -- the whole run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class LogSite:
+    """One wandb log call of the module, as WB101's whole-run judgment sees it.
+
+    ``kind``: ``"counter"`` (it passes, or its fix would pass, a step from ``counter``),
+    ``"stepless"`` (it stays without a step: wandb's own step moves on), ``"neutral"``
+    (``commit=False``: it adds to the current row) or ``"unknown"`` (``log(**kwargs)``: what it
+    passes cannot be read)."""
+
+    call: ast.Call
+    kind: str
+    counter: tuple[str, int] | None = None
+    label: str = ""
+    #: runs at module level (not in a function), and in no loop there: runs once, in line order
+    once: bool = False
+    at_module: bool = False
+
+
+class RunView:
+    """Every wandb log call that can reach the run, as far as the module shows them, and the
+    places where the run leaves the view. WB101's fix is judged on the whole of it: it applies
+    only when every log would then pass a step from one and the same run-wide counter.
+
+    The module is one view for now: every log call in it is taken to reach the same run (the
+    careful reading: two runs made in one module only cost fixes, never rows). Calls into code
+    out of view go through ``OUTSIDE_CALL_HOOKS``: each hook says why a call lets the run escape
+    (a reason) or None; the project view adds a hook that reads the project's other modules."""
+
+    def __init__(self) -> None:
+        self.sites: list[LogSite] = []
+        self.escapes: list[tuple[int, str]] = []
+
+    def add(self, site: LogSite) -> None:
+        self.sites.append(site)
+
+    def escape(self, node: ast.AST, why: str) -> None:
+        self.escapes.append((start_of(node)[0], why))
+
+    def why_not(self) -> str | None:
+        """Why no log of this run may be given a step by the fix; None when every log would
+        then pass a step from one run-wide counter."""
+        if self.escapes:
+            line, why = min(self.escapes)
+            return f"{why} at line {line}; choose the step by hand"
+        counters = [s for s in self.sites if s.kind == "counter"]
+        last = max((start_of(s.call)[0] for s in counters), default=0)
+        in_order = all(s.at_module for s in counters)
+
+        def trailing(site: LogSite) -> bool:
+            """A step-less log after every log with a step, in a run that holds no other: it
+            adds to the last row or the next, and drops nothing (a notebook's final cell)."""
+            return in_order and site.once and start_of(site.call)[0] > last
+
+        for kind, why in (
+            ("unknown", "the log at line {line} passes arguments that cannot be read"),
+            (
+                "stepless",
+                "line {line} logs to the same run without a step, so wandb's step runs ahead",
+            ),
+        ):
+            found = [
+                s for s in self.sites if s.kind == kind and not (kind == "stepless" and trailing(s))
+            ]
+            if found:
+                line = min(start_of(s.call)[0] for s in found)
+                return why.format(line=line) + "; choose one run-wide step by hand"
+        labels: dict[tuple[str, int], str] = {}
+        for s in self.sites:
+            if s.kind == "counter" and s.counter is not None:
+                labels.setdefault(s.counter, s.label)
+        if len(labels) > 1:
+            a, b = sorted(labels.values())[:2]
+            return f"{a} and {b} count separately in one run; choose one run-wide step by hand"
+        return None
+
+
+#: hooks that judge a call into code the module does not show: ``hook(ctx, call)`` returns why
+#: the run escapes the view through that call, or None. The project view (the project's other
+#: modules) plugs in here.
+OUTSIDE_CALL_HOOKS: list = []
+
+#: what the builtins do with a run is known: nothing is logged
+_HARMLESS = frozenset(
+    {"print", "isinstance", "len", "str", "repr", "id", "type", "hasattr", "bool", "callable"}
+)
+
+
+def escapes_through(ctx, call: ast.Call, run_like: frozenset) -> str | None:
+    """Why this call (the node being visited) lets a run leave the view: the run (or the
+    ``wandb`` module, an accelerator or tracker logging to it) passed to code the module does
+    not define; a Hugging Face ``report_to`` that includes wandb (the trainer logs to the run
+    itself); ``getattr(run, ...)``, a log the tool cannot read."""
+    for hook in OUTSIDE_CALL_HOOKS:
+        why = hook(ctx, call)
+        if why is not None:
+            return why
+    for kw in call.keywords:
+        if kw.arg == "report_to" and _may_name_wandb(kw.value):
+            return "a Hugging Face report_to logs to the run itself"
+    values = [*call.args, *(kw.value for kw in call.keywords)]
+    passed = [
+        v
+        for v in values
+        if isinstance(v, (ast.Name, ast.Attribute)) and ctx.qualname(v) in run_like
+    ]
+    if not passed:
+        return None
+    callee = call.func
+    if isinstance(callee, ast.Name) and callee.id == "getattr":
+        return "getattr() reads the run's methods"
+    if isinstance(callee, ast.Name) and callee.id in _HARMLESS:
+        return None
+    qual = ctx.qualname(callee) or ""
+    if qual == "wandb" or qual.startswith("wandb."):
+        return None
+    if _defined_here(ctx, callee):
+        return None  # its logs are in the module: they are judged with the others
+    return "the run is passed to code out of view"
+
+
+def _may_name_wandb(value: ast.AST) -> bool:
+    if isinstance(value, ast.Constant):
+        return isinstance(value.value, str) and value.value in ("wandb", "all")
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return any(_may_name_wandb(e) for e in value.elts)
+    return not isinstance(value, ast.Constant)  # ``args.report_to``: it may
+
+
+def _defined_here(ctx, callee: ast.AST) -> bool:
+    """A function or class of this module (``train(run)``, ``self.log_all(run)``)."""
+    defined = _memo(ctx).get("defined")
+    if defined is None:
+        defined = {
+            n.name
+            for n in ast.walk(ctx.tree)
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        }
+        _memo(ctx)["defined"] = defined
+    if isinstance(callee, ast.Name):
+        if callee.id not in defined or ctx.names._binding_scope(callee.id, ctx.scope) is None:
+            return False
+        qual = ctx.names.lookup(callee.id, ctx.scope)
+        return qual is None or qual.startswith("<local>.")  # a def (opaque) or a local class
+    if isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name):
+        return (
+            callee.attr in defined and ctx.names.self_class(callee.value.id, ctx.scope) is not None
+        )
+    return False

@@ -198,9 +198,141 @@ def inspect(root: Path) -> Project:
     return Project(root, tuple(declared), where)
 
 
+# -- the wandb the project runs ---------------------------------------------------------------------
+
+#: a requirement on wandb itself (not wandb-runtime, wandb-core, ...): name, extras, specifier
+_WANDB_REQ = re.compile(
+    r"^\s*wandb(?![-_.]*\w)\s*(?:\[[^\]]*\])?\s*(?:@.*)?(?P<spec>[^;#@]*)", re.IGNORECASE
+)
+
+
+def _wandb_spec(requirement: object) -> str | None:
+    """The version specifier of a requirement on wandb (``""``: any version); None for any
+    other requirement."""
+    if not isinstance(requirement, str):
+        return None
+    text = re.sub(r"^-\s*", "", requirement.split("#", 1)[0].strip())  # YAML list items
+    m = _WANDB_REQ.match(text)
+    if m is None:
+        return None
+    return m.group("spec").strip().strip("()").strip()
+
+
+def wandb_requirements(root: Path) -> list[tuple[str, str]]:
+    """Where the project at ``root`` declares wandb, and the version specifier each time
+    (``[("requirements.txt", "==0.18.7")]``), read from the same files as ``wandb-runtime``.
+    Never raises; an unreadable file declares nothing."""
+    found: list[tuple[str, str]] = []
+
+    def add(where: str, requirement: object) -> None:
+        spec = _wandb_spec(requirement)
+        if spec is not None:
+            found.append((where, spec))
+
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        data = _toml(pyproject)
+        project = _table(data, "project")
+        for r in _list(project.get("dependencies")):
+            add("pyproject.toml [project] dependencies", r)
+        for group, reqs in _table(project, "optional-dependencies").items():
+            for r in _list(reqs):
+                add(f"pyproject.toml [project.optional-dependencies] {group}", r)
+        for group, reqs in _table(data, "dependency-groups").items():
+            for r in _list(reqs):
+                add(f"pyproject.toml [dependency-groups] {group}", r)
+        poetry = _table(data, "tool", "poetry")
+        tables = [("dependencies", _table(poetry, "dependencies"))] + [
+            (f"group.{g}.dependencies", _table(t, "dependencies"))
+            for g, t in _table(poetry, "group").items()
+        ]
+        for where, table in tables:
+            for name, value in table.items():
+                if name.lower() != "wandb":
+                    continue
+                version = value.get("version", "") if isinstance(value, dict) else value
+                spec = str(version).strip()
+                found.append((f"pyproject.toml [tool.poetry.{where}]", "" if spec == "*" else spec))
+    for req in _requirement_files(root):
+        for line in (_read(req) or "").splitlines():
+            add(req.relative_to(root).as_posix(), line)
+    setup_cfg = root / "setup.cfg"
+    if setup_cfg.is_file():
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(setup_cfg, encoding="utf-8")
+            if parser.has_option("options", "install_requires"):
+                for line in parser.get("options", "install_requires").splitlines():
+                    add("setup.cfg [options] install_requires", line)
+            if parser.has_section("options.extras_require"):
+                for extra, value in parser.items("options.extras_require"):
+                    for line in value.splitlines():
+                        add(f"setup.cfg [options.extras_require] {extra}", line)
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            pass
+    setup_py = root / "setup.py"
+    if setup_py.is_file():
+        for m in re.finditer(r"""["'](\s*wandb[^"']*)["']""", _read(setup_py) or ""):
+            add("setup.py", m.group(1))
+    for name in ("environment.yml", "environment.yaml"):
+        env = root / name
+        if env.is_file():
+            for line in (_read(env) or "").splitlines():
+                item = re.sub(r"^\s*-\s*", "", line)
+                # conda's ``wandb=0.18.7`` (one ``=``) is a prefix match, as ``==0.18.7.*``
+                conda = re.match(r"^wandb\s*=(?!=)\s*([0-9][^\s#]*)", item)
+                if conda:
+                    found.append((name, "==" + conda.group(1).rstrip(".*") + ".*"))
+                else:
+                    add(name, item)
+    return found
+
+
+def runtime_requirement() -> str:
+    """A requirement line for ``wandb-runtime`` that installs today: the distribution is not on
+    the package index yet, so a direct reference to where this one came from (PEP 610's
+    ``direct_url.json``: a VCS checkout with its commit, or a local folder), else the local
+    ``runtime/`` folder beside the installed package, else the repository's folder to fill in."""
+    import importlib.metadata
+    import json
+
+    for dist, sub in ((DISTRIBUTION, ""), ("flake8-wandb", "runtime")):
+        try:
+            raw = importlib.metadata.distribution(dist).read_text("direct_url.json")
+            info = json.loads(raw) if raw else None
+        except (importlib.metadata.PackageNotFoundError, ValueError, OSError):
+            info = None
+        if not isinstance(info, dict) or not isinstance(info.get("url"), str):
+            continue
+        url = info["url"]
+        subdir = "/".join(p for p in (info.get("subdirectory", ""), sub) if p)
+        vcs = info.get("vcs_info")
+        if isinstance(vcs, dict) and vcs.get("vcs"):
+            ref = vcs.get("commit_id") or vcs.get("requested_revision") or ""
+            at = f"@{ref}" if ref else ""
+            frag = f"#subdirectory={subdir}" if subdir else ""
+            return f"{DISTRIBUTION} @ {vcs['vcs']}+{url}{at}{frag}"
+        if url.startswith("file:") and "dir_info" in info and "pre-commit" not in url:
+            return f"{DISTRIBUTION} @ {url.rstrip('/')}{'/' + sub if sub else ''}"
+    here = Path(__file__).resolve().parent.parent / "runtime"
+    if (here / "pyproject.toml").is_file():
+        return f"{DISTRIBUTION} @ {here.as_uri()}"
+    return f"{DISTRIBUTION} @ git+<flake8-wandb repository URL>@<commit>#subdirectory=runtime"
+
+
+def undeclared(files: Sequence[Path]) -> bool:
+    """Some of ``files`` (fixed code that imports ``wandb_runtime``) belongs to a project that
+    does not declare ``wandb-runtime`` (or to no project at all)."""
+    for root in {find_root(Path(f).parent) for f in files}:
+        if root is None or not inspect(root).declared_in:
+            return True
+    return False
+
+
 def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
     """What wandb-fix prints after its summary when fixes import ``wandb_runtime``: the files
-    that (would) need ``wandb-runtime``, per project, and whether the project declares it."""
+    that (would) need ``wandb-runtime``, per project, whether the project declares it, and a
+    requirement line that installs (``wandb-runtime`` is not on the package index yet)."""
     if not files:
         return []
     groups: dict[Path | None, list[Path]] = {}
@@ -212,6 +344,8 @@ def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
             return "would import"
         return "now imports" if n == 1 else "now import"
 
+    requirement = runtime_requirement()
+    how = f"`{requirement}` ({DISTRIBUTION} is not on the package index yet)"
     lines: list[str] = []
     for root, members in groups.items():
         names = ", ".join(str(m) for m in members[:5]) + (
@@ -220,8 +354,8 @@ def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
         head = f"{len(members)} fixed file{'s' if len(members) != 1 else ''} {verb(len(members))} {MODULE} ({names}): "
         if root is None:
             lines.append(
-                head
-                + f"no dependency file found above them; install {DISTRIBUTION} where this code runs"
+                head + f"no dependency file found above them; install {DISTRIBUTION} where this "
+                f"code runs: {how}"
             )
             continue
         project = inspect(root)
@@ -232,6 +366,6 @@ def summary_lines(files: Sequence[Path], mode: str) -> list[str]:
         else:
             lines.append(
                 head + f"{root} does not declare {DISTRIBUTION}: add it to {project.add_to} "
-                "(the training environment needs it)"
+                f"(the training environment needs it) as {how}"
             )
     return lines

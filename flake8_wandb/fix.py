@@ -473,6 +473,12 @@ KNOWN_KEYS = {
 }  # fmt: skip
 
 
+def _project_root(paths: Sequence[str] | None) -> Path | None:
+    """The project whose declared wandb is the target: the one holding the first path."""
+    first = Path(paths[0]) if paths else Path.cwd()
+    return dependencies.find_root(first if first.exists() else Path.cwd())
+
+
 def options_from(args: argparse.Namespace, config: dict[str, Any]) -> Options:
     unknown = set(config) - KNOWN_KEYS
     if unknown:
@@ -504,7 +510,8 @@ def options_from(args: argparse.Namespace, config: dict[str, Any]) -> Options:
         extend_ignore=pick(args.extend_ignore, "extend-ignore"),
         exclude=pick(args.exclude, "exclude") + pick(args.extend_exclude, "extend-exclude"),
         step_names=pick(args.step_names, step_key) or DEFAULT_STEP_NAMES,
-        wandb=versions.resolve(target),  # once per run, before any rule runs
+        # once per run, before any rule runs; the project of the first path declares its wandb
+        wandb=versions.resolve(target, _project_root(getattr(args, "paths", None))),
         mode=mode,
         unsafe=args.unsafe_fixes or bool(config.get("unsafe-fixes", False)),
     )
@@ -555,7 +562,8 @@ def parser() -> argparse.ArgumentParser:
         "--target-wandb-version",
         dest="target_wandb_version",
         metavar="VERSION",
-        help="wandb version WB306/WB307 target; wins over the installed wandb (default: the installed, else 0.31.0)",
+        help="wandb version WB306/WB307 target; wins over the project's declared wandb requirement "
+        "and the installed wandb (default: the declared requirement, else the installed, else 0.31.0)",
     )
     p.add_argument("--config", help="pyproject.toml to read [tool.flake8-wandb] from")
     p.add_argument(
@@ -792,13 +800,17 @@ def emit(
             checked=len(results),
             skipped=len(notes),
         )
-        out(line + "\n", sys.stderr)
-        needing = [Path(r.path) for r in results if r.needs_runtime]
+        out(f"{line}; target: {options.wandb.source}\n", sys.stderr)
+    needing = [Path(r.path) for r in results if r.needs_runtime]
+    # --apply wrote code that needs a package the project does not declare: fail, as --check
+    # does, so that CI notices before the training image does (said even with --quiet)
+    missing = options.mode == "apply" and bool(needing) and dependencies.undeclared(needing)
+    if not args.quiet or missing:
         for dep_line in dependencies.summary_lines(needing, options.mode):
             out(f"wandb-fix: {printable(dep_line)}\n", sys.stderr)
     if errors:
         return 2
-    return 1 if rows else 0
+    return 1 if rows or missing else 0
 
 
 def _rule_info(args: argparse.Namespace) -> int:
@@ -809,6 +821,12 @@ def _rule_info(args: argparse.Namespace) -> int:
             print(f"wandb-fix: error: {rule_info.unknown(args.explain)}", file=sys.stderr)
             return 2
         print(page, end="")
+        try:
+            target = versions.resolve(args.target_wandb_version, _project_root(args.paths))
+            print(f"wandb-fix: target: {target.source}", file=sys.stderr)
+        except versions.BadTargetVersion as exc:
+            print(f"wandb-fix: error: {exc}", file=sys.stderr)
+            return 2
         return 0
     try:
         print(rule_info.as_json() if args.format == "json" else rule_info.table())

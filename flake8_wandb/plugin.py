@@ -46,8 +46,9 @@ class WandbChecker:
             "--wandb-target-version",
             default=None,
             parse_from_config=True,
-            help="wandb version that WB306/WB307 target; wins over the installed wandb "
-            "(default: the installed wandb, else 0.31.0)",
+            help="wandb version that WB306/WB307 target; wins over the project's declared wandb "
+            "requirement and the installed wandb (default: the declared requirement, else the "
+            "installed wandb, else 0.31.0)",
         )
 
     @classmethod
@@ -101,7 +102,13 @@ def _build_engine(options: argparse.Namespace | None) -> Engine:
 
     names = tuple(n.strip() for n in options.wandb_step_names if n.strip())
     # what the target wandb accepts: resolved once, before any rule runs
-    settings = Settings(step_names=names, wandb=resolve(options.wandb_target_version))
+    # (the project is the one flake8 runs in: its declared wandb requirement is the target)
+    from pathlib import Path
+
+    from .dependencies import find_root
+
+    target = resolve(options.wandb_target_version, find_root(Path.cwd()))
+    settings = Settings(step_names=names, wandb=target)
     # Default rules always run (flake8 filters their codes); an opt-in rule runs only when
     # --select/--extend-select (or the config) names it or its family: WB6, WB604, ...
     selectors = [*(options.select or ()), *(getattr(options, "extend_select", None) or ())]

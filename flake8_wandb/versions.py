@@ -6,9 +6,14 @@ rule in ``Settings.wandb``; rules never look at the machine. Decided in this ord
 
 1. an explicit target version (``--wandb-target-version``, or ``wandb-target-version`` in the
    configuration) wins, with the facts known for that version;
-2. else the **installed** wandb, without importing it: its version from the package metadata
+2. else the wandb requirement the **project declares** (``dependencies.wandb_requirements``:
+   pyproject ``[project]`` and optional dependencies, dependency groups, Poetry,
+   ``requirements*.txt``, ``setup.cfg``, ``setup.py``, ``environment.yml``): every version it
+   allows is a target, so a fact or a fix must hold for all of them (``wandb>=0.13.11`` allows
+   0.18.7, whose ``reinit`` is still a bool);
+3. else the **installed** wandb, without importing it: its version from the package metadata
    and the accepted ``console`` / ``reinit`` values read from the source of its ``Settings``;
-3. else wandb 0.31.0, the version the project's facts were measured on (docs/facts.md).
+4. else wandb 0.31.0, the version the project's facts were measured on (docs/facts.md).
 
 ``PINNED`` (wandb 0.31.0) is the default of ``Settings``: the rule pages are generated with it,
 so they are the same on every machine.
@@ -41,14 +46,29 @@ class BadTargetVersion(ValueError):
 
 @dataclass(frozen=True)
 class WandbFacts:
+    """What every targeted wandb accepts. One version (explicit, installed, pinned), or the
+    range a declared requirement allows: ``version`` is then its oldest version (``(0,)`` when
+    it names no lower bound) and ``newest`` its newest (None: no upper bound)."""
+
     version: tuple[int, ...]
     console_values: tuple[str, ...]
-    reinit_strings: tuple[str, ...]  # empty: reinit is a plain bool in this version
+    reinit_strings: tuple[str, ...]  # empty: some targeted version takes reinit as a bool only
     source: str  # how it was decided, for messages and docs
+    newest: tuple[int, ...] | None = ()  # () : the same as ``version``
+    requirement: str = ""  # the declared requirement, ``wandb>=0.13.11``
 
     @property
     def version_text(self) -> str:
+        """``0.31.0`` for one version, ``>=0.13.11`` for a declared range ("wandb {version}")."""
+        if self.requirement and self.newest != self.version:
+            return self.requirement[len("wandb") :].strip()
         return ".".join(map(str, self.version))
+
+    @property
+    def reinit_strings_somewhere(self) -> bool:
+        """Some targeted version takes the string values of ``reinit``."""
+        newest = self.version if self.newest == () else self.newest
+        return newest is None or tuple(newest) >= REINIT_STRINGS_SINCE
 
     def removed_apis(self) -> tuple[RemovedApi, ...]:
         """The APIs this wandb no longer accepts or has (or that do nothing here): the entries
@@ -89,6 +109,69 @@ def for_version(version: str, source: str) -> WandbFacts:
     return WandbFacts(parsed, CONSOLE_VALUES, reinit, source)
 
 
+_CLAUSE = re.compile(r"\s*(===|==|~=|!=|<=|>=|<|>|\^|~|=)?\s*([0-9][0-9A-Za-z.*+!-]*)\s*")
+_UNBOUNDED = 10**6
+
+
+def requirement_range(spec: str) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+    """The oldest and newest version a version specifier allows (PEP 440, Poetry's ``^``/``~``,
+    conda's ``=``): ``>=0.13.11`` -> ``((0, 13, 11), None)``; ``==0.18.7`` -> both 0.18.7;
+    no lower bound -> ``(0,)``. ``!=`` and pre-release details are ignored (a wider range:
+    the careful reading)."""
+    oldest: tuple[int, ...] = (0,)
+    newest: tuple[int, ...] | None = None
+
+    def cap(v: tuple[int, ...]) -> None:
+        nonlocal newest
+        newest = v if newest is None else min(newest, v)
+
+    for clause in re.split(r"[,|]|\s+and\s+", spec):
+        m = _CLAUSE.fullmatch(clause)
+        if not m or not clause.strip():
+            continue
+        op, text = m.group(1) or "==", m.group(2)
+        wildcard = text.endswith("*") or op == "="
+        v = parse_version(text)
+        if not v:
+            continue
+        if op in ("==", "===", "="):
+            oldest = max(oldest, v)
+            cap(v + (_UNBOUNDED,) if wildcard or len(v) < 3 else v)
+        elif op in (">=", ">", "^", "~", "~="):
+            oldest = max(oldest, v)
+            if op == "^":
+                first = next((i for i, n in enumerate(v) if n), len(v) - 1)
+                cap(v[:first] + (v[first] + 1,))
+            elif op in ("~", "~="):
+                keep = max(1, len(v) - 1) if op == "~=" else min(2, len(v))
+                cap(v[: keep - 1] + (v[keep - 1] + 1,) if keep > 1 else (v[0] + 1,))
+        elif op in ("<", "<="):
+            cap(v)
+    return oldest, newest
+
+
+def for_requirements(found: list[tuple[str, str]]) -> WandbFacts | None:
+    """The facts that hold for every version the project's wandb requirements allow
+    (``found``: where each is declared, and its specifier); None when it declares none."""
+    if not found:
+        return None
+    ranges = [requirement_range(spec) for _, spec in found]
+    oldest = min(r[0] for r in ranges)
+    newests = [r[1] for r in ranges]
+    newest = None if any(n is None for n in newests) else max(n for n in newests if n)
+    where, spec = found[0]
+    requirement = "wandb" + (spec.strip() or " (any version)")
+    reinit = REINIT_VALUES if oldest >= REINIT_STRINGS_SINCE else ()
+    return WandbFacts(
+        oldest,
+        CONSOLE_VALUES,
+        reinit,
+        source=f"{requirement}, declared in {where}",
+        newest=newest,
+        requirement=requirement,
+    )
+
+
 #: the facts of wandb 0.31.0 as measured (docs/facts.md): the default, and what the docs use
 PINNED = for_version(MEASURED_ON, source=f"wandb {MEASURED_ON} (pinned)")
 
@@ -126,10 +209,17 @@ def installed() -> WandbFacts | None:
     )
 
 
-def resolve(target_version: object = None) -> WandbFacts:
-    """The facts every rule of this run gets: an explicit target version wins, else the
-    installed wandb, else the pinned 0.31.0. Raises ``BadTargetVersion`` for a bad target."""
+def resolve(target_version: object = None, project: Path | None = None) -> WandbFacts:
+    """The facts every rule of this run gets: an explicit target version wins, else the wandb
+    requirement the project at ``project`` declares, else the installed wandb, else the pinned
+    0.31.0. Raises ``BadTargetVersion`` for a bad target."""
     target = check_target_version(target_version)
     if target is not None:
         return for_version(target, source=f"wandb-target-version {target}")
+    if project is not None:
+        from .dependencies import wandb_requirements  # it imports the engine, which imports us
+
+        declared = for_requirements(wandb_requirements(project))
+        if declared is not None:
+            return declared
     return installed() or PINNED

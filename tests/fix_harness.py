@@ -200,6 +200,7 @@ def run_job(job: dict, run_root: Path) -> dict:
         wandb.teardown()  # wandb reads WANDB_* once per process: let this program's settings count
     before = set(run_root.rglob("run-*.wandb"))
     status = "ok"
+    error = ""
     os.chdir(folder)
     sys.argv = [str(path)]
     g = {"__name__": "__main__", "__file__": str(path), "model": None}
@@ -208,7 +209,8 @@ def run_job(job: dict, run_root: Path) -> dict:
     try:
         try:
             exec(compile(source, str(path), "exec"), g)
-            driver.drive(g)
+            if job.get("drive", True):  # a whole program (``main()`` at the end) runs as it is
+                driver.drive(g)
         finally:
             while wandb.run is not None:
                 wandb.run.finish()
@@ -216,6 +218,7 @@ def run_job(job: dict, run_root: Path) -> dict:
         status = f"SystemExit({exc.code})"
     except BaseException as exc:  # the program's own failure is its exit status
         status = type(exc).__name__
+        error = f"{status}: {exc}"
         print(f"[{job['id']}] {status}: {exc}", file=sys.stderr)
         traceback.print_exc(limit=3)
     finally:
@@ -231,6 +234,7 @@ def run_job(job: dict, run_root: Path) -> dict:
     return {
         "id": job["id"],
         "status": status,
+        "error": error,
         "runs": [str(p) for p in runs],
         "wandb_mode_left": mode_left,
     }

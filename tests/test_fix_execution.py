@@ -30,6 +30,7 @@ import pytest
 from flake8_wandb.engine import Engine
 from flake8_wandb.fixer import fix_source
 from flake8_wandb.rules import ALL_RULES
+from flake8_wandb.rules.log_without_step import LogWithoutStep
 from wandb_file import read_run
 
 pytestmark = pytest.mark.slow
@@ -98,8 +99,33 @@ def _combinations(n: int = 6, seed: int = 2026) -> list[Case]:
     return found
 
 
+def _whole_run_cases() -> list[Case]:
+    """Whole programs (tests/cases/whole_run) fixed with WB101 alone: run as they are, their
+    ``main()`` once, never driven function by function."""
+    cases = []
+    for path in sorted((HERE / "cases" / "whole_run").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        fixed = fix_source(Engine([LogWithoutStep]), source, unsafe=True).source
+        cases.append(Case(f"whole-run-{path.stem}", "WB101", source, fixed, False, False, "whole"))
+    return cases
+
+
+def _guarded_cases() -> list[Case]:
+    """tests/cases/guarded_import: ``try: import wandb / except ImportError: wandb = None``, and
+    a fix that needs the shim (every rule's fixes, as ``--apply --unsafe-fixes`` writes them)."""
+    cases = []
+    for path in sorted((HERE / "cases" / "guarded_import").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        result = fix_source(Engine(ALL_RULES), source, unsafe=True)
+        needs = any(f.fix.requires for f in result.applied)
+        cases.append(Case(f"guarded-{path.stem}", "guarded", source, result.source, False, needs))
+    return cases
+
+
 CASES = _cases()
 COMBOS = _combinations()
+WHOLE = _whole_run_cases()
+GUARDED = _guarded_cases()
 
 
 @dataclass
@@ -157,7 +183,7 @@ def _run_all(tmp: Path, jobs: list[dict], group: str) -> dict[str, Outcome]:
             **os.environ,
             "WANDB_DIR": str(folder / "runs"),
             "WANDB_SILENT": "true",
-            "WANDB_MODE": "offline" if group == "default" else group,
+            "WANDB_MODE": "disabled" if group == "disabled" else "offline",
         }
         env.pop("WANDB_CONSOLE", None)
         cmd = [
@@ -194,9 +220,9 @@ def _run_all(tmp: Path, jobs: list[dict], group: str) -> dict[str, Outcome]:
 def outcomes(tmp_path_factory) -> dict[str, Outcome]:
     tmp = tmp_path_factory.mktemp("fix-execution")
     results: dict[str, Outcome] = {}
-    for group in ("default", "disabled"):
+    for group in ("default", "disabled", "whole"):
         jobs = []
-        for case in [c for c in CASES + COMBOS if c.group == group]:
+        for case in [c for c in CASES + COMBOS + WHOLE + GUARDED if c.group == group]:
             for variant, source in (("orig", case.source), ("fixed", case.fixed)):
                 jobs.append(
                     {
@@ -205,6 +231,8 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
                         "source": source,
                         "dir": str(tmp / "programs" / case.id / variant),
                         "allow_runtime": variant == "fixed" and case.needs_runtime,
+                        # whole programs run as they are, never function by function
+                        "drive": group != "whole" and not case.id.startswith("guarded-"),
                     }
                 )
         if jobs:
@@ -408,3 +436,100 @@ def test_every_rule_with_a_fix_is_executed():
     )
     assert {c.code for c in CASES if not c.safe} - set(CHECKS) <= {"WB302"}
     assert len(COMBOS) >= 4
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in WHOLE])
+def test_whole_run_shapes_stay_unfixed_or_record_every_row(case: Case, outcomes):
+    """Issue 17: two phases each counting from 0, a step-less log before the loop, a LoRA-style
+    two-phase script. Either WB101 leaves the program as it is, or the fixed program records
+    every row the original recorded, at steps that only grow."""
+    orig, fixed = outcomes[f"{case.id}/orig"], outcomes[f"{case.id}/fixed"]
+    assert orig.status == "ok" and orig.runs and orig.runs[0].rows
+    if case.fixed == case.source:
+        assert fixed.values() == orig.values()
+        return
+    check_wb101(orig, fixed)
+
+
+def test_whole_run_shapes_are_the_expected_ones():
+    unfixed = {c.id for c in WHOLE if c.fixed == c.source}
+    assert unfixed == {
+        "whole-run-two_phases",
+        "whole-run-stepless_log_first",
+        "whole-run-lora_two_phase",
+    }
+    assert {c.id for c in WHOLE} - unfixed == {"whole-run-one_counter_two_logs"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in GUARDED])
+def test_a_guarded_wandb_import_keeps_tracking_where_the_shim_is_installed(case: Case, outcomes):
+    orig, fixed = outcomes[f"{case.id}/orig"], outcomes[f"{case.id}/fixed"]
+    assert case.needs_runtime and "from wandb_runtime import" in case.fixed
+    assert fixed.status == orig.status == "ok"
+    assert len(fixed.runs) == len(orig.runs) == 1
+    history_kept(orig, fixed)
+
+
+def _site_packages() -> str:
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return os.pathsep.join(dict.fromkeys((paths["purelib"], paths["platlib"])))
+
+
+@pytest.fixture(scope="module")
+def without_runtime(tmp_path_factory) -> dict[str, dict]:
+    """Every fixed program that needs the shim, run where wandb and torch are installed and
+    wandb-runtime is not: ``python -S`` skips the ``.pth`` files that put the editable
+    wandb-runtime (and the linter) on the path; PYTHONPATH gives the site-packages back."""
+    folder = tmp_path_factory.mktemp("no-runtime")
+    (folder / "runs").mkdir()
+    jobs = [
+        {
+            "id": c.id,
+            "variant": "fixed",
+            "source": c.fixed,
+            "dir": str(folder / "programs" / c.id),
+            "allow_runtime": True,  # nothing to block: it is not installed
+            "drive": c.group != "whole" and not c.id.startswith("guarded-"),
+        }
+        for c in CASES + GUARDED
+        if c.needs_runtime
+    ]
+    (folder / "jobs.json").write_text(json.dumps(jobs))
+    env = {
+        **os.environ,
+        "PYTHONPATH": _site_packages(),
+        "WANDB_DIR": str(folder / "runs"),
+        "WANDB_SILENT": "true",
+        "WANDB_MODE": "offline",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-S", str(HERE / "fix_harness.py"), "jobs.json", "results.json"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return {r["id"]: r for r in json.loads((folder / "results.json").read_text())}
+
+
+NEEDS_RUNTIME = [c for c in CASES + GUARDED if c.needs_runtime]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in NEEDS_RUNTIME])
+def test_without_wandb_runtime_a_fixed_program_fails_at_import(case: Case, without_runtime):
+    """Issue 17: never silent loss of tracking. Without wandb-runtime, a program fixed with a
+    shim import stops with an ImportError that names the package, before any run is made."""
+    result = without_runtime[case.id]
+    assert result["status"] in ("ModuleNotFoundError", "ImportError"), result
+    assert "wandb_runtime" in result["error"]
+    assert result["runs"] == [], "a run was made before the import failed"
+
+
+def test_every_shim_fix_is_run_without_the_shim():
+    codes = {c.code for c in NEEDS_RUNTIME}
+    assert {"WB301", "WB501", "WB604", "guarded"} <= codes
+    assert len([c for c in GUARDED if c.needs_runtime]) == 3

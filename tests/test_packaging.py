@@ -116,6 +116,32 @@ def _wheel(source: Path, dist: str, out: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("folder, dist", [(".", "flake8_wandb"), ("runtime", "wandb_runtime")])
+def test_both_distributions_build_with_build_and_pass_twine_check(tmp_path, folder, dist):
+    """``python -m build`` (sdist and wheel) and ``twine check`` on each distribution, as a
+    release would run them (issue 17: dependency advice that works before a release)."""
+    pytest.importorskip("build")
+    pytest.importorskip("twine")
+    source = _copy(ROOT, tmp_path / "src") / folder
+    isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-isolation"]
+    out = tmp_path / "dist"
+    built = subprocess.run(
+        [sys.executable, "-m", "build", *isolation, "--outdir", str(out), str(source)],
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    files = sorted(out.glob(f"{dist}-*"))
+    assert {f.suffix for f in files} == {".whl", ".gz"}, files
+    checked = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *map(str, files)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.slow
 def test_both_wheels_build_and_the_runtime_installs_and_runs_alone(tmp_path):
     version = _source_version()
     tree = _copy(ROOT, tmp_path / "src")  # a copy: building writes build/ and *.egg-info

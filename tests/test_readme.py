@@ -6,6 +6,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:
@@ -98,3 +100,31 @@ def test_no_file_cites_documents_the_repository_lacks():
             ), (
                 f"{path.relative_to(ROOT)} cites {cited}, which the repository lacks: cite docs/facts.md"
             )
+
+
+def _yaml_blocks(section: str) -> list[str]:
+    text = _readme().split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+
+
+def test_the_pre_commit_snippet_pins_something_that_exists():
+    """No release tag exists until one is made: the snippet names a tag that exists in this
+    repository, or a commit and says to pin one (issue 17)."""
+    import subprocess
+
+    yaml = pytest.importorskip("yaml")  # pre-commit's dependency; not on the other Pythons
+
+    remote, local = _yaml_blocks("pre-commit")
+    rev = yaml.safe_load(remote)["repos"][0]["rev"]
+    tags = subprocess.run(
+        ["git", "tag", "--list"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    section = _readme().split("## pre-commit", 1)[1].split("\n## ", 1)[0]
+    assert rev in tags or (re.fullmatch(r"[0-9a-f]{40}", str(rev)) and "pin the commit" in section)
+    hooks = yaml.safe_load(local)["repos"][0]
+    assert hooks["repo"] == "local"
+    ids = {h["id"]: h for h in hooks["hooks"]}
+    assert set(ids) == {"flake8-wandb", "wandb-fix"}
+    assert all(h["language"] == "system" for h in ids.values())
+    ours = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert {h["id"] for h in ours} == set(ids)  # the same hooks as the remote form

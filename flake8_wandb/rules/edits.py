@@ -63,3 +63,45 @@ def remove_argument(call: ast.Call, arg: ast.AST, ctx: Context) -> Transform:
 def attribute_name_edit(node: ast.Attribute, new: str, ctx: Context) -> Transform:
     """Rename the ``.attr`` part of ``a.b.attr``."""
     return transform(ctx, node, "rename_attribute", new)
+
+
+#: statements without a block of their own
+_SIMPLE = (
+    ast.Expr,
+    ast.Assign,
+    ast.AugAssign,
+    ast.AnnAssign,
+    ast.Return,
+    ast.Raise,
+    ast.Assert,
+    ast.Delete,
+    ast.Pass,
+    ast.Break,
+    ast.Continue,
+    ast.Import,
+    ast.ImportFrom,
+    ast.Global,
+    ast.Nonlocal,
+)
+
+
+def last_simple_statement(stmt: ast.stmt) -> ast.stmt | None:
+    """The simple statement that ends ``stmt`` on its last line (``stmt`` itself when simple):
+    a statement added after ``stmt`` is a transform of that statement's line. None when no
+    simple statement ends it."""
+    last_line = end_of(stmt)[0]
+    while not isinstance(stmt, _SIMPLE):
+        inner = [s for s in _children(stmt) if end_of(s)[0] == last_line]
+        if not inner:
+            return None
+        stmt = inner[-1]
+    return stmt
+
+
+def _children(stmt: ast.stmt) -> list[ast.stmt]:
+    """The statements of a compound statement's blocks, in source order."""
+    found: list[ast.stmt] = []
+    for field in ("body", "handlers", "orelse", "finalbody", "cases"):
+        for child in getattr(stmt, field, None) or ():
+            found.extend([child] if isinstance(child, ast.stmt) else getattr(child, "body", []))
+    return sorted(found, key=end_of)

@@ -28,10 +28,10 @@ class HardcodedWandbMode(Rule):
 
     ## Why is this bad?
 
-    In wandb 0.31, a mode given in code beats `WANDB_MODE` from the environment. A literal
-    `mode="offline"` left in a script silently overrides the user who runs it with
-    `WANDB_MODE=online` (or `disabled` in CI): the run never syncs, or the test suite talks to the
-    server.
+    In the target wandb (measured on 0.31), a mode given in code beats `WANDB_MODE` from the
+    environment. A literal `mode="offline"` left in a script silently overrides the user who runs
+    it with `WANDB_MODE=online` (or `disabled` in CI): the run never syncs, or the test suite
+    talks to the server.
 
     Not reported: `os.environ.setdefault("WANDB_MODE", ...)`, a mode read from arguments, config
     or the environment, and a choice driven by a flag: `mode="offline" if args.offline else

@@ -1,8 +1,12 @@
 """The import a fix needs, as one more change of that fix: a libcst transform.
 
 Where: next to the module's own import of wandb (or of the module imported from), in the same
-block: inside the function or the ``try`` when wandb is imported lazily, so that a library which
-imports wandb only when asked never gains a module-level import. Under which name: the name
+block: inside the function when wandb is imported lazily, so that a library which imports wandb
+only when asked never gains a module-level import. Never inside a ``try`` whose handler catches
+``ImportError`` (or ``Exception``) for another import (``try: import wandb`` / ``except
+ImportError: wandb = None``): there a missing ``wandb-runtime`` would switch tracking off
+silently, so the import goes right after that ``try`` statement, where its own failure is
+visible (an ImportError at start). Under which name: the name
 itself when the module does not use it for anything else (``wandb_mode = "offline"``, a parameter
 ``echo=False``, the user's own ``def echo``), else an alias (``from wandb_runtime import echo as
 wandb_echo``), else no fix.
@@ -25,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Union
 
 from ..engine import RUNTIME_PACKAGE, Change, Context, Fix, Transform, end_of, start_of
+from .edits import last_simple_statement
 
 RUNTIME = "wandb_runtime"
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
@@ -263,10 +268,18 @@ def _placement(
     ctx: Context, functions, site, module: str, name: str, local: str
 ) -> Transform | None:
     statement = (module, name, local if local != name else "")
+    guards = _import_guards(ctx)
     for anchor_module in (module, "wandb"):
         for _, stmts in _scopes(ctx, functions, site):
             for stmt in stmts:
                 if not _imports_module(stmt, anchor_module):
+                    continue
+                guard = guards.get(id(stmt))
+                if guard is not None:
+                    # inside ``try: import wandb / except ImportError: ...``: after the try
+                    edit = _after(ctx, guard, statement)
+                    if edit is not None:
+                        return edit
                     continue
                 if (
                     anchor_module == module
@@ -284,6 +297,42 @@ def _placement(
     if functions and not any(_imports_module(s, "wandb") for s in _module_imports(ctx)):
         return _at_start(ctx, functions[-1].body, statement)
     return _at_start(ctx, ctx.tree.body, statement, module_level=True)
+
+
+#: exceptions whose handler also swallows a failed import
+_SWALLOWS_IMPORT_ERROR = frozenset(
+    {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+)
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    kind = handler.type
+    if kind is None:
+        return True  # a bare ``except:``
+    kinds = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+    return any(
+        (isinstance(k, ast.Name) and k.id in _SWALLOWS_IMPORT_ERROR)
+        or (isinstance(k, ast.Attribute) and k.attr in _SWALLOWS_IMPORT_ERROR)
+        for k in kinds
+    )
+
+
+def _import_guards(ctx: Context) -> dict[int, ast.stmt]:
+    """For each statement in the body of a ``try`` whose handler would catch an ImportError:
+    the outermost such ``try`` of its block (nested functions and classes aside). One walk per
+    module."""
+    guards = getattr(ctx, "_import_guards", None)
+    if guards is None:
+        guards = {}
+        for node in ast.walk(ctx.tree):  # breadth first: an outer try before the ones inside
+            if type(node).__name__ in ("Try", "TryStar") and any(
+                _catches_import_error(h)
+                for h in node.handlers  # type: ignore[attr-defined]
+            ):
+                for stmt in _statements(node.body):  # type: ignore[attr-defined]
+                    guards.setdefault(id(stmt), node)
+        ctx._import_guards = guards  # type: ignore[attr-defined]
+    return guards
 
 
 def _line(ctx: Context, n: int) -> str:
@@ -316,14 +365,19 @@ Statement = tuple[str, str, str]
 
 def _after(ctx: Context, stmt: ast.stmt, statement: Statement) -> Transform | None:
     """A new line with ``statement`` after ``stmt``, at its indentation: the transform of the
-    statement's line (from the statement to the end of its last line, a comment included)."""
+    statement's line (from the statement to the end of its last line, a comment included); for
+    a compound statement (the ``try`` that would swallow the import's failure), of the line of
+    the simple statement that ends it."""
     indent = _indent_of(ctx, stmt)
     if indent is None:
         return None
     last = stmt.end_lineno or stmt.lineno
+    inner = last_simple_statement(stmt)
+    if inner is None:
+        return None
     text = _line(ctx, last)
     end = (last, len(text.rstrip("\r\n").encode()))
-    start = start_of(stmt)
+    start = start_of(inner)
     original = ctx.text_between(start, end)
     return Transform(
         start, end, original, "import_after", (indent, newline_at(ctx, last), *statement)

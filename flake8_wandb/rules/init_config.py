@@ -440,7 +440,7 @@ class UnresolvedConfig(Rule):
 
     Without `resolve=True` the run records the interpolation strings
     (`"${model.width}"`), not the values the job used. A DictConfig passed straight makes
-    wandb 0.31 raise `TypeError` at `wandb.init`.
+    the target wandb raise `TypeError` at `wandb.init` (measured on 0.31).
 
     Not reported: `resolve=True` already given.
     """
@@ -450,7 +450,7 @@ class UnresolvedConfig(Rule):
     message = "{problem}; {advice}"
     fix_safety = "mixed"
     fix_doc = (
-        "Safe: a DictConfig passed straight as `config=` (wandb 0.31 raises `TypeError` on it) is "
+        "Safe: a DictConfig passed straight as `config=` (the target wandb raises `TypeError` on it) is "
         "wrapped in `OmegaConf.to_container(cfg, resolve=True)`, adding "
         "`from omegaconf import OmegaConf` beside the module's omegaconf or wandb import; only "
         "where the value is surely a DictConfig (a `@hydra.main` config or a parameter annotated "
@@ -556,7 +556,10 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                     self.report(
                         value,
                         fix=fix,
-                        problem=f"DictConfig {value.id!r} given to wandb (wandb 0.31 raises TypeError)",
+                        problem=(
+                            f"DictConfig {value.id!r} given to wandb "
+                            f"(wandb {self.ctx.settings.wandb.version_text} raises TypeError)"
+                        ),
                         advice=f"pass OmegaConf.to_container({value.id}, resolve=True)",
                     )
                 else:

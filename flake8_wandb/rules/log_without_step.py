@@ -1,18 +1,81 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 
-from ..counters import is_run_wide_counter
-from ..engine import UNCHANGED, Fix, Invalid, Rule
-from .calls import has_star_kwargs, keyword
+from ..counters import (
+    LOOPS,
+    LogSite,
+    RunView,
+    counter_identity,
+    escapes_through,
+    is_run_wide_counter,
+)
+from ..engine import UNCHANGED, Fix, Invalid, Rule, start_of
+from ..resolve import ACCELERATOR, LIGHTNING_RUN, RUN, RUN_PARAM, TRACKER
+from .calls import has_star_kwargs, keyword, str_value
 from .edits import add_keyword
 from .frameworks import in_hf_trainer
+
+#: what a run can be handed on as: the run, the module that logs to it, what logs through it
+_RUN_LIKE = frozenset({RUN, LIGHTNING_RUN, RUN_PARAM, ACCELERATOR, TRACKER, "wandb", "wandb.run"})
+_MANUAL = "<your step counter>"
 
 
 def defines_custom_x_axis(ctx) -> bool:
     """``define_metric(..., step_metric=...)`` anywhere in the module: logs are meant to be
     step-less there (OpenRLHF, Lightning)."""
     return any(keyword(call, "step_metric") for call, _ in ctx.names.calls_named("define_metric"))
+
+
+def custom_x_axis_globs(ctx) -> list[str] | None:
+    """The globs of ``define_metric(<glob>, step_metric=...)`` in the module; None when one of
+    them is not a literal (it may cover every key)."""
+    globs: list[str] = []
+    for call, _ in ctx.names.calls_named("define_metric"):
+        axis = keyword(call, "step_metric")
+        if axis is None:
+            continue
+        key = str_value(axis.value)
+        if key is not None:
+            globs.append(key)  # the x-axis key itself is logged beside the keys it drives
+        name = call.args[0] if call.args else getattr(keyword(call, "name"), "value", None)
+        glob = str_value(name)
+        if glob is None:
+            return None
+        globs.append(glob)
+    return globs
+
+
+def _covered(call: ast.Call, globs: list[str] | None) -> bool:
+    """Every key the call logs is on a custom x-axis (or the keys cannot be read while one is
+    defined: when in doubt, don't report)."""
+    if globs is None:
+        return True
+    if not globs:
+        return False
+    values = call.args[0] if call.args else None
+    if not isinstance(values, ast.Dict) or not values.keys:
+        return True
+    for key in values.keys:
+        text = str_value(key)
+        if text is None:
+            return True
+        if not any(fnmatch.fnmatchcase(text, g) for g in globs):
+            return False
+    return True
+
+
+def syncs_tensorboard(ctx) -> bool:
+    """``wandb.init(sync_tensorboard=...)`` not literally False: TensorBoard's step drives the
+    run, and ``step=`` conflicts with it."""
+    for call, scope in ctx.names.calls_named("init"):
+        kw = keyword(call, "sync_tensorboard")
+        if kw is None or ctx.qualname(call.func, scope) != "wandb.init":
+            continue
+        if not (isinstance(kw.value, ast.Constant) and kw.value.value in (False, None)):
+            return True
+    return False
 
 
 class LogWithoutStep(Rule):
@@ -29,9 +92,11 @@ class LogWithoutStep(Rule):
     charts misalign, and a later explicit step lower than the counter is silently dropped.
 
     Not reported: calls with `**kwargs` (the step may be inside), `commit=False` (attaches to the
-    current row), modules that define a custom x-axis with
-    `define_metric(..., step_metric=...)`, and calls inside a Hugging Face `Trainer` /
-    `TrainerCallback` subclass (the trainer owns wandb's step; adding one drops the data).
+    current row), keys on a custom x-axis, `define_metric(<glob>, step_metric=...)` (only the
+    keys its glob matches: a log of other keys is still reported; a glob that is not a literal
+    covers every key), a run made with `sync_tensorboard=True` (TensorBoard's step drives the
+    run), and calls inside a Hugging Face `Trainer` / `TrainerCallback` subclass (the trainer
+    owns wandb's step; adding one drops the data).
 
     ## Options
 
@@ -53,8 +118,15 @@ class LogWithoutStep(Rule):
         "counter, where it spans the loop nest around the call (`step = 0; for epoch ...: for "
         "batch ...: step += 1`). Never an inner loop's index that restarts each outer iteration, "
         "a local counter of a function that may run once per epoch, a parameter, an iterator "
-        "(`it = iter(loader)`) or a float; never on `log(*args)` or a bare generator argument. It "
-        "changes which row the data lands in, so review it. No fix otherwise."
+        "(`it = iter(loader)`) or a float; never on `log(*args)` or a bare generator argument. "
+        "The fix is judged for the whole run, not one call: it applies only when every wandb log "
+        "call that can reach the run in what the tool sees would then pass a step from one and "
+        "the same run-wide counter. No fix, and the message says why the step must be chosen by "
+        "hand, when a step-less log is left (wandb's own step would be ahead and the first fixed "
+        "row dropped), when a second phase counts on its own (`pretrain()` and `finetune()` each "
+        "starting `global_step = 0` in one run: rows dropped and overwritten), or when the run "
+        "escapes the view (passed to code the tool does not see, `report_to` a Trainer, a log "
+        "whose arguments cannot be read). It changes which row the data lands in, so review it."
     )
     invalid = (
         """\
@@ -160,6 +232,53 @@ def train(loader, run: wandb.Run):  # may run once per epoch: step restarts on e
 """,
             expected_replacement=UNCHANGED,
         ),
+        Invalid(
+            """\
+import wandb
+
+run = wandb.init(project="demo", config={})
+
+def pretrain():  # two phases of one run, each counting from 0: no fix
+    global_step = 0
+    for epoch in range(2):
+        for batch in range(3):
+            global_step += 1
+            run.log({"pretrain/loss": 0.5})  # WB101
+
+def finetune():
+    global_step = 0
+    for epoch in range(2):
+        for batch in range(3):
+            global_step += 1
+            run.log({"finetune/loss": 0.5})  # WB101
+
+def main():
+    pretrain()
+    finetune()
+
+main()
+""",
+            expected_replacement=UNCHANGED,
+        ),
+        Invalid(
+            """\
+import wandb
+
+run = wandb.init(project="demo", config={})
+run.log({"model/params_M": 1.2})  # WB101
+for global_step in range(5):  # wandb's own step is already 1 here: no fix
+    run.log({"train/loss": 0.5})  # WB101
+""",
+            expected_replacement=UNCHANGED,
+        ),
+        """\
+import wandb
+
+run = wandb.init(project="demo", config={})
+run.define_metric("eval/*", step_metric="epoch")
+run.log({"eval/acc": 0.5, "epoch": 1})
+run.log({"train/loss": 0.5})  # WB101: not a key the custom x-axis covers
+""",
         """\
 from accelerate import Accelerator
 
@@ -238,6 +357,13 @@ wandb.log({"train/loss": 0.1, "train/global_step": 10})
 """,
         """\
 import wandb
+
+run = wandb.init(project="demo", config={}, sync_tensorboard=True)
+for global_step in range(5):
+    run.log({"images": 1})  # TensorBoard's step drives the run
+""",
+        """\
+import wandb
 from transformers import TrainerCallback
 
 class WandbExtra(TrainerCallback):
@@ -310,32 +436,83 @@ for global_step in range(100):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.custom_x_axis = defines_custom_x_axis(ctx)
+        self.globs = custom_x_axis_globs(ctx)
+        self.tensorboard = syncs_tensorboard(ctx)
+        self.run = RunView()
+        #: the calls reported, each with the step its fix would pass (None: no counter here)
+        self.pending: list[tuple[ast.Call, str | None]] = []
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        """``log_fn = run.log``, ``callbacks=[wandb.log]``: a log the tool cannot follow."""
+        if node.attr != "log" or not isinstance(node.ctx, ast.Load):
+            return
+        parent = self.ctx.ancestors[-1] if self.ctx.ancestors else None
+        if isinstance(parent, ast.Call) and parent.func is node:
+            return
+        if self.ctx.qualname(node.value) in _RUN_LIKE:
+            self.run.escape(node, "the run's log is handed on as a function")
+
+    def _site(self, node: ast.Call, kind: str, counter=None, label: str = "") -> None:
+        at_module = self.ctx.function() is self.ctx.tree
+        once = at_module and not any(
+            isinstance(a, (*LOOPS, ast.ClassDef)) for a in self.ctx.ancestors
+        )
+        self.run.add(LogSite(node, kind, counter, label, once=once, at_module=at_module))
 
     def visit_Call(self, node: ast.Call) -> None:
-        if len(node.args) >= 2 or keyword(node, "step") or has_star_kwargs(node):
+        if not self.ctx.is_wandb_log(node):
+            why = escapes_through(self.ctx, node, _RUN_LIKE)
+            if why is not None:
+                self.run.escape(node, why)
             return
-        if any(isinstance(a, ast.Starred) for a in node.args):
-            return  # ``log(*args)``: the step may be inside
-        # Lightning's ``experiment.log``: Lightning syncs trainer/global_step as the x-axis
-        if self.custom_x_axis or not self.ctx.is_wandb_log(node, lightning=False):
+        given = (
+            node.args[1] if len(node.args) >= 2 else getattr(keyword(node, "step"), "value", None)
+        )
+        if given is not None:
+            self._site(node, "counter", *self._given(given))
+            return
+        if has_star_kwargs(node) or any(isinstance(a, ast.Starred) for a in node.args):
+            # ``log(*args)``, ``**kwargs``: the step may be inside
+            self._site(node, "unknown")
             return
         commit = keyword(node, "commit")
         if commit is not None and isinstance(commit.value, ast.Constant) and not commit.value.value:
+            self._site(node, "neutral")
             return
-        if in_hf_trainer(self.ctx):
+        # Lightning's ``experiment.log``: Lightning syncs trainer/global_step as the x-axis
+        if (
+            self.tensorboard
+            or _covered(node, self.globs)
+            or not self.ctx.is_wandb_log(node, lightning=False)
+            or in_hf_trainer(self.ctx)
+        ):
+            self._site(node, "stepless")
             return
         step = self._counter(node)
-        fix = None
         if step is not None and not _bare_generator(node):
-            fix = Fix(
-                (add_keyword(node, f"step={step}", self.ctx),), safe=False, title=f"Add step={step}"
-            )
-            why = "wandb's implicit counter misaligns when several code paths log"
+            name, scope_id = counter_identity(self.ctx, step)
+            self._site(node, "counter", (name, scope_id), self._label(step))
         else:
-            step = "<your step counter>"
-            why = "wandb's implicit counter misaligns and drops data logged out of order"
-        self.report(node, fix=fix, step=step, why=why)
+            step = None
+            self._site(node, "stepless")
+        self.pending.append((node, step))
+
+    def end_module(self) -> None:
+        blocked = self.run.why_not()
+        for node, step in self.pending:
+            if step is not None and blocked is None:
+                fix = Fix(
+                    (add_keyword(node, f"step={step}", self.ctx),),
+                    safe=False,
+                    title=f"Add step={step}",
+                )
+                why = "wandb's implicit counter misaligns when several code paths log"
+                self.report(node, fix=fix, step=step, why=why)
+            elif step is not None:
+                self.report(node, step=_MANUAL, why=f"not fixed: {blocked}")
+            else:
+                why = "wandb's implicit counter misaligns and drops data logged out of order"
+                self.report(node, step=_MANUAL, why=why)
 
     def _counter(self, node: ast.Call) -> str | None:
         """The one step-like name surely bound here that is a run-wide counter, if exactly one."""
@@ -343,6 +520,19 @@ for global_step in range(100):
         bound = self.ctx.flow.surely_bound(node, names)
         counters = [n for n in names if n in bound and is_run_wide_counter(self.ctx, n, node)]
         return counters[0] if len(counters) == 1 else None
+
+    def _label(self, name: str) -> str:
+        func = self.ctx.function()
+        where = getattr(func, "name", None)
+        return f"{name} of {where}()" if where else name
+
+    def _given(self, step: ast.AST) -> tuple[tuple[str, int], str]:
+        """The counter an explicit ``step=`` reads: the same identity as a fix's when it is the
+        same name in the same scope; any other expression is a counter of its own."""
+        if isinstance(step, ast.Name):
+            return counter_identity(self.ctx, step.id), self._label(step.id)
+        text = ast.unparse(step)
+        return (text, id(step)), f"{text} (line {start_of(step)[0]})"
 
 
 def _bare_generator(call: ast.Call) -> bool:

@@ -16,15 +16,16 @@ class NonIntegerStep(Rule):
 
     ## Why is this bad?
 
-    wandb 0.31 raises `TypeError` on a float, str or bool step, and the row is lost. In code
-    that catches exceptions around logging (most trainers do), the metrics silently vanish.
+    The target wandb raises `TypeError` on a float, str or bool step (measured on 0.31): the
+    program exits with that TypeError at the log call. In code that catches exceptions around
+    logging (some trainers do), the row is lost instead, silently.
 
     Not reported: `step=a // b`, `int(...)`, plain names (their type is not known).
     """
 
     code = "WB105"
     name = "non-integer-step"
-    message = "step={what} is a float; wandb raises TypeError and drops the row: pass an int (int(...) or //)"
+    message = "step={what} is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)"
     fix_safety = "unsafe"
     fix_doc = (
         "Unsafe: wraps the value in `int(...)`. Truncating `samples / batch_size` or a time "

@@ -4,6 +4,7 @@ import ast
 from collections.abc import Iterator
 
 from ..engine import Fix, Invalid, Rule
+from ..versions import REINIT_STRINGS_SINCE
 from .calls import keyword, str_value
 from .edits import replace, string_literal
 
@@ -12,8 +13,10 @@ REINIT_FOR = {True: "finish_previous", False: "return_previous"}
 
 VERSION_DOC = (
     " What the target wandb accepts is decided once per run: the `wandb-target-version` setting "
-    "(`--wandb-target-version` for flake8 and wandb-fix) wins; else the installed wandb, read "
-    "without importing it; else wandb 0.31 (docs/facts.md)."
+    "(`--wandb-target-version` for flake8 and wandb-fix) wins; else the wandb requirement the "
+    "project declares (pyproject, requirements*.txt, setup.cfg, setup.py, environment.yml), and "
+    "then a fix must hold for every version it allows; else the installed wandb, read without "
+    "importing it; else wandb 0.31, the version the facts were measured on (docs/facts.md)."
 )
 
 
@@ -91,16 +94,19 @@ class DeprecatedReinitBool(Rule):
     ## Why is this bad?
 
     Boolean `reinit` is deprecated since wandb took the string values `"default"`,
-    `"return_previous"`, `"finish_previous"` and `"create_new"`: wandb 0.31 prints a deprecation
-    warning on every init. `True` behaves as `"finish_previous"`, `False` as
-    `"return_previous"`, so the strings say the same thing without the warning.
+    `"return_previous"`, `"finish_previous"` and `"create_new"` (wandb 0.19.10): the target wandb
+    prints a deprecation warning on every init (measured on 0.31). `True` behaves as
+    `"finish_previous"`, `False` as `"return_previous"`, so the strings say the same thing
+    without the warning.
 
-    Not reported: string values; wandb versions whose `reinit` is still a plain bool.
+    Not reported: string values; a target wandb whose `reinit` is still a plain bool. Where the
+    project's wandb requirement allows both (`wandb>=0.13.11`), the finding names the versions and
+    has no fix: `reinit="finish_previous"` raises at `wandb.init` on 0.18.7 and 0.19.1.
     """
 
     code = "WB306"
     name = "deprecated-reinit-bool"
-    message = "reinit={value} is deprecated in wandb {version}; use reinit={replacement!r} (same behaviour)"
+    message = "reinit={value} is deprecated in wandb {version}; {advice}"
     fix_safety = "safe"
     fix_doc = (
         'Safe: `True` becomes `"finish_previous"` and `False` becomes `"return_previous"`, the '
@@ -156,9 +162,24 @@ for seed in range(3):
             if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
                 continue
             facts = self.ctx.settings.wandb
-            if not facts.reinit_strings:
-                return
+            if not facts.reinit_strings_somewhere:
+                return  # every targeted wandb takes a bool: nothing is deprecated there
             replacement = REINIT_FOR[value.value]
+            parent = keyword(node, "reinit")
+            where = parent if parent is not None and parent.value is value else value
+            if not facts.reinit_strings:
+                # the declared requirement also allows versions that reject the strings
+                since = ".".join(map(str, REINIT_STRINGS_SINCE))
+                self.report(
+                    where,
+                    value=value.value,
+                    version=f"{since} and later",
+                    advice=(
+                        f"{facts.requirement or 'the target'} also allows older ones that reject "
+                        f"{replacement!r}: raise it to >={since} first"
+                    ),
+                )
+                continue
             literal = string_literal(self.ctx, replacement)  # the quote an f-string leaves free
             fix = None
             if literal is not None:
@@ -167,10 +188,9 @@ for seed in range(3):
                     safe=True,
                     title=f'Use reinit="{replacement}"',
                 )
-            version = ".".join(map(str, facts.version))
-            parent = keyword(node, "reinit")
-            where = parent if parent is not None and parent.value is value else value
-            self.report(where, fix=fix, value=value.value, version=version, replacement=replacement)
+            version = facts.version_text
+            advice = f"use reinit={replacement!r} (same behaviour)"
+            self.report(where, fix=fix, value=value.value, version=version, advice=advice)
 
 
 class _ConsoleRule(Rule):
@@ -195,8 +215,8 @@ class InvalidConsoleSetting(_ConsoleRule):
 
     Reports a `console` setting wandb rejects: `console=` in `wandb.Settings(...)`, a
     `"console"` key in `wandb.init(settings={...})` or `settings=dict(console=...)`, and
-    `WANDB_CONSOLE` set in `os.environ` to such a value. wandb 0.31 accepts `auto`, `off`,
-    `wrap`, `redirect`, `wrap_raw` and `wrap_emu`.
+    `WANDB_CONSOLE` set in `os.environ` to such a value. The target wandb (0.31, as measured)
+    accepts `auto`, `off`, `wrap`, `redirect`, `wrap_raw` and `wrap_emu`.
 
     ## Why is this bad?
 
@@ -281,7 +301,7 @@ settings = wandb.Settings(console="wrap")
             safe=True,
             title='Use console="wrap"',
         )
-        self.report(literal, fix=fix, value=value, version=".".join(map(str, facts.version)))
+        self.report(literal, fix=fix, value=value, version=facts.version_text)
 
 
 class LossyConsoleSetting(_ConsoleRule):

@@ -7,7 +7,7 @@ from ..engine import Fix, Invalid, Rule, Transform, end_of, start_of
 from ..resolve import RUN
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops
-from .edits import template
+from .edits import last_simple_statement, template
 from .imports import newline_at, runtime_fix
 
 SUMMARY_OBJECTS = {"wandb.summary", RUN + ".summary"}
@@ -191,11 +191,9 @@ for lr in (1e-3, 1e-4):
         if first.lineno == loop.lineno:
             return None  # ``for x in y: body`` on one line: no block to append to
         last_line = end_of(last)[0]
-        while not isinstance(last, _SIMPLE):  # the simple statement that ends the body
-            inner = [s for s in _children(last) if end_of(s)[0] == last_line]
-            if not inner:
-                return None
-            last = inner[-1]
+        last = last_simple_statement(last)  # the simple statement that ends the body
+        if last is None:
+            return None
         line = self.ctx.lines[last_line - 1]
         content = line.rstrip("\r\n")
         newline = newline_at(self.ctx, last_line)
@@ -350,20 +348,3 @@ run = wandb.init(project="demo", name=run_name("baseline", version=2), config={}
             "Wrap the name in {local}()",
         )
         self.report(kw, fix=fix, name=value)
-
-
-#: statements without a block of their own
-_SIMPLE = (
-    ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Raise, ast.Assert,
-    ast.Delete, ast.Pass, ast.Break, ast.Continue, ast.Import, ast.ImportFrom, ast.Global,
-    ast.Nonlocal,
-)
-
-
-def _children(stmt: ast.stmt) -> list[ast.stmt]:
-    """The statements of a compound statement's blocks, in source order."""
-    found: list[ast.stmt] = []
-    for field in ("body", "handlers", "orelse", "finalbody", "cases"):
-        for child in getattr(stmt, field, None) or ():
-            found.extend(getattr(child, "body", []) if not isinstance(child, ast.stmt) else [child])
-    return sorted(found, key=end_of)
