@@ -96,7 +96,8 @@ def main() -> None:
                 times[(mode, tree_name)].append(cpu_seconds(cmd + args + ["."], target))
                 if mode.startswith("--apply"):
                     fixed[tree_name] = "".join(
-                        p.read_text("utf-8", "surrogateescape") for p in sorted(target.rglob("*.py"))
+                        p.read_text("utf-8", "surrogateescape")
+                        for p in sorted(target.rglob("*.py"))
                     )
     print(f"corpus: {len(files)} files, {lines} lines (tests/realcode, examples)")
     print(f"CPU seconds, median of {opts.repeats}, -j1")

@@ -298,9 +298,7 @@ def import_after(
     return _After(line, indent, newline, import_from(module, name, asname))
 
 
-def statement_after(
-    line: cst.SimpleStatementLine, indent: str, newline: str, code: str
-) -> _After:
+def statement_after(line: cst.SimpleStatementLine, indent: str, newline: str, code: str) -> _After:
     """``code`` (a simple statement) on a line of its own after this statement line."""
     return _After(line, indent, newline, parse_small_statement(code))
 

@@ -36,9 +36,10 @@ def test_a_fix_runs_through_libcsts_codemod_tool(tmp_path):
     proc = _codemod(path, "flake8_wandb.codemods.WB101", "--unsafe-fixes")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Transformed 1 files" in proc.stderr
-    assert path.read_bytes() == SOURCE.replace(
-        '{"loss": 1.0})', '{"loss": 1.0}, step=global_step)'
-    ).encode()
+    assert (
+        path.read_bytes()
+        == SOURCE.replace('{"loss": 1.0})', '{"loss": 1.0}, step=global_step)').encode()
+    )
 
 
 def test_an_unsafe_fix_waits_for_unsafe_fixes(tmp_path):

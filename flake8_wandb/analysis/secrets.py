@@ -455,7 +455,11 @@ class Secrets:
         if option is None or default is None or not key_format(default.value, option):
             return
         where = f"the default of the {option!r} option"
-        self._add(KeySite(default.value, where, [default.value], [_remove_argument(self.ctx, node, default)]))
+        self._add(
+            KeySite(
+                default.value, where, [default.value], [_remove_argument(self.ctx, node, default)]
+            )
+        )
 
     def _config_call(self, node: ast.Call, qual: str, scope) -> None:
         """``wandb.init(config=...)``, ``run.config.update(...)``: every entry in a key format."""
@@ -481,7 +485,11 @@ class Secrets:
                 if isinstance(v, (ast.Dict, ast.Call)):
                     self._config_entries(v, where, depth + 1)
                 elif name is not None and key_format(v, name):
-                    edit = _remove_item(self.ctx, mapping, i) if len(entries) > 1 else _replace(mapping, "{}")
+                    edit = (
+                        _remove_item(self.ctx, mapping, i)
+                        if len(entries) > 1
+                        else _replace(mapping, "{}")
+                    )
                     self._add(KeySite(v, f"{where} ({name!r})", [v], [edit]))
         elif isinstance(mapping, ast.Call) and getattr(mapping.func, "id", None) == "dict":
             n = len(mapping.args) + len(mapping.keywords)
@@ -491,7 +499,11 @@ class Secrets:
                 if isinstance(kw.value, (ast.Dict, ast.Call)):
                     self._config_entries(kw.value, where, depth + 1)
                 elif key_format(kw.value, kw.arg):
-                    edit = _remove_argument(self.ctx, mapping, kw) if n > 1 else _replace(mapping, "dict()")
+                    edit = (
+                        _remove_argument(self.ctx, mapping, kw)
+                        if n > 1
+                        else _replace(mapping, "dict()")
+                    )
                     self._add(KeySite(kw.value, f"{where} ({kw.arg!r})", [kw.value], [edit]))
 
     # -- masking ---------------------------------------------------------------------------------

@@ -182,7 +182,11 @@ def main(args):
             return None
         if qual == "wandb.config" and not init_ran_before(self.ctx, node):
             return None
-        return Fix((transform(self.ctx, node, "assign_to_update"),), safe=False, title="Use .config.update(...)")
+        return Fix(
+            (transform(self.ctx, node, "assign_to_update"),),
+            safe=False,
+            title="Use .config.update(...)",
+        )
 
     def _read_back_by_init(self) -> bool:
         """``wandb.config = {...}`` then ``wandb.init(config=wandb.config)``: the values do

@@ -41,9 +41,7 @@ _MATCH_BINDS = {"MatchAs": "name", "MatchStar": "name", "MatchMapping": "rest"}
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]  # noqa: UP007
 
 
-def runtime_import(
-    ctx: Context, site: ast.AST, name: str
-) -> tuple[str, tuple[Change, ...]] | None:
+def runtime_import(ctx: Context, site: ast.AST, name: str) -> tuple[str, tuple[Change, ...]] | None:
     """``from wandb_runtime import <name>`` for a fix at ``site``: the local name to call and
     the edits that import it (none when the module imports it already); None: no safe name."""
     alias = "runtime_" + name if name.startswith("wandb_") else "wandb_" + name
@@ -419,4 +417,6 @@ def _at_start(
     if indent is None:
         return None
     pos = (first.lineno, 0)
-    return Transform(pos, pos, "", "import_line", (indent, newline_at(ctx, first.lineno), *statement))
+    return Transform(
+        pos, pos, "", "import_line", (indent, newline_at(ctx, first.lineno), *statement)
+    )

@@ -551,7 +551,14 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                         local, import_edits = imported
                         text = f"{local}.to_container({value.id}, resolve=True)"
                         fix = Fix(
-                            (template(self.ctx, value, f"{local}.to_container({{node}}, resolve=True)"), *import_edits), safe=True, title="Pass " + text
+                            (
+                                template(
+                                    self.ctx, value, f"{local}.to_container({{node}}, resolve=True)"
+                                ),
+                                *import_edits,
+                            ),
+                            safe=True,
+                            title="Pass " + text,
                         )
                     self.report(
                         value,

@@ -245,7 +245,11 @@ def setup(model):
             if not self._key_used_elsewhere(key_name):
                 new_key = key_text[:-1] + "_M" + key_text[-1]
                 title = f"Log millions under {new_key}"
-                fix = Fix((replace(key, new_key), template(self.ctx, value, scaled)), safe=False, title=title)
+                fix = Fix(
+                    (replace(key, new_key), template(self.ctx, value, scaled)),
+                    safe=False,
+                    title=title,
+                )
         elif attribute is not None and not self._key_used_elsewhere(attribute.attr):
             title = f"Log millions under {attribute.attr}_M"
             rename = attribute_name_edit(attribute, attribute.attr + "_M", self.ctx)
