@@ -28,10 +28,10 @@ from corpus import count_lines, torch_corpus, wandb_corpus  # noqa: E402
 HERE = Path(__file__).parent
 
 
-def timed(cmd) -> float:
+def timed(cmd, cwd=None) -> float:
     """CPU seconds (user + system) of the command: steadier than wall time on a shared machine."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=cwd)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 

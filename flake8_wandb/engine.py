@@ -22,29 +22,26 @@ from typing import (
     Union,
 )
 
-from .defaults import DEFAULT_STEP_NAMES
-from .resolve import (
-    ACCELERATOR,
+# positions live at the bottom of the analysis layer; re-exported for the rules and front ends
+from .analysis.positions import Pos as Pos
+from .analysis.positions import Span as Span
+from .analysis.positions import end_of as end_of
+from .analysis.positions import split_lines as split_lines
+from .analysis.positions import start_of as start_of
+from .analysis.project import ProjectView
+from .analysis.resolve import (
     LIGHTNING_RUN,
     RUN,
-    RUN_PARAM,
     SCOPE_NODES,
-    TRACKER,
     Resolver,
     Scope,
 )
+from .analysis.wandb_model import WandbModel
+from .defaults import DEFAULT_STEP_NAMES
 from .versions import PINNED, WandbFacts
 
 if TYPE_CHECKING:
-    from .flow import Flow
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
-def split_lines(source: str) -> list[str]:
-    """Lines as the tokenizer counts them (``str.splitlines`` also splits on form feeds and
-    ``\u2028``, which would shift every ``ast`` line number after them)."""
-    return _LINE.findall(source)
+    from .analysis.flow import Flow
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -60,25 +57,6 @@ def printable(text: str) -> str:
     """``text`` on one line with nothing a terminal acts on: such characters are escaped as
     ``repr`` writes them (``\\n``, ``\\x1b``, ``\\u202e``)."""
     return _UNPRINTABLE.sub(_escape, text)
-
-
-#: a position in the source: 1-based line, UTF-8 byte column (as ``ast`` gives them)
-Pos = tuple[int, int]
-Span = tuple[Pos, Pos]
-
-
-def start_of(node: ast.AST) -> Pos:
-    """Where a parsed node starts. Every node the parser gives a position to (expressions,
-    statements, keywords, arguments, handlers) has one; ``ast.AST`` itself declares none, and
-    typeshed marks the ends optional for nodes built by hand, which rules never see."""
-    n: Any = node
-    return (n.lineno, n.col_offset)
-
-
-def end_of(node: ast.AST) -> Pos:
-    """Where a parsed node ends (see ``start_of``)."""
-    n: Any = node
-    return (n.end_lineno, n.end_col_offset)
 
 
 @dataclass(frozen=True)
@@ -265,12 +243,22 @@ class Rule:
 class Context:
     """What a rule sees while the engine walks a module."""
 
-    def __init__(self, tree: ast.Module, source: str, settings: Settings) -> None:
+    def __init__(
+        self, tree: ast.Module, source: str, settings: Settings, path: str | None = None
+    ) -> None:
         self.tree = tree
         self.source = source
         self.lines = split_lines(source)
         self.settings = settings
+        #: the file's path when the front end has one (flake8's ``filename``, wandb-fix's path):
+        #: evaluation files (WB102) and the project's other modules (project summaries)
+        self.path = path
         self.names = Resolver(tree, mentions_wandb="wandb" in source)
+        #: the wandb model (analysis/wandb_model.py): what a wandb call, run, config is
+        self.wandb = WandbModel(self.names)
+        #: summaries of this module's functions and of the project modules it imports
+        self.project = ProjectView(tree, self.names, path, source)
+        self.names.call_hook = self.project.call_result
         self.scope: Scope = self.names.module
         #: the nodes enclosing the one being visited, outermost first
         self.ancestors: list[ast.AST] = []
@@ -282,7 +270,7 @@ class Context:
     def flow(self) -> Flow:
         """The module's data-flow queries (flow.py), built on first use."""
         if self._flow is None:
-            from .flow import Flow
+            from .analysis.flow import Flow
 
             self._flow = Flow(self)
         return self._flow
@@ -303,44 +291,11 @@ class Context:
     def is_wandb_log(
         self, call: ast.AST, scope: Scope | None = None, lightning: bool = True
     ) -> bool:
-        """A call that logs to a wandb run (docs/integrations.md): ``wandb.log``,
-        a run's ``.log`` (Lightning's ``experiment.log`` only when ``lightning``), accelerate's
-        ``accelerator.log`` / wandb tracker ``.log``, a run-like parameter's ``.log(<dict>)``.
-        ``scope`` given: the call is not the node being visited (no enclosing ``if`` known)."""
-        if not isinstance(call, ast.Call):
-            return False
-        func = call.func
-        if isinstance(func, ast.Attribute) and func.attr != "log":
-            return False
-        qual = self.names.qualname(func, scope or self.scope)
-        if qual in _LOGS:
-            return True
-        if qual == LIGHTNING_RUN + ".log":
-            return lightning
-        if qual == RUN_PARAM + ".log":
-            return _called_like_a_run(call) and self.names.imports_wandb()
-        if qual is None and scope is None and isinstance(func, ast.Attribute):
-            return self._wandb_tracker_in_loop(func.value)
-        return False
-
-    def _wandb_tracker_in_loop(self, receiver: ast.AST) -> bool:
-        """``for tracker in accelerator.trackers:`` then ``tracker.log(...)`` under
-        ``if tracker.name == "wandb":``."""
-        if not isinstance(receiver, ast.Name):
-            return False
-        narrowed = looped = False
-        chain = self.ancestors
-        for i in range(len(chain) - 1, -1, -1):
-            node = chain[i]
-            if isinstance(node, SCOPE_NODES):
-                break
-            if isinstance(node, ast.If) and i + 1 < len(chain) and chain[i + 1] in node.body:
-                narrowed = narrowed or _tests_tracker_name(node.test, receiver.id, "wandb")
-            elif isinstance(node, (ast.For, ast.AsyncFor)):
-                if isinstance(node.target, ast.Name) and node.target.id == receiver.id:
-                    looped = isinstance(node.iter, ast.Attribute) and node.iter.attr == "trackers"
-                    break
-        return narrowed and looped
+        """A call that logs to a wandb run (the wandb model's ``log_call``). ``scope`` given: the
+        call is not the node being visited (no enclosing ``if`` known); otherwise the call is
+        the node being visited, and its ancestors are passed along."""
+        ancestors = self.ancestors if scope is None else None
+        return self.wandb.log_call(call, scope or self.scope, lightning, ancestors)
 
     def enclosing(self, *types: type) -> ast.AST | None:
         for node in reversed(self.ancestors):
@@ -396,37 +351,6 @@ class Context:
         )
 
 
-_LOGS = frozenset({"wandb.log", RUN + ".log", ACCELERATOR + ".log", TRACKER + ".log"})
-
-
-def _called_like_a_run(call: ast.Call) -> bool:
-    """``run.log({...})``, ``run.log(dict(...))``, ``run.log(metrics)``: the first argument is a
-    dict literal, ``dict(...)`` or a name. ``run.log("some text")`` is somebody else's log."""
-    if not call.args:
-        return False
-    first = call.args[0]
-    if isinstance(first, (ast.Dict, ast.Name)):
-        return True
-    return isinstance(first, ast.Call) and getattr(first.func, "id", None) == "dict"
-
-
-def _tests_tracker_name(test: ast.AST, name: str, value: str) -> bool:
-    """``tracker.name == "wandb"`` (also inside an ``and``)."""
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
-        return any(_tests_tracker_name(v, name, value) for v in test.values)
-    return (
-        isinstance(test, ast.Compare)
-        and len(test.ops) == 1
-        and isinstance(test.ops[0], ast.Eq)
-        and isinstance(test.left, ast.Attribute)
-        and test.left.attr == "name"
-        and isinstance(test.left.value, ast.Name)
-        and test.left.value.id == name
-        and isinstance(test.comparators[0], ast.Constant)
-        and test.comparators[0].value == value
-    )
-
-
 class Engine:
     """Runs a set of rules over modules."""
 
@@ -439,16 +363,21 @@ class Engine:
         """The cheap prefilter: a file without any trigger text cannot hold a finding."""
         return any(t in source for t in self.triggers)
 
-    def check(self, tree: ast.Module, source: str) -> tuple[list[Finding], list[RuleError]]:
+    def check(
+        self, tree: ast.Module, source: str, path: str | None = None
+    ) -> tuple[list[Finding], list[RuleError]]:
+        """``path``: the file's path, when there is one (see ``Context.path``)."""
         if not self.rules or not self.may_match(source):
             return [], []
         try:
-            return self._check(tree, source)
+            return self._check(tree, source, path)
         except RecursionError:  # a last resort: the traversals themselves keep explicit stacks
             return [], [RuleError("engine", 0, "too deeply nested to analyse; file skipped")]
 
-    def _check(self, tree: ast.Module, source: str) -> tuple[list[Finding], list[RuleError]]:
-        ctx = Context(tree, source, self.settings)
+    def _check(
+        self, tree: ast.Module, source: str, path: str | None
+    ) -> tuple[list[Finding], list[RuleError]]:
+        ctx = Context(tree, source, self.settings, path)
         errors: list[RuleError] = []
         live: list[Rule] = []
         for rule_cls in self.rules:
@@ -457,12 +386,11 @@ class Engine:
         enter: dict[type, list[tuple[Rule, Callable]]] = {}
         leave: dict[type, list[tuple[Rule, Callable]]] = {}
         for rule in live:
-            for attr in dir(type(rule)):
-                if attr.startswith("visit_") or attr.startswith("leave_"):
-                    node_type = getattr(ast, attr[6:], None)
-                    if node_type is not None:
-                        table = enter if attr.startswith("visit_") else leave
-                        table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+            for is_enter, node_type, attr in _handlers(type(rule)):
+                table = enter if is_enter else leave
+                table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+        # nodes no rule handles and that hold nothing a rule could handle are not walked
+        skip = _NEVER_VISITED - enter.keys() - leave.keys()
         failed: set = set()
 
         def call(rule: Rule, fn: Callable, *args) -> None:
@@ -493,14 +421,49 @@ class Engine:
             if isinstance(node, SCOPE_NODES):
                 ctx.scope = ctx.names.scope_of[id(node)]
             stack.append((node, True))
-            children = list(ast.iter_child_nodes(node))
+            children: list[ast.AST] = []
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if isinstance(value, list):
+                    children.extend(v for v in value if isinstance(v, ast.AST))
+                elif isinstance(value, ast.AST):
+                    children.append(value)
             for child in reversed(children):
-                stack.append((child, False))
+                if type(child) not in skip:
+                    stack.append((child, False))
         for rule in live:
             call(rule, rule.end_module)
         findings = [f for f in ctx.findings if f.code not in failed]
         findings.sort(key=lambda f: (f.line, f.col, f.code))
         return findings, errors
+
+
+_HANDLERS: dict[type, tuple[tuple[bool, type, str], ...]] = {}
+
+
+def _handlers(rule_cls: type) -> tuple[tuple[bool, type, str], ...]:
+    """A rule class's ``visit_<Node>`` / ``leave_<Node>`` methods: (enter?, node type, name)."""
+    found = _HANDLERS.get(rule_cls)
+    if found is None:
+        rows = []
+        for attr in dir(rule_cls):
+            if attr.startswith("visit_") or attr.startswith("leave_"):
+                node_type = getattr(ast, attr[6:], None)
+                if isinstance(node_type, type):
+                    rows.append((attr.startswith("visit_"), node_type, attr))
+        found = _HANDLERS[rule_cls] = tuple(rows)
+    return found
+
+
+#: leaves: names, constants, contexts and operators hold no other node
+_NEVER_VISITED = frozenset(
+    {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias}
+    | {
+        c
+        for c in vars(ast).values()
+        if isinstance(c, type) and issubclass(c, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop))
+    }
+)
 
 
 def _describe(exc: BaseException) -> str:

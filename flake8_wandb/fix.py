@@ -138,12 +138,12 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
     source, encoding = decode(data)
     engine = _engine(options)
     if options.mode == "check":
-        findings, errors = lint(engine, source)
+        findings, errors = lint(engine, source, path=str(path))
         result.errors += errors
         result.rows = _rows(result.path, source, findings, options.unsafe)
         return
     if options.mode == "add-noqa":
-        findings, errors = lint(engine, source)
+        findings, errors = lint(engine, source, path=str(path))
         result.errors += errors
         result.rows_on_disk = _rows(result.path, source, findings, options.unsafe)
         silenced, skipped = add_noqa(source, findings)
@@ -173,7 +173,7 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
             result.old_data = data
             result.fixed = len(findings) - len(skipped) - len(unread)
         return
-    fixed = fix_source(engine, source, unsafe=options.unsafe)
+    fixed = fix_source(engine, source, unsafe=options.unsafe, path=str(path))
     result.errors += fixed.errors
     for finding, why in fixed.reverted:
         result.errors.append(f"{finding.code} fix at line {finding.line} reverted: {why}")

@@ -112,10 +112,11 @@ def parse(source: str) -> ast.Module:
 
 
 def lint(
-    engine: Engine, source: str, tree: ast.Module | None = None
+    engine: Engine, source: str, tree: ast.Module | None = None, path: str | None = None
 ) -> tuple[list[Finding], list[str]]:
     """Findings not silenced by ``# noqa``, and internal errors as messages. ``tree``: the
-    source's parse when the caller has it already (a parse is most of the cost).
+    source's parse when the caller has it already (a parse is most of the cost); ``path``: the
+    file's path, for the rules that read it (evaluation files, the project's other modules).
     Raises SyntaxError (or ValueError for NUL bytes) when the source does not parse."""
     if not engine.may_match(source):
         return [], []
@@ -124,7 +125,7 @@ def lint(
     lines = split_lines(source)
     if file_is_noqa(lines):
         return [], []
-    findings, errors = engine.check(tree, source)
+    findings, errors = engine.check(tree, source, path)
     if findings:
         noqa = NoqaMap(source, lines)
         findings = [f for f in findings if not noqa.silences(f)]
@@ -251,7 +252,9 @@ def still_valid(original: str, new: str) -> bool:
     return validity(original)(new)
 
 
-def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
+def fix_source(
+    engine: Engine, source: str, unsafe: bool = False, path: str | None = None
+) -> FixResult:
     """Apply every applicable fix until the source is stable. The result is as valid as the
     input (see ``validity``); a fix that breaks it is reverted with a reason, and the others
     still go in."""
@@ -260,7 +263,7 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
     given_up: set[tuple[str, str, int]] = set()
     valid = validity(source)
     for round_ in range(MAX_ROUNDS):
-        findings, errors = lint(engine, result.source)
+        findings, errors = lint(engine, result.source, path=path)
         result.errors = errors
         if round_ == 0:
             result.initial = findings
@@ -304,7 +307,7 @@ def fix_source(engine: Engine, source: str, unsafe: bool = False) -> FixResult:
             given_up = {(c, m, _moved(p, spans)) for c, m, p in given_up}
             result.source = apply_fixes(result.source, accepted)
             result.applied += accepted
-    result.remaining, result.errors = lint(engine, result.source)
+    result.remaining, result.errors = lint(engine, result.source, path=path)
     offset = _offsets(result.source)
     pending = [
         f

@@ -241,8 +241,10 @@ class _NotebookEngine(Engine):
         super().__init__(engine.rules, engine.settings)
         self._marker = re.compile(rf"#{tag}:\d+$")
 
-    def check(self, tree: ast.Module, source: str) -> tuple[list[Finding], list[RuleError]]:
-        findings, errors = super().check(tree, source)
+    def check(
+        self, tree: ast.Module, source: str, path: str | None = None
+    ) -> tuple[list[Finding], list[RuleError]]:
+        findings, errors = super().check(tree, source, path)
         masked = {
             n
             for n, line in enumerate(split_lines(source), 1)
@@ -944,14 +946,14 @@ def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
         return _merged(sorted(out, key=lambda r: r.cell.number if r.cell else 0), outside)
 
     if options.mode == "check":
-        findings, errors = lint(engine, source, nb.tree)
+        findings, errors = lint(engine, source, nb.tree, path=name)
         result.errors += errors
         result.rows = rows(findings, [found for _, found in written])
         return
     if options.mode == "add-noqa":
-        _add_noqa(nb, engine, source, written, data, result, rows)
+        _add_noqa(nb, engine, source, written, data, result, rows, name)
         return
-    fixed, sources = _fix(nb, engine, source, unsafe, result.errors)
+    fixed, sources = _fix(nb, engine, source, unsafe, result.errors, path=name)
     fixed_files = []
     for w, _ in written:
         done = fix_source(file_engine, w.body, unsafe=unsafe)
@@ -995,7 +997,7 @@ def _relint(text: str, name: str, engine: Engine, unsafe: bool) -> list[report.R
     """The findings left in a notebook just fixed (what ``--apply`` reports)."""
     again = Notebook(text)
     source = again.prepare()
-    findings, _ = lint(again.engine(engine), source)
+    findings, _ = lint(again.engine(engine), source, path=name)
     out = again.rows(name, findings, unsafe)
     for w in again.written_files():
         found = _lint_written(engine, w, [])
@@ -1011,8 +1013,9 @@ def _add_noqa(
     data: bytes,
     result: Any,
     rows: Callable[[Sequence[Finding], Sequence[Sequence[Finding]]], list[report.Row]],
+    name: str,
 ) -> None:
-    findings, errors = lint(engine, source, nb.tree)
+    findings, errors = lint(engine, source, nb.tree, path=name)
     result.errors += errors
     magic = [f for f in findings if nb.on_ipython_line(f.line)]
     silenced, skipped = add_noqa(source, [f for f in findings if f not in magic])
@@ -1056,11 +1059,16 @@ def _add_noqa(
 
 
 def _fix(
-    nb: Notebook, engine: Engine, source: str, unsafe: bool, errors: list[str]
+    nb: Notebook,
+    engine: Engine,
+    source: str,
+    unsafe: bool,
+    errors: list[str],
+    path: str | None = None,
 ) -> tuple[FixResult, dict[int, str]]:
     """Fix the virtual module, then split it back into cells: the fixed result and the new code
     of each edited cell."""
-    fixed = fix_source(engine, source, unsafe=unsafe)
+    fixed = fix_source(engine, source, unsafe=unsafe, path=path)
     errors += fixed.errors + _reverted(nb, fixed)
     if not fixed.changed:
         return fixed, {}

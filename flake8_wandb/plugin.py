@@ -74,7 +74,7 @@ class WandbChecker:
         source = "".join(self.lines)
         if not any(t in source for t in TRIGGERS):
             return
-        findings, errors = self.engine().check(self.tree, source)
+        findings, errors = self.engine().check(self.tree, source, self.filename)
         for err in errors:
             print(
                 f"flake8-wandb: internal error in {err.code} on {self.filename}:{err.line}: "

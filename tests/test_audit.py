@@ -42,9 +42,9 @@ def _signal_during(monkeypatch, where: str, sig: int) -> None:
     if where == "engine":
         check = engine.Engine.check
 
-        def checking(self, tree, source):
+        def checking(self, tree, source, path=None):
             kill()
-            return check(self, tree, source)
+            return check(self, tree, source, path)
 
         monkeypatch.setattr(engine.Engine, "check", checking)
     else:

@@ -50,9 +50,27 @@ def test_labels_are_well_formed(path):
                 )
 
 
+PROJECTS = evaluate.projects()
+
+
+@pytest.mark.parametrize("folder", PROJECTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_project_labels_are_well_formed(folder):
+    meta = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
+    assert meta["repo"] and meta["files"]
+    for rel, labels in meta["files"].items():
+        source = (folder / rel).read_text(encoding="utf-8")
+        statement_lines = {first for _, _, first in evaluate.StatementIndex(source).spans}
+        assert set(labels["labelled"]) <= DEFAULT_CODES
+        for kind in ("expect", "unsure"):
+            for line, code, *_ in labels.get(kind, ()):
+                assert code in DEFAULT_CODES, (rel, kind, line, code)
+                assert line in statement_lines, f"{rel}: {kind} {code} at {line}"
+
+
 @pytest.mark.skipif(not FILES, reason="no real-code corpus")
-def test_no_new_misses_or_false_positives():
-    result = evaluate.evaluate()
+@pytest.mark.parametrize("run", ["files", "projects"])
+def test_no_new_misses_or_false_positives(run):
+    result = evaluate.evaluate() if run == "files" else evaluate.evaluate_projects()
     now = evaluate.known(result)
     base = (
         json.loads(evaluate.BASELINE.read_text(encoding="utf-8"))

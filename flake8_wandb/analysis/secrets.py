@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from wandb_runtime import facts
 
 from ..engine import Change, Context, Span, Transform, end_of, start_of
-from ..flow import EnvWrite
-from ..resolve import RUN, SCOPE_NODES
+from .flow import EnvWrite
+from .resolve import RUN, SCOPE_NODES
 
 #: WB302's message, also used for the keys a notebook holds outside its code
 MESSAGE = (

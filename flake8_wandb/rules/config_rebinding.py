@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import ast
 
+from ..analysis.resolve import RUN, SCOPE_NODES
 from ..engine import UNCHANGED, Fix, Invalid, Rule
-from ..resolve import RUN, SCOPE_NODES
 from .calls import keyword
 from .edits import transform
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..counters import Loop, loops_in_function
+from ..analysis.counters import Loop, loops_in_function
 from ..engine import Context
 
 

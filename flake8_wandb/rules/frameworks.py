@@ -13,6 +13,11 @@ def in_hf_trainer(ctx: Context) -> bool:
         for base in cls.bases:
             name = dotted(base).rsplit(".", 1)[-1]
             qual = ctx.qualname(base, ctx.names.module) or ""
-            if name.endswith(("Trainer", "TrainerCallback")) or qual.startswith("transformers."):
+            if qual.startswith("transformers."):
+                return True
+            if name.endswith(("Trainer", "TrainerCallback")):
+                # a project's own ``Trainer`` class that derives from no trainer is not HF's
+                if ctx.project.plain_class(base, ctx.names.module, ("Trainer", "TrainerCallback")):
+                    continue
                 return True
     return False

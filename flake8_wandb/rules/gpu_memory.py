@@ -3,7 +3,6 @@ from __future__ import annotations
 import ast
 
 from ..engine import Fix, Invalid, Rule
-from .calls import dotted
 from .edits import attribute_name_edit
 
 ALLOCATED = {
@@ -60,7 +59,8 @@ class MemoryAllocatedMonitoring(Rule):
         "`tc.x()`). The logged number changes (on purpose): dashboards and alerts on the old key "
         "see a jump. Calls through `from torch.cuda import ...` or a stored reference get no fix."
     )
-    triggers = ("memory_allocated",)
+    #: ``wandb`` too: a helper of another module may return the figure
+    triggers = ("memory_allocated", "wandb")
     invalid = (
         Invalid(
             """\
@@ -186,10 +186,14 @@ def train_step(step):
         self.exempt: set[int] = set()
         self.functions: dict[int, ast.AST] = {}
         self.uses_wandb: bool | None = None
+        #: calls of a function that returns the figure: call id -> the torch function
+        self.helpers: dict[int, str] = {}
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.uses_wandb is None:
-            self.uses_wandb = _uses_wandb(self.ctx)
+            # the cheap questions first: the figure is read here or in a project module this
+            # one imports, and the module uses wandb
+            self.uses_wandb = self.ctx.project.may_hold("memory") and _uses_wandb(self.ctx)
         if not self.uses_wandb:
             return  # benchmarks and prints of modules without wandb are out of scope
         qual = self.ctx.qualname(node.func)
@@ -197,9 +201,12 @@ def train_step(step):
         key = id(func)
         if qual in COMPANIONS or qual == "torch.cuda.reset_peak_memory_stats":
             self.exempt.add(key)
-        helper = isinstance(node.func, ast.Name) and node.func.id in self.ctx.flow.memory_helpers()
-        if qual not in ALLOCATED and not helper:
-            return
+        if qual not in ALLOCATED:
+            # a function of this module or of the project that returns the figure
+            qual = self.ctx.project.returns(node, self.ctx.scope)
+            if qual not in ALLOCATED:
+                return
+            self.helpers[id(node)] = qual
         name = getattr(func, "name", "")
         if name.startswith("test_") or not self.ctx.flow.reaches_sink(node, func):
             return
@@ -211,13 +218,13 @@ def train_step(step):
             if key in self.exempt:
                 continue
             for call in calls:
-                qual = self.ctx.qualname(call.func, self._scope_of(self.functions[key]))
                 fix = None
-                if qual not in ALLOCATED:  # a helper of this module that returns it
-                    qual = self.ctx.flow.memory_helpers()[dotted(call.func)]
+                if id(call) in self.helpers:  # a function that returns it
+                    qual = self.helpers[id(call)]
                     func = qual.rsplit(".", 1)[-1]
                     self.report(call, func=func, replacement=ALLOCATED[qual])
                     continue
+                qual = self.ctx.qualname(call.func, self._scope_of(self.functions[key])) or ""
                 func = qual.rsplit(".", 1)[-1]
                 if isinstance(call.func, ast.Attribute) and call.func.attr == func:
                     fix = Fix(
@@ -232,5 +239,8 @@ def train_step(step):
 
 
 def _uses_wandb(ctx) -> bool:
-    """The module imports wandb, or names it as a tracker (``log_with="wandb"``)."""
-    return ctx.names.imports_wandb() or '"wandb"' in ctx.source or "'wandb'" in ctx.source
+    """The module imports wandb, names it as a tracker (``log_with="wandb"``), or makes a wandb
+    log call (an accelerator it was given: ``self.accelerator.log(...)``)."""
+    if ctx.names.imports_wandb() or '"wandb"' in ctx.source or "'wandb'" in ctx.source:
+        return True
+    return any(ctx.wandb.log_call(call, scope) for call, scope in ctx.names.calls_named("log"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import ast
 import re
 
+from ..analysis.wandb_model import MODE_CALLS
 from ..engine import RUNTIME_PACKAGE, UNCHANGED, Fix, Invalid, Rule
 from .calls import keyword, str_value
 from .control_flow import under_condition
@@ -10,12 +11,10 @@ from .edits import replace, template
 from .imports import runtime_fix
 
 LIGHTNING = ("pytorch_lightning.", "lightning.")
-MODE_CALLS = {
-    "wandb.init",
-    "wandb.Settings",
-    "wandb.sdk.Settings",
-    "wandb.sdk.wandb_settings.Settings",
-}
+
+
+#: callees that may set ``WANDB_MODE`` without a ``mode=`` keyword
+_MODE_SETTERS = frozenset({"putenv", "update", "init_trackers"})
 
 
 class HardcodedWandbMode(Rule):
@@ -180,7 +179,12 @@ os.environ.setdefault("WANDB_MODE", "offline")
 """
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        if len(node.targets) != 1 or under_condition(self.ctx, ignore_rank_guards=True):
+        # the cheap questions first: ``os.environ[K] = <literal>``, then where it runs
+        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Subscript):
+            return
+        if str_value(node.value) is None:
+            return
+        if under_condition(self.ctx, ignore_rank_guards=True):
             return
         for write in self.ctx.flow.env_writes(node):
             if write.var != "WANDB_MODE" or str_value(write.value) is None:
@@ -212,6 +216,14 @@ os.environ.setdefault("WANDB_MODE", "offline")
         return str_value(value) == "disabled" and under_condition(self.ctx)
 
     def visit_Call(self, node: ast.Call) -> None:
+        # the cheap question first: only these calls can set a mode (``mode=``/``offline=``,
+        # ``os.putenv``, ``os.environ.update``, accelerate's ``init_trackers``)
+        func = node.func
+        callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if callee not in _MODE_SETTERS and not any(
+            kw.arg in ("mode", "offline") for kw in node.keywords
+        ):
+            return
         if under_condition(self.ctx, ignore_rank_guards=True):
             return
         for write in self.ctx.flow.env_writes(node):

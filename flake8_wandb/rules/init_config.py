@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import ast
 
+from ..analysis.flow import own_nodes
+from ..analysis.resolve import ACCELERATOR
+from ..analysis.wandb_model import CONFIG_OBJECTS
 from ..engine import UNCHANGED, Fix, Invalid, Rule
-from ..flow import own_nodes
-from ..resolve import ACCELERATOR, RUN
 from .calls import dotted, has_star_kwargs, keyword, str_value
 from .edits import add_keyword, template
 from .imports import import_for_fix
 
-CONFIG_OBJECTS = {"wandb.config", RUN + ".config"}
 CONFIG_UPDATES = {"update", "setdefaults", "update_locked", "setdefault", "__setitem__"}
 DICTCONFIG_TYPES = {"omegaconf.DictConfig", "omegaconf.dictconfig.DictConfig"}
 DICTCONFIG_MAKERS = {

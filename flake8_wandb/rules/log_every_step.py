@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 
-from ..counters import LOOPS
+from ..analysis.counters import LOOPS
+from ..analysis.flow import own_nodes
+from ..analysis.resolve import SCOPE_NODES
+from ..analysis.wandb_model import commit_false
 from ..engine import Rule
-from ..flow import own_nodes
-from ..resolve import SCOPE_NODES
-from .calls import dotted, keyword
+from .calls import dotted
 from .control_flow import enclosing_loops
 
 #: iterables that yield batches: ``train_loader``, ``enumerate(dataloader)``, ``tqdm(batches)``
@@ -18,6 +20,12 @@ _GUARD_CALL = re.compile(
 )
 #: functions named for evaluation, generation or inference log per item on purpose
 _EVAL_NAME = re.compile(r"(^|_)(eval|generat|sampl|predict|infer|benchmark|bench_)", re.I)
+#: files named for it: ``evaluate_model.py``, ``sample.py``, ``run_inference.py``, ``bench.py``
+_EVAL_FILE = re.compile(
+    r"(^|[_\-.])(eval|evaluate|evaluation|generate|generation|sample|sampling|predict|prediction"
+    r"|infer|inference|benchmark|bench)([_\-.]|$)",
+    re.I,
+)
 #: ``optimizer.step()``, ``scaler.step(opt)``, ``opt.step()``: the loop nest trains
 _OPTIMIZER = re.compile(r"(optim|opt$|scaler|^opt)", re.I)
 
@@ -55,11 +63,16 @@ class LogEveryStep(Rule):
     `and`/`or`, or through a local name assigned from a `%` expression), an early `continue` on
     such a test, or a helper such as `every_n_steps(...)` / `should_log(...)` in the test.
     A guard may also enclose the inner loop within the training loop (`if step % k == 0: for h
-    in heads: run.log(...)`). Loops in a function named for evaluation, generation or inference
-    (`eval`, `evaluate`, `generate`, `sample`, `predict`, `infer`, `benchmark`) log per item on
-    purpose, unless the loop nest itself trains (`.backward(...)`, an optimizer's or scaler's
-    `.step()`). Conditions that are not frequency guards: `if is_main_process`, `if rank == 0`,
-    `if len(trackers) > 0`, `if accelerator.sync_gradients`. Not reported either: epoch-level
+    in heads: run.log(...)`). Loops in a function or a file named for evaluation, generation or
+    inference (`eval`, `evaluate`, `generate`, `sample`, `predict`, `infer`, `benchmark`:
+    `def evaluate(...)`, `evaluate_model.py`) log per item on purpose, unless the loop nest itself
+    trains (`.backward(...)`, an optimizer's or scaler's `.step()`). Conditions that are not
+    frequency guards: `if is_main_process`, `if rank == 0`, `if len(trackers) > 0`,
+    `if accelerator.sync_gradients`, and a resume skip (`resume_step = resume_global_step % n`
+    then `if step < resume_step: continue`: the `%` computes where to resume, and every later
+    step still logs). A call of a log helper of the project (a function whose body logs one of
+    its parameters to wandb, named for logging, with no `%` guard of its own) in such a loop is
+    reported at the call. Not reported either: epoch-level
     loops (a loop that holds an inner loop, and logs outside it), `commit=False` calls (they add
     to the current row), and nests that walk a dict (`for name, log in metrics.items()`), which
     replay metrics rather than train.
@@ -236,11 +249,11 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         self._first_continue_guard: dict[int, int] = {}
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not self.ctx.is_wandb_log(node):
+        if self.ctx.is_wandb_log(node):
+            if commit_false(node):
+                return  # attaches to the current row: no row of its own
+        elif not self._calls_log_helper(node):
             return
-        commit = keyword(node, "commit")
-        if commit is not None and isinstance(commit.value, ast.Constant) and not commit.value.value:
-            return  # attaches to the current row: no row of its own
         loops = enclosing_loops(self.ctx)
         if not loops or self._contains_loop(loops[0]):
             return
@@ -254,6 +267,18 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
             return
         self.report(node)
 
+    def _calls_log_helper(self, call: ast.Call) -> bool:
+        """A call of a function of this module or of the project whose body logs one of its
+        parameters to wandb, with no frequency guard of its own (``tb_wandb_log(...)``)."""
+        if not isinstance(call.func, (ast.Name, ast.Attribute)) or not enclosing_loops(self.ctx):
+            return False
+        # the cheap question first: a log helper is named for logging
+        callee = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id
+        if "log" not in callee.lower():
+            return False
+        found = self.ctx.project.summary(call.func, self.ctx.scope, "log")
+        return found is not None and found[0].is_log_helper and not found[0].log_guarded
+
     def _contains_loop(self, loop: ast.AST) -> bool:
         key = id(loop)
         if key not in self._has_inner_loop:
@@ -261,8 +286,10 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         return self._has_inner_loop[key]
 
     def _evaluation_context(self) -> bool:
-        """An enclosing function named for evaluation, generation or inference: those loops log
-        per item on purpose."""
+        """An enclosing function, or the file, named for evaluation, generation or inference:
+        those loops log per item on purpose."""
+        if self.ctx.path and _EVAL_FILE.search(os.path.basename(self.ctx.path)):
+            return True
         for node in self.ctx.ancestors:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _EVAL_NAME.search(
                 node.name
@@ -348,15 +375,34 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         )
 
     def _is_guard(self, test: ast.AST, mod_names: set[str]) -> bool:
-        for n in ast.walk(test):
+        """A ``%`` expression (or a local name assigned from one) compared with a constant or
+        used as a truth value, or a call such as ``should_log(...)``. ``step < resume_step``
+        with ``resume_step = resume_global_step % n`` is a resume skip, not a guard: every
+        later step still logs."""
+
+        def periodic(n: ast.AST) -> bool:
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
                 return True
-            if isinstance(n, ast.Name) and n.id in mod_names:
-                return True
+            return isinstance(n, ast.Name) and n.id in mod_names
+
+        stack = [test]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ast.Compare):
+                operands = [n.left, *n.comparators]
+                if any(periodic(o) for o in operands) and all(
+                    periodic(o) or isinstance(o, ast.Constant) for o in operands
+                ):
+                    return True
+                stack.extend(o for o in operands if not periodic(o))
+                continue
+            if periodic(n):
+                return True  # a truth value: ``if not step % n``, ``if is_log_step``
             if isinstance(n, ast.Call):
                 name = dotted(n.func).rsplit(".", 1)[-1]
                 if _GUARD_CALL.search(name):
                     return True
+            stack.extend(ast.iter_child_nodes(n))
         return False
 
     def _mod_names(self) -> set[str]:

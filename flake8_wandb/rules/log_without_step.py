@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 
-from ..counters import (
+from ..analysis.counters import (
     LOOPS,
     LogSite,
     RunView,
@@ -11,14 +11,12 @@ from ..counters import (
     escapes_through,
     is_run_wide_counter,
 )
+from ..analysis.wandb_model import RUN_LIKE
 from ..engine import UNCHANGED, Fix, Invalid, Rule, start_of
-from ..resolve import ACCELERATOR, LIGHTNING_RUN, RUN, RUN_PARAM, TRACKER
 from .calls import has_star_kwargs, keyword, str_value
 from .edits import add_keyword
 from .frameworks import in_hf_trainer
 
-#: what a run can be handed on as: the run, the module that logs to it, what logs through it
-_RUN_LIKE = frozenset({RUN, LIGHTNING_RUN, RUN_PARAM, ACCELERATOR, TRACKER, "wandb", "wandb.run"})
 _MANUAL = "<your step counter>"
 
 
@@ -90,6 +88,10 @@ class LogWithoutStep(Rule):
     Without `step=`, wandb advances its own counter on every call. As soon as two code paths log
     (train and eval, a callback and the loop), the counter drifts from the real training step:
     charts misalign, and a later explicit step lower than the counter is silently dropped.
+
+    Also reported, at the call: a log helper of the project (named for logging) that passes its own
+    `step` parameter on as `step=`, where that parameter defaults to `None`, called without a step
+    (the helper's own log call is not reported again; no fix there).
 
     Not reported: calls with `**kwargs` (the step may be inside), `commit=False` (attaches to the
     current row), keys on a custom x-axis, `define_metric(<glob>, step_metric=...)` (only the
@@ -449,7 +451,7 @@ for global_step in range(100):
         parent = self.ctx.ancestors[-1] if self.ctx.ancestors else None
         if isinstance(parent, ast.Call) and parent.func is node:
             return
-        if self.ctx.qualname(node.value) in _RUN_LIKE:
+        if self.ctx.qualname(node.value) in RUN_LIKE:
             self.run.escape(node, "the run's log is handed on as a function")
 
     def _site(self, node: ast.Call, kind: str, counter=None, label: str = "") -> None:
@@ -461,7 +463,10 @@ for global_step in range(100):
 
     def visit_Call(self, node: ast.Call) -> None:
         if not self.ctx.is_wandb_log(node):
-            why = escapes_through(self.ctx, node, _RUN_LIKE)
+            if self._helper_call(node):  # a project log helper that logs without a step
+                self._site(node, "stepless")
+                return
+            why = escapes_through(self.ctx, node, RUN_LIKE)
             if why is not None:
                 self.run.escape(node, why)
             return
@@ -513,6 +518,36 @@ for global_step in range(100):
             else:
                 why = "wandb's implicit counter misaligns and drops data logged out of order"
                 self.report(node, step=_MANUAL, why=why)
+
+    def _helper_call(self, node: ast.Call) -> bool:
+        """A call of a log helper that forwards its ``step`` parameter (default ``None``) as
+        ``step=``, giving it no step: reported at the call (the helper's own log call passes
+        ``step=`` and is not reported). No fix here. True: reported."""
+        if self.tensorboard or not isinstance(node.func, (ast.Name, ast.Attribute)):
+            return False
+        if has_star_kwargs(node):
+            return False
+        # the cheap question first: a helper that forwards a step is named for logging
+        callee = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+        if "log" not in callee.lower():
+            return False
+        found = self.ctx.project.summary(node.func, self.ctx.scope, "log")
+        if found is None:
+            return False
+        helper, method = found
+        if helper.log_step is None or not helper.step_default_none:
+            return False
+        bound = helper.bind(node, method)
+        if bound is None or helper.log_step in bound or helper.log_values not in bound:
+            return False
+        if in_hf_trainer(self.ctx):
+            return False
+        self.report(
+            node,
+            step="<your step counter>",
+            why=f"{helper.name}() passes step={helper.log_step}, which defaults to None",
+        )
+        return True
 
     def _counter(self, node: ast.Call) -> str | None:
         """The one step-like name surely bound here that is a run-wide counter, if exactly one."""

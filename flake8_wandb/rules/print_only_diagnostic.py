@@ -3,9 +3,9 @@ from __future__ import annotations
 import ast
 import re
 
+from ..analysis.flow import own_nodes
+from ..analysis.wandb_model import ACCELERATORS, console_off
 from ..engine import UNCHANGED, Fix, Invalid, Rule
-from ..flow import own_nodes
-from ..resolve import ACCELERATOR
 from .calls import keyword, str_value
 from .edits import replace, transform
 from .imports import runtime_fix
@@ -22,7 +22,6 @@ _NOT_VALUES = {
     "min", "max", "init", "initial", "factor", "patience",
 }  # fmt: skip
 _SPLIT = re.compile(r"_+")
-ACCELERATORS = {ACCELERATOR, "accelerate.Accelerator()", "accelerate.accelerator.Accelerator()"}
 
 
 def is_metric_like(name: str) -> bool:
@@ -240,6 +239,8 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         super().__init__(ctx)
         self.prints: dict[int, list[ast.Call]] = {}
         self.logged: dict[int, set[str]] = {}
+        #: per function: names given to a wandb log call as the values (``run.log(metrics)``)
+        self.logged_dicts: dict[int, set[str]] = {}
         self.functions: dict[int, ast.AST] = {}
         self.module_logs = False
         #: print and log calls that are statements of their own: call id -> (parent, statement)
@@ -259,6 +260,8 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             parent = self._remember_statement(node)
             if parent is not None and node.args and isinstance(node.args[0], ast.Dict):
                 self.dict_logs.setdefault(id(parent), []).append(node)
+            if node.args and isinstance(node.args[0], ast.Name):  # ``run.log(metrics)``
+                self.logged_dicts.setdefault(key, set()).add(node.args[0].id)
             logged = self.logged.setdefault(key, set())
             for arg in [*node.args, *(kw.value for kw in node.keywords)]:
                 logged |= value_names(arg)
@@ -305,7 +308,8 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             return
         for key, prints in self.prints.items():
             func = self.functions[key]
-            recorded = _closure(func, self.logged.get(key, set())) | _returned(func)
+            recorded = _closure(func, self.logged.get(key, set()), self.logged_dicts.get(key))
+            recorded |= _returned(func)
             for call in prints:
                 shown = set()
                 for arg in call.args:
@@ -365,7 +369,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         """``print`` -> ``echo`` from the runtime shim, only where wandb's console capture is
         off (with capture on, the print reaches the Logs tab already and ``echo`` adds nothing)."""
         if self._console_off is None:
-            self._console_off = _console_off(self.ctx.tree)  # one walk per module
+            self._console_off = console_off(self.ctx.tree)  # one walk per module
         if not self._console_off:
             return None
         return runtime_fix(
@@ -436,28 +440,7 @@ def _binds(stmt: ast.stmt, names: set[str]) -> bool:
     return False
 
 
-def _console_off(tree: ast.Module) -> bool:
-    """The module turns wandb's console capture off: ``console="off"`` in a call or a settings
-    dict, or ``WANDB_CONSOLE`` set to ``"off"``."""
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.keyword)
-            and node.arg == "console"
-            and str_value(node.value) == "off"
-        ):
-            return True
-        if isinstance(node, ast.Dict):
-            for k, v in zip(node.keys, node.values):
-                if str_value(k) in ("console", "WANDB_CONSOLE") and str_value(v) == "off":
-                    return True
-        if isinstance(node, ast.Assign) and str_value(node.value) == "off":
-            for t in node.targets:
-                if isinstance(t, ast.Subscript) and str_value(t.slice) == "WANDB_CONSOLE":
-                    return True
-    return False
-
-
-def _closure(func: ast.AST, logged: set[str]) -> set[str]:
+def _closure(func: ast.AST, logged: set[str], dicts: set[str] | None = None) -> set[str]:
     """Logged names plus what flows into them: ``metrics = {"loss": loss}``,
     ``metrics["lr"] = lr`` and ``metrics.update(...)`` make ``loss`` and ``lr`` logged too."""
     flows: dict[str, set[str]] = {}
@@ -485,6 +468,54 @@ def _closure(func: ast.AST, logged: set[str]) -> set[str]:
             if n not in result:
                 result.add(n)
                 todo.append(n)
+    return _read_out(func, dicts or set(), result)
+
+
+def _read_out(func: ast.AST, direct: set[str], logged: set[str]) -> set[str]:
+    """Also logged: a value read by a literal key out of a dict given to a log call itself
+    (``v = metrics["loss"]``, ``metrics.get("loss")`` after ``run.log(metrics)``: ``direct``),
+    and a container whose every appended element is logged (``history.append(val_loss)`` then
+    ``print(history)``)."""
+    reads: dict[str, set[str]] = {}
+    appended: dict[str, list[set[str]]] = {}
+    for node in own_nodes(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            base: ast.AST = node.value
+            if (
+                isinstance(base, ast.Call)
+                and isinstance(base.func, ast.Attribute)
+                and base.func.attr == "get"
+                and base.args
+                and str_value(base.args[0]) is not None
+            ):
+                base = base.func.value
+            elif isinstance(base, ast.Subscript) and str_value(base.slice) is not None:
+                base = base.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and isinstance(base, ast.Name) and base.id in direct:
+                reads.setdefault(target.id, set()).add(base.id)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("append", "extend")
+            and isinstance(node.func.value, ast.Name)
+            and len(node.args) == 1
+        ):
+            appended.setdefault(node.func.value.id, []).append(value_names(node.args[0]))
+    result = set(logged)
+    changed = True
+    while changed:
+        changed = False
+        for name, bases in reads.items():
+            if name not in result and bases:
+                result.add(name)
+                changed = True
+        for name, values in appended.items():
+            if name not in result and all(v and v <= result for v in values):
+                result.add(name)
+                changed = True
     return result
 
 

@@ -2,56 +2,13 @@ from __future__ import annotations
 
 import ast
 
+from ..analysis.flow import own_nodes
+from ..analysis.project import is_raw_count
 from ..engine import UNCHANGED, Fix, Invalid, Rule
-from ..flow import own_nodes
-from ..resolve import ACCELERATOR, RUN
 from .calls import str_value
 from .edits import attribute_name_edit, replace, template
 
-#: calls whose dict arguments (or ``config=``) reach the run
-SINK_CALLS = {
-    "wandb.log",
-    RUN + ".log",
-    "wandb.init",
-    "wandb.config.update",
-    RUN + ".config.update",
-    "wandb.summary.update",
-    RUN + ".summary.update",
-}
-#: objects whose items and attributes reach the run
-SINK_OBJECTS = {"wandb.config", RUN + ".config", "wandb.summary", RUN + ".summary"}
 SIMPLE = (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)
-
-
-def _is_numel(node: ast.AST) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "numel"
-
-
-def _is_prod(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and (
-        getattr(node.func, "attr", None) == "prod" or getattr(node.func, "id", None) == "prod"
-    )
-
-
-def is_raw_count(node: ast.AST) -> bool:
-    """``sum(p.numel() for p in m.parameters())``, ``sum(map(torch.numel, ...))``,
-    ``sum(np.prod(x.shape) for x in leaves)``, ``model.num_parameters()``, and ``int()`` of one."""
-    if not isinstance(node, ast.Call):
-        return False
-    func = node.func
-    if isinstance(func, ast.Name) and func.id in ("int", "float") and len(node.args) == 1:
-        return is_raw_count(node.args[0])
-    if isinstance(func, ast.Attribute) and func.attr == "num_parameters":
-        return True
-    if not (isinstance(func, ast.Name) and func.id == "sum" and node.args):
-        return False
-    arg = node.args[0]
-    if isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
-        elt = arg.elt
-        return (isinstance(elt, ast.Call) and _is_numel(elt.func)) or _is_prod(elt)
-    if isinstance(arg, ast.Call) and getattr(arg.func, "id", None) == "map" and arg.args:
-        return _is_numel(arg.args[0])
-    return False
 
 
 class RawParamCount(Rule):
@@ -170,6 +127,8 @@ def setup(model):
         super().__init__(ctx)
         self._raw_names: dict[int, set[str]] = {}
         self._key_uses: dict[str, int] | None = None
+        #: every raw count spells one of these (``numel``, ``prod``, ``num_parameters``)
+        self.possible = any(w in ctx.source for w in ("numel", "prod", "num_parameters"))
 
     def _is_raw(self, value: ast.AST) -> bool:
         if is_raw_count(value):
@@ -206,29 +165,34 @@ def setup(model):
                 child = parent
                 continue
             if isinstance(parent, ast.Call) and child is not parent.func:
-                if self.ctx.qualname(parent.func) in SINK_CALLS or self.ctx.is_wandb_log(parent):
-                    return True
-                func = parent.func
-                return (
-                    isinstance(func, ast.Attribute)
-                    and func.attr == "init_trackers"
-                    and self.ctx.raw_qualname(func.value) == ACCELERATOR
+                return self.ctx.is_wandb_log(parent) or self.ctx.wandb.sends_to_run(
+                    parent, self.ctx.scope
                 )
             return False
         return False
 
     def visit_Dict(self, node: ast.Dict) -> None:
+        if not self.possible:
+            return
         for key, value in zip(node.keys, node.values):
             if key is not None and self._is_raw(value) and self._reaches_run(node):
                 self._report(value, key)
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        if len(node.targets) != 1 or not self._is_raw(node.value):
+        # the cheap questions first: a store into an item or attribute, of a run's config or
+        # summary, and only then whether the value is a raw count
+        if not self.possible or len(node.targets) != 1:
             return
         target = node.targets[0]
-        if isinstance(target, ast.Subscript) and self.ctx.qualname(target.value) in SINK_OBJECTS:
+        if not isinstance(target, (ast.Subscript, ast.Attribute)):
+            return
+        if not self.ctx.wandb.run_object(target.value, self.ctx.scope):
+            return
+        if not self._is_raw(node.value):
+            return
+        if isinstance(target, ast.Subscript):
             self._report(node.value, target.slice)
-        elif isinstance(target, ast.Attribute) and self.ctx.qualname(target.value) in SINK_OBJECTS:
+        else:
             self._report(node.value, None, attribute=target)
 
     def _report(self, value: ast.AST, key: ast.AST | None, attribute=None) -> None:

@@ -4,8 +4,8 @@ import ast
 
 from wandb_runtime.api_changes import REMOVED_APIS
 
+from ..analysis.resolve import RUN
 from ..engine import UNCHANGED, Fix, Invalid, Rule, end_of
-from ..resolve import RUN
 from .calls import keyword, str_value
 from .edits import remove_argument, replace, transform
 from .hardcoded_api_key import _alone_on_its_lines, _remove_lines

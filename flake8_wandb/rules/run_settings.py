@@ -3,12 +3,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ..analysis.wandb_model import SETTINGS_CALLS
 from ..engine import Fix, Invalid, Rule
 from ..versions import REINIT_STRINGS_SINCE
 from .calls import keyword, str_value
 from .edits import replace, string_literal
 
-SETTINGS_CALLS = {"wandb.Settings", "wandb.sdk.Settings", "wandb.sdk.wandb_settings.Settings"}
 REINIT_FOR = {True: "finish_previous", False: "return_previous"}
 
 VERSION_DOC = (

@@ -2,15 +2,13 @@ from __future__ import annotations
 
 import ast
 
-from ..counters import Loop
+from ..analysis.counters import Loop
+from ..analysis.wandb_model import SUMMARY_OBJECTS
 from ..engine import Fix, Invalid, Rule, Transform, end_of, start_of
-from ..resolve import RUN
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops
 from .edits import last_simple_statement, template
 from .imports import newline_at, runtime_fix
-
-SUMMARY_OBJECTS = {"wandb.summary", RUN + ".summary"}
 
 
 def _is_init(ctx, node: ast.AST) -> bool:

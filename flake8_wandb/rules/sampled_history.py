@@ -3,8 +3,8 @@ from __future__ import annotations
 import ast
 import re
 
+from ..analysis.resolve import SCOPE_NODES
 from ..engine import UNCHANGED, Change, Fix, Invalid, Rule
-from ..resolve import SCOPE_NODES
 from .calls import has_star_kwargs, keyword
 from .edits import replace
 from .imports import import_for_fix

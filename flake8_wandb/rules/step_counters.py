@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from ..counters import receiver_key, restarting_loop, step_kind
+from ..analysis.counters import receiver_key, restarting_loop, step_kind
 from ..engine import Rule, start_of
 from .calls import keyword
 from .frameworks import in_hf_trainer
@@ -172,7 +172,9 @@ def train(run: wandb.Run, loader, epochs):
                 advice="log at a run-wide step (a counter that only grows)",
             )
             return
-        kind = step_kind(kw.value)
+        # a parameter whose every caller passes the same expression is that expression:
+        # ``_log_plots(plots, step)`` called with ``step=trainer.epoch + 1`` logs at the epoch
+        kind = step_kind(self.ctx.project.parameter_value(kw.value, self.ctx.function()))
         if kind is None:
             return
         key = receiver_key(self.ctx, node)

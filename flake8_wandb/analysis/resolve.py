@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from collections.abc import Callable
 from typing import Union
 
 #: The qualname of a wandb ``Run`` *instance* (what ``wandb.init()`` returns).
@@ -68,6 +69,16 @@ _NOT_STAND_INS = (
 #: bound to the same name is something else, and the name then resolves to nothing
 _STAND_IN_NAME = re.compile(r"(dummy|noop|no_op|null|fake|mock|stub|disabled|wandb|run)", re.I)
 _BUILTINS = frozenset(dir(builtins))
+#: names no project function has: the call hook is not asked about them
+_LIBRARIES = (
+    "wandb.", "torch.", "os.", "accelerate.", "numpy.", "math.", "time.", "logging.",
+    "transformers.", "datetime.", "json.", "re.", "sys.", "random.", "collections.", "typing.",
+    "functools.", "itertools.", "pathlib.", "subprocess.", "argparse.", "lightning.",
+    "pytorch_lightning.", "tqdm.", "<",
+)  # fmt: skip
+#: an unannotated parameter named so, in a module that mentions wandb, is an accelerator made
+#: elsewhere: ``Accelerator(log_with=args.report_to)`` (docs/integrations.md)
+ACCELERATOR_PARAM_NAMES = frozenset({"accelerator"})
 #: the nodes that open a scope of their own
 SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
@@ -138,6 +149,9 @@ class Resolver:
         self.mentions_wandb = mentions_wandb
         self._memo: dict[tuple[int, int], str | None] = {}
         self._imports_wandb: bool | None = None
+        #: what a call of one of the project's functions returns (analysis/project.py), set by
+        #: the owner of the name table: ``hook(call, scope)`` -> a qualified name or None
+        self.call_hook: Callable[[ast.Call, Scope], str | None] | None = None
         _Binder(self).run(tree)
 
     # -- queries -------------------------------------------------------------------------------
@@ -182,6 +196,12 @@ class Resolver:
             base = self.qualname(func, scope)
             if base in _ACCELERATOR_CLASSES and self._logs_to_wandb(expr):
                 return ACCELERATOR
+            if self.call_hook is not None and (
+                base is None or not (base in _BUILTINS or base.startswith(_LIBRARIES))
+            ):
+                returned = self.call_hook(expr, scope)
+                if returned is not None:
+                    return returned
             return _normalise(base + "()") if base else None
         if isinstance(expr, ast.IfExp):
             # ``None`` and ``lambda: 0`` are fallbacks, not other meanings:
@@ -487,6 +507,8 @@ class _Binder:
                 self.scope.bind(p.arg, _Annotated(target, enclosing))
             elif p.arg in RUN_PARAM_NAMES:
                 self.scope.bind(p.arg, RUN_PARAM)
+            elif p.arg in ACCELERATOR_PARAM_NAMES and self.r.mentions_wandb:
+                self.scope.bind(p.arg, ACCELERATOR)
             else:
                 self.scope.bind(p.arg, OPAQUE)
 
@@ -529,7 +551,10 @@ class _Binder:
             local = alias.asname or alias.name
             if node.level:
                 # ``from .utils import DummyWandb``: a module of this project, never a library
-                self._bind_name(local, "." * node.level + (node.module or "") + "." + alias.name)
+                self._bind_name(
+                    local,
+                    "." * node.level + (node.module + "." if node.module else "") + alias.name,
+                )
             elif not node.module:
                 self._bind_name(local, OPAQUE)
             else:

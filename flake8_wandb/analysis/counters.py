@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Union
 
-from .engine import end_of, start_of
 from .flow import own_nodes, target_names
+from .positions import end_of, start_of
 from .resolve import SCOPE_NODES
 
 LOOPS = (ast.For, ast.AsyncFor, ast.While)

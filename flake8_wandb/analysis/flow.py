@@ -300,6 +300,8 @@ def _step(parent: ast.AST, child: ast.AST) -> bool | str | None:
     str: assigned to that name; None: keep walking outwards."""
     if isinstance(parent, ast.BinOp):
         return None if isinstance(parent.op, KEEPS_VALUE) else False
+    if isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.Or):
+        return None  # ``peak_gpu_memory() or 0``: the fallback keeps the figure what it is
     if isinstance(parent, ast.Call):
         if child is parent.func:
             return False

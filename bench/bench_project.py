@@ -1,0 +1,101 @@
+"""What the WB plugin adds to flake8 on projects whose modules import each other (the project view
+reads and summarises the modules a file imports, once per process).
+
+    python bench/bench_project.py [--repeats 5] [-j 2] [--wandb-files 0] [--torch-files 600]
+
+The installed packages are copied into a temporary folder first: installed packages are never read
+by the project view, so only a copy is a project whose imports resolve. For each corpus, alternates
+in the same run (this machine is shared and noisy):
+
+  A  plain flake8 (the plugin left out of discovery)       --select=E,F,W  -j N
+  B  flake8 with the plugin                                 --select=E,F,W,WB  -j N
+
+both run inside the copied project, and prints the median of the per-pair ratios B/A in CPU
+seconds of flake8 and its worker processes. Corpora: the wandb package (all-wandb code: every
+file mentions wandb, relative imports everywhere), torch (typical code: few files use wandb), and
+the blind-labelled project folders of tests/realcode/projects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_flake8 import HERE, timed  # noqa: E402
+from corpus import count_lines, package_dir, torch_corpus, wandb_corpus  # noqa: E402
+
+PROJECTS = HERE.parent / "tests" / "realcode" / "projects"
+
+
+def copy_tree(files: list[Path], root: Path, dest: Path) -> list[Path]:
+    """Copy ``files`` (under ``root``) to ``dest``, keeping relative paths and packages."""
+    out = []
+    for f in files:
+        target = dest / f.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, target)
+        out.append(target)
+    for init in root.rglob("__init__.py"):  # packages stay packages
+        target = dest / init.relative_to(root)
+        if target.parent.exists() and not target.exists():
+            shutil.copyfile(init, target)
+    return out
+
+
+def bench(name: str, cwd: Path, files: list[Path], repeats: int, jobs: str) -> float:
+    rel = [str(f.relative_to(cwd)) for f in files]
+    args = ["--exit-zero", "--isolated", "-j", jobs, *rel]
+    plain = [sys.executable, str(HERE / "flake8_without_plugin.py"), "--select=E,F,W", *args]
+    with_wb = [sys.executable, "-m", "flake8", "--select=E,F,W,WB", *args]
+    a_times, b_times, ratios = [], [], []
+    for _ in range(repeats):
+        a = timed(plain, cwd)
+        b = timed(with_wb, cwd)
+        a_times.append(a)
+        b_times.append(b)
+        ratios.append(b / a)
+    ratio = statistics.median(ratios)
+    print(
+        f"{name}: {len(files)} files, {count_lines(files)} lines, -j {jobs}, {repeats} pairs | "
+        f"plain flake8 median {statistics.median(a_times):.2f} CPU s | "
+        f"with WB median {statistics.median(b_times):.2f} CPU s | "
+        f"median ratio {ratio:.3f} (min {min(ratios):.3f}, max {max(ratios):.3f})",
+        flush=True,
+    )
+    return ratio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("-j", "--jobs", default="2")
+    parser.add_argument("--wandb-files", type=int, default=0, help="0 = every file")
+    parser.add_argument("--torch-files", type=int, default=600, help="0 = all of torch")
+    parser.add_argument("--only", choices=("wandb", "torch", "projects"), action="append")
+    opts = parser.parse_args()
+    only = opts.only or ["wandb", "torch", "projects"]
+    with tempfile.TemporaryDirectory() as tmp:
+        if "wandb" in only:
+            root = package_dir("wandb").parent
+            dest = Path(tmp) / "wandb-project"
+            files = copy_tree(wandb_corpus(opts.wandb_files), root, dest)
+            bench("wandb package (all-wandb code)", dest, files, opts.repeats, opts.jobs)
+        if "torch" in only:
+            root = package_dir("torch").parent
+            dest = Path(tmp) / "torch-project"
+            files = copy_tree(torch_corpus(opts.torch_files), root, dest)
+            bench("torch (typical code)", dest, files, opts.repeats, opts.jobs)
+        if "projects" in only:
+            files = sorted(PROJECTS.rglob("*.py"))
+            bench("tests/realcode/projects", PROJECTS, files, opts.repeats, opts.jobs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Positions, the bottom of the analysis layer: lines as the tokenizer counts them, and where a
+parsed node starts and ends (1-based line, UTF-8 byte column, as ``ast`` gives them)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(source: str) -> list[str]:
+    """Lines as the tokenizer counts them (``str.splitlines`` also splits on form feeds and
+    ``\u2028``, which would shift every ``ast`` line number after them)."""
+    return _LINE.findall(source)
+
+
+#: a position in the source: 1-based line, UTF-8 byte column (as ``ast`` gives them)
+Pos = tuple[int, int]
+Span = tuple[Pos, Pos]
+
+
+def start_of(node: ast.AST) -> Pos:
+    """Where a parsed node starts. Every node the parser gives a position to (expressions,
+    statements, keywords, arguments, handlers) has one; ``ast.AST`` itself declares none, and
+    typeshed marks the ends optional for nodes built by hand, which rules never see."""
+    n: Any = node
+    return (n.lineno, n.col_offset)
+
+
+def end_of(node: ast.AST) -> Pos:
+    """Where a parsed node ends (see ``start_of``)."""
+    n: Any = node
+    return (n.end_lineno, n.end_col_offset)

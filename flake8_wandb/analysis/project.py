@@ -1,0 +1,712 @@
+"""Project summaries: what the functions of this module and of the project's other modules are.
+
+Each top-level function, each method (``Class.method``) and each class of a module gets a small
+``Summary``: what it returns (an accelerate ``Accelerator`` whose trackers may hold wandb, a wandb
+run or stand-in, a memory-allocated figure, a raw parameter count), whether it is a *log helper*
+(its body makes a wandb log call with one of its parameters as the values; which parameter is the
+step, and whether that one defaults to ``None``) or a *print helper*, and which expressions the
+module's own callers pass for each parameter.
+
+The project's other modules come in through imports: relative imports, and absolute imports whose
+first name is a package or module beside the file or under the project root (the nearest folder
+above it with ``pyproject.toml``, ``setup.py``, ``setup.cfg`` or ``.git``, and the working
+directory). Installed packages are never read; a name that cannot be resolved stays unknown and
+is never taken for wandb. A module is read and summarised at most once per process, keyed by its
+path, size and modification time.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+
+from .resolve import ACCELERATOR, LOCAL_CLASS, RUN, SCOPE_NODES, Resolver, Scope, call_name
+
+#: what a summary's ``returns`` says
+RETURNS_ACCELERATOR = ACCELERATOR
+RETURNS_RUN = RUN
+RETURNS_PARAM_COUNT = "<raw parameter count>"
+#: the torch functions whose figure under-reports GPU memory (WB201)
+ALLOCATED = frozenset({"torch.cuda.memory_allocated", "torch.cuda.max_memory_allocated"})
+_KEEPS_VALUE = (ast.Div, ast.FloorDiv, ast.Mult, ast.RShift)
+_WRAPPERS = frozenset({"round", "float", "int", "str", "format"})
+#: at most this many bytes of a project module are read (a generated file is no helper)
+_MAX_BYTES = 2_000_000
+_ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+_INSTALLED = ("site-packages", "dist-packages")
+#: first names that are never a module of the project (no file is looked for): the standard
+#: library and the libraries training code imports most
+_NEVER_PROJECT = frozenset(getattr(sys, "stdlib_module_names", ())) | {
+    "torch", "numpy", "np", "accelerate", "transformers", "datasets", "diffusers", "tqdm",
+    "lightning", "pytorch_lightning", "omegaconf", "hydra", "yaml", "scipy", "sklearn",
+    "pandas", "PIL", "torchvision", "einops", "safetensors", "deepspeed", "peft", "timm",
+}  # fmt: skip
+
+
+@dataclass
+class Summary:
+    """What one function (or method, or class) is, seen from its callers."""
+
+    name: str
+    node: ast.AST
+    #: parameter names in order (``self`` included for methods)
+    params: tuple[str, ...] = ()
+    #: ``RETURNS_ACCELERATOR``, ``RETURNS_RUN``, ``RETURNS_PARAM_COUNT``, a torch qualname of
+    #: ``ALLOCATED`` (a memory-allocated figure), or None
+    returns: str | None = None
+    #: a log helper: the parameter passed as the logged values, the one passed as ``step=``
+    log_values: str | None = None
+    log_step: str | None = None
+    #: the step parameter defaults to ``None``
+    step_default_none: bool = False
+    #: the helper's log call sits under an ``if`` that holds a ``%`` (its own frequency guard)
+    log_guarded: bool = False
+    #: the helper always passes a step of its own (``step=`` something that is not a parameter)
+    logs_with_own_step: bool = False
+    #: a print helper: only forwards its arguments to ``print``
+    prints: bool = False
+    #: the function resets the peak-memory statistics (what it reads after is a benchmark)
+    resets_peak: bool = False
+
+    @property
+    def is_log_helper(self) -> bool:
+        return self.log_values is not None
+
+    def bind(self, call: ast.Call, method: bool) -> dict[str, ast.AST] | None:
+        """The arguments of ``call`` by parameter name (``method``: called on an instance, so
+        ``self`` is not among them); None when a ``*args`` / ``**kwargs`` hides the mapping."""
+        params = self.params[1:] if method else self.params
+        bound: dict[str, ast.AST] = {}
+        for i, arg in enumerate(call.args):
+            if isinstance(arg, ast.Starred):
+                return None
+            if i < len(params):
+                bound[params[i]] = arg
+        for kw in call.keywords:
+            if kw.arg is None:
+                return None
+            bound[kw.arg] = kw.value
+        return bound
+
+
+#: words without which a module's text cannot hold what a question asks about: a cheap question
+#: asked before any parse (``None``: any question)
+NEEDS = {
+    "memory": ("memory_allocated",),
+    "log": ("wandb", "log_with", "ccelerator", "Run"),
+    # what the name table asks: does a call return an accelerator or a run
+    "returns": ("Accelerator(", "wandb.init(", "wandb.run", "get_tracker("),
+}
+
+
+class ModuleSummary:
+    """The summaries of one module's top-level functions, methods (``Class.method``) and classes,
+    each computed when first asked for. A module of the project is parsed only when a question
+    its text can answer is asked (``NEEDS``)."""
+
+    def __init__(
+        self,
+        tree: ast.Module | None,
+        names: Resolver | None,
+        path: str | None,
+        text: str = "",
+    ) -> None:
+        self.path = path
+        self.names = names
+        self.text = text
+        self._tree = tree
+        self._defs: dict[str, ast.AST] | None = None
+        self._done: dict[str, Summary | None] = {}
+        self._pending: set[str] = set()
+
+    def mentions(self, needs: str | None) -> bool:
+        return needs is None or any(w in self.text for w in NEEDS[needs])
+
+    def _index(self) -> dict[str, ast.AST]:
+        if self._defs is None:
+            if self._tree is None and self.path is not None and self.text:
+                self._parse()
+            self._defs = {}
+            for stmt in self._tree.body if self._tree is not None else ():
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    self._defs[stmt.name] = stmt
+                if isinstance(stmt, ast.ClassDef):
+                    for item in stmt.body:
+                        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                            self._defs[f"{stmt.name}.{item.name}"] = item
+        return self._defs
+
+    def _parse(self) -> None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(self.text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return
+        names = Resolver(tree, mentions_wandb="wandb" in self.text)
+        view = ProjectView(tree, names, self.path, self.text)
+        view._local = self
+        names.call_hook = view.call_result
+        self._tree, self.names = tree, names
+
+    def get(self, name: str, needs: str | None = None) -> Summary | None:
+        if name in self._done:
+            return self._done[name]
+        if not self.mentions(needs):
+            return None
+        node = self._index().get(name)
+        if node is None or self.names is None:
+            return None
+        if name in self._pending:
+            return None  # a function that calls itself: unknown while it is summarised
+        self._pending.add(name)
+        try:
+            if isinstance(node, ast.ClassDef):
+                found: Summary | None = Summary(name, node)
+            else:
+                from .wandb_model import WandbModel
+
+                found = _summarise_function(node, name, self.names, WandbModel(self.names))
+        finally:
+            self._pending.discard(name)
+        self._done[name] = found
+        return found
+
+
+def summarise(tree: ast.Module, names: Resolver, path: str | None, text: str = "") -> ModuleSummary:
+    """Summaries of the module's top-level functions, methods and classes (computed lazily)."""
+    return ModuleSummary(tree, names, path, text)
+
+
+def _params(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
+    return tuple(a.arg for a in func.args.posonlyargs + func.args.args)
+
+
+def _defaults(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.AST]:
+    args = func.args
+    out: dict[str, ast.AST]
+    positional = args.posonlyargs + args.args
+    out = {
+        a.arg: d for a, d in zip(positional[len(positional) - len(args.defaults) :], args.defaults)
+    }
+    out.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    return out
+
+
+def _own_nodes(func: ast.AST):
+    stack = list(ast.iter_child_nodes(func))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, SCOPE_NODES):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _summarise_function(func, qual: str, names: Resolver, model) -> Summary:
+    scope = names.scope_of.get(id(func), names.module)
+    params = _params(func)
+    all_params = set(params) | {a.arg for a in func.args.kwonlyargs}
+    summary = Summary(qual, func, params)
+    returns: set[str | None] = set()
+    nodes = list(_own_nodes(func))
+    for node in nodes:
+        if isinstance(node, ast.Return) and node.value is not None:
+            if isinstance(node.value, ast.Constant) and node.value.value is None:
+                continue  # ``return None`` when there is no GPU: a fallback
+            returns.add(_returned(node.value, names, scope, func))
+        elif isinstance(node, ast.Call):
+            name = call_name(node)  # the cheap question first: only these names matter
+            if name == "reset_peak_memory_stats":
+                summary.resets_peak = summary.resets_peak or (
+                    names.qualname(node.func, scope) == "torch.cuda.reset_peak_memory_stats"
+                )
+            elif (
+                name == "log"
+                and summary.log_values is None
+                and model.log_call(node, scope, lightning=False)
+            ):
+                _log_helper(summary, node, all_params, _defaults(func))
+                summary.log_guarded = _frequency_guarded(nodes)
+    returns.discard(None)
+    if len(returns) == 1:
+        summary.returns = returns.pop()
+    if summary.returns in ALLOCATED and summary.resets_peak:
+        summary.returns = None  # a benchmark: reset, run, read the peak
+    summary.prints = _forwards_to_print(func, nodes)
+    return summary
+
+
+def _returned(expr: ast.AST, names: Resolver, scope: Scope, func) -> str | None:
+    qual = names.qualname(expr, scope)
+    if qual in (ACCELERATOR, RUN):
+        return qual
+    memory = _scaled_allocated(expr, names, scope)
+    if memory is not None:
+        return memory
+    if is_raw_count(expr):
+        return RETURNS_PARAM_COUNT
+    if isinstance(expr, ast.Name):
+        values = [
+            n.value
+            for n in _own_nodes(func)
+            if isinstance(n, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == expr.id for t in n.targets)
+        ]
+        if values and all(is_raw_count(v) for v in values):
+            return RETURNS_PARAM_COUNT
+        # ``peak = max_memory_allocated() / 1e6``, then reduced across ranks into the same name
+        kinds = {_scaled_allocated(v, names, scope) for v in values} - {None}
+        if len(kinds) == 1:
+            return kinds.pop()
+    return None
+
+
+def _scaled_allocated(expr: ast.AST, names: Resolver, scope: Scope) -> str | None:
+    """``torch.cuda.max_memory_allocated(device) / 1e6`` (scaled, rounded or not)."""
+    while True:
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, _KEEPS_VALUE):
+            expr = expr.left
+        elif (
+            isinstance(expr, ast.Call) and getattr(expr.func, "id", None) in _WRAPPERS and expr.args
+        ):
+            expr = expr.args[0]
+        else:
+            break
+    if isinstance(expr, ast.Call):
+        qual = names.qualname(expr.func, scope)
+        if qual in ALLOCATED:
+            return qual
+    return None
+
+
+def _log_helper(summary: Summary, call: ast.Call, params: set[str], defaults) -> None:
+    """The helper's log call: which parameter holds the values, which the step."""
+    values = call.args[0] if call.args else None
+    for kw in call.keywords:
+        if kw.arg in ("data", "values", "row"):
+            values = kw.value
+    carried = None
+    if isinstance(values, ast.Name) and values.id in params:
+        carried = values.id
+    elif isinstance(values, ast.Dict):  # ``wandb.log({key: value})``
+        inside = [
+            n.id
+            for v in values.values
+            for n in ast.walk(v)
+            if isinstance(n, ast.Name) and n.id in params
+        ]
+        carried = inside[0] if inside else None
+    if carried is None:
+        return
+    summary.log_values = carried
+    step = next((kw.value for kw in call.keywords if kw.arg == "step"), None)
+    if step is None and len(call.args) >= 2:
+        step = call.args[1]
+    if isinstance(step, ast.Name) and step.id in params:
+        summary.log_step = step.id
+        default = defaults.get(step.id)
+        summary.step_default_none = isinstance(default, ast.Constant) and default.value is None
+    elif step is not None:
+        summary.logs_with_own_step = True
+
+
+def _frequency_guarded(nodes) -> bool:
+    """An ``if`` of the function tests a ``%`` expression (``if step % n == 0``)."""
+    return any(
+        isinstance(n, ast.If)
+        and any(isinstance(m, ast.BinOp) and isinstance(m.op, ast.Mod) for m in ast.walk(n.test))
+        for n in nodes
+    )
+
+
+def _forwards_to_print(func, nodes) -> bool:
+    """The body only forwards its arguments to ``print`` (with or without a rank check)."""
+    params = {a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs}
+    params |= {a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None}
+    prints = 0
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            if getattr(node.func, "id", None) == "print":
+                args = [*node.args, *(k.value for k in node.keywords)]
+                used = {n.id for a in args for n in ast.walk(a) if isinstance(n, ast.Name)}
+                if not used or not used <= params:
+                    return False
+                prints += 1
+        elif isinstance(
+            node, (ast.Assign, ast.AugAssign, ast.Return, ast.For, ast.While, ast.With)
+        ):
+            return False
+    return prints > 0
+
+
+def _is_numel(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "numel"
+
+
+def _is_prod(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and (
+        getattr(node.func, "attr", None) == "prod" or getattr(node.func, "id", None) == "prod"
+    )
+
+
+def is_raw_count(node: ast.AST) -> bool:
+    """``sum(p.numel() for p in m.parameters())``, ``sum(map(torch.numel, ...))``,
+    ``sum(np.prod(x.shape) for x in leaves)``, ``model.num_parameters()``, and ``int()`` of one."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name) and func.id in ("int", "float") and len(node.args) == 1:
+        return is_raw_count(node.args[0])
+    if isinstance(func, ast.Attribute) and func.attr == "num_parameters":
+        return True
+    if not (isinstance(func, ast.Name) and func.id == "sum" and node.args):
+        return False
+    arg = node.args[0]
+    if isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
+        elt = arg.elt
+        return (isinstance(elt, ast.Call) and _is_numel(elt.func)) or _is_prod(elt)
+    if isinstance(arg, ast.Call) and getattr(arg.func, "id", None) == "map" and arg.args:
+        return _is_numel(arg.args[0])
+    return False
+
+
+# -- the project's other modules -----------------------------------------------------------------
+
+_CACHE: dict[tuple[str, int, int], ModuleSummary | None] = {}
+
+
+def read_module(path: str) -> ModuleSummary | None:
+    """The summary of a project module on disk, kept once per process per version of the file
+    (path, size, modification time); None when it cannot be read. Its text is read here; it is
+    parsed only when a question its text can answer is asked."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (path, st.st_size, st.st_mtime_ns)
+    if key in _CACHE:
+        return _CACHE[key]
+    result = None
+    if st.st_size <= _MAX_BYTES:
+        try:
+            with open(path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            result = ModuleSummary(None, None, path, text)
+        except OSError:
+            result = None
+    _CACHE[key] = result
+    return result
+
+
+class ProjectView:
+    """One module's view of its own functions and of the project modules it imports."""
+
+    def __init__(self, tree: ast.Module, names: Resolver, path: str | None, text: str = "") -> None:
+        self.tree = tree
+        self.text = text
+        self.names = names
+        self.path = os.path.abspath(path) if path and os.path.isfile(path) else None
+        self._local: ModuleSummary | None = None
+        self._roots: list[str] | None = None
+        self._modules: dict[str, str | None] = {}
+        self._callers: dict[str, dict[str, list[ast.AST]] | None] = {}
+        self._defs: set[str] | None = None
+        self._may_hold: dict[str, bool] = {}
+        self._top_imports: list[ModuleSummary] | None = None
+        self._imported_cache: dict[tuple[str, str | None], Summary | None] = {}
+
+    # -- summaries -----------------------------------------------------------------------------
+
+    @property
+    def local(self) -> ModuleSummary:
+        if self._local is None:
+            self._local = summarise(self.tree, self.names, self.path, self.text)
+        return self._local
+
+    def summary(
+        self, func: ast.AST, scope: Scope, needs: str | None = None
+    ) -> tuple[Summary, bool] | None:
+        """The summary of a call's callee, and whether it is called as a bound method
+        (``self.helper(...)``); None when unknown."""
+        found: Summary | None = None
+        method = False
+        if isinstance(func, ast.Name):
+            where = self.names._binding_scope(func.id, scope)
+            if where is self.names.module and func.id in self._top_level_defs():
+                found = self._local_summary(func.id, needs)
+            else:
+                found = self._imported(self.names.qualname(func, scope), needs)
+        elif isinstance(func, ast.Attribute):
+            cls = (
+                self.names.self_class(func.value.id, scope)
+                if isinstance(func.value, ast.Name)
+                else None
+            )
+            if cls is not None:
+                found = self._local_summary(f"{cls.node.name}.{func.attr}", needs)
+                method = True
+            else:
+                base = self.names.qualname(func.value, scope)
+                if base and base.endswith("()") and "(" not in base[:-2]:
+                    # a method of an instance of a class of this module or of the project
+                    cls_name = base[:-2]
+                    method = True
+                    if cls_name.startswith(LOCAL_CLASS):
+                        found = self._local_summary(
+                            f"{cls_name[len(LOCAL_CLASS) :]}.{func.attr}", needs
+                        )
+                    else:
+                        found = self._imported(f"{cls_name}.{func.attr}", needs)
+                elif base and not base.startswith("<"):
+                    found = self._imported(base + "." + func.attr, needs)
+        return (found, method) if found is not None else None
+
+    def _top_level_defs(self) -> set[str]:
+        if self._defs is None:
+            self._defs = {
+                s.name
+                for s in self.tree.body
+                if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            }
+        return self._defs
+
+    def _local_summary(self, name: str, needs: str | None = None) -> Summary | None:
+        return self.local.get(name, needs)
+
+    def call_result(self, call: ast.Call, scope: Scope) -> str | None:
+        """What a call of a project function returns, for the name table (resolve.py):
+        an accelerator or a run; None when unknown."""
+        found = self.summary(call.func, scope, "returns")
+        if found is None:
+            return None
+        returns = found[0].returns
+        return returns if returns in (ACCELERATOR, RUN) else None
+
+    def plain_class(self, expr: ast.AST, scope: Scope, not_from: tuple[str, ...]) -> bool:
+        """``expr`` names a class of this module or of the project whose bases end in none of
+        ``not_from`` (a project's own ``Trainer``, not Hugging Face's)."""
+        found = self.summary(expr, scope)
+        node = found[0].node if found is not None else None
+        if not isinstance(node, ast.ClassDef):
+            return False
+        for base in node.bases:
+            last = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+            if not last or last.endswith(not_from):
+                return False
+        return True
+
+    def may_hold(self, needs: str) -> bool:
+        """The cheap question before any summary: does this module's text, or the text of a
+        project module it imports at its top level, hold the words ``needs`` asks for?"""
+        if needs not in self._may_hold:
+            self._may_hold[needs] = self.local.mentions(needs) or any(
+                m.mentions(needs) for m in self._imported_modules()
+            )
+        return self._may_hold[needs]
+
+    def _imported_modules(self) -> list[ModuleSummary]:
+        if self._top_imports is None:
+            found: list[ModuleSummary] = []
+            if self.path is not None:
+                stmts = list(self.tree.body)
+                for stmt in list(stmts):
+                    if isinstance(stmt, (ast.If, ast.Try)):
+                        stmts += [*stmt.body, *getattr(stmt, "orelse", [])]
+                        for h in getattr(stmt, "handlers", []):
+                            stmts += h.body
+                quals: list[str] = []
+                for stmt in stmts:
+                    if isinstance(stmt, ast.Import):
+                        quals += [a.name for a in stmt.names]
+                    elif isinstance(stmt, ast.ImportFrom):
+                        base = "." * stmt.level + (stmt.module or "")
+                        quals += [
+                            f"{base}.{a.name}" if stmt.module else base + a.name for a in stmt.names
+                        ]
+                        if stmt.module:
+                            quals.append(base)
+                seen: set[str] = set()
+                for qual in quals:
+                    path = self._module_path(qual)
+                    if path is not None and path not in seen:
+                        seen.add(path)
+                        summary = read_module(path)
+                        if summary is not None:
+                            found.append(summary)
+            self._top_imports = found
+        return self._top_imports
+
+    def _module_path(self, qual: str) -> str | None:
+        parts, base = self._split(qual)
+        if base is None or not parts or not all(parts):
+            return None
+        for cut in range(len(parts), 0, -1):
+            module = self._module_file(base, parts[:cut])
+            if module is not None:
+                return module
+        return None
+
+    def returns(self, call: ast.Call, scope: Scope) -> str | None:
+        """What a call of a function of this module or of the project returns (see
+        ``Summary.returns``); None when unknown or nothing the rules ask about."""
+        if not isinstance(call.func, (ast.Name, ast.Attribute)) or not self.may_hold("memory"):
+            return None
+        found = self.summary(call.func, scope, "memory")
+        return found[0].returns if found is not None else None
+
+    # -- callers -------------------------------------------------------------------------------
+
+    def callers_pass(self, func: ast.AST, param: str) -> list[ast.AST] | None:
+        """The expressions the module's own calls of ``func`` (a top-level function or a method)
+        pass for ``param``; None when a call hides it (``*args``), leaves it to its default, or
+        there is no call."""
+        name = getattr(func, "name", None)
+        if name is None:
+            return None
+        key = f"{id(func)}"
+        table = self._callers.get(key)
+        if key not in self._callers:
+            table = self._callers[key] = self._collect_callers(func)
+        if table is None:
+            return None
+        values = table.get(param)
+        return values if values else None
+
+    def _collect_callers(self, func) -> dict[str, list[ast.AST]] | None:
+        params = _params(func)
+        method = bool(params) and params[0] in ("self", "cls")
+        summary = Summary(func.name, func, params)
+        calls = self.names.calls_named(func.name)
+        if not calls:
+            return None
+        table: dict[str, list[ast.AST]] = {}
+        for call, _scope in calls:
+            if method != isinstance(call.func, ast.Attribute):
+                continue
+            if method and getattr(call.func, "value", None).__class__ is not ast.Name:
+                continue
+            if method and call.func.value.id not in ("self", "cls"):  # type: ignore[attr-defined]
+                continue
+            bound = summary.bind(call, method)
+            if bound is None:
+                return None
+            for p in params[1:] if method else params:
+                if p not in bound:
+                    table.setdefault(p, []).append(ast.Constant(value=...))  # left to default
+                else:
+                    table.setdefault(p, []).append(bound[p])
+        return table or None
+
+    def parameter_value(self, expr: ast.AST, func: ast.AST) -> ast.AST:
+        """``expr`` itself, or, when it is a parameter of ``func`` and every call of ``func`` in
+        the module passes the same expression for it, that expression."""
+        if not isinstance(expr, ast.Name) or not isinstance(
+            func, (ast.FunctionDef, ast.AsyncFunctionDef)
+        ):
+            return expr
+        if expr.id not in _params(func) and expr.id not in {a.arg for a in func.args.kwonlyargs}:
+            return expr
+        passed = self.callers_pass(func, expr.id)
+        if not passed:
+            return expr
+        first = ast.dump(passed[0])
+        if any(ast.dump(p) != first for p in passed[1:]):
+            return expr
+        if isinstance(passed[0], ast.Constant) and passed[0].value is ...:
+            return expr  # every call leaves it to its default
+        return passed[0]
+
+    # -- imports -------------------------------------------------------------------------------
+
+    def _imported(self, qual: str | None, needs: str | None = None) -> Summary | None:
+        """``library.train_util.prepare_accelerator`` -> that function's summary, when
+        ``library`` is a package of this project."""
+        if not qual or self.path is None or qual.startswith("<") or qual.endswith("()"):
+            return None
+        key = (qual, needs)
+        if key in self._imported_cache:
+            return self._imported_cache[key]
+        found = self._find_imported(qual, needs)
+        self._imported_cache[key] = found
+        return found
+
+    def _find_imported(self, qual: str, needs: str | None) -> Summary | None:
+        parts, base = self._split(qual)
+        if base is None or not parts:
+            return None
+        # the longest prefix that is a module file
+        for cut in range(len(parts) - 1, 0, -1):
+            module = self._module_file(base, parts[:cut])
+            if module is not None:
+                summary = read_module(module)
+                if summary is None:
+                    return None
+                return summary.get(".".join(parts[cut:]), needs)
+        return None
+
+    def _split(self, qual: str) -> tuple[list[str], str | None]:
+        """The dotted parts of a qualified name and the folder its first part lives in."""
+        assert self.path is not None
+        if qual.startswith("."):
+            dots = len(qual) - len(qual.lstrip("."))
+            folder = os.path.dirname(self.path)
+            for _ in range(dots - 1):
+                folder = os.path.dirname(folder)
+            return qual[dots:].split("."), folder
+        parts = qual.split(".")
+        if parts[0] in _NEVER_PROJECT:
+            return parts, None  # the cheap question first: the standard library, torch...
+        for root in self._project_roots():
+            if self._module_file(root, parts[:1]) is not None:
+                return parts, root
+        return parts, None
+
+    def _module_file(self, folder: str, parts: list[str]) -> str | None:
+        key = folder + "|" + ".".join(parts)
+        if key in self._modules:
+            return self._modules[key]
+        base = os.path.join(folder, *parts)
+        found = None
+        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+            if os.path.isfile(candidate) and not any(p in candidate for p in _INSTALLED):
+                found = candidate
+                break
+        self._modules[key] = found
+        return found
+
+    def _project_roots(self) -> list[str]:
+        """Beside the file, above its packages, the nearest folder with a project marker, and
+        the working directory."""
+        if self._roots is None:
+            assert self.path is not None
+            here = os.path.dirname(self.path)
+            roots = [here]
+            top = here
+            while os.path.isfile(os.path.join(top, "__init__.py")):
+                top = os.path.dirname(top)
+            roots.append(top)
+            up = here
+            for _ in range(8):
+                if any(os.path.exists(os.path.join(up, m)) for m in _ROOT_MARKERS):
+                    roots.append(up)
+                    break
+                parent = os.path.dirname(up)
+                if parent == up:
+                    break
+                up = parent
+            cwd = os.getcwd()
+            if self.path.startswith(cwd + os.sep):
+                roots.append(cwd)
+            seen: list[str] = []
+            for r in roots:
+                if r not in seen and not any(p in r for p in _INSTALLED):
+                    seen.append(r)
+            self._roots = seen
+        return self._roots
+
+
+def callee_name(call: ast.Call) -> str | None:
+    return call_name(call)

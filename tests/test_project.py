@@ -1,0 +1,316 @@
+"""The project view: what crosses functions and modules (docs/integrations.md), through the
+real flake8 and through wandb-fix, on a small project whose modules import each other."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from flake8_wandb.analysis import project
+from helpers import parse_report, run_flake8
+
+LIBRARY = """\
+import torch
+import wandb
+from accelerate import Accelerator
+
+
+def prepare_accelerator(args):
+    log_with = args.log_with
+    return Accelerator(log_with=log_with)
+
+
+def peak_gpu_memory():
+    if not torch.cuda.is_available():
+        return None
+    peak_mb = torch.cuda.max_memory_allocated() / 1e6
+    return peak_mb
+
+
+def benchmark_peak(fn):
+    torch.cuda.reset_peak_memory_stats()
+    fn()
+    return torch.cuda.max_memory_allocated()
+
+
+def log_metrics(metrics, step=None):
+    wandb.log(metrics, step=step)
+
+
+def log_every_n(metrics, step):
+    if step % 100 == 0:
+        wandb.log(metrics, step=step)
+
+
+def tb_wandb_log(key, value, iteration, use_wandb):
+    if use_wandb:
+        wandb.log({key: value}, step=iteration)
+
+
+class WandbLogger:
+    def __init__(self, project):
+        self.run = wandb.init(project=project, config={})
+
+    def log(self, logs, step=None):
+        wandb.log(logs, step=step)
+
+
+class BufferingLogger:
+    def __init__(self):
+        self.rows = {}
+
+    def log(self, logs, step=None):
+        self.rows.update(logs)
+"""
+
+TRAIN = """\
+import wandb
+from library import train_util
+from library.train_util import WandbLogger, BufferingLogger, log_metrics, log_every_n
+from .helpers import tb_wandb_log
+from not_a_project_module import make_accelerator
+
+
+def train(args, model, loader, epochs, use_wandb):
+    accelerator = train_util.prepare_accelerator(args)
+    logger = WandbLogger("demo")
+    buffer = BufferingLogger()
+    other = make_accelerator()
+    global_step = 0
+    for epoch in range(epochs):
+        for batch in loader:
+            loss = model(batch)
+            accelerator.log({"loss": loss}, step=global_step)  # WB102
+            logger.log({"loss": loss}, step=global_step)  # WB102
+            buffer.log({"loss": loss}, step=global_step)
+            other.log({"loss": loss}, step=global_step)
+            tb_wandb_log("loss", loss, global_step, use_wandb)  # WB102
+            log_every_n({"loss": loss}, global_step)
+            global_step += 1
+        accelerator.log({"epoch_loss": loss}, step=epoch + 1)  # WB106
+        log_metrics({"epoch_loss": loss})  # WB101
+        log_metrics({"epoch_loss": loss}, step=global_step)
+        logger.log({"epoch": epoch})  # WB101
+        gpu = train_util.peak_gpu_memory()  # WB201
+        wandb.log({"gpu_mb": gpu}, step=global_step)
+        bench = train_util.benchmark_peak(model)
+        wandb.log({"bench": bench}, step=global_step)
+"""
+
+HELPERS = """\
+import wandb
+
+
+def tb_wandb_log(key, value, iteration, use_wandb):
+    if use_wandb:
+        wandb.log({key: value}, step=iteration)
+"""
+
+EVALUATE = """\
+import wandb
+
+
+def run(model, loader, run):
+    for images in loader:
+        for image in images:
+            run.log({"pred": model(image)})
+"""
+
+
+def _project(tmp_path: Path) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    lib = tmp_path / "library"
+    lib.mkdir()
+    (lib / "__init__.py").write_text("")
+    (lib / "train_util.py").write_text(LIBRARY)
+    pkg = tmp_path / "scripts"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "train.py").write_text(TRAIN)
+    (pkg / "helpers.py").write_text(HELPERS)
+    return tmp_path
+
+
+def _marked(path: Path) -> list[tuple[int, str]]:
+    rows = []
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        if "# WB" in line:
+            rows.append((i, line.rsplit("# ", 1)[1].strip()))
+    return rows
+
+
+def test_flake8_sees_across_modules(tmp_path):
+    root = _project(tmp_path)
+    rc, out, err = run_flake8(["scripts/train.py"], "--isolated", "--select=WB", cwd=root)
+    assert err == ""
+    got = sorted((line, code) for _name, line, _col, code in parse_report(out))
+    assert got == sorted(_marked(root / "scripts" / "train.py"))
+
+
+def test_the_project_view_does_not_depend_on_the_working_directory(tmp_path):
+    """From another folder the pyproject.toml above the file still marks the project root."""
+    root = _project(tmp_path / "proj")
+    rc, out, err = run_flake8(
+        [str(root / "scripts" / "train.py")], "--isolated", "--select=WB", cwd=tmp_path
+    )
+    got = sorted((line, code) for _name, line, _col, code in parse_report(out))
+    assert got == sorted(_marked(root / "scripts" / "train.py"))
+
+
+def test_wandb_fix_sees_across_modules(tmp_path):
+    root = _project(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8_wandb.fix", "--check", "--format", "json", "."],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    rows = json.loads(proc.stdout)
+    got = sorted((r["line"], r["code"]) for r in rows if r["filename"].endswith("train.py"))
+    assert got == sorted(_marked(root / "scripts" / "train.py"))
+
+
+def test_without_the_project_nothing_crosses(tmp_path):
+    """The same script alone: its imports cannot be resolved, so they are unknown, never wandb."""
+    (tmp_path / "train.py").write_text(TRAIN)
+    rc, out, err = run_flake8(["train.py"], "--isolated", "--select=WB", cwd=tmp_path)
+    assert parse_report(out) == []
+
+
+def test_a_file_named_for_evaluation_logs_per_item(tmp_path):
+    for name in ("evaluate_model.py", "sample.py", "train_sampler.py"):
+        (tmp_path / name).write_text(EVALUATE)
+    rc, out, err = run_flake8(["."], "--isolated", "--select=WB102", cwd=tmp_path)
+    assert [r[0] for r in parse_report(out)] == ["train_sampler.py"]
+
+
+def test_a_resume_skip_is_not_a_frequency_guard(tmp_path):
+    (tmp_path / "train.py").write_text(
+        "import wandb\n\n\n"
+        "def train(model, loader, epochs, resume_global_step, n):\n"
+        "    resume_step = resume_global_step % n\n"
+        "    for epoch in range(epochs):\n"
+        "        for step, batch in enumerate(loader):\n"
+        "            if step < resume_step:\n"
+        "                continue\n"
+        "            wandb.log({'loss': model(batch)}, step=step)\n"
+    )
+    rc, out, err = run_flake8(["train.py"], "--isolated", "--select=WB102", cwd=tmp_path)
+    assert [(r[1], r[3]) for r in parse_report(out)] == [(10, "WB102")]
+
+
+def test_a_module_is_summarised_once_per_version(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("def f():\n    return 1\n")
+    first = project.read_module(str(path))
+    assert project.read_module(str(path)) is first
+    path.write_text("import torch\n\n\ndef f():\n    return torch.cuda.memory_allocated()\n")
+    again = project.read_module(str(path))
+    assert again is not first and again is not None
+    assert again.get("f").returns == "torch.cuda.memory_allocated"
+
+
+def test_installed_packages_are_never_read(tmp_path):
+    site = tmp_path / "venv" / "lib" / "site-packages" / "lib1"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text(LIBRARY)
+    (tmp_path / "venv" / "lib" / "site-packages" / "t.py").write_text(
+        "import wandb\nfrom lib1 import log_metrics\n\n\ndef f(m):\n    log_metrics(m)\n"
+    )
+    rc, out, err = run_flake8(
+        ["venv/lib/site-packages/t.py"], "--isolated", "--select=WB", cwd=tmp_path
+    )
+    assert parse_report(out) == []
+
+
+def test_a_notebook_imports_project_modules(tmp_path):
+    root = _project(tmp_path)
+    cell = (
+        "import wandb\n"
+        "from library import train_util\n"
+        "run = wandb.init(project='demo', config={})\n"
+        "run.log({'gpu': train_util.peak_gpu_memory()}, step=0)\n"
+    )
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": cell.splitlines(keepends=True),
+            }
+        ],
+        "metadata": {"language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (root / "explore.ipynb").write_text(json.dumps(nb))
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8_wandb.fix", "--check", "--format", "json", "explore.ipynb"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    assert [r["code"] for r in json.loads(proc.stdout)] == ["WB201"]
+
+
+LOGGED_VALUES = """\
+import wandb
+
+
+def evaluate(run: wandb.Run, model, data, step):
+    metrics = {"val_loss": model(data), "val_acc": 0.9}
+    run.log(metrics, step=step)
+    val_loss = metrics["val_loss"]
+    val_acc = metrics.get("val_acc")
+    print(f"val {val_loss:.3f} acc {val_acc}")
+    losses = []
+    for x in data:
+        loss = model(x)
+        run.log({"loss": loss}, step=step)
+        losses.append(loss)
+    print(losses)
+    grad_norm = 1.0
+    print(f"grad_norm {grad_norm}")
+"""
+
+
+def test_a_value_read_out_of_a_logged_dict_is_logged(tmp_path):
+    """WB501: ``val_loss = metrics["val_loss"]`` after ``run.log(metrics)``, and a list whose every
+    appended element is logged, are logged; ``grad_norm`` is not."""
+    (tmp_path / "evaluate.py").write_text(LOGGED_VALUES)
+    rc, out, err = run_flake8(["evaluate.py"], "--isolated", "--select=WB501", cwd=tmp_path)
+    assert [(r[1], r[3]) for r in parse_report(out)] == [(17, "WB501")]
+
+
+INJECTED = '''\
+import torch
+
+
+class Trainer:
+    """Logs to wandb through the accelerator it is given."""
+
+    def __init__(self, accelerator, model):
+        self.accelerator = accelerator
+        self.model = model
+
+    def epoch_end(self, loss, val_loss):
+        self.accelerator.log({"loss": loss})
+        self.accelerator.print(f"val_loss {val_loss:.3f}")
+        get_max_memory = torch.cuda.max_memory_allocated
+        self.accelerator.log({"gpu_mem": get_max_memory()}, step=1)
+'''
+
+
+def test_an_injected_accelerator(tmp_path):
+    """``self.accelerator`` assigned from a parameter named ``accelerator`` in a module that
+    mentions wandb: its ``.log`` (WB101), its ``.print`` (WB501), and a function reference to
+    ``max_memory_allocated`` logged through it (WB201, the module uses wandb through it)."""
+    (tmp_path / "trainer.py").write_text(INJECTED)
+    rc, out, err = run_flake8(["trainer.py"], "--isolated", "--select=WB", cwd=tmp_path)
+    got = [(r[1], r[3]) for r in parse_report(out)]
+    assert got == [(12, "WB101"), (13, "WB501"), (15, "WB201")]
