@@ -2,8 +2,10 @@
 
 A rule is one class (see ``Rule``): its code, slug, message, documentation, examples, detection
 and fix. Rules detect on Python's own ``ast`` tree (flake8 hands it to the plugin for free) and
-describe fixes as text edits at ``ast`` positions, so detection is written once and serves both
-front ends: the flake8 plugin and ``wandb-fix``. Nothing here knows about flake8 or files on disk.
+describe a fix as libcst transformations of the nodes it changes (``Transform``: the node's span,
+its text, and which transform of ``transforms.py`` to run), so detection is written once and
+serves both front ends: the flake8 plugin and ``wandb-fix``. libcst runs only when ``wandb-fix``
+asks a fix for its text; nothing here imports it. Nothing here knows about flake8 or files on disk.
 """
 
 from __future__ import annotations
@@ -77,6 +79,38 @@ class Edit:
     text: str
 
 
+@dataclass(frozen=True)
+class Transform:
+    """A libcst transformation of one node, emitted as an edit of that node's span.
+
+    ``original`` is the node's text (between ``start`` and ``end``, ``ast`` positions), ``kind``
+    names a transform of ``transforms.py`` and ``args`` are its arguments. Only ``text`` runs
+    libcst: it parses ``original`` alone (an expression or a statement), transforms it and
+    generates the code of the changed node, so every byte outside the span stays as it was and
+    the flake8 plugin, which never asks for ``text``, never imports libcst. Raises
+    ``transforms.TransformError`` when libcst cannot parse or transform the node.
+    """
+
+    start: tuple[int, int]
+    end: tuple[int, int]
+    original: str
+    kind: str
+    args: tuple[Any, ...] = ()
+
+    @property
+    def text(self) -> str:
+        cached = self.__dict__.get("_text")
+        if cached is None:
+            from .transforms import generate
+
+            cached = generate(self)
+            object.__setattr__(self, "_text", cached)  # frozen: a cache, not a field
+        return cached
+
+
+#: what a fix changes: a libcst transform of a node, or (rarely) a plain text edit
+Change = Union[Edit, Transform]  # noqa: UP007  evaluated; Python 3.9 imports it
+
 #: the distribution a fix that imports ``wandb_runtime`` makes the fixed code need
 RUNTIME_PACKAGE = "wandb-runtime"
 
@@ -111,12 +145,12 @@ def applicability_label(kinds: Iterable[Applicability]) -> str:
 
 @dataclass(frozen=True)
 class Fix:
-    """A fix: its edits (an import it needs is one of them), its applicability, what it does.
+    """A fix: its changes (an import it needs is one of them), its applicability, what it does.
 
     A fix that adds a dependency (``requires``) is never safe: the declaration itself refuses it.
     """
 
-    edits: tuple[Edit, ...]
+    edits: tuple[Change, ...]
     applicability: Applicability
     #: what the fix does, as ruff's fix titles do ("Add step=global_step"); the finding's message
     #: says what is wrong

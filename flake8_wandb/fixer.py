@@ -1,11 +1,14 @@
 """Applying fixes to source text: edits, validation, ``# noqa``.
 
-A fix is a set of text edits at ``ast`` positions (see ``engine.Fix``), so everything outside the
-edited ranges stays byte for byte. An import a fix needs is one more edit of that fix, placed by
-the rule next to the module's own ``import wandb`` (see ``rules/imports.py``): a fix and its import
-go in or stay out together, and no whole-module re-emission (libcst) can touch other bytes. Fixes
-are re-applied until nothing changes (overlapping fixes wait for the next round), and a result that
-is less valid than the input is never returned: the offending fixes are reverted and reported.
+A fix is a set of libcst transforms of the nodes it changes, each emitted as an edit of its node's
+span (``engine.Transform``, ``transforms.py``), so everything outside the edited ranges stays byte
+for byte. libcst is imported here only when the first fix is asked for its text. An import a fix
+needs is one more transform of that fix, placed by the rule next to the module's own ``import
+wandb`` (see ``rules/imports.py``): a fix and its import go in or stay out together, and no
+whole-module re-emission can touch other bytes. Fixes are re-applied until nothing changes
+(overlapping fixes wait for the next round), and a result that is less valid than the input is
+never returned: the offending fixes are reverted and reported; so is a fix whose transform libcst
+cannot run (a node it cannot parse).
 
 ``# noqa`` is read exactly as flake8 reads it (``flake8/processor.py`` and ``defaults.py``), so the
 two front ends silence the same findings: a finding is silenced by a comment on its own line, or
@@ -24,7 +27,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .engine import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Engine, Finding, split_lines
+from .engine import DISPLAY_ONLY, SAFE, UNSAFE, Change, Engine, Finding, split_lines
 
 #: rounds of fixing before giving up (each round applies every non-overlapping fix)
 MAX_ROUNDS = 16
@@ -129,8 +132,20 @@ def lint(
     return findings, [f"internal error in {e.code} at line {e.line}: {e.error}" for e in errors]
 
 
-def _edits(finding: Finding) -> tuple[Edit, ...]:
+def _edits(finding: Finding) -> tuple[Change, ...]:
     return finding.fix.edits if finding.fix is not None else ()
+
+
+def _generates(finding: Finding) -> bool:
+    """Whether every transform of the fix runs (its text is generated here, by libcst)."""
+    from .transforms import TransformError
+
+    try:
+        for e in _edits(finding):
+            e.text  # noqa: B018  generated and cached
+    except TransformError:
+        return False
+    return True
 
 
 def applicable(finding: Finding, unsafe: bool, display: bool = False) -> bool:
@@ -275,6 +290,10 @@ def fix_source(
         for f in [f for f in todo if _self_overlapping(f)]:  # a malformed fix: never applied
             given_up.add(key(f))
             result.reverted.append((f, "its edits overlap each other"))
+            todo.remove(f)
+        for f in [f for f in todo if not _generates(f)]:
+            given_up.add(key(f))
+            result.reverted.append((f, "libcst could not transform the code it changes"))
             todo.remove(f)
         chosen = _non_overlapping(result.source, todo)
         accepted = chosen

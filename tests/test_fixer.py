@@ -1,5 +1,6 @@
 """The fixer's own promises: fixes never call a name the module uses, imports go where wandb is
-imported (as a text edit: no libcst, no byte outside the fix changes), one bad fix never knocks
+imported (a libcst transform of the statement it joins: no byte outside the fix changes), libcst
+is loaded only when a fix is built, one bad fix never knocks
 out the others, both front ends read ``# noqa`` as flake8 does, and ``--add-noqa`` and
 ``--apply`` hold code to the same validity check. The hostile-input repros are in
 ``tests/cases/hostile_fixes/`` byte for byte."""
@@ -224,8 +225,9 @@ def main(cfg: DictConfig):
     assert "config=OmegaConf.to_container(cfg, resolve=True)" in result.source
 
 
-def test_imports_need_no_libcst_on_a_module_of_a_thousand_statements(tmp_path):
-    """libcst's recursion limit reverted every import-needing fix here (exit 2)."""
+def test_imports_never_parse_a_module_of_a_thousand_statements(tmp_path):
+    """libcst's recursion limit reverted every import-needing fix here (exit 2) when libcst
+    parsed the whole module; a transform parses only the statement it changes."""
     path = copy_repro(tmp_path, "libcst_recursion_docstring_1000_stmts.py")
     proc = wandb_fix("--apply", "--unsafe-fixes", path.name, cwd=tmp_path)
     # 1, not 2: every fix applied, and no project declares the wandb-runtime it now needs
@@ -239,12 +241,12 @@ def test_imports_need_no_libcst_on_a_module_of_a_thousand_statements(tmp_path):
     assert 'mode=wandb_mode("offline")' in fixed
 
 
-def test_the_fixer_never_imports_libcst():
+def _loads_libcst(step: str) -> str:
     code = (
-        "import sys; from flake8_wandb.fixer import fix_source; from flake8_wandb.engine import Engine;"
+        "import sys; from flake8_wandb.fixer import fix_source, lint;"
+        "from flake8_wandb.engine import Engine;"
         "from flake8_wandb.rules import ALL_RULES;"
-        "src = open(sys.argv[1]).read();"
-        "r = fix_source(Engine(ALL_RULES), src, unsafe=True); assert r.applied;"
+        "src = open(sys.argv[1]).read();" + step + ";"
         "print('libcst' in sys.modules)"
     )
     out = subprocess.run(
@@ -252,7 +254,37 @@ def test_the_fixer_never_imports_libcst():
         capture_output=True,
         text=True,
     )
-    assert out.stdout.strip() == "False", out.stderr
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_libcst_is_loaded_only_to_build_a_fix():
+    """Finding (with the fixes described) costs no libcst import; applying a fix runs its
+    transforms with libcst."""
+    findings = "fs, _ = lint(Engine(ALL_RULES), src); assert any(f.fix for f in fs)"
+    assert _loads_libcst(findings) == "False"
+    applying = "r = fix_source(Engine(ALL_RULES), src, unsafe=True); assert r.applied"
+    assert _loads_libcst(applying) == "True"
+
+
+def test_every_fix_change_is_a_libcst_transform():
+    """No rule builds a plain text edit: each change of each fix on the rules' examples is a
+    libcst transform of a node, except the deletion of whole lines (a statement removed with
+    its lines: there is no code to generate, and the form feeds of its indentation stay)."""
+    from flake8_wandb.engine import Transform
+    from flake8_wandb.rules import ALL_RULES as RULES
+
+    text_edits = []
+    for rule in RULES:
+        for example in rule.invalid_examples():
+            for f in lint(Engine(RULES), example.code)[0]:
+                for change in f.fix.edits if f.fix else ():
+                    whole_lines = change.start[1] == change.end[1] == 0 and not (
+                        change.text.strip("\f")
+                    )
+                    if not isinstance(change, Transform) and not whole_lines:
+                        text_edits.append((f.code, change))
+    assert not text_edits
 
 
 # -- bytes outside a fix (issue 12 item 13) -------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import ClassVar
 from ..analysis.resolve import RUN, SCOPE_NODES
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword
-from .edits import replace
+from .edits import transform
 
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
 #: values that are no config at all: no fix (``update`` would raise or mean something else)
@@ -199,8 +199,11 @@ def main(args):
             return None
         if qual == "wandb.config" and not init_ran_before(self.ctx, node):
             return None
-        text = f"{self.ctx.segment(target)}.update({self.ctx.segment(node.value)})"
-        return Fix((replace(node, text),), applicability=UNSAFE, title="Use .config.update(...)")
+        return Fix(
+            (transform(self.ctx, node, "assign_to_update"),),
+            applicability=UNSAFE,
+            title="Use .config.update(...)",
+        )
 
     def _read_back_by_init(self) -> bool:
         """``wandb.config = {...}`` then ``wandb.init(config=wandb.config)``: the values do

@@ -237,7 +237,7 @@ def train_step(step):
                 func = qual.rsplit(".", 1)[-1]
                 if isinstance(call.func, ast.Attribute) and call.func.attr == func:
                     fix = Fix(
-                        (attribute_name_edit(call.func, ALLOCATED[qual]),),
+                        (attribute_name_edit(call.func, ALLOCATED[qual], self.ctx),),
                         applicability=UNSAFE,
                         title=f"Read {ALLOCATED[qual]}() instead",
                     )

@@ -4,7 +4,7 @@ import ast
 from collections.abc import Sequence
 
 from ..analysis import secrets
-from ..engine import UNSAFE, Edit, Fix, Invalid, Rule, end_of, start_of
+from ..engine import UNSAFE, Change, Edit, Fix, Invalid, Rule, end_of, start_of
 from .edits import replace
 
 
@@ -370,14 +370,14 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
 
     def _statement_edits(
         self, stmt: ast.stmt, parent: ast.AST | None, removed: list[ast.stmt]
-    ) -> list[Edit] | None:
+    ) -> list[Change] | None:
         """The edits that remove ``stmt``; None when it cannot go cleanly (it shares its lines
         with other code). The only statement of a block becomes ``pass``."""
         lines = self.ctx.lines
         if not _alone_on_its_lines(lines, stmt):
             return None
         imported: set[int] = set()
-        extra: list[Edit] = []
+        extra: list[Change] = []
         imp = self._import_only_used_by(stmt, removed)
         if imp is not None:
             imp_stmt, last_user = imp

@@ -9,7 +9,7 @@ from ..analysis.wandb_model import MODE_CALLS
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
 from .control_flow import under_condition
-from .edits import replace
+from .edits import replace, template
 from .imports import runtime_fix
 
 LIGHTNING = ("pytorch_lightning.", "lightning.")
@@ -290,14 +290,14 @@ os.environ.setdefault("WANDB_MODE", "offline")
             kw = keyword(node, "mode")
             if kw is None or str_value(kw.value) is None or self._disabled_by_rank(kw.value):
                 return
-            value, text = kw.value, self.ctx.segment(kw.value)
+            value = kw.value
             fix = None
             if not self._forces_mode():
                 fix = runtime_fix(
                     self.ctx,
                     kw,
                     "wandb_mode",
-                    lambda local: replace(value, f"{local}({text})"),
+                    lambda local: template(self.ctx, value, local + "({node})"),
                     "Wrap the mode in {local}()",
                 )
             short = "wandb." + qual.rsplit(".", 1)[-1]

@@ -9,7 +9,7 @@ from ..analysis.resolve import ACCELERATOR
 from ..analysis.wandb_model import CONFIG_OBJECTS
 from ..engine import SAFE, UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import dotted, has_star_kwargs, keyword, str_value
-from .edits import add_keyword, replace
+from .edits import add_keyword, template
 from .imports import import_for_fix
 
 CONFIG_UPDATES = {"update", "setdefaults", "update_locked", "setdefault", "__setitem__"}
@@ -606,7 +606,12 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                         local, import_edits = imported
                         text = f"{local}.to_container({value.id}, resolve=True)"
                         fix = Fix(
-                            (replace(value, text), *import_edits),
+                            (
+                                template(
+                                    self.ctx, value, f"{local}.to_container({{node}}, resolve=True)"
+                                ),
+                                *import_edits,
+                            ),
                             applicability=SAFE,
                             title="Pass " + text,
                         )

@@ -7,9 +7,9 @@ from typing import ClassVar
 
 from ..analysis.flow import own_nodes
 from ..analysis.wandb_model import ACCELERATORS, console_off
-from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Message, Rule, end_of
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
-from .edits import replace
+from .edits import replace, transform
 from .imports import runtime_fix
 
 _METRIC_TOKENS = {
@@ -368,12 +368,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             ):
                 continue
             entries = ", ".join(f'"{n}": {self.ctx.segment(e)}' for n, e in values.items())
-            if target.values:
-                after = end_of(target.values[-1])
-                edit = Edit(after, after, ", " + entries)
-            else:
-                line, col = end_of(target)
-                edit = Edit((line, col - 1), (line, col - 1), entries)  # just inside ``}``
+            edit = transform(self.ctx, target, "add_dict_entries", entries)
             side = "below" if log.lineno > call.lineno else "above"
             return Fix(
                 (edit,),

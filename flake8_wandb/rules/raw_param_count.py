@@ -6,9 +6,9 @@ from typing import ClassVar
 
 from ..analysis.flow import own_nodes
 from ..analysis.project import is_raw_count
-from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Message, Rule
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import str_value
-from .edits import replace
+from .edits import attribute_name_edit, replace, template
 
 SIMPLE = (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)
 
@@ -206,8 +206,7 @@ def setup(model):
             self._report(node.value, None, attribute=target)
 
     def _report(self, value: ast.AST, key: ast.AST | None, attribute=None) -> None:
-        scaled = self.ctx.segment(value)
-        scaled = f"{scaled} / 1e6" if isinstance(value, SIMPLE) else f"({scaled}) / 1e6"
+        scaled = "{node} / 1e6" if isinstance(value, SIMPLE) else "({node}) / 1e6"
         fix = None
         key_text = self.ctx.segment(key) if key is not None else ""
         key_name = str_value(key)
@@ -221,15 +220,15 @@ def setup(model):
                 new_key = key_text[:-1] + "_M" + key_text[-1]
                 title = f"Log millions under {new_key}"
                 fix = Fix(
-                    (replace(key, new_key), replace(value, scaled)),
+                    (replace(key, new_key), template(self.ctx, value, scaled)),
                     applicability=UNSAFE,
                     title=title,
                 )
         elif attribute is not None and not self._key_used_elsewhere(attribute.attr):
-            end = (attribute.end_lineno, attribute.end_col_offset)
             title = f"Log millions under {attribute.attr}_M"
+            rename = attribute_name_edit(attribute, attribute.attr + "_M", self.ctx)
             fix = Fix(
-                (Edit(end, end, "_M"), replace(value, scaled)), applicability=UNSAFE, title=title
+                (rename, template(self.ctx, value, scaled)), applicability=UNSAFE, title=title
             )
         self.report(value, RawCountLogged(), fix=fix)
 

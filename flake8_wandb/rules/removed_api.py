@@ -7,9 +7,9 @@ from typing import ClassVar
 from wandb_runtime.api_changes import REMOVED_APIS
 
 from ..analysis.resolve import RUN
-from ..engine import SAFE, UNCHANGED, Edit, Fix, Invalid, Message, Rule, end_of
+from ..engine import SAFE, UNCHANGED, Fix, Invalid, Message, Rule, end_of
 from .calls import keyword, str_value
-from .edits import remove_argument, replace
+from .edits import remove_argument, replace, transform
 from .hardcoded_api_key import _alone_on_its_lines, _remove_lines
 from .run_settings import SETTINGS_CALLS, VERSION_DOC
 
@@ -255,7 +255,7 @@ run.finish()
             ):
                 if not node.args and not node.keywords:
                     attr = api.fix.partition(":")[2]
-                    edit = Edit(end_of(node.func.value), end_of(node), "." + attr)
+                    edit = transform(self.ctx, node, "call_to_attribute", attr)
                     fix = Fix((edit,), applicability=SAFE, title=f"Use .{attr}")
             self._report(node, api, fix)
         elif kind == "keyword":
@@ -264,7 +264,11 @@ run.finish()
                 return
             fix = None
             if api.fix == "drop-keyword":
-                fix = Fix((remove_argument(node, kw),), applicability=SAFE, title=f"Remove {arg}=")
+                fix = Fix(
+                    (remove_argument(node, kw, self.ctx),),
+                    applicability=SAFE,
+                    title=f"Remove {arg}=",
+                )
             self._report(kw, api, fix)
         elif kind == "argument":
             if node.args and str_value(node.args[0]) == arg and len(node.args) == 1:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.resolve import SCOPE_NODES
-from ..engine import UNCHANGED, UNSAFE, Edit, Fix, Invalid, Message, Rule, end_of
+from ..engine import UNCHANGED, UNSAFE, Change, Fix, Invalid, Message, Rule
 from .calls import has_star_kwargs, keyword
+from .edits import replace
 from .imports import import_for_fix
 
 _API = r"wandb\.(?:apis\.(?:public\.)?)?(?:Api|PublicApi)\(\)"
@@ -390,7 +391,7 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
         keys = keyword(call, "keys")
         args = f"keys={self.ctx.segment(keys.value)}" if keys is not None else ""
         scan = f"list({receiver}.scan_history({args}))"
-        edits: tuple[Edit, ...] = ()
+        edits: tuple[Change, ...] = ()
         if pandas is None or str(self.ctx.segment(pandas.value)) == "True":
             alias = self._pandas_alias()
             if alias is not None:
@@ -401,7 +402,7 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
                     return None
                 local, edits = imported
                 scan = f"{local}({scan})"
-        edit = Edit((call.lineno, call.col_offset), end_of(call), scan)
+        edit = replace(call, scan)
         return Fix((edit, *edits), applicability=UNSAFE, title="Use scan_history(...)")
 
     def _pandas_alias(self) -> str | None:
