@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from flake8_wandb.fix import Options, process
 from flake8_wandb.notebook import Notebook, NotebookError
+from flake8_wandb.pipeline import Options, process
 
 BIN = Path(sys.executable).parent
 

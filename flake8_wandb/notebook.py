@@ -1,12 +1,10 @@
-"""Jupyter notebooks (``.ipynb``, nbformat 4) for wandb-fix, without any new dependency.
+"""Jupyter notebooks (``.ipynb``, nbformat 4) for wandb-fix, without any new dependency: the
+notebook as a document of the pipeline (:class:`NotebookFile`).
 
 The code cells, in order, are one module (the *virtual module*): a run created in cell 2 and
 logged in cell 7 resolves as in a script. Each cell is preceded there by a marker comment, so that
-the fixed module splits back into cells. IPython syntax (``%magic``, ``!shell``, ``x = !cmd``,
-``obj?``, a ``%%bash`` cell) is masked line by line with a placeholder that parses (``pass`` at the
-line's indentation, with a marker comment) and is put back byte for byte after fixing; an
-assignment from a command keeps its target (``files, = ...``), and ``%env NAME=value`` becomes
-the ``os.environ`` assignment it stands for, so the rules read it. No fix edits a masked line. A
+the fixed module splits back into cells. IPython syntax is masked line by line
+(notebook_magics.py) and put back byte for byte after fixing; no fix edits a masked line. A
 cell that still does not parse is left out of the module (reported, never edited). A
 ``%%writefile NAME.py`` cell is a module of its own: the file it writes.
 
@@ -14,10 +12,8 @@ Cells are numbered as ruff, Jupyter and VS Code number them: every cell from 1, 
 included.
 
 A notebook is never re-serialized: the new ``source`` of each edited cell is spliced into the
-original JSON text (a list of lines stays a list, keeping the items that did not change and the
-file's layout; a string stays a string), and the result must load to exactly the original
-notebook with those sources replaced, or nothing is written.
-"""
+original JSON text (notebook_json.py), and the result must load to exactly the original
+notebook with those sources replaced, or nothing is written."""
 
 from __future__ import annotations
 
@@ -30,9 +26,8 @@ import itertools
 import json
 import re
 import shlex
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from json.decoder import scanstring  # type: ignore[attr-defined]  # real, but not in typeshed
 from pathlib import Path
 from typing import Any
 
@@ -40,196 +35,26 @@ from wandb_runtime import facts
 
 from . import redact, report
 from .analysis import secrets
+from .document import Checked, Document, Fixed, Silenced
 from .engine import Engine, Finding, RuleError, split_lines
-from .fixer import (
-    FixResult,
-    add_noqa,
-    applicable,
-    fix_source,
-    lint,
-    parse,
-    parses,
-    still_valid,
-)
+from .fixer import FixResult, add_noqa, applicable, fix_source, lint, parse, still_valid
+from .notebook_json import NotebookError, line_starts, source_spans, source_value
+from .notebook_magics import cell_magic, env_assignment, mask
+
+__all__ = [
+    "Notebook",
+    "NotebookError",
+    "NotebookFile",
+    "env_assignment",
+    "open_notebook",
+    "rebuild",
+]
 
 SUFFIX = ".ipynb"
-
-#: cell magics whose body IPython runs as Python in the notebook's namespace: only their first
-#: line is masked. Any other cell magic (``%%bash``, ``%%writefile``, ``%%html``) masks the cell.
-PYTHON_BODY_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "wandb"})
-
-#: line magics IPython runs without their ``%`` (automagic) when the line is no Python:
-#: ``cd data/``, ``pip install wandb``
-AUTOMAGICS = frozenset(
-    "cd pwd ls ll pip conda env cat mkdir rm rmdir cp mv pushd popd load_ext reload_ext matplotlib"
-    " run time timeit alias who whos reset history store tensorflow_version".split()
-)
-
-#: what follows the assignment's ``=`` in IPython's ``x = !cmd`` (a ``!`` that is not ``!=``) and
-#: ``x = %magic`` (a ``%`` then a name): ``SystemAssign`` and ``MagicAssign`` in IPython's
-#: ``inputtransformer2``
-_ASSIGNED_IPYTHON = re.compile(r"[ \t]*(?:!(?!=)|%[ \t]*(?=[^\W\d]))")
-#: characters that make an ``=`` before them part of an operator (``==``, ``<=``, ``+=``, ``:=``)
-_OPERATOR_BEFORE_EQUALS = frozenset("=<>!+-*/%@&|^:")
-_WS = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
-
-
-class NotebookError(Exception):
-    """A notebook that cannot be read, or a fix that cannot be written back exactly."""
 
 
 def is_notebook(path: Path) -> bool:
     return path.suffix == SUFFIX
-
-
-# -- IPython syntax --------------------------------------------------------------------------------
-
-
-class _Scanner:
-    """Just enough of Python's tokenizer to know whether a line starts a statement: open
-    brackets, strings that span lines, backslash continuations. A ``!`` or ``%`` inside a
-    multi-line string or call is Python, not IPython."""
-
-    def __init__(self) -> None:
-        self.depth = 0
-        self.quote = ""
-        self.continued = False
-        #: the statement (logical line) has had its first ``=`` outside brackets
-        self.assigned = False
-        #: where the statement's first ``=`` outside brackets is on the line last fed, if there
-        self.assign_at: int | None = None
-
-    def at_statement_start(self) -> bool:
-        return self.depth == 0 and not self.quote and not self.continued
-
-    def feed(self, line: str) -> int:
-        """Scan one line; return where its comment starts (the line's length if none)."""
-        body = line.rstrip("\r\n")
-        comment = len(body)
-        if self.at_statement_start():
-            self.assigned = False
-        self.assign_at = None
-        self.continued = False
-        i, n = 0, len(body)
-        while i < n:
-            if self.quote:  # jump to the next backslash or closing quote
-                m = _IN_STRING[self.quote].search(body, i)
-                if m is None:
-                    break
-                i = m.end() + (1 if m.group() == "\\" else 0)
-                if m.group() != "\\":
-                    self.quote = ""
-                continue
-            m = _CODE.search(body, i)
-            if m is None:
-                break
-            c, i = m.group(), m.end()
-            if c == "#":
-                comment = m.start()
-                break
-            if c == "=":
-                if body[i : i + 1] == "=":  # ``==``
-                    i += 1
-                elif self.depth == 0 and not self.assigned:
-                    before = body[m.start() - 1 : m.start()]
-                    if before not in _OPERATOR_BEFORE_EQUALS:
-                        self.assigned, self.assign_at = True, m.start()
-            elif c in "\"'":
-                self.quote = c * 3 if body.startswith(c * 3, m.start()) else c
-                i = m.start() + len(self.quote)
-            elif c in "([{":
-                self.depth += 1
-            else:
-                self.depth = max(0, self.depth - 1)
-        trailing = len(body) - len(body.rstrip("\\"))
-        if len(self.quote) == 1 and trailing % 2 == 0:
-            self.quote = ""  # an unterminated string: Python reports it, the next line is new
-        elif not self.quote and comment == n and trailing % 2 == 1:
-            self.continued = True
-        return comment
-
-
-_CODE = re.compile(r"[#\"'()\[\]{}=]")
-_IN_STRING = {q: re.compile(r"\\|" + re.escape(q)) for q in ("'", '"', "'''", '"""')}
-
-
-def _is_ipython(content: str) -> bool:
-    """A line that starts a statement and is IPython syntax, not Python."""
-    s = content.strip()
-    if not s or s[0] == "#":
-        return False
-    if s[0] in "%!?":
-        return True
-    word = s.split(None, 1)[0]
-    if word in AUTOMAGICS and s[len(word) : len(word) + 1].isspace():
-        rest = s[len(word) :].lstrip()
-        scanner = _Scanner()
-        scanner.feed(s)  # an open bracket or string: a Python statement that goes on
-        complete = scanner.at_statement_start()
-        return complete and not re.match(r"=(?!=)|[-+*/%&|^@]=", rest) and not parses(s)
-    return _help_end(s)
-
-
-def _help_end(s: str) -> bool:
-    """``obj?`` / ``obj??``: help; ``?`` is no Python token outside strings. IPython reads
-    ``x = !ls?`` as help too (``HelpEnd`` starts at the line's start: before the assignment)."""
-    if "?" not in s:
-        return False
-    scanner = _Scanner()
-    code = s[: scanner.feed(s)].rstrip()
-    return not scanner.quote and code.endswith("?")
-
-
-def _ipython_assignment(content: str, scanner: _Scanner) -> str | None:
-    """The target and ``=`` of an IPython assignment (``files, = !ls``, ``d["k"] = %time f()``)
-    on a line ``scanner`` was just fed, None if the line is no such assignment.
-
-    IPython's rule (``SystemAssign`` / ``MagicAssign``): the first ``=`` of the statement outside
-    brackets, followed by ``!`` or ``%name``; IPython does not look at the target at all (Python
-    then accepts or refuses it), so neither do we. The ``=`` may be on a later line of the
-    statement (``(out,\n err) = !cmd``), but not the first thing on its line."""
-    at = scanner.assign_at
-    if at is None or not content[:at].strip():
-        return None
-    return content[: at + 1] if _ASSIGNED_IPYTHON.match(content, at + 1) else None
-
-
-#: line magics that set an environment variable, and IPython's automagic form of ``%env``
-_ENV_MAGICS = ("%env", "%set_env", "env")
-
-
-def env_assignment(content: str) -> tuple[str, str] | None:
-    """``(name, value)`` when the line sets an environment variable to a literal value as
-    IPython's ``%env`` / ``%set_env`` magic does (``%env WANDB_MODE=offline``, ``%env
-    WANDB_MODE offline``, automagic ``env NAME=value``); None for any other line, and for a value
-    IPython expands (``$name``, ``{expr}``) or a line continued with ``\\``.
-
-    IPython's rule (``OSMagics.set_env``): split the argument at its first ``=`` if it has one,
-    else at its first space; both sides stripped; a name with whitespace in it is refused. A
-    ``#`` is part of the value (a line magic takes the rest of the line)."""
-    s = content.strip()
-    word, _, args = s.partition(" ")
-    if word not in _ENV_MAGICS or any(c in args for c in "${}") or s.endswith("\\"):
-        return None
-    if word == "env":  # automagic: the argument is what follows the word and its blanks
-        args = args.lstrip()
-    split = "=" if "=" in args else " "
-    if len(args.split(split)) < 2:
-        return None  # ``%env`` lists, ``%env NAME`` gets
-    name, value = (part.strip() for part in args.split(split, 1))
-    if not name or re.search(r"\s", name):
-        return None
-    return name, value
-
-
-def cell_magic(source: str) -> str | None:
-    """The name of the cell magic on the first non-blank line (``%%time`` -> ``time``)."""
-    for line in split_lines(source):
-        s = line.strip()
-        if s:
-            return s[2:].split(None, 1)[0] if s.startswith("%%") and len(s) > 2 else None
-    return None
 
 
 class _NotebookEngine(Engine):
@@ -321,14 +146,14 @@ class Notebook:
         self.cells = self._code_cells()
         counter = itertools.count()
         for cell in self.cells:
-            self._mask(cell, counter)
+            cell.masked, cell.masks = mask(cell.source, self.tag, counter)
         self.tree: ast.Module | None = None
         self._starts: list[int] = []
 
     # reading -------------------------------------------------------------------------------------
 
     def _code_cells(self) -> list[Cell]:
-        spans = _source_spans(self.text)
+        spans = source_spans(self.text)
         cells: list[Cell] = []
         for index, raw in enumerate(self.data["cells"]):
             if not isinstance(raw, dict) or raw.get("cell_type") != "code":
@@ -360,69 +185,6 @@ class Notebook:
                 )
             )
         return cells
-
-    def _mask(self, cell: Cell, counter: Iterator[int]) -> None:
-        lines = split_lines(cell.source)
-        magic = cell_magic(cell.source)
-        whole = magic is not None and magic not in PYTHON_BODY_MAGICS
-        scanner = _Scanner()
-        out: list[str] = []
-        continued = False
-        after_equals = False  # the line before ends with the statement's first ``=`` and a ``\``
-
-        def mask(line: str, statement: bool, target: str | None = None) -> None:
-            content = line.rstrip("\r\n")
-            key = f"#{self.tag}:{next(counter)}"
-            indent = content[: len(content) - len(content.lstrip())]
-            env = env_assignment(content) if statement and target is None else None
-            if target is not None:  # the target stays Python: the name is bound, as in IPython
-                placeholder = f"{target} ...  {key}"
-            elif env is not None:  # the Python it stands for: the rules read it as such
-                os_name = f"{self.tag}_os"
-                placeholder = (
-                    f"{indent}import os as {os_name}; {os_name}.environ[{env[0]!r}] = {env[1]!r}"
-                    f"  {key}"
-                )
-            elif not statement:
-                placeholder = f"{indent}{key}"
-            else:
-                placeholder = f"{indent}pass  {key}"
-            cell.masks[key] = (placeholder, content)
-            out.append(placeholder + line[len(content) :])
-
-        for line in lines:
-            content = line.rstrip("\r\n")
-            if whole or continued:
-                if content.strip():
-                    mask(line, statement=False)
-                else:
-                    out.append(line)
-                continued = continued and content.endswith("\\")
-                continue
-            start = scanner.at_statement_start()
-            escaped = start and (content.lstrip()[:1] in ("%", "!", "?") or _help_end(content))
-            target: str | None = None
-            if after_equals and _ASSIGNED_IPYTHON.match(content):  # ``x = \`` then ``!cmd``
-                target = content[: len(content) - len(content.lstrip())]
-            else:
-                probe = copy.copy(scanner)
-                probe.feed(line)
-                target = None if escaped else _ipython_assignment(content, probe)
-            after_equals = False
-            if target is not None:
-                mask(line, statement=True, target=target)
-                scanner = _Scanner()  # the statement ends with the command (or its ``\``)
-                continued = content.endswith("\\")
-                continue
-            if start and _is_ipython(content):
-                mask(line, statement=True)
-                continued = content.endswith("\\")
-                continue
-            scanner = probe
-            at = scanner.assign_at
-            after_equals = at is not None and content[at + 1 :].strip() == "\\"
-            out.append(line)
-        cell.masked = "".join(out)
 
     # the virtual module --------------------------------------------------------------------------
 
@@ -523,7 +285,7 @@ class Notebook:
 
     def rows(self, path: str, findings: Sequence[Finding], unsafe: bool) -> list[report.Row]:
         rows = []
-        starts = self._json_line_starts()
+        starts = self._jsonline_starts()
         for f in findings:
             found = self.locate(f.line)
             if found is None:
@@ -569,8 +331,8 @@ class Notebook:
             ),
         )
 
-    def _json_line_starts(self) -> list[int]:
-        return _line_starts(self.text)
+    def _jsonline_starts(self) -> list[int]:
+        return line_starts(self.text)
 
     def written_files(self) -> list[WrittenFile]:
         """The ``%%writefile NAME.py`` cells (``%%file`` too), whose bodies are Python files."""
@@ -651,7 +413,7 @@ class Notebook:
             cell, new = by_number[number], sources[number]
             if cell.span[0] < 0:
                 raise NotebookError(f"cell {number} has no source to edit")
-            value, stored = self._value(cell, new)
+            value, stored = self.value(cell, new)
             expected["cells"][cell.index]["source"] = stored
             text = text[: cell.span[0]] + value + text[cell.span[1] :]
         try:
@@ -664,136 +426,18 @@ class Notebook:
             )
         return ("\ufeff" if self.bom else "") + text
 
-    def _value(self, cell: Cell, new: str) -> tuple[str, Any]:
-        """The JSON text of a new ``source`` value in the cell's form and the file's layout,
-        and the value it stands for."""
-        dump = lambda s: json.dumps(s, ensure_ascii=self.ensure_ascii)  # noqa: E731
-        if cell.items is None:
-            return dump(new), new
-        old, spans = cell.items, cell.item_spans
-        # keep the items that did not change, byte for byte (whatever their splitting)
-        head = 0  # an item that gains a continuation (its newline was missing) is not kept
-        while head < len(old) and new.startswith("".join(old[: head + 1])):
-            if not old[head].endswith(("\n", "\r")) and new != "".join(old[: head + 1]):
-                break
-            head += 1
-        tail = 0  # kept at the end too, where they still start a line
-        rest = new[len("".join(old[:head])) :]
-        while tail < len(old) - head:
-            kept = "".join(old[len(old) - tail - 1 :])
-            before = rest[: len(rest) - len(kept)]
-            if not rest.endswith(kept) or (before and not before.endswith(("\n", "\r"))):
-                break
-            tail += 1
-        middle = rest[: len(rest) - len("".join(old[len(old) - tail :]))]
-        raw = [self.text[a:b] for a, b in spans]
-        new_items = old[:head] + _nb_lines(middle) + old[len(old) - tail :]
-        new_raw = raw[:head] + [dump(s) for s in _nb_lines(middle)] + raw[len(raw) - tail :]
-        if not new_raw:
-            return "[]", []
-        a, b = cell.span
-        if spans:
-            opening = self.text[a + 1 : spans[0][0]]
-            closing = self.text[spans[-1][1] : b - 1]
-            sep = self.text[spans[0][1] : spans[1][0]] if len(spans) > 1 else "," + opening
-        else:  # an empty list: lay it out like the file's other lists
-            line_start = self.text.rfind("\n", 0, a) + 1
-            indent = re.match(r"[ \t]*", self.text[line_start:]).group()  # type: ignore[union-attr]
-            unit = _indent_unit(self.text)
-            newline = "\r\n" if "\r\n" in self.text else "\n"
-            opening = newline + indent + unit if unit is not None else ""
-            closing = newline + indent if unit is not None else ""
-            sep = "," + opening
-        return "[" + opening + sep.join(new_raw) + closing + "]", new_items
-
-
-def _nb_lines(text: str) -> list[str]:
-    """Split as Jupyter stores sources: lines keeping their ``\\n``."""
-    return re.findall(r"[^\n]*\n|[^\n]+$", text)
-
-
-def _indent_unit(text: str) -> str | None:
-    m = re.search(r"\n([ \t]+)\S", text)
-    return m.group(1) if m else None
-
-
-def _line_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in re.finditer("\n", text)]
+    def value(self, cell: Cell, new: str) -> tuple[str, Any]:
+        """The JSON text of ``new`` as the cell's ``source``, in its form and the file's
+        layout, and the value it stands for (notebook_json.py)."""
+        return source_value(
+            self.text, cell.span, cell.items, cell.item_spans, new, self.ensure_ascii
+        )
 
 
 def _parse_error(exc: BaseException | None) -> str:
     line = getattr(exc, "lineno", None)
     msg = getattr(exc, "msg", None) or str(exc)
     return f"cannot parse{f' at line {line}' if line else ''}: {msg}"
-
-
-def _ws(text: str, i: int) -> int:
-    return _WS.match(text, i).end()  # type: ignore[union-attr]
-
-
-def _object(text: str, i: int, walk: dict[str, Callable[[int], int]]) -> int:
-    """Walk the JSON object at ``text[i] == "{"``; return its end. The value of a key in
-    ``walk`` is handed to ``walk[key](start) -> end``; any other value is skipped (decoded once)."""
-    i = _ws(text, i + 1)
-    if text[i] == "}":
-        return i + 1
-    while True:
-        if text[i] != '"':
-            raise NotebookError("not a notebook: unexpected JSON")
-        key, i = scanstring(text, i + 1)
-        i = _ws(text, _ws(text, i) + 1)  # past ":"
-        end = walk[key](i) if key in walk else _DECODER.raw_decode(text, i)[1]
-        i = _ws(text, end)
-        if text[i] == "}":
-            return i + 1
-        i = _ws(text, i + 1)  # past ","
-
-
-def _array(text: str, i: int, item: Callable[[int, int], int]) -> int:
-    """Walk the JSON array at ``text[i] == "["``, handing each item to ``item(index, start) ->
-    end``; return the array's end."""
-    i = _ws(text, i + 1)
-    if text[i] == "]":
-        return i + 1
-    for index in itertools.count():
-        i = _ws(text, item(index, i))
-        if text[i] == "]":
-            return i + 1
-        i = _ws(text, i + 1)  # past ","
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _skip(text: str, i: int) -> int:
-    return _DECODER.raw_decode(text, i)[1]
-
-
-def _source_spans(text: str) -> dict[int, tuple[tuple[int, int], list[tuple[int, int]]]]:
-    """Cell index -> (span of its ``source`` value, spans of the list items) in the JSON text,
-    each byte decoded once or twice. The last of duplicate keys wins, as in ``json.loads``."""
-    found: dict[int, tuple[tuple[int, int], list[tuple[int, int]]]] = {}
-
-    def cell(index: int, start: int) -> int:
-        def source(a: int) -> int:
-            items: list[tuple[int, int]] = []
-
-            def one(_: int, s: int) -> int:
-                items.append((s, _skip(text, s)))
-                return items[-1][1]
-
-            b = _array(text, a, one) if text[a] == "[" else _skip(text, a)
-            found[index] = ((a, b), items)
-            return b
-
-        return (
-            _object(text, start, {"source": source}) if text[start] == "{" else _skip(text, start)
-        )
-
-    def cells(a: int) -> int:
-        found.clear()  # a later "cells" key wins
-        return _array(text, a, cell) if text[a] == "[" else _skip(text, a)
-
-    _object(text, _ws(text, 0), {"cells": cells})
-    return found
 
 
 # -- %%writefile cells ----------------------------------------------------------------------------
@@ -826,7 +470,7 @@ class WrittenFile:
         self, nb: Notebook, path: str, findings: Sequence[Finding], unsafe: bool
     ) -> list[report.Row]:
         lines = split_lines(self.body) or [""]
-        starts = nb._json_line_starts()
+        starts = nb._jsonline_starts()
         rows = []
         for f in findings:
             line, end_line = min(f.line, len(lines)), min(f.end_line, len(lines))
@@ -910,87 +554,150 @@ def _where(nb: Notebook, line: int) -> str:
     return f"cell {found[0].number} line {found[1]}" if found else f"line {line}"
 
 
-def process(path: Path, options: Any, engine: Engine, result: Any) -> None:
-    """wandb-fix on one notebook, in every mode; fills ``result`` (a ``fix.FileResult``)."""
-    data = path.read_bytes()
+def open_notebook(
+    path: Path, data: bytes, engine: Engine, unsafe: bool, errors: list[str]
+) -> NotebookFile | None:
+    """The notebook at ``path`` as a document; None when there is nothing to check in it (no
+    trigger word, another language) or it cannot be read (then ``errors`` says why)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        result.errors.append(f"not a notebook: not UTF-8 ({exc.reason}); file left unchanged")
-        return
+        errors.append(f"not a notebook: not UTF-8 ({exc.reason}); file left unchanged")
+        return None
     if not engine.may_match(text):  # rule triggers are plain words, the same in JSON strings
-        return
+        return None
     try:
         nb = Notebook(text)
     except NotebookError as exc:
-        result.errors.append(f"{exc}; file left unchanged")
-        return
+        errors.append(f"{exc}; file left unchanged")
+        return None
     if nb.language != "python":
-        return
-    source = nb.prepare()
-    result.errors += [f"cell {c.number}: {c.skipped}; cell skipped" for c in nb.cells if c.skipped]
-    name, unsafe = str(path), options.unsafe
-    # keys the module cannot hold (``!wandb login <key>``, saved outputs): WB302 rows of their own
-    outside = _keys_outside_code(nb, name) if _reports_keys(engine) else []
-    written = [
-        (w, found)
-        for w in nb.written_files()
-        if (found := _lint_written(engine, w, result.errors)) is not None
-    ]
-    file_engine, engine = engine, nb.engine(engine)
+        return None
+    return NotebookFile(path, data, text, nb, engine, unsafe)
 
-    def rows(module: Sequence[Finding], files: Sequence[Sequence[Finding]]) -> list[report.Row]:
-        out = nb.rows(name, module, unsafe)
-        for (w, _), found in zip(written, files):
-            out += w.rows(nb, name, found, unsafe)
-        return _merged(sorted(out, key=lambda r: r.cell.number if r.cell else 0), outside)
 
-    if options.mode == "check":
-        findings, errors = lint(engine, source, nb.tree, path=name)
-        result.errors += errors
-        result.rows = rows(findings, [found for _, found in written])
-        return
-    if options.mode == "add-noqa":
-        _add_noqa(nb, engine, source, written, data, result, rows, name)
-        return
-    fixed, sources = _fix(nb, engine, source, unsafe, result.errors, path=name)
-    fixed_files = []
-    for w, _ in written:
-        done = fix_source(file_engine, w.body, unsafe=unsafe)
-        result.errors += done.errors + [
-            f"{f.code} fix at {w.where(f.line)} reverted: {why}" for f, why in done.reverted
+class NotebookFile(Document):
+    """A notebook as wandb-fix's pipeline sees it: its code cells are one module (with the
+    ``%%writefile`` cells as modules of their own), positions are cells and their lines, the
+    fixed module is spliced back into the JSON text, and the diff is of the edited cells."""
+
+    def __init__(
+        self, path: Path, data: bytes, text: str, nb: Notebook, engine: Engine, unsafe: bool
+    ) -> None:
+        self.path, self.data, self.text, self.nb, self.unsafe = path, data, text, nb, unsafe
+        self.name = str(path)
+        self.source = nb.prepare()
+        self.errors = [f"cell {c.number}: {c.skipped}; cell skipped" for c in nb.cells if c.skipped]
+        # keys the module cannot hold (``!wandb login <key>``, saved outputs): WB302 rows
+        self.outside = _keys_outside_code(nb, self.name) if _reports_keys(engine) else []
+        self.written = [
+            (w, found)
+            for w in nb.written_files()
+            if (found := _lint_written(engine, w, self.errors)) is not None
         ]
-        fixed_files.append(done)
-        if done.changed:
-            sources[w.cell.number] = w.source_with(done.source)
-    new_text = text
-    if sources:
+        self.file_engine, self.engine = engine, nb.engine(engine)
+        self._sources: dict[int, str] = {}
+
+    def rows(
+        self, module: Sequence[Finding], files: Sequence[Sequence[Finding]]
+    ) -> list[report.Row]:
+        out = self.nb.rows(self.name, module, self.unsafe)
+        for (w, _), found in zip(self.written, files):
+            out += w.rows(self.nb, self.name, found, self.unsafe)
+        return _merged(sorted(out, key=lambda r: r.cell.number if r.cell else 0), self.outside)
+
+    def check(self) -> Checked:
+        findings, errors = lint(self.engine, self.source, self.nb.tree, path=self.name)
+        return Checked(self.rows(findings, [found for _, found in self.written]), errors)
+
+    def add_noqa(self) -> Silenced:
+        nb, source, written = self.nb, self.source, self.written
+        findings, errors = lint(self.engine, source, nb.tree, path=self.name)
+        magic = [f for f in findings if nb.on_ipython_line(f.line)]
+        silenced, skipped = add_noqa(source, [f for f in findings if f not in magic])
+        for f in magic:  # a comment after ``%env NAME=value`` would be part of the value
+            errors.append(
+                f"{f.code} at {_where(nb, f.line)}: an IPython line cannot take a # noqa comment"
+                " (the magic would read it as part of its argument)"
+            )
+        for f in skipped:
+            errors.append(
+                f"{f.code} at {_where(nb, f.line)}: no line of it can take a # noqa comment"
+            )
+        skipped += magic
+        sources: dict[int, str] = {}
+        skipped_files = []
+        for w, found in written:
+            body, left = add_noqa(w.body, found)
+            for f in left:
+                errors.append(
+                    f"{f.code} at {w.where(f.line)}: no line of it can take a # noqa comment"
+                )
+            if body != w.body and still_valid(w.body, body):
+                sources[w.cell.number] = w.source_with(body)
+            elif body != w.body:
+                left = list(found)
+                errors.append(f"cell {w.cell.number}: adding # noqa comments would break it")
+            skipped_files.append(left)
+        out = Silenced(
+            self.rows(findings, [found for _, found in written]),
+            self.rows(skipped, skipped_files),
+            errors,
+        )
+        if silenced == source and not sources:
+            return out
         try:
-            new_text = nb.render(sources)
+            out.text, _ = rebuild(nb, silenced, sources)
         except NotebookError as exc:
-            result.errors.append(f"{exc}; file left unchanged")
-            sources = {}
-            fixed.applied = []
-            for done in fixed_files:
-                done.applied = []
-    initial = rows(fixed.initial, [done.initial for done in fixed_files])
-    if options.mode == "apply":
-        result.rows_on_disk = initial
+            out.errors.append(f"adding # noqa comments failed: {exc}; file left unchanged")
+            return out
+        out.count = sum(len(found) for found in [findings, *(f for _, f in written)]) - len(
+            out.left
+        )
+        return out
+
+    def fix(self) -> Fixed:
+        nb, errors = self.nb, list[str]()
+        fixed, sources = _fix(nb, self.engine, self.source, self.unsafe, errors, path=self.name)
+        fixed_files = []
+        for w, _ in self.written:
+            done = fix_source(self.file_engine, w.body, unsafe=self.unsafe)
+            errors += done.errors + [
+                f"{f.code} fix at {w.where(f.line)} reverted: {why}" for f, why in done.reverted
+            ]
+            fixed_files.append(done)
+            if done.changed:
+                sources[w.cell.number] = w.source_with(done.source)
+        new_text = self.text
         if sources:
-            _to_write(result, new_text, data)
-            result.fixed = len(fixed.applied) + sum(len(done.applied) for done in fixed_files)
-            result.rows = _merged(_relint(new_text, name, file_engine, unsafe), outside)
-        else:
-            result.rows = initial
-        result.unsafe_more = sum(1 for r in result.rows if r.finding.fix and not r.finding.fix.safe)
-        return
-    result.rows = initial
-    result.fixable = sum(1 for r in initial if r.applicable)
-    result.unsafe_more = sum(1 for r in initial if r.fix and not r.applicable)
-    keys = _key_texts(nb, source) | _magic_key_texts(nb)
-    for w, _ in written:
-        keys |= _key_texts_of(w.body, None)
-    result.diff = diff(nb, sources, path, keys)
+            try:
+                new_text = nb.render(sources)
+            except NotebookError as exc:
+                errors.append(f"{exc}; file left unchanged")
+                sources = {}
+                fixed.applied = []
+                for done in fixed_files:
+                    done.applied = []
+        self._sources = sources
+        initial = self.rows(fixed.initial, [done.initial for done in fixed_files])
+        if not sources:
+            return Fixed(initial, initial, errors)
+        return Fixed(
+            initial,
+            _merged(_relint(new_text, self.name, self.file_engine, self.unsafe), self.outside),
+            errors,
+            text=new_text,
+            applied=len(fixed.applied) + sum(len(done.applied) for done in fixed_files),
+        )
+
+    def encode(self, text: str) -> bytes:
+        return text.encode("utf-8")
+
+    def diff(self, text: str) -> str:
+        keys = _key_texts(self.nb, self.source) | _magic_key_texts(self.nb)
+        for w, _ in self.written:
+            keys |= _key_texts_of(w.body, None)
+        return diff(self.nb, self._sources, self.path, keys)
 
 
 def _relint(text: str, name: str, engine: Engine, unsafe: bool) -> list[report.Row]:
@@ -1003,59 +710,6 @@ def _relint(text: str, name: str, engine: Engine, unsafe: bool) -> list[report.R
         found = _lint_written(engine, w, [])
         out += w.rows(again, name, found or [], unsafe)
     return sorted(out, key=lambda r: r.cell.number if r.cell else 0)
-
-
-def _add_noqa(
-    nb: Notebook,
-    engine: Engine,
-    source: str,
-    written: list[tuple[WrittenFile, list[Finding]]],
-    data: bytes,
-    result: Any,
-    rows: Callable[[Sequence[Finding], Sequence[Sequence[Finding]]], list[report.Row]],
-    name: str,
-) -> None:
-    findings, errors = lint(engine, source, nb.tree, path=name)
-    result.errors += errors
-    magic = [f for f in findings if nb.on_ipython_line(f.line)]
-    silenced, skipped = add_noqa(source, [f for f in findings if f not in magic])
-    for f in magic:  # a comment after ``%env NAME=value`` would be part of the value
-        result.errors.append(
-            f"{f.code} at {_where(nb, f.line)}: an IPython line cannot take a # noqa comment"
-            " (the magic would read it as part of its argument)"
-        )
-    for f in skipped:
-        result.errors.append(
-            f"{f.code} at {_where(nb, f.line)}: no line of it can take a # noqa comment"
-        )
-    skipped += magic
-    sources: dict[int, str] = {}
-    skipped_files = []
-    for w, found in written:
-        body, left = add_noqa(w.body, found)
-        for f in left:
-            result.errors.append(
-                f"{f.code} at {w.where(f.line)}: no line of it can take a # noqa comment"
-            )
-        if body != w.body and still_valid(w.body, body):
-            sources[w.cell.number] = w.source_with(body)
-        elif body != w.body:
-            left = list(found)
-            result.errors.append(f"cell {w.cell.number}: adding # noqa comments would break it")
-        skipped_files.append(left)
-    result.rows_on_disk = rows(findings, [found for _, found in written])
-    result.rows = rows(skipped, skipped_files)
-    if silenced == source and not sources:
-        return
-    try:
-        new_text, _ = rebuild(nb, silenced, sources)
-    except NotebookError as exc:
-        result.errors.append(f"adding # noqa comments failed: {exc}; file left unchanged")
-        return
-    _to_write(result, new_text, data)
-    result.fixed = sum(len(found) for found in [findings, *(f for _, f in written)]) - len(
-        result.rows
-    )
 
 
 def _fix(
@@ -1083,12 +737,6 @@ def _fix(
 
 def _reverted(nb: Notebook, fixed: FixResult) -> list[str]:
     return [f"{f.code} fix at {_where(nb, f.line)} reverted: {why}" for f, why in fixed.reverted]
-
-
-def _to_write(result: Any, text: str, old: bytes) -> None:
-    """What to write, for ``fix.commit`` (the parent process writes, atomically, and not over a
-    notebook changed since it was read)."""
-    result.old_data, result.new_data = old, text.encode("utf-8")
 
 
 def _key_texts(nb: Notebook, source: str) -> set[str]:
@@ -1205,7 +853,7 @@ def _keys_outside_code(nb: Notebook, path: str) -> list[report.Row]:
     ``!wandb login <key>``) at its line, a key in a cell's saved outputs at the cell's first
     line. No fix: the line must go by hand and the output be cleared; never printed."""
     rows: list[report.Row] = []
-    starts = _line_starts(nb.text)
+    starts = line_starts(nb.text)
     message = secrets.MESSAGE
     for cell in nb.cells:
         places = [(line, where) for line, where, _ in _magic_lines(cell)]

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .defaults import DEFAULT_STEP_NAMES, TRIGGERS
+from .defaults import TRIGGERS
+from .options import add_flake8_options
 
 if TYPE_CHECKING:  # flake8 hands the options parsed; the engine is imported only when needed
     import argparse
@@ -35,21 +36,7 @@ class WandbChecker:
 
     @classmethod
     def add_options(cls, parser) -> None:
-        parser.add_option(
-            "--wandb-step-names",
-            default=",".join(DEFAULT_STEP_NAMES),
-            parse_from_config=True,
-            comma_separated_list=True,
-            help="Names the WB101 fix may pass as step= (default: %(default)s)",
-        )
-        parser.add_option(
-            "--wandb-target-version",
-            default=None,
-            parse_from_config=True,
-            help="wandb version that WB306/WB307 target; wins over the project's declared wandb "
-            "requirement and the installed wandb (default: the declared requirement, else the "
-            "installed wandb, else 0.31.0)",
-        )
+        add_flake8_options(parser)  # rendered from the option schema (options.py)
 
     @classmethod
     def parse_options(cls, options) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_wandb import engine, fix, fixer
+from flake8_wandb import engine, fix, fixer, pipeline
 from flake8_wandb.rules import ALL_RULES
 from helpers import parse_report, run_flake8, write
 
@@ -231,7 +231,7 @@ def test_a_reverted_fix_is_neither_offered_nor_counted(tmp_path, monkeypatch, ca
     monkeypatch.setattr(run_settings, "REINIT_FOR", {True: 'x" +', False: 'y" +'})  # breaks
     write(tmp_path, "t.py", OFFLINE + "for step in range(3):\n    run.log({'a': 1})\n")
     monkeypatch.chdir(tmp_path)
-    fix._ENGINES.clear()
+    pipeline._ENGINES.clear()
     assert fix.main(["--unsafe-fixes", "t.py"]) == 2
     out, err = capsys.readouterr()
     assert "WB306 reinit=True" in out and "[*]" in out.split("WB101")[1]
@@ -439,10 +439,10 @@ def test_runtime_log_remembers_the_step_per_run_not_per_id(cls):
 def test_no_result_keeps_the_bytes_of_its_file(tmp_path, mode):
     files = [write(tmp_path, f"f{i}.py", OFFLINE + "x = 1\n" * 100) for i in range(3)]
     files.append(write(tmp_path, "clean.py", "import wandb\n"))
-    options = fix.Options(mode=mode)
+    options = pipeline.Options(mode=mode)
     if mode != "apply":  # what a worker sends back to the parent
-        assert all(fix.process(p, options).old_data == b"" for p in files)
-    results = fix.run(files, options, roots=[tmp_path])
+        assert all(pipeline.process(p, options).old_data == b"" for p in files)
+    results = pipeline.run(files, options, roots=[tmp_path])
     assert [(r.old_data, r.new_data) for r in results] == [(b"", None)] * 4
     assert (FIXED in files[0].read_text()) == (mode == "apply")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flake8_wandb.fix import Options, commit, process
+from flake8_wandb.pipeline import Options, commit, process
 from helpers import run_flake8, write
 
 WANDB_FIX = str(Path(sys.executable).parent / "wandb-fix")

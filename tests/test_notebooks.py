@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from test_fix_cli import _pre_commit, hook_repo, wandb_fix  # noqa: F401 (hook_repo: a fixture)
 
-from flake8_wandb.notebook import Notebook, NotebookError, env_assignment, rebuild
+from flake8_wandb.notebook import Notebook, NotebookError, rebuild
+from flake8_wandb.notebook_magics import env_assignment
 from helpers import write
 
 FIXTURES = Path(__file__).resolve().parent / "notebooks"
@@ -759,26 +760,26 @@ def test_unchanged_items_are_kept_and_new_ones_are_whole_lines():
     nb = Notebook(notebook(["a = 1\n", "b = 2\n", "c = 3"], ["x\n", "y"]))
     cell = nb.cells[0]
     # text inserted at the start of a line: that line is a new item, not a stray "X" item
-    assert nb._value(cell, "a = 1\nX = 0; b = 2\nc = 3")[1] == [
+    assert nb.value(cell, "a = 1\nX = 0; b = 2\nc = 3")[1] == [
         "a = 1\n",
         "X = 0; b = 2\n",
         "c = 3",
     ]
-    assert nb._value(cell, "a = 1\nb = 2\nc = 3\nd = 4")[1] == [
+    assert nb.value(cell, "a = 1\nb = 2\nc = 3\nd = 4")[1] == [
         "a = 1\n",
         "b = 2\n",
         "c = 3\n",
         "d = 4",
     ]
-    assert nb._value(cell, "import os\na = 1\nb = 2\nc = 3")[1] == [
+    assert nb.value(cell, "import os\na = 1\nb = 2\nc = 3")[1] == [
         "import os\n",
         "a = 1\n",
         "b = 2\n",
         "c = 3",
     ]
-    assert nb._value(cell, "")[1] == [] and nb._value(cell, "")[0] == "[]"
+    assert nb.value(cell, "")[1] == [] and nb.value(cell, "")[0] == "[]"
     # the untouched items keep their raw JSON text
-    value, _ = nb._value(nb.cells[1], "x\ny\nz")
+    value, _ = nb.value(nb.cells[1], "x\ny\nz")
     assert value == '[\n    "x\\n",\n    "y\\n",\n    "z"\n   ]'
 
 

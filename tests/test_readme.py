@@ -128,3 +128,36 @@ def test_the_pre_commit_snippet_pins_something_that_exists():
     assert all(h["language"] == "system" for h in ids.values())
     ours = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert {h["id"] for h in ours} == set(ids)  # the same hooks as the remote form
+
+
+def test_readme_table_of_options_is_the_option_schema():
+    """The table is rendered from flake8_wandb/options.py, the one place an option is defined:
+    paste ``python -c "from flake8_wandb import options; print(options.markdown_table())"``."""
+    from flake8_wandb import options
+
+    assert options.markdown_table() in _readme()
+
+
+def test_every_front_end_takes_the_options_of_the_schema():
+    """wandb-fix's flags and keys and the plugin's flake8 options all come from the schema."""
+    import argparse
+
+    from flake8_wandb import fix, options
+
+    flags = {a for action in fix.parser()._actions for a in action.option_strings}
+    for option in options.OPTIONS:
+        assert option.flag in flags and all(f"--{a}" in flags for a in option.aliases)
+        assert set(option.keys) <= options.KNOWN_KEYS
+
+    class Recorder:
+        def __init__(self):
+            self.names = []
+
+        def add_option(self, *names, **kwargs):
+            assert kwargs["parse_from_config"] is True
+            self.names += names
+
+    recorder = Recorder()
+    options.add_flake8_options(recorder)
+    assert recorder.names == [o.flag for o in options.OPTIONS if o.flake8 == "plugin"]
+    assert isinstance(fix.parser(), argparse.ArgumentParser)
