@@ -8,7 +8,7 @@ assignments) with one import-needing fix at the end (``mode="offline"``, fixed t
 same run (the machine is shared and noisy):
 
   A  wandb-fix --check                       (one lint)
-  B  wandb-fix --apply --unsafe-fixes        (lint, fix, the import as a text edit, lint again)
+  B  wandb-fix --apply --unsafe-fixes        (lint, fix, the import a libcst transform, lint again)
 
 and prints the medians and the median of the per-pair ratios B/A. The import used to be added by
 re-emitting the whole module with libcst: 38-51 s at 100k lines, and a RecursionError (every

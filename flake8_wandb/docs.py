@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from .engine import UNCHANGED, Engine, Rule
+from .engine import UNCHANGED, Engine, Rule, applicability_label
 from .rules import ALL_RULES
 
 
@@ -21,23 +21,17 @@ def page_name(rule: type[Rule]) -> str:
 
 def render(rule: type[Rule]) -> str:
     default = "on by default" if rule.default else f"opt-in: `--extend-select={rule.code}`"
-    fix = {
-        "safe": "safe fix",
-        "unsafe": "unsafe fix",
-        "mixed": "safe or unsafe fix, see Fix safety",
-        None: "no fix",
-    }[rule.fix_safety]
+    label = applicability_label(rule.applicability)
+    fix = "no fix" if label == "none" else f"{label} fix"
+    if len(rule.applicability) > 1:
+        fix += ", see Fix safety"
     body = inspect.cleandoc(rule.__doc__ or "")
     parts = [
         f"# {rule.code} {rule.name}",
         "",
         f"{default}; {fix}.",
         "",
-        "Message: `"
-        + rule.code
-        + " "
-        + re.sub(r"\{(\w+)(?:![rs])?\}", r"<\1>", rule.message)
-        + "`",
+        *_messages(rule),
         "",
         "As reported on the example below:",
         "",
@@ -67,6 +61,17 @@ def render(rule: type[Rule]) -> str:
         *_more_examples(rule),
     ]
     return "\n".join(parts)
+
+
+def _messages(rule: type[Rule]) -> list[str]:
+    """The templates of the rule's kinds of finding, arguments shown as ``<name>``."""
+    shown = [
+        f"`{rule.code} " + re.sub(r"\{(\w+)(?:![rs])?\}", r"<\1>", m.template) + "`"
+        for m in rule.messages
+    ]
+    if len(shown) == 1:
+        return ["Message: " + shown[0]]
+    return ["Messages:", "", *(f"- {s}" for s in shown)]
 
 
 def _more_examples(rule: type[Rule]) -> list[str]:

@@ -65,7 +65,8 @@ class Document:
     def add_noqa(self) -> Silenced:
         raise NotImplementedError
 
-    def fix(self) -> Fixed:
+    def fix(self, display: bool = False) -> Fixed:
+        """``display``: display-only fixes too, for a diff shown to a person (never written)."""
         raise NotImplementedError
 
     def encode(self, text: str) -> bytes:
@@ -115,8 +116,10 @@ class PythonFile(Document):
             out.count = len(findings) - len(skipped) - len(unread)
         return out
 
-    def fix(self) -> Fixed:
-        fixed = fix_source(self.engine, self.source, unsafe=self.unsafe, path=str(self.path))
+    def fix(self, display: bool = False) -> Fixed:
+        fixed = fix_source(
+            self.engine, self.source, unsafe=self.unsafe, path=str(self.path), display=display
+        )
         errors = fixed.errors + [
             f"{finding.code} fix at line {finding.line} reverted: {why}"
             for finding, why in fixed.reverted
@@ -148,7 +151,7 @@ def not_applicable(rows: Sequence[report.Row], fixed: FixResult) -> None:
     reverted = {(f.code, f.line, f.col) for f, _ in fixed.reverted}
     for row in rows:
         if (row.finding.code, row.finding.line, row.finding.col) in reverted:
-            row.fix, row.applicable = "", False
+            row.applicability, row.applicable = None, False
 
 
 def rows(path: str, source: str, findings: Sequence[Finding], unsafe: bool) -> list[report.Row]:
@@ -165,7 +168,7 @@ def rows(path: str, source: str, findings: Sequence[Finding], unsafe: bool) -> l
             finding=f,
             col=col(f.line, f.col),
             end_col=col(f.end_line, f.end_col),
-            fix=("safe" if f.fix.safe else "unsafe") if f.fix else "",
+            applicability=f.fix.applicability if f.fix else None,
             applicable=applicable(f, unsafe),
         )
         for f in findings

@@ -2,19 +2,25 @@
 
 A rule is one class (see ``Rule``): its code, slug, message, documentation, examples, detection
 and fix. Rules detect on Python's own ``ast`` tree (flake8 hands it to the plugin for free) and
-describe fixes as text edits at ``ast`` positions, so detection is written once and serves both
-front ends: the flake8 plugin and ``wandb-fix``. Nothing here knows about flake8 or files on disk.
+describe a fix as libcst transformations of the nodes it changes (``Transform``: the node's span,
+its text, and which transform of ``transforms.py`` to run), so detection is written once and
+serves both front ends: the flake8 plugin and ``wandb-fix``. libcst runs only when ``wandb-fix``
+asks a fix for its text; nothing here imports it. Nothing here knows about flake8 or files on disk.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
+import string
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import (
     TYPE_CHECKING,
+    Any,
     ClassVar,
     Union,
 )
@@ -74,21 +80,79 @@ class Edit:
     text: str
 
 
+@dataclass(frozen=True)
+class Transform:
+    """A libcst transformation of one node, emitted as an edit of that node's span.
+
+    ``original`` is the node's text (between ``start`` and ``end``, ``ast`` positions), ``kind``
+    names a transform of ``transforms.py`` and ``args`` are its arguments. Only ``text`` runs
+    libcst: it parses ``original`` alone (an expression or a statement), transforms it and
+    generates the code of the changed node, so every byte outside the span stays as it was and
+    the flake8 plugin, which never asks for ``text``, never imports libcst. Raises
+    ``transforms.TransformError`` when libcst cannot parse or transform the node.
+    """
+
+    start: tuple[int, int]
+    end: tuple[int, int]
+    original: str
+    kind: str
+    args: tuple[Any, ...] = ()
+
+    @property
+    def text(self) -> str:
+        cached = self.__dict__.get("_text")
+        if cached is None:
+            from .transforms import generate
+
+            cached = generate(self)
+            object.__setattr__(self, "_text", cached)  # frozen: a cache, not a field
+        return cached
+
+
+#: what a fix changes: a libcst transform of a node, or (rarely) a plain text edit
+Change = Union[Edit, Transform]  # noqa: UP007  evaluated; Python 3.9 imports it
+
 #: the distribution a fix that imports ``wandb_runtime`` makes the fixed code need
 RUNTIME_PACKAGE = "wandb-runtime"
 
 
-@dataclass(frozen=True)
-class Fix:
-    """A fix: its edits (an import it needs is one of them), its safety, what it does.
+class Applicability(str, Enum):
+    """How a fix may be used (ruff's ``Applicability``), one vocabulary everywhere: the fix itself,
+    the rule's page, the README's rules table, ``--list-rules``, JSON and SARIF.
 
-    ``safe`` (CONTRIBUTING.md, "Adding a rule"): the fixed program behaves exactly as before, except
-    that code which certainly raised no longer raises. A fix that adds a dependency
-    (``requires``) is never safe: the declaration itself refuses it.
+    - ``SAFE``: the fixed program behaves exactly as before, except that code which certainly
+      raised no longer raises (CONTRIBUTING.md, "Adding a rule"); applied by ``--apply``;
+    - ``UNSAFE``: changes behaviour on purpose; applied only with ``--unsafe-fixes``;
+    - ``DISPLAY_ONLY``: a suggestion that needs a person: shown (in ``--diff``), never applied.
     """
 
-    edits: tuple[Edit, ...]
-    safe: bool
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "display-only"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+SAFE, UNSAFE, DISPLAY_ONLY = Applicability.SAFE, Applicability.UNSAFE, Applicability.DISPLAY_ONLY
+
+
+def applicability_label(kinds: Iterable[Applicability]) -> str:
+    """A rule's fixes in words, as every front end and page writes them: ``safe``, ``unsafe``,
+    ``safe or unsafe`` (some fixes are safe, others not), ``display-only``, or ``none``."""
+    present = set(kinds)
+    return " or ".join(a.value for a in Applicability if a in present) or "none"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A fix: its changes (an import it needs is one of them), its applicability, what it does.
+
+    A fix that adds a dependency (``requires``) is never safe: the declaration itself refuses it.
+    """
+
+    edits: tuple[Change, ...]
+    applicability: Applicability
     #: what the fix does, as ruff's fix titles do ("Add step=global_step"); the finding's message
     #: says what is wrong
     title: str = ""
@@ -96,10 +160,67 @@ class Fix:
     requires: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.safe and self.requires:
+        if not isinstance(self.applicability, Applicability):
+            raise TypeError(f"applicability must be an Applicability, not {self.applicability!r}")
+        if self.applicability is SAFE and self.requires:
             raise ValueError(f"a fix that needs {', '.join(self.requires)} cannot be safe")
         if self.requires and not all(r in self.title for r in self.requires):
             raise ValueError("a fix that adds a dependency must name it in its title")
+
+
+class Message:
+    """What a finding says (ruff's ``Violation``): one small frozen dataclass per kind of finding,
+    whose fields are the arguments of its ``template`` (a ``str.format`` template, no backticks).
+    A rule reports ``self.report(node, LogWithoutStepMessage(step=..., why=...))``: a misnamed or
+    missing argument is a ``TypeError`` at that call (and a mypy error), never a finding
+    silently lost; a template that names a field the class lacks, or a field it never uses,
+    fails when the class is made (import time)::
+
+        @dataclass(frozen=True)
+        class SummaryKeyOutsideFinal(Message):
+            template: ClassVar[str] = "summary key {key!r} is not under final/; use {final!r}"
+            key: str
+            final: str
+    """
+
+    template: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__annotations__", {})
+        fields = {
+            name
+            for name, kind in own.items()
+            if "ClassVar" not in str(kind) and not name.startswith("_")
+        }
+        for base in cls.__mro__[1:]:
+            for name, kind in base.__dict__.get("__annotations__", {}).items():
+                if "ClassVar" not in str(kind) and base is not Message:
+                    fields.add(name)
+        if "template" not in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: a message needs its template")
+        used = template_fields(cls.template)
+        if used != fields:
+            raise TypeError(
+                f"{cls.__name__}: template fields {sorted(used)} but class fields {sorted(fields)}"
+            )
+
+    @property
+    def text(self) -> str:
+        """The sentence, on one line with nothing a terminal acts on (both front ends print it)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return printable(self.template.format(**values))
+
+
+def template_fields(template: str) -> set[str]:
+    """The argument names a ``str.format`` template uses (``{key!r}`` -> ``key``)."""
+    names = set()
+    for _, field, _, _ in string.Formatter().parse(template):
+        if field is not None:
+            if not field or field[0].isdigit():
+                raise TypeError(f"positional field in message template {template!r}")
+            names.add(re.split(r"[.\[]", field, maxsplit=1)[0])
+    return names
 
 
 @dataclass(frozen=True)
@@ -156,7 +277,8 @@ class RuleError:
 class Rule:
     """Base class of every rule. Subclasses declare, in one place:
 
-    - ``code``, ``name`` (kebab-case slug), ``message`` (``str.format`` template), ``default``;
+    - ``code``, ``name`` (kebab-case slug), ``messages`` (the ``Message`` classes of the kinds of
+      finding it reports), ``default``;
     - the docstring: the rule page's "What it does" / "Why is this bad?" sections;
     - ``invalid`` examples (reported lines end in ``# WBxxx``; an ``Invalid`` also gives the
       source after the fixes), ``valid`` examples (never reported), ``use_instead`` and
@@ -167,11 +289,13 @@ class Rule:
 
     code: ClassVar[str]
     name: ClassVar[str]
-    message: ClassVar[str]
+    #: one ``Message`` class per kind of finding the rule reports (its page lists their templates)
+    messages: ClassVar[tuple[type[Message], ...]]
     default: ClassVar[bool] = True
-    #: "safe", "unsafe", "mixed" (some fixes of the rule are safe, others not) or None (no fix);
-    #: each ``Fix`` carries its own label, and the examples test that they agree with this one
-    fix_safety: ClassVar[str | None] = None
+    #: what the rule's fixes can be: ``(SAFE,)``, ``(UNSAFE,)``, ``(SAFE, UNSAFE)`` (some are
+    #: safe, others not), ``(DISPLAY_ONLY,)``, or ``()`` (no fix); each ``Fix`` carries its own,
+    #: and the examples test that they agree with this declaration
+    applicability: ClassVar[tuple[Applicability, ...]] = ()
     fix_doc: ClassVar[str] = "There is no fix: the message says what to change."
     triggers: ClassVar[tuple[str, ...]] = ("wandb", "WandbLogger", "log_with")
     invalid: ClassVar[Sequence[Example]] = ()
@@ -184,14 +308,14 @@ class Rule:
     def report(
         self,
         node: ast.AST,
+        message: Message,
         fix: Fix | None = None,
         secrets: tuple[ast.AST, ...] = (),
-        **message_args: object,
     ) -> None:
-        """``secrets``: the nodes whose source text must never be printed (an API key)."""
+        """``message``: one of the rule's ``messages``, built with its typed arguments;
+        ``secrets``: the nodes whose source text must never be printed (an API key)."""
         spans = tuple((start_of(n), end_of(n)) for n in secrets)
-        message = printable(self.message.format(**message_args))  # both front ends print it
-        self.ctx.add(self, node, message, fix, spans)
+        self.ctx.add(self, node, message.text, fix, spans)
 
     def end_module(self) -> None:
         """Called once after the traversal, for rules that need the whole module."""

@@ -1,11 +1,14 @@
 """Applying fixes to source text: edits, validation, ``# noqa``.
 
-A fix is a set of text edits at ``ast`` positions (see ``engine.Fix``), so everything outside the
-edited ranges stays byte for byte. An import a fix needs is one more edit of that fix, placed by
-the rule next to the module's own ``import wandb`` (see ``rules/imports.py``): a fix and its import
-go in or stay out together, and no whole-module re-emission (libcst) can touch other bytes. Fixes
-are re-applied until nothing changes (overlapping fixes wait for the next round), and a result that
-is less valid than the input is never returned: the offending fixes are reverted and reported.
+A fix is a set of libcst transforms of the nodes it changes, each emitted as an edit of its node's
+span (``engine.Transform``, ``transforms.py``), so everything outside the edited ranges stays byte
+for byte. libcst is imported here only when the first fix is asked for its text. An import a fix
+needs is one more transform of that fix, placed by the rule next to the module's own ``import
+wandb`` (see ``rules/imports.py``): a fix and its import go in or stay out together, and no
+whole-module re-emission can touch other bytes. Fixes are re-applied until nothing changes
+(overlapping fixes wait for the next round), and a result that is less valid than the input is
+never returned: the offending fixes are reverted and reported; so is a fix whose transform libcst
+cannot run (a node it cannot parse).
 
 ``# noqa`` is read exactly as flake8 reads it (``flake8/processor.py`` and ``defaults.py``), so the
 two front ends silence the same findings: a finding is silenced by a comment on its own line, or
@@ -24,7 +27,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .engine import Edit, Engine, Finding, split_lines
+from .engine import DISPLAY_ONLY, SAFE, UNSAFE, Change, Engine, Finding, split_lines
 
 #: rounds of fixing before giving up (each round applies every non-overlapping fix)
 MAX_ROUNDS = 16
@@ -129,12 +132,30 @@ def lint(
     return findings, [f"internal error in {e.code} at line {e.line}: {e.error}" for e in errors]
 
 
-def _edits(finding: Finding) -> tuple[Edit, ...]:
+def _edits(finding: Finding) -> tuple[Change, ...]:
     return finding.fix.edits if finding.fix is not None else ()
 
 
-def applicable(finding: Finding, unsafe: bool) -> bool:
-    return finding.fix is not None and (finding.fix.safe or unsafe)
+def _generates(finding: Finding) -> bool:
+    """Whether every transform of the fix runs (its text is generated here, by libcst)."""
+    from .transforms import TransformError
+
+    try:
+        for e in _edits(finding):
+            e.text  # noqa: B018  generated and cached
+    except TransformError:
+        return False
+    return True
+
+
+def applicable(finding: Finding, unsafe: bool, display: bool = False) -> bool:
+    """Whether ``finding``'s fix is applied: a safe one always, an unsafe one with
+    ``--unsafe-fixes``, a display-only one never (``display``: only into a diff shown to a
+    person, never into a file)."""
+    if finding.fix is None:
+        return False
+    kind = finding.fix.applicability
+    return kind is SAFE or (kind is UNSAFE and unsafe) or (kind is DISPLAY_ONLY and display)
 
 
 @dataclass
@@ -238,11 +259,16 @@ def still_valid(original: str, new: str) -> bool:
 
 
 def fix_source(
-    engine: Engine, source: str, unsafe: bool = False, path: str | None = None
+    engine: Engine,
+    source: str,
+    unsafe: bool = False,
+    path: str | None = None,
+    display: bool = False,
 ) -> FixResult:
     """Apply every applicable fix until the source is stable. The result is as valid as the
     input (see ``validity``); a fix that breaks it is reverted with a reason, and the others
-    still go in."""
+    still go in. ``display``: display-only fixes too (for a diff shown to a person, never for a
+    file written)."""
     result = FixResult(source)
     #: reverted fixes: (code, message, offset of the finding), offsets kept up to date
     given_up: set[tuple[str, str, int]] = set()
@@ -257,13 +283,17 @@ def fix_source(
         def key(f: Finding) -> tuple[str, str, int]:
             return f.code, f.message, offset((f.line, f.col))  # noqa: B023  called in this round only
 
-        todo = [f for f in findings if applicable(f, unsafe) and key(f) not in given_up]
+        todo = [f for f in findings if applicable(f, unsafe, display) and key(f) not in given_up]
         if not todo:
             result.remaining = findings
             return result
         for f in [f for f in todo if _self_overlapping(f)]:  # a malformed fix: never applied
             given_up.add(key(f))
             result.reverted.append((f, "its edits overlap each other"))
+            todo.remove(f)
+        for f in [f for f in todo if not _generates(f)]:
+            given_up.add(key(f))
+            result.reverted.append((f, "libcst could not transform the code it changes"))
             todo.remove(f)
         chosen = _non_overlapping(result.source, todo)
         accepted = chosen

@@ -319,7 +319,7 @@ class Notebook:
             finding=dataclasses.replace(f, line=start[0], end_line=end[0]),
             col=start[1],
             end_col=end[1],
-            fix=("safe" if f.fix.safe else "unsafe") if f.fix else "",
+            applicability=f.fix.applicability if f.fix else None,
             applicable=applicable(f, unsafe),
             cell=report.Cell(
                 number=cell.number,
@@ -656,7 +656,7 @@ class NotebookFile(Document):
         )
         return out
 
-    def fix(self) -> Fixed:
+    def fix(self, display: bool = False) -> Fixed:  # display-only fixes: .py files only, for now
         nb, errors = self.nb, list[str]()
         fixed, sources = _fix(nb, self.engine, self.source, self.unsafe, errors, path=self.name)
         fixed_files = []
@@ -854,7 +854,6 @@ def _keys_outside_code(nb: Notebook, path: str) -> list[report.Row]:
     line. No fix: the line must go by hand and the output be cleared; never printed."""
     rows: list[report.Row] = []
     starts = line_starts(nb.text)
-    message = secrets.MESSAGE
     for cell in nb.cells:
         places = [(line, where) for line, where, _ in _magic_lines(cell)]
         if _output_keys(nb.data["cells"][cell.index]):
@@ -865,7 +864,7 @@ def _keys_outside_code(nb: Notebook, path: str) -> list[report.Row]:
             finding = Finding(
                 code="WB302",
                 name="hardcoded-api-key",
-                message=message.format(where=where),
+                message=secrets.KeyHardcoded(where=where).text,
                 line=line,
                 col=indent,
                 end_line=line,
@@ -877,7 +876,7 @@ def _keys_outside_code(nb: Notebook, path: str) -> list[report.Row]:
                     finding=finding,
                     col=indent + 1,
                     end_col=report.char_col(text, finding.end_col),
-                    fix="",
+                    applicability=None,
                     applicable=False,
                     cell=report.Cell(
                         number=cell.number,

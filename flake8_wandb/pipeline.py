@@ -17,7 +17,7 @@ from pathlib import Path
 from . import notebook, report, signals, versions
 from .defaults import DEFAULT_STEP_NAMES
 from .document import Document, PythonFile
-from .engine import Engine, Settings
+from .engine import DISPLAY_ONLY, UNSAFE, Engine, Settings
 from .files import ChangedOnDisk, SourceError, Unwritable, write_atomic, write_target
 from .rules import select
 
@@ -161,7 +161,10 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
             result.errors.append(f"{exc}; file left unchanged")
             result.rows = fixed.initial
             for row in result.rows:
-                row.fix, row.applicable = "", False  # no fix is offered that cannot be written
+                row.applicability, row.applicable = (
+                    None,
+                    False,
+                )  # no fix is offered that cannot be written
             result.needs_runtime = False
             return
     if options.mode is Mode.APPLY:
@@ -172,6 +175,8 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
     else:
         result.rows = fixed.initial
         result.fixable = fixed.applied
+        if options.mode is Mode.DIFF and any(r.applicability is DISPLAY_ONLY for r in result.rows):
+            fixed = doc.fix(display=True)  # display-only fixes are shown in the diff, never written
         if fixed.text is not None:
             result.diff = doc.diff(fixed.text)
     result.unsafe_more = _unsafe_more(result.rows)
@@ -179,7 +184,7 @@ def _process(path: Path, options: Options, result: FileResult) -> None:
 
 def _unsafe_more(rows: Sequence[report.Row]) -> int:
     """Findings whose (unsafe) fix only ``--unsafe-fixes`` writes."""
-    return sum(1 for row in rows if row.fix and not row.applicable)
+    return sum(1 for row in rows if row.applicability is UNSAFE and not row.applicable)
 
 
 def commit(result: FileResult, options: Options, roots: Sequence[Path]) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import __version__
-from .engine import Finding, printable
+from .engine import UNSAFE, Applicability, Finding, applicability_label, printable
 from .rules import ALL_RULES
 
 DOCS = "https://github.com/flake8-wandb/flake8-wandb/blob/main/docs/rules/{code}.md"
@@ -36,7 +36,8 @@ class Row:
     finding: Finding
     col: int
     end_col: int
-    fix: str  # "safe", "unsafe" or "" (no fix)
+    #: the fix offered (None: no fix, or none that can be written)
+    applicability: Applicability | None
     applicable: bool  # would be (or was) applied with the options given
     cell: Cell | None = None  # in a notebook: line and columns are then those of the cell
 
@@ -51,13 +52,17 @@ def text(rows: list[Row]) -> str:
     out = []
     for r in rows:
         mark = ""
-        if r.fix:
-            mark = " [*]" if r.applicable else f" [{r.fix} fix: --unsafe-fixes]"
+        if r.applicability is not None:
+            mark = " [*]" if r.applicable else f" [{r.applicability} fix: {_how(r.applicability)}]"
         f = r.finding
         out.append(
             f"{printable(r.path)}:{_in_cell(r)}{f.line}:{r.col}: {f.code} {printable(f.message)}{mark}"
         )
     return "\n".join(out)
+
+
+def _how(kind: Applicability) -> str:
+    return "--unsafe-fixes" if kind is UNSAFE else "shown by --diff, never applied"
 
 
 def _in_cell(r: Row) -> str:
@@ -78,10 +83,13 @@ def _cell_json(r: Row) -> dict[str, Any]:
 
 
 def _fix_json(r: Row) -> dict[str, Any]:
-    """The fix's safety, whether it applies, what it does (ruff's fix title) and what it needs."""
+    """The fix's applicability, whether it applies, what it does (ruff's fix title) and what it
+    needs. ``safety``: the same word, the field's name before ``applicability`` existed."""
     fix = r.finding.fix
+    kind = str(r.applicability)
     return {
-        "safety": r.fix,
+        "applicability": kind,
+        "safety": kind,
         "applicable": r.applicable,
         "title": fix.title if fix else "",
         "requires": list(fix.requires) if fix else [],
@@ -100,7 +108,7 @@ def as_json(rows: list[Row]) -> str:
                 "column": r.col,
                 "end_line": r.finding.end_line,
                 "end_column": r.end_col,
-                "fix": _fix_json(r) if r.fix else None,
+                "fix": _fix_json(r) if r.applicability is not None else None,
                 "url": DOCS.format(code=r.finding.code),
                 **_cell_json(r),
             }
@@ -148,12 +156,24 @@ def _sarif_region(r: Row) -> dict[str, Any]:
     }
 
 
-def _sarif_cell(r: Row) -> dict[str, Any]:
-    if r.cell is None:
-        return {}
-    cell = r.cell
-    where = {"cell": cell.number, "codeCell": cell.code_number, "cellId": cell.id}
-    return {"properties": {**where, "cellLine": r.finding.line, "cellColumn": r.col}}
+def _sarif_properties(r: Row) -> dict[str, Any]:
+    """The fix's applicability (as JSON and the rule pages write it) and, in a notebook, the
+    cell."""
+    props: dict[str, Any] = {}
+    if r.applicability is not None:
+        props["applicability"] = str(r.applicability)
+    if r.cell is not None:
+        cell = r.cell
+        props |= {"cell": cell.number, "codeCell": cell.code_number, "cellId": cell.id}
+        props |= {"cellLine": r.finding.line, "cellColumn": r.col}
+    return {"properties": props} if props else {}
+
+
+def _legacy_fix(rule: Any) -> str:
+    """A rule's fixes as the ``fix`` field said before ``applicability``: ``mixed`` for safe or
+    unsafe; otherwise the same word."""
+    label = applicability_label(rule.applicability)
+    return "mixed" if label == "safe or unsafe" else label
 
 
 def sarif(rows: list[Row]) -> str:
@@ -163,7 +183,11 @@ def sarif(rows: list[Row]) -> str:
             "name": rule.name,
             "shortDescription": {"text": rule.name.replace("-", " ")},
             "helpUri": DOCS.format(code=rule.code),
-            "properties": {"fix": rule.fix_safety or "none", "default": rule.default},
+            "properties": {
+                "applicability": applicability_label(rule.applicability),
+                "fix": _legacy_fix(rule),  # the field before ``applicability``
+                "default": rule.default,
+            },
         }
         for rule in ALL_RULES
     ]
@@ -182,7 +206,7 @@ def sarif(rows: list[Row]) -> str:
                     }
                 }
             ],
-            **_sarif_cell(r),
+            **_sarif_properties(r),
         }
         for r in rows
     ]

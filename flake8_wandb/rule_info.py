@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import json
 
-from .engine import Rule
+from .engine import Rule, applicability_label
 from .rules import ALL_RULES
 
 
 def _fix(rule: type[Rule]) -> str:
-    return rule.fix_safety or "none"
+    return applicability_label(rule.applicability)
+
+
+def _legacy_fix(rule: type[Rule]) -> str | None:
+    """The ``fix`` field as it was before ``applicability``: ``mixed`` for safe or unsafe."""
+    label = _fix(rule)
+    return {"none": None, "safe or unsafe": "mixed"}.get(label, label)
 
 
 def table(rules: list[type[Rule]] | None = None) -> str:
@@ -26,7 +32,13 @@ def table(rules: list[type[Rule]] | None = None) -> str:
 def as_json(rules: list[type[Rule]] | None = None) -> str:
     return json.dumps(
         [
-            {"code": r.code, "name": r.name, "default": r.default, "fix": r.fix_safety}
+            {
+                "code": r.code,
+                "name": r.name,
+                "default": r.default,
+                "applicability": _fix(r),
+                "fix": _legacy_fix(r),
+            }
             for r in (rules or ALL_RULES)
         ],
         indent=2,

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from flake8_wandb.engine import Edit, Engine, Fix, Rule
+from flake8_wandb.engine import SAFE, Edit, Engine, Fix, Rule
 from flake8_wandb.files import ChangedOnDisk, write_atomic
 from flake8_wandb.fixer import fix_source
 from flake8_wandb.rules import ALL_RULES
-from helpers import parse_report, run_flake8, write
+from helpers import Always, parse_report, run_flake8, write
 
 ROOT = Path(__file__).resolve().parent.parent
 WANDB_FIX = str(Path(sys.executable).parent / "wandb-fix")
@@ -193,6 +193,8 @@ def test_json_format(tmp_path):
     ]
     fixes = [(r["fix"]["safety"], r["fix"]["applicable"], r["fix"]["requires"]) for r in rows]
     assert fixes == [("safe", True, []), ("unsafe", False, [])]
+    # ``applicability`` is the field; ``safety`` stays for readers written before it
+    assert [r["fix"]["applicability"] for r in rows] == [r["fix"]["safety"] for r in rows]
     # what each fix does, as ruff's fix titles say it
     assert "wrap" in rows[0]["fix"]["title"] and "step=" in rows[1]["fix"]["title"]
 
@@ -213,6 +215,9 @@ def test_sarif_format(tmp_path):
     result = run["results"][0]
     assert result["ruleId"] == "WB307"
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 5
+    assert result["properties"]["applicability"] == "safe"
+    wb307 = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "WB307")
+    assert wb307["properties"]["applicability"] == wb307["properties"]["fix"] == "safe"
 
 
 # -- guarantees ------------------------------------------------------------------------------------
@@ -308,12 +313,13 @@ def test_bad_files_are_reported_and_left_alone_while_others_are_fixed(tmp_path):
 
 def test_a_fix_that_would_not_compile_is_reverted():
     class BadFix(Rule):
-        code, name, message = "WB998", "bad-fix", "always"
+        code, name, messages = "WB998", "bad-fix", (Always,)
 
         def visit_Call(self, node):
             if getattr(node.func, "attr", "") == "log":
                 self.report(
                     node,
+                    Always(),
                     fix=Fix(
                         (
                             Edit(
@@ -322,7 +328,7 @@ def test_a_fix_that_would_not_compile_is_reverted():
                                 "def ",
                             ),
                         ),
-                        safe=True,
+                        applicability=SAFE,
                     ),
                 )
 

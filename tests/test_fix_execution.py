@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from flake8_wandb.engine import Engine
+from flake8_wandb.engine import SAFE, Engine
 from flake8_wandb.fixer import fix_source
 from flake8_wandb.rules import ALL_RULES
 from flake8_wandb.rules.log_without_step import LogWithoutStep
@@ -52,7 +52,7 @@ class Case:
 def _cases() -> list[Case]:
     cases = []
     for rule in ALL_RULES:
-        if rule.fix_safety is None:
+        if not rule.applicability:
             continue
         for i, example in enumerate(rule.invalid_examples()):
             if "Api(" in example.code:
@@ -67,7 +67,7 @@ def _cases() -> list[Case]:
                     code=rule.code,
                     source=example.code,
                     fixed=result.source,
-                    safe=all(f.fix.safe for f in applied),
+                    safe=all(f.fix.applicability is SAFE for f in applied),
                     needs_runtime=any(f.fix.requires for f in applied),
                     # the mode fixes let the environment win: run them where it says "disabled"
                     group="disabled" if rule.code == "WB301" else "default",
@@ -458,7 +458,7 @@ def test_fix_keeps_its_promise(case: Case, outcomes):
 def test_every_rule_with_a_fix_is_executed():
     executed = {c.code for c in CASES}
     # WB702's examples read runs through wandb.Api(), which needs the network and a key
-    assert executed == {r.code for r in ALL_RULES if r.fix_safety} - {"WB302", "WB702"} | (
+    assert executed == {r.code for r in ALL_RULES if r.applicability} - {"WB302", "WB702"} | (
         {"WB302"} & executed
     )
     assert {c.code for c in CASES if not c.safe} <= set(CHECKS)

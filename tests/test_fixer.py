@@ -1,5 +1,6 @@
 """The fixer's own promises: fixes never call a name the module uses, imports go where wandb is
-imported (as a text edit: no libcst, no byte outside the fix changes), one bad fix never knocks
+imported (a libcst transform of the statement it joins: no byte outside the fix changes), libcst
+is loaded only when a fix is built, one bad fix never knocks
 out the others, both front ends read ``# noqa`` as flake8 does, and ``--add-noqa`` and
 ``--apply`` hold code to the same validity check. The hostile-input repros are in
 ``tests/cases/hostile_fixes/`` byte for byte."""
@@ -7,6 +8,7 @@ out the others, both front ends read ``# noqa`` as flake8 does, and ``--add-noqa
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -16,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flake8_wandb.engine import Edit, Engine, Fix, Rule, split_lines
+from flake8_wandb.engine import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Engine, Fix, Rule, split_lines
 from flake8_wandb.fixer import MAX_ROUNDS, fix_source, lint
 from flake8_wandb.rules import ALL_RULES
-from helpers import parse_report, run_flake8
+from helpers import Always, parse_report, run_flake8
 
 HERE = Path(__file__).resolve().parent
 REPROS = HERE / "cases" / "hostile_fixes"
@@ -223,8 +225,9 @@ def main(cfg: DictConfig):
     assert "config=OmegaConf.to_container(cfg, resolve=True)" in result.source
 
 
-def test_imports_need_no_libcst_on_a_module_of_a_thousand_statements(tmp_path):
-    """libcst's recursion limit reverted every import-needing fix here (exit 2)."""
+def test_imports_never_parse_a_module_of_a_thousand_statements(tmp_path):
+    """libcst's recursion limit reverted every import-needing fix here (exit 2) when libcst
+    parsed the whole module; a transform parses only the statement it changes."""
     path = copy_repro(tmp_path, "libcst_recursion_docstring_1000_stmts.py")
     proc = wandb_fix("--apply", "--unsafe-fixes", path.name, cwd=tmp_path)
     # 1, not 2: every fix applied, and no project declares the wandb-runtime it now needs
@@ -238,12 +241,12 @@ def test_imports_need_no_libcst_on_a_module_of_a_thousand_statements(tmp_path):
     assert 'mode=wandb_mode("offline")' in fixed
 
 
-def test_the_fixer_never_imports_libcst():
+def _loads_libcst(step: str) -> str:
     code = (
-        "import sys; from flake8_wandb.fixer import fix_source; from flake8_wandb.engine import Engine;"
+        "import sys; from flake8_wandb.fixer import fix_source, lint;"
+        "from flake8_wandb.engine import Engine;"
         "from flake8_wandb.rules import ALL_RULES;"
-        "src = open(sys.argv[1]).read();"
-        "r = fix_source(Engine(ALL_RULES), src, unsafe=True); assert r.applied;"
+        "src = open(sys.argv[1]).read();" + step + ";"
         "print('libcst' in sys.modules)"
     )
     out = subprocess.run(
@@ -251,7 +254,37 @@ def test_the_fixer_never_imports_libcst():
         capture_output=True,
         text=True,
     )
-    assert out.stdout.strip() == "False", out.stderr
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_libcst_is_loaded_only_to_build_a_fix():
+    """Finding (with the fixes described) costs no libcst import; applying a fix runs its
+    transforms with libcst."""
+    findings = "fs, _ = lint(Engine(ALL_RULES), src); assert any(f.fix for f in fs)"
+    assert _loads_libcst(findings) == "False"
+    applying = "r = fix_source(Engine(ALL_RULES), src, unsafe=True); assert r.applied"
+    assert _loads_libcst(applying) == "True"
+
+
+def test_every_fix_change_is_a_libcst_transform():
+    """No rule builds a plain text edit: each change of each fix on the rules' examples is a
+    libcst transform of a node, except the deletion of whole lines (a statement removed with
+    its lines: there is no code to generate, and the form feeds of its indentation stay)."""
+    from flake8_wandb.engine import Transform
+    from flake8_wandb.rules import ALL_RULES as RULES
+
+    text_edits = []
+    for rule in RULES:
+        for example in rule.invalid_examples():
+            for f in lint(Engine(RULES), example.code)[0]:
+                for change in f.fix.edits if f.fix else ():
+                    whole_lines = change.start[1] == change.end[1] == 0 and not (
+                        change.text.strip("\f")
+                    )
+                    if not isinstance(change, Transform) and not whole_lines:
+                        text_edits.append((f.code, change))
+    assert not text_edits
 
 
 # -- bytes outside a fix (issue 12 item 13) -------------------------------------------------------------
@@ -343,7 +376,7 @@ def test_line_endings_form_feeds_and_final_newlines_survive_every_fix(
 class BadImportFix(Rule):
     """A broken fix that also needs an import: it must be reverted alone."""
 
-    code, name, message = "WB997", "bad-import-fix", "always"
+    code, name, messages = "WB997", "bad-import-fix", (Always,)
 
     def visit_Call(self, node):
         if getattr(node.func, "attr", "") == "init":
@@ -351,9 +384,10 @@ class BadImportFix(Rule):
             imp = (1, 0)
             self.report(
                 node,
+                Always(),
                 fix=Fix(
                     (Edit(pos, pos, "def "), Edit(imp, imp, "from wandb_runtime import echo\n")),
-                    safe=False,
+                    applicability=UNSAFE,
                     title="bad (needs the wandb-runtime package)",
                     requires=("wandb-runtime",),
                 ),
@@ -361,21 +395,27 @@ class BadImportFix(Rule):
 
 
 class BadLastFix(Rule):
-    code, name, message = "WB998", "bad-last-fix", "always"
+    code, name, messages = "WB998", "bad-last-fix", (Always,)
 
     def visit_Call(self, node):
         if getattr(node.func, "attr", "") == "finish":
             pos = (node.lineno, node.col_offset)
-            self.report(node, fix=Fix((Edit(pos, pos, "def "),), safe=True, title="bad"))
+            self.report(
+                node, Always(), fix=Fix((Edit(pos, pos, "def "),), applicability=SAFE, title="bad")
+            )
 
 
 class NeverDone(Rule):
-    code, name, message = "WB996", "never-done", "always"
+    code, name, messages = "WB996", "never-done", (Always,)
 
     def visit_Call(self, node):
         if getattr(node.func, "attr", "") == "finish":
             end = (node.end_lineno, node.end_col_offset)
-            self.report(node, fix=Fix((Edit(end, end, " or None"),), safe=True, title="churn"))
+            self.report(
+                node,
+                Always(),
+                fix=Fix((Edit(end, end, " or None"),), applicability=SAFE, title="churn"),
+            )
 
 
 #: twenty logs in one loop over the run-wide step (twenty loops each counting from 0 would be
@@ -483,15 +523,20 @@ def test_a_plain_apply_never_adds_a_dependency():
         for example in rule.invalid_examples():
             result = fix_source(ENGINE, example.code, unsafe=False)
             assert "wandb_runtime" not in result.source.replace(example.code, ""), rule.code
-            assert all(f.fix.safe for f in result.applied)
+            assert all(f.fix.applicability is SAFE for f in result.applied)
             assert all(not f.fix.requires for f in result.applied)
 
 
 def test_a_fix_that_adds_a_dependency_cannot_be_declared_safe():
     with pytest.raises(ValueError):
-        Fix((), safe=True, title="x (needs the wandb-runtime package)", requires=("wandb-runtime",))
+        Fix(
+            (),
+            applicability=SAFE,
+            title="x (needs the wandb-runtime package)",
+            requires=("wandb-runtime",),
+        )
     with pytest.raises(ValueError):
-        Fix((), safe=False, title="says nothing", requires=("wandb-runtime",))
+        Fix((), applicability=UNSAFE, title="says nothing", requires=("wandb-runtime",))
 
 
 def test_resolve_true_is_unsafe_and_an_explicit_resolve_is_left_alone(tmp_path):
@@ -548,3 +593,46 @@ def main():
     findings, _ = lint(ENGINE, src)
     wb301 = [(f.line, f.fix is not None) for f in findings if f.code == "WB301"]
     assert wb301 == [(7, False), (11, False), (15, True)]
+
+
+class SuggestGuard(Rule):
+    """A display-only fix: a suggestion that needs a person."""
+
+    code, name, messages = "WB995", "suggest-guard", (Always,)
+    applicability = (DISPLAY_ONLY,)
+
+    def visit_Call(self, node):
+        if (
+            getattr(node.func, "attr", "") == "finish"
+            and "#" not in self.ctx.lines[node.lineno - 1]
+        ):
+            end = (node.end_lineno, node.end_col_offset)
+            fix = Fix((Edit(end, end, "  # check me"),), applicability=DISPLAY_ONLY, title="x")
+            self.report(node, Always(), fix=fix)
+
+
+def test_a_display_only_fix_is_shown_never_applied(tmp_path, monkeypatch):
+    src = "import wandb\n\nrun = wandb.init(project='p', config={})\nrun.finish()\n"
+    engine = Engine([SuggestGuard])
+    assert fix_source(engine, src, unsafe=True).source == src  # --apply --unsafe-fixes
+    shown = fix_source(engine, src, unsafe=False, display=True).source
+    assert shown == src.replace("run.finish()", "run.finish()  # check me")
+
+    from flake8_wandb import pipeline as fix
+    from flake8_wandb import report
+
+    monkeypatch.setattr(fix, "_engine", lambda options: engine)
+    path = tmp_path / "train.py"
+    path.write_text(src)
+    for mode in ("diff", "apply", "check"):
+        result = fix.process(path, fix.Options(mode=mode, unsafe=True))
+        fix.commit(result, fix.Options(mode=mode, unsafe=True), [tmp_path])
+        assert path.read_text() == src, mode
+        assert ("+run.finish()  # check me" in (result.diff or "")) == (mode == "diff"), mode
+        assert result.unsafe_more == 0 and not result.fixed, mode
+        (row,) = result.rows
+        assert (row.applicability, row.applicable) == (DISPLAY_ONLY, False)
+        assert report.text(result.rows).endswith(
+            "[display-only fix: shown by --diff, never applied]"
+        )
+        assert json.loads(report.as_json(result.rows))[0]["fix"]["applicability"] == "display-only"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import parse_report, run_flake8, write
+from helpers import Always, parse_report, run_flake8, write
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,7 +123,7 @@ def test_crash_in_one_rule_keeps_the_others(monkeypatch):
     from flake8_wandb.rules import DEFAULT_RULES
 
     class Exploding(Rule):
-        code, name, message = "WB999", "exploding", "never"
+        code, name, messages = "WB999", "exploding", (Always,)
 
         def visit_Call(self, node):
             raise RuntimeError("boom")

@@ -461,6 +461,7 @@ def test_output_formats_give_the_cell(tmp_path):
         "endLine": file_line,
     }
     assert result["properties"] == {
+        "applicability": "unsafe",
         "cell": 8,
         "codeCell": 6,
         "cellId": "c7",

@@ -46,7 +46,11 @@ def _wb101_step(source: str):
     findings = [f for f in engine_findings(source) if f.code == "WB101"]
     assert len(findings) == 1, findings
     fix = findings[0].fix
-    return fix.edits[0].text.split("step=")[1] if fix else None
+    if fix is None:
+        return None
+    change = fix.edits[0]  # the libcst transform that adds step=... to the log call
+    assert change.kind == "add_keyword" and change.args[0] == "step"
+    return change.args[1]
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,14 @@ The examples live in the rule classes (and in the generated docs): a rule cannot
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
 
-from flake8_wandb.engine import UNCHANGED, Engine
+from flake8_wandb.engine import UNCHANGED, UNSAFE, Engine, applicability_label
 from flake8_wandb.fixer import fix_source
 from flake8_wandb.rules import ALL_RULES, opt_in_prefixes
-from helpers import engine_findings, expected_lines, parse_report, run_flake8
+from helpers import engine_findings, expected_findings, expected_lines, matches, run_flake8
 
 INVALID = [(r, i, e.code) for r in ALL_RULES for i, e in enumerate(r.invalid_examples())]
 VALID = [(r, i, src) for r in ALL_RULES for i, src in enumerate(r.valid)]
@@ -33,16 +34,21 @@ def test_every_rule_has_examples():
     for rule in ALL_RULES:
         assert rule.invalid and rule.valid and rule.use_instead, rule.code
         assert all(expected_lines(e.code, rule.code) for e in rule.invalid_examples()), rule.code
-        assert bool(rule.fix_examples()) == (rule.fix_safety is not None), rule.code
+        for example in rule.invalid_examples():
+            for pin in expected_findings(example.code, rule.code):  # line, column and message
+                assert pin.col is not None and pin.message, (rule.code, pin)
+        assert bool(rule.fix_examples()) == bool(rule.applicability), rule.code
         # the old ``fixes = ((before, after), ...)`` pairs: write Invalid(..., expected_replacement=)
         assert not hasattr(rule, "fixes"), rule.code
 
 
 @pytest.mark.parametrize("case", INVALID, ids=_id)
-def test_invalid_examples_are_reported_on_the_marked_lines(case):
+def test_invalid_examples_are_reported_as_pinned(case):
+    """Exactly the pinned findings: line, column (1-based, as printed) and message."""
     rule, _, source = case
-    got = [f.line for f in engine_findings(source) if f.code == rule.code]
-    assert got == expected_lines(source, rule.code)
+    got = [(f.line, f.col + 1, f.message) for f in engine_findings(source) if f.code == rule.code]
+    expected = expected_findings(source, rule.code)
+    assert matches(expected, got), (expected, got)
 
 
 @pytest.mark.parametrize("case", VALID, ids=_id)
@@ -68,28 +74,38 @@ def test_fix_examples(case):
     assert rule.code not in {f.code for f in result.remaining}
     # a second run changes nothing
     assert fix_source(engine, result.source, unsafe=True).source == result.source
-    if rule.fix_safety == "unsafe":
+    if set(rule.applicability) == {UNSAFE}:
         assert fix_source(engine, before, unsafe=False).source == before
 
 
 def test_examples_through_real_flake8(tmp_path):
     """All examples as files, one flake8 run: the installed entry point reports exactly the
     marked lines of invalid examples and nothing of its own rule on valid ones."""
-    expected = set()
+    expected = {}
     for rule, i, src in INVALID:
         name = f"invalid_{rule.code}_{i}.py"
         (tmp_path / name).write_text(src)
-        expected |= {(name, line, rule.code) for line in expected_lines(src, rule.code)}
+        expected[name] = expected_findings(src, rule.code)
     for rule, i, src in VALID:
         (tmp_path / f"valid_{rule.code}_{i}.py").write_text(src)
     opt_in = ",".join(opt_in_prefixes())
     rc, out, err = run_flake8(["."], "--select=WB", f"--extend-select={opt_in}", cwd=tmp_path)
     assert err == ""
-    got = {(name, line, code) for name, line, _, code in parse_report(out)}
-    invalid_got = {g for g in got if g[0].startswith("invalid_") and g[0].split("_")[1] == g[2]}
-    assert invalid_got == expected
-    own_code_on_valid = {g for g in got if g[0].startswith("valid_") and g[0].split("_")[1] == g[2]}
-    assert own_code_on_valid == set()
+    got: dict[str, list[tuple[int, int, str]]] = {}
+    own_code_on_valid = []
+    for row in out.splitlines():  # path:line:col: CODE message
+        m = re.match(r"(?:\./)?(\w+)\.py:(\d+):(\d+): (WB\d{3}) (.*)$", row)
+        assert m, row
+        name, line, col, code, message = m.groups()
+        if name.split("_")[1] != code:
+            continue
+        if name.startswith("valid_"):
+            own_code_on_valid.append(row)
+        else:
+            got.setdefault(name + ".py", []).append((int(line), int(col), message))
+    for name, pins in expected.items():
+        assert matches(pins, got.get(name, [])), (name, pins, got.get(name))
+    assert own_code_on_valid == []
     assert rc == 1
 
 
@@ -100,21 +116,16 @@ def test_fix_labels_agree_with_the_rule_page():
         for example in rule.invalid_examples():
             for f in engine_findings(example.code):
                 if f.code == rule.code and f.fix is not None:
-                    labels.add("safe" if f.fix.safe else "unsafe")
-        expected = {
-            "safe": {"safe"},
-            "unsafe": {"unsafe"},
-            "mixed": {"safe", "unsafe"},
-            None: set(),
-        }
-        assert labels == expected[rule.fix_safety], rule.code
+                    labels.add(f.fix.applicability)
+        assert labels == set(rule.applicability), rule.code
 
 
 def test_readme_fix_column_follows_the_rules():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    words = {"safe": "safe", "unsafe": "unsafe", "mixed": "safe or unsafe", None: "none"}
     for rule in ALL_RULES:
         row = next(line for line in readme.splitlines() if line.startswith(f"| [{rule.code}]"))
-        assert row.rstrip(" |").rsplit("|", 1)[1].strip() == words[rule.fix_safety], rule.code
+        assert row.rstrip(" |").rsplit("|", 1)[1].strip() == applicability_label(
+            rule.applicability
+        ), rule.code

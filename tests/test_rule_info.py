@@ -4,19 +4,22 @@ forgotten in ALL_RULES."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import inspect
 import json
 import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 import flake8_wandb.rules as rules_pkg
 from flake8_wandb.docs import render
-from flake8_wandb.engine import Rule
+from flake8_wandb.engine import Message, Rule, applicability_label, template_fields
 from flake8_wandb.rules import ALL_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,17 +68,18 @@ def test_list_rules():
     assert lines[0].split() == ["code", "name", "default", "fix"]
     assert len(lines) == len(ALL_RULES) + 1
     for rule, line in zip(ALL_RULES, lines[1:]):
-        assert line.split() == [
+        assert line.split(None, 3) == [
             rule.code,
             rule.name,
             "on" if rule.default else "opt-in",
-            rule.fix_safety or "none",
+            applicability_label(rule.applicability),
         ]
     as_json = json.loads(wandb_fix("--list-rules", "--format=json").stdout)
     assert as_json[0] == {
         "code": "WB101",
         "name": "log-without-step",
         "default": True,
+        "applicability": "unsafe",
         "fix": "unsafe",
     }
 
@@ -104,3 +108,104 @@ def test_help_describes_every_option_and_the_formats():
         assert fmt in out
     for option in ("--list-rules", "--explain", "--wandb-target-version", "--wandb-step-names"):
         assert option in out
+
+
+# -- the typed message contract (issue 19) ---------------------------------------------------------
+
+
+def _message_classes():
+    return [(rule, m) for rule in ALL_RULES for m in rule.messages]
+
+
+def test_every_rule_declares_typed_messages():
+    """Each kind of finding has its own message type: a frozen dataclass whose fields are the
+    template's arguments (checked when the class is made), and whose template is a sentence of
+    its own, not bare slots filled by the rule (``"{problem}; {advice}"``)."""
+    for rule, message in _message_classes():
+        assert issubclass(message, Message), (rule.code, message)
+        assert dataclasses.is_dataclass(message), (rule.code, message)
+        assert message.__dataclass_params__.frozen, (rule.code, message)  # type: ignore[attr-defined]
+        fields = {f.name for f in dataclasses.fields(message)}
+        assert fields == template_fields(message.template), (rule.code, message)
+        words = re.sub(r"\{[^}]*\}", " ", message.template).split()
+        # WB308's sentence is data: each entry of the API table (wandb_runtime/api_changes.py)
+        # gives its shape, effect and replacement, checked against real wandb (test_api_changes)
+        if rule.code != "WB308":
+            assert len(words) >= 6, (rule.code, message.template)
+        assert "`" not in message.template, (rule.code, message.template)
+
+
+def test_a_template_and_its_fields_must_agree():
+    with pytest.raises(TypeError, match="template fields"):
+
+        @dataclasses.dataclass(frozen=True)
+        class Misnamed(Message):
+            template: ClassVar[str] = "step={step} is wrong"
+            stepp: str
+
+    with pytest.raises(TypeError, match="template fields"):
+
+        @dataclasses.dataclass(frozen=True)
+        class Unused(Message):
+            template: ClassVar[str] = "always wrong"
+            step: str
+
+
+def _rule_modules():
+    return sorted({sys.modules[r.__module__] for r in ALL_RULES}, key=lambda m: m.__name__)
+
+
+def _resolve(module, expr: ast.AST):
+    """The object a ``Name`` or ``a.b`` expression names in ``module``."""
+    if isinstance(expr, ast.Name):
+        return getattr(module, expr.id, None)
+    if isinstance(expr, ast.Attribute):
+        base = _resolve(module, expr.value)
+        return getattr(base, expr.attr, None) if base is not None else None
+    return None
+
+
+def test_every_report_builds_one_of_its_rules_messages_with_the_right_arguments():
+    """Statically, for every ``self.report(...)`` in a rule module: the message is built right
+    there (or in a local assigned just before) from one of the enclosing rule's ``messages``,
+    with arguments that bind to that message's fields. A misnamed or missing argument fails
+    here, not by dropping the rule's findings at run time."""
+    checked = 0
+    for module in _rule_modules():
+        tree = ast.parse(inspect.getsource(module))
+        for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
+            rule = getattr(module, cls.name, None)
+            if not (isinstance(rule, type) and issubclass(rule, Rule) and hasattr(rule, "code")):
+                continue
+            for func in [n for n in ast.walk(cls) if isinstance(n, ast.FunctionDef)]:
+                assigned: dict[str, list[ast.Call]] = {}
+                for node in ast.walk(func):
+                    if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(
+                        node.value, ast.Call
+                    ):
+                        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                        for t in targets:
+                            if isinstance(t, ast.Name):
+                                assigned.setdefault(t.id, []).append(node.value)
+                for node in ast.walk(func):
+                    if not (
+                        isinstance(node, ast.Call)
+                        and isinstance(node.func, ast.Attribute)
+                        and node.func.attr == "report"
+                        and isinstance(node.func.value, ast.Name)
+                        and node.func.value.id == "self"
+                    ):
+                        continue
+                    where = f"{module.__name__}:{node.lineno}"
+                    assert len(node.args) >= 2, where
+                    arg = node.args[1]
+                    builds = assigned.get(arg.id, []) if isinstance(arg, ast.Name) else [arg]
+                    assert builds and all(isinstance(b, ast.Call) for b in builds), where
+                    for build in builds:
+                        message = _resolve(module, build.func)
+                        assert message in rule.messages, (where, ast.unparse(build.func))
+                        inspect.signature(message).bind(
+                            *build.args, **{k.arg: k.value for k in build.keywords if k.arg}
+                        )
+                        checked += 1
+    assert checked >= len(ALL_RULES)

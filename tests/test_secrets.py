@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from flake8_wandb import redact
+from flake8_wandb.analysis import secrets
 from flake8_wandb.rules import ALL_RULES
 from helpers import engine_findings, run_flake8, write
 from wandb_runtime import facts
@@ -318,7 +319,7 @@ def test_show_source_is_documented_and_off_by_default(tmp_path):
 
 def test_every_key_format_is_a_fact_of_one_place():
     rule = next(r for r in ALL_RULES if r.code == "WB302")
-    assert rule.message  # the finder's
+    assert rule.messages == (secrets.KeyHardcoded,)  # the finder's
     source = (ROOT / "flake8_wandb" / "analysis" / "secrets.py").read_text()
     assert "[0-9a-f]{40}" not in source and "wandb_v1_[" not in source
 

@@ -29,21 +29,30 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from wandb_runtime import facts
 
-from ..engine import Context, Edit, Span, end_of, start_of
+from ..engine import Change, Context, Message, Span, Transform, end_of, start_of
 from .flow import EnvWrite
 from .positions import children
 from .resolve import RUN, SCOPE_NODES
 
 _SCOPE_TYPES = frozenset(SCOPE_NODES)
 
-#: WB302's message, also used for the keys a notebook holds outside its code
-MESSAGE = (
-    "W&B API key hard-coded in {where}; remove it, use WANDB_API_KEY from the environment, and "
-    "rotate it if it is a real key (it stays in git history)"
-)
+
+@dataclass(frozen=True)
+class KeyHardcoded(Message):
+    """WB302's message, also used for the keys a notebook holds outside its code. ``where``
+    names the place (never the key)."""
+
+    template: ClassVar[str] = (
+        "W&B API key hard-coded in {where}; remove it, use WANDB_API_KEY from the environment, "
+        "and rotate it if it is a real key (it stays in git history)"
+    )
+    where: str
+
+
 #: the key argument of each call that takes one
 KEY_ARGS = {
     "wandb.login": "key",
@@ -112,7 +121,7 @@ class KeySite:
     node: ast.AST
     where: str
     literals: list[ast.AST]
-    edits: list[Edit] = field(default_factory=list)
+    edits: list[Change] = field(default_factory=list)
     statements: list[tuple[ast.stmt, ast.AST | None]] = field(default_factory=list)
     fixable: bool = True
 
@@ -238,10 +247,10 @@ class Secrets:
             self._star_dict(node, name, where)
             return
         value = arg.value if isinstance(arg, ast.keyword) else arg
-        remove = _remove_argument(node, arg)
+        remove = _remove_argument(self.ctx, node, arg)
         self._value(value, where, remove, scope, node)
 
-    def _value(self, value: ast.AST, where: str, remove: Edit, scope, call: ast.Call) -> None:
+    def _value(self, value: ast.AST, where: str, remove: Change, scope, call: ast.Call) -> None:
         """A key argument's value: a literal, a name bound to one, a getenv default."""
         if given_key(value):
             self._add(KeySite(value, where, [value], [remove]))
@@ -293,9 +302,9 @@ class Secrets:
                 for i, (k, v) in enumerate(zip(d.keys, d.values)):
                     if _str(k) == name and given_key(v):
                         if len(d.keys) == 1:
-                            edit = _remove_argument(node, kw)
+                            edit = _remove_argument(self.ctx, node, kw)
                         else:
-                            edit = _remove_item(d, i)
+                            edit = _remove_item(self.ctx, d, i)
                         self._add(KeySite(v, where, [v], [edit]))
 
     def _getenv(self, node: ast.Call, qual: str, sink: str | None) -> None:
@@ -311,7 +320,7 @@ class Secrets:
         if not (known and key_format(value, var or "")):
             return
         where = f"the default of {qual}({var!r}, ...)" + (f" given to {sink}" if sink else "")
-        self._add(KeySite(value, where, [value], [_remove_argument(node, default)]))
+        self._add(KeySite(value, where, [value], [_remove_argument(self.ctx, node, default)]))
 
     # -- the environment -------------------------------------------------------------------------
 
@@ -340,7 +349,7 @@ class Secrets:
             if write.key is None:  # a keyword
                 kw = next(k for k in node.keywords if k.value is write.value)
                 if n_args > 1:
-                    site.edits.append(_remove_argument(node, kw))
+                    site.edits.append(_remove_argument(self.ctx, node, kw))
                 else:
                     self._whole_statement(site, node, write.value)
                     continue
@@ -350,9 +359,9 @@ class Secrets:
                     continue  # a ``**mapping`` inside: leave it to the reader
                 if len(d.keys) > 1:
                     i = next(i for i, k in enumerate(d.keys) if k is write.key)
-                    site.edits.append(_remove_item(d, i))
+                    site.edits.append(_remove_item(self.ctx, d, i))
                 elif n_args > 1:
-                    site.edits.append(_remove_argument(node, d))
+                    site.edits.append(_remove_argument(self.ctx, node, d))
                 else:
                     self._whole_statement(site, node, write.value)
                     continue
@@ -362,7 +371,7 @@ class Secrets:
             where = "os.environ.update(WANDB_API_KEY=...)"
             for arg in node.args:
                 if isinstance(arg, ast.Call):
-                    drop = lambda arg=arg: _remove_argument(node, arg)  # noqa: E731
+                    drop = lambda arg=arg: _remove_argument(self.ctx, node, arg)  # noqa: E731
                     self._env_mapping(node, arg, where, n_args == 1, drop)
 
     def _env_mapping(self, node: ast.AST, mapping: ast.AST, where: str, alone: bool, drop) -> None:
@@ -378,7 +387,7 @@ class Secrets:
                         continue
                     site = KeySite(node, where, [literal])
                     if len(mapping.keys) > 1:
-                        site.edits.append(_remove_item(mapping, i))
+                        site.edits.append(_remove_item(self.ctx, mapping, i))
                     elif alone:
                         self._whole_statement(site, node, v)
                     else:
@@ -392,7 +401,7 @@ class Secrets:
                         continue
                     site = KeySite(node, where, [literal])
                     if len(mapping.keywords) + len(mapping.args) > 1:
-                        site.edits.append(_remove_argument(mapping, kw))
+                        site.edits.append(_remove_argument(self.ctx, mapping, kw))
                     elif alone:
                         self._whole_statement(site, node, kw.value)
                     else:
@@ -485,7 +494,11 @@ class Secrets:
         if option is None or default is None or not key_format(default.value, option):
             return
         where = f"the default of the {option!r} option"
-        self._add(KeySite(default.value, where, [default.value], [_remove_argument(node, default)]))
+        self._add(
+            KeySite(
+                default.value, where, [default.value], [_remove_argument(self.ctx, node, default)]
+            )
+        )
 
     def _config_call(self, node: ast.Call, qual: str, scope) -> None:
         """``wandb.init(config=...)``, ``run.config.update(...)``: every entry in a key format."""
@@ -511,7 +524,11 @@ class Secrets:
                 if isinstance(v, (ast.Dict, ast.Call)):
                     self._config_entries(v, where, depth + 1)
                 elif name is not None and key_format(v, name):
-                    edit = _remove_item(mapping, i) if len(entries) > 1 else _replace(mapping, "{}")
+                    edit = (
+                        _remove_item(self.ctx, mapping, i)
+                        if len(entries) > 1
+                        else _replace(mapping, "{}")
+                    )
                     self._add(KeySite(v, f"{where} ({name!r})", [v], [edit]))
         elif isinstance(mapping, ast.Call) and getattr(mapping.func, "id", None) == "dict":
             n = len(mapping.args) + len(mapping.keywords)
@@ -521,7 +538,11 @@ class Secrets:
                 if isinstance(kw.value, (ast.Dict, ast.Call)):
                     self._config_entries(kw.value, where, depth + 1)
                 elif key_format(kw.value, kw.arg):
-                    edit = _remove_argument(mapping, kw) if n > 1 else _replace(mapping, "dict()")
+                    edit = (
+                        _remove_argument(self.ctx, mapping, kw)
+                        if n > 1
+                        else _replace(mapping, "dict()")
+                    )
                     self._add(KeySite(kw.value, f"{where} ({kw.arg!r})", [kw.value], [edit]))
 
     # -- masking ---------------------------------------------------------------------------------
@@ -570,30 +591,23 @@ def _str(node: ast.AST | None) -> str | None:
     return None
 
 
-def _replace(node: ast.AST, text: str) -> Edit:
-    return Edit(start_of(node), end_of(node), text)
+def _replace(node: ast.AST, text: str) -> Transform:
+    """The node replaced by a new one, built by libcst from ``text``."""
+    return Transform(start_of(node), end_of(node), "", "new_expression", (text,))
 
 
-def _remove_argument(call: ast.Call, arg: ast.AST) -> Edit:
-    """Remove one argument of a call, with its comma; a positional argument followed by other
-    positional arguments becomes ``None`` (the position must stay filled)."""
+def _remove_argument(ctx: Context, call: ast.Call, arg: ast.AST) -> Transform:
+    """Remove one argument of a call, with its comma (a libcst transform of the call); a
+    positional argument followed by other positional arguments becomes ``None`` (the position
+    must stay filled)."""
     if arg in call.args and arg is not call.args[-1]:
         return _replace(arg, "None")
     items: list[ast.AST] = sorted([*call.args, *call.keywords], key=start_of)
-    i = items.index(arg)
-    if i > 0:
-        return Edit(end_of(items[i - 1]), end_of(arg), "")
-    if i + 1 < len(items):
-        return Edit(start_of(arg), start_of(items[i + 1]), "")
-    return Edit(start_of(arg), end_of(arg), "")
+    return Transform(
+        start_of(call), end_of(call), ctx.segment(call), "remove_argument", (items.index(arg),)
+    )
 
 
-def _remove_item(d: ast.Dict, i: int) -> Edit:
-    """Remove item ``i`` of a dict literal, with its comma."""
-    first, last = d.keys[i], d.values[i]
-    assert first is not None
-    if i > 0:
-        return Edit(end_of(d.values[i - 1]), end_of(last), "")
-    nxt = d.keys[i + 1]
-    assert nxt is not None
-    return Edit(start_of(first), start_of(nxt), "")
+def _remove_item(ctx: Context, d: ast.Dict, i: int) -> Transform:
+    """Remove item ``i`` of a dict literal, with its comma (a libcst transform of the dict)."""
+    return Transform(start_of(d), end_of(d), ctx.segment(d), "remove_dict_entry", (i,))

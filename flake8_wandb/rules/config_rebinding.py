@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..analysis.resolve import RUN, SCOPE_NODES
-from ..engine import UNCHANGED, Fix, Invalid, Rule
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword
-from .edits import replace
+from .edits import transform
 
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
 #: values that are no config at all: no fix (``update`` would raise or mean something else)
@@ -42,6 +44,24 @@ def init_ran_before(ctx, stmt: ast.stmt) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class ModuleConfigRebound(Message):
+    template: ClassVar[str] = (
+        "{target} = ... rebinds the module attribute: the run records none of it; use "
+        "{target}.update(...)"
+    )
+    target: str
+
+
+@dataclass(frozen=True)
+class RunConfigAssigned(Message):
+    template: ClassVar[str] = (
+        "{target} = ... raises AttributeError (a run's config has no setter); use "
+        "{target}.update(...)"
+    )
+    target: str
+
+
 class ConfigRebinding(Rule):
     """
     ## What it does
@@ -65,8 +85,8 @@ class ConfigRebinding(Rule):
 
     code = "WB305"
     name = "config-rebinding"
-    message = "{target} = ... {problem}; use {target}.update(...)"
-    fix_safety = "unsafe"
+    messages = (ModuleConfigRebound, RunConfigAssigned)
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: `wandb.config = value` becomes `wandb.config.update(value)` (and the same for "
         "`run.config`), so the run records the values, which is the point, but what it records "
@@ -82,14 +102,14 @@ import wandb
 
 def main(args):
     wandb.init(project="demo")
-    wandb.config = {"lr": args.lr, "batch_size": args.batch_size}  # WB305
+    wandb.config = {"lr": args.lr, "batch_size": args.batch_size}  # WB305:5 wandb.config = ... rebinds the module attribute: the run records none of it; use wandb.config.update(...)
 """,
             expected_replacement="""\
 import wandb
 
 def main(args):
     wandb.init(project="demo")
-    wandb.config.update({"lr": args.lr, "batch_size": args.batch_size})  # WB305
+    wandb.config.update({"lr": args.lr, "batch_size": args.batch_size})  # WB305:5 wandb.config = ... rebinds the module attribute: the run records none of it; use wandb.config.update(...)
 """,
         ),
         Invalid(
@@ -97,20 +117,20 @@ def main(args):
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.config = {"lr": 0.1}  # WB305
+run.config = {"lr": 0.1}  # WB305:1 run.config = ... raises AttributeError (a run's config has no setter); use run.config.update(...)
 """,
             expected_replacement="""\
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.config.update({"lr": 0.1})  # WB305
+run.config.update({"lr": 0.1})  # WB305:1 run.config = ... raises AttributeError (a run's config has no setter); use run.config.update(...)
 """,
         ),
         Invalid(
             """\
 import wandb
 
-wandb.config = {"lr": 0.1}  # WB305
+wandb.config = {"lr": 0.1}  # WB305:1 wandb.config = ... rebinds the module attribute: the run records none of it; use wandb.config.update(...)
 wandb.init(project="demo")
 """,
             expected_replacement=UNCHANGED,
@@ -122,7 +142,7 @@ import wandb as wb
 def train(cfg, use_wandb):
     if use_wandb:
         wb.init(project="demo")
-    wb.config = cfg  # WB305
+    wb.config = cfg  # WB305:5 wb.config = ... rebinds the module attribute: the run records none of it; use wb.config.update(...)
 """,
             expected_replacement=UNCHANGED,
         ),
@@ -162,28 +182,28 @@ def main(args):
             if not (isinstance(target, ast.Attribute) and target.attr == "config"):
                 continue
             qual = self.ctx.qualname(target)
+            shown = self.ctx.segment(target)
+            message: Message
             if qual == "wandb.config":
-                problem = "rebinds the module attribute: the run records none of it"
+                message = ModuleConfigRebound(target=shown)
             elif qual == RUN + ".config":
-                problem = "raises AttributeError (a run's config has no setter)"
+                message = RunConfigAssigned(target=shown)
             else:
                 continue
             if self._read_back_by_init():
                 return
-            self.report(
-                target,
-                fix=self._fix(node, target, qual),
-                target=self.ctx.segment(target),
-                problem=problem,
-            )
+            self.report(target, message, fix=self._fix(node, target, qual))
 
     def _fix(self, node: ast.Assign, target: ast.Attribute, qual: str) -> Fix | None:
         if len(node.targets) != 1 or isinstance(node.value, _NOT_A_CONFIG):
             return None
         if qual == "wandb.config" and not init_ran_before(self.ctx, node):
             return None
-        text = f"{self.ctx.segment(target)}.update({self.ctx.segment(node.value)})"
-        return Fix((replace(node, text),), safe=False, title="Use .config.update(...)")
+        return Fix(
+            (transform(self.ctx, node, "assign_to_update"),),
+            applicability=UNSAFE,
+            title="Use .config.update(...)",
+        )
 
     def _read_back_by_init(self) -> bool:
         """``wandb.config = {...}`` then ``wandb.init(config=wandb.config)``: the values do

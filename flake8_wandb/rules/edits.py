@@ -1,15 +1,27 @@
-"""Building the text edits of fixes at ``ast`` positions."""
+"""The changes fixes are made of: libcst transforms of the flagged nodes (``engine.Transform``).
+
+Each helper names a transform of ``transforms.py`` and gives it the node's span and text; libcst
+runs only when ``wandb-fix`` applies the fix (this module, loaded by the flake8 plugin with every
+rule, never imports it).
+"""
 
 from __future__ import annotations
 
 import ast
-import re
 
-from ..engine import Context, Edit, Pos, end_of, start_of
+from ..engine import Context, Transform, end_of, start_of
 
 
-def replace(node: ast.AST, text: str) -> Edit:
-    return Edit(start_of(node), end_of(node), text)
+def transform(ctx: Context, node: ast.AST, kind: str, *args: object) -> Transform:
+    """The transform ``kind`` (a function of ``transforms.py``) of ``node``, with ``args``."""
+    return Transform(start_of(node), end_of(node), ctx.segment(node), kind, args)
+
+
+def replace(node: ast.AST, text: str) -> Transform:
+    """The node replaced by a new one, built by libcst from ``text`` (an expression, or a simple
+    statement where ``node`` is a statement). The original is not parsed: nothing of it stays."""
+    kind = "new_statement" if isinstance(node, ast.stmt) else "new_expression"
+    return Transform(start_of(node), end_of(node), "", kind, (text,))
 
 
 def string_literal(ctx: Context, value: str) -> str | None:
@@ -25,72 +37,71 @@ def string_literal(ctx: Context, value: str) -> str | None:
     return None if quote is None else f"{quote}{value}{quote}"
 
 
-def wrap(ctx: Context, node: ast.AST, before: str, after: str) -> Edit:
-    return replace(node, before + ctx.segment(node) + after)
+def wrap(ctx: Context, node: ast.AST, before: str, after: str) -> Transform:
+    """``before`` + the node + ``after`` (``int(`` ... ``)``): the node keeps its own text."""
+    return transform(ctx, node, "replace_expression", before + "{node}" + after)
 
 
-def add_keyword(call: ast.Call, text: str, ctx: Context | None = None) -> Edit:
-    """An edit that adds ``text`` (e.g. ``step=global_step``) as the call's last argument:
-    after the parentheses that close around that argument (``wandb.log(({...}))``), which
-    ``ast`` leaves out of its span; ``ctx`` gives the text to find them in."""
-    last = max(
-        [*call.args, *call.keywords],
-        key=end_of,
-        default=None,
-    )
-    if last is None:
-        line, col = end_of(call)
-        pos = (line, col - 1)  # just inside ``)``
-        return Edit(pos, pos, text)
-    pos = end_of(last)
-    if ctx is not None:
-        pos = _after_closing_parens(ctx, pos, end_of(call))
-    return Edit(pos, pos, ", " + text)
+def template(ctx: Context, node: ast.AST, code: str) -> Transform:
+    """The node replaced by ``code``, where ``{node}`` stands for the node itself."""
+    return transform(ctx, node, "replace_expression", code)
 
 
-def _after_closing_parens(ctx: Context, start: Pos, end: Pos) -> Pos:
-    """Past the ``)`` that follow ``start`` before a ``,`` or the call's own last ``)`` at
-    ``end``. Between an argument's end and the call's end there can only be spaces, line breaks,
-    backslash continuations, comments, ``)`` and ``,``."""
-    between = ctx.text_between(start, end)
-    closers = []
-    i = 0
-    while i < len(between):
-        ch = between[i]
-        if ch == "#":
-            while i < len(between) and between[i] not in "\r\n":
-                i += 1
-            continue
-        if ch == ",":
-            break
-        if ch == ")":
-            closers.append(i + 1)
-        i += 1
-    closers = closers[:-1] if i >= len(between) else closers  # the last one is the call's
-    if not closers:
-        return start
-    before = between[: closers[-1]]
-    line, col = start
-    for piece in re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", before):
-        if piece.endswith(("\n", "\r")):
-            line, col = line + 1, 0
-        else:
-            col += len(piece.encode())
-    return line, col
+def add_keyword(call: ast.Call, text: str, ctx: Context) -> Transform:
+    """``text`` (``step=global_step``) as the call's last argument: after the parentheses that
+    close around the old last argument (``wandb.log(({...}))``), before its trailing comma."""
+    keyword, _, value = text.partition("=")
+    return transform(ctx, call, "add_keyword", keyword.strip(), value.strip())
 
 
-def remove_argument(call: ast.Call, arg: ast.AST) -> Edit:
-    """An edit that removes one argument of a call, with its comma."""
+def remove_argument(call: ast.Call, arg: ast.AST, ctx: Context) -> Transform:
+    """The call without one of its arguments, and without its comma."""
     items: list[ast.AST] = sorted([*call.args, *call.keywords], key=start_of)
-    i = items.index(arg)
-    if i > 0:
-        return Edit(end_of(items[i - 1]), end_of(arg), "")
-    if i + 1 < len(items):
-        return Edit(start_of(arg), start_of(items[i + 1]), "")
-    return Edit(start_of(arg), end_of(arg), "")
+    return transform(ctx, call, "remove_argument", items.index(arg))
 
 
-def attribute_name_edit(node: ast.Attribute, new: str) -> Edit:
-    """Rename the ``.attr`` part of ``a.b.attr`` (it always ends the node's text)."""
-    line, col = end_of(node)
-    return Edit((line, col - len(node.attr.encode())), (line, col), new)
+def attribute_name_edit(node: ast.Attribute, new: str, ctx: Context) -> Transform:
+    """Rename the ``.attr`` part of ``a.b.attr``."""
+    return transform(ctx, node, "rename_attribute", new)
+
+
+#: statements without a block of their own
+_SIMPLE = (
+    ast.Expr,
+    ast.Assign,
+    ast.AugAssign,
+    ast.AnnAssign,
+    ast.Return,
+    ast.Raise,
+    ast.Assert,
+    ast.Delete,
+    ast.Pass,
+    ast.Break,
+    ast.Continue,
+    ast.Import,
+    ast.ImportFrom,
+    ast.Global,
+    ast.Nonlocal,
+)
+
+
+def last_simple_statement(stmt: ast.stmt) -> ast.stmt | None:
+    """The simple statement that ends ``stmt`` on its last line (``stmt`` itself when simple):
+    a statement added after ``stmt`` is a transform of that statement's line. None when no
+    simple statement ends it."""
+    last_line = end_of(stmt)[0]
+    while not isinstance(stmt, _SIMPLE):
+        inner = [s for s in _children(stmt) if end_of(s)[0] == last_line]
+        if not inner:
+            return None
+        stmt = inner[-1]
+    return stmt
+
+
+def _children(stmt: ast.stmt) -> list[ast.stmt]:
+    """The statements of a compound statement's blocks, in source order."""
+    found: list[ast.stmt] = []
+    for field in ("body", "handlers", "orelse", "finalbody", "cases"):
+        for child in getattr(stmt, field, None) or ():
+            found.extend([child] if isinstance(child, ast.stmt) else getattr(child, "body", []))
+    return sorted(found, key=end_of)

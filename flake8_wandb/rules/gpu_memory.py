@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import Fix, Invalid, Rule
+from ..engine import UNSAFE, Fix, Invalid, Message, Rule
 from .edits import attribute_name_edit
 
 ALLOCATED = {
@@ -17,6 +19,16 @@ COMPANIONS = {
     "torch.cuda.mem_get_info",
     "torch.cuda.memory_summary",
 }
+
+
+@dataclass(frozen=True)
+class AllocatedMemoryLogged(Message):
+    template: ClassVar[str] = (
+        "torch.cuda.{func}() under-reports GPU memory (6x below nvidia-smi in training); log "
+        "{replacement}() or wandb_runtime.gpu_memory_stats()"
+    )
+    func: str
+    replacement: str
 
 
 class MemoryAllocatedMonitoring(Rule):
@@ -48,11 +60,8 @@ class MemoryAllocatedMonitoring(Rule):
 
     code = "WB201"
     name = "memory-allocated-monitoring"
-    message = (
-        "torch.cuda.{func}() under-reports GPU memory (6x below nvidia-smi in training); "
-        "log {replacement}() or wandb_runtime.gpu_memory_stats()"
-    )
-    fix_safety = "unsafe"
+    messages = (AllocatedMemoryLogged,)
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: `memory_allocated` becomes `memory_reserved` and `max_memory_allocated` becomes "
         "`max_memory_reserved` where the call is spelled as an attribute (`torch.cuda.x()`, "
@@ -68,7 +77,7 @@ import torch
 import wandb
 
 def train_step(step):
-    mem_gb = torch.cuda.memory_allocated() / 1e9  # WB201
+    mem_gb = torch.cuda.memory_allocated() / 1e9  # WB201:14 torch.cuda.memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log memory_reserved() or wandb_runtime.gpu_memory_stats()
     wandb.log({"system/gpu_mem_GB": mem_gb}, step=step)
 """,
             expected_replacement="""\
@@ -76,7 +85,7 @@ import torch
 import wandb
 
 def train_step(step):
-    mem_gb = torch.cuda.memory_reserved() / 1e9  # WB201
+    mem_gb = torch.cuda.memory_reserved() / 1e9  # WB201:14 torch.cuda.memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log memory_reserved() or wandb_runtime.gpu_memory_stats()
     wandb.log({"system/gpu_mem_GB": mem_gb}, step=step)
 """,
         ),
@@ -84,14 +93,14 @@ def train_step(step):
 import torch.cuda as tc
 import wandb
 
-print(f"peak memory {tc.max_memory_allocated() / 2**30:.1f} GiB")  # WB201
+print(f"peak memory {tc.max_memory_allocated() / 2**30:.1f} GiB")  # WB201:22 torch.cuda.max_memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log max_memory_reserved() or wandb_runtime.gpu_memory_stats()
 """,
         """\
 from torch.cuda import memory_allocated
 import wandb
 
 def metrics():
-    return {"gpu_mem": memory_allocated()}  # WB201
+    return {"gpu_mem": memory_allocated()}  # WB201:24 torch.cuda.memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log memory_reserved() or wandb_runtime.gpu_memory_stats()
 """,
         """\
 import logging
@@ -103,7 +112,7 @@ log = logging.getLogger(__name__)
 get_mem = torch.cuda.max_memory_allocated
 
 def report():
-    log.info("gpu mem %.1f", get_mem() / 1e9)  # WB201
+    log.info("gpu mem %.1f", get_mem() / 1e9)  # WB201:30 torch.cuda.max_memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log max_memory_reserved() or wandb_runtime.gpu_memory_stats()
 """,
         """\
 import torch
@@ -113,7 +122,7 @@ def gpu_mem_gb():
     return torch.cuda.max_memory_allocated() / 1e9
 
 def train_step(step):
-    wandb.log({"gpu_mem_GB": gpu_mem_gb()}, step=step)  # WB201
+    wandb.log({"gpu_mem_GB": gpu_mem_gb()}, step=step)  # WB201:30 torch.cuda.max_memory_allocated() under-reports GPU memory (6x below nvidia-smi in training); log max_memory_reserved() or wandb_runtime.gpu_memory_stats()
 """,
     )
     valid = (
@@ -222,17 +231,19 @@ def train_step(step):
                 if id(call) in self.helpers:  # a function that returns it
                     qual = self.helpers[id(call)]
                     func = qual.rsplit(".", 1)[-1]
-                    self.report(call, func=func, replacement=ALLOCATED[qual])
+                    self.report(call, AllocatedMemoryLogged(func=func, replacement=ALLOCATED[qual]))
                     continue
                 qual = self.ctx.qualname(call.func, self._scope_of(self.functions[key])) or ""
                 func = qual.rsplit(".", 1)[-1]
                 if isinstance(call.func, ast.Attribute) and call.func.attr == func:
                     fix = Fix(
-                        (attribute_name_edit(call.func, ALLOCATED[qual]),),
-                        safe=False,
+                        (attribute_name_edit(call.func, ALLOCATED[qual], self.ctx),),
+                        applicability=UNSAFE,
                         title=f"Read {ALLOCATED[qual]}() instead",
                     )
-                self.report(call, fix=fix, func=func, replacement=ALLOCATED[qual])
+                self.report(
+                    call, AllocatedMemoryLogged(func=func, replacement=ALLOCATED[qual]), fix=fix
+                )
 
     def _scope_of(self, func: ast.AST):
         return self.ctx.names.scope_of.get(id(func), self.ctx.names.module)

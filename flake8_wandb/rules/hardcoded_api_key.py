@@ -4,7 +4,7 @@ import ast
 from collections.abc import Sequence
 
 from ..analysis import secrets
-from ..engine import Edit, Fix, Invalid, Rule, end_of, start_of
+from ..engine import UNSAFE, Change, Edit, Fix, Invalid, Rule, end_of, start_of
 from .edits import replace
 
 
@@ -156,8 +156,8 @@ class HardcodedApiKey(Rule):
 
     code = "WB302"
     name = "hardcoded-api-key"
-    message = secrets.MESSAGE
-    fix_safety = "unsafe"
+    messages = (secrets.KeyHardcoded,)
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: removes the literal wherever the key travelled, so wandb reads `WANDB_API_KEY` "
         "from the environment: the `key=`/`api_key=` argument (a positional key followed by other "
@@ -178,12 +178,12 @@ class HardcodedApiKey(Rule):
 import wandb
 
 wandb.login(
-    key="0123456789abcdef0123"  # WB302
+    key="0123456789abcdef0123"  # WB302:9 W&B API key hard-coded in wandb.login(key=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
     "456789abcdef01234567",
     relogin=True,
 )
-wandb.login(key=f"0123456789abcdef0123456789abcdef01234567")  # WB302
-api = wandb.Api(None, 30, "0123456789abcdef0123456789abcdef01234567")  # WB302
+wandb.login(key=f"0123456789abcdef0123456789abcdef01234567")  # WB302:17 W&B API key hard-coded in wandb.login(key=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
+api = wandb.Api(None, 30, "0123456789abcdef0123456789abcdef01234567")  # WB302:27 W&B API key hard-coded in wandb.Api(api_key=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 """,
             expected_replacement="""\
 import wandb
@@ -191,8 +191,8 @@ import wandb
 wandb.login(
     relogin=True,
 )
-wandb.login()  # WB302
-api = wandb.Api(None, 30)  # WB302
+wandb.login()  # WB302:17 W&B API key hard-coded in wandb.login(key=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
+api = wandb.Api(None, 30)  # WB302:27 W&B API key hard-coded in wandb.Api(api_key=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 """,
         ),
         Invalid(
@@ -201,7 +201,7 @@ import os
 
 import wandb
 
-os.environ["WANDB_API_KEY"] = "0123456789abcdef0123456789abcdef01234567"  # WB302
+os.environ["WANDB_API_KEY"] = "0123456789abcdef0123456789abcdef01234567"  # WB302:1 W&B API key hard-coded in os.environ["WANDB_API_KEY"]; remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 
 run = wandb.init(project="demo", config={})
 """,
@@ -217,8 +217,8 @@ import os
 
 import wandb
 
-os.environ.update({"WANDB_API_KEY": b"0123456789abcdef0123456789abcdef01234567", "WANDB_PROJECT": "demo"})  # WB302
-os.environ.setdefault("WANDB_API_KEY", "0123456789abcdef" + "0123456789abcdef01234567")  # WB302
+os.environ.update({"WANDB_API_KEY": b"0123456789abcdef0123456789abcdef01234567", "WANDB_PROJECT": "demo"})  # WB302:1 W&B API key hard-coded in os.environ.update(WANDB_API_KEY=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
+os.environ.setdefault("WANDB_API_KEY", "0123456789abcdef" + "0123456789abcdef01234567")  # WB302:1 W&B API key hard-coded in os.environ.setdefault("WANDB_API_KEY", ...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 run = wandb.init(config={})
 """,
             expected_replacement="""\
@@ -226,7 +226,7 @@ import os
 
 import wandb
 
-os.environ.update({"WANDB_PROJECT": "demo"})  # WB302
+os.environ.update({"WANDB_PROJECT": "demo"})  # WB302:1 W&B API key hard-coded in os.environ.update(WANDB_API_KEY=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 run = wandb.init(config={})
 """,
         ),
@@ -237,20 +237,20 @@ import os
 import wandb
 
 API_TOKEN = "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"
-wandb.login(key=API_TOKEN)  # WB302
-wandb.login(key=os.environ.get("WANDB_API_KEY", "0123456789abcdef0123456789abcdef01234567"))  # WB302
+wandb.login(key=API_TOKEN)  # WB302:17 W&B API key hard-coded in wandb.login(key=...) through API_TOKEN; remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
+wandb.login(key=os.environ.get("WANDB_API_KEY", "0123456789abcdef0123456789abcdef01234567"))  # WB302:49 W&B API key hard-coded in the default of os.environ.get('WANDB_API_KEY', ...) given to wandb.login(key=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 if os.environ.get("CI"):
-    os.environ.setdefault("WANDB_API_KEY", "local-0123456789abcdef0123456789abcdef01234567")  # WB302
+    os.environ.setdefault("WANDB_API_KEY", "local-0123456789abcdef0123456789abcdef01234567")  # WB302:5 W&B API key hard-coded in os.environ.setdefault("WANDB_API_KEY", ...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 """,
             expected_replacement="""\
 import os
 
 import wandb
 
-wandb.login()  # WB302
-wandb.login(key=os.environ.get("WANDB_API_KEY"))  # WB302
+wandb.login()  # WB302:17 W&B API key hard-coded in wandb.login(key=...) through API_TOKEN; remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
+wandb.login(key=os.environ.get("WANDB_API_KEY"))  # WB302:49 W&B API key hard-coded in the default of os.environ.get('WANDB_API_KEY', ...) given to wandb.login(key=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 if os.environ.get("CI"):
-    pass  # WB302
+    pass  # WB302:5 W&B API key hard-coded in os.environ.setdefault("WANDB_API_KEY", ...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 """,
         ),
         Invalid(
@@ -260,10 +260,10 @@ import argparse
 import wandb
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--wandb_key", default="0123456789abcdef0123456789abcdef01234567")  # WB302
+parser.add_argument("--wandb_key", default="0123456789abcdef0123456789abcdef01234567")  # WB302:44 W&B API key hard-coded in the default of the '--wandb_key' option; remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 parser.add_argument("--lr", type=float, default=1e-3)
 args = parser.parse_args()
-run = wandb.init(config={"lr": args.lr, "wb_key": "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", "seed": 0})  # WB302
+run = wandb.init(config={"lr": args.lr, "wb_key": "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", "seed": 0})  # WB302:51 W&B API key hard-coded in the config given to wandb.init ('wb_key'); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 """,
             expected_replacement="""\
 import argparse
@@ -271,29 +271,29 @@ import argparse
 import wandb
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--wandb_key")  # WB302
+parser.add_argument("--wandb_key")  # WB302:44 W&B API key hard-coded in the default of the '--wandb_key' option; remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 parser.add_argument("--lr", type=float, default=1e-3)
 args = parser.parse_args()
-run = wandb.init(config={"lr": args.lr, "seed": 0})  # WB302
+run = wandb.init(config={"lr": args.lr, "seed": 0})  # WB302:51 W&B API key hard-coded in the config given to wandb.init ('wb_key'); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 """,
         ),
         """\
 import wandb
 
-WANDB_API_KEY_PROD = "0123456789abcdef0123456789abcdef01234567"  # WB302
-api = wandb.Api(api_key="0123456789abcdef0123456789abcdef01234567", timeout=30)  # WB302
-wandb.login(**{"key": "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"})  # WB302
+WANDB_API_KEY_PROD = "0123456789abcdef0123456789abcdef01234567"  # WB302:1 W&B API key hard-coded in WANDB_API_KEY_PROD; remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
+api = wandb.Api(api_key="0123456789abcdef0123456789abcdef01234567", timeout=30)  # WB302:25 W&B API key hard-coded in wandb.Api(api_key=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
+wandb.login(**{"key": "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"})  # WB302:23 W&B API key hard-coded in wandb.login(key=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 """,
         """\
 # settings.py: imports nothing
 PROJECT = "demo"
-WANDB_KEY = "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"  # WB302
+WANDB_KEY = "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"  # WB302:1 W&B API key hard-coded in WANDB_KEY; remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 """,
         """\
 import wandb
 
 # a template: this is the line where users paste their real key
-wandb.login(key="<your-api-key>")  # WB302
+wandb.login(key="<your-api-key>")  # WB302:17 W&B API key hard-coded in wandb.login(key=...); remove it, use WANDB_API_KEY from the environment, and rotate it if it is a real key (it stays in git history)
 """,
     )
     valid = (
@@ -354,21 +354,30 @@ wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
                         edits = []
                         break
                     edits += more
-                fix = Fix(tuple(edits), safe=False, title="Remove the key") if edits else None
-            self.report(site.node, fix=fix, secrets=tuple(site.literals), where=site.where)
+                fix = (
+                    Fix(tuple(edits), applicability=UNSAFE, title="Remove the key")
+                    if edits
+                    else None
+                )
+            self.report(
+                site.node,
+                secrets.KeyHardcoded(where=site.where),
+                fix=fix,
+                secrets=tuple(site.literals),
+            )
 
     # -- removing a statement that holds the key -------------------------------------------------
 
     def _statement_edits(
         self, stmt: ast.stmt, parent: ast.AST | None, removed: list[ast.stmt]
-    ) -> list[Edit] | None:
+    ) -> list[Change] | None:
         """The edits that remove ``stmt``; None when it cannot go cleanly (it shares its lines
         with other code). The only statement of a block becomes ``pass``."""
         lines = self.ctx.lines
         if not _alone_on_its_lines(lines, stmt):
             return None
         imported: set[int] = set()
-        extra: list[Edit] = []
+        extra: list[Change] = []
         imp = self._import_only_used_by(stmt, removed)
         if imp is not None:
             imp_stmt, last_user = imp

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..analysis.wandb_model import MODE_CALLS
-from ..engine import RUNTIME_PACKAGE, UNCHANGED, Fix, Invalid, Rule
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
 from .control_flow import under_condition
-from .edits import replace
+from .edits import replace, template
 from .imports import runtime_fix
 
 LIGHTNING = ("pytorch_lightning.", "lightning.")
@@ -15,6 +17,52 @@ LIGHTNING = ("pytorch_lightning.", "lightning.")
 
 #: callees that may set ``WANDB_MODE`` without a ``mode=`` keyword
 _MODE_SETTERS = frozenset({"putenv", "update", "init_trackers"})
+
+
+@dataclass(frozen=True)
+class EnvironModeAssigned(Message):
+    template: ClassVar[str] = (
+        'os.environ["WANDB_MODE"] = {value} overrides the user\'s WANDB_MODE; use '
+        'os.environ.setdefault("WANDB_MODE", ...)'
+    )
+    value: str
+
+
+@dataclass(frozen=True)
+class EnvironModeWritten(Message):
+    """``call``: ``os.putenv("WANDB_MODE", ...)`` or ``os.environ.update(WANDB_MODE=...)``"""
+
+    template: ClassVar[str] = (
+        '{call} overrides the user\'s WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)'
+    )
+    call: str
+
+
+@dataclass(frozen=True)
+class ModeArgument(Message):
+    template: ClassVar[str] = (
+        "mode={mode!r} in {call}() overrides the user's WANDB_MODE; use "
+        "mode=wandb_mode({mode!r}) from the wandb-runtime package"
+    )
+    mode: str
+    call: str
+
+
+@dataclass(frozen=True)
+class WandbLoggerOffline(Message):
+    template: ClassVar[str] = (
+        "WandbLogger(offline=True) overrides the user's WANDB_MODE; read the mode from the "
+        "environment"
+    )
+
+
+@dataclass(frozen=True)
+class InitTrackersMode(Message):
+    template: ClassVar[str] = (
+        "init_kwargs mode={mode!r} in init_trackers() overrides the user's WANDB_MODE; leave "
+        "mode out and set WANDB_MODE"
+    )
+    mode: str
 
 
 class HardcodedWandbMode(Rule):
@@ -39,8 +87,14 @@ class HardcodedWandbMode(Rule):
 
     code = "WB301"
     name = "hardcoded-wandb-mode"
-    message = "{what} overrides the user's WANDB_MODE; {advice}"
-    fix_safety = "unsafe"
+    messages = (
+        EnvironModeAssigned,
+        EnvironModeWritten,
+        ModeArgument,
+        WandbLoggerOffline,
+        InitTrackersMode,
+    )
+    applicability = (UNSAFE,)
     fix_doc = (
         'Unsafe: `os.environ["WANDB_MODE"] = X` becomes `os.environ.setdefault("WANDB_MODE", X)`, '
         "and `mode=X` becomes `mode=wandb_mode(X)` from the runtime shim (it returns `WANDB_MODE` "
@@ -56,48 +110,48 @@ class HardcodedWandbMode(Rule):
         """\
 import os
 
-os.environ["WANDB_MODE"] = "offline"  # WB301
+os.environ["WANDB_MODE"] = "offline"  # WB301:1 os.environ["WANDB_MODE"] = "offline" overrides the user's WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)
 """,
         """\
 import wandb
 
 def main(cfg):
-    wandb.init(project="demo", mode="offline", config=cfg)  # WB301
+    wandb.init(project="demo", mode="offline", config=cfg)  # WB301:32 mode='offline' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 
 if __name__ == "__main__":
-    wandb.init(project="demo", mode="online", config={})  # WB301
+    wandb.init(project="demo", mode="online", config={})  # WB301:32 mode='online' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('online') from the wandb-runtime package
 """,
         Invalid(
             """\
 import wandb
 
-run = wandb.init(project="demo", mode="offline", config={})  # WB301
+run = wandb.init(project="demo", mode="offline", config={})  # WB301:34 mode='offline' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 """,
             expected_replacement="""\
 import wandb
 from wandb_runtime import wandb_mode
 
-run = wandb.init(project="demo", mode=wandb_mode("offline"), config={})  # WB301
+run = wandb.init(project="demo", mode=wandb_mode("offline"), config={})  # WB301:34 mode='offline' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 """,
         ),
         """\
 import os
 import wandb as wb
 
-os.environ.update(WANDB_MODE="disabled")  # WB301
-os.putenv("WANDB_MODE", "offline")  # WB301
-settings = wb.Settings(mode="offline")  # WB301
+os.environ.update(WANDB_MODE="disabled")  # WB301:1 os.environ.update(WANDB_MODE=...) overrides the user's WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)
+os.putenv("WANDB_MODE", "offline")  # WB301:1 os.putenv("WANDB_MODE", ...) overrides the user's WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)
+settings = wb.Settings(mode="offline")  # WB301:24 mode='offline' in wandb.Settings() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 """,
         Invalid(
             """\
 import os
 
-os.environ["WANDB_MODE"] = "offline"  # no network on the cluster  # WB301
+os.environ["WANDB_MODE"] = "offline"  # no network on the cluster  # WB301:1 os.environ["WANDB_MODE"] = "offline" overrides the user's WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)
 """,
             expected_replacement="""\
 import os
 
-os.environ.setdefault("WANDB_MODE", "offline")  # no network on the cluster  # WB301
+os.environ.setdefault("WANDB_MODE", "offline")  # no network on the cluster  # WB301:1 os.environ["WANDB_MODE"] = "offline" overrides the user's WANDB_MODE; use os.environ.setdefault("WANDB_MODE", ...)
 """,
         ),
         Invalid(
@@ -105,7 +159,7 @@ os.environ.setdefault("WANDB_MODE", "offline")  # no network on the cluster  # W
 import wandb
 
 def force_offline_mode(cfg):
-    return wandb.init(project="demo", mode="offline", config=cfg)  # WB301
+    return wandb.init(project="demo", mode="offline", config=cfg)  # WB301:39 mode='offline' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 """,
             expected_replacement=UNCHANGED,
         ),
@@ -113,9 +167,9 @@ def force_offline_mode(cfg):
 from accelerate import Accelerator
 from pytorch_lightning.loggers import WandbLogger
 
-logger = WandbLogger(project="demo", offline=True)  # WB301
+logger = WandbLogger(project="demo", offline=True)  # WB301:38 WandbLogger(offline=True) overrides the user's WANDB_MODE; read the mode from the environment
 accelerator = Accelerator(log_with="wandb")
-accelerator.init_trackers("demo", init_kwargs={"wandb": {"mode": "offline"}})  # WB301
+accelerator.init_trackers("demo", init_kwargs={"wandb": {"mode": "offline"}})  # WB301:66 init_kwargs mode='offline' in init_trackers() overrides the user's WANDB_MODE; leave mode out and set WANDB_MODE
 """,
         """\
 import wandb
@@ -123,7 +177,7 @@ from accelerate import Accelerator
 
 accelerator = Accelerator()
 if accelerator.is_main_process:  # which process, not which mode: still a hard-coded mode
-    wandb.init(mode="offline", config={})  # WB301
+    wandb.init(mode="offline", config={})  # WB301:16 mode='offline' in wandb.init() overrides the user's WANDB_MODE; use mode=wandb_mode('offline') from the wandb-runtime package
 """,
     )
     valid = (
@@ -200,15 +254,10 @@ os.environ.setdefault("WANDB_MODE", "offline")
             if not self._forces_mode():
                 fix = Fix(
                     (replace(node, text),),
-                    safe=False,
+                    applicability=UNSAFE,
                     title="Use os.environ.setdefault (the environment now wins)",
                 )
-            self.report(
-                node,
-                fix=fix,
-                what=f'os.environ["WANDB_MODE"] = {self.ctx.segment(node.value)}',
-                advice='use os.environ.setdefault("WANDB_MODE", ...)',
-            )
+            self.report(node, EnvironModeAssigned(value=self.ctx.segment(node.value)), fix=fix)
 
     def _disabled_by_rank(self, value: ast.AST) -> bool:
         """``mode="disabled"`` on the ranks that must not log (``if rank != 0:``) is a choice
@@ -231,52 +280,39 @@ os.environ.setdefault("WANDB_MODE", "offline")
             if self._disabled_by_rank(write.value):
                 continue
             if write.var == "WANDB_MODE" and write.kind != "setdefault" and literal:
-                what = 'os.putenv("WANDB_MODE", ...)'
+                call = 'os.putenv("WANDB_MODE", ...)'
                 if write.kind == "update":
-                    what = "os.environ.update(WANDB_MODE=...)"
-                self.report(node, what=what, advice=_SETDEFAULT)
+                    call = "os.environ.update(WANDB_MODE=...)"
+                self.report(node, EnvironModeWritten(call=call))
                 return
         qual = self.ctx.qualname(node.func)
         if qual in MODE_CALLS:
             kw = keyword(node, "mode")
             if kw is None or str_value(kw.value) is None or self._disabled_by_rank(kw.value):
                 return
-            value, text = kw.value, self.ctx.segment(kw.value)
+            value = kw.value
             fix = None
             if not self._forces_mode():
                 fix = runtime_fix(
                     self.ctx,
                     kw,
                     "wandb_mode",
-                    lambda local: replace(value, f"{local}({text})"),
+                    lambda local: template(self.ctx, value, local + "({node})"),
                     "Wrap the mode in {local}()",
                 )
             short = "wandb." + qual.rsplit(".", 1)[-1]
-            self.report(
-                kw,
-                fix=fix,
-                what=f"mode={str_value(kw.value)!r} in {short}()",
-                advice=f"use mode=wandb_mode({str_value(kw.value)!r}) from the {RUNTIME_PACKAGE} package",
-            )
+            self.report(kw, ModeArgument(mode=str_value(kw.value) or "", call=short), fix=fix)
         elif qual is not None and qual.endswith(".WandbLogger") and qual.startswith(LIGHTNING):
             kw = keyword(node, "offline")
             if kw is not None and isinstance(kw.value, ast.Constant) and kw.value.value is True:
-                self.report(
-                    kw,
-                    what="WandbLogger(offline=True)",
-                    advice="read the mode from the environment",
-                )
+                self.report(kw, WandbLoggerOffline())
         else:
             init_kwargs = self.ctx.flow.init_trackers_wandb(node)
             if init_kwargs is not None:
                 for k, v in zip(init_kwargs.keys, init_kwargs.values):
                     mode = str_value(v)
                     if str_value(k) == "mode" and mode is not None:
-                        self.report(
-                            v,
-                            what=f"init_kwargs mode={mode!r} in init_trackers()",
-                            advice="leave mode out and set WANDB_MODE",
-                        )
+                        self.report(v, InitTrackersMode(mode=mode))
 
     def _forces_mode(self) -> bool:
         """Inside a function whose name says it forces the mode (``force_offline``,
@@ -290,4 +326,3 @@ os.environ.setdefault("WANDB_MODE", "offline")
 
 
 _FORCING = re.compile(r"(?:^|_)(force|forced|offline|online|disable|disabled|dryrun)(?:_|$)", re.I)
-_SETDEFAULT = 'use os.environ.setdefault("WANDB_MODE", ...)'

@@ -1,4 +1,4 @@
-"""The import a fix needs, as one more text edit of that fix.
+"""The import a fix needs, as one more change of that fix: a libcst transform.
 
 Where: next to the module's own import of wandb (or of the module imported from), in the same
 block: inside the function when wandb is imported lazily, so that a library which imports wandb
@@ -9,8 +9,16 @@ silently, so the import goes right after that ``try`` statement, where its own f
 visible (an ImportError at start). Under which name: the name
 itself when the module does not use it for anything else (``wandb_mode = "offline"``, a parameter
 ``echo=False``, the user's own ``def echo``), else an alias (``from wandb_runtime import echo as
-wandb_echo``), else no fix. A text edit, not a libcst re-emission: the bytes of the rest of the
-file stay as they are, whatever its size, line endings or form feeds.
+wandb_echo``), else no fix.
+
+Where and under which name are decided here, on the ``ast`` the rules already have (cheap, and no
+libcst parse of a whole module: libcst's recursion limit fails on a module of a thousand
+statements). The import itself is built by libcst and emitted as a transform of the statement it
+joins: ``from wandb_runtime import a`` gains ``, b`` (``transforms.add_import_name``), or the
+statement line it follows is re-generated with the new import on a line of its own after it
+(``transforms.import_after``); at the very start of a block it is a line of its own built by
+libcst (``transforms.import_line``). The bytes of the rest of the file stay as they are, whatever
+its size, line endings or form feeds.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ import bisect
 from collections.abc import Callable, Iterator, Sequence
 from typing import Union
 
-from ..engine import RUNTIME_PACKAGE, Context, Edit, Fix, end_of, start_of
+from ..engine import RUNTIME_PACKAGE, UNSAFE, Change, Context, Fix, Transform, end_of, start_of
+from .edits import last_simple_statement
 
 RUNTIME = "wandb_runtime"
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
@@ -32,7 +41,7 @@ _MATCH_BINDS = {"MatchAs": "name", "MatchStar": "name", "MatchMapping": "rest"}
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]  # noqa: UP007
 
 
-def runtime_import(ctx: Context, site: ast.AST, name: str) -> tuple[str, tuple[Edit, ...]] | None:
+def runtime_import(ctx: Context, site: ast.AST, name: str) -> tuple[str, tuple[Change, ...]] | None:
     """``from wandb_runtime import <name>`` for a fix at ``site``: the local name to call and
     the edits that import it (none when the module imports it already); None: no safe name."""
     alias = "runtime_" + name if name.startswith("wandb_") else "wandb_" + name
@@ -40,7 +49,7 @@ def runtime_import(ctx: Context, site: ast.AST, name: str) -> tuple[str, tuple[E
 
 
 def runtime_fix(
-    ctx: Context, site: ast.AST, name: str, edit: Callable[[str], Edit], title: str
+    ctx: Context, site: ast.AST, name: str, edit: Callable[[str], Change], title: str
 ) -> Fix | None:
     """A fix that calls ``name`` from the runtime shim at ``site``: ``edit(local)`` is the edit
     there, given the local name to call, and ``title`` says what it does (``{local}`` in it).
@@ -51,7 +60,7 @@ def runtime_fix(
     local, import_edits = imported
     return Fix(
         (edit(local), *import_edits),
-        safe=False,
+        applicability=UNSAFE,
         title=f"{title.format(local=local)} from {RUNTIME} (needs the {RUNTIME_PACKAGE} package)",
         requires=(RUNTIME_PACKAGE,),
     )
@@ -59,7 +68,7 @@ def runtime_fix(
 
 def import_for_fix(
     ctx: Context, site: ast.AST, module: str, name: str, aliases: Sequence[str] = ()
-) -> tuple[str, tuple[Edit, ...]] | None:
+) -> tuple[str, tuple[Change, ...]] | None:
     functions = _enclosing_functions(ctx, site)
     existing = _existing_import(ctx, functions, site, module, name)
     if existing is not None:
@@ -71,8 +80,7 @@ def import_for_fix(
     local = next((a for a in (aliases or (name,)) if _free(ctx, a, a == name)), None)
     if local is None:
         return None
-    what = name if local == name else f"{name} as {local}"
-    edit = _placement(ctx, functions, site, module, what)
+    edit = _placement(ctx, functions, site, module, name, local)
     if edit is None:
         return None
     return local, (edit,)
@@ -254,8 +262,10 @@ def _existing_import(ctx: Context, functions, site, module: str, name: str) -> s
     return None
 
 
-def _placement(ctx: Context, functions, site, module: str, what: str) -> Edit | None:
-    statement = f"from {module} import {what}"
+def _placement(
+    ctx: Context, functions, site, module: str, name: str, local: str
+) -> Transform | None:
+    statement = (module, name, local if local != name else "")
     guards = _import_guards(ctx)
     for anchor_module in (module, "wandb"):
         for _, stmts in _scopes(ctx, functions, site):
@@ -274,7 +284,7 @@ def _placement(ctx: Context, functions, site, module: str, what: str) -> Edit | 
                     and isinstance(stmt, ast.ImportFrom)
                     and stmt.module == module
                 ):
-                    merged = _merge(ctx, stmt, what)
+                    merged = _merge(ctx, stmt, name, local)
                     if merged is not None:
                         return merged
                 edit = _after(ctx, stmt, statement)
@@ -347,35 +357,45 @@ def _indent_of(ctx: Context, stmt: ast.stmt) -> str | None:
     return prefix if prefix.strip(" \t\f") == "" else None
 
 
-def _after(ctx: Context, stmt: ast.stmt, statement: str) -> Edit | None:
-    """A new line with ``statement`` after ``stmt``, at its indentation."""
+#: (module, name, alias or "") of the import a fix adds
+Statement = tuple[str, str, str]
+
+
+def _after(ctx: Context, stmt: ast.stmt, statement: Statement) -> Transform | None:
+    """A new line with ``statement`` after ``stmt``, at its indentation: the transform of the
+    statement's line (from the statement to the end of its last line, a comment included); for
+    a compound statement (the ``try`` that would swallow the import's failure), of the line of
+    the simple statement that ends it."""
     indent = _indent_of(ctx, stmt)
     if indent is None:
         return None
     last = stmt.end_lineno or stmt.lineno
+    inner = last_simple_statement(stmt)
+    if inner is None:
+        return None
     text = _line(ctx, last)
-    if text.endswith(("\n", "\r")):
-        pos = (last + 1, 0)
-        return Edit(pos, pos, indent + statement + newline_at(ctx, last))
-    pos = (last, len(text.encode()))  # the last line, without a final newline
-    return Edit(pos, pos, newline_at(ctx, last) + indent + statement)
+    end = (last, len(text.rstrip("\r\n").encode()))
+    start = start_of(inner)
+    original = ctx.text_between(start, end)
+    return Transform(
+        start, end, original, "import_after", (indent, newline_at(ctx, last), *statement)
+    )
 
 
-def _merge(ctx: Context, stmt: ast.ImportFrom, what: str) -> Edit | None:
-    """``, name`` added to a one-line ``from module import a, b`` (no parentheses)."""
-    if stmt.lineno != stmt.end_lineno or any(a.name == "*" for a in stmt.names):
+def _merge(ctx: Context, stmt: ast.ImportFrom, name: str, local: str) -> Transform | None:
+    """``, name`` added to ``from module import a, b``: libcst keeps its parentheses, line
+    breaks and comments (a star import gains nothing)."""
+    if any(a.name == "*" for a in stmt.names):
         return None
-    line = _line(ctx, stmt.lineno).encode()
-    code = line[stmt.col_offset : stmt.end_col_offset].decode("utf-8", "replace")
-    rest = line[stmt.end_col_offset :].decode("utf-8", "replace").strip()
-    if "(" in code or "\\" in code or (rest and not rest.startswith("#")):
-        return None
-    return Edit(end_of(stmt), end_of(stmt), ", " + what)
+    asname = local if local != name else ""
+    return Transform(
+        start_of(stmt), end_of(stmt), ctx.segment(stmt), "add_import_name", (name, asname)
+    )
 
 
 def _at_start(
-    ctx: Context, body: Sequence[ast.stmt], statement: str, module_level: bool = False
-) -> Edit | None:
+    ctx: Context, body: Sequence[ast.stmt], statement: Statement, module_level: bool = False
+) -> Transform | None:
     """Before the first statement of a block that is not its docstring, a ``__future__``
     import or (at module level) one of the leading imports."""
     i = 0
@@ -397,4 +417,6 @@ def _at_start(
     if indent is None:
         return None
     pos = (first.lineno, 0)
-    return Edit(pos, pos, indent + statement + newline_at(ctx, first.lineno))
+    return Transform(
+        pos, pos, "", "import_line", (indent, newline_at(ctx, first.lineno), *statement)
+    )

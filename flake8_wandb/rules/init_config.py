@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..analysis.flow import own_nodes
 from ..analysis.resolve import ACCELERATOR
 from ..analysis.wandb_model import CONFIG_OBJECTS
-from ..engine import UNCHANGED, Fix, Invalid, Rule
+from ..engine import SAFE, UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import dotted, has_star_kwargs, keyword, str_value
-from .edits import add_keyword, replace
+from .edits import add_keyword, template
 from .imports import import_for_fix
 
 CONFIG_UPDATES = {"update", "setdefaults", "update_locked", "setdefault", "__setitem__"}
@@ -117,6 +119,40 @@ def is_dictconfig(ctx, name: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class InitWithoutConfigArgument(Message):
+    template: ClassVar[str] = (
+        "wandb.init() without config=: the run records no hyperparameters; pass config= with "
+        "the full resolved config"
+    )
+
+
+@dataclass(frozen=True)
+class InitWithoutKnownConfig(Message):
+    """``config``: the expression to pass, when the module holds one (``vars(args)``)"""
+
+    template: ClassVar[str] = (
+        "wandb.init() without config=: the run records no hyperparameters; pass config={config}"
+    )
+    config: str
+
+
+@dataclass(frozen=True)
+class InitTrackersWithoutConfig(Message):
+    template: ClassVar[str] = (
+        "init_trackers() without config=: the wandb run records no hyperparameters; pass "
+        "config= with the full resolved config"
+    )
+
+
+@dataclass(frozen=True)
+class ConfigAttributeAssigned(Message):
+    template: ClassVar[str] = (
+        "wandb.config = ... rebinds the module attribute and never reaches the run; use "
+        "wandb.config.update(...) or wandb.init(config=...)"
+    )
+
+
 class InitWithoutConfig(Rule):
     """
     ## What it does
@@ -137,8 +173,13 @@ class InitWithoutConfig(Rule):
 
     code = "WB303"
     name = "init-without-config"
-    message = "{problem}; {advice}"
-    fix_safety = "unsafe"
+    messages = (
+        InitWithoutConfigArgument,
+        InitWithoutKnownConfig,
+        InitTrackersWithoutConfig,
+        ConfigAttributeAssigned,
+    )
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: adds `config=vars(args)` when `args` is surely an argparse namespace at the call "
         "(every assignment of it is `parser.parse_args()`, not `parse_known_args()`, which "
@@ -159,14 +200,14 @@ import wandb
 
 def main():
     args = argparse.ArgumentParser().parse_args()
-    run = wandb.init(project="demo")  # WB303
+    run = wandb.init(project="demo")  # WB303:11 wandb.init() without config=: the run records no hyperparameters; pass config=vars(args)
     run.log({"x": 1}, step=0)
 """,
         """\
 import wandb
 
-wandb.init(project="demo")  # WB303
-wandb.config = {"lr": 0.1}  # WB303
+wandb.init(project="demo")  # WB303:1 wandb.init() without config=: the run records no hyperparameters; pass config= with the full resolved config
+wandb.config = {"lr": 0.1}  # WB303:1 wandb.config = ... rebinds the module attribute and never reaches the run; use wandb.config.update(...) or wandb.init(config=...)
 """,
         Invalid(
             """\
@@ -176,7 +217,7 @@ import wandb
 
 def main():
     args = argparse.ArgumentParser().parse_args()
-    run = wandb.init(project="demo")  # WB303
+    run = wandb.init(project="demo")  # WB303:11 wandb.init() without config=: the run records no hyperparameters; pass config=vars(args)
 """,
             expected_replacement="""\
 import argparse
@@ -185,7 +226,7 @@ import wandb
 
 def main():
     args = argparse.ArgumentParser().parse_args()
-    run = wandb.init(project="demo", config=vars(args))  # WB303
+    run = wandb.init(project="demo", config=vars(args))  # WB303:11 wandb.init() without config=: the run records no hyperparameters; pass config=vars(args)
 """,
         ),
         Invalid(
@@ -196,7 +237,7 @@ from omegaconf import DictConfig
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
-    wandb.init(project="demo")  # WB303
+    wandb.init(project="demo")  # WB303:5 wandb.init() without config=: the run records no hyperparameters; pass config=OmegaConf.to_container(cfg, resolve=True)
 """,
             expected_replacement="""\
 import hydra
@@ -205,7 +246,7 @@ from omegaconf import DictConfig, OmegaConf
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
-    wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB303
+    wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB303:5 wandb.init() without config=: the run records no hyperparameters; pass config=OmegaConf.to_container(cfg, resolve=True)
 """,
         ),
         Invalid(
@@ -216,7 +257,7 @@ import wandb
 
 def main():
     args, unknown = argparse.ArgumentParser().parse_known_args()
-    wandb.init(project="demo")  # WB303
+    wandb.init(project="demo")  # WB303:5 wandb.init() without config=: the run records no hyperparameters; pass config= with the full resolved config
 """,
             expected_replacement=UNCHANGED,
         ),
@@ -225,7 +266,7 @@ def main():
 import wandb
 
 def main(args):  # a namespace, a dict or a list: vars(args) could raise
-    wandb.init(project="demo")  # WB303
+    wandb.init(project="demo")  # WB303:5 wandb.init() without config=: the run records no hyperparameters; pass config= with the full resolved config
 """,
             expected_replacement=UNCHANGED,
         ),
@@ -235,7 +276,7 @@ from accelerate import Accelerator
 import wandb
 
 accelerator = Accelerator(log_with="wandb")
-accelerator.init_trackers("demo", init_kwargs={"wandb": {"name": "run-1"}})  # WB303
+accelerator.init_trackers("demo", init_kwargs={"wandb": {"name": "run-1"}})  # WB303:1 init_trackers() without config=: the wandb run records no hyperparameters; pass config= with the full resolved config
 """,
     )
     valid = (
@@ -314,27 +355,29 @@ def main():
             return
         if _resumes(node) or self._sweep_run():
             return
-        fix, advice = None, "pass config= with the full resolved config"
+        fix, config = None, None
         if is_argparse_namespace(self.ctx, "args", node):
             fix = Fix(
                 (add_keyword(node, "config=vars(args)", self.ctx),),
-                safe=False,
+                applicability=UNSAFE,
                 title="Add config=vars(args)",
             )
-            advice = "pass config=vars(args)"
+            config = "vars(args)"
         elif self.ctx.flow.surely_bound(node, ("cfg",)) and is_dictconfig(self.ctx, "cfg"):
-            advice = "pass config=OmegaConf.to_container(cfg, resolve=True)"
+            config = "OmegaConf.to_container(cfg, resolve=True)"
             imported = import_for_fix(self.ctx, node, "omegaconf", "OmegaConf")
             if imported is not None:
                 local, import_edits = imported
                 text = f"config={local}.to_container(cfg, resolve=True)"
                 fix = Fix(
                     (add_keyword(node, text, self.ctx), *import_edits),
-                    safe=False,
+                    applicability=UNSAFE,
                     title="Add " + text,
                 )
-        problem = "wandb.init() without config=: the run records no hyperparameters"
-        self.report(node, fix=fix, problem=problem, advice=advice)
+        message: Message = InitWithoutConfigArgument()
+        if config is not None:
+            message = InitWithoutKnownConfig(config=config)
+        self.report(node, message, fix=fix)
 
     def _is_wandb_init_trackers(self, node: ast.Call) -> bool:
         func = node.func
@@ -356,11 +399,7 @@ def main():
             k is None or str_value(k) in ("config", "resume") for k in init_kwargs.keys
         ):
             return
-        self.report(
-            node,
-            problem="init_trackers() without config=: the wandb run records no hyperparameters",
-            advice="pass config= with the full resolved config",
-        )
+        self.report(node, InitTrackersWithoutConfig())
 
     def _sweep_run(self) -> bool:
         """A module that runs a sweep (``wandb.agent``/``wandb.sweep``): the sweep controller
@@ -377,11 +416,7 @@ def main():
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             if isinstance(target, ast.Attribute) and self.ctx.qualname(target) == "wandb.config":
-                self.report(
-                    node,
-                    problem="wandb.config = ... rebinds the module attribute and never reaches the run",
-                    advice="use wandb.config.update(...) or wandb.init(config=...)",
-                )
+                self.report(node, ConfigAttributeAssigned())
 
     def _config_updated(self) -> bool:
         if self._updated is None:
@@ -428,6 +463,26 @@ def _is_config(node: ast.AST) -> bool:
     return name == "config" or name.endswith(".config")
 
 
+@dataclass(frozen=True)
+class DictConfigGiven(Message):
+    """``version``: the target wandb's (``Settings.wandb.version_text``)."""
+
+    template: ClassVar[str] = (
+        "DictConfig {name!r} given to wandb (wandb {version} raises TypeError); pass "
+        "OmegaConf.to_container({name}, resolve=True)"
+    )
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class ContainerNotResolved(Message):
+    template: ClassVar[str] = (
+        "OmegaConf.to_container() without resolve=True sends interpolation strings to wandb; "
+        "add resolve=True"
+    )
+
+
 class UnresolvedConfig(Rule):
     """
     ## What it does
@@ -447,8 +502,8 @@ class UnresolvedConfig(Rule):
 
     code = "WB304"
     name = "unresolved-config"
-    message = "{problem}; {advice}"
-    fix_safety = "mixed"
+    messages = (DictConfigGiven, ContainerNotResolved)
+    applicability = (SAFE, UNSAFE)
     fix_doc = (
         "Safe: a DictConfig passed straight as `config=` (the target wandb raises `TypeError` on it) is "
         "wrapped in `OmegaConf.to_container(cfg, resolve=True)`, adding "
@@ -466,14 +521,14 @@ import wandb
 from omegaconf import OmegaConf
 
 cfg = OmegaConf.load("train.yaml")
-wandb.init(project="demo", config=OmegaConf.to_container(cfg))  # WB304
+wandb.init(project="demo", config=OmegaConf.to_container(cfg))  # WB304:35 OmegaConf.to_container() without resolve=True sends interpolation strings to wandb; add resolve=True
 """,
             expected_replacement="""\
 import wandb
 from omegaconf import OmegaConf
 
 cfg = OmegaConf.load("train.yaml")
-wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304
+wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304:35 OmegaConf.to_container() without resolve=True sends interpolation strings to wandb; add resolve=True
 """,
         ),
         Invalid(
@@ -484,7 +539,7 @@ from omegaconf import DictConfig
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
-    run = wandb.init(project="demo", config=cfg)  # WB304
+    run = wandb.init(project="demo", config=cfg)  # WB304:45 DictConfig 'cfg' given to wandb (wandb 0.31.0 raises TypeError); pass OmegaConf.to_container(cfg, resolve=True)
 """,
             expected_replacement="""\
 import hydra
@@ -493,7 +548,7 @@ from omegaconf import DictConfig, OmegaConf
 
 @hydra.main(config_path="conf", config_name="train", version_base=None)
 def main(cfg: DictConfig):
-    run = wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304
+    run = wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))  # WB304:45 DictConfig 'cfg' given to wandb (wandb 0.31.0 raises TypeError); pass OmegaConf.to_container(cfg, resolve=True)
 """,
         ),
     )
@@ -551,16 +606,21 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
                         local, import_edits = imported
                         text = f"{local}.to_container({value.id}, resolve=True)"
                         fix = Fix(
-                            (replace(value, text), *import_edits), safe=True, title="Pass " + text
+                            (
+                                template(
+                                    self.ctx, value, f"{local}.to_container({{node}}, resolve=True)"
+                                ),
+                                *import_edits,
+                            ),
+                            applicability=SAFE,
+                            title="Pass " + text,
                         )
                     self.report(
                         value,
-                        fix=fix,
-                        problem=(
-                            f"DictConfig {value.id!r} given to wandb "
-                            f"(wandb {self.ctx.settings.wandb.version_text} raises TypeError)"
+                        DictConfigGiven(
+                            name=value.id, version=self.ctx.settings.wandb.version_text
                         ),
-                        advice=f"pass OmegaConf.to_container({value.id}, resolve=True)",
+                        fix=fix,
                     )
                 else:
                     for assigned in _assigned_from(self.ctx, self.ctx.function(), value.id):
@@ -594,9 +654,10 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
         self._reported.add(id(call))
         self.report(
             call,
+            ContainerNotResolved(),
             fix=Fix(
-                (add_keyword(call, "resolve=True", self.ctx),), safe=False, title="Add resolve=True"
+                (add_keyword(call, "resolve=True", self.ctx),),
+                applicability=UNSAFE,
+                title="Add resolve=True",
             ),
-            problem="OmegaConf.to_container() without resolve=True sends interpolation strings to wandb",
-            advice="add resolve=True",
         )

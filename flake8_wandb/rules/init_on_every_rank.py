@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import Rule
+from ..engine import Message, Rule
 from .calls import has_star_kwargs, keyword, str_value
 
 #: calls that make every process of a launcher (torchrun, accelerate launch, deepspeed) run the
@@ -56,6 +58,15 @@ def _exits(block: list[ast.stmt]) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class InitReachedByEveryRank(Message):
+    template: ClassVar[str] = (
+        "wandb.init() runs on every process ({why}): one run per rank; call it under a rank-0 "
+        "guard (if rank == 0:) or pass group="
+    )
+    why: str
+
+
 class InitOnEveryRank(Rule):
     """
     ## What it does
@@ -98,10 +109,7 @@ class InitOnEveryRank(Rule):
 
     code = "WB309"
     name = "init-on-every-rank"
-    message = (
-        "wandb.init() runs on every process ({why}): one run per rank; "
-        "call it under a rank-0 guard (if rank == 0:) or pass group="
-    )
+    messages = (InitReachedByEveryRank,)
     # opt-in: its blind real-code figure rests on one finding (tests/realcode/newrules)
     default = False
     triggers = ("wandb",)
@@ -115,7 +123,7 @@ import wandb
 def main():
     dist.init_process_group("nccl")
     rank = int(os.environ["RANK"])
-    run = wandb.init(project="demo", config={"rank": rank})  # WB309
+    run = wandb.init(project="demo", config={"rank": rank})  # WB309:11 wandb.init() runs on every process (init_process_group at line 7): one run per rank; call it under a rank-0 guard (if rank == 0:) or pass group=
     run.log({"loss": 0.1}, step=0)
 
 if __name__ == "__main__":
@@ -126,7 +134,7 @@ import torch.multiprocessing as mp
 import wandb
 
 def setup_logging(cfg):
-    return wandb.init(project="demo", config=cfg)  # WB309
+    return wandb.init(project="demo", config=cfg)  # WB309:12 wandb.init() runs on every process (torch.multiprocessing.spawn at line 12): one run per rank; call it under a rank-0 guard (if rank == 0:) or pass group=
 
 def worker(rank, cfg):
     run = setup_logging(cfg)
@@ -140,7 +148,7 @@ import wandb
 from accelerate import Accelerator
 
 accelerator = Accelerator()
-wandb.init(project="demo", config={}, mode="online")  # WB309
+wandb.init(project="demo", config={}, mode="online")  # WB309:1 wandb.init() runs on every process (an Accelerator at line 4): one run per rank; call it under a rank-0 guard (if rank == 0:) or pass group=
 """,
     )
     valid = (
@@ -282,7 +290,7 @@ if __name__ == "__main__":
             if self._may_be_per_rank_by_arguments(init):
                 continue
             if self._every_rank(init, 0, set()):
-                self.report(init, why=why)
+                self.report(init, InitReachedByEveryRank(why=why))
 
     def _may_be_per_rank_by_arguments(self, init: ast.Call) -> bool:
         """``group=`` (grouped on purpose), ``**kwargs``, a ``mode=`` that is not a literal

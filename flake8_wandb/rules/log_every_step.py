@@ -3,12 +3,14 @@ from __future__ import annotations
 import ast
 import os
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..analysis.counters import LOOPS
 from ..analysis.flow import own_nodes
 from ..analysis.resolve import SCOPE_NODES
 from ..analysis.wandb_model import commit_false
-from ..engine import Rule
+from ..engine import Message, Rule
 from .calls import dotted
 from .control_flow import enclosing_loops
 
@@ -43,6 +45,14 @@ def _contains_loop(node: ast.AST) -> bool:
         for field in ("body", "orelse", "finalbody", "handlers"):
             stack.extend(getattr(stmt, field, []) or [])
     return False
+
+
+@dataclass(frozen=True)
+class LogOnEveryIteration(Message):
+    template: ClassVar[str] = (
+        "wandb log call on every iteration of the inner training loop; log every N steps (if "
+        "step % log_every == 0)"
+    )
 
 
 class LogEveryStep(Rule):
@@ -80,7 +90,7 @@ class LogEveryStep(Rule):
 
     code = "WB102"
     name = "log-every-step"
-    message = "wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)"
+    messages = (LogOnEveryIteration,)
     invalid = (
         """\
 import wandb
@@ -89,7 +99,7 @@ def train(run: wandb.Run, model, loader, epochs):
     for epoch in range(epochs):
         for step, batch in enumerate(loader):
             loss = model(batch)
-            run.log({"train/loss": loss}, step=step)  # WB102
+            run.log({"train/loss": loss}, step=step)  # WB102:13 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
 """,
         """\
 import wandb
@@ -98,7 +108,7 @@ def train(model, train_loader, global_step):
     for batch in train_loader:
         global_step += 1
         if wandb.run is not None:  # not a frequency guard
-            wandb.log({"loss": model(batch)}, step=global_step)  # WB102
+            wandb.log({"loss": model(batch)}, step=global_step)  # WB102:13 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
 """,
         """\
 import wandb
@@ -110,7 +120,7 @@ def train(accelerator, model, train_dataloader, global_step):
             if accelerator.sync_gradients:  # gradient accumulation: not a frequency guard
                 global_step += 1
                 if accelerator.is_main_process and len(accelerator.trackers) > 0:
-                    wandb.log({"loss": loss}, step=global_step)  # WB102
+                    wandb.log({"loss": loss}, step=global_step)  # WB102:21 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
 """,
         """\
 import wandb
@@ -120,7 +130,7 @@ def train(model, data_iter, max_steps):
     while step < max_steps:
         batch = next(data_iter)
         step += 1
-        wandb.log({"loss": model(batch)}, step=step)  # WB102
+        wandb.log({"loss": model(batch)}, step=step)  # WB102:9 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
 """,
         """\
 from accelerate import Accelerator
@@ -133,7 +143,7 @@ def eval_and_train(model, optimizer, train_dataloader, global_step):
             accelerator.backward(model(batch))
             optimizer.step()
             global_step += 1
-            accelerator.log({"loss": 0.1}, step=global_step)  # WB102
+            accelerator.log({"loss": 0.1}, step=global_step)  # WB102:13 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
 """,
         """\
 import wandb
@@ -143,7 +153,7 @@ def train(run: wandb.Run, model, loader, val_loader, epochs):
     for epoch in range(epochs):
         for batch in loader:
             loss = model(batch)
-            run.log({"train/loss": loss}, step=step)  # WB102
+            run.log({"train/loss": loss}, step=step)  # WB102:13 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
             if step % 100 == 0:  # a periodic evaluation pass does not make this an epoch loop
                 for val_batch in val_loader:
                     model(val_batch)
@@ -265,7 +275,7 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
             return
         if self._guarded(loops[-1], node):
             return
-        self.report(node)
+        self.report(node, LogOnEveryIteration())
 
     def _calls_log_helper(self, call: ast.Call) -> bool:
         """A call of a function of this module or of the project whose body logs one of its

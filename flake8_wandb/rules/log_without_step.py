@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..analysis.counters import (
     LOOPS,
@@ -12,12 +14,10 @@ from ..analysis.counters import (
     is_run_wide_counter,
 )
 from ..analysis.wandb_model import RUN_LIKE
-from ..engine import UNCHANGED, Fix, Invalid, Rule, start_of
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule, start_of
 from .calls import has_star_kwargs, keyword, str_value
 from .edits import add_keyword
 from .frameworks import in_hf_trainer
-
-_MANUAL = "<your step counter>"
 
 
 def defines_custom_x_axis(ctx) -> bool:
@@ -76,6 +76,49 @@ def syncs_tensorboard(ctx) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class LogWithoutExplicitStep(Message):
+    """A run-wide counter is found and the whole run can take it: the fix passes it."""
+
+    template: ClassVar[str] = (
+        "wandb log call without explicit step=; pass step={step} (wandb's implicit counter "
+        "misaligns when several code paths log)"
+    )
+    step: str
+
+
+@dataclass(frozen=True)
+class StepMustBeChosen(Message):
+    """A counter is found, but the run as a whole cannot take it (``RunView.why_not``)."""
+
+    template: ClassVar[str] = (
+        "wandb log call without explicit step=; pass step=<your step counter> (not fixed: {why})"
+    )
+    why: str
+
+
+@dataclass(frozen=True)
+class HelperCallWithoutStep(Message):
+    """A call of a project log helper that would pass its ``step`` parameter on, given none."""
+
+    template: ClassVar[str] = (
+        "wandb log call without explicit step=; pass step=<your step counter> ({helper}() "
+        "passes step={param}, which defaults to None)"
+    )
+    helper: str
+    param: str
+
+
+@dataclass(frozen=True)
+class LogWithoutAnyStep(Message):
+    """No run-wide counter is surely bound here."""
+
+    template: ClassVar[str] = (
+        "wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit "
+        "counter misaligns and drops data logged out of order)"
+    )
+
+
 class LogWithoutStep(Rule):
     """
     ## What it does
@@ -109,8 +152,13 @@ class LogWithoutStep(Rule):
 
     code = "WB101"
     name = "log-without-step"
-    message = "wandb log call without explicit step=; pass step={step} ({why})"
-    fix_safety = "unsafe"
+    messages = (
+        LogWithoutExplicitStep,
+        StepMustBeChosen,
+        LogWithoutAnyStep,
+        HelperCallWithoutStep,
+    )
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: adds `step=NAME` when exactly one step-like name (see Options) surely bound where "
         "the call runs is a run-wide counter, an int that only grows over the whole run: the index "
@@ -137,20 +185,20 @@ import wandb
 run = wandb.init(project="demo", config={"lr": 0.1})
 for global_step in range(100):
     loss = 1.0 / (global_step + 1)
-    run.log({"train/loss": loss})  # WB101
+    run.log({"train/loss": loss})  # WB101:5 wandb log call without explicit step=; pass step=global_step (wandb's implicit counter misaligns when several code paths log)
 """,
         """\
 import wandb as wb
 
 def train(model, loader):
     for batch in loader:
-        wb.log({"loss": model(batch)})  # WB101
+        wb.log({"loss": model(batch)})  # WB101:9 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 from wandb import log as wlog
 
 def evaluate(acc):
-    wlog({"eval/acc": acc})  # WB101
+    wlog({"eval/acc": acc})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 import wandb
@@ -160,19 +208,19 @@ class Experiment:
         self.run = wandb.init(project="demo", config=cfg)
 
     def on_step(self, step, loss):
-        self.run.log({"loss": loss})  # WB101
+        self.run.log({"loss": loss})  # WB101:9 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 import wandb
 
 def report(run: wandb.Run, acc):
-    run.log({"acc": acc})  # WB101
+    run.log({"acc": acc})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 import wandb
 
 with wandb.init(project="demo", config={}) as run:
-    wandb.run.log({"ready": 1})  # WB101
+    wandb.run.log({"ready": 1})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 import wandb
@@ -180,7 +228,7 @@ import wandb
 _WRITER = wandb
 
 def log_metrics(metrics):
-    _WRITER.log(metrics)  # WB101
+    _WRITER.log(metrics)  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         Invalid(
             """\
@@ -188,14 +236,14 @@ import wandb
 
 run = wandb.init(project="demo", config={})
 for global_step in range(10):
-    run.log({"loss": 0.5})  # WB101
+    run.log({"loss": 0.5})  # WB101:5 wandb log call without explicit step=; pass step=global_step (wandb's implicit counter misaligns when several code paths log)
 """,
             expected_replacement="""\
 import wandb
 
 run = wandb.init(project="demo", config={})
 for global_step in range(10):
-    run.log({"loss": 0.5}, step=global_step)  # WB101
+    run.log({"loss": 0.5}, step=global_step)  # WB101:5 wandb log call without explicit step=; pass step=global_step (wandb's implicit counter misaligns when several code paths log)
 """,
         ),
         Invalid(
@@ -206,7 +254,7 @@ run = wandb.init(project="demo", config={})
 step = 0
 for batch in range(3):
     step += 1
-    run.log(  # WB101
+    run.log(  # WB101:5 wandb log call without explicit step=; pass step=step (wandb's implicit counter misaligns when several code paths log)
         {"loss": 0.5},
     )
 """,
@@ -217,7 +265,7 @@ run = wandb.init(project="demo", config={})
 step = 0
 for batch in range(3):
     step += 1
-    run.log(  # WB101
+    run.log(  # WB101:5 wandb log call without explicit step=; pass step=step (wandb's implicit counter misaligns when several code paths log)
         {"loss": 0.5}, step=step,
     )
 """,
@@ -230,7 +278,7 @@ def train(loader, run: wandb.Run):  # may run once per epoch: step restarts on e
     step = 0
     for batch in loader:
         step += 1
-        run.log({"loss": 0.5})  # WB101
+        run.log({"loss": 0.5})  # WB101:9 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
             expected_replacement=UNCHANGED,
         ),
@@ -245,14 +293,14 @@ def pretrain():  # two phases of one run, each counting from 0: no fix
     for epoch in range(2):
         for batch in range(3):
             global_step += 1
-            run.log({"pretrain/loss": 0.5})  # WB101
+            run.log({"pretrain/loss": 0.5})  # WB101:13 wandb log call without explicit step=; pass step=<your step counter> (not fixed: global_step of finetune() and global_step of pretrain() count separately in one run; choose one run-wide step by hand)
 
 def finetune():
     global_step = 0
     for epoch in range(2):
         for batch in range(3):
             global_step += 1
-            run.log({"finetune/loss": 0.5})  # WB101
+            run.log({"finetune/loss": 0.5})  # WB101:13 wandb log call without explicit step=; pass step=<your step counter> (not fixed: global_step of finetune() and global_step of pretrain() count separately in one run; choose one run-wide step by hand)
 
 def main():
     pretrain()
@@ -267,9 +315,9 @@ main()
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.log({"model/params_M": 1.2})  # WB101
+run.log({"model/params_M": 1.2})  # WB101:1 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 for global_step in range(5):  # wandb's own step is already 1 here: no fix
-    run.log({"train/loss": 0.5})  # WB101
+    run.log({"train/loss": 0.5})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (not fixed: line 4 logs to the same run without a step, so wandb's step runs ahead; choose one run-wide step by hand)
 """,
             expected_replacement=UNCHANGED,
         ),
@@ -279,7 +327,7 @@ import wandb
 run = wandb.init(project="demo", config={})
 run.define_metric("eval/*", step_metric="epoch")
 run.log({"eval/acc": 0.5, "epoch": 1})
-run.log({"train/loss": 0.5})  # WB101: not a key the custom x-axis covers
+run.log({"train/loss": 0.5})  # WB101:1 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 from accelerate import Accelerator
@@ -289,13 +337,13 @@ import wandb
 def main(args):
     accelerator = Accelerator(log_with=args.report_to)
     accelerator.init_trackers("demo", config=vars(args))
-    accelerator.log({"train/loss": 0.1})  # WB101
+    accelerator.log({"train/loss": 0.1})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
     tracker = accelerator.get_tracker("wandb")
-    tracker.log({"images": 1})  # WB101
-    accelerator.get_tracker("wandb", unwrap=True).log({"x": 1})  # WB101
+    tracker.log({"images": 1})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
+    accelerator.get_tracker("wandb", unwrap=True).log({"x": 1})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
     for t in accelerator.trackers:
         if t.name == "wandb":
-            t.log({"validation": 1})  # WB101
+            t.log({"validation": 1})  # WB101:13 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 import wandb
@@ -306,7 +354,7 @@ class DummyWandb:
 
 def main(rank):
     run = DummyWandb() if rank != 0 else wandb.init(project="demo", config={})
-    run.log({"loss": 0.1})  # WB101
+    run.log({"loss": 0.1})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
         """\
 try:
@@ -315,9 +363,9 @@ except ImportError:
     wandb = None
 
 def log_metrics(run, metrics):
-    run.log(metrics)  # WB101: a run-like parameter called like a run
+    run.log(metrics)  # a run-like parameter called like a run  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
     if wandb is not None:
-        wandb.log({"metrics": len(metrics)})  # WB101
+        wandb.log({"metrics": len(metrics)})  # WB101:9 wandb log call without explicit step=; pass step=<your step counter> (wandb's implicit counter misaligns and drops data logged out of order)
 """,
     )
     valid = (
@@ -505,19 +553,17 @@ for global_step in range(100):
     def end_module(self) -> None:
         blocked = self.run.why_not()
         for node, step in self.pending:
-            if step is not None and blocked is None:
+            if step is None:
+                self.report(node, LogWithoutAnyStep())
+            elif blocked is not None:
+                self.report(node, StepMustBeChosen(why=blocked))
+            else:
                 fix = Fix(
                     (add_keyword(node, f"step={step}", self.ctx),),
-                    safe=False,
+                    applicability=UNSAFE,
                     title=f"Add step={step}",
                 )
-                why = "wandb's implicit counter misaligns when several code paths log"
-                self.report(node, fix=fix, step=step, why=why)
-            elif step is not None:
-                self.report(node, step=_MANUAL, why=f"not fixed: {blocked}")
-            else:
-                why = "wandb's implicit counter misaligns and drops data logged out of order"
-                self.report(node, step=_MANUAL, why=why)
+                self.report(node, LogWithoutExplicitStep(step=step), fix=fix)
 
     def _helper_call(self, node: ast.Call) -> bool:
         """A call of a log helper that forwards its ``step`` parameter (default ``None``) as
@@ -542,11 +588,7 @@ for global_step in range(100):
             return False
         if in_hf_trainer(self.ctx):
             return False
-        self.report(
-            node,
-            step="<your step counter>",
-            why=f"{helper.name}() passes step={helper.log_step}, which defaults to None",
-        )
+        self.report(node, HelperCallWithoutStep(helper=helper.name, param=helper.log_step))
         return True
 
     def _counter(self, node: ast.Call) -> str | None:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import Rule
+from ..engine import Message, Rule
 from .calls import str_value
 
 
@@ -20,6 +22,13 @@ def _logged_dict(ctx, node: ast.Call) -> ast.Dict | None:
 
 def _literal_keys(d: ast.Dict) -> list[str]:
     return [k for k in (str_value(key) for key in d.keys) if k is not None]
+
+
+@dataclass(frozen=True)
+class BatchKeysWithoutIterNum(Message):
+    template: ClassVar[str] = (
+        'batch/* metrics logged without batch/iter_num; add "batch/iter_num": iter_num to the dict'
+    )
 
 
 class BatchLogWithoutIterNum(Rule):
@@ -40,16 +49,14 @@ class BatchLogWithoutIterNum(Rule):
 
     code = "WB103"
     name = "batch-log-without-iter-num"
-    message = (
-        'batch/* metrics logged without batch/iter_num; add "batch/iter_num": iter_num to the dict'
-    )
+    messages = (BatchKeysWithoutIterNum,)
     default = False
     invalid = (
         """\
 import wandb
 
 def log_batch(run: wandb.Run, loss, lr, step):
-    run.log({"batch/loss": loss, "batch/lr": lr}, step=step)  # WB103
+    run.log({"batch/loss": loss, "batch/lr": lr}, step=step)  # WB103:13 batch/* metrics logged without batch/iter_num; add "batch/iter_num": iter_num to the dict
 """,
     )
     valid = (
@@ -75,7 +82,18 @@ def log_batch(run: wandb.Run, loss, lr, step):
             return
         keys = _literal_keys(d)
         if any(k.startswith("batch/") for k in keys) and "batch/iter_num" not in keys:
-            self.report(d)
+            self.report(d, BatchKeysWithoutIterNum())
+
+
+@dataclass(frozen=True)
+class KeysWithoutNamespace(Message):
+    """``keys``: the keys as ``repr`` writes them, never raw source text"""
+
+    template: ClassVar[str] = (
+        "metric keys without a namespace: {keys}; use tiers such as train/loss, batch/lr, "
+        "epoch/val_acc"
+    )
+    keys: str
 
 
 class UntieredMetricKey(Rule):
@@ -96,14 +114,14 @@ class UntieredMetricKey(Rule):
 
     code = "WB104"
     name = "untiered-metric-key"
-    message = "metric keys without a namespace: {keys}; use tiers such as train/loss, batch/lr, epoch/val_acc"
+    messages = (KeysWithoutNamespace,)
     default = False
     invalid = (
         """\
 import wandb
 
 def log_epoch(run: wandb.Run, loss, acc, epoch):
-    run.log({"loss": loss, "val/acc": acc, "lr": 0.1}, step=epoch)  # WB104
+    run.log({"loss": loss, "val/acc": acc, "lr": 0.1}, step=epoch)  # WB104:13 metric keys without a namespace: 'loss', 'lr'; use tiers such as train/loss, batch/lr, epoch/val_acc
 """,
     )
     valid = (
@@ -127,4 +145,6 @@ def log_epoch(run: wandb.Run, loss, acc, epoch):
             return
         flat = [k for k in _literal_keys(d) if "/" not in k and not k.startswith("_")]
         if flat:
-            self.report(d, keys=", ".join(map(repr, flat)))  # repr: never raw source text
+            self.report(
+                d, KeysWithoutNamespace(keys=", ".join(map(repr, flat)))
+            )  # repr: never raw source text

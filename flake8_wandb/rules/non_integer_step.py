@@ -1,10 +1,21 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import Fix, Invalid, Rule
+from ..engine import UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword
 from .edits import wrap
+
+
+@dataclass(frozen=True)
+class FloatStep(Message):
+    template: ClassVar[str] = (
+        "step={what} is a float; wandb raises TypeError and the program exits: pass an int "
+        "(int(...) or //)"
+    )
+    what: str
 
 
 class NonIntegerStep(Rule):
@@ -25,8 +36,8 @@ class NonIntegerStep(Rule):
 
     code = "WB105"
     name = "non-integer-step"
-    message = "step={what} is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)"
-    fix_safety = "unsafe"
+    messages = (FloatStep,)
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: wraps the value in `int(...)`. Truncating `samples / batch_size` or a time "
         "changes which row the data lands in (and two calls may now share a step), so review it."
@@ -37,13 +48,13 @@ class NonIntegerStep(Rule):
 import wandb
 
 def log_progress(samples_seen, batch_size, loss):
-    wandb.log({"loss": loss}, step=samples_seen / batch_size)  # WB105
+    wandb.log({"loss": loss}, step=samples_seen / batch_size)  # WB105:36 step=a / b is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)
 """,
             expected_replacement="""\
 import wandb
 
 def log_progress(samples_seen, batch_size, loss):
-    wandb.log({"loss": loss}, step=int(samples_seen / batch_size))  # WB105
+    wandb.log({"loss": loss}, step=int(samples_seen / batch_size))  # WB105:36 step=a / b is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)
 """,
         ),
         """\
@@ -52,9 +63,9 @@ import time
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.log({"heartbeat": 1}, step=time.time())  # WB105
-run.log({"x": 1}, step=float(3))  # WB105
-run.log({"x": 1}, step=10.0)  # WB105
+run.log({"heartbeat": 1}, step=time.time())  # WB105:32 step=time.time() is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)
+run.log({"x": 1}, step=float(3))  # WB105:24 step=float(...) is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)
+run.log({"x": 1}, step=10.0)  # WB105:24 step=10.0 is a float; wandb raises TypeError and the program exits: pass an int (int(...) or //)
 """,
     )
     valid = (
@@ -87,12 +98,12 @@ def log_progress(samples_seen, batch_size, loss):
         if what is not None:
             self.report(
                 kw.value,
+                FloatStep(what=what),
                 fix=Fix(
                     (wrap(self.ctx, kw.value, "int(", ")"),),
-                    safe=False,
+                    applicability=UNSAFE,
                     title="Wrap the step in int()",
                 ),
-                what=what,
             )
 
     def _float_kind(self, value: ast.AST) -> str | None:

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..analysis.flow import own_nodes
 from ..analysis.wandb_model import ACCELERATORS, console_off
-from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
-from .edits import replace
+from .edits import replace, transform
 from .imports import runtime_fix
 
 _METRIC_TOKENS = {
@@ -47,6 +49,14 @@ def value_names(node: ast.AST) -> set[str]:
     return names
 
 
+@dataclass(frozen=True)
+class PrintedNotLogged(Message):
+    template: ClassVar[str] = (
+        "print() shows {names} that no wandb log call in this function records; log it too"
+    )
+    names: str
+
+
 class PrintOnlyDiagnostic(Rule):
     """
     ## What it does
@@ -68,8 +78,8 @@ class PrintOnlyDiagnostic(Rule):
 
     code = "WB501"
     name = "print-only-diagnostic"
-    message = "print() shows {names} that no wandb log call in this function records; log it too"
-    fix_safety = "unsafe"
+    messages = (PrintedNotLogged,)
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: when a wandb log call with a literal dict stands in the same block, the printed "
         'values are added to that dict under the printed names (`"grad_norm": grad_norm`): '
@@ -92,7 +102,7 @@ def train(run: wandb.Run, loader, model, step):
         loss = model(batch)
         grad_norm = model.clip()
         run.log({"train/loss": loss.item()}, step=step)
-        print(f"step {step} loss {loss.item():.3f} grad_norm {grad_norm:.2f}")  # WB501
+        print(f"step {step} loss {loss.item():.3f} grad_norm {grad_norm:.2f}")  # WB501:9 print() shows grad_norm that no wandb log call in this function records; log it too
 """,
             expected_replacement="""\
 import wandb
@@ -102,7 +112,7 @@ def train(run: wandb.Run, loader, model, step):
         loss = model(batch)
         grad_norm = model.clip()
         run.log({"train/loss": loss.item(), "grad_norm": grad_norm}, step=step)
-        print(f"step {step} loss {loss.item():.3f} grad_norm {grad_norm:.2f}")  # WB501
+        print(f"step {step} loss {loss.item():.3f} grad_norm {grad_norm:.2f}")  # WB501:9 print() shows grad_norm that no wandb log call in this function records; log it too
 """,
         ),
         Invalid(
@@ -111,7 +121,7 @@ import wandb
 
 wandb.init(project="demo", config={})
 val_acc = 0.93
-print(f"validation accuracy {val_acc:.3f}")  # WB501
+print(f"validation accuracy {val_acc:.3f}")  # WB501:1 print() shows val_acc that no wandb log call in this function records; log it too
 wandb.log({"epoch": 1}, step=1)
 """,
             expected_replacement="""\
@@ -119,7 +129,7 @@ import wandb
 
 wandb.init(project="demo", config={})
 val_acc = 0.93
-print(f"validation accuracy {val_acc:.3f}")  # WB501
+print(f"validation accuracy {val_acc:.3f}")  # WB501:1 print() shows val_acc that no wandb log call in this function records; log it too
 wandb.log({"epoch": 1, "val_acc": val_acc}, step=1)
 """,
         ),
@@ -131,7 +141,7 @@ def evaluate(model, data):
     run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off"))
     val_loss = model.score(data)
     run.log({"epoch": 1}, step=0)
-    print("validation loss", val_loss)  # WB501
+    print("validation loss", val_loss)  # WB501:5 print() shows val_loss that no wandb log call in this function records; log it too
     run.finish()
 """,
             expected_replacement="""\
@@ -142,7 +152,7 @@ def evaluate(model, data):
     run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wrap"))
     val_loss = model.score(data)
     run.log({"epoch": 1}, step=0)
-    echo("validation loss", val_loss)  # WB501
+    echo("validation loss", val_loss)  # WB501:5 print() shows val_loss that no wandb log call in this function records; log it too
     run.finish()
 """,
         ),
@@ -154,7 +164,7 @@ def train(model, echo=False):
     run = wandb.init(project="demo", config={}, settings={"console": "off"})
     loss = model()
     run.log({"epoch": 1}, step=0)
-    print(loss)  # WB501
+    print(loss)  # WB501:5 print() shows loss that no wandb log call in this function records; log it too
 """,
             expected_replacement="""\
 import wandb
@@ -164,7 +174,7 @@ def train(model, echo=False):
     run = wandb.init(project="demo", config={}, settings={"console": "wrap"})
     loss = model()
     run.log({"epoch": 1}, step=0)
-    wandb_echo(loss)  # WB501
+    wandb_echo(loss)  # WB501:5 print() shows loss that no wandb log call in this function records; log it too
 """,
         ),
         Invalid(
@@ -173,7 +183,7 @@ import wandb
 
 def train(run: wandb.Run, model, step):
     loss = model()
-    print("loss", loss)  # WB501
+    print("loss", loss)  # WB501:5 print() shows loss that no wandb log call in this function records; log it too
     loss = model()
     run.log({"epoch": 1}, step=step)
 """,
@@ -193,8 +203,8 @@ def print0(*args, **kwargs):
 
 def train(step, loss, lr):
     accelerator.log({"train/loss": loss}, step=step)
-    print0(f"step {step} loss {loss:.3f} lr {lr:.2e}")  # WB501
-    accelerator.print(f"lr {lr:.2e}")  # WB501
+    print0(f"step {step} loss {loss:.3f} lr {lr:.2e}")  # WB501:5 print() shows lr that no wandb log call in this function records; log it too
+    accelerator.print(f"lr {lr:.2e}")  # WB501:5 print() shows lr that no wandb log call in this function records; log it too
 """,
     )
     valid = (
@@ -317,7 +327,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
                 missing = sorted(shown - recorded)
                 if missing:
                     fix = self._log_fix(call, missing) or self._echo_fix(call)
-                    self.report(call, fix=fix, names=", ".join(missing))
+                    self.report(call, PrintedNotLogged(names=", ".join(missing)), fix=fix)
 
     # -- the fix ---------------------------------------------------------------------------------
 
@@ -358,15 +368,12 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             ):
                 continue
             entries = ", ".join(f'"{n}": {self.ctx.segment(e)}' for n, e in values.items())
-            if target.values:
-                after = end_of(target.values[-1])
-                edit = Edit(after, after, ", " + entries)
-            else:
-                line, col = end_of(target)
-                edit = Edit((line, col - 1), (line, col - 1), entries)  # just inside ``}``
+            edit = transform(self.ctx, target, "add_dict_entries", entries)
             side = "below" if log.lineno > call.lineno else "above"
             return Fix(
-                (edit,), safe=False, title=f"Add {', '.join(values)} to the wandb log call {side}"
+                (edit,),
+                applicability=UNSAFE,
+                title=f"Add {', '.join(values)} to the wandb log call {side}",
             )
         return None
 

@@ -1,14 +1,24 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..analysis.flow import own_nodes
 from ..analysis.project import is_raw_count
-from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import str_value
-from .edits import replace
+from .edits import attribute_name_edit, replace, template
 
 SIMPLE = (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)
+
+
+@dataclass(frozen=True)
+class RawCountLogged(Message):
+    template: ClassVar[str] = (
+        "raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, "
+        "or wandb_runtime.param_count_m(model)"
+    )
 
 
 class RawParamCount(Rule):
@@ -32,8 +42,8 @@ class RawParamCount(Rule):
 
     code = "WB401"
     name = "raw-param-count"
-    message = "raw parameter count logged to wandb; log millions: {hint}, or wandb_runtime.param_count_m(model)"
-    fix_safety = "unsafe"
+    messages = (RawCountLogged,)
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe (it renames a logged key, which splits run-table columns and breaks filters on "
         "the old name): when the key is a string literal, the value is divided by `1e6` and the "
@@ -49,14 +59,14 @@ import wandb
 
 def setup(model):
     n_params = sum(p.numel() for p in model.parameters())
-    wandb.init(project="demo", config={"model/params": n_params})  # WB401
+    wandb.init(project="demo", config={"model/params": n_params})  # WB401:56 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
 """,
             expected_replacement="""\
 import wandb
 
 def setup(model):
     n_params = sum(p.numel() for p in model.parameters())
-    wandb.init(project="demo", config={"model/params_M": n_params / 1e6})  # WB401
+    wandb.init(project="demo", config={"model/params_M": n_params / 1e6})  # WB401:56 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
 """,
         ),
         """\
@@ -64,14 +74,14 @@ import torch
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.config["n_params"] = sum(map(torch.numel, model.parameters()))  # WB401
+run.config["n_params"] = sum(map(torch.numel, model.parameters()))  # WB401:26 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
 """,
         """\
 import wandb
 
 def describe(model):
     run = wandb.init(project="demo", config={})
-    run.summary.update({"params": model.num_parameters()})  # WB401
+    run.summary.update({"params": model.num_parameters()})  # WB401:35 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
 """,
         Invalid(
             """\
@@ -79,7 +89,7 @@ import wandb
 
 def setup(model):
     wandb.init(project="demo", config={})
-    wandb.config["n_params"] = sum(p.numel() for p in model.parameters())  # WB401
+    wandb.config["n_params"] = sum(p.numel() for p in model.parameters())  # WB401:32 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
     print("params:", wandb.config["n_params"])  # read back: a renamed key would raise KeyError
 """,
             expected_replacement=UNCHANGED,
@@ -91,7 +101,7 @@ accelerator = Accelerator(log_with="wandb")
 
 def setup(model):
     n_params = sum(p.numel() for p in model.parameters())
-    accelerator.init_trackers("demo", config={"n_params": n_params})  # WB401
+    accelerator.init_trackers("demo", config={"n_params": n_params})  # WB401:59 raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, or wandb_runtime.param_count_m(model)
 """,
     )
     valid = (
@@ -196,8 +206,7 @@ def setup(model):
             self._report(node.value, None, attribute=target)
 
     def _report(self, value: ast.AST, key: ast.AST | None, attribute=None) -> None:
-        scaled = self.ctx.segment(value)
-        scaled = f"{scaled} / 1e6" if isinstance(value, SIMPLE) else f"({scaled}) / 1e6"
+        scaled = "{node} / 1e6" if isinstance(value, SIMPLE) else "({node}) / 1e6"
         fix = None
         key_text = self.ctx.segment(key) if key is not None else ""
         key_name = str_value(key)
@@ -210,12 +219,18 @@ def setup(model):
             if not self._key_used_elsewhere(key_name):
                 new_key = key_text[:-1] + "_M" + key_text[-1]
                 title = f"Log millions under {new_key}"
-                fix = Fix((replace(key, new_key), replace(value, scaled)), safe=False, title=title)
+                fix = Fix(
+                    (replace(key, new_key), template(self.ctx, value, scaled)),
+                    applicability=UNSAFE,
+                    title=title,
+                )
         elif attribute is not None and not self._key_used_elsewhere(attribute.attr):
-            end = (attribute.end_lineno, attribute.end_col_offset)
             title = f"Log millions under {attribute.attr}_M"
-            fix = Fix((Edit(end, end, "_M"), replace(value, scaled)), safe=False, title=title)
-        self.report(value, fix=fix, hint="n / 1e6 under a key ending in _M")
+            rename = attribute_name_edit(attribute, attribute.attr + "_M", self.ctx)
+            fix = Fix(
+                (rename, template(self.ctx, value, scaled)), applicability=UNSAFE, title=title
+            )
+        self.report(value, RawCountLogged(), fix=fix)
 
     def _key_used_elsewhere(self, key: str) -> bool:
         """The key is read back somewhere (``wandb.config["n_params"]``, ``config.n_params``):

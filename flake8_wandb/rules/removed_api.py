@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
 from wandb_runtime.api_changes import REMOVED_APIS
 
 from ..analysis.resolve import RUN
-from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
+from ..engine import SAFE, UNCHANGED, Fix, Invalid, Message, Rule, end_of
 from .calls import keyword, str_value
-from .edits import remove_argument, replace
+from .edits import remove_argument, replace, transform
 from .hardcoded_api_key import _alone_on_its_lines, _remove_lines
 from .run_settings import SETTINGS_CALLS, VERSION_DOC
 
@@ -30,6 +32,20 @@ def _table_name(qual: str | None) -> str | None:
     if qual.startswith("wandb."):
         return qual
     return None
+
+
+@dataclass(frozen=True)
+class ApiRemoved(Message):
+    """``shape``, ``effect``, ``replacement``: from the API table (``wandb_runtime/api_changes.py``)"""
+
+    template: ClassVar[str] = (
+        "{shape} {effect} since wandb {since} (target wandb {version}); {replacement}"
+    )
+    shape: str
+    effect: str
+    since: str
+    version: str
+    replacement: str
 
 
 class RemovedWandbApi(Rule):
@@ -65,8 +81,8 @@ class RemovedWandbApi(Rule):
 
     code = "WB308"
     name = "removed-wandb-api"
-    message = "{shape} {effect} since wandb {since} (target wandb {version}); {replacement}"
-    fix_safety = "safe"
+    messages = (ApiRemoved,)
+    applicability = (SAFE,)
     fix_doc = (
         "Safe, and only where the table says the replacement is certain: `run.get_url()` becomes "
         "`run.url` (the same value: the method returned the property), likewise "
@@ -83,26 +99,26 @@ class RemovedWandbApi(Rule):
 import wandb
 
 run = wandb.init(project="demo", config={})
-print(f"tracking at {run.get_url()}")  # WB308
-run.log({"loss": 0.1}, step=0, sync=False)  # WB308
-run.finish(quiet=True)  # WB308
+print(f"tracking at {run.get_url()}")  # WB308:22 run.get_url() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.url
+run.log({"loss": 0.1}, step=0, sync=False)  # WB308:32 run.log(..., sync=...) raises TypeError since wandb 0.20.0 (target wandb 0.31.0); remove sync= (it had no effect)
+run.finish(quiet=True)  # WB308:12 run.finish(quiet=...) raises TypeError since wandb 0.29.0 (target wandb 0.31.0); remove quiet= (set wandb.Settings(quiet=...) at init instead)
 """,
             expected_replacement="""\
 import wandb
 
 run = wandb.init(project="demo", config={})
-print(f"tracking at {run.url}")  # WB308
-run.log({"loss": 0.1}, step=0)  # WB308
-run.finish()  # WB308
+print(f"tracking at {run.url}")  # WB308:22 run.get_url() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.url
+run.log({"loss": 0.1}, step=0)  # WB308:32 run.log(..., sync=...) raises TypeError since wandb 0.20.0 (target wandb 0.31.0); remove sync= (it had no effect)
+run.finish()  # WB308:12 run.finish(quiet=...) raises TypeError since wandb 0.29.0 (target wandb 0.31.0); remove quiet= (set wandb.Settings(quiet=...) at init instead)
 """,
         ),
         Invalid(
             """\
 import wandb
 
-wandb.require("service")  # WB308
+wandb.require("service")  # WB308:1 wandb.require("service") does nothing since wandb 0.21.0 (target wandb 0.31.0); remove it (the service is the default; the call only warns)
 if __name__ == "__main__":
-    wandb.require("service")  # WB308
+    wandb.require("service")  # WB308:5 wandb.require("service") does nothing since wandb 0.21.0 (target wandb 0.31.0); remove it (the service is the default; the call only warns)
     wandb.init(project="demo", config={})
 """,
             expected_replacement="""\
@@ -117,7 +133,7 @@ if __name__ == "__main__":
 import wandb
 
 def setup():
-    wandb.require("service")  # WB308
+    wandb.require("service")  # WB308:5 wandb.require("service") does nothing since wandb 0.21.0 (target wandb 0.31.0); remove it (the service is the default; the call only warns)
 
 run = wandb.init(project="demo", config={})
 """,
@@ -125,7 +141,7 @@ run = wandb.init(project="demo", config={})
 import wandb
 
 def setup():
-    pass  # WB308
+    pass  # WB308:5 wandb.require("service") does nothing since wandb 0.21.0 (target wandb 0.31.0); remove it (the service is the default; the call only warns)
 
 run = wandb.init(project="demo", config={})
 """,
@@ -137,7 +153,7 @@ import wandb
 run = wandb.init(
     project="demo",
     config={},
-    settings=wandb.Settings(start_method="thread"),  # WB308
+    settings=wandb.Settings(start_method="thread"),  # WB308:29 wandb.Settings(start_method=...) raises ValidationError since wandb 0.29.0 (target wandb 0.31.0); remove start_method (it has had no effect since wandb 0.20)
 )
 """,
             expected_replacement=UNCHANGED,
@@ -145,9 +161,9 @@ run = wandb.init(
         """\
 import wandb
 
-run = wandb.init(project="demo", config={}, settings={"start_method": "fork"})  # WB308
-wandb.require("legacy-service")  # WB308
-run.join()  # WB308
+run = wandb.init(project="demo", config={}, settings={"start_method": "fork"})  # WB308:55 wandb.Settings(start_method=...) raises ValidationError since wandb 0.29.0 (target wandb 0.31.0); remove start_method (it has had no effect since wandb 0.20)
+wandb.require("legacy-service")  # WB308:1 wandb.require("legacy-service") raises UnsupportedError since wandb 0.21.0 (target wandb 0.31.0); remove it (the legacy service no longer exists)
+run.join()  # WB308:1 run.join() raises AttributeError since wandb 0.20.0 (target wandb 0.31.0); use run.finish()
 """,
         Invalid(
             """\
@@ -158,9 +174,9 @@ class Trainer:
         self.run = wb.init(project="demo", config={})
 
     def close(self):
-        print(self.run.get_project_url())  # WB308
-        print(wb.run.project_name())  # WB308
-        wb.finish(quiet=True, exit_code=0)  # WB308
+        print(self.run.get_project_url())  # WB308:15 run.get_project_url() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.project_url
+        print(wb.run.project_name())  # WB308:15 run.project_name() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.project
+        wb.finish(quiet=True, exit_code=0)  # WB308:19 run.finish(quiet=...) raises TypeError since wandb 0.29.0 (target wandb 0.31.0); remove quiet= (set wandb.Settings(quiet=...) at init instead)
 """,
             expected_replacement="""\
 import wandb as wb
@@ -170,9 +186,9 @@ class Trainer:
         self.run = wb.init(project="demo", config={})
 
     def close(self):
-        print(self.run.project_url)  # WB308
-        print(wb.run.project)  # WB308
-        wb.finish(exit_code=0)  # WB308
+        print(self.run.project_url)  # WB308:15 run.get_project_url() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.project_url
+        print(wb.run.project)  # WB308:15 run.project_name() raises AttributeError since wandb 0.29.0 (target wandb 0.31.0); use run.project
+        wb.finish(exit_code=0)  # WB308:19 run.finish(quiet=...) raises TypeError since wandb 0.29.0 (target wandb 0.31.0); remove quiet= (set wandb.Settings(quiet=...) at init instead)
 """,
         ),
     )
@@ -239,8 +255,8 @@ run.finish()
             ):
                 if not node.args and not node.keywords:
                     attr = api.fix.partition(":")[2]
-                    edit = Edit(end_of(node.func.value), end_of(node), "." + attr)
-                    fix = Fix((edit,), safe=True, title=f"Use .{attr}")
+                    edit = transform(self.ctx, node, "call_to_attribute", attr)
+                    fix = Fix((edit,), applicability=SAFE, title=f"Use .{attr}")
             self._report(node, api, fix)
         elif kind == "keyword":
             kw = keyword(node, arg)
@@ -248,7 +264,11 @@ run.finish()
                 return
             fix = None
             if api.fix == "drop-keyword":
-                fix = Fix((remove_argument(node, kw),), safe=True, title=f"Remove {arg}=")
+                fix = Fix(
+                    (remove_argument(node, kw, self.ctx),),
+                    applicability=SAFE,
+                    title=f"Remove {arg}=",
+                )
             self._report(kw, api, fix)
         elif kind == "argument":
             if node.args and str_value(node.args[0]) == arg and len(node.args) == 1:
@@ -277,12 +297,14 @@ run.finish()
         effect = _EFFECT.get(api.effect, f"raises {api.effect}")
         self.report(
             node,
+            ApiRemoved(
+                shape=api.shape,
+                effect=effect,
+                since=".".join(map(str, api.since)),
+                version=facts.version_text,
+                replacement=api.replacement,
+            ),
             fix=fix,
-            shape=api.shape,
-            effect=effect,
-            since=".".join(map(str, api.since)),
-            version=facts.version_text,
-            replacement=api.replacement,
         )
 
     def _drop_statement(self, call: ast.Call) -> Fix | None:
@@ -316,9 +338,9 @@ run.finish()
             return None
         title = "Remove the statement"
         if len(block) == 1 and not isinstance(parent, ast.Module):
-            return Fix((replace(stmt, "pass"),), safe=True, title=title)
+            return Fix((replace(stmt, "pass"),), applicability=SAFE, title=title)
         gone = set(range(stmt.lineno, end_of(stmt)[0] + 1))
-        return Fix(tuple(_remove_lines(self.ctx.lines, gone)), safe=True, title=title)
+        return Fix(tuple(_remove_lines(self.ctx.lines, gone)), applicability=SAFE, title=title)
 
 
 def _version(v: tuple[int, ...]) -> str:

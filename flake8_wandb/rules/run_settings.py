@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..analysis.wandb_model import SETTINGS_CALLS
-from ..engine import Fix, Invalid, Rule
+from ..engine import SAFE, UNSAFE, Fix, Invalid, Message, Rule
 from ..versions import REINIT_STRINGS_SINCE
 from .calls import keyword, str_value
 from .edits import replace, string_literal
@@ -85,6 +87,31 @@ def _quoted(ctx, literal: ast.AST, value: str) -> str:
     return f"{quote}{value}{quote}"
 
 
+@dataclass(frozen=True)
+class ReinitBoolOlderAllowed(Message):
+    """The declared requirement also allows versions that reject the strings: no fix."""
+
+    template: ClassVar[str] = (
+        "reinit={value} is deprecated in wandb {since} and later; {requirement} also allows "
+        "older ones that reject {replacement!r}: raise it to >={since} first"
+    )
+    value: bool
+    since: str
+    requirement: str
+    replacement: str
+
+
+@dataclass(frozen=True)
+class ReinitBool(Message):
+    template: ClassVar[str] = (
+        "reinit={value} is deprecated in wandb {version}; use reinit={replacement!r} (same "
+        "behaviour)"
+    )
+    value: bool
+    version: str
+    replacement: str
+
+
 class DeprecatedReinitBool(Rule):
     """
     ## What it does
@@ -106,8 +133,8 @@ class DeprecatedReinitBool(Rule):
 
     code = "WB306"
     name = "deprecated-reinit-bool"
-    message = "reinit={value} is deprecated in wandb {version}; {advice}"
-    fix_safety = "safe"
+    messages = (ReinitBool, ReinitBoolOlderAllowed)
+    applicability = (SAFE,)
     fix_doc = (
         'Safe: `True` becomes `"finish_previous"` and `False` becomes `"return_previous"`, the '
         "values wandb documents as their exact equivalents." + VERSION_DOC
@@ -117,28 +144,28 @@ class DeprecatedReinitBool(Rule):
 import wandb
 
 for seed in range(3):
-    run = wandb.init(project="demo", config={"seed": seed}, reinit=True)  # WB306
+    run = wandb.init(project="demo", config={"seed": seed}, reinit=True)  # WB306:61 reinit=True is deprecated in wandb 0.31.0; use reinit='finish_previous' (same behaviour)
     run.finish()
 """,
         Invalid(
             """\
 import wandb
 
-run = wandb.init(project="demo", config={}, reinit=True)  # WB306
-again = wandb.init(project="demo", config={}, reinit=False)  # WB306
+run = wandb.init(project="demo", config={}, reinit=True)  # WB306:45 reinit=True is deprecated in wandb 0.31.0; use reinit='finish_previous' (same behaviour)
+again = wandb.init(project="demo", config={}, reinit=False)  # WB306:47 reinit=False is deprecated in wandb 0.31.0; use reinit='return_previous' (same behaviour)
 """,
             expected_replacement="""\
 import wandb
 
-run = wandb.init(project="demo", config={}, reinit="finish_previous")  # WB306
-again = wandb.init(project="demo", config={}, reinit="return_previous")  # WB306
+run = wandb.init(project="demo", config={}, reinit="finish_previous")  # WB306:45 reinit=True is deprecated in wandb 0.31.0; use reinit='finish_previous' (same behaviour)
+again = wandb.init(project="demo", config={}, reinit="return_previous")  # WB306:47 reinit=False is deprecated in wandb 0.31.0; use reinit='return_previous' (same behaviour)
 """,
         ),
         """\
 from accelerate import Accelerator
 
 accelerator = Accelerator(log_with="wandb")
-accelerator.init_trackers("demo", config={}, init_kwargs={"wandb": {"reinit": True}})  # WB306
+accelerator.init_trackers("demo", config={}, init_kwargs={"wandb": {"reinit": True}})  # WB306:79 reinit=True is deprecated in wandb 0.31.0; use reinit='finish_previous' (same behaviour)
 """,
     )
     valid = (
@@ -172,11 +199,11 @@ for seed in range(3):
                 since = ".".join(map(str, REINIT_STRINGS_SINCE))
                 self.report(
                     where,
-                    value=value.value,
-                    version=f"{since} and later",
-                    advice=(
-                        f"{facts.requirement or 'the target'} also allows older ones that reject "
-                        f"{replacement!r}: raise it to >={since} first"
+                    ReinitBoolOlderAllowed(
+                        value=value.value,
+                        since=since,
+                        requirement=facts.requirement or "the target",
+                        replacement=replacement,
                     ),
                 )
                 continue
@@ -185,12 +212,15 @@ for seed in range(3):
             if literal is not None:
                 fix = Fix(
                     (replace(value, literal),),
-                    safe=True,
+                    applicability=SAFE,
                     title=f'Use reinit="{replacement}"',
                 )
             version = facts.version_text
-            advice = f"use reinit={replacement!r} (same behaviour)"
-            self.report(where, fix=fix, value=value.value, version=version, advice=advice)
+            self.report(
+                where,
+                ReinitBool(value=value.value, version=version, replacement=replacement),
+                fix=fix,
+            )
 
 
 class _ConsoleRule(Rule):
@@ -207,6 +237,16 @@ class _ConsoleRule(Rule):
 
     def _check(self, literal: ast.AST) -> None:
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ConsoleRejected(Message):
+    template: ClassVar[str] = (
+        "console={value!r} is rejected by wandb {version} (ValidationError at init); use "
+        'console="wrap"'
+    )
+    value: str
+    version: str
 
 
 class InvalidConsoleSetting(_ConsoleRule):
@@ -227,8 +267,8 @@ class InvalidConsoleSetting(_ConsoleRule):
 
     code = "WB307"
     name = "invalid-console-setting"
-    message = 'console={value!r} is rejected by wandb {version} (ValidationError at init); use console="wrap"'
-    fix_safety = "safe"
+    messages = (ConsoleRejected,)
+    applicability = (SAFE,)
     fix_doc = (
         'Safe: the value becomes `"wrap"`, which captures stdout and stderr (tqdm bars end as '
         "one clean line); the program crashed before, so no working behaviour changes."
@@ -239,24 +279,24 @@ class InvalidConsoleSetting(_ConsoleRule):
         """\
 import wandb
 
-settings = wandb.Settings(console="wrap_pty")  # WB307
-run = wandb.init(project="demo", config={}, settings={"console": "pty"})  # WB307
+settings = wandb.Settings(console="wrap_pty")  # WB307:35 console='wrap_pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
+run = wandb.init(project="demo", config={}, settings={"console": "pty"})  # WB307:66 console='pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 """,
         """\
 import os
 
-os.environ["WANDB_CONSOLE"] = "wrap_pty"  # WB307
+os.environ["WANDB_CONSOLE"] = "wrap_pty"  # WB307:31 console='wrap_pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 """,
         Invalid(
             """\
 import wandb
 
-settings = wandb.Settings(console='wrap_pty')  # WB307
+settings = wandb.Settings(console='wrap_pty')  # WB307:35 console='wrap_pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 """,
             expected_replacement="""\
 import wandb
 
-settings = wandb.Settings(console='wrap')  # WB307
+settings = wandb.Settings(console='wrap')  # WB307:35 console='wrap_pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 """,
         ),
         """\
@@ -264,10 +304,10 @@ import os
 
 from accelerate import Accelerator
 
-os.environ.update({"WANDB_CONSOLE": "wrap_pty"})  # WB307
+os.environ.update({"WANDB_CONSOLE": "wrap_pty"})  # WB307:37 console='wrap_pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 accelerator = Accelerator(log_with="wandb")
 accelerator.init_trackers(
-    "demo", config={}, init_kwargs={"wandb": {"settings": {"console": "pty"}}}  # WB307
+    "demo", config={}, init_kwargs={"wandb": {"settings": {"console": "pty"}}}  # WB307:71 console='pty' is rejected by wandb 0.31.0 (ValidationError at init); use console="wrap"
 )
 """,
     )
@@ -298,10 +338,32 @@ settings = wandb.Settings(console="wrap")
             return
         fix = Fix(
             (replace(literal, _quoted(self.ctx, literal, "wrap")),),
-            safe=True,
+            applicability=SAFE,
             title='Use console="wrap"',
         )
-        self.report(literal, fix=fix, value=value, version=facts.version_text)
+        self.report(
+            literal,
+            ConsoleRejected(value=value, version=facts.version_text),
+            fix=fix,
+        )
+
+
+@dataclass(frozen=True)
+class ConsoleOffDropsPrints(Message):
+    template: ClassVar[str] = (
+        "console={value!r} drops every printed diagnostic from the run's Logs tab; use "
+        'console="wrap"'
+    )
+    value: str
+
+
+@dataclass(frozen=True)
+class ConsoleRedirectLosesTqdm(Message):
+    template: ClassVar[str] = (
+        "console={value!r} loses tqdm bars when stdout is not a terminal (Slurm, CI); use "
+        'console="wrap"'
+    )
+    value: str
 
 
 class LossyConsoleSetting(_ConsoleRule):
@@ -323,9 +385,9 @@ class LossyConsoleSetting(_ConsoleRule):
 
     code = "WB502"
     name = "lossy-console-setting"
-    message = 'console={value!r} {loses}; use console="wrap"'
+    messages = (ConsoleOffDropsPrints, ConsoleRedirectLosesTqdm)
     default = False
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         'Unsafe: the value becomes `"wrap"`, so wandb captures (and uploads) the console '
         "output it previously left out."
@@ -335,7 +397,7 @@ class LossyConsoleSetting(_ConsoleRule):
         """\
 import wandb
 
-run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off"))  # WB502
+run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="off"))  # WB502:77 console='off' drops every printed diagnostic from the run's Logs tab; use console="wrap"
 for step in range(10):
     loss = 1.0 / (step + 1)
     print(f"step {step} loss {loss}")
@@ -344,7 +406,7 @@ for step in range(10):
 import wandb
 from tqdm import tqdm
 
-settings = wandb.Settings(console="redirect")  # WB502
+settings = wandb.Settings(console="redirect")  # WB502:35 console='redirect' loses tqdm bars when stdout is not a terminal (Slurm, CI); use console="wrap"
 for batch in tqdm(range(100)):
     pass
 """,
@@ -353,14 +415,14 @@ for batch in tqdm(range(100)):
 import wandb
 from tqdm import tqdm
 
-settings = wandb.Settings(console="redirect")  # WB502
+settings = wandb.Settings(console="redirect")  # WB502:35 console='redirect' loses tqdm bars when stdout is not a terminal (Slurm, CI); use console="wrap"
 bar = tqdm(range(10))
 """,
             expected_replacement="""\
 import wandb
 from tqdm import tqdm
 
-settings = wandb.Settings(console="wrap")  # WB502
+settings = wandb.Settings(console="wrap")  # WB502:35 console='redirect' loses tqdm bars when stdout is not a terminal (Slurm, CI); use console="wrap"
 bar = tqdm(range(10))
 """,
         ),
@@ -386,18 +448,19 @@ run = wandb.init(project="demo", config={}, settings=wandb.Settings(console="wra
 
     def _check(self, literal: ast.AST) -> None:
         value = str_value(literal)
+        message: Message
         if value == "off" and self._prints_diagnostics():
-            loses = "drops every printed diagnostic from the run's Logs tab"
+            message = ConsoleOffDropsPrints(value=value)
         elif value == "redirect" and self._uses_tqdm():
-            loses = "loses tqdm bars when stdout is not a terminal (Slurm, CI)"
+            message = ConsoleRedirectLosesTqdm(value=value)
         else:
             return
         fix = Fix(
             (replace(literal, _quoted(self.ctx, literal, "wrap")),),
-            safe=False,
+            applicability=UNSAFE,
             title='Use console="wrap"',
         )
-        self.report(literal, fix=fix, value=value, loses=loses)
+        self.report(literal, message, fix=fix)
 
     def _prints_diagnostics(self) -> bool:
         for call, scope in self.ctx.names.calls_named("print"):

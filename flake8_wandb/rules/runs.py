@@ -1,18 +1,28 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..analysis.counters import Loop
 from ..analysis.wandb_model import SUMMARY_OBJECTS
-from ..engine import Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNSAFE, Fix, Invalid, Message, Rule, Transform, end_of, start_of
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops
-from .edits import replace
+from .edits import last_simple_statement, template
 from .imports import newline_at, runtime_fix
 
 
 def _is_init(ctx, node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and ctx.qualname(node.func) == "wandb.init"
+
+
+@dataclass(frozen=True)
+class RunsNotGrouped(Message):
+    template: ClassVar[str] = (
+        "several runs made here without group=; pass group= so the runs of one experiment "
+        "stay together"
+    )
 
 
 class RunsWithoutGroup(Rule):
@@ -33,14 +43,14 @@ class RunsWithoutGroup(Rule):
 
     code = "WB601"
     name = "runs-without-group"
-    message = "several runs made here without group=; pass group= so the runs of one experiment stay together"
+    messages = (RunsNotGrouped,)
     default = False
     invalid = (
         """\
 import wandb
 
 for seed in range(5):
-    run = wandb.init(project="demo", config={"seed": seed})  # WB601
+    run = wandb.init(project="demo", config={"seed": seed})  # WB601:11 several runs made here without group=; pass group= so the runs of one experiment stay together
     run.finish()
 """,
     )
@@ -66,7 +76,16 @@ for seed in range(5):
         if not _is_init(self.ctx, node) or keyword(node, "group") or has_star_kwargs(node):
             return
         if enclosing_loops(self.ctx) or keyword(node, "reinit") is not None:
-            self.report(node)
+            self.report(node, RunsNotGrouped())
+
+
+@dataclass(frozen=True)
+class InitInLoopNotFinished(Message):
+    template: ClassVar[str] = (
+        "wandb.init() in a loop without finish(); call {finish} at the end of the loop body, "
+        "or use wandb.init() as a context manager"
+    )
+    finish: str
 
 
 class InitInLoopWithoutFinish(Rule):
@@ -87,9 +106,9 @@ class InitInLoopWithoutFinish(Rule):
 
     code = "WB602"
     name = "init-in-loop-without-finish"
-    message = "wandb.init() in a loop without finish(); call {finish} at the end of the loop body, or use wandb.init() as a context manager"
+    messages = (InitInLoopNotFinished,)
     default = False
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: appends `run.finish()` (the name the run was assigned to, else `wandb.finish()`) "
         "as the last statement of the loop body. A `continue` or `break` earlier in the body still "
@@ -100,7 +119,7 @@ class InitInLoopWithoutFinish(Rule):
 import wandb
 
 for lr in (1e-3, 1e-4):
-    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602:11 wandb.init() in a loop without finish(); call run.finish() at the end of the loop body, or use wandb.init() as a context manager
     run.log({"lr": lr}, step=0)
 """,
         Invalid(
@@ -108,14 +127,14 @@ for lr in (1e-3, 1e-4):
 import wandb
 
 for lr in (1e-3, 1e-4):
-    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602:11 wandb.init() in a loop without finish(); call run.finish() at the end of the loop body, or use wandb.init() as a context manager
     run.log({"lr": lr}, step=0)  # one row per run
 """,
             expected_replacement="""\
 import wandb
 
 for lr in (1e-3, 1e-4):
-    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602
+    run = wandb.init(project="demo", group="lr", config={"lr": lr})  # WB602:11 wandb.init() in a loop without finish(); call run.finish() at the end of the loop body, or use wandb.init() as a context manager
     run.log({"lr": lr}, step=0)  # one row per run
     run.finish()
 """,
@@ -178,7 +197,7 @@ for lr in (1e-3, 1e-4):
             ):
                 return
         finish = f"{name}.finish()" if name else "wandb.finish()"
-        self.report(node, fix=self._append(loop, finish), finish=finish)
+        self.report(node, InitInLoopNotFinished(finish=finish), fix=self._append(loop, finish))
 
     def _in_with(self, node: ast.Call) -> bool:
         parent = self.ctx.ancestors[-1] if self.ctx.ancestors else None
@@ -189,18 +208,33 @@ for lr in (1e-3, 1e-4):
         if first.lineno == loop.lineno:
             return None  # ``for x in y: body`` on one line: no block to append to
         last_line = end_of(last)[0]
+        ending = last_simple_statement(last)  # the simple statement that ends the body
+        if ending is None:
+            return None
         line = self.ctx.lines[last_line - 1]
         content = line.rstrip("\r\n")
         newline = newline_at(self.ctx, last_line)
         indent_line = self.ctx.lines[first.lineno - 1]
         indent = indent_line[: len(indent_line) - len(indent_line.lstrip())]
-        # after the whole last line, so that a trailing comment stays where it is
-        end = (last_line, len(content.encode("utf-8")))
+        # the last statement's line, re-generated by libcst with the new statement after it, so
+        # that a trailing comment stays where it is
+        start, end = start_of(ending), (last_line, len(content.encode("utf-8")))
+        original = self.ctx.text_between(start, end)
+        append = Transform(start, end, original, "statement_after", (indent, newline, statement))
         return Fix(
-            (Edit(end, end, newline + indent + statement),),
-            safe=False,
+            (append,),
+            applicability=UNSAFE,
             title=f"Append {statement} to the loop body",
         )
+
+
+@dataclass(frozen=True)
+class SummaryKeyOutsideFinal(Message):
+    template: ClassVar[str] = (
+        "summary key {key!r} is not under final/; use {final!r} for end-of-run figures"
+    )
+    key: str
+    final: str
 
 
 class SummaryWithoutFinalPrefix(Rule):
@@ -222,14 +256,14 @@ class SummaryWithoutFinalPrefix(Rule):
 
     code = "WB603"
     name = "summary-without-final-prefix"
-    message = "summary key {key!r} is not under final/; use {final!r} for end-of-run figures"
+    messages = (SummaryKeyOutsideFinal,)
     default = False
     invalid = (
         """\
 import wandb
 
 run = wandb.init(project="demo", config={})
-run.summary["best_acc"] = 0.93  # WB603
+run.summary["best_acc"] = 0.93  # WB603:1 summary key 'best_acc' is not under final/; use 'final/best_acc' for end-of-run figures
 """,
     )
     valid = (
@@ -263,7 +297,16 @@ run.summary["final/best_acc"] = 0.93
             ):
                 key = target.attr
             if key is not None and not key.startswith("final/"):
-                self.report(target, key=key, final=f"final/{key}")
+                self.report(target, SummaryKeyOutsideFinal(key=key, final=f"final/{key}"))
+
+
+@dataclass(frozen=True)
+class LiteralRunName(Message):
+    template: ClassVar[str] = (
+        "constant run name {name!r}; use run_name({name!r}) from the wandb-runtime package "
+        "(adds the version and Slurm job id)"
+    )
+    name: str
 
 
 class ConstantRunName(Rule):
@@ -283,9 +326,9 @@ class ConstantRunName(Rule):
 
     code = "WB604"
     name = "constant-run-name"
-    message = "constant run name {name!r}; use run_name({name!r}) from the wandb-runtime package (adds the version and Slurm job id)"
+    messages = (LiteralRunName,)
     default = False
-    fix_safety = "unsafe"
+    applicability = (UNSAFE,)
     fix_doc = (
         'Unsafe: `name="x"` becomes `name=run_name("x")` from the runtime shim '
         "(`x_<SLURM_JOB_ID>` on Slurm, `x-<HHMM>` elsewhere), adding "
@@ -298,13 +341,13 @@ class ConstantRunName(Rule):
             """\
 import wandb
 
-run = wandb.init(project="demo", name="baseline", config={})  # WB604
+run = wandb.init(project="demo", name="baseline", config={})  # WB604:34 constant run name 'baseline'; use run_name('baseline') from the wandb-runtime package (adds the version and Slurm job id)
 """,
             expected_replacement="""\
 import wandb
 from wandb_runtime import run_name
 
-run = wandb.init(project="demo", name=run_name("baseline"), config={})  # WB604
+run = wandb.init(project="demo", name=run_name("baseline"), config={})  # WB604:34 constant run name 'baseline'; use run_name('baseline') from the wandb-runtime package (adds the version and Slurm job id)
 """,
         ),
     )
@@ -331,12 +374,12 @@ run = wandb.init(project="demo", name=run_name("baseline", version=2), config={}
         value = str_value(kw.value) if kw is not None else None
         if kw is None or value is None:
             return
-        target, text = kw.value, self.ctx.segment(kw.value)
+        target = kw.value
         fix = runtime_fix(
             self.ctx,
             kw,
             "run_name",
-            lambda local: replace(target, f"{local}({text})"),
+            lambda local: template(self.ctx, target, local + "({node})"),
             "Wrap the name in {local}()",
         )
-        self.report(kw, fix=fix, name=value)
+        self.report(kw, LiteralRunName(name=value), fix=fix)

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..analysis.resolve import SCOPE_NODES
-from ..engine import UNCHANGED, Edit, Fix, Invalid, Rule, end_of
+from ..engine import UNCHANGED, UNSAFE, Change, Fix, Invalid, Message, Rule
 from .calls import has_star_kwargs, keyword
+from .edits import replace
 from .imports import import_for_fix
 
 _API = r"wandb\.(?:apis\.(?:public\.)?)?(?:Api|PublicApi)\(\)"
@@ -18,6 +21,14 @@ _DISPLAYS = frozenset({"print", "display", "pprint", "IPython.display.display", 
 #: methods of a DataFrame that only show part of it (when their result is itself only shown)
 _PEEKS = frozenset({"head", "tail", "to_string", "info"})
 _FIX_KEYWORDS = frozenset({"keys", "pandas"})
+
+
+@dataclass(frozen=True)
+class HistorySampled(Message):
+    template: ClassVar[str] = (
+        "history() returns at most 500 sampled rows; use scan_history({keys}) to read every row"
+    )
+    keys: str
 
 
 class SampledHistory(Rule):
@@ -45,10 +56,8 @@ class SampledHistory(Rule):
 
     code = "WB702"
     name = "sampled-history"
-    message = (
-        "history() returns at most 500 sampled rows; use scan_history({keys}) to read every row"
-    )
-    fix_safety = "unsafe"
+    messages = (HistorySampled,)
+    applicability = (UNSAFE,)
     fix_doc = (
         "Unsafe: `run.history(keys=K)` becomes `pandas.DataFrame(list(run.scan_history(keys=K)))` "
         "(with the module's own pandas alias, or `from pandas import DataFrame` added), and "
@@ -67,7 +76,7 @@ import wandb
 
 api = wandb.Api()
 run = api.run("team/project/abc123")
-history = run.history(keys=["val/loss"])  # WB702
+history = run.history(keys=["val/loss"])  # WB702:11 history() returns at most 500 sampled rows; use scan_history(keys=["val/loss"]) to read every row
 best = history["val/loss"].min()
 """,
             expected_replacement="""\
@@ -76,7 +85,7 @@ import wandb
 
 api = wandb.Api()
 run = api.run("team/project/abc123")
-history = pd.DataFrame(list(run.scan_history(keys=["val/loss"])))  # WB702
+history = pd.DataFrame(list(run.scan_history(keys=["val/loss"])))  # WB702:11 history() returns at most 500 sampled rows; use scan_history(keys=["val/loss"]) to read every row
 best = history["val/loss"].min()
 """,
         ),
@@ -87,7 +96,7 @@ import wandb
 api = wandb.Api()
 rows = []
 for run in api.runs("team/project"):
-    for row in run.history(keys=["acc"], pandas=False):  # WB702
+    for row in run.history(keys=["acc"], pandas=False):  # WB702:16 history() returns at most 500 sampled rows; use scan_history(keys=["acc"]) to read every row
         rows.append(row["acc"])
 """,
             expected_replacement="""\
@@ -96,7 +105,7 @@ import wandb
 api = wandb.Api()
 rows = []
 for run in api.runs("team/project"):
-    for row in list(run.scan_history(keys=["acc"])):  # WB702
+    for row in list(run.scan_history(keys=["acc"])):  # WB702:16 history() returns at most 500 sampled rows; use scan_history(keys=["acc"]) to read every row
         rows.append(row["acc"])
 """,
         ),
@@ -105,7 +114,7 @@ for run in api.runs("team/project"):
 import matplotlib.pyplot as plt
 import wandb
 
-df = wandb.Api().run("team/project/abc123").history()  # WB702
+df = wandb.Api().run("team/project/abc123").history()  # WB702:6 history() returns at most 500 sampled rows; use scan_history() to read every row
 plt.plot(df["_step"], df["loss"])
 """,
             expected_replacement="""\
@@ -113,7 +122,7 @@ import matplotlib.pyplot as plt
 import wandb
 from pandas import DataFrame
 
-df = DataFrame(list(wandb.Api().run("team/project/abc123").scan_history()))  # WB702
+df = DataFrame(list(wandb.Api().run("team/project/abc123").scan_history()))  # WB702:6 history() returns at most 500 sampled rows; use scan_history() to read every row
 plt.plot(df["_step"], df["loss"])
 """,
         ),
@@ -131,7 +140,7 @@ def best_values(path, run_id=None):
             runs.append(run)
     best = {}
     for run in runs:
-        history = run.history()  # WB702
+        history = run.history()  # WB702:19 history() returns at most 500 sampled rows; use scan_history() to read every row
         best[run.name] = history["val/loss"].min()
     return best
 """,
@@ -141,7 +150,7 @@ import wandb
 
 def export(path, out):
     runs = wandb.Api().runs(path)
-    runs[0].history(x_axis="epoch").to_csv(out)  # WB702
+    runs[0].history(x_axis="epoch").to_csv(out)  # WB702:5 history() returns at most 500 sampled rows; use scan_history() to read every row
 """,
             expected_replacement=UNCHANGED,
         ),
@@ -209,7 +218,7 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
             return
         keys = keyword(node, "keys")
         shown = f"keys={self.ctx.segment(keys.value)}" if keys is not None else ""
-        self.report(node, fix=self._fix(node), keys=shown)
+        self.report(node, HistorySampled(keys=shown), fix=self._fix(node))
 
     # -- what the receiver is ------------------------------------------------------------------
 
@@ -382,7 +391,7 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
         keys = keyword(call, "keys")
         args = f"keys={self.ctx.segment(keys.value)}" if keys is not None else ""
         scan = f"list({receiver}.scan_history({args}))"
-        edits: tuple[Edit, ...] = ()
+        edits: tuple[Change, ...] = ()
         if pandas is None or str(self.ctx.segment(pandas.value)) == "True":
             alias = self._pandas_alias()
             if alias is not None:
@@ -393,8 +402,8 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
                     return None
                 local, edits = imported
                 scan = f"{local}({scan})"
-        edit = Edit((call.lineno, call.col_offset), end_of(call), scan)
-        return Fix((edit, *edits), safe=False, title="Use scan_history(...)")
+        edit = replace(call, scan)
+        return Fix((edit, *edits), applicability=UNSAFE, title="Use scan_history(...)")
 
     def _pandas_alias(self) -> str | None:
         names = self.ctx.names

@@ -1,14 +1,36 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..analysis.counters import receiver_key, restarting_loop, step_kind
-from ..engine import Rule, start_of
+from ..engine import Message, Rule, start_of
 from .calls import keyword
 from .frameworks import in_hf_trainer
 from .log_without_step import defines_custom_x_axis
 
-_ADVICE = 'log at the run-wide step with the epoch as a key, or define_metric("epoch/*", step_metric="epoch")'
+
+@dataclass(frozen=True)
+class RestartingStep(Message):
+    template: ClassVar[str] = (
+        "step={value} is the index of the loop on line {loop_line}, which restarts on every "
+        "iteration of the loop around it, so wandb drops those rows; log at a run-wide step "
+        "(a counter that only grows)"
+    )
+    value: str
+    loop_line: int
+
+
+@dataclass(frozen=True)
+class EpochStepBesideStepCounter(Message):
+    template: ClassVar[str] = (
+        "step={value} is an epoch while the log call on line {other_line} passes a step "
+        "counter to the same run, so wandb drops those rows; log at the run-wide step with "
+        'the epoch as a key, or define_metric("epoch/*", step_metric="epoch")'
+    )
+    value: str
+    other_line: int
 
 
 class StepCounterMismatch(Rule):
@@ -39,7 +61,7 @@ class StepCounterMismatch(Rule):
 
     code = "WB106"
     name = "step-counter-mismatch"
-    message = "step={value} {problem}, so wandb drops those rows; {advice}"
+    messages = (RestartingStep, EpochStepBesideStepCounter)
     invalid = (
         """\
 import wandb
@@ -51,7 +73,7 @@ def train(run: wandb.Run, loader, epochs):
             global_step += 1
             if global_step % 100 == 0:
                 run.log({"train/loss": 0.1}, step=global_step)
-        run.log({"epoch/val_loss": 0.2}, step=epoch + 1)  # WB106
+        run.log({"epoch/val_loss": 0.2}, step=epoch + 1)  # WB106:47 step=epoch + 1 is an epoch while the log call on line 9 passes a step counter to the same run, so wandb drops those rows; log at the run-wide step with the epoch as a key, or define_metric("epoch/*", step_metric="epoch")
 """,
         """\
 from accelerate import Accelerator
@@ -67,7 +89,7 @@ def train(loader, epochs):
         for batch in loader:
             global_step += 1
             accelerator.log({"loss": 0.1}, step=global_step)
-        accelerator.log({"epoch_loss": 0.2}, step=epoch + 1)  # WB106
+        accelerator.log({"epoch_loss": 0.2}, step=epoch + 1)  # WB106:51 step=epoch + 1 is an epoch while the log call on line 13 passes a step counter to the same run, so wandb drops those rows; log at the run-wide step with the epoch as a key, or define_metric("epoch/*", step_metric="epoch")
 """,
         """\
 import wandb
@@ -76,7 +98,7 @@ run = wandb.init(project="demo", config={})
 for epoch in range(10):
     for i, batch in enumerate(range(100)):
         if i % 10 == 0:
-            run.log({"loss": 0.1}, step=i)  # WB106
+            run.log({"loss": 0.1}, step=i)  # WB106:41 step=i is the index of the loop on line 5, which restarts on every iteration of the loop around it, so wandb drops those rows; log at a run-wide step (a counter that only grows)
 """,
     )
     valid = (
@@ -166,10 +188,7 @@ def train(run: wandb.Run, loader, epochs):
         if loop is not None:
             self.report(
                 kw.value,
-                value=self.ctx.segment(kw.value),
-                problem=f"is the index of the loop on line {start_of(loop)[0]}, which restarts on every "
-                "iteration of the loop around it",
-                advice="log at a run-wide step (a counter that only grows)",
+                RestartingStep(value=self.ctx.segment(kw.value), loop_line=start_of(loop)[0]),
             )
             return
         # a parameter whose every caller passes the same expression is that expression:
@@ -198,10 +217,9 @@ def train(run: wandb.Run, loader, epochs):
                     continue
                 self.report(
                     kw.value,
-                    value=self.ctx.segment(kw.value),
-                    problem=f"is an epoch while the log call on line {other.lineno} passes a "
-                    f"step counter to the same run",
-                    advice=_ADVICE,
+                    EpochStepBesideStepCounter(
+                        value=self.ctx.segment(kw.value), other_line=other.lineno
+                    ),
                 )
 
 

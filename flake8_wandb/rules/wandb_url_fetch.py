@@ -3,8 +3,10 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..engine import Rule
+from ..engine import Message, Rule
 from .calls import keyword
 
 _WANDB_HOST = re.compile(r"(?:^|[/@.\s'\"])(?:api\.)?wandb\.ai(?:[/:?#\s'\"]|$)")
@@ -44,6 +46,13 @@ def _mentions_wandb_host(node: ast.AST | None) -> bool:
     return node is not None and any(_WANDB_HOST.search(t) for t in _texts(node))
 
 
+@dataclass(frozen=True)
+class WandbPageFetch(Message):
+    template: ClassVar[str] = (
+        "fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()"
+    )
+
+
 class WandbUrlFetch(Rule):
     """
     ## What it does
@@ -60,25 +69,23 @@ class WandbUrlFetch(Rule):
 
     code = "WB701"
     name = "wandb-url-fetch"
-    message = (
-        "fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()"
-    )
+    messages = (WandbPageFetch,)
     triggers = ("wandb.ai",)
     invalid = (
         """\
 import requests
 
-html = requests.get("https://wandb.ai/team/project/runs/abc123").text  # WB701
+html = requests.get("https://wandb.ai/team/project/runs/abc123").text  # WB701:8 fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()
 """,
         """\
 import subprocess
 
-subprocess.run(["curl", "-s", f"https://wandb.ai/{entity}/{project}"], check=True)  # WB701
+subprocess.run(["curl", "-s", f"https://wandb.ai/{entity}/{project}"], check=True)  # WB701:1 fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()
 """,
         """\
 from urllib.request import urlopen
 
-page = urlopen("https://api.wandb.ai/team/project")  # WB701
+page = urlopen("https://api.wandb.ai/team/project")  # WB701:8 fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()
 """,
     )
     valid = (
@@ -106,10 +113,10 @@ history = run.history()
             url = node.args[0] if node.args else (keyword(node, "url") or keyword(node, "uri"))
             url = url.value if isinstance(url, ast.keyword) else url
             if _mentions_wandb_host(url):
-                self.report(node)
+                self.report(node, WandbPageFetch())
         elif qual in SUBPROCESS and node.args:
             cmd = node.args[0]
             pieces = list(_texts(cmd))
             first = pieces[0].split()[0] if pieces and pieces[0].split() else ""
             if first in FETCHERS and _mentions_wandb_host(cmd):
-                self.report(node)
+                self.report(node, WandbPageFetch())
