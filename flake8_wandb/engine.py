@@ -27,6 +27,7 @@ from typing import (
 
 # positions live at the bottom of the analysis layer; re-exported for the rules and front ends
 from .analysis.positions import Pos as Pos
+from .analysis.positions import children
 from .analysis.positions import Span as Span
 from .analysis.positions import end_of as end_of
 from .analysis.positions import split_lines as split_lines
@@ -493,33 +494,42 @@ class Engine:
                 errors.append(RuleError(rule.code, line, _describe(exc)))
 
         # An explicit stack instead of recursion: deeply nested expressions must not overflow.
+        # The handlers are called inline (no wrapper call per handler): this loop runs for every
+        # node of every module.
+        ancestors = ctx.ancestors
+        scope_of = ctx.names.scope_of
+        module_scope = ctx.names.module
+        scope_types = _SCOPE_TYPES
+        no_handlers: tuple = ()
         stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+        pop, push = stack.pop, stack.append
         while stack:
-            node, done = stack.pop()
+            node, done = pop()
             node_type = type(node)
             if done:
-                ctx.ancestors.pop()
-                if isinstance(node, SCOPE_NODES):
-                    ctx.scope = ctx.names.scope_of[id(node)].parent or ctx.names.module
-                for rule, fn in leave.get(node_type, ()):
-                    call(rule, fn, node)
+                ancestors.pop()
+                if node_type in scope_types:
+                    ctx.scope = scope_of[id(node)].parent or module_scope
+                handlers = leave.get(node_type, no_handlers)
+            else:
+                handlers = enter.get(node_type, no_handlers)
+            for rule, fn in handlers:
+                if rule.code in failed:
+                    continue
+                try:
+                    fn(node)
+                except Exception as exc:  # a crash in one rule must not hide the others
+                    failed.add(rule.code)
+                    errors.append(RuleError(rule.code, getattr(node, "lineno", 0), _describe(exc)))
+            if done:
                 continue
-            for rule, fn in enter.get(node_type, ()):
-                call(rule, fn, node)
-            ctx.ancestors.append(node)
-            if isinstance(node, SCOPE_NODES):
-                ctx.scope = ctx.names.scope_of[id(node)]
-            stack.append((node, True))
-            children: list[ast.AST] = []
-            for field in node._fields:
-                value = getattr(node, field, None)
-                if isinstance(value, list):
-                    children.extend(v for v in value if isinstance(v, ast.AST))
-                elif isinstance(value, ast.AST):
-                    children.append(value)
-            for child in reversed(children):
+            ancestors.append(node)
+            if node_type in scope_types:
+                ctx.scope = scope_of[id(node)]
+            push((node, True))
+            for child in reversed(children(node)):
                 if type(child) not in skip:
-                    stack.append((child, False))
+                    push((child, False))
         for rule in live:
             call(rule, rule.end_module)
         findings = [f for f in ctx.findings if f.code not in failed]
@@ -553,6 +563,9 @@ _NEVER_VISITED = frozenset(
         if isinstance(c, type) and issubclass(c, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop))
     }
 )
+
+
+_SCOPE_TYPES = frozenset(SCOPE_NODES)
 
 
 def _describe(exc: BaseException) -> str:

@@ -33,3 +33,16 @@ def end_of(node: ast.AST) -> Pos:
     """Where a parsed node ends (see ``start_of``)."""
     n: Any = node
     return (n.end_lineno, n.end_col_offset)
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """The direct child nodes of ``node``, in ``ast.iter_child_nodes`` order, as a list: the
+    same answer without a generator per node (the walks of every module ask it for each node)."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            out.extend([v for v in value if isinstance(v, ast.AST)])
+        elif isinstance(value, ast.AST):
+            out.append(value)
+    return out

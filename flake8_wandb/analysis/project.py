@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import sys
 import warnings
 from dataclasses import dataclass
@@ -121,9 +122,24 @@ class ModuleSummary:
         self._defs: dict[str, ast.AST] | None = None
         self._done: dict[str, Summary | None] = {}
         self._pending: set[str] = set()
+        self._defines: dict[str, bool] = {}
 
     def mentions(self, needs: str | None) -> bool:
         return needs is None or any(w in self.text for w in NEEDS[needs])
+
+    def _may_define(self, name: str) -> bool:
+        """The cheap question before a parse: the text defines each part of ``name``
+        (``def`` or ``class``, then the name). Only an unparsed ASCII text is answered from its
+        words (the parser normalises other identifiers)."""
+        if self._tree is not None or self._defs is not None or not self.text.isascii():
+            return True
+        found = self._defines.get(name)
+        if found is None:
+            found = self._defines[name] = all(
+                re.search(r"\b(?:def|class)[\s\\]+" + re.escape(part) + r"\b", self.text)
+                for part in name.split(".")
+            )
+        return found
 
     def _index(self) -> dict[str, ast.AST]:
         if self._defs is None:
@@ -155,7 +171,7 @@ class ModuleSummary:
     def get(self, name: str, needs: str | None = None) -> Summary | None:
         if name in self._done:
             return self._done[name]
-        if not self.mentions(needs):
+        if not self.mentions(needs) or not self._may_define(name):
             return None
         node = self._index().get(name)
         if node is None or self.names is None:

@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable
 from typing import Union
 
+from .positions import children
+
 #: The qualname of a wandb ``Run`` *instance* (what ``wandb.init()`` returns).
 RUN = "<wandb.Run>"
 #: A run reached through Lightning's ``WandbLogger(...).experiment`` / ``self.logger.experiment``.
@@ -435,7 +437,7 @@ class _Binder:
     def run(self, tree: ast.Module) -> None:
         # (node, scope) pairs, popped in source order
         stack: list[tuple[ast.AST, Scope]] = [
-            (child, self.r.module) for child in reversed(list(ast.iter_child_nodes(tree)))
+            (child, self.r.module) for child in reversed(children(tree))
         ]
         handlers = self._handlers
         leaves = _LEAVES
@@ -445,7 +447,7 @@ class _Binder:
             handler = handlers.get(type(node))
             if handler is None:
                 scope = self.scope
-                for child in reversed(list(ast.iter_child_nodes(node))):
+                for child in reversed(children(node)):
                     if type(child) not in leaves:
                         push((child, scope))
             else:
@@ -608,7 +610,7 @@ class _Binder:
     def _except_handler(self, node: ast.ExceptHandler):
         if node.name:
             self._bind_name(node.name, OPAQUE)
-        return self._in(list(ast.iter_child_nodes(node)))
+        return self._in(children(node))
 
     def _global(self, node):
         self.scope.globals.update(node.names)
@@ -618,4 +620,4 @@ class _Binder:
         name = call_name(node)
         if name is not None:
             self.r.calls.setdefault(name, []).append((node, self.scope))
-        return self._in(list(ast.iter_child_nodes(node)))
+        return self._in(children(node))

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -36,7 +35,10 @@ from wandb_runtime import facts
 
 from ..engine import Change, Context, Message, Span, Transform, end_of, start_of
 from .flow import EnvWrite
+from .positions import children
 from .resolve import RUN, SCOPE_NODES
+
+_SCOPE_TYPES = frozenset(SCOPE_NODES)
 
 
 @dataclass(frozen=True)
@@ -130,44 +132,72 @@ class Secrets:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.sites: list[KeySite] = []
-        self.parents: dict[int, ast.AST] = {}
+        self._parents: dict[int, ast.AST] | None = None
         self._seen: set[int] = set()
         self._loads: dict[str, list[ast.Name]] = {}
         self._scan()
 
+    @property
+    def parents(self) -> dict[int, ast.AST]:
+        """Each node's parent, by ``id``: built on first use (most modules hold no key)."""
+        if self._parents is None:
+            parents: dict[int, ast.AST] = {}
+            stack: list[ast.AST] = [self.ctx.tree]
+            while stack:
+                node = stack.pop()
+                kids = children(node)
+                for child in kids:
+                    parents[id(child)] = node
+                stack.extend(kids)
+            self._parents = parents
+        return self._parents
+
     # -- the walk --------------------------------------------------------------------------------
 
-    def _nodes(self) -> Iterator[tuple[ast.AST, object]]:
-        """Every node with its scope, parents recorded (an explicit stack: no recursion)."""
-        names = self.ctx.names
-        stack: list[tuple[ast.AST, object]] = [(self.ctx.tree, names.module)]
-        while stack:
-            node, scope = stack.pop()
-            yield node, scope
-            inner = names.scope_of.get(id(node), scope) if isinstance(node, SCOPE_NODES) else scope
-            for child in ast.iter_child_nodes(node):
-                self.parents[id(child)] = node
-                stack.append((child, inner))
-
     def _scan(self) -> None:
-        nodes = list(self._nodes())
-        for node, _ in nodes:
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                self._loads.setdefault(node.id, []).append(node)
+        """One walk (an explicit stack: no recursion) sorts the nodes the finder asks about, each
+        with its scope, in the walk's order; then the passes below read only those."""
+        names = self.ctx.names
+        scope_of = names.scope_of
+        loads = self._loads
+        first: list[tuple[ast.AST, object]] = []  # calls, ``|=``, assignments
+        second: list[tuple[ast.AST, object]] = []  # assignments, parameter lists
+        stack: list[tuple[ast.AST, object]] = [(self.ctx.tree, names.module)]
+        pop = stack.pop
+        while stack:
+            node, scope = pop()
+            kind = type(node)
+            if kind is ast.Name:
+                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                    loads.setdefault(node.id, []).append(node)  # type: ignore[attr-defined]
+                continue  # a name holds nothing else
+            if kind is ast.Constant:
+                continue
+            if kind is ast.Call or kind is ast.AugAssign:
+                first.append((node, scope))
+            elif kind is ast.Assign or kind is ast.AnnAssign:
+                first.append((node, scope))
+                second.append((node, scope))
+            elif kind is ast.arguments:
+                second.append((node, scope))
+            elif kind in _SCOPE_TYPES:
+                scope = scope_of.get(id(node), scope)
+            stack.extend([(child, scope) for child in children(node)])
         # where a key reaches wandb first: a literal found there is not found again by its
         # name alone (which has no fix)
-        for node, scope in nodes:
-            if isinstance(node, ast.Call):
-                self._call(node, scope)
-            elif isinstance(node, ast.AugAssign):
-                self._ior(node, scope)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-                self._assignment(node, scope, env=True)
-        for node, scope in nodes:
-            if isinstance(node, (ast.Assign, ast.AnnAssign)):
-                self._assignment(node, scope, env=False)
-            elif isinstance(node, ast.arguments):
-                self._parameter_defaults(node)
+        for node, scope in first:
+            kind = type(node)
+            if kind is ast.Call:
+                self._call(node, scope)  # type: ignore[arg-type]
+            elif kind is ast.AugAssign:
+                self._ior(node, scope)  # type: ignore[arg-type]
+            else:
+                self._assignment(node, scope, env=True)  # type: ignore[arg-type]
+        for node, scope in second:
+            if type(node) is ast.arguments:
+                self._parameter_defaults(node)  # type: ignore[arg-type]
+            else:
+                self._assignment(node, scope, env=False)  # type: ignore[arg-type]
 
     def qualname(self, expr: ast.AST, scope) -> str | None:
         return self.ctx.qualname(expr, scope)
