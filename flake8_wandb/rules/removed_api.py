@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -363,7 +364,20 @@ def _table() -> str:
             f"| `{api.shape}` | {_version(api.since)} | {deprecated} | {effect} "
             f"| {api.replacement} | {fix} |"
         )
-    return "\n    ".join(rows)
+    return rows
 
 
-RemovedWandbApi.__doc__ = (RemovedWandbApi.__doc__ or "").replace("{table}", _table())
+def _with_table(doc: str) -> str:
+    """The docstring with its ``{table}`` line replaced by the table, at that line's indentation.
+
+    The indentation is read, not assumed: Python 3.13 strips a docstring's common indentation at
+    compile time, earlier versions keep it, and the rule page must read the same on both.
+    """
+    match = re.search(r"^([ \t]*)\{table\}$", doc, re.MULTILINE)
+    if match is None:
+        return doc
+    indent = match.group(1)
+    return doc[: match.start()] + "\n".join(indent + row for row in _table()) + doc[match.end() :]
+
+
+RemovedWandbApi.__doc__ = _with_table(RemovedWandbApi.__doc__ or "")
