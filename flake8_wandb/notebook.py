@@ -376,6 +376,10 @@ class Notebook:
             body = "".join(lines[positions[i] + 1 : end])
             if not cell.skipped and not cell.masked.endswith(("\n", "\r")) and body.endswith("\n"):
                 body = body[:-1]
+            if not cell.skipped and _all_crlf(cell.masked):
+                # the newline the module added after the cell's last line is LF, and a line a
+                # fix inserts after it copies that; the cell keeps its own CRLF endings
+                body = re.sub(r"(?<!\r)\n", "\r\n", body)
             bodies[cell.number] = body
         return bodies
 
@@ -901,3 +905,12 @@ def _merged(rows: list[report.Row], more: list[report.Row]) -> list[report.Row]:
 def _magic_key_texts(nb: Notebook) -> set[str]:
     """The keys of IPython lines, masked in the diff like the module's keys."""
     return {key for cell in nb.cells for _, _, key in _magic_lines(cell)}
+
+
+def _all_crlf(text: str) -> bool:
+    """Whether every line of ``text`` that ends, ends in CRLF (and at least one does)."""
+    return (
+        "\r\n" in text
+        and text.count("\n") == text.count("\r\n")
+        and "\r" not in text.replace("\r\n", "")
+    )

@@ -540,3 +540,38 @@ def test_add_noqa_on_a_cr_only_file(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert path.read_bytes().decode() == src.replace(")\r", ")  # noqa: WB101\r")
     assert run_flake8(["cr.py"], "--select=WB", cwd=tmp_path)[:2] == (0, "")
+
+
+def test_an_inserted_import_takes_no_form_feed_from_the_anchor_line(tmp_path):
+    # a form feed resets Python's indentation count; copying it would indent nothing but confuse
+    path = tmp_path / "ff.py"
+    path.write_bytes(b'\x0cimport wandb\nrun = wandb.init(project="p", config={}, name="exp")\n')
+    proc = wandb_fix(
+        "--apply", "--unsafe-fixes", "--extend-select=WB604", "-q", "ff.py", cwd=tmp_path
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    lines = path.read_bytes().split(b"\n")
+    assert lines[0] == b"\x0cimport wandb"
+    assert lines[1].startswith(b"from wandb_runtime import"), lines
+    compile(path.read_bytes(), "ff.py", "exec")
+
+
+def test_a_line_added_to_a_crlf_notebook_cell_ends_in_crlf(tmp_path):
+    import json
+
+    src = (
+        "import wandb\r\nfor seed in range(3):\r\n"
+        "    run = wandb.init(project='p', config={})\r\n    run.log({'a': 1}, step=seed)"
+    )
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": []}
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{**cell, "source": src}]}
+    path = tmp_path / "crlf.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    proc = wandb_fix(
+        "--apply", "--unsafe-fixes", "--extend-select=WB602", "-q", "crlf.ipynb", cwd=tmp_path
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    fixed = json.loads(path.read_text(encoding="utf-8"))["cells"][0]["source"]
+    assert fixed != src and fixed.startswith(src)
+    assert fixed.count("\n") == fixed.count("\r\n"), repr(fixed)
+    assert not fixed.endswith("\n")

@@ -354,7 +354,10 @@ def _indent_of(ctx: Context, stmt: ast.stmt) -> str | None:
     """The whitespace before a statement that starts its line; None when code precedes it
     (``try: import wandb``, ``x = 1; import wandb``)."""
     prefix = _line(ctx, stmt.lineno).encode()[: stmt.col_offset].decode("utf-8", "replace")
-    return prefix if prefix.strip(" \t\f") == "" else None
+    if prefix.strip(" \t\f") != "":
+        return None
+    # a form feed resets Python's indentation count: the indentation is what follows the last one
+    return prefix.rpartition("\f")[2]
 
 
 #: (module, name, alias or "") of the import a fix adds
