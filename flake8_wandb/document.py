@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,9 +134,7 @@ class PythonFile(Document):
             errors,
             text=fixed.source if fixed.changed else None,
             applied=len(fixed.applied),
-            needs_runtime=any(
-                dependencies.DISTRIBUTION in f.fix.requires for f in fixed.applied if f.fix
-            ),
+            needs_runtime=requires_runtime(fixed.applied),
         )
 
     def encode(self, text: str) -> bytes:
@@ -144,6 +142,11 @@ class PythonFile(Document):
 
     def diff(self, text: str) -> str:
         return unified_diff(self.path, self.source, text, bom=self.encoding == "utf-8-sig")
+
+
+def requires_runtime(applied: Iterable[Finding]) -> bool:
+    """Whether an applied fix makes the code import wandb_runtime (dependencies.py advises)."""
+    return any(dependencies.DISTRIBUTION in f.fix.requires for f in applied if f.fix)
 
 
 def not_applicable(rows: Sequence[report.Row], fixed: FixResult) -> None:

@@ -35,7 +35,7 @@ from wandb_runtime import facts
 
 from . import redact, report
 from .analysis import secrets
-from .document import Checked, Document, Fixed, Silenced
+from .document import Checked, Document, Fixed, Silenced, requires_runtime
 from .engine import Engine, Finding, RuleError, split_lines
 from .fixer import FixResult, add_noqa, applicable, fix_source, lint, parse, still_valid
 from .notebook_json import NotebookError, line_starts, source_spans, source_value
@@ -692,6 +692,9 @@ class NotebookFile(Document):
             errors,
             text=new_text,
             applied=len(fixed.applied) + sum(len(done.applied) for done in fixed_files),
+            needs_runtime=requires_runtime(
+                [*fixed.applied, *(f for done in fixed_files for f in done.applied)]
+            ),
         )
 
     def encode(self, text: str) -> bytes:

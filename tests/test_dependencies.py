@@ -4,6 +4,7 @@ add it (flake8_wandb/dependencies.py)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -271,3 +272,19 @@ def test_apply_fails_when_the_fixed_code_needs_an_undeclared_package(tmp_path):
     path.write_text(NEEDS_RUNTIME)
     proc = wandb_fix(tmp_path, "--apply", "--unsafe-fixes", "--quiet", "train.py")
     assert proc.returncode == 0 and proc.stderr == ""
+
+
+def test_a_notebook_whose_fix_imports_the_runtime_gets_the_same_advice(tmp_path):
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, "pyproject.toml", '[project]\nname = "trainer"\ndependencies = ["wandb"]\n')
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": []}
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [{**cell, "source": NEEDS_RUNTIME}],
+    }
+    write(tmp_path, "train.ipynb", json.dumps(nb))
+    dry = wandb_fix(tmp_path, "--unsafe-fixes", "train.ipynb")
+    assert "1 fixed file would import wandb_runtime (train.ipynb)" in dry.stderr, dry.stderr
+    assert "wandb_runtime" not in wandb_fix(tmp_path, "train.ipynb").stderr  # safe fixes only
