@@ -22,13 +22,14 @@ from typing import (
     TYPE_CHECKING,
     Any,
     ClassVar,
+    TypeVar,
     Union,
 )
 
 # positions live at the bottom of the analysis layer; re-exported for the rules and front ends
 from .analysis.positions import Pos as Pos
-from .analysis.positions import children
 from .analysis.positions import Span as Span
+from .analysis.positions import children
 from .analysis.positions import end_of as end_of
 from .analysis.positions import split_lines as split_lines
 from .analysis.positions import start_of as start_of
@@ -40,12 +41,14 @@ from .analysis.resolve import (
     Resolver,
     Scope,
 )
-from .analysis.wandb_model import WandbModel
+from .analysis.wandb_model import EnvWrite, InitCall, WandbModel, console_off
 from .defaults import DEFAULT_STEP_NAMES
 from .versions import PINNED, WandbFacts
 
 if TYPE_CHECKING:
     from .analysis.flow import Flow
+
+T = TypeVar("T")
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -355,6 +358,7 @@ class Context:
         self.findings: list[Finding] = []
         self._flow: Flow | None = None
         self._reported: set = set()
+        self._once: dict[object, object] = {}
 
     @property
     def flow(self) -> Flow:
@@ -364,6 +368,59 @@ class Context:
 
             self._flow = Flow(self)
         return self._flow
+
+    def once(self, key: object, build: Callable[[], T]) -> T:
+        """A per-module result, built on first use by ``build()`` and cached under ``key`` (one
+        walk of the module however many rules or nodes ask)."""
+        if key not in self._once:
+            self._once[key] = build()
+        return self._once[key]  # type: ignore[return-value]
+
+    # -- the wandb model (analysis/wandb_model.py), asked about the node given -----------------
+    # ``scope``: where the node is; the scope being visited when not given.
+
+    def init_call(self, call: ast.AST, scope: Scope | None = None) -> InitCall | None:
+        return self.wandb.init_call(call, scope or self.scope)
+
+    def wandb_init(self, call: ast.AST, scope: Scope | None = None) -> bool:
+        """``wandb.init(...)`` itself (not accelerate's or Lightning's way to start a run)."""
+        init = self.wandb.init_call(call, scope or self.scope)
+        return init is not None and init.via == "wandb.init"
+
+    def module_config(self, expr: ast.AST, scope: Scope | None = None) -> bool:
+        return self.wandb.module_config(expr, scope or self.scope)
+
+    def settings_call(self, call: ast.AST, scope: Scope | None = None) -> bool:
+        return self.wandb.settings_call(call, scope or self.scope)
+
+    def sweep_call(self, call: ast.AST, scope: Scope | None = None) -> bool:
+        return self.wandb.sweep_call(call, scope or self.scope)
+
+    def launch(self, call: ast.AST, scope: Scope | None = None) -> str | None:
+        return self.wandb.launch(call, scope or self.scope)
+
+    def environment_writes(self, node: ast.AST, scope: Scope | None = None) -> list[EnvWrite]:
+        return self.wandb.environment_writes(node, scope or self.scope)
+
+    def environment_call(self, node: ast.AST, scope: Scope | None = None) -> list[EnvWrite]:
+        return self.wandb.environment_call(node, scope or self.scope)
+
+    def console_setting(self, node: ast.AST, scope: Scope | None = None) -> list[ast.AST]:
+        return self.wandb.console_setting(node, scope or self.scope)
+
+    def console_off(self) -> bool:
+        """The module turns wandb's console capture off (one walk per module)."""
+        return self.once("console_off", lambda: console_off(self.tree))
+
+    def runs_a_sweep(self) -> bool:
+        """The module runs a sweep (``wandb.agent``/``wandb.sweep``) somewhere."""
+        return self.once("runs_a_sweep", self.wandb.runs_a_sweep)
+
+    def public_run(self, expr: ast.AST, scope: Scope | None = None) -> bool:
+        return self.wandb.public_run(expr, scope or self.scope)
+
+    def public_runs(self, expr: ast.AST, scope: Scope | None = None) -> bool:
+        return self.wandb.public_runs(expr, scope or self.scope)
 
     # -- names ---------------------------------------------------------------------------------
 

@@ -5,8 +5,6 @@
   indexed once, not walked again for every call);
 - ``reaches_sink(expr)``: does a value reach a report (a log, print, format, metrics dict),
   directly or through a local name;
-- ``env_writes(node)``: environment-variable writes (``os.environ[K] = v``, ``.update(...)`` in
-  keyword and dict form, ``os.putenv``, ``setdefault``), one description for every rule;
 - ``print_helpers()`` / ``memory_helpers()``: module-level functions that only forward to
   ``print``, or return ``torch.cuda.memory_allocated()``.
 
@@ -17,7 +15,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from .resolve import SCOPE_NODES
 
@@ -33,23 +30,6 @@ KEEPS_VALUE = (ast.Div, ast.FloorDiv, ast.Mult, ast.RShift)
 WRAPPERS = frozenset({"round", "float", "int", "str", "format"})
 ALLOCATED = frozenset({"torch.cuda.memory_allocated", "torch.cuda.max_memory_allocated"})
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
-
-
-@dataclass(frozen=True)
-class EnvWrite:
-    """One write of an environment variable.
-
-    ``kind``: ``"assign"`` (``os.environ[K] = v``), ``"update"`` (``os.environ.update(K=v)`` or
-    ``update({K: v})``), ``"putenv"`` (``os.putenv(K, v)``) or ``"setdefault"``
-    (``os.environ.setdefault(K, v)``: the environment still wins). ``value`` is the value's
-    expression, ``key`` the expression naming the variable (None for a keyword of ``update``).
-    """
-
-    var: str
-    value: ast.AST
-    kind: str
-    node: ast.AST
-    key: ast.AST | None
 
 
 class Flow:
@@ -182,49 +162,17 @@ class Flow:
 
     # -- environment ---------------------------------------------------------------------------
 
-    def env_writes(self, node: ast.AST) -> list[EnvWrite]:
-        """The environment-variable writes a statement or call makes (keys that are string
-        literals only)."""
-        ctx = self.ctx
-        writes: list[EnvWrite] = []
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Subscript) and ctx.qualname(target.value) == "os.environ":
-                    var = _str(target.slice)
-                    if var is not None:
-                        writes.append(EnvWrite(var, node.value, "assign", node, target.slice))
-        elif isinstance(node, ast.Call):
-            qual = ctx.qualname(node.func)
-            if qual == "os.environ.update":
-                for kw in node.keywords:
-                    if kw.arg is not None:
-                        writes.append(EnvWrite(kw.arg, kw.value, "update", node, None))
-                for arg in node.args:
-                    if isinstance(arg, ast.Dict):
-                        for k, v in zip(arg.keys, arg.values):
-                            var = _str(k)
-                            if var is not None:
-                                writes.append(EnvWrite(var, v, "update", node, k))
-            elif qual in ("os.putenv", "os.environ.setdefault") and len(node.args) == 2:
-                var = _str(node.args[0])
-                if var is not None:
-                    kind = "putenv" if qual == "os.putenv" else "setdefault"
-                    writes.append(EnvWrite(var, node.args[1], kind, node, node.args[0]))
-        return writes
+    # -- kept while the rules move to the wandb model (analysis/wandb_model.py) ---------------
 
-    # -- accelerate ----------------------------------------------------------------------------
+    def env_writes(self, node: ast.AST):
+        """The wandb model's ``environment_writes``, in the scope being visited."""
+        return self.ctx.wandb.environment_writes(node, self.ctx.scope)
 
-    def init_trackers_wandb(self, call: ast.Call) -> ast.Dict | None:
-        """For ``accelerator.init_trackers(project, init_kwargs={"wandb": {...}})``: the dict of
-        keyword arguments accelerate passes to ``wandb.init``; None for any other call."""
-        if not (isinstance(call.func, ast.Attribute) and call.func.attr == "init_trackers"):
-            return None
-        for kw in call.keywords:
-            if kw.arg == "init_kwargs" and isinstance(kw.value, ast.Dict):
-                for k, v in zip(kw.value.keys, kw.value.values):
-                    if _str(k) == "wandb" and isinstance(v, ast.Dict):
-                        return v
-        return None
+    def init_trackers_wandb(self, call: ast.Call):
+        """The wandb model's ``init_trackers_wandb``."""
+        from .wandb_model import init_trackers_wandb
+
+        return init_trackers_wandb(call)
 
     # -- helpers in the same module ------------------------------------------------------------
 

@@ -34,9 +34,9 @@ from typing import ClassVar
 from wandb_runtime import facts
 
 from ..engine import Change, Context, Message, Span, Transform, end_of, start_of
-from .flow import EnvWrite
 from .positions import children
 from .resolve import RUN, SCOPE_NODES
+from .wandb_model import EnvWrite
 
 _SCOPE_TYPES = frozenset(SCOPE_NODES)
 
@@ -325,17 +325,14 @@ class Secrets:
     # -- the environment -------------------------------------------------------------------------
 
     def _env_writes(self, node: ast.AST, scope) -> list[EnvWrite]:
-        """The writes of ``WANDB_API_KEY`` that ``flow.env_writes`` (the one reader of
-        environment writes, WB301's and WB307's too) sees in ``node``, read in its scope."""
-        saved, self.ctx.scope = self.ctx.scope, scope
-        try:
-            return [w for w in self.ctx.flow.env_writes(node) if w.var in facts.KEY_ENV_VARS]
-        finally:
-            self.ctx.scope = saved
+        """The writes of ``WANDB_API_KEY`` that the wandb model's ``environment_writes`` (the one
+        reader of environment writes, WB301's and WB307's too) sees in ``node``, in its scope."""
+        writes = self.ctx.wandb.environment_writes(node, scope)
+        return [w for w in writes if w.var in facts.KEY_ENV_VARS]
 
     def _env_call(self, node: ast.Call, qual: str | None, scope) -> None:
         """``os.environ.setdefault(...)``, ``os.putenv(...)``, ``os.environ.update(...)`` with
-        a keyword or a dict (as ``flow.env_writes`` reads them), and ``update(dict(...))``."""
+        a keyword or a dict (as ``environment_writes`` reads them), and ``update(dict(...))``."""
         n_args = len(node.args) + len(node.keywords)
         for write in self._env_writes(node, scope):
             literal = self._key_or_bound(write.value)

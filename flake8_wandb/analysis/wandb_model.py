@@ -9,7 +9,18 @@ Rules ask it typed questions about the node they name, never about "the node bei
   (log, init, ``config.update``, ``summary.update``) and objects whose items reach it (a run's
   ``config`` and ``summary``);
 - ``accelerator(expr)``: an accelerate ``Accelerator`` (whether its trackers hold wandb or not);
-- ``console_off(tree)``: the module turns wandb's console capture off.
+- ``init_call(call)``: a call that starts a wandb run (``wandb.init``, accelerate's
+  ``init_trackers``, Lightning's ``WandbLogger``), as an ``InitCall`` that answers where each of
+  its ``wandb.init`` arguments is given (directly or in ``init_kwargs={"wandb": {...}}``);
+- ``settings_call(call)``: ``wandb.Settings(...)``; ``sweep_call(call)``: ``wandb.sweep`` /
+  ``wandb.agent``;
+- ``environment_writes(node)`` / ``environment_call(node)``: writes of environment variables
+  (all, or only ``WANDB_*``);
+- ``console_setting(node)``: the ``console`` values a call or statement sets;
+  ``console_off(tree)``: the module turns wandb's console capture off;
+- ``api_name(qual)``: a callee in the notation of the API-change table (``Run.get_url``);
+- ``public_run(expr)`` / ``public_runs(expr)``: ``wandb.Api().run(...)`` / ``.runs(...)``;
+- ``LAUNCHES``: calls that make every process of a launcher run the whole script.
 
 Names come from resolve.py (what a name is bound to); the project's other functions and modules
 come in through the resolver's call hook (project.py). Nothing here reports anything.
@@ -18,7 +29,9 @@ come in through the resolver's call hook (project.py). Nothing here reports anyt
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from .resolve import (
     ACCELERATOR,
@@ -63,6 +76,85 @@ SUMMARY_OBJECTS = frozenset({"wandb.summary", RUN + ".summary"})
 ACCELERATORS = frozenset(
     {ACCELERATOR, "accelerate.Accelerator()", "accelerate.accelerator.Accelerator()"}
 )
+
+
+#: Lightning's packages (its ``WandbLogger`` starts a wandb run)
+LIGHTNING = ("pytorch_lightning.", "lightning.")
+#: calls that make every process of a launcher (torchrun, accelerate launch, deepspeed) run the
+#: whole script: the module trains on several processes (what each is called in a message)
+LAUNCHES = {
+    "torch.distributed.init_process_group": "init_process_group",
+    "deepspeed.init_distributed": "deepspeed.init_distributed",
+    "accelerate.Accelerator": "an Accelerator",
+    "accelerate.accelerator.Accelerator": "an Accelerator",
+}
+#: calls that run a sweep: the sweep controller supplies the run's config
+SWEEP_CALLS = frozenset({"wandb.agent", "wandb.sweep"})
+_API = r"wandb\.(?:apis\.(?:public\.)?)?(?:Api|PublicApi)\(\)"
+#: ``wandb.Api().run(path)``
+_PUBLIC_RUN = re.compile(rf"^{_API}\.run\(\)$")
+#: ``wandb.Api().runs(path)`` and what it returns (``api.project(...).runs()``)
+_PUBLIC_RUNS = re.compile(rf"^{_API}\.(?:\w+\(\)\.)*runs(?:\(\))?$")
+
+
+@dataclass(frozen=True)
+class EnvWrite:
+    """One write of an environment variable.
+
+    ``kind``: ``"assign"`` (``os.environ[K] = v``), ``"update"`` (``os.environ.update(K=v)`` or
+    ``update({K: v})``), ``"putenv"`` (``os.putenv(K, v)``) or ``"setdefault"``
+    (``os.environ.setdefault(K, v)``: the environment still wins). ``value`` is the value's
+    expression, ``key`` the expression naming the variable (None for a keyword of ``update``).
+    """
+
+    var: str
+    value: ast.AST
+    kind: str
+    node: ast.AST
+    key: ast.AST | None
+
+
+@dataclass(frozen=True)
+class InitCall:
+    """A call that starts a wandb run, and where its ``wandb.init`` arguments are.
+
+    ``via``: ``"wandb.init"``, ``"init_trackers"`` (accelerate: the keyword arguments of
+    ``wandb.init`` are the keys of ``init_kwargs={"wandb": {...}}``, held in ``init_kwargs``
+    when that is a dict literal) or ``"WandbLogger"`` (Lightning: its own keyword arguments,
+    passed on to ``wandb.init``)."""
+
+    call: ast.Call
+    via: str
+    init_kwargs: ast.Dict | None = None
+
+    def direct(self, name: str) -> ast.keyword | None:
+        """The keyword ``name=`` given to the call itself."""
+        for kw in self.call.keywords:
+            if kw.arg == name:
+                return kw
+        return None
+
+    def arguments(self) -> Iterator[tuple[str | None, ast.AST]]:
+        """``(name, value)`` of each argument that reaches ``wandb.init`` by name: the call's
+        keywords (``init_trackers``: the string keys of its ``init_kwargs["wandb"]`` dict).
+        ``**`` is named None; a computed key is left out."""
+        if self.via == "init_trackers":
+            if self.init_kwargs is not None:
+                for k, v in zip(self.init_kwargs.keys, self.init_kwargs.values):
+                    name = _str_value(k)
+                    if k is None or name is not None:
+                        yield name, v
+            return
+        for kw in self.call.keywords:
+            yield kw.arg, kw.value
+
+    def argument(self, name: str) -> list[ast.AST]:
+        """The values given for the ``wandb.init`` argument ``name``."""
+        return [v for k, v in self.arguments() if k == name]
+
+    def has_unknown_arguments(self) -> bool:
+        """A ``**`` among the arguments: any argument may be given."""
+        return any(k is None for k, _ in self.arguments())
 
 
 class WandbModel:
@@ -124,6 +216,177 @@ class WandbModel:
 
     def accelerator(self, expr: ast.AST, scope: Scope | None = None) -> bool:
         return self.names.qualname(expr, scope or self.names.module) in ACCELERATORS
+
+    # -- starting a run ------------------------------------------------------------------------
+
+    def init_call(self, call: ast.AST, scope: Scope | None = None) -> InitCall | None:
+        """``wandb.init(...)``; accelerate's ``init_trackers(...)`` on an accelerator, or with
+        ``init_kwargs={"wandb": {...}}``; Lightning's ``WandbLogger(...)``. None otherwise."""
+        if not isinstance(call, ast.Call):
+            return None
+        scope = scope or self.names.module
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "init_trackers":
+            init_kwargs = init_trackers_wandb(call)
+            if init_kwargs is not None or self.names.qualname(func.value, scope) == ACCELERATOR:
+                return InitCall(call, "init_trackers", init_kwargs)
+            return None
+        qual = self.run_qualname(func, scope)
+        if qual == "wandb.init":
+            return InitCall(call, "wandb.init")
+        if qual is not None and qual.endswith(".WandbLogger") and qual.startswith(LIGHTNING):
+            return InitCall(call, "WandbLogger")
+        return None
+
+    def wandb_inits(self) -> Iterator[tuple[InitCall, Scope]]:
+        """Every ``wandb.init(...)`` of the module (called as ``init``), with its scope."""
+        for call, scope in self.names.calls_named("init"):
+            init = self.init_call(call, scope)
+            if init is not None and init.via == "wandb.init":
+                yield init, scope
+
+    def module_config(self, expr: ast.AST, scope: Scope | None = None) -> bool:
+        """``wandb.config``: the module's config object (not a run's ``run.config``)."""
+        return self.run_qualname(expr, scope or self.names.module) == "wandb.config"
+
+    def settings_call(self, call: ast.AST, scope: Scope | None = None) -> bool:
+        """``wandb.Settings(...)`` under any of its names."""
+        return (
+            isinstance(call, ast.Call)
+            and self.run_qualname(call.func, scope or self.names.module) in SETTINGS_CALLS
+        )
+
+    def sweep_call(self, call: ast.AST, scope: Scope | None = None) -> bool:
+        """``wandb.sweep(...)`` / ``wandb.agent(...)``."""
+        return (
+            isinstance(call, ast.Call)
+            and self.run_qualname(call.func, scope or self.names.module) in SWEEP_CALLS
+        )
+
+    def runs_a_sweep(self) -> bool:
+        """The module calls ``wandb.agent`` or ``wandb.sweep`` somewhere."""
+        return any(
+            self.sweep_call(call, scope)
+            for method in ("agent", "sweep")
+            for call, scope in self.names.calls_named(method)
+        )
+
+    def launch(self, call: ast.AST, scope: Scope | None = None) -> str | None:
+        """A call that makes every process of a launcher run the script (``LAUNCHES``): what
+        the messages call it."""
+        if not isinstance(call, ast.Call):
+            return None
+        return LAUNCHES.get(self.run_qualname(call.func, scope or self.names.module) or "")
+
+    # -- the environment -----------------------------------------------------------------------
+
+    def environment_writes(self, node: ast.AST, scope: Scope | None = None) -> list[EnvWrite]:
+        """The environment-variable writes a statement or call makes (keys that are string
+        literals only)."""
+        scope = scope or self.names.module
+        writes: list[EnvWrite] = []
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Subscript)
+                    and self.run_qualname(target.value, scope) == "os.environ"
+                ):
+                    var = _str_value(target.slice)
+                    if var is not None:
+                        writes.append(EnvWrite(var, node.value, "assign", node, target.slice))
+        elif isinstance(node, ast.Call):
+            qual = self.run_qualname(node.func, scope)
+            if qual == "os.environ.update":
+                for kw in node.keywords:
+                    if kw.arg is not None:
+                        writes.append(EnvWrite(kw.arg, kw.value, "update", node, None))
+                for arg in node.args:
+                    if isinstance(arg, ast.Dict):
+                        for k, v in zip(arg.keys, arg.values):
+                            var = _str_value(k)
+                            if var is not None:
+                                writes.append(EnvWrite(var, v, "update", node, k))
+            elif qual in ("os.putenv", "os.environ.setdefault") and len(node.args) == 2:
+                var = _str_value(node.args[0])
+                if var is not None:
+                    kind = "putenv" if qual == "os.putenv" else "setdefault"
+                    writes.append(EnvWrite(var, node.args[1], kind, node, node.args[0]))
+        return writes
+
+    def environment_call(self, node: ast.AST, scope: Scope | None = None) -> list[EnvWrite]:
+        """The writes of wandb's own variables (``WANDB_*``) a statement or call makes."""
+        return [w for w in self.environment_writes(node, scope) if w.var.startswith("WANDB_")]
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def console_setting(self, node: ast.AST, scope: Scope | None = None) -> list[ast.AST]:
+        """The ``console`` values a call or statement sets: ``wandb.Settings(console=...)``,
+        ``wandb.init(settings={"console": ...})`` / ``settings=dict(console=...)`` (also through
+        accelerate's ``init_trackers(init_kwargs={"wandb": {"settings": ...}})``), and
+        ``WANDB_CONSOLE`` written to the environment."""
+        scope = scope or self.names.module
+        found: list[ast.AST] = []
+        if isinstance(node, ast.Assign):
+            return [w.value for w in self.environment_call(node, scope) if w.var == "WANDB_CONSOLE"]
+        if not isinstance(node, ast.Call):
+            return found
+        if self.settings_call(node, scope):
+            found += [kw.value for kw in node.keywords if kw.arg == "console"][:1]
+            return found
+        init = self.init_call(node, scope)
+        if init is not None and init.via == "wandb.init":
+            settings = init.direct("settings")
+            return self._settings_console(settings.value if settings else None, scope)
+        if init is not None and init.via == "init_trackers":
+            for value in init.argument("settings"):
+                found += self._settings_console(value, scope)
+        found += [w.value for w in self.environment_call(node, scope) if w.var == "WANDB_CONSOLE"]
+        return found
+
+    def _settings_console(self, value: ast.AST | None, scope: Scope) -> list[ast.AST]:
+        """``{"console": ...}`` or ``dict(console=...)`` given as ``settings=``."""
+        if isinstance(value, ast.Dict):
+            return [v for k, v in zip(value.keys, value.values) if _str_value(k) == "console"]
+        if isinstance(value, ast.Call) and self.run_qualname(value.func, scope) == "dict":
+            return [kw.value for kw in value.keywords if kw.arg == "console"][:1]
+        return []
+
+    # -- the public API ------------------------------------------------------------------------
+
+    def public_run(self, expr: ast.AST, scope: Scope | None = None) -> bool:
+        """``wandb.Api().run(path)`` (also ``wandb.apis.public.Api``, ``PublicApi``)."""
+        return bool(_PUBLIC_RUN.match(self.run_qualname(expr, scope or self.names.module) or ""))
+
+    def public_runs(self, expr: ast.AST, scope: Scope | None = None) -> bool:
+        """``wandb.Api().runs(path)``, ``api.project(...).runs()``: a collection of runs."""
+        return bool(_PUBLIC_RUNS.match(self.run_qualname(expr, scope or self.names.module) or ""))
+
+
+def api_name(qual: str | None) -> str | None:
+    """A callee's qualified name in the notation of the API-change table
+    (``wandb_runtime/api_changes.py``): ``wandb.log``, ``Run.get_url``, ``wandb.Settings``."""
+    if not qual:
+        return None
+    if qual.startswith(RUN + "."):
+        return "Run." + qual[len(RUN) + 1 :]
+    if qual in SETTINGS_CALLS:
+        return "wandb.Settings"
+    if qual.startswith("wandb."):
+        return qual
+    return None
+
+
+def init_trackers_wandb(call: ast.Call) -> ast.Dict | None:
+    """For ``accelerator.init_trackers(project, init_kwargs={"wandb": {...}})``: the dict of
+    keyword arguments accelerate passes to ``wandb.init``; None for any other call."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "init_trackers"):
+        return None
+    for kw in call.keywords:
+        if kw.arg == "init_kwargs" and isinstance(kw.value, ast.Dict):
+            for k, v in zip(kw.value.keys, kw.value.values):
+                if _str_value(k) == "wandb" and isinstance(v, ast.Dict):
+                    return v
+    return None
 
 
 def commit_false(call: ast.Call) -> bool:
