@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.flow import own_nodes
-from ..analysis.resolve import ACCELERATOR
-from ..analysis.wandb_model import CONFIG_OBJECTS
+from ..analysis.wandb_model import CONFIG_OBJECTS, InitCall
 from ..engine import SAFE, UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
-from .calls import dotted, has_star_kwargs, keyword, str_value
+from .calls import dotted, has_star_kwargs, keyword
 from .edits import add_keyword, template
 from .imports import import_for_fix
 
@@ -344,12 +343,13 @@ def main():
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self._updated: bool | None = None
-        self._sweep: bool | None = None
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self.ctx.qualname(node.func) != "wandb.init":
-            if self._is_wandb_init_trackers(node):
-                self._check_init_trackers(node)
+        init = self.ctx.init_call(node)
+        if init is None or init.via == "WandbLogger":
+            return
+        if init.via == "init_trackers":
+            self._check_init_trackers(init)
             return
         if keyword(node, "config") or has_star_kwargs(node) or self._config_updated():
             return
@@ -379,43 +379,25 @@ def main():
             message = InitWithoutKnownConfig(config=config)
         self.report(node, message, fix=fix)
 
-    def _is_wandb_init_trackers(self, node: ast.Call) -> bool:
-        func = node.func
-        if not (isinstance(func, ast.Attribute) and func.attr == "init_trackers"):
-            return False
-        return (
-            self.ctx.raw_qualname(func.value) == ACCELERATOR
-            or self.ctx.flow.init_trackers_wandb(node) is not None
-        )
-
-    def _check_init_trackers(self, node: ast.Call) -> None:
+    def _check_init_trackers(self, init: InitCall) -> None:
         """``accelerator.init_trackers(project, config=None, init_kwargs=None)`` is a wandb.init."""
+        node = init.call
         if len(node.args) >= 2 or keyword(node, "config") or has_star_kwargs(node):
             return
         if self._config_updated() or self._sweep_run():
             return
-        init_kwargs = self.ctx.flow.init_trackers_wandb(node)
-        if init_kwargs is not None and any(
-            k is None or str_value(k) in ("config", "resume") for k in init_kwargs.keys
-        ):
+        if any(k is None or k in ("config", "resume") for k, _ in init.arguments()):
             return
         self.report(node, InitTrackersWithoutConfig())
 
     def _sweep_run(self) -> bool:
         """A module that runs a sweep (``wandb.agent``/``wandb.sweep``): the sweep controller
         supplies the config."""
-        if self._sweep is None:
-            names = self.ctx.names
-            self._sweep = any(
-                names.qualname(call.func, scope) in ("wandb.agent", "wandb.sweep")
-                for method in ("agent", "sweep")
-                for call, scope in names.calls_named(method)
-            )
-        return self._sweep
+        return self.ctx.runs_a_sweep()
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            if isinstance(target, ast.Attribute) and self.ctx.qualname(target) == "wandb.config":
+            if isinstance(target, ast.Attribute) and self.ctx.module_config(target):
                 self.report(node, ConfigAttributeAssigned())
 
     def _config_updated(self) -> bool:
@@ -629,12 +611,13 @@ wandb.init(project="demo", config=OmegaConf.to_container(cfg, resolve=True))
 
     def _is_init_config(self, node: ast.Call) -> bool:
         """``wandb.init(config=<DictConfig>)`` raises TypeError; ``config.update`` takes one."""
-        return self.ctx.qualname(node.func) == "wandb.init"
+        init = self.ctx.init_call(node)
+        return init is not None and init.via == "wandb.init"
 
     def _config_values(self, node: ast.Call):
-        qual = self.ctx.qualname(node.func)
-        if qual == "wandb.init":
-            kw = keyword(node, "config")
+        init = self.ctx.init_call(node)
+        if init is not None and init.via == "wandb.init":
+            kw = init.direct("config")
             if kw is not None:
                 yield kw.value
         elif isinstance(node.func, ast.Attribute) and node.func.attr == "update":
