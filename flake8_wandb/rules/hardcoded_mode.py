@@ -5,15 +5,11 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..analysis.wandb_model import MODE_CALLS
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
 from .control_flow import under_condition
 from .edits import replace, template
 from .imports import runtime_fix
-
-LIGHTNING = ("pytorch_lightning.", "lightning.")
-
 
 #: callees that may set ``WANDB_MODE`` without a ``mode=`` keyword
 _MODE_SETTERS = frozenset({"putenv", "update", "init_trackers"})
@@ -240,13 +236,13 @@ os.environ.setdefault("WANDB_MODE", "offline")
             return
         if under_condition(self.ctx, ignore_rank_guards=True):
             return
-        for write in self.ctx.flow.env_writes(node):
+        for write in self.ctx.environment_call(node):
             if write.var != "WANDB_MODE" or str_value(write.value) is None:
                 continue
             if self._disabled_by_rank(write.value):
                 continue
             target = node.targets[0]
-            if not isinstance(target, ast.Subscript):  # env_writes: ``os.environ[K] = v``
+            if not isinstance(target, ast.Subscript):  # ``os.environ[K] = v``
                 continue
             environ = self.ctx.segment(target.value)
             text = f"{environ}.setdefault({self.ctx.segment(target.slice)}, {self.ctx.segment(node.value)})"
@@ -275,7 +271,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
             return
         if under_condition(self.ctx, ignore_rank_guards=True):
             return
-        for write in self.ctx.flow.env_writes(node):
+        for write in self.ctx.environment_call(node):
             literal = str_value(write.value) is not None
             if self._disabled_by_rank(write.value):
                 continue
@@ -285,8 +281,8 @@ os.environ.setdefault("WANDB_MODE", "offline")
                     call = "os.environ.update(WANDB_MODE=...)"
                 self.report(node, EnvironModeWritten(call=call))
                 return
-        qual = self.ctx.qualname(node.func)
-        if qual in MODE_CALLS:
+        init = self.ctx.init_call(node)
+        if (init is not None and init.via == "wandb.init") or self.ctx.settings_call(node):
             kw = keyword(node, "mode")
             if kw is None or str_value(kw.value) is None or self._disabled_by_rank(kw.value):
                 return
@@ -300,19 +296,17 @@ os.environ.setdefault("WANDB_MODE", "offline")
                     lambda local: template(self.ctx, value, local + "({node})"),
                     "Wrap the mode in {local}()",
                 )
-            short = "wandb." + qual.rsplit(".", 1)[-1]
+            short = "wandb.init" if init is not None else "wandb.Settings"
             self.report(kw, ModeArgument(mode=str_value(kw.value) or "", call=short), fix=fix)
-        elif qual is not None and qual.endswith(".WandbLogger") and qual.startswith(LIGHTNING):
-            kw = keyword(node, "offline")
+        elif init is not None and init.via == "WandbLogger":
+            kw = init.direct("offline")
             if kw is not None and isinstance(kw.value, ast.Constant) and kw.value.value is True:
                 self.report(kw, WandbLoggerOffline())
-        else:
-            init_kwargs = self.ctx.flow.init_trackers_wandb(node)
-            if init_kwargs is not None:
-                for k, v in zip(init_kwargs.keys, init_kwargs.values):
-                    mode = str_value(v)
-                    if str_value(k) == "mode" and mode is not None:
-                        self.report(v, InitTrackersMode(mode=mode))
+        elif init is not None:
+            for k, v in init.arguments():
+                mode = str_value(v)
+                if k == "mode" and mode is not None:
+                    self.report(v, InitTrackersMode(mode=mode))
 
     def _forces_mode(self) -> bool:
         """Inside a function whose name says it forces the mode (``force_offline``,
