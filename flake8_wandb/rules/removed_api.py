@@ -7,12 +7,12 @@ from typing import ClassVar
 
 from wandb_runtime.api_changes import REMOVED_APIS
 
-from ..analysis.resolve import RUN
+from ..analysis.wandb_model import api_name
 from ..engine import SAFE, UNCHANGED, Fix, Invalid, Message, Rule, end_of
 from .calls import keyword, str_value
 from .edits import remove_argument, replace, transform
 from .hardcoded_api_key import _alone_on_its_lines, _remove_lines
-from .run_settings import SETTINGS_CALLS, VERSION_DOC
+from .run_settings import VERSION_DOC
 
 _FIX_TEXT = {"drop-keyword": "safe: removed", "drop-statement": "safe: removed"}
 
@@ -20,19 +20,6 @@ _EFFECT = {
     "no-op": "does nothing",
     "ValidationError": "raises ValidationError",
 }
-
-
-def _table_name(qual: str | None) -> str | None:
-    """What a callee resolves to, in the table's notation (``wandb.log``, ``Run.get_url``)."""
-    if not qual:
-        return None
-    if qual.startswith(RUN + "."):
-        return "Run." + qual[len(RUN) + 1 :]
-    if qual in SETTINGS_CALLS:
-        return "wandb.Settings"
-    if qual.startswith("wandb."):
-        return qual
-    return None
 
 
 @dataclass(frozen=True)
@@ -236,7 +223,7 @@ run.finish()
         removed = self.ctx.settings.wandb.removed_apis()
         if not removed:
             return
-        name = _table_name(self.ctx.qualname(node.func))
+        name = api_name(self.ctx.qualname(node.func))
         if name is None:
             return
         for api in removed:
