@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..analysis.wandb_model import SETTINGS_CALLS
 from ..engine import SAFE, UNSAFE, Fix, Invalid, Message, Rule
 from ..versions import REINIT_STRINGS_SINCE
 from .calls import keyword, str_value
@@ -22,64 +21,17 @@ VERSION_DOC = (
 )
 
 
-def _settings_console(ctx, value: ast.AST | None) -> Iterator[ast.AST]:
-    """``{"console": ...}`` or ``dict(console=...)`` given as ``settings=``."""
-    if isinstance(value, ast.Dict):
-        for k, v in zip(value.keys, value.values):
-            if str_value(k) == "console":
-                yield v
-    elif isinstance(value, ast.Call) and ctx.qualname(value.func) == "dict":
-        kw = keyword(value, "console")
-        if kw is not None:
-            yield kw.value
-
-
-def console_values(ctx, node: ast.Call) -> Iterator[ast.AST]:
-    """The ``console`` values a call sets: ``wandb.Settings(console=...)``,
-    ``wandb.init(settings={"console": ...})`` / ``settings=dict(console=...)`` (also through
-    accelerate's ``init_trackers(init_kwargs={"wandb": {"settings": ...}})``), and
-    ``WANDB_CONSOLE`` written to the environment by a call (``setdefault``, ``putenv``,
-    ``update``)."""
-    qual = ctx.qualname(node.func)
-    if qual in SETTINGS_CALLS:
-        kw = keyword(node, "console")
-        if kw is not None:
-            yield kw.value
-    elif qual == "wandb.init":
-        settings = keyword(node, "settings")
-        yield from _settings_console(ctx, settings.value if settings is not None else None)
-    else:
-        init_kwargs = ctx.flow.init_trackers_wandb(node)
-        if init_kwargs is not None:
-            for k, v in zip(init_kwargs.keys, init_kwargs.values):
-                if str_value(k) == "settings":
-                    yield from _settings_console(ctx, v)
-        for write in ctx.flow.env_writes(node):
-            if write.var == "WANDB_CONSOLE":
-                yield write.value
-
-
-def console_env_value(ctx, node: ast.Assign) -> ast.AST | None:
-    """The value of ``os.environ["WANDB_CONSOLE"] = ...``."""
-    for write in ctx.flow.env_writes(node):
-        if write.var == "WANDB_CONSOLE":
-            return write.value
-    return None
-
-
 def reinit_values(ctx, node: ast.Call) -> Iterator[ast.AST]:
     """``reinit=`` of ``wandb.init`` / ``wandb.Settings``, and the ``"reinit"`` key of
     accelerate's ``init_kwargs={"wandb": {...}}``."""
-    if ctx.qualname(node.func) in {"wandb.init", *SETTINGS_CALLS}:
+    init = ctx.init_call(node)
+    if (init is not None and init.via == "wandb.init") or ctx.settings_call(node):
         kw = keyword(node, "reinit")
         if kw is not None:
             yield kw.value
         return
-    init_kwargs = ctx.flow.init_trackers_wandb(node)
-    if init_kwargs is not None:
-        for k, v in zip(init_kwargs.keys, init_kwargs.values):
-            if str_value(k) == "reinit":
-                yield v
+    if init is not None and init.via == "init_trackers":
+        yield from init.argument("reinit")
 
 
 def _quoted(ctx, literal: ast.AST, value: str) -> str:
@@ -227,11 +179,11 @@ class _ConsoleRule(Rule):
     """Shared detection of the console rules: every place a ``console`` value is set."""
 
     def visit_Call(self, node: ast.Call) -> None:
-        for literal in console_values(self.ctx, node):
+        for literal in self.ctx.console_setting(node):
             self._check(literal)
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        literal = console_env_value(self.ctx, node)
+        literal = next(iter(self.ctx.console_setting(node)), None)
         if literal is not None:
             self._check(literal)
 
