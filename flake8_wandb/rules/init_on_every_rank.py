@@ -8,14 +8,6 @@ from typing import ClassVar
 from ..engine import Message, Rule
 from .calls import has_star_kwargs, keyword, str_value
 
-#: calls that make every process of a launcher (torchrun, accelerate launch, deepspeed) run the
-#: whole script: the module trains on several processes
-_LAUNCHED = {
-    "torch.distributed.init_process_group": "init_process_group",
-    "deepspeed.init_distributed": "deepspeed.init_distributed",
-    "accelerate.Accelerator": "an Accelerator",
-    "accelerate.accelerator.Accelerator": "an Accelerator",
-}
 #: calls that start one process per rank running a given function
 _SPAWNS = {"torch.multiprocessing.spawn", "torch.multiprocessing.start_processes"}
 _ENV_READS = {"os.environ.get", "os.getenv", "os.environ.__getitem__"}
@@ -239,10 +231,12 @@ if __name__ == "__main__":
 
     def visit_Call(self, node: ast.Call) -> None:
         qual = self.ctx.qualname(node.func) or ""
-        if qual == "wandb.init":
+        init = self.ctx.init_call(node)
+        launch = self.ctx.launch(node)
+        if init is not None and init.via == "wandb.init":
             self._inits.append(node)
-        elif qual in _LAUNCHED:
-            self._launched(node, _LAUNCHED[qual])
+        elif launch is not None:
+            self._launched(node, launch)
         elif qual in _SPAWNS:
             target = node.args[0] if node.args else getattr(keyword(node, "fn"), "value", None)
             if isinstance(target, ast.Name):
@@ -250,7 +244,7 @@ if __name__ == "__main__":
                 self._spawn_line = self._spawn_line or node.lineno
         elif qual in _ENV_READS and node.args and str_value(node.args[0]) in _RANK_VARS:
             self._launched(node, f"{str_value(node.args[0])} from the environment")
-        for write in self.ctx.flow.env_writes(node):
+        for write in self.ctx.environment_call(node):
             if write.var in ("WANDB_MODE", "WANDB_DISABLED"):
                 self._sets_mode = True
 
@@ -263,7 +257,7 @@ if __name__ == "__main__":
             self._launched(node, f"{str_value(node.slice)} from the environment")
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        for write in self.ctx.flow.env_writes(node):
+        for write in self.ctx.environment_call(node):
             if write.var in ("WANDB_MODE", "WANDB_DISABLED"):
                 self._sets_mode = True
 
