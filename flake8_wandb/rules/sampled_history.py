@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -11,11 +10,6 @@ from .calls import has_star_kwargs, keyword
 from .edits import replace
 from .imports import import_for_fix
 
-_API = r"wandb\.(?:apis\.(?:public\.)?)?(?:Api|PublicApi)\(\)"
-#: ``wandb.Api().run(path)``: one run of the public API
-_PUBLIC_RUN = re.compile(rf"^{_API}\.run\(\)$")
-#: ``api.runs(path)``, ``api.sweep(id).runs``, ``api.project(...).runs()``: runs of the public API
-_PUBLIC_RUNS = re.compile(rf"^{_API}\.(?:\w+\(\)\.)*runs(?:\(\))?$")
 #: calls whose argument is only shown, never computed on
 _DISPLAYS = frozenset({"print", "display", "pprint", "IPython.display.display", "pprint.pprint"})
 #: methods of a DataFrame that only show part of it (when their result is itself only shown)
@@ -223,7 +217,7 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
     # -- what the receiver is ------------------------------------------------------------------
 
     def _is_public_run(self, expr: ast.AST, seen: frozenset = frozenset()) -> bool:
-        if _PUBLIC_RUN.match(self.ctx.qualname(expr) or ""):
+        if self.ctx.public_run(expr):
             return True
         if isinstance(expr, ast.Subscript):
             return self._is_public_runs(expr.value, seen)
@@ -235,7 +229,7 @@ best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
         """``api.runs(path)``, a sweep's ``runs``, and what is built from them in the module:
         ``list(...)``/``sorted(...)`` of them, a comprehension of public runs, a list that only
         ever receives public runs (``runs = []`` ... ``runs.append(api.run(p))``)."""
-        if _PUBLIC_RUNS.match(self.ctx.qualname(expr) or ""):
+        if self.ctx.public_runs(expr):
             return True
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.args:
             if expr.func.id in ("list", "sorted", "reversed", "tuple"):
