@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.flow import own_nodes
-from ..analysis.wandb_model import ACCELERATORS, console_off
+from ..analysis.wandb_model import ACCELERATORS
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
 from .edits import replace, transform
@@ -259,7 +259,6 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         self.dict_logs: dict[int, list[ast.Call]] = {}
         #: parent id -> statement id -> (field, index): built only for the fix, once per parent
         self._positions: dict[int, dict[int, tuple[str, int]]] = {}
-        self._console_off: bool | None = None
 
     def visit_Call(self, node: ast.Call) -> None:
         func = self.ctx.function()
@@ -380,9 +379,7 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
     def _echo_fix(self, call: ast.Call) -> Fix | None:
         """``print`` -> ``echo`` from the runtime shim, only where wandb's console capture is
         off (with capture on, the print reaches the Logs tab already and ``echo`` adds nothing)."""
-        if self._console_off is None:
-            self._console_off = console_off(self.ctx.tree)  # one walk per module
-        if not self._console_off:
+        if not self.ctx.console_off():
             return None
         return runtime_fix(
             self.ctx,
