@@ -4,9 +4,9 @@ import ast
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..analysis.resolve import RUN, SCOPE_NODES
+from ..analysis.resolve import SCOPE_NODES
+from ..analysis.wandb_model import CONFIG_OBJECTS
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
-from .calls import keyword
 from .edits import transform
 
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
@@ -15,7 +15,7 @@ _NOT_A_CONFIG = (ast.Tuple, ast.Starred, ast.Yield, ast.YieldFrom, ast.Await, as
 
 
 def _is_init(ctx, node: ast.AST | None) -> bool:
-    return isinstance(node, ast.Call) and ctx.qualname(node.func) == "wandb.init"
+    return node is not None and ctx.wandb_init(node)
 
 
 def init_ran_before(ctx, stmt: ast.stmt) -> bool:
@@ -181,23 +181,23 @@ def main(args):
         for target in node.targets:
             if not (isinstance(target, ast.Attribute) and target.attr == "config"):
                 continue
-            qual = self.ctx.qualname(target)
+            module = self.ctx.module_config(target)
             shown = self.ctx.segment(target)
             message: Message
-            if qual == "wandb.config":
+            if module:
                 message = ModuleConfigRebound(target=shown)
-            elif qual == RUN + ".config":
+            elif self.ctx.qualname(target) in CONFIG_OBJECTS:
                 message = RunConfigAssigned(target=shown)
             else:
                 continue
             if self._read_back_by_init():
                 return
-            self.report(target, message, fix=self._fix(node, target, qual))
+            self.report(target, message, fix=self._fix(node, module))
 
-    def _fix(self, node: ast.Assign, target: ast.Attribute, qual: str) -> Fix | None:
+    def _fix(self, node: ast.Assign, module: bool) -> Fix | None:
         if len(node.targets) != 1 or isinstance(node.value, _NOT_A_CONFIG):
             return None
-        if qual == "wandb.config" and not init_ran_before(self.ctx, node):
+        if module and not init_ran_before(self.ctx, node):
             return None
         return Fix(
             (transform(self.ctx, node, "assign_to_update"),),
@@ -208,10 +208,8 @@ def main(args):
     def _read_back_by_init(self) -> bool:
         """``wandb.config = {...}`` then ``wandb.init(config=wandb.config)``: the values do
         reach the run."""
-        for call, scope in self.ctx.names.calls_named("init"):
-            if self.ctx.names.qualname(call.func, scope) != "wandb.init":
-                continue
-            kw = keyword(call, "config")
-            if kw is not None and self.ctx.names.qualname(kw.value, scope) == "wandb.config":
+        for init, scope in self.ctx.wandb.wandb_inits():
+            kw = init.direct("config")
+            if kw is not None and self.ctx.module_config(kw.value, scope):
                 return True
         return False
