@@ -14,7 +14,7 @@ from .imports import newline_at, runtime_fix
 
 
 def _is_init(ctx, node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and ctx.qualname(node.func) == "wandb.init"
+    return ctx.wandb_init(node)
 
 
 @dataclass(frozen=True)
