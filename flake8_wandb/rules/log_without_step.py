@@ -67,9 +67,9 @@ def _covered(call: ast.Call, globs: list[str] | None) -> bool:
 def syncs_tensorboard(ctx) -> bool:
     """``wandb.init(sync_tensorboard=...)`` not literally False: TensorBoard's step drives the
     run, and ``step=`` conflicts with it."""
-    for call, scope in ctx.names.calls_named("init"):
-        kw = keyword(call, "sync_tensorboard")
-        if kw is None or ctx.qualname(call.func, scope) != "wandb.init":
+    for init, _ in ctx.wandb.wandb_inits():
+        kw = init.direct("sync_tensorboard")
+        if kw is None:
             continue
         if not (isinstance(kw.value, ast.Constant) and kw.value.value in (False, None)):
             return True
