@@ -162,18 +162,6 @@ class Flow:
 
     # -- environment ---------------------------------------------------------------------------
 
-    # -- kept while the rules move to the wandb model (analysis/wandb_model.py) ---------------
-
-    def env_writes(self, node: ast.AST):
-        """The wandb model's ``environment_writes``, in the scope being visited."""
-        return self.ctx.wandb.environment_writes(node, self.ctx.scope)
-
-    def init_trackers_wandb(self, call: ast.Call):
-        """The wandb model's ``init_trackers_wandb``."""
-        from .wandb_model import init_trackers_wandb
-
-        return init_trackers_wandb(call)
-
     # -- helpers in the same module ------------------------------------------------------------
 
     def print_helpers(self) -> frozenset[str]:
