@@ -136,11 +136,7 @@ def _starts_a_run(ctx, loop: ast.AST) -> bool:
 def _memo(ctx) -> dict:
     """Answers kept for the module being checked (one ``Context`` per module): each loop nest
     and each function is analysed once, not once per log call in it."""
-    memo = getattr(ctx, "_counter_memo", None)
-    if memo is None:
-        memo = {}
-        ctx._counter_memo = memo
-    return memo
+    return ctx.once("counters", dict)
 
 
 def _loop_targets(ctx, func: ast.AST) -> dict[str, int]:
@@ -212,7 +208,7 @@ def _is_run_wide_counter(ctx, name: str, func: ast.AST, loops: list[Loop]) -> bo
     if not values:
         return False
     enclosing = {id(loop) for loop in loops}
-    parents = ctx.flow._parents_of(func)
+    parents = ctx.flow.parents_of(func)
     first_growth = min((start_of(v) for v in values if isinstance(v, ast.AugAssign)), default=None)
     for value in values:
         if isinstance(value, ast.AugAssign):
@@ -245,7 +241,7 @@ def counter_identity(ctx, name: str) -> tuple[str, int]:
     """Which counter ``name`` is where the node being visited runs: the name and the node of
     the scope that binds it. ``global_step`` of ``pretrain()`` and ``global_step`` of
     ``finetune()`` are two counters; a module-level one read from any function is one."""
-    scope = ctx.names._binding_scope(name, ctx.scope)
+    scope = ctx.names.binding_scope(name, ctx.scope)
     return name, id(scope.node) if scope is not None else 0
 
 
@@ -261,7 +257,7 @@ def _called_once(ctx, func: ast.AST) -> bool:
     if len(calls) != 1:
         return False
     call, scope = calls[0]
-    parents = ctx.flow._parents_of(scope.node)
+    parents = ctx.flow.parents_of(scope.node)
     current: ast.AST = call
     while id(current) in parents:
         current = parents[id(current)]
@@ -326,7 +322,7 @@ def receiver_key(ctx, call: ast.Call) -> tuple[str, int]:
     text = ".".join(reversed(parts))
     if text in ("wandb", "wandb.run"):
         return "wandb", id(ctx.tree)
-    scope = ctx.names._binding_scope(receiver.id, ctx.scope)
+    scope = ctx.names.binding_scope(receiver.id, ctx.scope)
     if scope is not None and scope.self_name == receiver.id and scope.cls is not None:
         return text, id(scope.cls.node)
     if scope is None or scope is ctx.names.module:
@@ -476,7 +472,7 @@ def _defined_here(ctx, callee: ast.AST) -> bool:
         }
         _memo(ctx)["defined"] = defined
     if isinstance(callee, ast.Name):
-        if callee.id not in defined or ctx.names._binding_scope(callee.id, ctx.scope) is None:
+        if callee.id not in defined or ctx.names.binding_scope(callee.id, ctx.scope) is None:
             return False
         qual = ctx.names.lookup(callee.id, ctx.scope)
         return qual is None or qual.startswith("<local>.")  # a def (opaque) or a local class

@@ -135,7 +135,7 @@ class Flow:
         return False
 
     def _name_reaches_sink(self, name: str, func: ast.AST) -> bool:
-        parents = self._parents_of(func)
+        parents = self.parents_of(func)
         for node in own_nodes(func):
             if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
                 child: ast.AST = node
@@ -149,7 +149,7 @@ class Flow:
                     child = parent
         return False
 
-    def _parents_of(self, func: ast.AST) -> dict[int, ast.AST]:
+    def parents_of(self, func: ast.AST) -> dict[int, ast.AST]:
         parents = self._parents.get(id(func))
         if parents is None:
             parents = self._parents[id(func)] = {}

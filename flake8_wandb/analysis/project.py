@@ -450,7 +450,7 @@ class ProjectView:
         found: Summary | None = None
         method = False
         if isinstance(func, ast.Name):
-            where = self.names._binding_scope(func.id, scope)
+            where = self.names.binding_scope(func.id, scope)
             if where is self.names.module and func.id in self._top_level_defs():
                 found = self._local_summary(func.id, needs)
             else:

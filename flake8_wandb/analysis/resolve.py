@@ -245,12 +245,12 @@ class Resolver:
         return False
 
     def lookup(self, name: str, scope: Scope) -> str | None:
-        found = self._binding_scope(name, scope)
+        found = self.binding_scope(name, scope)
         if found is None:
             return name if name in _BUILTINS else None
         return self._resolve_all(found.bindings[name])
 
-    def _binding_scope(self, name: str, scope: Scope) -> Scope | None:
+    def binding_scope(self, name: str, scope: Scope) -> Scope | None:
         s: Scope | None = scope
         first = True
         while s is not None:
@@ -264,7 +264,7 @@ class Resolver:
 
     def self_class(self, name: str, scope: Scope) -> ClassInfo | None:
         """The class whose instance ``name`` is, when ``name`` is a method's ``self``."""
-        s = self._binding_scope(name, scope)
+        s = self.binding_scope(name, scope)
         if s is not None and s.self_name == name:
             return s.cls
         return None
