@@ -575,11 +575,7 @@ def _config_update(node: ast.Call, ctx: Context, scope) -> bool:
 
 def find(ctx: Context) -> Secrets:
     """The keys of the module ``ctx`` holds; built once per context."""
-    found = getattr(ctx, "_secrets", None)
-    if found is None:
-        found = Secrets(ctx)
-        ctx._secrets = found  # type: ignore[attr-defined]
-    return found
+    return ctx.once("secrets", lambda: Secrets(ctx))
 
 
 def _str(node: ast.AST | None) -> str | None:

@@ -132,20 +132,14 @@ class _Facts:
 
 
 def _facts(ctx: Context) -> _Facts:
-    facts = getattr(ctx, "_import_facts", None)
-    if facts is None:
-        facts = _Facts(ctx.tree)
-        ctx._import_facts = facts  # type: ignore[attr-defined]  # one walk per module
-    return facts
+    return ctx.once("import_facts", lambda: _Facts(ctx.tree))  # one walk per module
 
 
 def _free(ctx: Context, local: str, plain: bool) -> bool:
     """A name the fix may bind: the module never mentions it, and a ``from x import *`` (which
     may bind anything) leaves only the ``wandb_`` aliases free. (A name absent from the text is
     free without walking the tree: the common case, and cheap on a 100k-line module.)"""
-    memo = getattr(ctx, "_import_free", None)
-    if memo is None:
-        memo = ctx._import_free = {}  # type: ignore[attr-defined]
+    memo: dict[tuple[str, bool], bool] = ctx.once("import_free", dict)
     if (local, plain) not in memo:
         memo[(local, plain)] = _free_uncached(ctx, local, plain)
     return memo[(local, plain)]
@@ -167,9 +161,8 @@ def _enclosing_functions(ctx: Context, site: ast.AST) -> list[FunctionNode]:
     found: list[FunctionNode] = []
     line = start_of(site)[0]
     block: Sequence[ast.stmt] = ctx.tree.body
-    starts = getattr(ctx, "_import_body_starts", None)
-    if starts is None:  # the module's statements by first line, for a bisection (once per module)
-        starts = ctx._import_body_starts = [s.lineno for s in block]  # type: ignore[attr-defined]
+    # the module's statements by first line, for a bisection (once per module)
+    starts = ctx.once("import_body_starts", lambda: [s.lineno for s in block])
     i = bisect.bisect_right(starts, line) - 1
     stmt = block[i] if i >= 0 and line <= (block[i].end_lineno or block[i].lineno) else None
     while stmt is not None:
@@ -243,13 +236,12 @@ def _scopes(
 
 def _module_imports(ctx: Context) -> list[ast.stmt]:
     """The module-level imports (in ``if``/``try`` blocks too), found once per module."""
-    found = getattr(ctx, "_import_statements", None)
-    if found is None:
-        found = [
+    return ctx.once(
+        "import_statements",
+        lambda: [
             s for s in _statements(ctx.tree.body) if isinstance(s, (ast.Import, ast.ImportFrom))
-        ]
-        ctx._import_statements = found  # type: ignore[attr-defined]
-    return found
+        ],
+    )
 
 
 def _existing_import(ctx: Context, functions, site, module: str, name: str) -> str | None:
@@ -319,17 +311,18 @@ def _import_guards(ctx: Context) -> dict[int, ast.stmt]:
     """For each statement in the body of a ``try`` whose handler would catch an ImportError:
     the outermost such ``try`` of its block (nested functions and classes aside). One walk per
     module."""
-    guards = getattr(ctx, "_import_guards", None)
-    if guards is None:
-        guards = {}
-        for node in ast.walk(ctx.tree):  # breadth first: an outer try before the ones inside
-            if type(node).__name__ in ("Try", "TryStar") and any(
-                _catches_import_error(h)
-                for h in node.handlers  # type: ignore[attr-defined]
-            ):
-                for stmt in _statements(node.body):  # type: ignore[attr-defined]
-                    guards.setdefault(id(stmt), node)
-        ctx._import_guards = guards  # type: ignore[attr-defined]
+    return ctx.once("import_guards", lambda: _find_import_guards(ctx))
+
+
+def _find_import_guards(ctx: Context) -> dict[int, ast.stmt]:
+    guards: dict[int, ast.stmt] = {}
+    for node in ast.walk(ctx.tree):  # breadth first: an outer try before the ones inside
+        if type(node).__name__ in ("Try", "TryStar") and any(
+            _catches_import_error(h)
+            for h in node.handlers  # type: ignore[attr-defined]
+        ):
+            for stmt in _statements(node.body):  # type: ignore[attr-defined]
+                guards.setdefault(id(stmt), node)
     return guards
 
 
