@@ -11,16 +11,11 @@ asks a fix for its text; nothing here imports it. Nothing here knows about flake
 from __future__ import annotations
 
 import ast
-import dataclasses
-import re
-import string
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import (
     TYPE_CHECKING,
-    Any,
     ClassVar,
     TypeVar,
     Union,
@@ -42,6 +37,21 @@ from .analysis.resolve import (
     Scope,
 )
 from .analysis.wandb_model import EnvWrite, InitCall, WandbModel, console_off
+
+# the contract types live at the bottom of the package; re-exported for the rules and front ends
+from .contract import DISPLAY_ONLY as DISPLAY_ONLY
+from .contract import RUNTIME_PACKAGE as RUNTIME_PACKAGE
+from .contract import SAFE as SAFE
+from .contract import UNSAFE as UNSAFE
+from .contract import Applicability as Applicability
+from .contract import Change as Change
+from .contract import Edit as Edit
+from .contract import Fix as Fix
+from .contract import Message as Message
+from .contract import Transform as Transform
+from .contract import applicability_label as applicability_label
+from .contract import printable as printable
+from .contract import template_fields as template_fields
 from .defaults import DEFAULT_STEP_NAMES
 from .versions import PINNED, WandbFacts
 
@@ -51,179 +61,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _escape(m: re.Match[str]) -> str:
-    return repr(m.group())[1:-1]
-
-
-#: control and format characters (line breaks, ESC, bidi overrides), which would let text from a
-#: file (a source segment in a message, a file name) forge output lines or drive the terminal
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-
-
-def printable(text: str) -> str:
-    """``text`` on one line with nothing a terminal acts on: such characters are escaped as
-    ``repr`` writes them (``\\n``, ``\\x1b``, ``\\u202e``)."""
-    return _UNPRINTABLE.sub(_escape, text)
-
-
 @dataclass(frozen=True)
 class Settings:
     step_names: tuple[str, ...] = DEFAULT_STEP_NAMES
     #: what the target wandb accepts, resolved once per run by the front end before any rule
     #: runs (``versions.resolve``); the default is the pinned wandb 0.31, as the docs use
     wandb: WandbFacts = PINNED
-
-
-@dataclass(frozen=True)
-class Edit:
-    """Replace the text between two ``ast`` positions (1-based line, UTF-8 byte column)."""
-
-    start: tuple[int, int]
-    end: tuple[int, int]
-    text: str
-
-
-@dataclass(frozen=True)
-class Transform:
-    """A libcst transformation of one node, emitted as an edit of that node's span.
-
-    ``original`` is the node's text (between ``start`` and ``end``, ``ast`` positions), ``kind``
-    names a transform of ``transforms.py`` and ``args`` are its arguments. Only ``text`` runs
-    libcst: it parses ``original`` alone (an expression or a statement), transforms it and
-    generates the code of the changed node, so every byte outside the span stays as it was and
-    the flake8 plugin, which never asks for ``text``, never imports libcst. Raises
-    ``transforms.TransformError`` when libcst cannot parse or transform the node.
-    """
-
-    start: tuple[int, int]
-    end: tuple[int, int]
-    original: str
-    kind: str
-    args: tuple[Any, ...] = ()
-
-    @property
-    def text(self) -> str:
-        cached = self.__dict__.get("_text")
-        if cached is None:
-            from .transforms import generate
-
-            cached = generate(self)
-            object.__setattr__(self, "_text", cached)  # frozen: a cache, not a field
-        return cached
-
-
-#: what a fix changes: a libcst transform of a node, or (rarely) a plain text edit
-Change = Union[Edit, Transform]  # noqa: UP007  evaluated; Python 3.9 imports it
-
-#: the distribution a fix that imports ``wandb_runtime`` makes the fixed code need
-RUNTIME_PACKAGE = "wandb-runtime"
-
-
-class Applicability(str, Enum):
-    """How a fix may be used (ruff's ``Applicability``), one vocabulary everywhere: the fix itself,
-    the rule's page, the README's rules table, ``--list-rules``, JSON and SARIF.
-
-    - ``SAFE``: the fixed program behaves exactly as before, except that code which certainly
-      raised no longer raises (CONTRIBUTING.md, "Adding a rule"); applied by ``--apply``;
-    - ``UNSAFE``: changes behaviour on purpose; applied only with ``--unsafe-fixes``;
-    - ``DISPLAY_ONLY``: a suggestion that needs a person: shown (in ``--diff``), never applied.
-    """
-
-    SAFE = "safe"
-    UNSAFE = "unsafe"
-    DISPLAY_ONLY = "display-only"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-SAFE, UNSAFE, DISPLAY_ONLY = Applicability.SAFE, Applicability.UNSAFE, Applicability.DISPLAY_ONLY
-
-
-def applicability_label(kinds: Iterable[Applicability]) -> str:
-    """A rule's fixes in words, as every front end and page writes them: ``safe``, ``unsafe``,
-    ``safe or unsafe`` (some fixes are safe, others not), ``display-only``, or ``none``."""
-    present = set(kinds)
-    return " or ".join(a.value for a in Applicability if a in present) or "none"
-
-
-@dataclass(frozen=True)
-class Fix:
-    """A fix: its changes (an import it needs is one of them), its applicability, what it does.
-
-    A fix that adds a dependency (``requires``) is never safe: the declaration itself refuses it.
-    """
-
-    edits: tuple[Change, ...]
-    applicability: Applicability
-    #: what the fix does, as ruff's fix titles do ("Add step=global_step"); the finding's message
-    #: says what is wrong
-    title: str = ""
-    #: distributions the fixed code needs and the original did not, e.g. ``("wandb-runtime",)``
-    requires: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.applicability, Applicability):
-            raise TypeError(f"applicability must be an Applicability, not {self.applicability!r}")
-        if self.applicability is SAFE and self.requires:
-            raise ValueError(f"a fix that needs {', '.join(self.requires)} cannot be safe")
-        if self.requires and not all(r in self.title for r in self.requires):
-            raise ValueError("a fix that adds a dependency must name it in its title")
-
-
-class Message:
-    """What a finding says (ruff's ``Violation``): one small frozen dataclass per kind of finding,
-    whose fields are the arguments of its ``template`` (a ``str.format`` template, no backticks).
-    A rule reports ``self.report(node, LogWithoutStepMessage(step=..., why=...))``: a misnamed or
-    missing argument is a ``TypeError`` at that call (and a mypy error), never a finding
-    silently lost; a template that names a field the class lacks, or a field it never uses,
-    fails when the class is made (import time)::
-
-        @dataclass(frozen=True)
-        class SummaryKeyOutsideFinal(Message):
-            template: ClassVar[str] = "summary key {key!r} is not under final/; use {final!r}"
-            key: str
-            final: str
-    """
-
-    template: ClassVar[str]
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        own = cls.__dict__.get("__annotations__", {})
-        fields = {
-            name
-            for name, kind in own.items()
-            if "ClassVar" not in str(kind) and not name.startswith("_")
-        }
-        for base in cls.__mro__[1:]:
-            for name, kind in base.__dict__.get("__annotations__", {}).items():
-                if "ClassVar" not in str(kind) and base is not Message:
-                    fields.add(name)
-        if "template" not in cls.__dict__:
-            raise TypeError(f"{cls.__name__}: a message needs its template")
-        used = template_fields(cls.template)
-        if used != fields:
-            raise TypeError(
-                f"{cls.__name__}: template fields {sorted(used)} but class fields {sorted(fields)}"
-            )
-
-    @property
-    def text(self) -> str:
-        """The sentence, on one line with nothing a terminal acts on (both front ends print it)."""
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
-        return printable(self.template.format(**values))
-
-
-def template_fields(template: str) -> set[str]:
-    """The argument names a ``str.format`` template uses (``{key!r}`` -> ``key``)."""
-    names = set()
-    for _, field, _, _ in string.Formatter().parse(template):
-        if field is not None:
-            if not field or field[0].isdigit():
-                raise TypeError(f"positional field in message template {template!r}")
-            names.add(re.split(r"[.\[]", field, maxsplit=1)[0])
-    return names
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,17 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from wandb_runtime import facts
 
-from ..engine import Change, Context, Message, Span, Transform, end_of, start_of
-from .positions import children
+from ..contract import Change, Message, Transform
+from .positions import Span, children, end_of, start_of
 from .resolve import RUN, SCOPE_NODES
 from .wandb_model import EnvWrite
+
+if TYPE_CHECKING:
+    from ..engine import Context
 
 _SCOPE_TYPES = frozenset(SCOPE_NODES)
 
