@@ -13,7 +13,7 @@ from ..analysis.counters import (
     escapes_through,
     is_run_wide_counter,
 )
-from ..analysis.wandb_model import RUN_LIKE
+from ..analysis.wandb_model import RUN_LIKE, commit_false
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule, start_of
 from .calls import has_star_kwargs, keyword, str_value
 from .edits import add_keyword
@@ -528,8 +528,7 @@ for global_step in range(100):
             # ``log(*args)``, ``**kwargs``: the step may be inside
             self._site(node, "unknown")
             return
-        commit = keyword(node, "commit")
-        if commit is not None and isinstance(commit.value, ast.Constant) and not commit.value.value:
+        if commit_false(node):
             self._site(node, "neutral")
             return
         # Lightning's ``experiment.log``: Lightning syncs trainer/global_step as the x-axis
