@@ -72,6 +72,11 @@ MODE_CALLS = frozenset({"wandb.init"} | SETTINGS_CALLS)
 CONFIG_OBJECTS = frozenset({"wandb.config", RUN + ".config"})
 #: a run's summary, through the module or a run
 SUMMARY_OBJECTS = frozenset({"wandb.summary", RUN + ".summary"})
+#: methods of a run's config that write to it (``wandb.config.update(...)``, ``config[k] = v``)
+CONFIG_UPDATES = frozenset({"update", "setdefaults", "update_locked", "setdefault", "__setitem__"})
+#: callees (by their last name) that may set ``WANDB_MODE`` without a ``mode=`` keyword:
+#: ``os.putenv``, ``os.environ.update``, accelerate's ``init_trackers``
+MODE_SETTER_CALLEES = frozenset({"putenv", "update", "init_trackers"})
 #: an accelerate ``Accelerator``, with wandb among its trackers or not
 ACCELERATORS = frozenset(
     {ACCELERATOR, "accelerate.Accelerator()", "accelerate.accelerator.Accelerator()"}

@@ -5,13 +5,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.flow import own_nodes
-from ..analysis.wandb_model import CONFIG_OBJECTS, InitCall
+from ..analysis.wandb_model import CONFIG_OBJECTS, CONFIG_UPDATES, InitCall
 from ..engine import SAFE, UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import dotted, has_star_kwargs, keyword
 from .edits import add_keyword, template
 from .imports import import_for_fix
 
-CONFIG_UPDATES = {"update", "setdefaults", "update_locked", "setdefault", "__setitem__"}
 DICTCONFIG_TYPES = {"omegaconf.DictConfig", "omegaconf.dictconfig.DictConfig"}
 DICTCONFIG_MAKERS = {
     "omegaconf.OmegaConf.create",
