@@ -5,14 +5,12 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..analysis.wandb_model import MODE_SETTER_CALLEES
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
 from .control_flow import under_condition
 from .edits import replace, template
 from .imports import runtime_fix
-
-#: callees that may set ``WANDB_MODE`` without a ``mode=`` keyword
-_MODE_SETTERS = frozenset({"putenv", "update", "init_trackers"})
 
 
 @dataclass(frozen=True)
@@ -265,7 +263,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
         # ``os.putenv``, ``os.environ.update``, accelerate's ``init_trackers``)
         func = node.func
         callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-        if callee not in _MODE_SETTERS and not any(
+        if callee not in MODE_SETTER_CALLEES and not any(
             kw.arg in ("mode", "offline") for kw in node.keywords
         ):
             return
