@@ -32,6 +32,9 @@ from pathlib import Path
 from wandb_runtime.api_changes import REMOVED_APIS, RemovedApi
 from wandb_runtime.facts import CONSOLE_VALUES, MEASURED_ON, REINIT_STRINGS_SINCE, REINIT_VALUES
 
+#: the string value of ``reinit`` that means what each boolean meant before the strings
+REINIT_FOR = {True: "finish_previous", False: "return_previous"}
+
 #: kept for readers of 0.1's names
 CONSOLE_0_31 = CONSOLE_VALUES
 REINIT_STRINGS = REINIT_VALUES

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..engine import SAFE, UNSAFE, Fix, Invalid, Message, Rule
-from ..versions import REINIT_STRINGS_SINCE
+from ..versions import REINIT_FOR, REINIT_STRINGS_SINCE
 from .calls import keyword, str_value
 from .edits import replace, string_literal
-
-REINIT_FOR = {True: "finish_previous", False: "return_previous"}
 
 VERSION_DOC = (
     " What the target wandb accepts is decided once per run: the `wandb-target-version` setting "
