@@ -1,0 +1,294 @@
+"""The wandb model's queries, asked directly about small sources (analysis/wandb_model.py): each
+takes the node it is asked about (and where that node is), never the node a rule is visiting.
+The traps are code that looks like wandb and is not: another library's ``init()``, a class of
+one's own with a ``config`` attribute."""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_wandb.analysis.resolve import RUN, Resolver, Scope
+from flake8_wandb.analysis.wandb_model import (
+    LAUNCHES,
+    InitCall,
+    WandbModel,
+    api_name,
+    commit_false,
+    console_off,
+)
+
+
+class Module:
+    """A parsed source and its wandb model; ``call(text)`` finds the call whose source starts with
+    ``text``, ``scope(node)`` the scope it is in."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tree = ast.parse(source)
+        self.model = WandbModel(Resolver(self.tree, mentions_wandb="wandb" in source))
+
+    def nodes(self, kind: type, text: str) -> list:
+        return [
+            n
+            for n in ast.walk(self.tree)
+            if isinstance(n, kind)
+            and (ast.get_source_segment(self.source, n) or "").startswith(text)
+        ]
+
+    def call(self, text: str) -> ast.Call:
+        (found,) = self.nodes(ast.Call, text)
+        return found
+
+    def scope(self, node: ast.AST) -> Scope:
+        """The innermost function or class around ``node`` (the module when none)."""
+        best = self.model.names.module
+        for outer in ast.walk(self.tree):
+            if isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                if (
+                    any(n is node for n in ast.walk(outer))
+                    and id(outer) in self.model.names.scope_of
+                ):
+                    inner = self.model.names.scope_of[id(outer)]
+                    if _depth(inner) > _depth(best):
+                        best = inner
+        return best
+
+    def init(self, text: str) -> InitCall | None:
+        call = self.call(text)
+        return self.model.init_call(call, self.scope(call))
+
+
+def _depth(scope: Scope) -> int:
+    depth = 0
+    while scope.parent is not None:
+        scope, depth = scope.parent, depth + 1
+    return depth
+
+
+def _text(node: ast.AST | None) -> str | None:
+    return None if node is None else ast.unparse(node)
+
+
+# -- init_call -------------------------------------------------------------------------------------
+
+
+def test_init_call_direct_arguments():
+    m = Module('import wandb\nrun = wandb.init(project="p", config=cfg, **extra)\n')
+    init = m.init("wandb.init")
+    assert init is not None and init.via == "wandb.init"
+    assert [_text(v) for v in init.argument("config")] == ["cfg"]
+    assert _text(init.direct("project").value) == "'p'"
+    assert init.direct("mode") is None
+    assert init.has_unknown_arguments()
+
+
+def test_init_call_under_another_name():
+    m = Module("from wandb import init as start\nstart(project='p')\n")
+    init = m.init("start(")
+    assert init is not None and init.via == "wandb.init"
+    assert not init.has_unknown_arguments()
+
+
+def test_init_call_through_accelerate_init_kwargs():
+    m = Module(
+        "from accelerate import Accelerator\n"
+        "accelerator = Accelerator(log_with='wandb')\n"
+        "accelerator.init_trackers('p', init_kwargs={'wandb': {'mode': 'offline', k: 1}})\n"
+    )
+    init = m.init("accelerator.init_trackers")
+    assert init is not None and init.via == "init_trackers"
+    assert [_text(v) for v in init.argument("mode")] == ["'offline'"]
+    assert [name for name, _ in init.arguments()] == ["mode"]  # a computed key is left out
+    assert not init.has_unknown_arguments()
+
+
+def test_init_call_through_accelerate_without_init_kwargs():
+    m = Module(
+        "from accelerate import Accelerator\n"
+        "accelerator = Accelerator(log_with='wandb')\n"
+        "accelerator.init_trackers('p')\n"
+    )
+    init = m.init("accelerator.init_trackers")
+    assert init is not None and init.init_kwargs is None and list(init.arguments()) == []
+
+
+def test_init_call_through_lightning():
+    m = Module(
+        "from pytorch_lightning.loggers import WandbLogger\nlogger = WandbLogger(offline=True)\n"
+    )
+    init = m.init("WandbLogger")
+    assert init is not None and init.via == "WandbLogger"
+    assert [_text(v) for v in init.argument("offline")] == ["True"]
+
+
+def test_init_call_traps():
+    m = Module(
+        "import wandb\n"
+        "import torch.nn as nn\n"
+        "nn.init(weights)\n"
+        "class Tracker:\n"
+        "    def init_trackers(self, name):\n"
+        "        pass\n"
+        "t = Tracker()\n"
+        "t.init_trackers('p')\n"
+        "def init(**kw):\n"
+        "    pass\n"
+        "init(project='p')\n"
+    )
+    assert m.init("nn.init") is None
+    assert m.init("t.init_trackers") is None
+    assert m.init("init(project") is None
+    assert list(m.model.wandb_inits()) == []
+
+
+def test_wandb_inits_lists_each_with_its_scope():
+    m = Module("import wandb\ndef main():\n    wandb.init(config={})\nwandb.init()\n")
+    found = [(ast.unparse(i.call), s is m.model.names.module) for i, s in m.model.wandb_inits()]
+    assert sorted(found) == [("wandb.init()", True), ("wandb.init(config={})", False)]
+
+
+# -- config, settings, sweeps, launchers -----------------------------------------------------------
+
+
+def test_module_config_and_its_trap():
+    m = Module(
+        "import wandb\n"
+        "wandb.config = {'lr': 1}\n"
+        "class Trainer:\n"
+        "    def __init__(self):\n"
+        "        self.config = {'lr': 1}\n"
+    )
+    module_target, self_target = (
+        n for n in ast.walk(m.tree) if isinstance(n, ast.Attribute) and n.attr == "config"
+    )
+    assert m.model.module_config(module_target)
+    assert not m.model.module_config(self_target, m.scope(self_target))
+    assert not m.model.run_object(self_target, m.scope(self_target))
+
+
+def test_settings_and_sweep_calls():
+    m = Module(
+        "import wandb\nfrom wandb.sdk import Settings\n"
+        "s = Settings(console='off')\nwandb.agent(sweep_id, train)\nagent(1)\n"
+    )
+    assert m.model.settings_call(m.call("Settings("))
+    assert m.model.sweep_call(m.call("wandb.agent"))
+    assert not m.model.sweep_call(m.call("agent(1)"))
+    assert m.model.runs_a_sweep()
+    assert not Module("import wandb\nwandb.init()\n").model.runs_a_sweep()
+
+
+def test_launches():
+    m = Module(
+        "import torch.distributed as dist\nfrom accelerate import Accelerator\n"
+        "dist.init_process_group('nccl')\nAccelerator()\nprocess_group()\n"
+    )
+    assert m.model.launch(m.call("dist.init_process_group")) == "init_process_group"
+    assert m.model.launch(m.call("Accelerator()")) == "an Accelerator"
+    assert m.model.launch(m.call("process_group()")) is None
+    assert "torch.distributed.init_process_group" in LAUNCHES
+
+
+# -- the environment and the console ---------------------------------------------------------------
+
+
+def test_environment_writes_and_calls():
+    m = Module(
+        "import os\n"
+        "os.environ['WANDB_MODE'] = 'offline'\n"
+        "os.environ.update({'WANDB_CONSOLE': 'off', 'TOKENIZERS_PARALLELISM': 'false'})\n"
+        "os.putenv('WANDB_DIR', '/tmp')\n"
+        "os.environ.setdefault('HF_HOME', '/x')\n"
+        "environ = {}\n"
+        "environ['WANDB_MODE'] = 'offline'\n"
+    )
+    assign = m.tree.body[1]
+    (write,) = m.model.environment_call(assign)
+    assert (write.var, write.kind, _text(write.value)) == ("WANDB_MODE", "assign", "'offline'")
+    update = m.call("os.environ.update")
+    assert [w.var for w in m.model.environment_writes(update)] == [
+        "WANDB_CONSOLE",
+        "TOKENIZERS_PARALLELISM",
+    ]
+    assert [w.var for w in m.model.environment_call(update)] == ["WANDB_CONSOLE"]
+    assert [w.kind for w in m.model.environment_call(m.call("os.putenv"))] == ["putenv"]
+    assert m.model.environment_call(m.call("os.environ.setdefault")) == []
+    assert m.model.environment_writes(m.tree.body[-1]) == []  # a dict of one's own
+
+
+def test_console_setting():
+    m = Module(
+        "import os, wandb\n"
+        "wandb.Settings(console='wrap')\n"
+        "wandb.init(settings={'console': 'off'})\n"
+        "wandb.init(settings=dict(console='redirect'))\n"
+        "accelerator.init_trackers('p', init_kwargs={'wandb': {'settings': {'console': 'auto'}}})\n"
+        "os.environ['WANDB_CONSOLE'] = 'off'\n"
+        "other.Settings(console='off')\n"
+    )
+    values = [
+        [_text(v) for v in m.model.console_setting(n)]
+        for n in [*(c for c in m.tree.body[1:5]), m.tree.body[5], m.tree.body[6]]
+        for n in [n.value if isinstance(n, ast.Expr) else n]
+    ]
+    assert values == [["'wrap'"], ["'off'"], ["'redirect'"], ["'auto'"], ["'off'"], []]
+
+
+def test_console_off():
+    assert console_off(ast.parse("wandb.init(settings=wandb.Settings(console='off'))\n"))
+    assert console_off(ast.parse("os.environ['WANDB_CONSOLE'] = 'off'\n"))
+    assert not console_off(ast.parse("wandb.init(settings=wandb.Settings(console='wrap'))\n"))
+
+
+# -- logging and commit= ---------------------------------------------------------------------------
+
+
+def test_log_call_and_its_traps():
+    m = Module(
+        "import logging, wandb\n"
+        "run = wandb.init()\n"
+        "run.log({'loss': 1})\n"
+        "logging.log(10, 'x')\n"
+        "class M:\n"
+        "    def step(self):\n"
+        "        self.log('loss', 1)\n"
+    )
+    assert m.model.log_call(m.call("run.log"))
+    assert not m.model.log_call(m.call("logging.log"))
+    self_log = m.call("self.log")
+    assert not m.model.log_call(self_log, m.scope(self_log))
+
+
+def test_commit_false_is_the_reader_of_commit():
+    def call(text: str) -> ast.Call:
+        node = ast.parse(text).body[0].value  # type: ignore[attr-defined]
+        assert isinstance(node, ast.Call)
+        return node
+
+    assert commit_false(call("wandb.log({}, commit=False)"))
+    assert commit_false(call("wandb.log({}, commit=0)"))
+    assert not commit_false(call("wandb.log({}, commit=True)"))
+    assert not commit_false(call("wandb.log({}, commit=flag)"))
+    assert not commit_false(call("wandb.log({})"))
+
+
+# -- the public API --------------------------------------------------------------------------------
+
+
+def test_public_runs_and_api_names():
+    m = Module(
+        "import wandb\n"
+        "api = wandb.Api()\n"
+        "run = api.run('e/p/id')\n"
+        "runs = api.runs('e/p')\n"
+        "other = client.run('x')\n"
+    )
+    assert m.model.public_run(m.call("api.run("))
+    assert m.model.public_runs(m.call("api.runs"))
+    assert not m.model.public_run(m.call("client.run"))
+    assert not m.model.public_runs(m.call("api.run("))
+    assert api_name("wandb.sdk.wandb_settings.Settings") == "wandb.Settings"
+    assert api_name("wandb.log") == "wandb.log"
+    assert api_name(RUN + ".get_url") == "Run.get_url"
+    assert api_name("torch.save") is None
+    assert api_name(None) is None
