@@ -350,11 +350,12 @@ class WandbModel:
 
     def _settings_console(self, value: ast.AST | None, scope: Scope) -> list[ast.AST]:
         """``{"console": ...}`` or ``dict(console=...)`` given as ``settings=``."""
+        found: list[ast.AST] = []
         if isinstance(value, ast.Dict):
-            return [v for k, v in zip(value.keys, value.values) if _str_value(k) == "console"]
-        if isinstance(value, ast.Call) and self.run_qualname(value.func, scope) == "dict":
-            return [kw.value for kw in value.keywords if kw.arg == "console"][:1]
-        return []
+            found += [v for k, v in zip(value.keys, value.values) if _str_value(k) == "console"]
+        elif isinstance(value, ast.Call) and self.run_qualname(value.func, scope) == "dict":
+            found += [kw.value for kw in value.keywords if kw.arg == "console"][:1]
+        return found
 
     # -- the public API ------------------------------------------------------------------------
 

@@ -317,6 +317,8 @@ def _import_guards(ctx: Context) -> dict[int, ast.stmt]:
 def _find_import_guards(ctx: Context) -> dict[int, ast.stmt]:
     guards: dict[int, ast.stmt] = {}
     for node in ast.walk(ctx.tree):  # breadth first: an outer try before the ones inside
+        if not isinstance(node, ast.stmt):
+            continue
         if type(node).__name__ in ("Try", "TryStar") and any(
             _catches_import_error(h)
             for h in node.handlers  # type: ignore[attr-defined]
