@@ -15,6 +15,7 @@ from flake8_wandb.analysis.wandb_model import (
     api_name,
     commit_false,
     console_off,
+    may_finish_run,
 )
 
 
@@ -292,3 +293,13 @@ def test_public_runs_and_api_names():
     assert api_name(RUN + ".get_url") == "Run.get_url"
     assert api_name("torch.save") is None
     assert api_name(None) is None
+
+
+def test_may_finish_run():
+    def first_call(text: str) -> ast.AST:
+        return ast.parse(text).body[0].value  # type: ignore[attr-defined]
+
+    assert may_finish_run(first_call("run.finish()"))
+    assert may_finish_run(first_call("finish()"))
+    assert not may_finish_run(first_call("run.finished"))
+    assert not may_finish_run(first_call("run.finish_up()"))

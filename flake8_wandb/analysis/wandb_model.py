@@ -18,6 +18,7 @@ Rules ask it typed questions about the node they name, never about "the node bei
   (all, or only ``WANDB_*``);
 - ``console_setting(node)``: the ``console`` values a call or statement sets;
   ``console_off(tree)``: the module turns wandb's console capture off;
+- ``may_finish_run(call)``: a ``finish()`` call that may end the run;
 - ``api_name(qual)``: a callee in the notation of the API-change table (``Run.get_url``);
 - ``public_run(expr)`` / ``public_runs(expr)``: ``wandb.Api().run(...)`` / ``.runs(...)``;
 - ``LAUNCHES``: calls that make every process of a launcher run the whole script.
@@ -366,6 +367,15 @@ class WandbModel:
     def public_runs(self, expr: ast.AST, scope: Scope | None = None) -> bool:
         """``wandb.Api().runs(path)``, ``api.project(...).runs()``: a collection of runs."""
         return bool(_PUBLIC_RUNS.match(self.run_qualname(expr, scope or self.names.module) or ""))
+
+
+def may_finish_run(node: ast.AST) -> bool:
+    """A call named ``finish`` (``run.finish()``, ``wandb.finish()``, ``finish()``), whatever its
+    receiver: it may end the run, and a rule that needs the run finished stays silent."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return getattr(func, "attr", getattr(func, "id", None)) == "finish"
 
 
 def api_name(qual: str | None) -> str | None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.counters import Loop
-from ..analysis.wandb_model import SUMMARY_OBJECTS
+from ..analysis.wandb_model import SUMMARY_OBJECTS, may_finish_run
 from ..engine import UNSAFE, Fix, Invalid, Message, Rule, Transform, end_of, start_of
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops
@@ -172,12 +172,7 @@ for lr in (1e-3, 1e-4):
         if not loops or self._in_with(node):
             return
         loop = loops[0]
-        if any(
-            isinstance(n, ast.Call)
-            and getattr(n.func, "attr", getattr(n.func, "id", None)) == "finish"
-            for stmt in loop.body
-            for n in ast.walk(stmt)
-        ):
+        if any(may_finish_run(n) for stmt in loop.body for n in ast.walk(stmt)):
             return
         parent = self.ctx.ancestors[-1]
         name = None
