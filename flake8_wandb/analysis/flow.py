@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
+from .positions import children
 from .resolve import SCOPE_NODES
 
 #: callee names whose arguments are a report: printing, logging, formatting, metrics
@@ -38,6 +39,7 @@ class Flow:
         self._assigned: dict[int, dict[str, list[ast.AST]]] = {}
         self._block_index: dict[int, tuple[dict[str, int], dict[int, int]]] = {}
         self._parents: dict[int, dict[int, ast.AST]] = {}
+        self._module_parent_map: dict[int, ast.AST] | None = None
         self._print_helpers: frozenset[str] | None = None
         self._memory_helpers: dict[str, str] | None = None
 
@@ -63,21 +65,47 @@ class Flow:
 
     # -- what is bound where -------------------------------------------------------------------
 
+    def ancestors_of(self, node: ast.AST) -> list[ast.AST]:
+        """The nodes around ``node``, outermost (the module) first: what the engine's
+        ``ctx.ancestors`` holds while it visits ``node``, for any node of the module."""
+        parents = self._module_parents()
+        chain: list[ast.AST] = []
+        parent = parents.get(id(node))
+        while parent is not None:
+            chain.append(parent)
+            parent = parents.get(id(parent))
+        chain.reverse()
+        return chain
+
+    def _module_parents(self) -> dict[int, ast.AST]:
+        """Each node's parent over the whole module (an explicit stack; built once)."""
+        parents = self._module_parent_map
+        if parents is None:
+            parents = self._module_parent_map = {}
+            stack: list[ast.AST] = [self.ctx.tree]
+            while stack:
+                node = stack.pop()
+                for child in children(node):
+                    if not isinstance(child, ast.expr_context):  # shared singletons
+                        parents[id(child)] = node
+                        stack.append(child)
+        return parents
+
     def surely_bound(self, node: ast.AST, among: Iterable[str] | None = None) -> set[str]:
-        """Names surely bound when ``node`` (the node being visited) runs: parameters of the
+        """Names surely bound when ``node`` runs: parameters of the
         enclosing function, targets of enclosing ``for``/``with``, and names assigned by simple
         statements that surely ran before it (earlier siblings in each enclosing block).
         ``among``: only these names are asked about (the cost then does not grow with the
         number of names in the block)."""
-        ctx = self.ctx
         wanted = None if among is None else set(among)
         names: set[str] = set()
-        func = ctx.function()
+        ancestors = self.ancestors_of(node)
+        func = _innermost_function(ancestors) or self.ctx.tree
         if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             a = func.args
             for p in a.posonlyargs + a.args + a.kwonlyargs:
                 names.add(p.arg)
-        chain: list[ast.AST] = ctx.ancestors + [node]
+        chain: list[ast.AST] = ancestors + [node]
         start = chain.index(func) if func in chain else 0
         for i in range(start, len(chain) - 1):
             parent, child = chain[i], chain[i + 1]
@@ -121,11 +149,13 @@ class Flow:
     # -- where values go -----------------------------------------------------------------------
 
     def reaches_sink(self, expr: ast.AST, func: ast.AST | None = None) -> bool:
-        """Does the value of ``expr`` (the node being visited) reach a report (a log, print,
-        format or metrics dict), directly or through one local name?"""
-        func = func or self.ctx.function()
+        """Does the value of ``expr`` reach a report (a log, print, format or metrics dict),
+        directly or through one local name? ``func``: the function to follow a name in (the
+        innermost around ``expr`` when not given)."""
+        ancestors = self.ancestors_of(expr)
+        func = func or _innermost_function(ancestors) or self.ctx.tree
         child: ast.AST = expr
-        for parent in reversed(self.ctx.ancestors):
+        for parent in reversed(ancestors):
             verdict = _step(parent, child)
             if verdict is not None:
                 if isinstance(verdict, str):
@@ -269,6 +299,14 @@ def _step(parent: ast.AST, child: ast.AST) -> bool | str | None:
 def _str(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
+    return None
+
+
+def _innermost_function(ancestors: list[ast.AST]) -> ast.AST | None:
+    """The innermost function or lambda among ``ancestors`` (outermost first)."""
+    for node in reversed(ancestors):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return node
     return None
 
 
