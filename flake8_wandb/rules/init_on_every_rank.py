@@ -231,11 +231,9 @@ if __name__ == "__main__":
 
     def visit_Call(self, node: ast.Call) -> None:
         qual = self.ctx.qualname(node.func) or ""
-        init = self.ctx.init_call(node)
-        launch = self.ctx.launch(node)
-        if init is not None and init.via == "wandb.init":
+        if self.ctx.wandb_init(node):
             self._inits.append(node)
-        elif launch is not None:
+        elif (launch := self.ctx.launch(node)) is not None:
             self._launched(node, launch)
         elif qual in _SPAWNS:
             target = node.args[0] if node.args else getattr(keyword(node, "fn"), "value", None)
