@@ -226,3 +226,42 @@ def test_no_module_reaches_into_private_members_of_flow_or_names():
             ):
                 offenders.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
     assert not offenders, offenders
+
+
+def patched_context_attributes(source: str) -> list[str]:
+    """``ctx._x = ...``, ``self.ctx._x = ...``, ``getattr(ctx, "_x", ...)``: a per-module result
+    kept on the context by hand instead of in ``Context.once``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        for target in targets:
+            for t in ast.walk(target):
+                if (
+                    isinstance(t, ast.Attribute)
+                    and t.attr.startswith("_")
+                    and ast.unparse(t.value) in ("ctx", "self.ctx")
+                ):
+                    found.append(f"{ast.unparse(t)} (line {node.lineno})")
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) in ("getattr", "setattr")
+            and len(node.args) >= 2
+            and ast.unparse(node.args[0]) in ("ctx", "self.ctx")
+        ):
+            found.append(f"{ast.unparse(node.func)} (line {node.lineno})")
+    return found
+
+
+def test_no_module_patches_attributes_onto_the_context():
+    offenders = {
+        path.name: found
+        for path in sorted([*ANALYSIS.glob("*.py"), *RULES.glob("*.py")])
+        if (found := patched_context_attributes(path.read_text(encoding="utf-8")))
+    }
+    assert not offenders, f"keep per-module results with ctx.once(key, build): {offenders}"
+
+
+def test_the_patch_check_sees_a_patch():
+    assert patched_context_attributes("ctx._memo = {}\n") == ["ctx._memo (line 1)"]
+    assert patched_context_attributes('m = getattr(ctx, "_memo", None)\n') == ["getattr (line 1)"]
+    assert patched_context_attributes('m = ctx.once("memo", dict)\n') == []
