@@ -35,11 +35,25 @@ def end_of(node: ast.AST) -> Pos:
     return (n.end_lineno, n.end_col_offset)
 
 
+#: fields that hold a name, a number or a flag in every node type, never a node
+_SCALAR_FIELDS = frozenset(
+    {"id", "arg", "attr", "name", "module", "level", "kind", "type_comment", "is_async"}
+    | {"simple", "conversion"}
+)
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def children(node: ast.AST) -> list[ast.AST]:
     """The direct child nodes of ``node``, in ``ast.iter_child_nodes`` order, as a list: the
-    same answer without a generator per node (the walks of every module ask it for each node)."""
+    same answer without a generator per node (the walks of every module ask it for each node).
+    The fields that can hold a node are listed once per node type."""
+    fields = _NODE_FIELDS.get(node.__class__)
+    if fields is None:
+        fields = _NODE_FIELDS[node.__class__] = tuple(
+            f for f in node._fields if f not in _SCALAR_FIELDS
+        )
     out: list[ast.AST] = []
-    for name in node._fields:
+    for name in fields:
         value = getattr(node, name, None)
         if value.__class__ is list:
             out.extend([v for v in value if isinstance(v, ast.AST)])
