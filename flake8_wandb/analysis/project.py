@@ -30,6 +30,8 @@ from .resolve import ACCELERATOR, LOCAL_CLASS, RUN, SCOPE_NODES, Resolver, Scope
 RETURNS_ACCELERATOR = ACCELERATOR
 RETURNS_RUN = RUN
 RETURNS_PARAM_COUNT = "<raw parameter count>"
+#: a dict literal one of whose values is a raw parameter count (``{"params": n}``)
+RETURNS_COUNT_DICT = "<dict holding a raw parameter count>"
 #: the torch functions whose figure under-reports GPU memory (WB201)
 ALLOCATED = frozenset({"torch.cuda.memory_allocated", "torch.cuda.max_memory_allocated"})
 _KEEPS_VALUE = (ast.Div, ast.FloorDiv, ast.Mult, ast.RShift)
@@ -67,6 +69,9 @@ class Summary:
     log_guarded: bool = False
     #: the helper always passes a step of its own (``step=`` something that is not a parameter)
     logs_with_own_step: bool = False
+    #: the parameter whose dict goes to the run as it is: ``wandb.log(P)``,
+    #: ``run.summary.update(P)``, ``for k, v in P.items(): run.summary[k] = v``
+    sends_param: str | None = None
     #: a print helper: only forwards its arguments to ``print``
     prints: bool = False
     #: the function resets the peak-memory statistics (what it reads after is a benchmark)
@@ -100,6 +105,8 @@ NEEDS = {
     "log": ("wandb", "log_with", "ccelerator", "Run"),
     # what the name table asks: does a call return an accelerator or a run
     "returns": ("Accelerator(", "wandb.init(", "wandb.run", "get_tracker("),
+    # a raw parameter count, or what sends a dict to the run
+    "params": ("numel", "num_parameters", "prod", "wandb", "Run"),
 }
 
 
@@ -168,6 +175,14 @@ class ModuleSummary:
         names.call_hook = view.call_result
         self._tree, self.names = tree, names
 
+    def calls_named(self, name: str) -> list[tuple[ast.Call, Scope]]:
+        """The module's calls whose callee's last name is ``name`` (the module is parsed only
+        when its text holds the name)."""
+        if name not in self.text:
+            return []
+        self._index()
+        return self.names.calls_named(name) if self.names is not None else []
+
     def get(self, name: str, needs: str | None = None) -> Summary | None:
         if name in self._done:
             return self._done[name]
@@ -185,7 +200,7 @@ class ModuleSummary:
             else:
                 from .wandb_model import WandbModel
 
-                found = _summarise_function(node, name, self.names, WandbModel(self.names))
+                found = _summarise_function(node, name, self.names, WandbModel(self.names), self)
         finally:
             self._pending.discard(name)
         self._done[name] = found
@@ -221,7 +236,7 @@ def _own_nodes(func: ast.AST):
             stack.extend(ast.iter_child_nodes(node))
 
 
-def _summarise_function(func, qual: str, names: Resolver, model) -> Summary:
+def _summarise_function(func, qual: str, names: Resolver, model, local=None) -> Summary:
     scope = names.scope_of.get(id(func), names.module)
     params = _params(func)
     all_params = set(params) | {a.arg for a in func.args.kwonlyargs}
@@ -232,7 +247,7 @@ def _summarise_function(func, qual: str, names: Resolver, model) -> Summary:
         if isinstance(node, ast.Return) and node.value is not None:
             if isinstance(node.value, ast.Constant) and node.value.value is None:
                 continue  # ``return None`` when there is no GPU: a fallback
-            returns.add(_returned(node.value, names, scope, func))
+            returns.add(_returned(node.value, names, scope, func, local))
         elif isinstance(node, ast.Call):
             name = call_name(node)  # the cheap question first: only these names matter
             if name == "reset_peak_memory_stats":
@@ -246,6 +261,20 @@ def _summarise_function(func, qual: str, names: Resolver, model) -> Summary:
             ):
                 _log_helper(summary, node, all_params, _defaults(func))
                 summary.log_guarded = _frequency_guarded(nodes)
+                if node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in all_params:
+                    summary.sends_param = summary.sends_param or node.args[0].id
+            elif (
+                name == "update"
+                and summary.sends_param is None
+                and len(node.args) == 1
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id in all_params
+                and isinstance(node.func, ast.Attribute)
+                and model.run_object(node.func.value, scope)
+            ):
+                summary.sends_param = node.args[0].id
+        elif isinstance(node, ast.For) and summary.sends_param is None:
+            summary.sends_param = _item_loop_to_run(node, all_params, model, scope)
     returns.discard(None)
     if len(returns) == 1:
         summary.returns = returns.pop()
@@ -255,14 +284,65 @@ def _summarise_function(func, qual: str, names: Resolver, model) -> Summary:
     return summary
 
 
-def _returned(expr: ast.AST, names: Resolver, scope: Scope, func) -> str | None:
+def _item_loop_to_run(loop: ast.For, params: set[str], model, scope: Scope) -> str | None:
+    """``for k, v in P.items(): run.summary[k] = v``: the parameter ``P``, whose values go to
+    the run unchanged."""
+    it = loop.iter
+    if not (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Attribute)
+        and it.func.attr == "items"
+        and isinstance(it.func.value, ast.Name)
+        and it.func.value.id in params
+        and isinstance(loop.target, ast.Tuple)
+        and len(loop.target.elts) == 2
+        and all(isinstance(e, ast.Name) for e in loop.target.elts)
+    ):
+        return None
+    key, value = (e.id for e in loop.target.elts)  # type: ignore[attr-defined]
+    for stmt in loop.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Subscript)
+            and isinstance(stmt.targets[0].slice, ast.Name)
+            and stmt.targets[0].slice.id == key
+            and isinstance(stmt.value, ast.Name)
+            and stmt.value.id == value
+            and model.run_object(stmt.targets[0].value, scope)
+        ):
+            return it.func.value.id
+    return None
+
+
+_COUNT_WORDS = ("numel", "num_parameters", "prod")
+
+
+def _count_call(expr: ast.AST, local) -> bool:
+    """A call of a function of the same module that returns a raw parameter count."""
+    if local is None or not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Name):
+        return False
+    if not any(w in local.text for w in _COUNT_WORDS):
+        return False  # the cheap question first: no count is spelled in the module
+    found = local.get(expr.func.id)
+    return found is not None and found.returns == RETURNS_PARAM_COUNT
+
+
+def _returned(expr: ast.AST, names: Resolver, scope: Scope, func, local=None) -> str | None:
+    if isinstance(expr, ast.Dict):
+        # ``{"model/parameters": get_num_params(m)}``: the count itself, not scaled
+        if any(
+            v is not None and (is_raw_count(v) or _count_call(v, local)) for v in expr.values
+        ):
+            return RETURNS_COUNT_DICT
+        return None
     qual = names.qualname(expr, scope)
     if qual in (ACCELERATOR, RUN):
         return qual
     memory = _scaled_allocated(expr, names, scope)
     if memory is not None:
         return memory
-    if is_raw_count(expr):
+    if is_raw_count(expr) or _count_call(expr, local):
         return RETURNS_PARAM_COUNT
     if isinstance(expr, ast.Name):
         values = [
@@ -271,7 +351,7 @@ def _returned(expr: ast.AST, names: Resolver, scope: Scope, func) -> str | None:
             if isinstance(n, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == expr.id for t in n.targets)
         ]
-        if values and all(is_raw_count(v) for v in values):
+        if values and all(is_raw_count(v) or _count_call(v, local) for v in values):
             return RETURNS_PARAM_COUNT
         # ``peak = max_memory_allocated() / 1e6``, then reduced across ranks into the same name
         kinds = {_scaled_allocated(v, names, scope) for v in values} - {None}
@@ -572,6 +652,35 @@ class ProjectView:
             return None
         found = self.summary(call.func, scope, "memory")
         return found[0].returns if found is not None else None
+
+    def count_call(self, call: ast.Call, scope: Scope) -> str | None:
+        """``RETURNS_PARAM_COUNT`` or ``RETURNS_COUNT_DICT`` when ``call`` calls a function of
+        this module or of the project that returns a raw parameter count, or a dict holding one;
+        None otherwise."""
+        if not isinstance(call.func, (ast.Name, ast.Attribute)) or not self.may_hold("params"):
+            return None
+        found = self.summary(call.func, scope, "params")
+        if found is None or found[1]:
+            return None
+        returns = found[0].returns
+        return returns if returns in (RETURNS_PARAM_COUNT, RETURNS_COUNT_DICT) else None
+
+    def sends_argument(self, call: ast.Call, arg: ast.AST, scope: Scope) -> bool:
+        """``arg``, an argument of ``call``, goes to the run unchanged inside the callee, a
+        function or method of this module or of the project (``logger.log_stats(stats)``)."""
+        if not isinstance(call.func, (ast.Name, ast.Attribute)) or not self.may_hold("params"):
+            return False
+        found = self.summary(call.func, scope, "params")
+        if found is None or found[0].sends_param is None:
+            return False
+        summary, method = found
+        bound = summary.bind(call, method)
+        return bound is not None and bound.get(summary.sends_param) is arg
+
+    def imported_calls_named(self, name: str) -> list[ast.Call]:
+        """The calls named ``name`` in the project modules this module imports at its top
+        level (``define_metric`` in the project's ``utils/logging.py``)."""
+        return [c for m in self._imported_modules() for c, _ in m.calls_named(name)]
 
     # -- callers -------------------------------------------------------------------------------
 
