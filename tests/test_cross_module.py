@@ -43,7 +43,9 @@ def _wandb_fix(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_there_are_projects():
-    assert {"stats_logger", "custom_axis", "step_param", "unresolved"} <= set(PROJECTS)
+    assert {"stats_logger", "custom_axis", "step_param", "unresolved", "injected_logger"} <= set(
+        PROJECTS
+    )
 
 
 @pytest.mark.parametrize("name", PROJECTS)

@@ -276,7 +276,11 @@ def _param_counter(ctx, func: ast.AST, name: str) -> bool:
         scopes.add(id(where.node))
         ancestors = ctx.flow.ancestors_of(call)
         caller = next(
-            (a for a in reversed(ancestors) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))),
+            (
+                a
+                for a in reversed(ancestors)
+                if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            ),
             ctx.tree,
         )
         if caller is func or not _is_run_wide_counter(

@@ -228,8 +228,7 @@ def setup(model):
                 and isinstance(arg.func, (ast.Name, ast.Attribute))
                 and self.ctx.project.count_call(arg, self.ctx.scope) == RETURNS_COUNT_DICT
                 and (
-                    self.ctx.is_wandb_log(node)
-                    or self.ctx.wandb.sends_to_run(node, self.ctx.scope)
+                    self.ctx.is_wandb_log(node) or self.ctx.wandb.sends_to_run(node, self.ctx.scope)
                 )
             ):
                 self.report(arg, RawCountLogged())
