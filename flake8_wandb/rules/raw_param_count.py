@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.flow import own_nodes
-from ..analysis.resolve import call_name
 from ..analysis.project import RETURNS_COUNT_DICT, RETURNS_PARAM_COUNT, is_raw_count
+from ..analysis.resolve import call_name
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import str_value
 from .edits import attribute_name_edit, replace, template
