@@ -115,7 +115,7 @@ NEEDS = {
     # what the name table asks: does a call return an accelerator or a run
     "returns": ("Accelerator(", "wandb.init(", "wandb.run", "get_tracker("),
     # what a caller may pass to a parameter: wandb, a project logger class, an accelerator, a run
-    "passes": ("andb", "ccelerator", "Run"),
+    "passes": ("andb", "ccelerator"),
     # a raw parameter count, or what sends a dict to the run
     "params": ("numel", "num_parameters", "prod", "wandb", "Run"),
 }
@@ -560,6 +560,7 @@ class ProjectView:
         self._imported_cache: dict[tuple[str, str | None], Summary | None] = {}
         self._param_memo: dict[tuple[int, str], str | None] = {}
         self._callers_memo: dict[str, list | None] = {}
+        self._load_counts: dict[str, int] | None = None
 
     def install(self) -> None:
         """Answer the name table's questions about project calls, parameters and instances."""
@@ -837,15 +838,21 @@ class ProjectView:
             elif self._defined_in(call.func, scope) != path:
                 continue
             calls.append((call, scope))
-        ids = {id(c.func) for c, _ in self.names.calls_named(callee)}
-        for node in ast.walk(self.tree):
-            if (
-                (isinstance(node, ast.Name) and node.id == callee)
-                or (isinstance(node, ast.Attribute) and node.attr == callee)
-            ) and isinstance(node.ctx, ast.Load):
-                if id(node) not in ids:
-                    return None  # used as a value: its callers are out of sight
+        if self._loads().get(callee, 0) != len(self.names.calls_named(callee)):
+            return None  # also used as a value: its callers are out of sight
         return calls
+
+    def _loads(self) -> dict[str, int]:
+        """How often each name is read in the module (``f`` and ``x.f`` alike): one walk."""
+        if self._load_counts is None:
+            counts: dict[str, int] = {}
+            for node in ast.walk(self.tree):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    counts[node.id] = counts.get(node.id, 0) + 1
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                    counts[node.attr] = counts.get(node.attr, 0) + 1
+            self._load_counts = counts
+        return self._load_counts
 
     def _defined_in(self, func: ast.AST, scope: Scope) -> str | None:
         """The path of the project module that defines what ``func`` names."""
