@@ -116,8 +116,9 @@ NEEDS = {
     "returns": ("Accelerator(", "wandb.init(", "wandb.run", "get_tracker("),
     # what a caller may pass to a parameter: wandb, a project logger class, an accelerator, a run
     "passes": ("andb", "ccelerator"),
-    # a raw parameter count, or what sends a dict to the run
-    "params": ("numel", "num_parameters", "prod", "wandb", "Run"),
+    # a raw parameter count (or a dict holding one), and what sends a dict to the run
+    "count": ("numel", "num_parameters", "prod"),
+    "sends": ("wandb", "Run"),
 }
 
 
@@ -716,9 +717,9 @@ class ProjectView:
         """``RETURNS_PARAM_COUNT`` or ``RETURNS_COUNT_DICT`` when ``call`` calls a function of
         this module or of the project that returns a raw parameter count, or a dict holding one;
         None otherwise."""
-        if not isinstance(call.func, (ast.Name, ast.Attribute)) or not self.may_hold("params"):
+        if not isinstance(call.func, (ast.Name, ast.Attribute)):
             return None
-        found = self.summary(call.func, scope, "params")
+        found = self.summary(call.func, scope, "count")
         if found is None or found[1]:
             return None
         returns = found[0].returns
@@ -727,9 +728,9 @@ class ProjectView:
     def sends_argument(self, call: ast.Call, arg: ast.AST, scope: Scope) -> bool:
         """``arg``, an argument of ``call``, goes to the run unchanged inside the callee, a
         function or method of this module or of the project (``logger.log_stats(stats)``)."""
-        if not isinstance(call.func, (ast.Name, ast.Attribute)) or not self.may_hold("params"):
+        if not isinstance(call.func, (ast.Name, ast.Attribute)):
             return False
-        found = self.summary(call.func, scope, "params")
+        found = self.summary(call.func, scope, "sends")
         if found is None or found[0].sends_param is None:
             return False
         summary, method = found
@@ -775,6 +776,8 @@ class ProjectView:
         params = _params(func)
         if method and (not params or name == params[0]):
             return None
+        if not _HOLDER_WORDS.intersection(name.lower().strip("_").split("_")):
+            return None  # the cheap question first: a parameter named for what it may hold
         callers = self._callers_of(callee)
         if not callers:
             return None
@@ -1078,6 +1081,12 @@ class ProjectView:
 def _is_none(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
+
+#: a parameter that may hold wandb, a run, an accelerator or a project logger is named for it
+#: (one of the words of its name: ``wandb_logger``, ``logger``, ``run``, ``tracker``, ``wb``...)
+_HOLDER_WORDS = frozenset(
+    {"log", "logger", "loggers", "wandb", "wb", "run", "tracker", "writer", "accelerator"}
+)
 
 _LISTINGS: dict[str, list[str]] = {}
 
