@@ -7,12 +7,11 @@ from typing import ClassVar
 from ..analysis.flow import own_nodes
 from ..analysis.project import RETURNS_COUNT_DICT, RETURNS_PARAM_COUNT, is_raw_count
 from ..analysis.resolve import call_name
+from ..analysis.wandb_model import SINK_CALL_NAMES
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import str_value
 from .edits import attribute_name_edit, replace, template
 
-#: the last names of the calls that send a dict argument to the run (the wandb model decides)
-_SINK_NAMES = frozenset({"log", "update", "init", "init_trackers"})
 SIMPLE = (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)
 
 
@@ -220,7 +219,7 @@ def setup(model):
     def visit_Call(self, node: ast.Call) -> None:
         """``wandb.log(model_info(model))``, where the project's ``model_info`` returns a dict
         whose value is the raw count (no fix: the key is in another function)."""
-        if call_name(node) not in _SINK_NAMES:
+        if call_name(node) not in SINK_CALL_NAMES:
             return  # the cheap question first
         for arg in node.args:
             if (
