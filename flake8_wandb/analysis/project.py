@@ -202,10 +202,7 @@ class ModuleSummary:
         node = self._index().get(cls)
         if not isinstance(node, ast.ClassDef) or self.names is None:
             return None
-        info = self.names.classes.get(id(node))
-        if info is None:
-            return None
-        found = self.names._resolve_all(info.attrs.get(attr, ()))
+        found = self.names.attribute_of(node, attr)
         return found if _portable(found) else None
 
     def calls_named(self, name: str) -> list[tuple[ast.Call, Scope]]:

@@ -313,6 +313,12 @@ class Resolver:
                 names.add(self.qualname(expr, scope))
         return _merge(names)
 
+    def attribute_of(self, cls: ast.ClassDef, attr: str) -> str | None:
+        """What ``self.<attr>`` means in class ``cls`` of this module (its assignments in the
+        class's methods); None when unknown."""
+        info = self.classes.get(id(cls))
+        return self._resolve_all(info.attrs.get(attr, ())) if info is not None else None
+
     def calls_named(self, name: str) -> list[tuple[ast.Call, Scope]]:
         return self.calls.get(name, [])
 
