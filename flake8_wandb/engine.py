@@ -194,7 +194,7 @@ class Context:
         self.wandb = WandbModel(self.names)
         #: summaries of this module's functions and of the project modules it imports
         self.project = ProjectView(tree, self.names, path, source)
-        self.names.call_hook = self.project.call_result
+        self.project.install()
         self.scope: Scope = self.names.module
         #: the nodes enclosing the one being visited, outermost first
         self.ancestors: list[ast.AST] = []

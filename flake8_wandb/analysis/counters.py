@@ -198,7 +198,7 @@ def _is_run_wide_counter(ctx, name: str, func: ast.AST, loops: list[Loop]) -> bo
     if _loop_targets(ctx, func).get(name):
         return False
     if _param(func, name) is not None:
-        return False
+        return _callers_pass_one_counter(ctx, func, name)
     scope = ctx.names.scope_of.get(id(func))
     if not at_module and scope is not None and name in scope.globals:
         return False  # a global this function assigns: other functions may reset it too
@@ -222,6 +222,72 @@ def _is_run_wide_counter(ctx, name: str, func: ast.AST, loops: list[Loop]) -> bo
         if first_growth is not None and start_of(value) > first_growth:
             return False  # set again after it grew: a second phase that counts from there
     return at_module or len(loops) >= 2 or _called_once(ctx, func)
+
+
+def _callers_pass_one_counter(ctx, func: ast.AST, name: str) -> bool:
+    """``name`` is a parameter of a module-level function that the module only calls (it is not
+    passed around as a value), never rebinds, and for which every call passes the same name of
+    the same scope, a run-wide counter where that call runs (``log_plots(fig, global_step)``
+    inside the training loop nest). Asked once per function and parameter."""
+    key = ("param-counter", id(func), name)
+    memo = _memo(ctx)
+    if key in memo:
+        return bool(memo[key])
+    memo[key] = False  # a chain that comes back here: not a counter
+    memo[key] = _param_counter(ctx, func, name)
+    return memo[key]
+
+
+def _param_counter(ctx, func: ast.AST, name: str) -> bool:
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or func not in ctx.tree.body:
+        return False
+    if ctx.flow.assignments(func, name):
+        return False
+    calls = ctx.names.calls_named(func.name)
+    if not calls or any(
+        not (isinstance(c.func, ast.Name) and c.func.id == func.name) for c, _ in calls
+    ):
+        return False
+    # the function used as a value (a callback, a table of helpers): callers out of sight
+    uses = sum(
+        1
+        for n in ast.walk(ctx.tree)
+        if isinstance(n, ast.Name) and n.id == func.name and isinstance(n.ctx, ast.Load)
+    )
+    if uses != len(calls):
+        return False
+    params = tuple(a.arg for a in func.args.posonlyargs + func.args.args)
+    passed: set[str] = set()
+    scopes: set[int] = set()
+    for call, scope in calls:
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(
+            k.arg is None for k in call.keywords
+        ):
+            return False
+        bound = {params[i]: a for i, a in enumerate(call.args) if i < len(params)}
+        bound.update({k.arg: k.value for k in call.keywords if k.arg is not None})
+        arg = bound.get(name)
+        if not isinstance(arg, ast.Name):
+            return False  # left to its default, or an expression: not one counter
+        where = ctx.names.binding_scope(arg.id, scope)
+        if where is None:
+            return False
+        passed.add(arg.id)
+        scopes.add(id(where.node))
+        ancestors = ctx.flow.ancestors_of(call)
+        caller = next(
+            (
+                a
+                for a in reversed(ancestors)
+                if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            ),
+            ctx.tree,
+        )
+        if caller is func or not _is_run_wide_counter(
+            ctx, arg.id, caller, loops_in_function(ancestors)
+        ):
+            return False
+    return len(passed) == 1 and len(scopes) == 1
 
 
 def _assigned_in_functions(ctx, name: str) -> bool:

@@ -24,12 +24,23 @@ import sys
 import warnings
 from dataclasses import dataclass
 
-from .resolve import ACCELERATOR, LOCAL_CLASS, RUN, SCOPE_NODES, Resolver, Scope, call_name
+from .resolve import (
+    ACCELERATOR,
+    INSTANCE,
+    LOCAL_CLASS,
+    RUN,
+    SCOPE_NODES,
+    Resolver,
+    Scope,
+    call_name,
+)
 
 #: what a summary's ``returns`` says
 RETURNS_ACCELERATOR = ACCELERATOR
 RETURNS_RUN = RUN
 RETURNS_PARAM_COUNT = "<raw parameter count>"
+#: a dict literal one of whose values is a raw parameter count (``{"params": n}``)
+RETURNS_COUNT_DICT = "<dict holding a raw parameter count>"
 #: the torch functions whose figure under-reports GPU memory (WB201)
 ALLOCATED = frozenset({"torch.cuda.memory_allocated", "torch.cuda.max_memory_allocated"})
 _KEEPS_VALUE = (ast.Div, ast.FloorDiv, ast.Mult, ast.RShift)
@@ -67,6 +78,9 @@ class Summary:
     log_guarded: bool = False
     #: the helper always passes a step of its own (``step=`` something that is not a parameter)
     logs_with_own_step: bool = False
+    #: the parameter whose dict goes to the run as it is: ``wandb.log(P)``,
+    #: ``run.summary.update(P)``, ``for k, v in P.items(): run.summary[k] = v``
+    sends_param: str | None = None
     #: a print helper: only forwards its arguments to ``print``
     prints: bool = False
     #: the function resets the peak-memory statistics (what it reads after is a benchmark)
@@ -100,6 +114,11 @@ NEEDS = {
     "log": ("wandb", "log_with", "ccelerator", "Run"),
     # what the name table asks: does a call return an accelerator or a run
     "returns": ("Accelerator(", "wandb.init(", "wandb.run", "get_tracker("),
+    # what a caller may pass to a parameter: wandb, a project logger class, an accelerator, a run
+    "passes": ("andb", "ccelerator"),
+    # a raw parameter count (or a dict holding one), and what sends a dict to the run
+    "count": ("numel", "num_parameters", "prod"),
+    "sends": ("wandb", "Run"),
 }
 
 
@@ -123,6 +142,9 @@ class ModuleSummary:
         self._done: dict[str, Summary | None] = {}
         self._pending: set[str] = set()
         self._defines: dict[str, bool] = {}
+        #: the project view of this module, once it is parsed here
+        self.view: ProjectView | None = None
+        self._called: frozenset[str] | None = None
 
     def mentions(self, needs: str | None) -> bool:
         return needs is None or any(w in self.text for w in NEEDS[needs])
@@ -165,8 +187,31 @@ class ModuleSummary:
         names = Resolver(tree, mentions_wandb="wandb" in self.text)
         view = ProjectView(tree, names, self.path, self.text)
         view._local = self
-        names.call_hook = view.call_result
-        self._tree, self.names = tree, names
+        view.install()
+        self._tree, self.names, self.view = tree, names, view
+
+    def calls_name(self, name: str) -> bool:
+        """The text calls something named ``name`` (``name(``): a cheap question, no parse."""
+        if self._called is None:
+            self._called = frozenset(_CALLED.findall(self.text))
+        return name in self._called
+
+    def class_attr(self, cls: str, attr: str) -> str | None:
+        """What ``self.<attr>`` means in class ``cls`` of this module (its assignments in the
+        class's methods), when that meaning holds outside the module too."""
+        node = self._index().get(cls)
+        if not isinstance(node, ast.ClassDef) or self.names is None:
+            return None
+        found = self.names.attribute_of(node, attr)
+        return found if _portable(found) else None
+
+    def calls_named(self, name: str) -> list[tuple[ast.Call, Scope]]:
+        """The module's calls whose callee's last name is ``name`` (the module is parsed only
+        when its text holds the name)."""
+        if name not in self.text:
+            return []
+        self._index()
+        return self.names.calls_named(name) if self.names is not None else []
 
     def get(self, name: str, needs: str | None = None) -> Summary | None:
         if name in self._done:
@@ -185,7 +230,7 @@ class ModuleSummary:
             else:
                 from .wandb_model import WandbModel
 
-                found = _summarise_function(node, name, self.names, WandbModel(self.names))
+                found = _summarise_function(node, name, self.names, WandbModel(self.names), self)
         finally:
             self._pending.discard(name)
         self._done[name] = found
@@ -221,7 +266,7 @@ def _own_nodes(func: ast.AST):
             stack.extend(ast.iter_child_nodes(node))
 
 
-def _summarise_function(func, qual: str, names: Resolver, model) -> Summary:
+def _summarise_function(func, qual: str, names: Resolver, model, local=None) -> Summary:
     scope = names.scope_of.get(id(func), names.module)
     params = _params(func)
     all_params = set(params) | {a.arg for a in func.args.kwonlyargs}
@@ -232,7 +277,7 @@ def _summarise_function(func, qual: str, names: Resolver, model) -> Summary:
         if isinstance(node, ast.Return) and node.value is not None:
             if isinstance(node.value, ast.Constant) and node.value.value is None:
                 continue  # ``return None`` when there is no GPU: a fallback
-            returns.add(_returned(node.value, names, scope, func))
+            returns.add(_returned(node.value, names, scope, func, local))
         elif isinstance(node, ast.Call):
             name = call_name(node)  # the cheap question first: only these names matter
             if name == "reset_peak_memory_stats":
@@ -246,6 +291,24 @@ def _summarise_function(func, qual: str, names: Resolver, model) -> Summary:
             ):
                 _log_helper(summary, node, all_params, _defaults(func))
                 summary.log_guarded = _frequency_guarded(nodes)
+                if (
+                    node.args
+                    and isinstance(node.args[0], ast.Name)
+                    and node.args[0].id in all_params
+                ):
+                    summary.sends_param = summary.sends_param or node.args[0].id
+            elif (
+                name == "update"
+                and summary.sends_param is None
+                and len(node.args) == 1
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id in all_params
+                and isinstance(node.func, ast.Attribute)
+                and model.run_object(node.func.value, scope)
+            ):
+                summary.sends_param = node.args[0].id
+        elif isinstance(node, ast.For) and summary.sends_param is None:
+            summary.sends_param = _item_loop_to_run(node, all_params, model, scope)
     returns.discard(None)
     if len(returns) == 1:
         summary.returns = returns.pop()
@@ -255,14 +318,74 @@ def _summarise_function(func, qual: str, names: Resolver, model) -> Summary:
     return summary
 
 
-def _returned(expr: ast.AST, names: Resolver, scope: Scope, func) -> str | None:
+def _item_loop_to_run(loop: ast.For, params: set[str], model, scope: Scope) -> str | None:
+    """``for k, v in P.items(): run.summary[k] = v``: the parameter ``P``, whose values go to
+    the run unchanged."""
+    it = loop.iter
+    if not (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Attribute)
+        and it.func.attr == "items"
+        and isinstance(it.func.value, ast.Name)
+        and it.func.value.id in params
+        and isinstance(loop.target, ast.Tuple)
+        and len(loop.target.elts) == 2
+        and all(isinstance(e, ast.Name) for e in loop.target.elts)
+    ):
+        return None
+    key, value = (e.id for e in loop.target.elts)  # type: ignore[attr-defined]
+    for stmt in loop.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Subscript)
+            and isinstance(stmt.targets[0].slice, ast.Name)
+            and stmt.targets[0].slice.id == key
+            and isinstance(stmt.value, ast.Name)
+            and stmt.value.id == value
+            and model.run_object(stmt.targets[0].value, scope)
+        ):
+            return it.func.value.id
+    return None
+
+
+_COUNT_WORDS = ("numel", "num_parameters", "prod")
+_CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def _portable(name: str | None) -> bool:
+    """A meaning that holds in any module: wandb itself, a run, an accelerator that logs to
+    wandb, an instance of a project class (not a name of one module's namespace)."""
+    return bool(name) and (
+        name in (RUN, ACCELERATOR)
+        or name == "wandb"
+        or name.startswith(("wandb.", RUN + ".", INSTANCE))  # type: ignore[union-attr]
+    )
+
+
+def _count_call(expr: ast.AST, local) -> bool:
+    """A call of a function of the same module that returns a raw parameter count."""
+    if local is None or not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Name):
+        return False
+    if not any(w in local.text for w in _COUNT_WORDS):
+        return False  # the cheap question first: no count is spelled in the module
+    found = local.get(expr.func.id)
+    return found is not None and found.returns == RETURNS_PARAM_COUNT
+
+
+def _returned(expr: ast.AST, names: Resolver, scope: Scope, func, local=None) -> str | None:
+    if isinstance(expr, ast.Dict):
+        # ``{"model/parameters": get_num_params(m)}``: the count itself, not scaled
+        if any(v is not None and (is_raw_count(v) or _count_call(v, local)) for v in expr.values):
+            return RETURNS_COUNT_DICT
+        return None
     qual = names.qualname(expr, scope)
     if qual in (ACCELERATOR, RUN):
         return qual
     memory = _scaled_allocated(expr, names, scope)
     if memory is not None:
         return memory
-    if is_raw_count(expr):
+    if is_raw_count(expr) or _count_call(expr, local):
         return RETURNS_PARAM_COUNT
     if isinstance(expr, ast.Name):
         values = [
@@ -271,7 +394,7 @@ def _returned(expr: ast.AST, names: Resolver, scope: Scope, func) -> str | None:
             if isinstance(n, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == expr.id for t in n.targets)
         ]
-        if values and all(is_raw_count(v) for v in values):
+        if values and all(is_raw_count(v) or _count_call(v, local) for v in values):
             return RETURNS_PARAM_COUNT
         # ``peak = max_memory_allocated() / 1e6``, then reduced across ranks into the same name
         kinds = {_scaled_allocated(v, names, scope) for v in values} - {None}
@@ -433,6 +556,15 @@ class ProjectView:
         self._may_hold: dict[str, bool] = {}
         self._top_imports: list[ModuleSummary] | None = None
         self._imported_cache: dict[tuple[str, str | None], Summary | None] = {}
+        self._param_memo: dict[tuple[int, str], str | None] = {}
+        self._callers_memo: dict[str, list | None] = {}
+        self._load_counts: dict[str, int] | None = None
+
+    def install(self) -> None:
+        """Answer the name table's questions about project calls, parameters and instances."""
+        self.names.call_hook = self.call_result
+        self.names.param_hook = self.param_value_name
+        self.names.attr_hook = self.instance_attr
 
     # -- summaries -----------------------------------------------------------------------------
 
@@ -476,6 +608,11 @@ class ProjectView:
                         )
                     else:
                         found = self._imported(f"{cls_name}.{func.attr}", needs)
+                elif base and base.startswith(INSTANCE):
+                    owner = self._instance_module(base)
+                    if owner is not None:
+                        found = owner[0].get(f"{owner[1]}.{func.attr}", needs)
+                        method = True
                 elif base and not base.startswith("<"):
                     found = self._imported(base + "." + func.attr, needs)
         return (found, method) if found is not None else None
@@ -572,6 +709,220 @@ class ProjectView:
             return None
         found = self.summary(call.func, scope, "memory")
         return found[0].returns if found is not None else None
+
+    def count_call(self, call: ast.Call, scope: Scope) -> str | None:
+        """``RETURNS_PARAM_COUNT`` or ``RETURNS_COUNT_DICT`` when ``call`` calls a function of
+        this module or of the project that returns a raw parameter count, or a dict holding one;
+        None otherwise."""
+        if not isinstance(call.func, (ast.Name, ast.Attribute)):
+            return None
+        found = self.summary(call.func, scope, "count")
+        if found is None or found[1]:
+            return None
+        returns = found[0].returns
+        return returns if returns in (RETURNS_PARAM_COUNT, RETURNS_COUNT_DICT) else None
+
+    def sends_argument(self, call: ast.Call, arg: ast.AST, scope: Scope) -> bool:
+        """``arg``, an argument of ``call``, goes to the run unchanged inside the callee, a
+        function or method of this module or of the project (``logger.log_stats(stats)``)."""
+        if not isinstance(call.func, (ast.Name, ast.Attribute)):
+            return False
+        found = self.summary(call.func, scope, "sends")
+        if found is None or found[0].sends_param is None:
+            return False
+        summary, method = found
+        bound = summary.bind(call, method)
+        return bound is not None and bound.get(summary.sends_param) is arg
+
+    def imported_calls_named(self, name: str) -> list[ast.Call]:
+        """The calls named ``name`` in the project modules this module imports at its top
+        level (``define_metric`` in the project's ``utils/logging.py``)."""
+        return [c for m in self._imported_modules() for c, _ in m.calls_named(name)]
+
+    # -- parameters: what every in-project caller passes --------------------------------------
+
+    def param_value_name(self, func: ast.AST, name: str) -> str | None:
+        """What parameter ``name`` of ``func`` (a top-level function, or ``__init__`` of a
+        top-level class) holds when every call in the project that passes it passes the same
+        wandb, run, accelerator or instance of a project class that mentions wandb (``None``
+        passed or left to a ``None`` default aside: logging is off then). None: unknown."""
+        key = (id(func), name)
+        if key in self._param_memo:
+            return self._param_memo[key]
+        self._param_memo[key] = None  # a chain that comes back here: unknown
+        try:
+            found = self._param_value_name(func, name)
+        except RecursionError:
+            found = None
+        self._param_memo[key] = found
+        return found
+
+    def _param_value_name(self, func: ast.AST, name: str) -> str | None:
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        method = False
+        callee = func.name
+        if func not in self.tree.body:
+            owner = next(
+                (c for c in self.tree.body if isinstance(c, ast.ClassDef) and func in c.body),
+                None,
+            )
+            if owner is None or func.name != "__init__":
+                return None
+            callee, method = owner.name, True
+        params = _params(func)
+        if method and (not params or name == params[0]):
+            return None
+        if not _HOLDER_WORDS.intersection(name.lower().strip("_").split("_")):
+            return None  # the cheap question first: a parameter named for what it may hold
+        callers = self._callers_of(callee)
+        if not callers:
+            return None
+        summary = Summary(callee, func, params)
+        default = _defaults(func).get(name)
+        values: set[str] = set()
+        for view, call, scope in callers:
+            bound = summary.bind(call, method)
+            if bound is None:
+                return None
+            arg = bound.get(name)
+            if arg is None:
+                if not _is_none(default):
+                    return None
+                continue
+            if _is_none(arg):
+                continue
+            meaning = view.portable_meaning(arg, scope)
+            if meaning is None:
+                return None
+            values.add(meaning)
+        return values.pop() if len(values) == 1 else None
+
+    def _callers_of(self, callee: str) -> list[tuple[ProjectView, ast.Call, Scope]] | None:
+        """The calls of this module's top-level ``callee`` in this module and in the project's
+        modules beside it or at its root that import it; None when it is also used as a value
+        (passed around: callers out of sight)."""
+        if callee in self._callers_memo:
+            return self._callers_memo[callee]
+        self._callers_memo[callee] = None
+        found: list[tuple[ProjectView, ast.Call, Scope]] = []
+        own = self._direct_calls(callee, None)
+        if own is None:
+            return None
+        found += [(self, c, sc) for c, sc in own]
+        if self.path is not None:
+            for module in self._neighbours():
+                if not module.calls_name(callee) or not module.mentions("passes"):
+                    continue  # the cheap questions first
+                module._index()
+                view = module.view
+                if view is None:
+                    continue
+                calls = view._direct_calls(callee, self.path)
+                if calls is None:
+                    return None
+                found += [(view, c, sc) for c, sc in calls]
+        self._callers_memo[callee] = found
+        return found
+
+    def _direct_calls(self, callee: str, path: str | None) -> list[tuple[ast.Call, Scope]] | None:
+        """The calls of ``callee`` (this module's own when ``path`` is None, else the one that
+        ``path`` defines, imported here); None when that name is used other than as a callee."""
+        calls: list[tuple[ast.Call, Scope]] = []
+        for call, scope in self.names.calls_named(callee):
+            if path is None:
+                if not isinstance(call.func, ast.Name):
+                    continue
+                if self.names.binding_scope(callee, scope) is not self.names.module:
+                    continue
+            elif self._defined_in(call.func, scope) != path:
+                continue
+            calls.append((call, scope))
+        if self._loads().get(callee, 0) != len(self.names.calls_named(callee)):
+            return None  # also used as a value: its callers are out of sight
+        return calls
+
+    def _loads(self) -> dict[str, int]:
+        """How often each name is read in the module (``f`` and ``x.f`` alike): one walk."""
+        if self._load_counts is None:
+            counts: dict[str, int] = {}
+            for node in ast.walk(self.tree):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    counts[node.id] = counts.get(node.id, 0) + 1
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                    counts[node.attr] = counts.get(node.attr, 0) + 1
+            self._load_counts = counts
+        return self._load_counts
+
+    def _defined_in(self, func: ast.AST, scope: Scope) -> str | None:
+        """The path of the project module that defines what ``func`` names."""
+        qual = self.names.qualname(func, scope)
+        if not qual or self.path is None or qual.startswith("<"):
+            return None
+        parts, base = self._split(qual)
+        if base is None:
+            return None
+        for cut in range(len(parts) - 1, 0, -1):
+            module = self._module_file(base, parts[:cut])
+            if module is not None:
+                return os.path.abspath(module) if cut == len(parts) - 1 else None
+        return None
+
+    def _neighbours(self) -> list[ModuleSummary]:
+        """The project's modules beside this one and at its roots (not in sub-folders)."""
+        assert self.path is not None
+        folders = [os.path.dirname(self.path), *self._project_roots()]
+        found: list[ModuleSummary] = []
+        seen: set[str] = {self.path}
+        for folder in folders:
+            for path in _python_files(folder):
+                if path not in seen:
+                    seen.add(path)
+                    module = read_module(path)
+                    if module is not None:
+                        found.append(module)
+        return found
+
+    def portable_meaning(self, expr: ast.AST, scope: Scope) -> str | None:
+        """What ``expr`` means in a form another module can use: wandb, a run, an accelerator
+        that logs to wandb, or an instance of a project class whose module mentions wandb."""
+        qual = self.names.qualname(expr, scope)
+        if _portable(qual):
+            return qual
+        if not qual or not qual.endswith("()") or "(" in qual[:-2]:
+            return None
+        cls = qual[:-2]
+        if cls.startswith(LOCAL_CLASS):
+            if self.path is None or "wandb" not in self.text:
+                return None
+            return f"{INSTANCE}{self.path}:{cls[len(LOCAL_CLASS) :]}>"
+        if self.path is None or cls.startswith("<"):
+            return None
+        parts, base = self._split(cls)
+        if base is None:
+            return None
+        for cut in range(len(parts) - 1, 0, -1):
+            module = self._module_file(base, parts[:cut])
+            if module is not None:
+                if cut != len(parts) - 1:
+                    return None
+                summary = read_module(module)
+                if summary is None or "wandb" not in summary.text:
+                    return None
+                path = os.path.abspath(module)
+                return f"{INSTANCE}{path}:{parts[-1]}>"
+        return None
+
+    def _instance_module(self, token: str) -> tuple[ModuleSummary, str] | None:
+        path, _, cls = token[len(INSTANCE) : -1].rpartition(":")
+        module = self.local if path == self.path else read_module(path)
+        return (module, cls) if module is not None else None
+
+    def instance_attr(self, token: str, attr: str) -> str | None:
+        """``wandb_logger._wandb`` where ``wandb_logger`` is an instance of a project class:
+        what ``self._wandb`` means in that class, when it holds outside its module."""
+        found = self._instance_module(token)
+        return found[0].class_attr(found[1], attr) if found is not None else None
 
     # -- callers -------------------------------------------------------------------------------
 
@@ -722,6 +1073,38 @@ class ProjectView:
                     seen.append(r)
             self._roots = seen
         return self._roots
+
+
+def _is_none(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+#: a parameter that may hold wandb, a run, an accelerator or a project logger is named for it
+#: (one of the words of its name: ``wandb_logger``, ``logger``, ``run``, ``tracker``, ``wb``...)
+_HOLDER_WORDS = frozenset(
+    {"log", "logger", "loggers", "wandb", "wb", "run", "tracker", "writer", "accelerator"}
+)
+
+_LISTINGS: dict[str, list[str]] = {}
+
+
+def _python_files(folder: str) -> list[str]:
+    """The ``.py`` files of a folder (not of its sub-folders), listed once per process; none in
+    installed packages."""
+    if folder not in _LISTINGS:
+        files: list[str] = []
+        if not any(p in folder for p in _INSTALLED):
+            try:
+                with os.scandir(folder) as it:
+                    files = sorted(
+                        os.path.abspath(e.path)
+                        for e in it
+                        if e.name.endswith(".py") and e.is_file()
+                    )
+            except OSError:
+                files = []
+        _LISTINGS[folder] = files[:200]
+    return _LISTINGS[folder]
 
 
 def callee_name(call: ast.Call) -> str | None:

@@ -99,6 +99,22 @@ class _Annotated:
         self.scope = scope
 
 
+class _Param:
+    """A plain parameter of a function: what its in-project callers pass, when the project view
+    (``Resolver.param_hook``) can tell; otherwise unknown, as OPAQUE."""
+
+    __slots__ = ("func", "name")
+
+    def __init__(self, func: ast.AST, name: str) -> None:
+        self.func = func
+        self.name = name
+
+
+#: prefix of an instance of a class of a project module, as a parameter's callers pass it
+#: (``<instance:/abs/utils.py:WandbLogger>``); its attributes are asked of the project view
+INSTANCE = "<instance:"
+
+
 class ClassInfo:
     __slots__ = ("node", "attrs")
 
@@ -154,6 +170,11 @@ class Resolver:
         #: what a call of one of the project's functions returns (analysis/project.py), set by
         #: the owner of the name table: ``hook(call, scope)`` -> a qualified name or None
         self.call_hook: Callable[[ast.Call, Scope], str | None] | None = None
+        #: what every in-project caller passes for a plain parameter (analysis/project.py):
+        #: ``hook(func, name)`` -> a qualified name or None
+        self.param_hook: Callable[[ast.AST, str], str | None] | None = None
+        #: an attribute of an instance of a project class (``INSTANCE``): ``hook(base, attr)``
+        self.attr_hook: Callable[[str, str], str | None] | None = None
         _Binder(self).run(tree)
 
     # -- queries -------------------------------------------------------------------------------
@@ -186,6 +207,8 @@ class Resolver:
             base = self.qualname(value, scope)
             if not base:
                 return None
+            if base.startswith(INSTANCE):
+                return self.attr_hook(base, expr.attr) if self.attr_hook is not None else None
             if expr.attr == "experiment" and (base == LIGHTNING_LOGGER or _is_wandb_logger(base)):
                 return LIGHTNING_RUN
             return _normalise(base + "." + expr.attr)
@@ -276,6 +299,11 @@ class Resolver:
                 names.add(b)
             elif b is OPAQUE:
                 return None
+            elif isinstance(b, _Param):
+                passed = self.param_hook(b.func, b.name) if self.param_hook is not None else None
+                if passed is None:
+                    return None
+                names.add(passed)
             elif isinstance(b, _Annotated):
                 names.add(RUN if self.qualname(b.expr, b.scope) in _RUN_TYPES else None)
             else:
@@ -284,6 +312,12 @@ class Resolver:
                     continue  # ``run = None`` before ``run = wandb.init()``
                 names.add(self.qualname(expr, scope))
         return _merge(names)
+
+    def attribute_of(self, cls: ast.ClassDef, attr: str) -> str | None:
+        """What ``self.<attr>`` means in class ``cls`` of this module (its assignments in the
+        class's methods); None when unknown."""
+        info = self.classes.get(id(cls))
+        return self._resolve_all(info.attrs.get(attr, ())) if info is not None else None
 
     def calls_named(self, name: str) -> list[tuple[ast.Call, Scope]]:
         return self.calls.get(name, [])
@@ -511,8 +545,10 @@ class _Binder:
                 self.scope.bind(p.arg, RUN_PARAM)
             elif p.arg in ACCELERATOR_PARAM_NAMES and self.r.mentions_wandb:
                 self.scope.bind(p.arg, ACCELERATOR)
-            else:
+            elif p is args.vararg or p is args.kwarg:
                 self.scope.bind(p.arg, OPAQUE)
+            else:
+                self.scope.bind(p.arg, _Param(self.scope.node, p.arg))
 
     # -- bindings ------------------------------------------------------------------------------
 

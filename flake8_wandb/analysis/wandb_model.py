@@ -103,6 +103,11 @@ _PUBLIC_RUN = re.compile(rf"^{_API}\.run\(\)$")
 _PUBLIC_RUNS = re.compile(rf"^{_API}\.(?:\w+\(\)\.)*runs(?:\(\))?$")
 
 
+#: the last names of the calls whose dict arguments may reach the run (``sends_to_run`` decides):
+#: a cheap question before it
+SINK_CALL_NAMES = frozenset({"log", "update", "init", "init_trackers"})
+
+
 @dataclass(frozen=True)
 class EnvWrite:
     """One write of an environment variable.

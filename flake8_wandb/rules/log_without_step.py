@@ -26,11 +26,18 @@ def defines_custom_x_axis(ctx) -> bool:
     return any(keyword(call, "step_metric") for call, _ in ctx.names.calls_named("define_metric"))
 
 
+def _define_metric_calls(ctx) -> list[ast.Call]:
+    """``define_metric`` calls of the module and of the project modules it imports (a
+    ``utils/logging.py`` that sets up the run's x-axes)."""
+    own = [call for call, _ in ctx.names.calls_named("define_metric")]
+    return own + ctx.project.imported_calls_named("define_metric")
+
+
 def custom_x_axis_globs(ctx) -> list[str] | None:
     """The globs of ``define_metric(<glob>, step_metric=...)`` in the module; None when one of
     them is not a literal (it may cover every key)."""
     globs: list[str] = []
-    for call, _ in ctx.names.calls_named("define_metric"):
+    for call in _define_metric_calls(ctx):
         axis = keyword(call, "step_metric")
         if axis is None:
             continue
@@ -486,11 +493,16 @@ for global_step in range(100):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.globs = custom_x_axis_globs(ctx)
+        self._globs: list[str] | None | bool = False  # computed when first needed
         self.tensorboard = syncs_tensorboard(ctx)
         self.run = RunView()
         #: the calls reported, each with the step its fix would pass (None: no counter here)
         self.pending: list[tuple[ast.Call, str | None]] = []
+
+    def globs(self) -> list[str] | None:
+        if self._globs is False:
+            self._globs = custom_x_axis_globs(self.ctx)
+        return self._globs  # type: ignore[return-value]
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         """``log_fn = run.log``, ``callbacks=[wandb.log]``: a log the tool cannot follow."""
@@ -534,7 +546,7 @@ for global_step in range(100):
         # Lightning's ``experiment.log``: Lightning syncs trainer/global_step as the x-axis
         if (
             self.tensorboard
-            or _covered(node, self.globs)
+            or _covered(node, self.globs())
             or not self.ctx.is_wandb_log(node, lightning=False)
             or in_hf_trainer(self.ctx)
         ):

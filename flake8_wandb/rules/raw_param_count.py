@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.flow import own_nodes
-from ..analysis.project import is_raw_count
+from ..analysis.project import RETURNS_COUNT_DICT, RETURNS_PARAM_COUNT, is_raw_count
+from ..analysis.resolve import call_name
+from ..analysis.wandb_model import SINK_CALL_NAMES
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import str_value
 from .edits import attribute_name_edit, replace, template
@@ -147,6 +149,9 @@ def setup(model):
             return value.id in self._raw_names_of(self.ctx.function())
         if isinstance(value, ast.Call) and getattr(value.func, "id", None) in ("int", "float"):
             return len(value.args) == 1 and self._is_raw(value.args[0])
+        if isinstance(value, ast.Call):
+            # ``get_num_params(model)``, a function of the project that returns the raw count
+            return self.ctx.project.count_call(value, self.ctx.scope) == RETURNS_PARAM_COUNT
         return False
 
     def _raw_names_of(self, func: ast.AST) -> set[str]:
@@ -175,11 +180,57 @@ def setup(model):
                 child = parent
                 continue
             if isinstance(parent, ast.Call) and child is not parent.func:
-                return self.ctx.is_wandb_log(parent) or self.ctx.wandb.sends_to_run(
-                    parent, self.ctx.scope
+                return (
+                    self.ctx.is_wandb_log(parent)
+                    or self.ctx.wandb.sends_to_run(parent, self.ctx.scope)
+                    or self.ctx.project.sends_argument(parent, child, self.ctx.scope)
                 )
+            if (
+                isinstance(parent, ast.Assign)
+                and child is parent.value
+                and len(parent.targets) == 1
+                and isinstance(parent.targets[0], ast.Name)
+            ):
+                return self._name_reaches_run(parent.targets[0].id, child)
             return False
         return False
+
+    def _sends(self, call: ast.Call, arg: ast.AST) -> bool:
+        """``call`` sends its argument ``arg`` to the run: a log call, a config or summary
+        update, or a function of the project that does so with it unchanged."""
+        return (
+            self.ctx.is_wandb_log(call, self.ctx.scope)
+            or self.ctx.wandb.sends_to_run(call, self.ctx.scope)
+            or self.ctx.project.sends_argument(call, arg, self.ctx.scope)
+        )
+
+    def _name_reaches_run(self, name: str, value: ast.AST) -> bool:
+        """``stats = {...}`` bound once in the function, then ``logger.log_stats(stats)``."""
+        func = self.ctx.function()
+        if [v for v in self.ctx.flow.assignments(func, name)] != [value]:
+            return False
+        for node in own_nodes(func):
+            if isinstance(node, ast.Call):
+                for arg in node.args:
+                    if isinstance(arg, ast.Name) and arg.id == name and self._sends(node, arg):
+                        return True
+        return False
+
+    def visit_Call(self, node: ast.Call) -> None:
+        """``wandb.log(model_info(model))``, where the project's ``model_info`` returns a dict
+        whose value is the raw count (no fix: the key is in another function)."""
+        if call_name(node) not in SINK_CALL_NAMES:
+            return  # the cheap question first
+        for arg in node.args:
+            if (
+                isinstance(arg, ast.Call)
+                and isinstance(arg.func, (ast.Name, ast.Attribute))
+                and self.ctx.project.count_call(arg, self.ctx.scope) == RETURNS_COUNT_DICT
+                and (
+                    self.ctx.is_wandb_log(node) or self.ctx.wandb.sends_to_run(node, self.ctx.scope)
+                )
+            ):
+                self.report(arg, RawCountLogged())
 
     def visit_Dict(self, node: ast.Dict) -> None:
         if not self.possible:

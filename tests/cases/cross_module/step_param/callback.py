@@ -1,0 +1,22 @@
+"""The helper is passed around as a value: its callers are out of sight, no fix."""
+import wandb
+
+run = wandb.init(project="p", config={})
+
+
+def _log_plots(plots, step):
+    run.log({"plots": plots})  # WB101
+
+
+def train(loader, hooks):
+    hooks.append(_log_plots)
+    global_step = 0
+    for epoch in range(3):
+        for batch in loader:
+            global_step += 1
+            if global_step % 50 == 0:
+                _log_plots(batch, global_step)
+
+
+if __name__ == "__main__":
+    train([], [])
