@@ -349,7 +349,6 @@ def _item_loop_to_run(loop: ast.For, params: set[str], model, scope: Scope) -> s
     return None
 
 
-_COUNT_WORDS = ("numel", "num_parameters", "prod")
 _CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 
 
@@ -367,7 +366,7 @@ def _count_call(expr: ast.AST, local) -> bool:
     """A call of a function of the same module that returns a raw parameter count."""
     if local is None or not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Name):
         return False
-    if not any(w in local.text for w in _COUNT_WORDS):
+    if not local.mentions("count"):
         return False  # the cheap question first: no count is spelled in the module
     found = local.get(expr.func.id)
     return found is not None and found.returns == RETURNS_PARAM_COUNT
@@ -859,6 +858,12 @@ class ProjectView:
         qual = self.names.qualname(func, scope)
         if not qual or self.path is None or qual.startswith("<"):
             return None
+        return self._top_level_module(qual)
+
+    def _top_level_module(self, qual: str) -> str | None:
+        """The absolute path of the project module of which ``qual`` names a top-level member
+        (``utils.WandbLogger`` -> ``/abs/utils.py``); None when the longest module that
+        ``qual`` reaches is not its parent, or none is found."""
         parts, base = self._split(qual)
         if base is None:
             return None
@@ -898,20 +903,13 @@ class ProjectView:
             return f"{INSTANCE}{self.path}:{cls[len(LOCAL_CLASS) :]}>"
         if self.path is None or cls.startswith("<"):
             return None
-        parts, base = self._split(cls)
-        if base is None:
+        path = self._top_level_module(cls)
+        if path is None:
             return None
-        for cut in range(len(parts) - 1, 0, -1):
-            module = self._module_file(base, parts[:cut])
-            if module is not None:
-                if cut != len(parts) - 1:
-                    return None
-                summary = read_module(module)
-                if summary is None or "wandb" not in summary.text:
-                    return None
-                path = os.path.abspath(module)
-                return f"{INSTANCE}{path}:{parts[-1]}>"
-        return None
+        summary = read_module(path)
+        if summary is None or "wandb" not in summary.text:
+            return None
+        return f"{INSTANCE}{path}:{cls.rpartition('.')[2]}>"
 
     def _instance_module(self, token: str) -> tuple[ModuleSummary, str] | None:
         path, _, cls = token[len(INSTANCE) : -1].rpartition(":")

@@ -180,11 +180,7 @@ def setup(model):
                 child = parent
                 continue
             if isinstance(parent, ast.Call) and child is not parent.func:
-                return (
-                    self.ctx.is_wandb_log(parent)
-                    or self.ctx.wandb.sends_to_run(parent, self.ctx.scope)
-                    or self.ctx.project.sends_argument(parent, child, self.ctx.scope)
-                )
+                return self._sends(parent, child)
             if (
                 isinstance(parent, ast.Assign)
                 and child is parent.value
@@ -207,7 +203,7 @@ def setup(model):
     def _name_reaches_run(self, name: str, value: ast.AST) -> bool:
         """``stats = {...}`` bound once in the function, then ``logger.log_stats(stats)``."""
         func = self.ctx.function()
-        if [v for v in self.ctx.flow.assignments(func, name)] != [value]:
+        if list(self.ctx.flow.assignments(func, name)) != [value]:
             return False
         for node in own_nodes(func):
             if isinstance(node, ast.Call):
