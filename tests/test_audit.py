@@ -199,10 +199,10 @@ import wandb
 run = wandb.init(project="p", config={})
 for step in range(3):
     wandb.log(({"loss": 1.0}))
-    wandb.log(({"loss": 1.0}) ,)
+    wandb.log(({"acc": 1.0}) ,)
     wandb.log(
         (  # a comment )
-            {"loss": 1.0}
+            {"lr": 1.0}
         )  # ) another
     )
     wandb.log((({"\u00e9": 1.0})), commit=True)

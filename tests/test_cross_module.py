@@ -87,7 +87,7 @@ def test_wb101_fix_passes_the_step_parameter_only_when_every_caller_passes_one_c
     proc = _wandb_fix(root, "--apply", "--unsafe-fixes", ".")
     assert proc.returncode in (0, 1), proc.stderr
     assert 'run.log({"plots": plots}, step=step)' in (root / "plots.py").read_text()
-    for trap in ("mixed.py", "callback.py"):
+    for trap in ("mixed.py", "callback.py", "plots_twice.py"):
         assert (root / trap).read_text() == (CASES / "step_param" / trap).read_text()
     # the fixed file still compiles and is clean for WB101
     compile((root / "plots.py").read_text(), "plots.py", "exec")

@@ -290,6 +290,107 @@ def _param_counter(ctx, func: ast.AST, name: str) -> bool:
     return len(passed) == 1 and len(scopes) == 1
 
 
+def runs_twice_at_one_value(
+    ctx, call: ast.AST, name: str, once_loops: frozenset[int] = frozenset(), _depth: int = 0
+) -> bool:
+    """Can ``call`` run twice while the counter ``name`` keeps one value? Then a log there given
+    ``step=name`` writes two rows at one step, and the second value of a key replaces the first
+    (wandb merges rows logged at one step). Not when the innermost loop around the call moves the
+    counter on every iteration (its target, or ``name += ...`` that surely runs each time round
+    before the call comes again), nor when the call runs once. A helper's counter parameter:
+    the helper called from two places, or called where its caller's counter stands still.
+    Anything not seen is answered yes (the fix is then withheld, never rows lost).
+    ``once_loops``: ids of loops around the call known to reach it once (the loop over
+    accelerate's trackers, narrowed to the wandb one)."""
+    ancestors = ctx.flow.ancestors_of(call)
+    loops = [loop for loop in loops_in_function(ancestors) if id(loop) not in once_loops]
+    if loops:
+        return not _moves_each_iteration(ctx, loops[0], name, call, ancestors)
+    func = next((a for a in reversed(ancestors) if isinstance(a, SCOPE_NODES)), ctx.tree)
+    if func is ctx.tree:
+        return False  # module level, in no loop: runs once
+    if _depth > 8 or not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return True
+    calls = [
+        (c, scope)
+        for c, scope in ctx.names.calls_named(func.name)
+        if isinstance(c.func, ast.Name) and c.func.id == func.name and func in ctx.tree.body
+    ]
+    if len(calls) != 1:
+        return True  # called from two places (or from places out of sight)
+    caller_call, _ = calls[0]
+    passed = name
+    if _param(func, name) is not None:
+        params = [a.arg for a in func.args.posonlyargs + func.args.args]
+        bound = {params[i]: a for i, a in enumerate(caller_call.args) if i < len(params)}
+        bound.update({k.arg: k.value for k in caller_call.keywords if k.arg is not None})
+        arg = bound.get(name)
+        if not isinstance(arg, ast.Name):
+            return True
+        passed = arg.id
+    return runs_twice_at_one_value(ctx, caller_call, passed, _depth=_depth + 1)
+
+
+def _moves_each_iteration(
+    ctx, loop: ast.AST, name: str, call: ast.AST, ancestors: list[ast.AST]
+) -> bool:
+    """Between two runs of ``call`` in ``loop`` (its innermost loop), ``name`` surely changes:
+    it is the loop's target, or the loop's body increases it unconditionally (``with`` blocks
+    around the ``+=``, no ``if``; or anywhere in a nested loop), before the call or with no
+    ``continue`` that could skip it."""
+    if isinstance(loop, (ast.For, ast.AsyncFor)) and name in target_names(loop.target):
+        return True
+    if _in_block(loop.orelse, ancestors):
+        return False  # the loop's ``else``: runs once after it, not each time round
+    body = _unconditional(loop.body)
+    grows = [
+        s
+        for s in body
+        if isinstance(s, ast.AugAssign)
+        and isinstance(s.target, ast.Name)
+        and s.target.id == name
+        and isinstance(s.op, ast.Add)
+    ]
+    if not grows:
+        return False
+    at = start_of(call)
+    if any(start_of(s) < at for s in grows):
+        return True  # the call comes after the increase in the same time round
+    return not any(isinstance(n, ast.Continue) for n in _own_loop_nodes(loop))
+
+
+def _in_block(stmts: list[ast.stmt], ancestors: list[ast.AST]) -> bool:
+    ids = {id(a) for a in ancestors}
+    return any(id(s) in ids for s in stmts)
+
+
+def _unconditional(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements taken to run whenever the block runs: ``with`` bodies opened, never an
+    ``if`` or ``try`` branch; and everything inside a nested loop (the loop over the batches
+    between two epoch-end logs is taken to move the counter at least once, even where each
+    increase waits for ``accelerator.sync_gradients``)."""
+    out: list[ast.stmt] = []
+    for s in stmts:
+        out.append(s)
+        if isinstance(s, (ast.With, ast.AsyncWith)):
+            out += _unconditional(s.body)
+        elif isinstance(s, LOOPS):
+            out += [n for n in _own_loop_nodes(s, nested=True) if isinstance(n, ast.stmt)]
+    return out
+
+
+def _own_loop_nodes(loop: ast.AST, nested: bool = False):
+    """The nodes of a loop's body, leaving out functions and (unless ``nested``) nested loops
+    (their ``continue`` is theirs)."""
+    stack = list(loop.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, SCOPE_NODES) or (not nested and isinstance(node, LOOPS)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
 def _assigned_in_functions(ctx, name: str) -> bool:
     """A function of the module declares ``global name`` and assigns it."""
     key = ("global-writes", name)
@@ -415,6 +516,12 @@ class LogSite:
     #: runs at module level (not in a function), and in no loop there: runs once, in line order
     once: bool = False
     at_module: bool = False
+    #: the keys it logs (None: they cannot be read)
+    keys: frozenset[str] | None = None
+    #: the fix would give it its step (it has none now)
+    fixed: bool = False
+    #: it can run twice while its counter keeps one value
+    repeats: bool = False
 
 
 class RunView:
@@ -465,6 +572,9 @@ class RunView:
             if found:
                 line = min(start_of(s.call)[0] for s in found)
                 return why.format(line=line) + "; choose one run-wide step by hand"
+        clash = self._clash()
+        if clash is not None:
+            return clash
         labels: dict[tuple[str, int], str] = {}
         for s in self.sites:
             if s.kind == "counter" and s.counter is not None:
@@ -473,6 +583,47 @@ class RunView:
             a, b = sorted(labels.values())[:2]
             return f"{a} and {b} count separately in one run; choose one run-wide step by hand"
         return None
+
+    def _clash(self) -> str | None:
+        """Two rows at one step that log one key: wandb merges rows logged at one step, so the
+        second value replaces the first. A log the fix gives a step must not meet another log of
+        the same key (or of keys that cannot be read, the same expression) at one value of the
+        counter: the same call run twice while the counter stands still, or two calls with no
+        increase known between them."""
+        fixed = [s for s in self.sites if s.kind == "counter" and s.fixed]
+        for site in sorted(fixed, key=lambda s: start_of(s.call)):
+            if site.repeats and site.keys != frozenset():
+                line = start_of(site.call)[0]
+                return (
+                    f"line {line} can log twice while {site.label} stays the same, and the "
+                    "second value would replace the first at that step; choose the step by hand"
+                )
+        for site in fixed:
+            for other in self.sites:
+                if other is site or other.kind != "counter" or other.counter != site.counter:
+                    continue
+                shared = _shared_keys(site, other)
+                if shared is None:
+                    continue
+                a, b = sorted((start_of(site.call)[0], start_of(other.call)[0]))
+                return (
+                    f"lines {a} and {b} can both log {shared} at one value of {site.label}, and "
+                    "the second would replace the first at that step; choose the step by hand"
+                )
+        return None
+
+
+def _shared_keys(a: LogSite, b: LogSite) -> str | None:
+    """A key both may log (quoted), or None when they surely log different keys. Keys that
+    cannot be read clash only with the same expression (``run.log(logs)`` twice)."""
+    if a.keys is not None and b.keys is not None:
+        common = sorted(a.keys & b.keys)
+        return repr(common[0]) if common else None
+    first_a = a.call.args[0] if a.call.args else None
+    first_b = b.call.args[0] if b.call.args else None
+    if first_a is not None and first_b is not None and ast.dump(first_a) == ast.dump(first_b):
+        return ast.unparse(first_a)
+    return None
 
 
 #: hooks that judge a call into code the module does not show: ``hook(ctx, call)`` returns why

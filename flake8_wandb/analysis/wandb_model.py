@@ -418,6 +418,18 @@ def commit_false(call: ast.Call) -> bool:
     return False
 
 
+def logged_keys(call: ast.Call) -> frozenset[str] | None:
+    """The keys a log call writes, when its first argument is a dict literal whose keys are all
+    strings (``{"loss": l}``); None when they cannot be read (a name, ``**extra``, ``dict(...)``)."""
+    first = call.args[0] if call.args else None
+    if not isinstance(first, ast.Dict):
+        return None
+    keys = [_str_value(k) for k in first.keys]
+    if any(k is None for k in keys):
+        return None  # ``**extra`` (a None key) or a computed key
+    return frozenset(k for k in keys if k is not None)
+
+
 def called_like_a_run(call: ast.Call) -> bool:
     """``run.log({...})``, ``run.log(dict(...))``, ``run.log(metrics)``: the first argument is a
     dict literal, ``dict(...)`` or a name. ``run.log("some text")`` is somebody else's log."""

@@ -12,8 +12,14 @@ from ..analysis.counters import (
     counter_identity,
     escapes_through,
     is_run_wide_counter,
+    runs_twice_at_one_value,
 )
-from ..analysis.wandb_model import RUN_LIKE, commit_false
+from ..analysis.wandb_model import (
+    RUN_LIKE,
+    commit_false,
+    logged_keys,
+    wandb_tracker_in_loop,
+)
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule, start_of
 from .calls import has_star_kwargs, keyword, str_value
 from .edits import add_keyword
@@ -183,7 +189,15 @@ class LogWithoutStep(Rule):
         "row dropped), when a second phase counts on its own (`pretrain()` and `finetune()` each "
         "starting `global_step = 0` in one run: rows dropped and overwritten), or when the run "
         "escapes the view (passed to code the tool does not see, `report_to` a Trainer, a log "
-        "whose arguments cannot be read). It changes which row the data lands in, so review it."
+        "whose arguments cannot be read). Nor when a key would be logged twice at one value of "
+        "the counter (wandb merges rows logged at one step, so the second value replaces the "
+        "first): a fixed log that can run again before the counter moves (a log per micro-batch "
+        "with `global_step += 1` under `if accelerator.sync_gradients:`, a per-sample inner "
+        "loop, a helper called from two places), or two logs of one key (or of the same "
+        'unreadable dict) at one counter value (`run.log({"plots": p})` under `% 50` in the '
+        "batch loop and again at the epoch's end). Logs of different keys at one step share a "
+        "row and lose nothing. A loop over the batches between two epoch-end logs is taken to "
+        "move the counter at least once. It changes which row the data lands in, so review it."
     )
     invalid = (
         """\
@@ -514,12 +528,38 @@ for global_step in range(100):
         if self.ctx.qualname(node.value) in RUN_LIKE:
             self.run.escape(node, "the run's log is handed on as a function")
 
-    def _site(self, node: ast.Call, kind: str, counter=None, label: str = "") -> None:
+    def _site(
+        self, node: ast.Call, kind: str, counter=None, label: str = "", fixed: bool = False
+    ) -> None:
         at_module = self.ctx.function() is self.ctx.tree
         once = at_module and not any(
             isinstance(a, (*LOOPS, ast.ClassDef)) for a in self.ctx.ancestors
         )
-        self.run.add(LogSite(node, kind, counter, label, once=once, at_module=at_module))
+        site = LogSite(node, kind, counter, label, once=once, at_module=at_module)
+        if kind == "counter":
+            site.keys = logged_keys(node)
+            site.fixed = fixed
+            if fixed and counter is not None:
+                site.repeats = runs_twice_at_one_value(
+                    self.ctx, node, counter[0], self._tracker_loops(node)
+                )
+        self.run.add(site)
+
+    def _tracker_loops(self, node: ast.Call) -> frozenset[int]:
+        """``for tracker in accelerator.trackers: if tracker.name == "wandb": tracker.log(...)``:
+        the loop reaches the wandb log once."""
+        receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+        if not isinstance(receiver, ast.Name):
+            return frozenset()
+        if not wandb_tracker_in_loop(receiver, self.ctx.ancestors):
+            return frozenset()
+        return frozenset(
+            id(a)
+            for a in self.ctx.ancestors
+            if isinstance(a, (ast.For, ast.AsyncFor))
+            and isinstance(a.target, ast.Name)
+            and a.target.id == receiver.id
+        )
 
     def visit_Call(self, node: ast.Call) -> None:
         if not self.ctx.is_wandb_log(node):
@@ -555,7 +595,7 @@ for global_step in range(100):
         step = self._counter(node)
         if step is not None and not _bare_generator(node):
             name, scope_id = counter_identity(self.ctx, step)
-            self._site(node, "counter", (name, scope_id), self._label(step))
+            self._site(node, "counter", (name, scope_id), self._label(step), fixed=True)
         else:
             step = None
             self._site(node, "stepless")
