@@ -372,3 +372,29 @@ def test_environment_writes_are_read_in_their_own_scope_and_bound_names_go_too(t
         "import wandb\n\n\ndef setup():\n    import os as o\n\n"
         '    o.environ.update({"WANDB_PROJECT": "p"})\n    wandb.login()\n'
     )
+
+
+def test_the_engine_walk_gathers_what_the_finders_own_walk_does():
+    """WB302 feeds the finder the nodes the engine's walk visits (no second walk of the module);
+    redaction and notebooks let the finder walk itself. Both must find the same keys, with the
+    same fixes, on every key shape and path."""
+    import ast
+
+    from flake8_wandb.analysis import secrets
+    from flake8_wandb.engine import Context, Engine, Settings
+    from flake8_wandb.rules.hardcoded_api_key import HardcodedApiKey
+
+    engine = Engine([HardcodedApiKey])
+    for shape, (_key, literal) in SHAPES.items():
+        for path, template in PATHS.items():
+            source = template.replace("{K}", literal).replace("{{", "{").replace("}}", "}")
+            tree = ast.parse(source)
+            own = secrets.find(Context(tree, source, Settings()))
+            findings, errors = engine.check(tree, source)
+            assert not errors
+            got = sorted((f.line, f.col) for f in findings)
+            want = sorted(
+                (secrets.start_of(s.node)[0], secrets.start_of(s.node)[1]) for s in own.sites
+            )
+            if path != "noqa":
+                assert got == want, (shape, path)

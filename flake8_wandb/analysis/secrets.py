@@ -129,16 +129,42 @@ class KeySite:
     fixable: bool = True
 
 
+class Collected:
+    """The nodes the finder asks about, each with its scope: calls, ``|=`` and assignments
+    first (where a key reaches wandb), then assignments and parameter lists (a key by its name
+    alone)."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self) -> None:
+        self.first: list[tuple[ast.AST, object]] = []
+        self.second: list[tuple[ast.AST, object]] = []
+
+    def add(self, node: ast.AST, scope: object) -> None:
+        kind = type(node)
+        if kind is ast.Call or kind is ast.AugAssign:
+            self.first.append((node, scope))
+        elif kind is ast.Assign or kind is ast.AnnAssign:
+            self.first.append((node, scope))
+            self.second.append((node, scope))
+        elif kind is ast.arguments:
+            self.second.append((node, scope))
+
+
 class Secrets:
     """The keys of one module (built once per ``Context``: ``find(ctx)``)."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, collected: Collected | None = None) -> None:
+        """``collected``: the nodes the finder asks about, each with its scope, gathered by the
+        engine's own walk (``Collector``); without it the finder walks the module itself."""
         self.ctx = ctx
         self.sites: list[KeySite] = []
         self._parents: dict[int, ast.AST] | None = None
         self._seen: set[int] = set()
-        self._loads: dict[str, list[ast.Name]] = {}
-        self._scan()
+        self._loads: dict[str, list[ast.Name]] | None = None
+        if collected is None:
+            collected = self._walk()
+        self._passes(collected)
 
     @property
     def parents(self) -> dict[int, ast.AST]:
@@ -155,40 +181,42 @@ class Secrets:
             self._parents = parents
         return self._parents
 
+    @property
+    def loads(self) -> dict[str, list[ast.Name]]:
+        """Where each name is read: built on first use (asked only once a key is found)."""
+        if self._loads is None:
+            loads: dict[str, list[ast.Name]] = {}
+            for node in ast.walk(self.ctx.tree):
+                if type(node) is ast.Name and type(node.ctx) is ast.Load:
+                    loads.setdefault(node.id, []).append(node)
+            self._loads = loads
+        return self._loads
+
     # -- the walk --------------------------------------------------------------------------------
 
-    def _scan(self) -> None:
+    def _walk(self) -> Collected:
         """One walk (an explicit stack: no recursion) sorts the nodes the finder asks about, each
-        with its scope, in the walk's order; then the passes below read only those."""
+        with its scope (used where no engine walks the module: redaction, notebooks' magics)."""
         names = self.ctx.names
         scope_of = names.scope_of
-        loads = self._loads
-        first: list[tuple[ast.AST, object]] = []  # calls, ``|=``, assignments
-        second: list[tuple[ast.AST, object]] = []  # assignments, parameter lists
+        collected = Collected()
         stack: list[tuple[ast.AST, object]] = [(self.ctx.tree, names.module)]
         pop = stack.pop
         while stack:
             node, scope = pop()
             kind = type(node)
-            if kind is ast.Name:
-                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
-                    loads.setdefault(node.id, []).append(node)  # type: ignore[attr-defined]
-                continue  # a name holds nothing else
-            if kind is ast.Constant:
-                continue
-            if kind is ast.Call or kind is ast.AugAssign:
-                first.append((node, scope))
-            elif kind is ast.Assign or kind is ast.AnnAssign:
-                first.append((node, scope))
-                second.append((node, scope))
-            elif kind is ast.arguments:
-                second.append((node, scope))
-            elif kind in _SCOPE_TYPES:
+            if kind is ast.Name or kind is ast.Constant:
+                continue  # holds nothing the finder asks about
+            collected.add(node, scope)
+            if kind in _SCOPE_TYPES:
                 scope = scope_of.get(id(node), scope)
             stack.extend([(child, scope) for child in children(node)])
+        return collected
+
+    def _passes(self, collected: Collected) -> None:
         # where a key reaches wandb first: a literal found there is not found again by its
         # name alone (which has no fix)
-        for node, scope in first:
+        for node, scope in collected.first:
             kind = type(node)
             if kind is ast.Call:
                 self._call(node, scope)  # type: ignore[arg-type]
@@ -196,7 +224,7 @@ class Secrets:
                 self._ior(node, scope)  # type: ignore[arg-type]
             else:
                 self._assignment(node, scope, env=True)  # type: ignore[arg-type]
-        for node, scope in second:
+        for node, scope in collected.second:
             if type(node) is ast.arguments:
                 self._parameter_defaults(node)  # type: ignore[arg-type]
             else:
@@ -427,7 +455,7 @@ class Secrets:
     def _removable(self, name: ast.Name, stmt: ast.stmt) -> bool:
         """The binding of ``name`` can go with the key: nothing else reads the name, and it is
         not a module-level name another module may import by ``__all__``."""
-        if len(self._loads.get(name.id, [])) != 1:
+        if len(self.loads.get(name.id, [])) != 1:
             return False
         return not (stmt in self.ctx.tree.body and "__all__" in self.ctx.source)
 
@@ -576,9 +604,10 @@ def _config_update(node: ast.Call, ctx: Context, scope) -> bool:
     )
 
 
-def find(ctx: Context) -> Secrets:
-    """The keys of the module ``ctx`` holds; built once per context."""
-    return ctx.once("secrets", lambda: Secrets(ctx))
+def find(ctx: Context, collected: Collected | None = None) -> Secrets:
+    """The keys of the module ``ctx`` holds; built once per context (``collected``: the nodes
+    the engine's walk gathered, so the finder need not walk the module again)."""
+    return ctx.once("secrets", lambda: Secrets(ctx, collected))
 
 
 def _str(node: ast.AST | None) -> str | None:

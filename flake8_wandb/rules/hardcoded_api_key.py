@@ -340,8 +340,18 @@ import wandb
 wandb.login()  # reads WANDB_API_KEY, or ~/.netrc after `wandb login`
 """
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        #: the nodes the key finder asks about, gathered on the engine's walk (no walk of its own)
+        self.collected = secrets.Collected()
+
+    def _collect(self, node: ast.AST) -> None:
+        self.collected.add(node, self.ctx.scope)
+
+    visit_Call = visit_AugAssign = visit_Assign = visit_AnnAssign = visit_arguments = _collect
+
     def end_module(self) -> None:
-        found = secrets.find(self.ctx)
+        found = secrets.find(self.ctx, self.collected)
         # an import used only by removed statements goes with the last one removed
         removed = [stmt for site in found.sites if site.fixable for stmt, _ in site.statements]
         for site in found.sites:
