@@ -637,11 +637,13 @@ _HARMLESS = frozenset(
 )
 
 
-def escapes_through(ctx, call: ast.Call, run_like: frozenset) -> str | None:
+def escapes_through(ctx, call: ast.Call, run_like: frozenset, scope=None) -> str | None:
     """Why this call (the node being visited) lets a run leave the view: the run (or the
     ``wandb`` module, an accelerator or tracker logging to it) passed to code the module does
     not define; a Hugging Face ``report_to`` that includes wandb (the trainer logs to the run
-    itself); ``getattr(run, ...)``, a log the tool cannot read."""
+    itself); ``getattr(run, ...)``, a log the tool cannot read. ``scope``: where the call is
+    (the scope being visited when not given)."""
+    scope = scope or ctx.scope
     for hook in OUTSIDE_CALL_HOOKS:
         why = hook(ctx, call)
         if why is not None:
@@ -653,7 +655,7 @@ def escapes_through(ctx, call: ast.Call, run_like: frozenset) -> str | None:
     passed = [
         v
         for v in values
-        if isinstance(v, (ast.Name, ast.Attribute)) and ctx.qualname(v) in run_like
+        if isinstance(v, (ast.Name, ast.Attribute)) and ctx.qualname(v, scope) in run_like
     ]
     if not passed:
         return None
@@ -662,10 +664,10 @@ def escapes_through(ctx, call: ast.Call, run_like: frozenset) -> str | None:
         return "getattr() reads the run's methods"
     if isinstance(callee, ast.Name) and callee.id in _HARMLESS:
         return None
-    qual = ctx.qualname(callee) or ""
+    qual = ctx.qualname(callee, scope) or ""
     if qual == "wandb" or qual.startswith("wandb."):
         return None
-    if _defined_here(ctx, callee):
+    if _defined_here(ctx, callee, scope):
         return None  # its logs are in the module: they are judged with the others
     return "the run is passed to code out of view"
 
@@ -678,7 +680,7 @@ def _may_name_wandb(value: ast.AST) -> bool:
     return not isinstance(value, ast.Constant)  # ``args.report_to``: it may
 
 
-def _defined_here(ctx, callee: ast.AST) -> bool:
+def _defined_here(ctx, callee: ast.AST, scope) -> bool:
     """A function or class of this module (``train(run)``, ``self.log_all(run)``)."""
     defined = _memo(ctx).get("defined")
     if defined is None:
@@ -689,12 +691,10 @@ def _defined_here(ctx, callee: ast.AST) -> bool:
         }
         _memo(ctx)["defined"] = defined
     if isinstance(callee, ast.Name):
-        if callee.id not in defined or ctx.names.binding_scope(callee.id, ctx.scope) is None:
+        if callee.id not in defined or ctx.names.binding_scope(callee.id, scope) is None:
             return False
-        qual = ctx.names.lookup(callee.id, ctx.scope)
+        qual = ctx.names.lookup(callee.id, scope)
         return qual is None or qual.startswith("<local>.")  # a def (opaque) or a local class
     if isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name):
-        return (
-            callee.attr in defined and ctx.names.self_class(callee.value.id, ctx.scope) is not None
-        )
+        return callee.attr in defined and ctx.names.self_class(callee.value.id, scope) is not None
     return False

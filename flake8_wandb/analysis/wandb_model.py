@@ -125,6 +125,10 @@ class EnvWrite:
     key: ast.AST | None
 
 
+#: the last names of the calls that start a run (``init_call``)
+_INIT_ATTRS = frozenset({"init", "init_trackers", "WandbLogger"})
+
+
 @dataclass(frozen=True)
 class InitCall:
     """A call that starts a wandb run, and where its ``wandb.init`` arguments are.
@@ -235,8 +239,10 @@ class WandbModel:
         ``init_kwargs={"wandb": {...}}``; Lightning's ``WandbLogger(...)``. None otherwise."""
         if not isinstance(call, ast.Call):
             return None
-        scope = scope or self.names.module
         func = call.func
+        if isinstance(func, ast.Attribute) and func.attr not in _INIT_ATTRS:
+            return None  # the cheap question first: ``x.y(...)`` resolves to a name ending in y
+        scope = scope or self.names.module
         if isinstance(func, ast.Attribute) and func.attr == "init_trackers":
             init_kwargs = init_trackers_wandb(call)
             if init_kwargs is not None or self.names.qualname(func.value, scope) == ACCELERATOR:

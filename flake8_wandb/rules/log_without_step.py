@@ -512,6 +512,8 @@ for global_step in range(100):
         self.run = RunView()
         #: the calls reported, each with the step its fix would pass (None: no counter here)
         self.pending: list[tuple[ast.Call, str | None]] = []
+        #: the other calls of the module, each with its scope: may the run escape through one?
+        self.calls: list[tuple[ast.Call, object]] = []
 
     def globs(self) -> list[str] | None:
         if self._globs is False:
@@ -566,9 +568,8 @@ for global_step in range(100):
             if self._helper_call(node):  # a project log helper that logs without a step
                 self._site(node, "stepless")
                 return
-            why = escapes_through(self.ctx, node, RUN_LIKE)
-            if why is not None:
-                self.run.escape(node, why)
+            # asked at the end, and only where a fix is in question (most modules have none)
+            self.calls.append((node, self.ctx.scope))
             return
         given = (
             node.args[1] if len(node.args) >= 2 else getattr(keyword(node, "step"), "value", None)
@@ -602,6 +603,14 @@ for global_step in range(100):
         self.pending.append((node, step))
 
     def end_module(self) -> None:
+        if not any(step is not None for _node, step in self.pending):
+            for node, _step in self.pending:
+                self.report(node, LogWithoutAnyStep())
+            return
+        for node, scope in self.calls:
+            why = escapes_through(self.ctx, node, RUN_LIKE, scope)
+            if why is not None:
+                self.run.escape(node, why)
         blocked = self.run.why_not()
         for node, step in self.pending:
             if step is None:
