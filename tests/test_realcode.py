@@ -57,8 +57,11 @@ PROJECTS = evaluate.projects()
 def test_project_labels_are_well_formed(folder):
     meta = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
     assert meta["repo"] and meta["files"]
+    where = evaluate.code_folder(folder)
+    if where is None:
+        pytest.skip("the project's code is kept out of the repository (FLAKE8_WANDB_REALCODE)")
     for rel, labels in meta["files"].items():
-        source = (folder / rel).read_text(encoding="utf-8")
+        source = (where / rel).read_text(encoding="utf-8")
         statement_lines = {first for _, _, first in evaluate.StatementIndex(source).spans}
         assert set(labels["labelled"]) <= DEFAULT_CODES
         for kind in ("expect", "unsure"):

@@ -32,19 +32,58 @@ _EVAL_FILE = re.compile(
 _OPTIMIZER = re.compile(r"(optim|opt$|scaler|^opt)", re.I)
 
 
-def _contains_loop(node: ast.AST) -> bool:
-    """Whether a loop runs another loop on every iteration: a loop under an ``if`` of its body
-    (a periodic evaluation pass, checkpoint clean-up) does not make it an epoch loop."""
+def _inner_loops(node: ast.AST) -> list[ast.AST]:
+    """The loops a loop runs on every iteration: a loop under an ``if`` of its body (a periodic
+    evaluation pass, checkpoint clean-up) is not one."""
+    found = []
     stack = [stmt for field in ("body", "orelse") for stmt in getattr(node, field, [])]
     while stack:
         stmt = stack.pop()
         if isinstance(stmt, LOOPS):
-            return True
+            found.append(stmt)
+            continue
         if isinstance(stmt, (ast.If, *SCOPE_NODES)):
             continue
         for field in ("body", "orelse", "finalbody", "handlers"):
             stack.extend(getattr(stmt, field, []) or [])
-    return False
+    return found
+
+
+def _trains(nodes) -> bool:
+    """``.backward(...)``, an optimizer's or scaler's ``.step()``, ``accelerator.backward``."""
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and (
+            n.func.attr == "backward"
+            or (n.func.attr == "step" and _OPTIMIZER.search(dotted(n.func.value) or ""))
+        )
+        for n in nodes
+    )
+
+
+def _own_nodes(loop: ast.AST):
+    """The nodes of a loop's body outside its nested loops and functions."""
+    stack = [stmt for field in ("body", "orelse") for stmt in getattr(loop, field, [])]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (*LOOPS, *SCOPE_NODES)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _contains_loop(node: ast.AST) -> bool:
+    """Whether a loop is an epoch loop: it runs another loop on every iteration. Not when the
+    loop's own body runs the training step and no inner loop does: that loop is the batch loop,
+    and its inner loops are utility loops (a ``while`` that pads a shape, a sum over the
+    parameters for the gradient norm)."""
+    inner = _inner_loops(node)
+    if not inner:
+        return False
+    if _trains(_own_nodes(node)) and not any(_trains(ast.walk(loop)) for loop in inner):
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -159,6 +198,24 @@ def train(run: wandb.Run, model, loader, val_loader, epochs):
                     model(val_batch)
             step += 1
 """,
+        """\
+import wandb
+from accelerate import Accelerator
+
+def main(args, model, optimizer, train_dataloader):
+    accelerator = Accelerator(log_with=args.report_to)
+    global_step = 0
+    for epoch in range(args.epochs):
+        for batch in train_dataloader:
+            with accelerator.accumulate(model):
+                pred, weights = model(batch)
+                while len(weights.shape) < len(pred.shape):  # a utility loop, not a batch loop
+                    weights = weights.unsqueeze(-1)
+                accelerator.backward((weights * pred).mean())
+                optimizer.step()
+            global_step += 1
+            accelerator.log({"loss": 0.1}, step=global_step)  # WB102:13 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
+""",
     )
     valid = (
         """\
@@ -213,6 +270,17 @@ def after_iteration(evals_log):  # xgboost-style callback: replays metrics, once
     for data, metric in evals_log.items():
         for name, values in metric.items():
             wandb.log({f"{data}-{name}": values[-1]}, step=len(values))
+""",
+        """\
+import wandb
+
+def sweep(run: wandb.Run, model, optimizer, loader, seeds, epochs):
+    for seed in seeds:
+        for epoch in range(epochs):
+            for batch in loader:  # the batch loop trains: this is an epoch loop
+                model(batch).backward()
+                optimizer.step()
+            run.log({"epoch/loss": model.loss}, step=epoch)
 """,
         """\
 import wandb
@@ -311,15 +379,7 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         """``.backward(...)``, an optimizer's or scaler's ``.step()``, ``accelerator.backward``."""
         key = id(outer)
         if key not in self._trains:
-            self._trains[key] = any(
-                isinstance(n, ast.Call)
-                and isinstance(n.func, ast.Attribute)
-                and (
-                    n.func.attr == "backward"
-                    or (n.func.attr == "step" and _OPTIMIZER.search(dotted(n.func.value) or ""))
-                )
-                for n in ast.walk(outer)
-            )
+            self._trains[key] = _trains(ast.walk(outer))
         return self._trains[key]
 
     @staticmethod

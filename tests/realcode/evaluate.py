@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -47,6 +48,10 @@ SETS = ("dev", "holdout", "newrules/dev", "newrules/holdout", "fresh")
 PROJECT_SETS = ("dev", "holdout", "fresh")
 BASELINE = HERE / "baseline.json"
 PROJECTS = HERE / "projects"
+#: a folder holding project code kept out of the repository (``code_folder``)
+LOCAL = (
+    Path(os.environ["FLAKE8_WANDB_REALCODE"]) if os.environ.get("FLAKE8_WANDB_REALCODE") else None
+)
 _ROW = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>WB\d{3}) (?P<text>.*)$")
 
 Key = tuple[str, int, str]  # (file slug, statement line, code)
@@ -138,19 +143,44 @@ def projects(sets: Iterable[str] = PROJECT_SETS) -> list[Path]:
     return found
 
 
+def code_folder(folder: Path) -> Path | None:
+    """Where a labelled project's code is: beside its labels, or, for a project whose code is
+    kept out of the repository (code read with the workplace's ``fetch``/``read_file`` tools is
+    never committed), under ``$FLAKE8_WANDB_REALCODE/projects/<set>/<slug>/``; None when neither
+    holds every labelled file."""
+    meta = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
+    files = list(meta.get("files", {}))
+    candidates = [folder]
+    if LOCAL is not None:
+        candidates.append(LOCAL / "projects" / folder.parent.name / folder.name)
+    for where in candidates:
+        if files and all((where / rel).is_file() for rel in files):
+            return where
+    return None
+
+
 def evaluate_projects(sets: Iterable[str] = PROJECT_SETS) -> dict[str, Outcome]:
-    """As ``evaluate``, over whole project folders: one flake8 run inside each folder."""
+    """As ``evaluate``, over whole project folders: one flake8 run inside each folder. Projects
+    whose code is not present (``code_folder``) are left out, and named on stderr."""
     by_code: dict[str, Outcome] = {}
     for folder in projects(sets):
         meta = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
+        code = code_folder(folder)
+        if code is None:
+            print(
+                f"skipped {folder.parent.name}/{folder.name}: its code is not here "
+                "(set FLAKE8_WANDB_REALCODE)",
+                file=sys.stderr,
+            )
+            continue
+        code = code.resolve()
         labelled = {
-            (folder / rel).resolve(): (f"{folder.parent.name}/{folder.name}/{rel}", file_meta)
+            (code / rel).resolve(): (f"{folder.parent.name}/{folder.name}/{rel}", file_meta)
             for rel, file_meta in meta.get("files", {}).items()
-            if (folder / rel).exists()
         }
-        files = sorted(folder.resolve().rglob("*.py"))
+        files = sorted(code.rglob("*.py"))
         codes = {c for _, file_meta in labelled.values() for c in file_meta.get("labelled", ())}
-        _score(labelled, run_flake8(files, codes, cwd=folder.resolve()), by_code)
+        _score(labelled, run_flake8(files, codes, cwd=code), by_code)
     return by_code
 
 
