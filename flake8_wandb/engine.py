@@ -394,25 +394,16 @@ class Engine:
                 errors.append(RuleError(rule.code, line, _describe(exc)))
 
         # An explicit stack instead of recursion: deeply nested expressions must not overflow.
-        # The handlers are called inline (no wrapper call per handler): this loop runs for every
-        # node of every module.
+        # This loop runs for every node of every module: each node is pushed once, with its
+        # depth (no second entry to leave it); the nodes left (their ``leave_`` handlers, the
+        # scope they close) are those deeper than the next node taken.
         ancestors = ctx.ancestors
         scope_of = ctx.names.scope_of
         module_scope = ctx.names.module
         scope_types = _SCOPE_TYPES
         no_handlers: tuple = ()
-        stack: list[tuple[ast.AST, bool]] = [(tree, False)]
-        pop, push = stack.pop, stack.append
-        while stack:
-            node, done = pop()
-            node_type = type(node)
-            if done:
-                ancestors.pop()
-                if node_type in scope_types:
-                    ctx.scope = scope_of[id(node)].parent or module_scope
-                handlers = leave.get(node_type, no_handlers)
-            else:
-                handlers = enter.get(node_type, no_handlers)
+
+        def run(handlers, node: ast.AST) -> None:
             for rule, fn in handlers:
                 if rule.code in failed:
                     continue
@@ -421,15 +412,39 @@ class Engine:
                 except Exception as exc:  # a crash in one rule must not hide the others
                     failed.add(rule.code)
                     errors.append(RuleError(rule.code, getattr(node, "lineno", 0), _describe(exc)))
-            if done:
-                continue
+
+        def leave_to(depth: int) -> None:
+            while len(ancestors) > depth:
+                done = ancestors.pop()
+                done_type = type(done)
+                if done_type in scope_types:
+                    ctx.scope = scope_of[id(done)].parent or module_scope
+                handlers = leave.get(done_type)
+                if handlers:
+                    run(handlers, done)
+
+        nodes: list[ast.AST] = [tree]
+        depths: list[int] = [0]
+        pop_node, push_node = nodes.pop, nodes.append
+        pop_depth, push_depth = depths.pop, depths.append
+        while nodes:
+            node = pop_node()
+            depth = pop_depth()
+            if len(ancestors) > depth:
+                leave_to(depth)
+            node_type = type(node)
+            handlers = enter.get(node_type, no_handlers)
+            if handlers:
+                run(handlers, node)
             ancestors.append(node)
             if node_type in scope_types:
                 ctx.scope = scope_of[id(node)]
-            push((node, True))
+            depth += 1
             for child in reversed(children(node)):
                 if type(child) not in skip:
-                    push((child, False))
+                    push_node(child)
+                    push_depth(depth)
+        leave_to(0)
         for rule in live:
             call(rule, rule.end_module)
         findings = [f for f in ctx.findings if f.code not in failed]

@@ -40,23 +40,33 @@ _SCALAR_FIELDS = frozenset(
     {"id", "arg", "attr", "name", "module", "level", "kind", "type_comment", "is_async"}
     | {"simple", "conversion"}
 )
-_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+#: list fields that may hold something other than a node: ``None`` (a ``**`` entry of a dict),
+#: names (``global a, b``; a class pattern's keyword names), a keyword-only parameter's
+#: missing default
+_MIXED_LISTS = frozenset({("Dict", "keys"), ("Global", "names"), ("Nonlocal", "names")})
+_MIXED_LISTS |= {("MatchClass", "kwd_attrs"), ("arguments", "kw_defaults")}
+_NODE_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 
 def children(node: ast.AST) -> list[ast.AST]:
     """The direct child nodes of ``node``, in ``ast.iter_child_nodes`` order, as a list: the
     same answer without a generator per node (the walks of every module ask it for each node).
-    The fields that can hold a node are listed once per node type."""
+    The fields that can hold a node are listed once per node type, each with whether its list
+    may hold something other than a node."""
     fields = _NODE_FIELDS.get(node.__class__)
     if fields is None:
+        kind = node.__class__.__name__
         fields = _NODE_FIELDS[node.__class__] = tuple(
-            f for f in node._fields if f not in _SCALAR_FIELDS
+            (f, (kind, f) in _MIXED_LISTS) for f in node._fields if f not in _SCALAR_FIELDS
         )
     out: list[ast.AST] = []
-    for name in fields:
+    for name, mixed in fields:
         value = getattr(node, name, None)
         if value.__class__ is list:
-            out.extend([v for v in value if isinstance(v, ast.AST)])
+            if mixed:
+                out.extend([v for v in value if isinstance(v, ast.AST)])
+            else:
+                out.extend(value)
         elif isinstance(value, ast.AST):
             out.append(value)
     return out
