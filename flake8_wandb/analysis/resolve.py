@@ -204,6 +204,11 @@ class Resolver:
                     if not bindings and expr.attr == "logger" and self._is_lightning_module(cls):
                         return LIGHTNING_LOGGER
                     return self._resolve_all(bindings)
+            if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
+                cls = self.self_class(value.value.id, scope)
+                nested = cls.attrs.get(f"{value.attr}.{expr.attr}") if cls is not None else None
+                if nested:  # ``self.state.accelerator``, set in a method of the class
+                    return self._resolve_all(nested)
             base = self.qualname(value, scope)
             if not base:
                 return None
@@ -572,6 +577,17 @@ class _Binder:
             if cls is not None:
                 binding = (value, self.scope) if value is not None else OPAQUE
                 cls.attrs.setdefault(target.attr, []).append(binding)
+        elif (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Attribute)
+            and isinstance(target.value.value, ast.Name)
+        ):
+            # ``self.state.accelerator = accelerator``: an attribute of an object the instance
+            # holds, kept as ``state.accelerator``
+            cls = self.r.self_class(target.value.value.id, self.scope)
+            if cls is not None:
+                binding = (value, self.scope) if value is not None else OPAQUE
+                cls.attrs.setdefault(f"{target.value.attr}.{target.attr}", []).append(binding)
 
     def _import(self, node: ast.Import):
         for alias in node.names:

@@ -186,6 +186,24 @@ def eval_and_train(model, optimizer, train_dataloader, global_step):
 """,
         """\
 import wandb
+from accelerate import Accelerator
+
+class Trainer:
+    def prepare(self, args):
+        self.state.accelerator = Accelerator(log_with=args.report_to)  # held by a state object
+
+    def train(self, model, optimizer, loader):
+        accelerator = self.state.accelerator
+        global_step = 0
+        for epoch in range(3):
+            for batch in loader:
+                accelerator.backward(model(batch))
+                optimizer.step()
+                global_step += 1
+                accelerator.log({"loss": 0.1}, step=global_step)  # WB102:17 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
+""",
+        """\
+import wandb
 
 def train(run: wandb.Run, model, loader, val_loader, epochs):
     step = 0
@@ -270,6 +288,18 @@ def after_iteration(evals_log):  # xgboost-style callback: replays metrics, once
     for data, metric in evals_log.items():
         for name, values in metric.items():
             wandb.log({f"{data}-{name}": values[-1]}, step=len(values))
+""",
+        """\
+import wandb
+
+class Runner:
+    def prepare(self):
+        self.state.tracker = ConsoleTracker()  # not wandb: its log is somebody else's
+
+    def train(self, loader):
+        for epoch in range(3):
+            for batch in loader:
+                self.state.tracker.log({"x": 1})
 """,
         """\
 import wandb
