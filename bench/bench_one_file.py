@@ -32,7 +32,7 @@ def main() -> None:
         ("examples/train.py", HERE.parent / "examples" / "train.py"),
     ):
         plain = [sys.executable, str(HERE / "flake8_without_plugin.py"), "--isolated", str(path)]
-        with_wb = [sys.executable, "-m", "flake8", "--isolated", str(path)]
+        with_wb = [sys.executable, "-m", "flake8", "--isolated", "--wandb-no-cache", str(path)]
         a, b = [], []
         for _ in range(opts.repeats):
             for cmd, times in ((plain, a), (with_wb, b)):

@@ -357,17 +357,28 @@ class Engine:
         self, tree: ast.Module, source: str, path: str | None = None
     ) -> tuple[list[Finding], list[RuleError]]:
         """``path``: the file's path, when there is one (see ``Context.path``)."""
+        findings, errors, _ctx = self.check_with_context(tree, source, path)
+        return findings, errors
+
+    def check_with_context(
+        self, tree: ast.Module, source: str, path: str | None = None
+    ) -> tuple[list[Finding], list[RuleError], Context | None]:
+        """As ``check``, with the module's context (None when no rule could match): what its
+        project view saw is what the persistent cache keeps beside the findings."""
         if not self.rules or not self.may_match(source):
-            return [], []
+            return [], [], None
+        ctx = None
         try:
-            return self._check(tree, source, path)
+            ctx = Context(tree, source, self.settings, path)
+            findings, errors = self._check(ctx, tree, source)
         except RecursionError:  # a last resort: the traversals themselves keep explicit stacks
-            return [], [RuleError("engine", 0, "too deeply nested to analyse; file skipped")]
+            error = RuleError("engine", 0, "too deeply nested to analyse; file skipped")
+            return [], [error], ctx
+        return findings, errors, ctx
 
     def _check(
-        self, tree: ast.Module, source: str, path: str | None
+        self, ctx: Context, tree: ast.Module, source: str
     ) -> tuple[list[Finding], list[RuleError]]:
-        ctx = Context(tree, source, self.settings, path)
         errors: list[RuleError] = []
         live: list[Rule] = []
         for rule_cls in self.rules:

@@ -40,6 +40,8 @@ class Option:
     metavar: str | None = None
     #: an example value for the README
     example: tuple[str, ...] = ()
+    #: wandb-fix takes it (a flag, and a key when ``config``)
+    fix: bool = True
 
     @property
     def dest(self) -> str:
@@ -152,6 +154,17 @@ OPTIONS: tuple[Option, ...] = (
         example=("0.31.0",),
     ),
     Option(
+        "wandb-no-cache",
+        "bool",
+        "do not read or write the persistent cache (.flake8-wandb-cache/ in the project root)",
+        what="skip the plugin's persistent cache",
+        shown_default="false (the cache is used)",
+        default=False,
+        flake8="plugin",
+        config=False,
+        fix=False,
+    ),
+    Option(
         "unsafe-fixes",
         "bool",
         "also apply fixes that change behaviour",
@@ -190,6 +203,10 @@ def add_flake8_options(parser: Any) -> None:
         if option.flake8 != "plugin":
             continue
         kwargs: dict[str, Any] = {"parse_from_config": True}
+        if option.kind == "bool":
+            kwargs["action"] = "store_true"
+            parser.add_option(option.flag, help=option.help[:1].upper() + option.help[1:], **kwargs)
+            continue
         if option.is_list:
             kwargs["default"] = ",".join(option.default or ())
             kwargs["comma_separated_list"] = True
@@ -206,6 +223,8 @@ def add_flake8_options(parser: Any) -> None:
 def add_arguments(parser: Any) -> None:
     """Add wandb-fix's flags for every option to an ``argparse`` parser (0.1's spellings too)."""
     for option in OPTIONS:
+        if not option.fix:
+            continue
         flags = [option.flag, *(f"--{alias}" for alias in option.aliases)]
         if option.kind == "bool":
             parser.add_argument(*flags, action="store_true", help=option.help)
@@ -233,12 +252,16 @@ def _toml(option: Option, key: str) -> str:
 def _flake8(option: Option) -> str:
     if not option.flake8:
         return "—"
+    if option.kind == "bool":
+        return f"`{option.flag}`, `{option.name} = true`"
     value = ", ".join(option.example) if option.is_list else option.example[0]
     cell = f"`{option.flag}`, `{option.name} = {value}`"
     return cell + (" (flake8's own)" if option.flake8 == "flake8" else "")
 
 
 def _wandb_fix(option: Option) -> str:
+    if not option.fix:
+        return "—"
     if option.kind == "bool":
         flag = f"`{option.flag}`"
     else:

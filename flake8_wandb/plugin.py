@@ -28,6 +28,7 @@ class WandbChecker:
     version = __version__
     _options = None
     _engine = None  # built on the first file that may hold a finding
+    _cache: object = None  # the persistent cache (cache.py); False: none this run
 
     def __init__(self, tree: ast.Module, filename: str, lines: list[str]) -> None:
         self.tree = tree
@@ -50,6 +51,7 @@ class WandbChecker:
                 raise SystemExit(2) from None
         cls._options = options
         cls._engine = None
+        cls._cache = None
 
     @classmethod
     def engine(cls):
@@ -57,11 +59,40 @@ class WandbChecker:
             cls._engine = _build_engine(cls._options)
         return cls._engine
 
+    @classmethod
+    def cache(cls):
+        """The persistent cache (cache.py), or None: ``--wandb-no-cache``, or no options."""
+        if cls._cache is None:
+            cls._cache = False
+            options = cls._options
+            if options is not None and not getattr(options, "wandb_no_cache", False):
+                from pathlib import Path
+
+                from .cache import Cache, find_cache_root
+
+                names, target, selectors = _settings(options)
+                salt = repr((names, target, sorted(selectors)))
+                cls._cache = Cache(find_cache_root(Path.cwd()), salt)
+        return cls._cache or None
+
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines)
         if not any(t in source for t in TRIGGERS):
             return
-        findings, errors = self.engine().check(self.tree, source, self.filename)
+        cache = self.cache()
+        key = cache.key(self.filename, source) if cache is not None else ""
+        rows = cache.get(key) if cache is not None else None
+        if rows is None:
+            rows = list(self._check(source))
+            if cache is not None and rows is not None and self._clean:
+                cache.put(key, rows, self._seen)
+        for line, col, text in rows:
+            yield line, col, text, type(self)
+
+    def _check(self, source: str) -> Iterator[tuple[int, int, str]]:
+        findings, errors, ctx = self.engine().check_with_context(self.tree, source, self.filename)
+        self._clean = not errors
+        self._seen = ctx.project.observations() if ctx is not None else {}
         for err in errors:
             print(
                 f"flake8-wandb: internal error in {err.code} on {self.filename}:{err.line}: "
@@ -69,7 +100,7 @@ class WandbChecker:
                 file=sys.stderr,
             )
         for f in findings:
-            yield f.line, self._char_col(f.line, f.col), f.text(), type(self)
+            yield f.line, self._char_col(f.line, f.col), f.text()
 
     def _char_col(self, line: int, byte_col: int) -> int:
         """``ast`` columns count UTF-8 bytes; flake8 columns count characters."""
@@ -85,18 +116,24 @@ def _build_engine(options: argparse.Namespace | None) -> Engine:
 
     if options is None:  # used outside flake8's option parsing (tests, other tools)
         return Engine(DEFAULT_RULES)
+    names, target, selectors = _settings(options)
+    settings = Settings(step_names=names, wandb=target)
+    # Default rules always run (flake8 filters their codes); an opt-in rule runs only when
+    # --select/--extend-select (or the config) names it or its family: WB6, WB604, ...
+    return Engine([*DEFAULT_RULES, *named_opt_in(selectors)], settings)
+
+
+def _settings(options: argparse.Namespace) -> tuple[tuple[str, ...], object, list[str]]:
+    """The step names, the target wandb and the selectors: all the engine is built from (and
+    what the persistent cache's entries are keyed by, without importing the rules)."""
+    from pathlib import Path
+
+    from .dependencies import find_root
     from .versions import resolve
 
     names = tuple(n.strip() for n in options.wandb_step_names if n.strip())
     # what the target wandb accepts: resolved once, before any rule runs
     # (the project is the one flake8 runs in: its declared wandb requirement is the target)
-    from pathlib import Path
-
-    from .dependencies import find_root
-
     target = resolve(options.wandb_target_version, find_root(Path.cwd()))
-    settings = Settings(step_names=names, wandb=target)
-    # Default rules always run (flake8 filters their codes); an opt-in rule runs only when
-    # --select/--extend-select (or the config) names it or its family: WB6, WB604, ...
     selectors = [*(options.select or ()), *(getattr(options, "extend_select", None) or ())]
-    return Engine([*DEFAULT_RULES, *named_opt_in(selectors)], settings)
+    return names, target, selectors

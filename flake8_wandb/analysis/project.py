@@ -513,20 +513,48 @@ def is_raw_count(node: ast.AST) -> bool:
 
 # -- the project's other modules -----------------------------------------------------------------
 
+
+def observe(kind: str, path: str) -> object:
+    """The observation ``kind`` of ``path`` as the project view makes it: ``stat`` (size and
+    modification time, None when unreadable), ``isfile``, ``exists``, ``listing`` (the ``.py``
+    files of a folder)."""
+    if kind == "stat":
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return [st.st_size, st.st_mtime_ns]
+    if kind == "isfile":
+        return os.path.isfile(path)
+    if kind == "exists":
+        return os.path.exists(path)
+    if kind == "listing":
+        return _list_python_files(path)
+    raise ValueError(kind)
+
+
 _CACHE: dict[tuple[str, int, int], ModuleSummary | None] = {}
 
 
-def read_module(path: str) -> ModuleSummary | None:
+def read_module(path: str, view: ProjectView | None = None) -> ModuleSummary | None:
     """The summary of a project module on disk, kept once per process per version of the file
     (path, size, modification time); None when it cannot be read. Its text is read here; it is
-    parsed only when a question its text can answer is asked."""
+    parsed only when a question its text can answer is asked. ``view``: the view that reads it
+    (it records what it saw: ``ProjectView.observations``)."""
     try:
         st = os.stat(path)
     except OSError:
+        if view is not None:
+            view.see("stat", path, None)
         return None
     key = (path, st.st_size, st.st_mtime_ns)
     if key in _CACHE:
-        return _CACHE[key]
+        result = _CACHE[key]
+        if view is not None:
+            view.see("stat", path, [st.st_size, st.st_mtime_ns])
+            if result is not None:
+                view.touched.append(result)
+        return result
     result = None
     if st.st_size <= _MAX_BYTES:
         try:
@@ -536,6 +564,10 @@ def read_module(path: str) -> ModuleSummary | None:
         except OSError:
             result = None
     _CACHE[key] = result
+    if view is not None:
+        view.see("stat", path, [st.st_size, st.st_mtime_ns])
+        if result is not None:
+            view.touched.append(result)
     return result
 
 
@@ -546,7 +578,15 @@ class ProjectView:
         self.tree = tree
         self.text = text
         self.names = names
-        self.path = os.path.abspath(path) if path and os.path.isfile(path) else None
+        #: what this view saw of the file system, and the project modules it read
+        #: (``observations``: the persistent cache's dependencies)
+        self.seen: dict[tuple[str, str], object] = {}
+        self.touched: list[ModuleSummary] = []
+        self.path = (
+            os.path.abspath(path)
+            if path and self.see("isfile", os.path.abspath(path), os.path.isfile(path))
+            else None
+        )
         self._local: ModuleSummary | None = None
         self._roots: list[str] | None = None
         self._modules: dict[str, str | None] = {}
@@ -558,6 +598,31 @@ class ProjectView:
         self._param_memo: dict[tuple[int, str], str | None] = {}
         self._callers_memo: dict[str, list | None] = {}
         self._load_counts: dict[str, int] | None = None
+
+    def see(self, kind: str, path: str, value: object) -> object:
+        """Record an observation of the file system (``observe``) and return its value."""
+        self.seen.setdefault((kind, path), value)
+        return value
+
+    def observations(self) -> dict[tuple[str, str], object]:
+        """Everything the answers about this module may depend on outside its own text: what
+        this view saw, and what the views of the project modules it read saw, transitively
+        (their summaries are kept for the whole process, so their observations count for
+        every module that uses them)."""
+        found = dict(self.seen)
+        stack = list(self.touched)
+        done: set[int] = set()
+        while stack:
+            module = stack.pop()
+            if id(module) in done:
+                continue
+            done.add(id(module))
+            view = module.view
+            if view is not None:
+                for key, value in view.seen.items():
+                    found.setdefault(key, value)
+                stack.extend(view.touched)
+        return found
 
     def install(self) -> None:
         """Answer the name table's questions about project calls, parameters and instances."""
@@ -685,7 +750,7 @@ class ProjectView:
                     path = self._module_path(qual)
                     if path is not None and path not in seen:
                         seen.add(path)
-                        summary = read_module(path)
+                        summary = read_module(path, self)
                         if summary is not None:
                             found.append(summary)
             self._top_imports = found
@@ -880,10 +945,10 @@ class ProjectView:
         found: list[ModuleSummary] = []
         seen: set[str] = {self.path}
         for folder in folders:
-            for path in _python_files(folder):
+            for path in _python_files(folder, self):
                 if path not in seen:
                     seen.add(path)
-                    module = read_module(path)
+                    module = read_module(path, self)
                     if module is not None:
                         found.append(module)
         return found
@@ -906,14 +971,14 @@ class ProjectView:
         path = self._top_level_module(cls)
         if path is None:
             return None
-        summary = read_module(path)
+        summary = read_module(path, self)
         if summary is None or "wandb" not in summary.text:
             return None
         return f"{INSTANCE}{path}:{cls.rpartition('.')[2]}>"
 
     def _instance_module(self, token: str) -> tuple[ModuleSummary, str] | None:
         path, _, cls = token[len(INSTANCE) : -1].rpartition(":")
-        module = self.local if path == self.path else read_module(path)
+        module = self.local if path == self.path else read_module(path, self)
         return (module, cls) if module is not None else None
 
     def instance_attr(self, token: str, attr: str) -> str | None:
@@ -1006,7 +1071,7 @@ class ProjectView:
         for cut in range(len(parts) - 1, 0, -1):
             module = self._module_file(base, parts[:cut])
             if module is not None:
-                summary = read_module(module)
+                summary = read_module(module, self)
                 if summary is None:
                     return None
                 return summary.get(".".join(parts[cut:]), needs)
@@ -1036,7 +1101,9 @@ class ProjectView:
         base = os.path.join(folder, *parts)
         found = None
         for candidate in (base + ".py", os.path.join(base, "__init__.py")):
-            if os.path.isfile(candidate) and not any(p in candidate for p in _INSTALLED):
+            if any(p in candidate for p in _INSTALLED):
+                continue
+            if self.see("isfile", candidate, os.path.isfile(candidate)):
                 found = candidate
                 break
         self._modules[key] = found
@@ -1050,12 +1117,19 @@ class ProjectView:
             here = os.path.dirname(self.path)
             roots = [here]
             top = here
-            while os.path.isfile(os.path.join(top, "__init__.py")):
+            while self.see(
+                "isfile",
+                os.path.join(top, "__init__.py"),
+                os.path.isfile(os.path.join(top, "__init__.py")),
+            ):
                 top = os.path.dirname(top)
             roots.append(top)
             up = here
             for _ in range(8):
-                if any(os.path.exists(os.path.join(up, m)) for m in _ROOT_MARKERS):
+                if any(
+                    self.see("exists", os.path.join(up, m), os.path.exists(os.path.join(up, m)))
+                    for m in _ROOT_MARKERS
+                ):
                     roots.append(up)
                     break
                 parent = os.path.dirname(up)
@@ -1086,23 +1160,26 @@ _HOLDER_WORDS = frozenset(
 _LISTINGS: dict[str, list[str]] = {}
 
 
-def _python_files(folder: str) -> list[str]:
+def _python_files(folder: str, view: ProjectView) -> list[str]:
     """The ``.py`` files of a folder (not of its sub-folders), listed once per process; none in
     installed packages."""
     if folder not in _LISTINGS:
-        files: list[str] = []
-        if not any(p in folder for p in _INSTALLED):
-            try:
-                with os.scandir(folder) as it:
-                    files = sorted(
-                        os.path.abspath(e.path)
-                        for e in it
-                        if e.name.endswith(".py") and e.is_file()
-                    )
-            except OSError:
-                files = []
-        _LISTINGS[folder] = files[:200]
+        _LISTINGS[folder] = _list_python_files(folder)
+    view.see("listing", folder, _LISTINGS[folder])
     return _LISTINGS[folder]
+
+
+def _list_python_files(folder: str) -> list[str]:
+    files: list[str] = []
+    if not any(p in folder for p in _INSTALLED):
+        try:
+            with os.scandir(folder) as it:
+                files = sorted(
+                    os.path.abspath(e.path) for e in it if e.name.endswith(".py") and e.is_file()
+                )
+        except OSError:
+            files = []
+    return files[:200]
 
 
 def callee_name(call: ast.Call) -> str | None:
