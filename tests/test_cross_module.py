@@ -5,6 +5,7 @@ through the real flake8 and through wandb-fix, each run as a subprocess."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -105,3 +106,63 @@ def test_wb401_in_another_module_has_no_fix_but_the_stats_dict_does(tmp_path):
     assert (root / "utils" / "loggers.py").read_text() == (
         CASES / "stats_logger" / "utils" / "loggers.py"
     ).read_text()
+
+
+DRIVER = """\
+import argparse
+
+import torch
+
+import train
+
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(1000, 1000)  # 1,001,000 parameters
+
+    def forward(self, batch):
+        return self.layer(batch).sum()
+
+
+torch.manual_seed(0)
+model = Model()
+args = argparse.Namespace(wandb=True, project="p", epochs=1)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+batches = [torch.randn(2, 1000) for _ in range(3)]
+train.main(args, model, batches, batches[:1], opt)
+import wandb
+
+wandb.finish()
+"""
+
+
+@pytest.mark.slow
+def test_the_wb401_stats_dict_fix_runs_against_wandb(tmp_path):
+    """The cross-module WB401 fix (a raw count in a stats dict that utils/loggers.py writes to the
+    run's summary) executed against real wandb offline, before and after: the count arrives in
+    millions under `n_parameters_M`, and nothing else of the run changes."""
+    pytest.importorskip("torch")
+    from wandb_file import find_run_file, read_run
+
+    runs = {}
+    for name in ("orig", "fixed"):
+        root = shutil.copytree(CASES / "stats_logger", tmp_path / name)
+        if name == "fixed":
+            proc = _wandb_fix(root, "--apply", "--unsafe-fixes", "--select", "WB401", ".")
+            assert proc.returncode in (0, 1), proc.stderr
+        (root / "run.py").write_text(DRIVER)
+        env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(root), "WANDB_SILENT": "1"}
+        proc = subprocess.run(
+            [sys.executable, "run.py"], cwd=root, env=env, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr
+        runs[name] = read_run(find_run_file(root))
+    orig, fixed = runs["orig"], runs["fixed"]
+    assert orig.summary["n_parameters"] == 1_001_000
+    assert "n_parameters" not in fixed.summary
+    assert fixed.summary["n_parameters_M"] == pytest.approx(1.001)
+    assert {
+        k: v for k, v in orig.summary.items() if k != "n_parameters" and not k.startswith("_")
+    } == {k: v for k, v in fixed.summary.items() if k != "n_parameters_M" and not k.startswith("_")}
+    assert [r for r in orig.history] != [] and len(orig.history) == len(fixed.history)
