@@ -129,7 +129,10 @@ class Rule:
     - ``invalid`` examples (reported lines end in ``# WBxxx``; an ``Invalid`` also gives the
       source after the fixes), ``valid`` examples (never reported), ``use_instead`` and
       ``fix_doc``;
-    - ``triggers``: substrings without which a file cannot hold a finding (checked before parsing);
+    - ``triggers``: W&B words without which a file cannot hold a finding (checked before
+      parsing: the file-level prefilter is their union, so each must be a word only W&B code
+      holds); ``needs``: other words the rule's findings must spell out (``reinit``, ``console``),
+      checked before the rule runs on a file that passed the prefilter;
     - ``visit_<Node>`` / ``leave_<Node>`` handlers and ``end_module``, called by the one traversal.
     """
 
@@ -144,6 +147,7 @@ class Rule:
     applicability: ClassVar[tuple[Applicability, ...]] = ()
     fix_doc: ClassVar[str] = "There is no fix: the message says what to change."
     triggers: ClassVar[tuple[str, ...]] = ("wandb", "WandbLogger", "log_with")
+    needs: ClassVar[tuple[str, ...]] = ()
     invalid: ClassVar[Sequence[Example]] = ()
     valid: ClassVar[Sequence[str]] = ()
     use_instead: ClassVar[str] = ""
@@ -382,7 +386,9 @@ class Engine:
         errors: list[RuleError] = []
         live: list[Rule] = []
         for rule_cls in self.rules:
-            if any(t in source for t in rule_cls.triggers):
+            if any(t in source for t in rule_cls.triggers) and (
+                not rule_cls.needs or any(w in source for w in rule_cls.needs)
+            ):
                 live.append(rule_cls(ctx))
         enter: dict[type, list[tuple[Rule, Callable]]] = {}
         leave: dict[type, list[tuple[Rule, Callable]]] = {}

@@ -200,3 +200,39 @@ def test_every_opt_in_rule_fires_on_the_conventions_example_only_when_selected()
     assert {row[3] for row in parse_report(out)} == {r.code for r in ALL_RULES if not r.default}
     rc, out, _ = run_flake8([example])
     assert (rc, out) == (0, "")
+
+
+def test_a_rule_runs_only_where_the_words_it_needs_are():
+    """``needs``: words a rule's findings spell out (``reinit=``, ``console``, ``mode=``); a file
+    without them skips the rule. Every reported example holds one, and a file that holds a W&B
+    trigger but none of them is not analysed by that rule."""
+    import ast
+
+    from flake8_wandb.engine import Engine
+    from flake8_wandb.rules import ALL_RULES
+
+    gated = [r for r in ALL_RULES if r.needs]
+    assert {r.code for r in gated} >= {"WB301", "WB306", "WB307", "WB308", "WB502"}
+    for rule in gated:
+        for example in rule.invalid:
+            source = getattr(example, "code", example)
+            assert any(w in source for w in rule.needs), (rule.code, source)
+    calls = []
+    for rule in gated:
+        original = rule.__init__
+
+        def spy(self, ctx, _original=original):
+            calls.append(type(self).code)
+            _original(self, ctx)
+
+        rule.__init__ = spy
+    try:
+        source = 'import wandb\n\nrun = wandb.init(project="p", config={})\n'
+        Engine(gated).check(ast.parse(source), source)
+        assert calls == []
+        source += 'wandb.init(project="p", config={}, reinit=True, mode="offline")\n'
+        Engine(gated).check(ast.parse(source), source)
+        assert {"WB301", "WB306"} <= set(calls)
+    finally:
+        for rule in gated:
+            del rule.__init__

@@ -100,6 +100,8 @@ class HardcodedWandbMode(Rule):
         "`setup_offline_mode`, `disable_wandb`), and none for `update()` and `putenv()`."
     )
     triggers = ("wandb", "WandbLogger", "WANDB_MODE")
+    # a literal mode: `mode=`, a `"mode"` key, `WANDB_MODE`, `WandbLogger(offline=True)`
+    needs = ("mode", "MODE", "offline")
     invalid = (
         """\
 import os

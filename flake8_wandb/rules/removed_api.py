@@ -36,6 +36,19 @@ class ApiRemoved(Message):
     replacement: str
 
 
+def _needs() -> tuple[str, ...]:
+    """What a removed API's use must spell out: the keyword (``start_method``), the argument
+    (``"legacy-service"``) or the last name of the callable (``get_url``)."""
+    words: set[str] = set()
+    for api in REMOVED_APIS:
+        kind, _, arg = api.what.partition(":")
+        if kind in ("keyword", "argument"):
+            words.add(arg)
+        else:
+            words.update(c.rpartition(".")[2] for c in api.callables)
+    return tuple(sorted(words))
+
+
 class RemovedWandbApi(Rule):
     """
     ## What it does
@@ -81,6 +94,7 @@ class RemovedWandbApi(Rule):
         'and `wandb.require("legacy-service")`: the message says what to do.' + VERSION_DOC
     )
     triggers = ("wandb", "Wandb")
+    needs = _needs()
     invalid = (
         Invalid(
             """\

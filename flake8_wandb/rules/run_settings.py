@@ -83,6 +83,8 @@ class DeprecatedReinitBool(Rule):
 
     code = "WB306"
     name = "deprecated-reinit-bool"
+    # a bool `reinit` is a `reinit=` keyword or a `"reinit"` key
+    needs = ("reinit",)
     messages = (ReinitBool, ReinitBoolOlderAllowed)
     applicability = (SAFE,)
     fix_doc = (
@@ -225,6 +227,8 @@ class InvalidConsoleSetting(_ConsoleRule):
         + VERSION_DOC
     )
     triggers = ("wandb", "WANDB_CONSOLE")
+    # a console value is set by a `console` keyword or key, or by `WANDB_CONSOLE`
+    needs = ("console", "CONSOLE")
     invalid = (
         """\
 import wandb
@@ -343,6 +347,8 @@ class LossyConsoleSetting(_ConsoleRule):
         "output it previously left out."
     )
     triggers = ("wandb", "WANDB_CONSOLE")
+    # a console value is set by a `console` keyword or key, or by `WANDB_CONSOLE`
+    needs = ("console", "CONSOLE")
     invalid = (
         """\
 import wandb
