@@ -212,7 +212,7 @@ def test_a_rule_runs_only_where_the_words_it_needs_are():
     from flake8_wandb.rules import ALL_RULES
 
     gated = [r for r in ALL_RULES if r.needs]
-    assert {r.code for r in gated} >= {"WB301", "WB306", "WB307", "WB308", "WB502"}
+    assert {r.code for r in gated} >= {"WB301", "WB304", "WB306", "WB307", "WB308", "WB502"}
     for rule in gated:
         for example in rule.invalid:
             source = getattr(example, "code", example)

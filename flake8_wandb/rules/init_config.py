@@ -483,6 +483,8 @@ class UnresolvedConfig(Rule):
 
     code = "WB304"
     name = "unresolved-config"
+    # a DictConfig or to_container comes from omegaconf or hydra, or is annotated DictConfig
+    needs = ("omegaconf", "OmegaConf", "DictConfig", "hydra", "to_container")
     messages = (DictConfigGiven, ContainerNotResolved)
     applicability = (SAFE, UNSAFE)
     fix_doc = (
