@@ -265,3 +265,60 @@ def test_the_patch_check_sees_a_patch():
     assert patched_context_attributes("ctx._memo = {}\n") == ["ctx._memo (line 1)"]
     assert patched_context_attributes('m = getattr(ctx, "_memo", None)\n') == ["getattr (line 1)"]
     assert patched_context_attributes('m = ctx.once("memo", dict)\n') == []
+
+
+# -- the persistent cache sees every file-system question of the project view --------------------
+
+#: the file-system calls whose answers a project view's findings may depend on
+_FS_CALLS = frozenset(
+    {"os.path.isfile", "os.path.exists", "os.path.isdir", "os.stat", "os.scandir", "os.listdir"}
+    | {"open", "os.path.getmtime", "os.path.getsize", "Path.exists", "Path.is_file"}
+)
+#: where such a call may stand without being recorded: ``observe`` answers the cache's own
+#: re-check, ``read_module`` records what it reads through its view, ``_list_python_files`` is
+#: recorded by its caller
+_FS_ALLOWED_IN = frozenset({"observe", "read_module", "_list_python_files"})
+
+
+def unrecorded_fs_calls(source: str) -> list[int]:
+    """Lines of file-system calls in ``source`` that are neither an argument of a ``see(...)``
+    call (the view records the observation) nor inside a function allowed to make them."""
+    tree = ast.parse(source)
+    parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = ast.unparse(node.func)
+        if name not in _FS_CALLS and not name.endswith((".exists", ".is_file", ".stat")):
+            continue
+        recorded = False
+        current = node
+        while id(current) in parents:
+            current = parents[id(current)]
+            if isinstance(current, ast.Call) and ast.unparse(current.func).endswith(".see"):
+                recorded = True
+                break
+            if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                recorded = current.name in _FS_ALLOWED_IN
+                break
+        if not recorded:
+            found.append(node.lineno)
+    return found
+
+
+def test_every_file_system_question_of_the_project_view_is_recorded():
+    """The plugin's persistent cache reuses findings only while what the project view saw still
+    holds; a question asked of the file system without ``see(...)`` would make it stale."""
+    source = (PACKAGE / "analysis" / "project.py").read_text(encoding="utf-8")
+    assert unrecorded_fs_calls(source) == []
+
+
+def test_the_file_system_check_sees_an_unrecorded_question():
+    planted = (
+        "import os\n\n"
+        "class ProjectView:\n"
+        "    def roots(self):\n"
+        "        return os.path.isfile('x') or self.see('isfile', 'y', os.path.isfile('y'))\n"
+    )
+    assert unrecorded_fs_calls(planted) == [5]
