@@ -598,19 +598,39 @@ class RunView:
                     f"line {line} can log twice while {site.label} stays the same, and the "
                     "second value would replace the first at that step; choose the step by hand"
                 )
+        # which sites of a counter may write each key: one pass, not every pair of sites
+        order = {id(s): i for i, s in enumerate(self.sites)}
+        writers: dict[tuple, list[LogSite]] = {}
+        for site in self.sites:
+            if site.kind == "counter":
+                for token in _key_tokens(site):
+                    writers.setdefault((site.counter, token), []).append(site)
         for site in fixed:
-            for other in self.sites:
-                if other is site or other.kind != "counter" or other.counter != site.counter:
-                    continue
-                shared = _shared_keys(site, other)
-                if shared is None:
-                    continue
-                a, b = sorted((start_of(site.call)[0], start_of(other.call)[0]))
-                return (
-                    f"lines {a} and {b} can both log {shared} at one value of {site.label}, and "
-                    "the second would replace the first at that step; choose the step by hand"
-                )
+            others = {
+                id(o): o
+                for token in _key_tokens(site)
+                for o in writers[(site.counter, token)]
+                if o is not site
+            }
+            if not others:
+                continue
+            other = min(others.values(), key=lambda o: order[id(o)])
+            shared = _shared_keys(site, other)
+            a, b = sorted((start_of(site.call)[0], start_of(other.call)[0]))
+            return (
+                f"lines {a} and {b} can both log {shared} at one value of {site.label}, and "
+                "the second would replace the first at that step; choose the step by hand"
+            )
         return None
+
+
+def _key_tokens(site: LogSite) -> list[tuple[str, str]]:
+    """What two sites must share to write one key (``_shared_keys``): a key both log, or the
+    same unreadable expression."""
+    if site.keys is not None:
+        return [("key", k) for k in site.keys]
+    first = site.call.args[0] if site.call.args else None
+    return [("expr", ast.dump(first))] if first is not None else []
 
 
 def _shared_keys(a: LogSite, b: LogSite) -> str | None:
