@@ -256,7 +256,6 @@ def _param_counter(ctx, func: ast.AST, name: str) -> bool:
     )
     if uses != len(calls):
         return False
-    params = tuple(a.arg for a in func.args.posonlyargs + func.args.args)
     passed: set[str] = set()
     scopes: set[int] = set()
     for call, scope in calls:
@@ -264,9 +263,7 @@ def _param_counter(ctx, func: ast.AST, name: str) -> bool:
             k.arg is None for k in call.keywords
         ):
             return False
-        bound = {params[i]: a for i, a in enumerate(call.args) if i < len(params)}
-        bound.update({k.arg: k.value for k in call.keywords if k.arg is not None})
-        arg = bound.get(name)
+        arg = _bound(func, call).get(name)
         if not isinstance(arg, ast.Name):
             return False  # left to its default, or an expression: not one counter
         where = ctx.names.binding_scope(arg.id, scope)
@@ -321,10 +318,7 @@ def runs_twice_at_one_value(
     caller_call, _ = calls[0]
     passed = name
     if _param(func, name) is not None:
-        params = [a.arg for a in func.args.posonlyargs + func.args.args]
-        bound = {params[i]: a for i, a in enumerate(caller_call.args) if i < len(params)}
-        bound.update({k.arg: k.value for k in caller_call.keywords if k.arg is not None})
-        arg = bound.get(name)
+        arg = _bound(func, caller_call).get(name)
         if not isinstance(arg, ast.Name):
             return True
         passed = arg.id
@@ -356,7 +350,7 @@ def _moves_each_iteration(
     at = start_of(call)
     if any(start_of(s) < at for s in grows):
         return True  # the call comes after the increase in the same time round
-    return not any(isinstance(n, ast.Continue) for n in _own_loop_nodes(loop))
+    return not any(isinstance(n, ast.Continue) for n in loop_nodes(loop))
 
 
 def _in_block(stmts: list[ast.stmt], ancestors: list[ast.AST]) -> bool:
@@ -375,20 +369,28 @@ def _unconditional(stmts: list[ast.stmt]) -> list[ast.stmt]:
         if isinstance(s, (ast.With, ast.AsyncWith)):
             out += _unconditional(s.body)
         elif isinstance(s, LOOPS):
-            out += [n for n in _own_loop_nodes(s, nested=True) if isinstance(n, ast.stmt)]
+            out += [n for n in loop_nodes(s, nested=True) if isinstance(n, ast.stmt)]
     return out
 
 
-def _own_loop_nodes(loop: ast.AST, nested: bool = False):
-    """The nodes of a loop's body, leaving out functions and (unless ``nested``) nested loops
-    (their ``continue`` is theirs)."""
-    stack = list(loop.body)
+def loop_nodes(loop: ast.AST, nested: bool = False, orelse: bool = False):
+    """The nodes of a loop's body (and its ``else`` with ``orelse``), leaving out functions and
+    (unless ``nested``) nested loops (their ``continue`` is theirs)."""
+    stack = [*loop.body, *(loop.orelse if orelse else ())]
     while stack:
         node = stack.pop()
         yield node
         if isinstance(node, SCOPE_NODES) or (not nested and isinstance(node, LOOPS)):
             continue
         stack.extend(ast.iter_child_nodes(node))
+
+
+def _bound(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> dict[str, ast.AST]:
+    """What a call passes to each parameter of ``func`` it names, by position or keyword."""
+    params = [a.arg for a in func.args.posonlyargs + func.args.args]
+    bound = {params[i]: a for i, a in enumerate(call.args) if i < len(params)}
+    bound.update({k.arg: k.value for k in call.keywords if k.arg is not None})
+    return bound
 
 
 def _assigned_in_functions(ctx, name: str) -> bool:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..analysis.counters import LOOPS
+from ..analysis.counters import LOOPS, loop_nodes
 from ..analysis.flow import own_nodes
 from ..analysis.resolve import SCOPE_NODES
 from ..analysis.wandb_model import commit_false
@@ -62,17 +62,6 @@ def _trains(nodes) -> bool:
     )
 
 
-def _own_nodes(loop: ast.AST):
-    """The nodes of a loop's body outside its nested loops and functions."""
-    stack = [stmt for field in ("body", "orelse") for stmt in getattr(loop, field, [])]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (*LOOPS, *SCOPE_NODES)):
-            continue
-        stack.extend(ast.iter_child_nodes(node))
-
-
 def _contains_loop(node: ast.AST) -> bool:
     """Whether a loop is an epoch loop: it runs another loop on every iteration. Not when the
     loop's own body runs the training step and no inner loop does: that loop is the batch loop,
@@ -81,7 +70,9 @@ def _contains_loop(node: ast.AST) -> bool:
     inner = _inner_loops(node)
     if not inner:
         return False
-    if _trains(_own_nodes(node)) and not any(_trains(ast.walk(loop)) for loop in inner):
+    if _trains(loop_nodes(node, orelse=True)) and not any(
+        _trains(ast.walk(loop)) for loop in inner
+    ):
         return False
     return True
 
