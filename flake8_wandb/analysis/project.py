@@ -583,9 +583,7 @@ class ProjectView:
         self.seen: dict[tuple[str, str], object] = {}
         self.touched: list[ModuleSummary] = []
         self.path = (
-            os.path.abspath(path)
-            if path and self.see("isfile", os.path.abspath(path), os.path.isfile(path))
-            else None
+            os.path.abspath(path) if path and self.probe("isfile", os.path.abspath(path)) else None
         )
         self._local: ModuleSummary | None = None
         self._roots: list[str] | None = None
@@ -603,6 +601,10 @@ class ProjectView:
         """Record an observation of the file system (``observe``) and return its value."""
         self.seen.setdefault((kind, path), value)
         return value
+
+    def probe(self, kind: str, path: str) -> object:
+        """Ask the file system (``observe``) and record the answer."""
+        return self.see(kind, path, observe(kind, path))
 
     def observations(self) -> dict[tuple[str, str], object]:
         """Everything the answers about this module may depend on outside its own text: what
@@ -1103,7 +1105,7 @@ class ProjectView:
         for candidate in (base + ".py", os.path.join(base, "__init__.py")):
             if any(p in candidate for p in _INSTALLED):
                 continue
-            if self.see("isfile", candidate, os.path.isfile(candidate)):
+            if self.probe("isfile", candidate):
                 found = candidate
                 break
         self._modules[key] = found
@@ -1117,19 +1119,12 @@ class ProjectView:
             here = os.path.dirname(self.path)
             roots = [here]
             top = here
-            while self.see(
-                "isfile",
-                os.path.join(top, "__init__.py"),
-                os.path.isfile(os.path.join(top, "__init__.py")),
-            ):
+            while self.probe("isfile", os.path.join(top, "__init__.py")):
                 top = os.path.dirname(top)
             roots.append(top)
             up = here
             for _ in range(8):
-                if any(
-                    self.see("exists", os.path.join(up, m), os.path.exists(os.path.join(up, m)))
-                    for m in _ROOT_MARKERS
-                ):
+                if any(self.probe("exists", os.path.join(up, m)) for m in _ROOT_MARKERS):
                     roots.append(up)
                     break
                 parent = os.path.dirname(up)
