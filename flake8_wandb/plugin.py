@@ -83,24 +83,20 @@ class WandbChecker:
         key = cache.key(self.filename, source) if cache is not None else ""
         rows = cache.get(key) if cache is not None else None
         if rows is None:
-            rows = list(self._check(source))
-            if cache is not None and rows is not None and self._clean:
-                cache.put(key, rows, self._seen)
+            findings, errors, ctx = self.engine().check_with_context(
+                self.tree, source, self.filename
+            )
+            for err in errors:
+                print(
+                    f"flake8-wandb: internal error in {err.code} on {self.filename}:{err.line}: "
+                    f"{err.error}; the other rules still ran. Please report this.",
+                    file=sys.stderr,
+                )
+            rows = [(f.line, self._char_col(f.line, f.col), f.text()) for f in findings]
+            if cache is not None and not errors:  # a file whose rules failed stores nothing
+                cache.put(key, rows, ctx.project.observations() if ctx is not None else {})
         for line, col, text in rows:
             yield line, col, text, type(self)
-
-    def _check(self, source: str) -> Iterator[tuple[int, int, str]]:
-        findings, errors, ctx = self.engine().check_with_context(self.tree, source, self.filename)
-        self._clean = not errors
-        self._seen = ctx.project.observations() if ctx is not None else {}
-        for err in errors:
-            print(
-                f"flake8-wandb: internal error in {err.code} on {self.filename}:{err.line}: "
-                f"{err.error}; the other rules still ran. Please report this.",
-                file=sys.stderr,
-            )
-        for f in findings:
-            yield f.line, self._char_col(f.line, f.col), f.text()
 
     def _char_col(self, line: int, byte_col: int) -> int:
         """``ast`` columns count UTF-8 bytes; flake8 columns count characters."""
