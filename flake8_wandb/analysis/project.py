@@ -548,26 +548,21 @@ def read_module(path: str, view: ProjectView | None = None) -> ModuleSummary | N
             view.see("stat", path, None)
         return None
     key = (path, st.st_size, st.st_mtime_ns)
-    if key in _CACHE:
-        result = _CACHE[key]
-        if view is not None:
-            view.see("stat", path, [st.st_size, st.st_mtime_ns])
-            if result is not None:
-                view.touched.append(result)
-        return result
-    result = None
-    if st.st_size <= _MAX_BYTES:
-        try:
-            with open(path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-            result = ModuleSummary(None, None, path, text)
-        except OSError:
-            result = None
-    _CACHE[key] = result
+    if key not in _CACHE:
+        result = None
+        if st.st_size <= _MAX_BYTES:
+            try:
+                with open(path, "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+                result = ModuleSummary(None, None, path, text)
+            except OSError:
+                result = None
+        _CACHE[key] = result
+    result = _CACHE[key]
     if view is not None:
         view.see("stat", path, [st.st_size, st.st_mtime_ns])
         if result is not None:
-            view.touched.append(result)
+            view.touched[id(result)] = result
     return result
 
 
@@ -581,7 +576,7 @@ class ProjectView:
         #: what this view saw of the file system, and the project modules it read
         #: (``observations``: the persistent cache's dependencies)
         self.seen: dict[tuple[str, str], object] = {}
-        self.touched: list[ModuleSummary] = []
+        self.touched: dict[int, ModuleSummary] = {}
         self.path = (
             os.path.abspath(path) if path and self.probe("isfile", os.path.abspath(path)) else None
         )
@@ -612,7 +607,7 @@ class ProjectView:
         (their summaries are kept for the whole process, so their observations count for
         every module that uses them)."""
         found = dict(self.seen)
-        stack = list(self.touched)
+        stack = list(self.touched.values())
         done: set[int] = set()
         while stack:
             module = stack.pop()
@@ -623,7 +618,7 @@ class ProjectView:
             if view is not None:
                 for key, value in view.seen.items():
                     found.setdefault(key, value)
-                stack.extend(view.touched)
+                stack.extend(view.touched.values())
         return found
 
     def install(self) -> None:
