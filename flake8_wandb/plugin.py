@@ -52,6 +52,10 @@ class WandbChecker:
         cls._options = options
         cls._engine = None
         cls._cache = None
+        if _runs_in_workers(options):
+            # flake8 forks its worker processes after this: an engine built here is inherited
+            # by every worker instead of being imported and built once in each
+            cls.engine()
 
     @classmethod
     def engine(cls):
@@ -104,6 +108,29 @@ class WandbChecker:
         if text.isascii():
             return byte_col
         return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+
+def _runs_in_workers(options) -> bool:
+    """flake8 will likely check these files in forked worker processes: more than one job, and
+    more than one file or a folder to walk (one file, as editors and ``-`` pass, stays lazy: a
+    file without wandb then never imports the rules)."""
+    jobs = getattr(options, "jobs", None)
+    many_jobs = getattr(jobs, "is_auto", False) or getattr(jobs, "n_jobs", 1) > 1
+    if not many_jobs or _start_method() != "fork":
+        return False
+    names = list(getattr(options, "filenames", None) or ["."])
+    return len(names) > 1 or not names[0].endswith((".py", ".pyi", ".ipynb")) and names[0] != "-"
+
+
+def _start_method() -> str | None:
+    import multiprocessing
+
+    try:
+        return multiprocessing.get_start_method(allow_none=True) or (
+            "fork" if sys.platform.startswith("linux") and sys.version_info < (3, 14) else None
+        )
+    except Exception:  # pragma: no cover - an interpreter without multiprocessing
+        return None
 
 
 def _build_engine(options: argparse.Namespace | None) -> Engine:

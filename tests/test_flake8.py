@@ -147,6 +147,50 @@ def test_loading_the_plugin_imports_nothing_heavy():
     assert out.strip() == "[]"
 
 
+def test_the_engine_is_built_before_flake8_forks_its_workers_and_only_then(tmp_path):
+    """With several jobs and files, flake8 forks its workers after the options are parsed: the
+    engine built then is inherited by each worker (one import instead of one per worker). One
+    file, as an editor passes it, stays lazy: a file without wandb never imports the rules."""
+    import multiprocessing
+
+    write(tmp_path, "a.py", "import torch\n")
+    write(tmp_path, "b.py", TRAIN)
+    probe = (
+        "import sys\n"
+        "from flake8.main.cli import main\n"
+        "import flake8_wandb.plugin as p\n"
+        "built = []\n"
+        "orig = p._build_engine\n"
+        "def spy(options):\n"
+        "    import os\n"
+        "    built.append(os.getpid())\n"
+        "    return orig(options)\n"
+        "p._build_engine = spy\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('BUILT', len(set(built)), 'engine' in ''.join(sys.modules), file=sys.stderr)\n"
+    )
+
+    def built(*args):
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, "--select=WB", "--isolated", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        line = [x for x in proc.stderr.splitlines() if x.startswith("BUILT")][-1]
+        return proc.stdout, line
+
+    out, line = built("-j", "2", "a.py", "b.py")
+    assert "WB101" in out
+    if multiprocessing.get_start_method() == "fork":
+        assert line == "BUILT 1 True"  # built once, in flake8's own process, before the fork
+    out, line = built("-j", "2", "a.py")
+    assert (out, line) == ("", "BUILT 0 False")
+
+
 def test_prefilter_skips_files_without_trigger_text():
     from flake8_wandb.engine import Engine
     from flake8_wandb.rules import ALL_RULES
