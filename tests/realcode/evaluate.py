@@ -45,7 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SETS = ("dev", "holdout", "newrules/dev", "newrules/holdout", "fresh")
 #: the sets that hold project folders (``projects/<set>/<slug>/``)
-PROJECT_SETS = ("dev", "holdout", "fresh")
+PROJECT_SETS = ("dev", "holdout", "fresh", "fresh2")
 BASELINE = HERE / "baseline.json"
 PROJECTS = HERE / "projects"
 #: a folder holding project code kept out of the repository (``code_folder``)
@@ -135,12 +135,16 @@ def evaluate(sets: Iterable[str] = SETS) -> dict[str, Outcome]:
     return by_code
 
 
+#: ``--only``: the project folders (slugs) to score, all when empty
+ONLY: set[str] = set()
+
+
 def projects(sets: Iterable[str] = PROJECT_SETS) -> list[Path]:
     """The labelled project folders of the chosen sets."""
     found = []
     for name in sets:
         found += sorted(p.parent for p in (PROJECTS / name).glob("*/labels.json"))
-    return found
+    return [p for p in found if not ONLY or p.name in ONLY]
 
 
 def code_folder(folder: Path) -> Path | None:
@@ -247,10 +251,19 @@ def known(by_code: dict[str, Outcome]) -> dict[str, list[list[object]]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--set", choices=SETS, action="append", help="only this set (repeatable)")
+    ap.add_argument(
+        "--set",
+        choices=sorted({*SETS, *PROJECT_SETS}),
+        action="append",
+        help="only this set (repeatable)",
+    )
+    ap.add_argument(
+        "--only", action="append", metavar="SLUG", help="with --projects: only this project"
+    )
     ap.add_argument("--update", action="store_true", help="rewrite baseline.json")
     ap.add_argument("--projects", action="store_true", help="score the project folders")
     args = ap.parse_args(argv)
+    ONLY.update(args.only or ())
     sets = args.set or list(PROJECT_SETS if args.projects else SETS)
     run = evaluate_projects if args.projects else evaluate
     for name in sets:
