@@ -36,6 +36,7 @@ from .analysis.resolve import (
     Resolver,
     Scope,
 )
+from .analysis.text import calls_a_handed_logger
 from .analysis.wandb_model import EnvWrite, InitCall, WandbModel, console_off
 
 # the contract types live at the bottom of the package; re-exported for the rules and front ends
@@ -132,7 +133,9 @@ class Rule:
     - ``triggers``: W&B words without which a file cannot hold a finding (checked before
       parsing: the file-level prefilter is their union, so each must be a word only W&B code
       holds); ``needs``: other words the rule's findings must spell out (``reinit``, ``console``),
-      checked before the rule runs on a file that passed the prefilter;
+      checked before the rule runs on a file that passed the prefilter; ``handed``: the rule
+      also runs on a module that names no trigger but calls a log method of a logger it may be
+      handed (``logger.log(...)``: ``defaults.calls_a_handed_logger``);
     - ``visit_<Node>`` / ``leave_<Node>`` handlers and ``end_module``, called by the one traversal.
     """
 
@@ -148,6 +151,7 @@ class Rule:
     fix_doc: ClassVar[str] = "There is no fix: the message says what to change."
     triggers: ClassVar[tuple[str, ...]] = ("wandb", "WandbLogger", "log_with")
     needs: ClassVar[tuple[str, ...]] = ()
+    handed: ClassVar[bool] = False
     invalid: ClassVar[Sequence[Example]] = ()
     valid: ClassVar[Sequence[str]] = ()
     use_instead: ClassVar[str] = ""
@@ -352,10 +356,14 @@ class Engine:
         self.rules = list(rules)
         self.settings = settings
         self.triggers = tuple(sorted({t for r in self.rules for t in r.triggers}))
+        self.handed = any(r.handed for r in self.rules)
 
     def may_match(self, source: str) -> bool:
-        """The cheap prefilter: a file without any trigger text cannot hold a finding."""
-        return any(t in source for t in self.triggers)
+        """The cheap prefilter: a file without any trigger text cannot hold a finding, unless it
+        calls a log method of a logger it may be handed (``Rule.handed``)."""
+        return any(t in source for t in self.triggers) or (
+            self.handed and calls_a_handed_logger(source)
+        )
 
     def check(
         self, tree: ast.Module, source: str, path: str | None = None
@@ -385,11 +393,19 @@ class Engine:
     ) -> tuple[list[Finding], list[RuleError]]:
         errors: list[RuleError] = []
         live: list[Rule] = []
+        handed: list[bool] = []  # asked once, only when a rule's own triggers are absent
         for rule_cls in self.rules:
-            if any(t in source for t in rule_cls.triggers) and (
-                not rule_cls.needs or any(w in source for w in rule_cls.needs)
-            ):
-                live.append(rule_cls(ctx))
+            if any(t in source for t in rule_cls.triggers):
+                if rule_cls.needs and not any(w in source for w in rule_cls.needs):
+                    continue
+            elif not rule_cls.handed:
+                continue
+            else:
+                if not handed:
+                    handed.append(calls_a_handed_logger(source))
+                if not handed[0]:
+                    continue
+            live.append(rule_cls(ctx))
         enter: dict[type, list[tuple[Rule, Callable]]] = {}
         leave: dict[type, list[tuple[Rule, Callable]]] = {}
         for rule in live:

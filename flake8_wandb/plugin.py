@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .analysis.text import calls_a_handed_logger
 from .defaults import TRIGGERS
 from .options import add_flake8_options
 
@@ -81,7 +82,7 @@ class WandbChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines)
-        if not any(t in source for t in TRIGGERS):
+        if not any(t in source for t in TRIGGERS) and not calls_a_handed_logger(source):
             return
         cache = self.cache()
         key = cache.key(self.filename, source) if cache is not None else ""

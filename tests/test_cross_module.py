@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,9 +45,14 @@ def _wandb_fix(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_there_are_projects():
-    assert {"stats_logger", "custom_axis", "step_param", "unresolved", "injected_logger"} <= set(
-        PROJECTS
-    )
+    assert {
+        "stats_logger",
+        "custom_axis",
+        "step_param",
+        "unresolved",
+        "injected_logger",
+        "handed_logger",
+    } <= set(PROJECTS)
 
 
 @pytest.mark.parametrize("name", PROJECTS)
@@ -55,8 +61,8 @@ def test_flake8_reports_exactly_the_marked_lines(tmp_path, name):
     rc, out, err = run_flake8(["."], "--isolated", "--select=WB", cwd=root)
     assert err == ""
     got = sorted(
-        (Path(path).as_posix().removeprefix("./"), line, code)
-        for path, line, _col, code in parse_report(out)
+        (Path(m[1]).as_posix(), int(m[2]), m[3])
+        for m in re.finditer(r"^(?:\./)?(.+?):(\d+):\d+: (WB\d+) ", out, re.M)
     )
     assert got == _marked(root)
 

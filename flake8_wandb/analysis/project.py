@@ -34,6 +34,7 @@ from .resolve import (
     Scope,
     call_name,
 )
+from .text import calls_a_handed_logger
 
 #: what a summary's ``returns`` says
 RETURNS_ACCELERATOR = ACCELERATOR
@@ -145,9 +146,17 @@ class ModuleSummary:
         #: the project view of this module, once it is parsed here
         self.view: ProjectView | None = None
         self._called: frozenset[str] | None = None
+        self._handed: bool | None = None
 
     def mentions(self, needs: str | None) -> bool:
-        return needs is None or any(w in self.text for w in NEEDS[needs])
+        if needs is None or any(w in self.text for w in NEEDS[needs]):
+            return True
+        if needs != "log":
+            return False
+        # a module that never names wandb may log through a logger its callers hand it
+        if self._handed is None:
+            self._handed = calls_a_handed_logger(self.text)
+        return self._handed
 
     def _may_define(self, name: str) -> bool:
         """The cheap question before a parse: the text defines each part of ``name``
@@ -289,7 +298,7 @@ def _summarise_function(func, qual: str, names: Resolver, model, local=None) -> 
                 and summary.log_values is None
                 and model.log_call(node, scope, lightning=False)
             ):
-                _log_helper(summary, node, all_params, _defaults(func))
+                _log_helper(summary, node, all_params, _defaults(func), nodes)
                 summary.log_guarded = _frequency_guarded(nodes)
                 if (
                     node.args
@@ -297,6 +306,14 @@ def _summarise_function(func, qual: str, names: Resolver, model, local=None) -> 
                     and node.args[0].id in all_params
                 ):
                     summary.sends_param = summary.sends_param or node.args[0].id
+            elif (
+                name is not None
+                and summary.log_values is None
+                and "log" in name.lower()  # the cheap question first: named for logging
+                and local is not None
+                and local.view is not None
+            ):
+                _forwarding_helper(summary, node, func, nodes, all_params, local.view, scope)
             elif (
                 name == "update"
                 and summary.sends_param is None
@@ -420,23 +437,76 @@ def _scaled_allocated(expr: ast.AST, names: Resolver, scope: Scope) -> str | Non
     return None
 
 
-def _log_helper(summary: Summary, call: ast.Call, params: set[str], defaults) -> None:
-    """The helper's log call: which parameter holds the values, which the step."""
-    values = call.args[0] if call.args else None
-    for kw in call.keywords:
-        if kw.arg in ("data", "values", "row"):
-            values = kw.value
-    carried = None
+def _carried(values: ast.AST | None, params: set[str], nodes) -> str | None:
+    """The parameter whose value the logged ``values`` carry: the parameter itself, a dict
+    literal holding it, or a local name assigned (once) from an expression that reads it
+    (``metrics = process(outputs["log"])``)."""
     if isinstance(values, ast.Name) and values.id in params:
-        carried = values.id
-    elif isinstance(values, ast.Dict):  # ``wandb.log({key: value})``
+        return values.id
+    if isinstance(values, ast.Dict):  # ``wandb.log({key: value})``
         inside = [
             n.id
             for v in values.values
             for n in ast.walk(v)
             if isinstance(n, ast.Name) and n.id in params
         ]
-        carried = inside[0] if inside else None
+        return inside[0] if inside else None
+    if isinstance(values, ast.Name):
+        assigned = [
+            n.value
+            for n in nodes
+            if isinstance(n, ast.Assign)
+            and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Name)
+            and n.targets[0].id == values.id
+        ]
+        if len(assigned) == 1:
+            read = [
+                n.id
+                for n in ast.walk(assigned[0])
+                if isinstance(n, ast.Name) and n.id in params and n.id not in ("self", "cls")
+            ]
+            return read[0] if read else None
+    return None
+
+
+def _forwarding_helper(
+    summary: Summary, call: ast.Call, func, nodes, params: set[str], view, scope: Scope
+) -> None:
+    """A function whose call of another log helper (of this module or of the project, or a
+    method of a project logger it holds: ``self.logger.log_metrics(metrics)``) carries one of
+    its parameters is a log helper too."""
+    found = view.summary(call.func, scope, "log")
+    if found is None or not found[0].is_log_helper:
+        return
+    helper, method = found
+    bound = helper.bind(call, method)
+    if bound is None:
+        return
+    carried = _carried(bound.get(helper.log_values or ""), params, nodes)
+    if carried is None:
+        return
+    summary.log_values = carried
+    summary.log_guarded = helper.log_guarded or _frequency_guarded(nodes)
+    if helper.log_step is not None:
+        step = bound.get(helper.log_step)
+        if isinstance(step, ast.Name) and step.id in params:
+            summary.log_step = step.id
+            default = _defaults(func).get(step.id)
+            summary.step_default_none = isinstance(default, ast.Constant) and default.value is None
+        elif step is not None:
+            summary.logs_with_own_step = True
+    elif helper.logs_with_own_step:
+        summary.logs_with_own_step = True
+
+
+def _log_helper(summary: Summary, call: ast.Call, params: set[str], defaults, nodes=()) -> None:
+    """The helper's log call: which parameter holds the values, which the step."""
+    values = call.args[0] if call.args else None
+    for kw in call.keywords:
+        if kw.arg in ("data", "values", "row"):
+            values = kw.value
+    carried = _carried(values, params, nodes)
     if carried is None:
         return
     summary.log_values = carried
@@ -516,8 +586,8 @@ def is_raw_count(node: ast.AST) -> bool:
 
 def observe(kind: str, path: str) -> object:
     """The observation ``kind`` of ``path`` as the project view makes it: ``stat`` (size and
-    modification time, None when unreadable), ``isfile``, ``exists``, ``listing`` (the ``.py``
-    files of a folder)."""
+    modification time, None when unreadable), ``isfile``, ``isdir``, ``exists``, ``listing``
+    (the ``.py`` files of a folder)."""
     if kind == "stat":
         try:
             st = os.stat(path)
@@ -528,6 +598,8 @@ def observe(kind: str, path: str) -> object:
         return os.path.isfile(path)
     if kind == "exists":
         return os.path.exists(path)
+    if kind == "isdir":
+        return os.path.isdir(path)
     if kind == "listing":
         return _list_python_files(path)
     raise ValueError(kind)
@@ -633,6 +705,7 @@ class ProjectView:
     def local(self) -> ModuleSummary:
         if self._local is None:
             self._local = summarise(self.tree, self.names, self.path, self.text)
+            self._local.view = self  # its functions ask the view about the helpers they call
         return self._local
 
     def summary(
@@ -936,9 +1009,20 @@ class ProjectView:
         return None
 
     def _neighbours(self) -> list[ModuleSummary]:
-        """The project's modules beside this one and at its roots (not in sub-folders)."""
+        """The project's modules beside this one, in the packages above it (``pkg/train.py``
+        for ``pkg/utils/train_utils.py``) and at its roots (not in other sub-folders)."""
         assert self.path is not None
-        folders = [os.path.dirname(self.path), *self._project_roots()]
+        folders = [os.path.dirname(self.path)]
+        while self.see(
+            "isfile",
+            os.path.join(folders[-1], "__init__.py"),
+            os.path.isfile(os.path.join(folders[-1], "__init__.py")),
+        ):
+            parent = os.path.dirname(folders[-1])
+            if parent == folders[-1] or len(folders) > 8:
+                break
+            folders.append(parent)
+        folders += [f for f in self._project_roots() if f not in folders]
         found: list[ModuleSummary] = []
         seen: set[str] = {self.path}
         for folder in folders:
@@ -1089,6 +1173,15 @@ class ProjectView:
         for root in self._project_roots():
             if self._module_file(root, parts[:1]) is not None:
                 return parts, root
+        if len(parts) > 1:
+            for root in self._project_roots():
+                # namespace packages (folders without ``__init__.py``) holding a module:
+                # ``from src.trainer.trainer import Trainer``
+                if self.probe("isdir", os.path.join(root, parts[0])) and any(
+                    self._module_file(root, parts[:cut]) is not None
+                    for cut in range(len(parts), 1, -1)
+                ):
+                    return parts, root
         return parts, None
 
     def _module_file(self, folder: str, parts: list[str]) -> str | None:

@@ -121,6 +121,8 @@ class LogEveryStep(Rule):
     code = "WB102"
     name = "log-every-step"
     messages = (LogOnEveryIteration,)
+    #: also a module that never names wandb but calls the log method of a logger it is handed
+    handed = True
     invalid = (
         """\
 import wandb
@@ -360,6 +362,8 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         nested = len(loops) > 1
         if not (nested or self._batch_like(loop)) or self._over_a_mapping(loops):
             return
+        if isinstance(getattr(loop, "iter", None), (ast.Tuple, ast.List, ast.Set)):
+            return  # ``for config in (data_cfg, model_cfg)``: a handful of items, not batches
         if self._evaluation_context() and not self._loop_nest_trains(loops[-1]):
             return
         if self._guarded(loops[-1], node):
