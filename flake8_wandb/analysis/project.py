@@ -412,6 +412,11 @@ def _returned(expr: ast.AST, names: Resolver, scope: Scope, func, local=None) ->
         ]
         if values and all(is_raw_count(v) or _count_call(v, local) for v in values):
             return RETURNS_PARAM_COUNT
+        # ``results = {"model/parameters": get_num_params(m), ...}`` in one branch and a dict
+        # made elsewhere in the other: the count is returned on that branch
+        dicts = [v for v in values if isinstance(v, ast.Dict)]
+        if dicts and all(_returned(d, names, scope, func, local) for d in dicts):
+            return RETURNS_COUNT_DICT
         # ``peak = max_memory_allocated() / 1e6``, then reduced across ranks into the same name
         kinds = {_scaled_allocated(v, names, scope) for v in values} - {None}
         if len(kinds) == 1:

@@ -11,7 +11,7 @@ from ..analysis.flow import own_nodes
 from ..analysis.resolve import SCOPE_NODES
 from ..analysis.wandb_model import commit_false
 from ..engine import Message, Rule
-from .calls import dotted
+from .calls import dotted, keyword
 from .control_flow import enclosing_loops
 
 #: iterables that yield batches: ``train_loader``, ``enumerate(dataloader)``, ``tqdm(batches)``
@@ -40,13 +40,27 @@ def _inner_loops(node: ast.AST) -> list[ast.AST]:
     while stack:
         stmt = stack.pop()
         if isinstance(stmt, LOOPS):
-            found.append(stmt)
+            if not _replays(stmt):
+                found.append(stmt)
             continue
         if isinstance(stmt, (ast.If, *SCOPE_NODES)):
             continue
         for field in ("body", "orelse", "finalbody", "handlers"):
             stack.extend(getattr(stmt, field, []) or [])
     return found
+
+
+def _replays(loop: ast.AST) -> bool:
+    """A loop over a dict's items, keys or values, or over a literal tuple, list or set: it
+    walks a handful of values (metrics, configs), never batches."""
+    it = getattr(loop, "iter", None)
+    if isinstance(it, (ast.Tuple, ast.List, ast.Set)):
+        return True
+    return (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Attribute)
+        and it.func.attr in ("items", "keys", "values")
+    )
 
 
 def _trains(nodes) -> bool:
@@ -113,9 +127,11 @@ class LogEveryStep(Rule):
     step still logs). A call of a log helper of the project (a function whose body logs one of
     its parameters to wandb, named for logging, with no `%` guard of its own) in such a loop is
     reported at the call. Not reported either: epoch-level
-    loops (a loop that holds an inner loop, and logs outside it), `commit=False` calls (they add
-    to the current row), and nests that walk a dict (`for name, log in metrics.items()`), which
-    replay metrics rather than train.
+    loops (a loop that holds an inner loop, and logs outside it; a loop over a dict's items or a
+    literal tuple is no such inner loop), `commit=False` calls that pass no step (they add to the
+    current row; with `step=` wandb starts a row whenever the step grows), loops over a literal
+    tuple or list (`for cfg in (model_cfg, data_cfg)`), and nests that walk a dict
+    (`for name, log in metrics.items()`), which replay metrics rather than train.
     """
 
     code = "WB102"
@@ -124,6 +140,18 @@ class LogEveryStep(Rule):
     #: also a module that never names wandb but calls the log method of a logger it is handed
     handed = True
     invalid = (
+        """\
+import wandb
+
+def train(model, loader, optimizer, metrics, epochs):
+    for epoch in range(epochs):
+        for i, batch in enumerate(loader):  # the batch loop: its dict loop is no inner batch loop
+            optimizer.step()
+            logs = {}
+            for name, metric in metrics.items():
+                logs[name] = metric(batch)
+            wandb.log(logs, step=i, commit=False)  # WB102:13 wandb log call on every iteration of the inner training loop; log every N steps (if step % log_every == 0)
+""",
         """\
 import wandb
 
@@ -229,6 +257,23 @@ def main(args, model, optimizer, train_dataloader):
 """,
     )
     valid = (
+        """\
+import wandb
+
+def train(model, loader, optimizer):
+    for epoch in range(3):
+        for batch in loader:
+            optimizer.step()
+            wandb.log({"batch_loss": model(batch)}, commit=False)  # adds to the current row
+        wandb.log({"epoch": epoch})
+""",
+        """\
+import wandb
+
+def log_configs(model_cfg, data_cfg, train_loader):
+    for cfg in (model_cfg, data_cfg):  # a handful of items, not batches
+        wandb.log(cfg, step=0)
+""",
         """\
 import wandb
 
@@ -351,7 +396,7 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_wandb_log(node):
-            if commit_false(node):
+            if commit_false(node) and len(node.args) < 2 and not keyword(node, "step"):
                 return  # attaches to the current row: no row of its own
         elif not self._calls_log_helper(node):
             return
@@ -362,7 +407,7 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         nested = len(loops) > 1
         if not (nested or self._batch_like(loop)) or self._over_a_mapping(loops):
             return
-        if isinstance(getattr(loop, "iter", None), (ast.Tuple, ast.List, ast.Set)):
+        if _replays(loop):
             return  # ``for config in (data_cfg, model_cfg)``: a handful of items, not batches
         if self._evaluation_context() and not self._loop_nest_trains(loops[-1]):
             return
@@ -380,7 +425,13 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         if "log" not in callee.lower():
             return False
         found = self.ctx.project.summary(call.func, self.ctx.scope, "log")
-        return found is not None and found[0].is_log_helper and not found[0].log_guarded
+        if found is None or not found[0].is_log_helper or found[0].log_guarded:
+            return False
+        helper, method = found
+        if commit_false(call):  # forwarded: a row only where the call gives the step
+            bound = helper.bind(call, method)
+            return bound is not None and helper.log_step is not None and helper.log_step in bound
+        return True
 
     def _contains_loop(self, loop: ast.AST) -> bool:
         key = id(loop)

@@ -45,7 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SETS = ("dev", "holdout", "newrules/dev", "newrules/holdout", "fresh")
 #: the sets that hold project folders (``projects/<set>/<slug>/``)
-PROJECT_SETS = ("dev", "holdout", "fresh", "fresh2")
+PROJECT_SETS = ("dev", "fresh", "fresh2")
 BASELINE = HERE / "baseline.json"
 PROJECTS = HERE / "projects"
 #: a folder holding project code kept out of the repository (``code_folder``)

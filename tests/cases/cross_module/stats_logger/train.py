@@ -7,8 +7,10 @@ from utils.loggers import (
     WandbBuffer,
     WandbLogger,
     log_metrics,
+    model_info_branches,
     model_info_for_loggers,
     model_info_names,
+    model_info_profiled,
     model_info_scaled,
 )
 
@@ -25,6 +27,8 @@ def main(args, model, loader, val_loader, opt):
     wandb.log(model_info_for_loggers(model), step=0)  # WB401
     wandb.log(model_info_scaled(model), step=0)
     wandb.log(model_info_names(model), step=0)
+    wandb.log(model_info_profiled(model, getattr(args, "profile", False)), step=0)  # WB401
+    wandb.log(model_info_branches(model, getattr(args, "profile", False)), step=0)
     global_step = 0
     for epoch in range(args.epochs):
         for batch in loader:

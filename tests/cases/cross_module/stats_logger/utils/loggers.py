@@ -46,5 +46,28 @@ def model_info_scaled(m):
     return {"model/parameters_M": get_num_params(m) / 1e6}
 
 
+def profile_model(m):
+    return {"model/speed_ms": 1.0}
+
+
+def model_info_profiled(m, profile):
+    """The count on one branch, a dict made elsewhere on the other (ultralytics' shape)."""
+    if profile:
+        results = profile_model(m)
+    else:
+        results = {"model/parameters": get_num_params(m), "model/layers": len(list(m.children()))}
+    results["model/name"] = type(m).__name__
+    return results
+
+
+def model_info_branches(m, profile):
+    """Neither branch's dict holds a count."""
+    if profile:
+        results = {"model/name": type(m).__name__}
+    else:
+        results = {"model/parameters_M": get_num_params(m) / 1e6}
+    return results
+
+
 def model_info_names(m):
     return {"model/name": type(m).__name__, "model/layers": len(list(m.children()))}
