@@ -611,6 +611,8 @@ def observe(kind: str, path: str) -> object:
 
 
 _CACHE: dict[tuple[str, int, int], ModuleSummary | None] = {}
+#: answers of ``ProjectView.probe`` (``isfile``, ``isdir``, ``exists``), once per process
+_PROBES: dict[tuple[str, str], object] = {}
 
 
 def read_module(path: str, view: ProjectView | None = None) -> ModuleSummary | None:
@@ -675,8 +677,16 @@ class ProjectView:
         return value
 
     def probe(self, kind: str, path: str) -> object:
-        """Ask the file system (``observe``) and record the answer."""
-        return self.see(kind, path, observe(kind, path))
+        """Ask the file system (``observe``) and record the answer. Whether a path is a file or
+        a folder is asked once per process (as folder listings are): every module's view asks
+        the same questions about the project's import paths."""
+        key = (kind, path)
+        found = _PROBES.get(key, _PROBES)
+        if found is _PROBES:
+            found = observe(kind, path)
+            if kind != "stat":
+                _PROBES[key] = found
+        return self.see(kind, path, found)
 
     def observations(self) -> dict[tuple[str, str], object]:
         """Everything the answers about this module may depend on outside its own text: what
