@@ -393,9 +393,12 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         self._trains: dict[int, bool] = {}
         self._mod_names_of: dict[int, set[str]] = {}
         self._first_continue_guard: dict[int, int] = {}
+        #: the module names no trigger (it runs here for a logger it is handed): only the log
+        #: helpers the project view resolves count, no spelling of a wandb call
+        self._handed_only = not any(t in ctx.source for t in self.triggers)
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self.ctx.is_wandb_log(node):
+        if not self._handed_only and self.ctx.is_wandb_log(node):
             if commit_false(node) and len(node.args) < 2 and not keyword(node, "step"):
                 return  # attaches to the current row: no row of its own
         elif not self._calls_log_helper(node):
