@@ -71,6 +71,18 @@ MAX_KEY_LENGTH = 200
 GETENV = ("os.environ.get", "os.getenv")
 #: calls that give a run its config
 CONFIG_CALLS = ("wandb.init", "wandb.config.update")
+#: the last names of the calls the finder resolves (``_call``)
+_ASKED_NAMES = frozenset(
+    q.rsplit(".", 1)[-1]
+    for q in (
+        *KEY_ARGS,
+        *GETENV,
+        *CONFIG_CALLS,
+        "os.environ.update",
+        "os.putenv",
+        "os.environ.setdefault",
+    )
+)
 
 
 def literal_text(node: ast.AST | None, depth: int = 0) -> str | None:
@@ -251,7 +263,13 @@ class Secrets:
     # -- calls -----------------------------------------------------------------------------------
 
     def _call(self, node: ast.Call, scope) -> None:
-        qual = self.qualname(node.func, scope)
+        func = node.func
+        # the cheap question first: an attribute call resolves to one the finder asks about only
+        # when its last name is one of theirs (a plain name may be an alias: resolved)
+        if isinstance(func, ast.Attribute) and func.attr not in _ASKED_NAMES:
+            qual = None
+        else:
+            qual = self.qualname(func, scope)
         if qual in KEY_ARGS:
             self._key_argument(node, qual, scope)
         elif qual in GETENV:

@@ -206,16 +206,16 @@ def train_step(step):
         if not self.uses_wandb:
             return  # benchmarks and prints of modules without wandb are out of scope
         qual = self.ctx.qualname(node.func)
-        func = self.ctx.function()
-        key = id(func)
         if qual in COMPANIONS or qual == "torch.cuda.reset_peak_memory_stats":
-            self.exempt.add(key)
+            self.exempt.add(id(self.ctx.function()))
         if qual not in ALLOCATED:
             # a function of this module or of the project that returns the figure
             qual = self.ctx.project.returns(node, self.ctx.scope)
             if qual not in ALLOCATED:
                 return
             self.helpers[id(node)] = qual
+        func = self.ctx.function()
+        key = id(func)
         name = getattr(func, "name", "")
         if name.startswith("test_") or not self.ctx.flow.reaches_sink(node, func):
             return

@@ -91,6 +91,9 @@ def is_secret_name(name: object) -> bool:
 def is_wandb_key_name(name: object) -> bool:
     """A name for a W&B key in particular: ``WANDB_KEY``, ``wandb_api_key``, ``wb_token``,
     ``WANDB_API_KEY_PROD``."""
+    low = str(name).lower()
+    if "wb" not in low and "wandb" not in low:  # the cheap question first: no W&B word
+        return False
     words = set(name_words(name))
     return bool(words & WANDB_WORDS) and bool(words & {"key", "token", "apikey"})
 
