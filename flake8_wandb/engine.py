@@ -136,7 +136,7 @@ class Rule:
       holds); ``needs``: other words the rule's findings must spell out (``reinit``, ``console``),
       checked before the rule runs on a file that passed the prefilter; ``handed``: the rule
       also runs on a module that names no trigger but calls a log method of a logger it may be
-      handed (``logger.log(...)``: ``defaults.calls_a_handed_logger``);
+      handed (``logger.log(...)``: ``analysis.text.calls_a_handed_logger``);
     - ``visit_<Node>`` / ``leave_<Node>`` handlers and ``end_module``, called by the one traversal.
     """
 
@@ -406,18 +406,18 @@ class Engine:
     ) -> tuple[list[Finding], list[RuleError]]:
         errors: list[RuleError] = []
         live: list[Rule] = []
-        handed: list[bool] = []  # asked once, only when a rule's own triggers are absent
+        handed: bool | None = None  # asked once, only when a rule's own triggers are absent
         for rule_cls in self.rules:
             if any(t in source for t in rule_cls.triggers):
                 if rule_cls.needs and not any(w in source for w in rule_cls.needs):
                     continue
-            elif not rule_cls.handed:
-                continue
-            else:
+            elif rule_cls.handed:
+                if handed is None:
+                    handed = calls_a_handed_logger(source)
                 if not handed:
-                    handed.append(calls_a_handed_logger(source))
-                if not handed[0]:
                     continue
+            else:
+                continue
             live.append(rule_cls(ctx))
         enter: dict[type, list[tuple[Rule, Callable]]] = {}
         leave: dict[type, list[tuple[Rule, Callable]]] = {}

@@ -120,7 +120,7 @@ def _runs_in_workers(options) -> bool:
     if not many_jobs or _start_method() != "fork":
         return False
     names = list(getattr(options, "filenames", None) or ["."])
-    return len(names) > 1 or not names[0].endswith((".py", ".pyi", ".ipynb")) and names[0] != "-"
+    return len(names) > 1 or (names[0] != "-" and not names[0].endswith((".py", ".pyi", ".ipynb")))
 
 
 def _start_method() -> str | None:

@@ -494,13 +494,7 @@ def _forwarding_helper(
     summary.log_values = carried
     summary.log_guarded = helper.log_guarded or _frequency_guarded(nodes)
     if helper.log_step is not None:
-        step = bound.get(helper.log_step)
-        if isinstance(step, ast.Name) and step.id in params:
-            summary.log_step = step.id
-            default = _defaults(func).get(step.id)
-            summary.step_default_none = isinstance(default, ast.Constant) and default.value is None
-        elif step is not None:
-            summary.logs_with_own_step = True
+        _step(summary, bound.get(helper.log_step), params, _defaults(func))
     elif helper.logs_with_own_step:
         summary.logs_with_own_step = True
 
@@ -518,6 +512,12 @@ def _log_helper(summary: Summary, call: ast.Call, params: set[str], defaults, no
     step = next((kw.value for kw in call.keywords if kw.arg == "step"), None)
     if step is None and len(call.args) >= 2:
         step = call.args[1]
+    _step(summary, step, params, defaults)
+
+
+def _step(summary: Summary, step: ast.AST | None, params: set[str], defaults) -> None:
+    """The step a helper's log call passes: one of its parameters (``log_step``, and whether
+    it defaults to ``None``), or a step of its own."""
     if isinstance(step, ast.Name) and step.id in params:
         summary.log_step = step.id
         default = defaults.get(step.id)

@@ -50,16 +50,21 @@ def _inner_loops(node: ast.AST) -> list[ast.AST]:
     return found
 
 
-def _replays(loop: ast.AST) -> bool:
-    """A loop over a dict's items, keys or values, or over a literal tuple, list or set: it
-    walks a handful of values (metrics, configs), never batches."""
+def _walks_a_dict(loop: ast.AST) -> bool:
+    """``for name, values in metrics.items()`` (or ``keys()``, ``values()``)."""
     it = getattr(loop, "iter", None)
-    if isinstance(it, (ast.Tuple, ast.List, ast.Set)):
-        return True
     return (
         isinstance(it, ast.Call)
         and isinstance(it.func, ast.Attribute)
         and it.func.attr in ("items", "keys", "values")
+    )
+
+
+def _replays(loop: ast.AST) -> bool:
+    """A loop over a dict's items, keys or values, or over a literal tuple, list or set: it
+    walks a handful of values (metrics, configs), never batches."""
+    return isinstance(getattr(loop, "iter", None), (ast.Tuple, ast.List, ast.Set)) or (
+        _walks_a_dict(loop)
     )
 
 
@@ -465,12 +470,7 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
     def _over_a_mapping(loops) -> bool:
         """A nest that walks a dict (``for name, values in metrics.items()``) replays metrics;
         it is not a training loop."""
-        return any(
-            isinstance(loop, (ast.For, ast.AsyncFor))
-            and isinstance(loop.iter, ast.Call)
-            and getattr(loop.iter.func, "attr", None) in ("items", "keys", "values")
-            for loop in loops
-        )
+        return any(_walks_a_dict(loop) for loop in loops)
 
     def _batch_like(self, loop: ast.AST) -> bool:
         if isinstance(loop, (ast.For, ast.AsyncFor)):
