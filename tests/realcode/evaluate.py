@@ -11,7 +11,7 @@ over every file and compares what it reports with the labels, per rule:
     python tests/realcode/evaluate.py --projects   # whole project folders (projects/<set>/<slug>/)
     python tests/realcode/evaluate.py --set newrules/dev --set newrules/holdout   # WB305/308/309/702
     python tests/realcode/evaluate.py --set fresh   # the fresh blind holdout (never tuned on)
-    python tests/realcode/evaluate.py --projects --set fresh   # fresh project holdout (never tuned on)
+    python tests/realcode/evaluate.py --projects --set fresh --set fresh2 --set fresh3   # project holdouts (never tuned on)
 
 The sets ``dev``, ``holdout`` and ``fresh`` judge the default rules; ``newrules/dev`` and
 ``newrules/holdout`` judge WB305, WB308, WB309 and WB702, collected and labelled for them. Every
@@ -45,7 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SETS = ("dev", "holdout", "newrules/dev", "newrules/holdout", "fresh")
 #: the sets that hold project folders (``projects/<set>/<slug>/``)
-PROJECT_SETS = ("dev", "fresh", "fresh2")
+PROJECT_SETS = ("dev", "fresh", "fresh2", "fresh3")
 BASELINE = HERE / "baseline.json"
 PROJECTS = HERE / "projects"
 #: a folder holding project code kept out of the repository (``code_folder``)
