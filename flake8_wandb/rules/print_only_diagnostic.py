@@ -73,7 +73,9 @@ class PrintOnlyDiagnostic(Rule):
     from W&B sees it, and it cannot be charted or compared across runs.
 
     Not reported: prints in modules that never log to wandb, values that are also logged or
-    returned to the caller, usage texts and banners (no values), and prints to a file (`file=`).
+    handed back to the caller (returned, or stored into an item of a dict the caller passed:
+    `d["avg_loss"] = avg_loss`), usage texts and banners (no values), and prints to a file
+    (`file=`).
     """
 
     code = "WB501"
@@ -234,6 +236,18 @@ def evaluate(model, data):
     return val_loss
 
 wandb.log({"val/loss": evaluate(None, None)}, step=0)
+""",
+        """\
+import wandb
+
+def summarize(d):
+    avg_loss = sum(d["losses"]) / len(d["losses"])
+    d["avg_loss"] = avg_loss  # handed back in the caller's dict, which the caller logs
+    print(f"avg loss {avg_loss:.3f}")
+
+def train(run, d):
+    summarize(d)
+    run.log(d, step=0)
 """,
     )
     use_instead = """\
@@ -529,8 +543,30 @@ def _read_out(func: ast.AST, direct: set[str], logged: set[str]) -> set[str]:
 
 
 def _returned(func: ast.AST) -> set[str]:
+    """The values a function hands back to its caller: returned or yielded, or stored into an
+    item of a dict the caller passed (``d["avg_reward"] = avg_reward``, ``d.update(...)``): the
+    caller logs or uses them."""
+    args = getattr(func, "args", None)
+    params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)} if args else set()
+    params -= {"self", "cls"}
     names: set[str] = set()
     for node in own_nodes(func):
         if isinstance(node, (ast.Return, ast.Yield)) and node.value is not None:
             names |= value_names(node.value)
+        elif not params:
+            continue
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in params
+            for t in node.targets
+        ):
+            names |= value_names(node.value)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "update"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in params
+        ):
+            for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+                names |= value_names(arg)
     return _closure(func, names) if names else names
