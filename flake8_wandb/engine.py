@@ -11,7 +11,6 @@ asks a fix for its text; nothing here imports it. Nothing here knows about flake
 from __future__ import annotations
 
 import ast
-import gc
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -350,11 +349,6 @@ class Context:
         )
 
 
-#: objects allocated before the collector's youngest generation is collected, while a module is
-#: analysed (the interpreter's default is 700)
-_YOUNG_GENERATION = 50_000
-
-
 class Engine:
     """Runs a set of rules over modules."""
 
@@ -386,19 +380,12 @@ class Engine:
         if not self.rules or not self.may_match(source):
             return [], [], None
         ctx = None
-        # The analysis allocates many small objects and keeps most of them until the module is
-        # done: the collector's youngest generation is made larger while it runs, so that they
-        # are not traced again and again (about a seventh of the analysis' time otherwise).
-        threshold = gc.get_threshold()
-        gc.set_threshold(max(threshold[0], _YOUNG_GENERATION), *threshold[1:])
         try:
             ctx = Context(tree, source, self.settings, path)
             findings, errors = self._check(ctx, tree, source)
         except RecursionError:  # a last resort: the traversals themselves keep explicit stacks
             error = RuleError("engine", 0, "too deeply nested to analyse; file skipped")
             return [], [error], ctx
-        finally:
-            gc.set_threshold(*threshold)
         return findings, errors, ctx
 
     def _check(
