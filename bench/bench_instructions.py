@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_project import copy_tree  # noqa: E402
-from corpus import package_dir, wandb_corpus  # noqa: E402
+from corpus import package_dir, precompile, wandb_corpus  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=64)
     parser.add_argument("--baseline", help="a git revision to count beside this checkout")
     opts = parser.parse_args()
+    precompile()  # measure the plugin as installed: its bytecode written
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed")
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,6 +108,10 @@ def main() -> None:
                 check=True,
             )
             try:
+                import compileall
+
+                for package in (tree / "flake8_wandb", tree / "runtime" / "wandb_runtime"):
+                    compileall.compile_dir(str(package), quiet=1)
                 base = instructions([sys.executable, str(runner), str(tree), *plugin], Path(tmp))
             finally:
                 subprocess.run(
