@@ -611,7 +611,8 @@ def observe(kind: str, path: str) -> object:
 
 
 _CACHE: dict[tuple[str, int, int], ModuleSummary | None] = {}
-#: answers of ``ProjectView.probe`` (``isfile``, ``isdir``, ``exists``), once per process
+#: answers of ``ProjectView.probe`` (``isfile``, ``isdir``, ``exists``, ``listing``), once per
+#: process
 _PROBES: dict[tuple[str, str], object] = {}
 
 
@@ -677,9 +678,9 @@ class ProjectView:
         return value
 
     def probe(self, kind: str, path: str) -> object:
-        """Ask the file system (``observe``) and record the answer. Whether a path is a file or
-        a folder is asked once per process (as folder listings are): every module's view asks
-        the same questions about the project's import paths."""
+        """Ask the file system (``observe``) and record the answer. All but ``stat`` are asked
+        once per process (a file's size and time tell the module cache about edits): every
+        module's view asks the same questions about the project's import paths and folders."""
         key = (kind, path)
         found = _PROBES.get(key, _PROBES)
         if found is _PROBES:
@@ -1255,16 +1256,11 @@ _HOLDER_WORDS = frozenset(
     {"log", "logger", "loggers", "wandb", "wb", "run", "tracker", "writer", "accelerator"}
 )
 
-_LISTINGS: dict[str, list[str]] = {}
-
 
 def _python_files(folder: str, view: ProjectView) -> list[str]:
-    """The ``.py`` files of a folder (not of its sub-folders), listed once per process; none in
-    installed packages."""
-    if folder not in _LISTINGS:
-        _LISTINGS[folder] = _list_python_files(folder)
-    view.see("listing", folder, _LISTINGS[folder])
-    return _LISTINGS[folder]
+    """The ``.py`` files of a folder (not of its sub-folders), listed once per process (as every
+    probe is); none in installed packages."""
+    return view.probe("listing", folder)  # type: ignore[return-value]
 
 
 def _list_python_files(folder: str) -> list[str]:
