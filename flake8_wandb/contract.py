@@ -14,7 +14,16 @@ import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_kwargs: Any):
+        """``typing.dataclass_transform`` (Python 3.11, typing_extensions before): a marker
+        for type checkers only."""
+        return lambda cls: cls
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -129,47 +138,90 @@ class Fix:
             raise ValueError("a fix that adds a dependency must name it in its title")
 
 
+@dataclass_transform(frozen_default=True)
 class Message:
-    """What a finding says (ruff's ``Violation``): one small frozen dataclass per kind of finding,
-    whose fields are the arguments of its ``template`` (a ``str.format`` template, no backticks).
-    A rule reports ``self.report(node, LogWithoutStepMessage(step=..., why=...))``: a misnamed or
-    missing argument is a ``TypeError`` at that call (and a mypy error), never a finding
-    silently lost; a template that names a field the class lacks, or a field it never uses,
-    fails when the class is made (import time)::
+    """What a finding says (ruff's ``Violation``): one small frozen value class per kind of
+    finding, whose fields are the arguments of its ``template`` (a ``str.format`` template, no
+    backticks). A rule reports ``self.report(node, LogWithoutStepMessage(step=..., why=...))``: a
+    misnamed or missing argument is a ``TypeError`` at that call (and a mypy error: the class is
+    a dataclass to type checkers), never a finding silently lost; a template that names a field
+    the class lacks, or a field it never uses, fails when the class is made (import time)::
 
-        @dataclass(frozen=True)
         class SummaryKeyOutsideFinal(Message):
             template: ClassVar[str] = "summary key {key!r} is not under final/; use {final!r}"
             key: str
             final: str
+
+    Not a ``dataclasses.dataclass`` at run time: ``dataclass`` compiles five or six methods for
+    every class it makes, and the forty message classes cost more than all other work of
+    building the rules (flake8 builds them in every run); these share one generic
+    ``__init__``, ``__eq__``, ``__hash__`` and ``__repr__``, driven by ``_fields``.
     """
 
     template: ClassVar[str]
+    #: the fields, in order (a base class's first): the template's arguments
+    _fields: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        own = cls.__dict__.get("__annotations__", {})
-        fields = {
-            name
-            for name, kind in own.items()
-            if "ClassVar" not in str(kind) and not name.startswith("_")
-        }
-        for base in cls.__mro__[1:]:
-            for name, kind in base.__dict__.get("__annotations__", {}).items():
-                if "ClassVar" not in str(kind) and base is not Message:
-                    fields.add(name)
+        fields: list[str] = []
+        for klass in reversed(cls.__mro__[:-1]):
+            if klass is Message or not issubclass(klass, Message):
+                continue
+            for name, kind in klass.__dict__.get("__annotations__", {}).items():
+                if "ClassVar" not in str(kind) and not name.startswith("_") and name not in fields:
+                    fields.append(name)
         if "template" not in cls.__dict__:
             raise TypeError(f"{cls.__name__}: a message needs its template")
         used = template_fields(cls.template)
-        if used != fields:
+        if used != set(fields):
             raise TypeError(
                 f"{cls.__name__}: template fields {sorted(used)} but class fields {sorted(fields)}"
             )
+        cls._fields = tuple(fields)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        name, fields = type(self).__name__, self._fields
+        if len(args) > len(fields):
+            raise TypeError(f"{name}() takes {len(fields)} arguments but {len(args)} were given")
+        values = dict(zip(fields, args))
+        for key, value in kwargs.items():
+            if key not in fields:
+                raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
+            if key in values:
+                raise TypeError(f"{name}() got multiple values for argument {key!r}")
+            values[key] = value
+        missing = [f for f in fields if f not in values]
+        if missing:
+            raise TypeError(f"{name}() missing required arguments: {', '.join(missing)}")
+        for key in fields:
+            object.__setattr__(self, key, values[key])
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self._fields)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{type(self).__name__}({args})"
 
     @property
     def text(self) -> str:
         """The sentence, on one line with nothing a terminal acts on (both front ends print it)."""
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        values = {f: getattr(self, f) for f in self._fields}
         return printable(self.template.format(**values))
 
 

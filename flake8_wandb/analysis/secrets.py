@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 _SCOPE_TYPES = frozenset(SCOPE_NODES)
 
 
-@dataclass(frozen=True)
 class KeyHardcoded(Message):
     """WB302's message, also used for the keys a notebook holds outside its code. ``where``
     names the place (never the key)."""

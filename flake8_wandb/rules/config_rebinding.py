@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.resolve import SCOPE_NODES
@@ -44,7 +43,6 @@ def init_ran_before(ctx, stmt: ast.stmt) -> bool:
     return False
 
 
-@dataclass(frozen=True)
 class ModuleConfigRebound(Message):
     template: ClassVar[str] = (
         "{target} = ... rebinds the module attribute: the run records none of it; use "
@@ -53,7 +51,6 @@ class ModuleConfigRebound(Message):
     target: str
 
 
-@dataclass(frozen=True)
 class RunConfigAssigned(Message):
     template: ClassVar[str] = (
         "{target} = ... raises AttributeError (a run's config has no setter); use "

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..engine import UNSAFE, Fix, Invalid, Message, Rule
@@ -21,7 +20,6 @@ COMPANIONS = {
 }
 
 
-@dataclass(frozen=True)
 class AllocatedMemoryLogged(Message):
     template: ClassVar[str] = (
         "torch.cuda.{func}() under-reports GPU memory (6x below nvidia-smi in training); log "

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.wandb_model import MODE_SETTER_CALLEES
@@ -13,7 +12,6 @@ from .edits import replace, template
 from .imports import runtime_fix
 
 
-@dataclass(frozen=True)
 class EnvironModeAssigned(Message):
     template: ClassVar[str] = (
         'os.environ["WANDB_MODE"] = {value} overrides the user\'s WANDB_MODE; use '
@@ -22,7 +20,6 @@ class EnvironModeAssigned(Message):
     value: str
 
 
-@dataclass(frozen=True)
 class EnvironModeWritten(Message):
     """``call``: ``os.putenv("WANDB_MODE", ...)`` or ``os.environ.update(WANDB_MODE=...)``"""
 
@@ -32,7 +29,6 @@ class EnvironModeWritten(Message):
     call: str
 
 
-@dataclass(frozen=True)
 class ModeArgument(Message):
     template: ClassVar[str] = (
         "mode={mode!r} in {call}() overrides the user's WANDB_MODE; use "
@@ -42,7 +38,6 @@ class ModeArgument(Message):
     call: str
 
 
-@dataclass(frozen=True)
 class WandbLoggerOffline(Message):
     template: ClassVar[str] = (
         "WandbLogger(offline=True) overrides the user's WANDB_MODE; read the mode from the "
@@ -50,7 +45,6 @@ class WandbLoggerOffline(Message):
     )
 
 
-@dataclass(frozen=True)
 class InitTrackersMode(Message):
     template: ClassVar[str] = (
         "init_kwargs mode={mode!r} in init_trackers() overrides the user's WANDB_MODE; leave "

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.flow import own_nodes
@@ -117,7 +116,6 @@ def is_dictconfig(ctx, name: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
 class InitWithoutConfigArgument(Message):
     template: ClassVar[str] = (
         "wandb.init() without config=: the run records no hyperparameters; pass config= with "
@@ -125,7 +123,6 @@ class InitWithoutConfigArgument(Message):
     )
 
 
-@dataclass(frozen=True)
 class InitWithoutKnownConfig(Message):
     """``config``: the expression to pass, when the module holds one (``vars(args)``)"""
 
@@ -135,7 +132,6 @@ class InitWithoutKnownConfig(Message):
     config: str
 
 
-@dataclass(frozen=True)
 class InitTrackersWithoutConfig(Message):
     template: ClassVar[str] = (
         "init_trackers() without config=: the wandb run records no hyperparameters; pass "
@@ -143,7 +139,6 @@ class InitTrackersWithoutConfig(Message):
     )
 
 
-@dataclass(frozen=True)
 class ConfigAttributeAssigned(Message):
     template: ClassVar[str] = (
         "wandb.config = ... rebinds the module attribute and never reaches the run; use "
@@ -444,7 +439,6 @@ def _is_config(node: ast.AST) -> bool:
     return name == "config" or name.endswith(".config")
 
 
-@dataclass(frozen=True)
 class DictConfigGiven(Message):
     """``version``: the target wandb's (``Settings.wandb.version_text``)."""
 
@@ -456,7 +450,6 @@ class DictConfigGiven(Message):
     version: str
 
 
-@dataclass(frozen=True)
 class ContainerNotResolved(Message):
     template: ClassVar[str] = (
         "OmegaConf.to_container() without resolve=True sends interpolation strings to wandb; "

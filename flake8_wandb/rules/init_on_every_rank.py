@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..engine import Message, Rule
@@ -50,7 +49,6 @@ def _exits(block: list[ast.stmt]) -> bool:
     )
 
 
-@dataclass(frozen=True)
 class InitReachedByEveryRank(Message):
     template: ClassVar[str] = (
         "wandb.init() runs on every process ({why}): one run per rank; call it under a rank-0 "

@@ -3,7 +3,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.counters import LOOPS, loop_nodes
@@ -96,7 +95,6 @@ def _contains_loop(node: ast.AST) -> bool:
     return True
 
 
-@dataclass(frozen=True)
 class LogOnEveryIteration(Message):
     template: ClassVar[str] = (
         "wandb log call on every iteration of the inner training loop; log every N steps (if "

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.counters import (
@@ -34,9 +33,11 @@ def defines_custom_x_axis(ctx) -> bool:
 
 def _define_metric_calls(ctx) -> list[ast.Call]:
     """``define_metric`` calls of the module and of the project modules it imports (a
-    ``utils/logging.py`` that sets up the run's x-axes)."""
+    ``utils/logging.py`` that sets up the run's x-axes); of another module, only those whose
+    text holds ``step_metric`` (the only calls asked about: a module without the word is not
+    parsed)."""
     own = [call for call, _ in ctx.names.calls_named("define_metric")]
-    return own + ctx.project.imported_calls_named("define_metric")
+    return own + ctx.project.imported_calls_named("define_metric", ("step_metric",))
 
 
 def custom_x_axis_globs(ctx) -> list[str] | None:
@@ -89,7 +90,6 @@ def syncs_tensorboard(ctx) -> bool:
     return False
 
 
-@dataclass(frozen=True)
 class LogWithoutExplicitStep(Message):
     """A run-wide counter is found and the whole run can take it: the fix passes it."""
 
@@ -100,7 +100,6 @@ class LogWithoutExplicitStep(Message):
     step: str
 
 
-@dataclass(frozen=True)
 class StepMustBeChosen(Message):
     """A counter is found, but the run as a whole cannot take it (``RunView.why_not``)."""
 
@@ -110,7 +109,6 @@ class StepMustBeChosen(Message):
     why: str
 
 
-@dataclass(frozen=True)
 class HelperCallWithoutStep(Message):
     """A call of a project log helper that would pass its ``step`` parameter on, given none."""
 
@@ -122,7 +120,6 @@ class HelperCallWithoutStep(Message):
     param: str
 
 
-@dataclass(frozen=True)
 class LogWithoutAnyStep(Message):
     """No run-wide counter is surely bound here."""
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..engine import Message, Rule
@@ -24,7 +23,6 @@ def _literal_keys(d: ast.Dict) -> list[str]:
     return [k for k in (str_value(key) for key in d.keys) if k is not None]
 
 
-@dataclass(frozen=True)
 class BatchKeysWithoutIterNum(Message):
     template: ClassVar[str] = (
         'batch/* metrics logged without batch/iter_num; add "batch/iter_num": iter_num to the dict'
@@ -85,7 +83,6 @@ def log_batch(run: wandb.Run, loss, lr, step):
             self.report(d, BatchKeysWithoutIterNum())
 
 
-@dataclass(frozen=True)
 class KeysWithoutNamespace(Message):
     """``keys``: the keys as ``repr`` writes them, never raw source text"""
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..engine import UNSAFE, Fix, Invalid, Message, Rule
@@ -9,7 +8,6 @@ from .calls import keyword
 from .edits import wrap
 
 
-@dataclass(frozen=True)
 class FloatStep(Message):
     template: ClassVar[str] = (
         "step={what} is a float; wandb raises TypeError and the program exits: pass an int "

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.flow import own_nodes
@@ -49,7 +48,6 @@ def value_names(node: ast.AST) -> set[str]:
     return names
 
 
-@dataclass(frozen=True)
 class PrintedNotLogged(Message):
     template: ClassVar[str] = (
         "print() shows {names} that no wandb log call in this function records; log it too"

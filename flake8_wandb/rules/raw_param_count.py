@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.flow import own_nodes
@@ -15,7 +14,6 @@ from .edits import attribute_name_edit, replace, template
 SIMPLE = (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant)
 
 
-@dataclass(frozen=True)
 class RawCountLogged(Message):
     template: ClassVar[str] = (
         "raw parameter count logged to wandb; log millions: n / 1e6 under a key ending in _M, "

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from typing import ClassVar
 
 from wandb_runtime.api_changes import REMOVED_APIS
@@ -22,7 +21,6 @@ _EFFECT = {
 }
 
 
-@dataclass(frozen=True)
 class ApiRemoved(Message):
     """``shape``, ``effect``, ``replacement``: from the API table (``wandb_runtime/api_changes.py``)"""
 

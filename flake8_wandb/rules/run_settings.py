@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..engine import SAFE, UNSAFE, Fix, Invalid, Message, Rule
@@ -37,7 +36,6 @@ def _quoted(ctx, literal: ast.AST, value: str) -> str:
     return f"{quote}{value}{quote}"
 
 
-@dataclass(frozen=True)
 class ReinitBoolOlderAllowed(Message):
     """The declared requirement also allows versions that reject the strings: no fix."""
 
@@ -51,7 +49,6 @@ class ReinitBoolOlderAllowed(Message):
     replacement: str
 
 
-@dataclass(frozen=True)
 class ReinitBool(Message):
     template: ClassVar[str] = (
         "reinit={value} is deprecated in wandb {version}; use reinit={replacement!r} (same "
@@ -191,7 +188,6 @@ class _ConsoleRule(Rule):
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
 class ConsoleRejected(Message):
     template: ClassVar[str] = (
         "console={value!r} is rejected by wandb {version} (ValidationError at init); use "
@@ -302,7 +298,6 @@ settings = wandb.Settings(console="wrap")
         )
 
 
-@dataclass(frozen=True)
 class ConsoleOffDropsPrints(Message):
     template: ClassVar[str] = (
         "console={value!r} drops every printed diagnostic from the run's Logs tab; use "
@@ -311,7 +306,6 @@ class ConsoleOffDropsPrints(Message):
     value: str
 
 
-@dataclass(frozen=True)
 class ConsoleRedirectLosesTqdm(Message):
     template: ClassVar[str] = (
         "console={value!r} loses tqdm bars when stdout is not a terminal (Slurm, CI); use "

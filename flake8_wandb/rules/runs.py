@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.counters import Loop
@@ -17,7 +16,6 @@ def _is_init(ctx, node: ast.AST) -> bool:
     return ctx.wandb_init(node)
 
 
-@dataclass(frozen=True)
 class RunsNotGrouped(Message):
     template: ClassVar[str] = (
         "several runs made here without group=; pass group= so the runs of one experiment "
@@ -79,7 +77,6 @@ for seed in range(5):
             self.report(node, RunsNotGrouped())
 
 
-@dataclass(frozen=True)
 class InitInLoopNotFinished(Message):
     template: ClassVar[str] = (
         "wandb.init() in a loop without finish(); call {finish} at the end of the loop body, "
@@ -223,7 +220,6 @@ for lr in (1e-3, 1e-4):
         )
 
 
-@dataclass(frozen=True)
 class SummaryKeyOutsideFinal(Message):
     template: ClassVar[str] = (
         "summary key {key!r} is not under final/; use {final!r} for end-of-run figures"
@@ -295,7 +291,6 @@ run.summary["final/best_acc"] = 0.93
                 self.report(target, SummaryKeyOutsideFinal(key=key, final=f"final/{key}"))
 
 
-@dataclass(frozen=True)
 class LiteralRunName(Message):
     template: ClassVar[str] = (
         "constant run name {name!r}; use run_name({name!r}) from the wandb-runtime package "

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.resolve import SCOPE_NODES
@@ -17,7 +16,6 @@ _PEEKS = frozenset({"head", "tail", "to_string", "info"})
 _FIX_KEYWORDS = frozenset({"keys", "pandas"})
 
 
-@dataclass(frozen=True)
 class HistorySampled(Message):
     template: ClassVar[str] = (
         "history() returns at most 500 sampled rows; use scan_history({keys}) to read every row"

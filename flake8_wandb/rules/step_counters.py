@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..analysis.counters import receiver_key, restarting_loop, step_kind
@@ -11,7 +10,6 @@ from .frameworks import in_hf_trainer
 from .log_without_step import defines_custom_x_axis
 
 
-@dataclass(frozen=True)
 class RestartingStep(Message):
     template: ClassVar[str] = (
         "step={value} is the index of the loop on line {loop_line}, which restarts on every "
@@ -22,7 +20,6 @@ class RestartingStep(Message):
     loop_line: int
 
 
-@dataclass(frozen=True)
 class EpochStepBesideStepCounter(Message):
     template: ClassVar[str] = (
         "step={value} is an epoch while the log call on line {other_line} passes a step "

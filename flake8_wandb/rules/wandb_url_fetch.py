@@ -3,7 +3,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..engine import Message, Rule
@@ -46,7 +45,6 @@ def _mentions_wandb_host(node: ast.AST | None) -> bool:
     return node is not None and any(_WANDB_HOST.search(t) for t in _texts(node))
 
 
-@dataclass(frozen=True)
 class WandbPageFetch(Message):
     template: ClassVar[str] = (
         "fetching a wandb.ai page over HTTP returns a JavaScript app, not data; use wandb.Api()"
