@@ -22,7 +22,9 @@ import os
 import re
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .resolve import (
     ACCELERATOR,
@@ -34,7 +36,7 @@ from .resolve import (
     Scope,
     call_name,
 )
-from .text import calls_a_handed_logger
+from .text import call_texts, calls_a_handed_logger
 
 #: what a summary's ``returns`` says
 RETURNS_ACCELERATOR = ACCELERATOR
@@ -50,6 +52,7 @@ _WRAPPERS = frozenset({"round", "float", "int", "str", "format"})
 _MAX_BYTES = 2_000_000
 _ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _INSTALLED = ("site-packages", "dist-packages")
+T = TypeVar("T")
 #: first names that are never a module of the project (no file is looked for): the standard
 #: library and the libraries training code imports most
 _NEVER_PROJECT = frozenset(getattr(sys, "stdlib_module_names", ())) | {
@@ -201,6 +204,8 @@ class ModuleSummary:
 
     def calls_name(self, name: str) -> bool:
         """The text calls something named ``name`` (``name(``): a cheap question, no parse."""
+        if name not in self.text:
+            return False
         if self._called is None:
             self._called = frozenset(_CALLED.findall(self.text))
         return name in self._called
@@ -214,10 +219,12 @@ class ModuleSummary:
         found = self.names.attribute_of(node, attr)
         return found if _portable(found) else None
 
-    def calls_named(self, name: str) -> list[tuple[ast.Call, Scope]]:
+    def calls_named(self, name: str, words: tuple[str, ...] = ()) -> list[tuple[ast.Call, Scope]]:
         """The module's calls whose callee's last name is ``name`` (the module is parsed only
-        when its text holds the name)."""
+        when its text holds the name, and a call of it in the text holds each of ``words``)."""
         if name not in self.text:
+            return []
+        if words and not any(all(w in t for w in words) for t in call_texts(self.text, name)):
             return []
         self._index()
         return self.names.calls_named(name) if self.names is not None else []
@@ -614,6 +621,9 @@ _CACHE: dict[tuple[str, int, int], ModuleSummary | None] = {}
 #: answers of ``ProjectView.probe`` (``isfile``, ``isdir``, ``exists``, ``listing``), once per
 #: process
 _PROBES: dict[tuple[str, str], object] = {}
+#: answers derived from probes alone (``ProjectView.derived``): the answer and the probes it
+#: rests on, once per process
+_DERIVED: dict[tuple, tuple[object, tuple[tuple[tuple[str, str], object], ...]]] = {}
 
 
 def read_module(path: str, view: ProjectView | None = None) -> ModuleSummary | None:
@@ -662,6 +672,7 @@ class ProjectView:
         )
         self._local: ModuleSummary | None = None
         self._roots: list[str] | None = None
+        self._cwd_at: str | None = None
         self._modules: dict[str, str | None] = {}
         self._callers: dict[str, dict[str, list[ast.AST]] | None] = {}
         self._defs: set[str] | None = None
@@ -688,6 +699,23 @@ class ProjectView:
             if kind != "stat":
                 _PROBES[key] = found
         return self.see(kind, path, found)
+
+    def derived(self, key: tuple, compute: Callable[[], T]) -> T:
+        """An answer that rests on probes alone (where the project's roots are, which file an
+        import names), computed once per process: every module of a folder asks the same.
+        The probes it rests on are recorded as this view's, as if it had made them."""
+        hit = _DERIVED.get(key)
+        if hit is None:
+            saved, self.seen = self.seen, {}
+            try:
+                value = compute()
+            finally:
+                made, self.seen = self.seen, saved
+            hit = _DERIVED[key] = (value, tuple(made.items()))
+        seen = self.seen
+        for probe, answer in hit[1]:
+            seen.setdefault(probe, answer)
+        return hit[0]  # type: ignore[return-value]
 
     def observations(self) -> dict[tuple[str, str], object]:
         """Everything the answers about this module may depend on outside its own text: what
@@ -811,6 +839,8 @@ class ProjectView:
         return self._may_hold[needs]
 
     def _imported_modules(self) -> list[ModuleSummary]:
+        """The project modules this module imports at its top level (also under ``if`` and
+        ``try``), each read once per process."""
         if self._top_imports is None:
             found: list[ModuleSummary] = []
             if self.path is not None:
@@ -820,29 +850,61 @@ class ProjectView:
                         stmts += [*stmt.body, *getattr(stmt, "orelse", [])]
                         for h in getattr(stmt, "handlers", []):
                             stmts += h.body
-                quals: list[str] = []
+                imports: list[tuple[str, str | None, tuple[str, ...]]] = []
                 for stmt in stmts:
                     if isinstance(stmt, ast.Import):
-                        quals += [a.name for a in stmt.names]
+                        imports += [(a.name, None, ()) for a in stmt.names]
                     elif isinstance(stmt, ast.ImportFrom):
                         base = "." * stmt.level + (stmt.module or "")
-                        quals += [
-                            f"{base}.{a.name}" if stmt.module else base + a.name for a in stmt.names
-                        ]
-                        if stmt.module:
-                            quals.append(base)
-                seen: set[str] = set()
-                for qual in quals:
-                    path = self._module_path(qual)
-                    if path is not None and path not in seen:
-                        seen.add(path)
-                        summary = read_module(path, self)
-                        if summary is not None:
-                            found.append(summary)
+                        imports.append((base, stmt.module, tuple(a.name for a in stmt.names)))
+                # every module of a folder that imports the same asks the same
+                key = ("imports", os.path.dirname(self.path), self._cwd(), tuple(imports))
+                for path in self.derived(key, lambda: self._import_paths(imports)):
+                    summary = read_module(path, self)
+                    if summary is not None:
+                        found.append(summary)
             self._top_imports = found
         return self._top_imports
 
+    def _import_paths(self, imports: list[tuple[str, str | None, tuple[str, ...]]]) -> list[str]:
+        """The files of the project modules that ``imports`` name: ``(module, None, ())`` for
+        ``import module``, ``(base, module, names)`` for ``from base import names``."""
+        quals: list[str] = []
+        for base, module, names in imports:
+            if module is None:
+                quals.append(base)
+                continue
+            if module:
+                # the cheap question first: the names of a module that is no package are in
+                # that module, none is a module of its own
+                path = self._module_path(base)
+                if path is not None and not path.endswith("__init__.py"):
+                    quals.append(base)
+                    continue
+            quals += [f"{base}.{name}" if module else base + name for name in names]
+            if module:
+                quals.append(base)
+        paths: list[str] = []
+        for qual in quals:
+            path = self._module_path(qual)
+            if path is not None and path not in paths:
+                paths.append(path)
+        return paths
+
+    def _cwd(self) -> str:
+        if self._cwd_at is None:
+            self._cwd_at = os.getcwd()
+        return self._cwd_at
+
     def _module_path(self, qual: str) -> str | None:
+        """The file of the project module ``qual`` names (or of the longest module its prefix
+        names), the same for every module of a folder."""
+        assert self.path is not None
+        folder = os.path.dirname(self.path)
+        key = ("module", folder, "" if qual.startswith(".") else self._cwd(), qual)
+        return self.derived(key, lambda: self._find_module_path(qual))
+
+    def _find_module_path(self, qual: str) -> str | None:
         parts, base = self._split(qual)
         if base is None or not parts or not all(parts):
             return None
@@ -884,10 +946,12 @@ class ProjectView:
         bound = summary.bind(call, method)
         return bound is not None and bound.get(summary.sends_param) is arg
 
-    def imported_calls_named(self, name: str) -> list[ast.Call]:
+    def imported_calls_named(self, name: str, words: tuple[str, ...] = ()) -> list[ast.Call]:
         """The calls named ``name`` in the project modules this module imports at its top
-        level (``define_metric`` in the project's ``utils/logging.py``)."""
-        return [c for m in self._imported_modules() for c, _ in m.calls_named(name)]
+        level (``define_metric`` in the project's ``utils/logging.py``); ``words``: the cheap
+        question first, a module whose text lacks one of them is not parsed (a call the asker
+        wants holds them: ``step_metric=``)."""
+        return [c for m in self._imported_modules() for c, _ in m.calls_named(name, words)]
 
     # -- parameters: what every in-project caller passes --------------------------------------
 
@@ -962,7 +1026,7 @@ class ProjectView:
         found += [(self, c, sc) for c, sc in own]
         if self.path is not None:
             for module in self._neighbours():
-                if not module.calls_name(callee) or not module.mentions("passes"):
+                if not module.mentions("passes") or not module.calls_name(callee):
                     continue  # the cheap questions first
                 module._index()
                 view = module.view
@@ -1220,30 +1284,32 @@ class ProjectView:
         the working directory."""
         if self._roots is None:
             assert self.path is not None
-            here = os.path.dirname(self.path)
-            roots = [here]
-            top = here
-            while self.probe("isfile", os.path.join(top, "__init__.py")):
-                top = os.path.dirname(top)
-            roots.append(top)
-            up = here
-            for _ in range(8):
-                if any(self.probe("exists", os.path.join(up, m)) for m in _ROOT_MARKERS):
-                    roots.append(up)
-                    break
-                parent = os.path.dirname(up)
-                if parent == up:
-                    break
-                up = parent
-            cwd = os.getcwd()
-            if self.path.startswith(cwd + os.sep):
-                roots.append(cwd)
-            seen: list[str] = []
-            for r in roots:
-                if r not in seen and not any(p in r for p in _INSTALLED):
-                    seen.append(r)
-            self._roots = seen
+            here, cwd = os.path.dirname(self.path), self._cwd()
+            self._roots = self.derived(("roots", here, cwd), lambda: self._find_roots(here, cwd))
         return self._roots
+
+    def _find_roots(self, here: str, cwd: str) -> list[str]:
+        roots = [here]
+        top = here
+        while self.probe("isfile", os.path.join(top, "__init__.py")):
+            top = os.path.dirname(top)
+        roots.append(top)
+        up = here
+        for _ in range(8):
+            if any(self.probe("exists", os.path.join(up, m)) for m in _ROOT_MARKERS):
+                roots.append(up)
+                break
+            parent = os.path.dirname(up)
+            if parent == up:
+                break
+            up = parent
+        if (here + os.sep).startswith(cwd + os.sep):
+            roots.append(cwd)
+        seen: list[str] = []
+        for r in roots:
+            if r not in seen and not any(p in r for p in _INSTALLED):
+                seen.append(r)
+        return seen
 
 
 def _is_none(node: ast.AST | None) -> bool:

@@ -18,3 +18,26 @@ def calls_a_handed_logger(source: str) -> bool:
         if _LOGGER_BEFORE.search(source, max(0, match.start() - 40), match.start()):
             return True
     return False
+
+
+def call_texts(source: str, name: str, limit: int = 5000) -> list[str]:
+    """The text of each call of something named ``name`` (``name(...)``, ``x.name(...)``; not
+    ``def name(``), from the name to its closing parenthesis as counted in the text (strings
+    are not told apart), or ``limit`` characters when it does not close before. A call that is
+    not here is not in the module; a text here may be no call (a string that mentions it)."""
+    found = []
+    for match in re.finditer(r"(?<![\w])" + re.escape(name) + r"\s*\(", source):
+        if source[max(0, match.start() - 4) : match.start()] == "def ":
+            continue
+        depth, end = 0, min(len(source), match.end() + limit)
+        for i in range(match.end() - 1, end):
+            char = source[i]
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    end = i + 1
+                    break
+        found.append(source[match.start() : end])
+    return found
