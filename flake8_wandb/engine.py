@@ -192,7 +192,7 @@ class Context:
     ) -> None:
         self.tree = tree
         self.source = source
-        self.lines = split_lines(source)
+        self._lines: list[str] | None = None
         self.settings = settings
         #: the file's path when the front end has one (flake8's ``filename``, wandb-fix's path):
         #: evaluation files (WB102) and the project's other modules (project summaries)
@@ -210,6 +210,14 @@ class Context:
         self._flow: Flow | None = None
         self._reported: set = set()
         self._once: dict[object, object] = {}
+
+    @property
+    def lines(self) -> list[str]:
+        """The module's lines as the tokenizer counts them, split on first use (most modules
+        have no finding, and only a finding's text or fix reads them)."""
+        if self._lines is None:
+            self._lines = split_lines(self.source)
+        return self._lines
 
     @property
     def flow(self) -> Flow:
@@ -365,6 +373,27 @@ class Engine:
             self.handed and calls_a_handed_logger(source)
         )
 
+    def _live_rules(self, ctx: Context, source: str) -> list[Rule]:
+        """The rules that may report in ``source``: one of their triggers is in it (and one
+        of the words they need), or they run where a logger is handed. Each trigger text is
+        looked for once, however many rules share it."""
+        present = {t for t in self.triggers if t in source}
+        live: list[Rule] = []
+        handed: bool | None = None  # asked once, only when a rule's own triggers are absent
+        for rule_cls in self.rules:
+            if not present.isdisjoint(rule_cls.triggers):
+                if rule_cls.needs and not any(w in source for w in rule_cls.needs):
+                    continue
+            elif rule_cls.handed:
+                if handed is None:
+                    handed = calls_a_handed_logger(source)
+                if not handed:
+                    continue
+            else:
+                continue
+            live.append(rule_cls(ctx))
+        return live
+
     def check(
         self, tree: ast.Module, source: str, path: str | None = None
     ) -> tuple[list[Finding], list[RuleError]]:
@@ -392,20 +421,7 @@ class Engine:
         self, ctx: Context, tree: ast.Module, source: str
     ) -> tuple[list[Finding], list[RuleError]]:
         errors: list[RuleError] = []
-        live: list[Rule] = []
-        handed: bool | None = None  # asked once, only when a rule's own triggers are absent
-        for rule_cls in self.rules:
-            if any(t in source for t in rule_cls.triggers):
-                if rule_cls.needs and not any(w in source for w in rule_cls.needs):
-                    continue
-            elif rule_cls.handed:
-                if handed is None:
-                    handed = calls_a_handed_logger(source)
-                if not handed:
-                    continue
-            else:
-                continue
-            live.append(rule_cls(ctx))
+        live = self._live_rules(ctx, source)
         enter: dict[type, list[tuple[Rule, Callable]]] = {}
         leave: dict[type, list[tuple[Rule, Callable]]] = {}
         for rule in live:
