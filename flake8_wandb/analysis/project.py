@@ -623,7 +623,7 @@ _CACHE: dict[tuple[str, int, int], ModuleSummary | None] = {}
 _PROBES: dict[tuple[str, str], object] = {}
 #: answers derived from probes alone (``ProjectView.derived``): the answer and the probes it
 #: rests on, once per process
-_DERIVED: dict[tuple, tuple[object, tuple[tuple[tuple[str, str], object], ...]]] = {}
+_DERIVED: dict[tuple, tuple[object, tuple[tuple[tuple[str, str], object], ...], tuple]] = {}
 
 
 def read_module(path: str, view: ProjectView | None = None) -> ModuleSummary | None:
@@ -666,14 +666,14 @@ class ProjectView:
         #: what this view saw of the file system, and the project modules it read
         #: (``observations``: the persistent cache's dependencies)
         self.seen: dict[tuple[str, str], object] = {}
+        #: the derived answers (``derived``) this view used: their probes are its too
+        self.uses: set[tuple] = set()
         self.touched: dict[int, ModuleSummary] = {}
         self.path = (
             os.path.abspath(path) if path and self.probe("isfile", os.path.abspath(path)) else None
         )
         self._local: ModuleSummary | None = None
-        self._roots: list[str] | None = None
         self._cwd_at: str | None = None
-        self._modules: dict[str, str | None] = {}
         self._callers: dict[str, dict[str, list[ast.AST]] | None] = {}
         self._defs: set[str] | None = None
         self._may_hold: dict[str, bool] = {}
@@ -703,26 +703,27 @@ class ProjectView:
     def derived(self, key: tuple, compute: Callable[[], T]) -> T:
         """An answer that rests on probes alone (where the project's roots are, which file an
         import names), computed once per process: every module of a folder asks the same.
-        The probes it rests on are recorded as this view's, as if it had made them."""
+        The probes it rests on count as this view's (``observations``), as if it had made
+        them."""
         hit = _DERIVED.get(key)
         if hit is None:
-            saved, self.seen = self.seen, {}
+            saved = self.seen, self.uses
+            self.seen, self.uses = {}, set()
             try:
                 value = compute()
             finally:
-                made, self.seen = self.seen, saved
-            hit = _DERIVED[key] = (value, tuple(made.items()))
-        seen = self.seen
-        for probe, answer in hit[1]:
-            seen.setdefault(probe, answer)
+                (made, inner), (self.seen, self.uses) = (self.seen, self.uses), saved
+            hit = _DERIVED[key] = (value, tuple(made.items()), tuple(inner))
+        self.uses.add(key)
         return hit[0]  # type: ignore[return-value]
 
     def observations(self) -> dict[tuple[str, str], object]:
         """Everything the answers about this module may depend on outside its own text: what
-        this view saw, and what the views of the project modules it read saw, transitively
-        (their summaries are kept for the whole process, so their observations count for
-        every module that uses them)."""
+        this view saw (itself, and through the derived answers it used), and what the views of
+        the project modules it read saw, transitively (their summaries are kept for the whole
+        process, so their observations count for every module that uses them)."""
         found = dict(self.seen)
+        uses = set(self.uses)
         stack = list(self.touched.values())
         done: set[int] = set()
         while stack:
@@ -734,7 +735,19 @@ class ProjectView:
             if view is not None:
                 for key, value in view.seen.items():
                     found.setdefault(key, value)
+                uses |= view.uses
                 stack.extend(view.touched.values())
+        expanded: set[tuple] = set()
+        pending = list(uses)
+        while pending:
+            key = pending.pop()
+            if key in expanded:
+                continue
+            expanded.add(key)
+            _value, probes, inner = _DERIVED[key]
+            for probe, answer in probes:
+                found.setdefault(probe, answer)
+            pending.extend(inner)
         return found
 
     def install(self) -> None:
@@ -856,7 +869,8 @@ class ProjectView:
                         imports += [(a.name, None, ()) for a in stmt.names]
                     elif isinstance(stmt, ast.ImportFrom):
                         base = "." * stmt.level + (stmt.module or "")
-                        imports.append((base, stmt.module, tuple(a.name for a in stmt.names)))
+                        names = tuple(a.name for a in stmt.names)
+                        imports.append((base, stmt.module or "", names))
                 # every module of a folder that imports the same asks the same
                 key = ("imports", os.path.dirname(self.path), self._cwd(), tuple(imports))
                 for path in self.derived(key, lambda: self._import_paths(imports)):
@@ -868,7 +882,8 @@ class ProjectView:
 
     def _import_paths(self, imports: list[tuple[str, str | None, tuple[str, ...]]]) -> list[str]:
         """The files of the project modules that ``imports`` name: ``(module, None, ())`` for
-        ``import module``, ``(base, module, names)`` for ``from base import names``."""
+        ``import module``, ``(base, module, names)`` for ``from base import names`` (``module``
+        empty in ``from . import names``)."""
         quals: list[str] = []
         for base, module, names in imports:
             if module is None:
@@ -1265,28 +1280,22 @@ class ProjectView:
         return parts, None
 
     def _module_file(self, folder: str, parts: list[str]) -> str | None:
-        key = folder + "|" + ".".join(parts)
-        if key in self._modules:
-            return self._modules[key]
+        # no memo of its own: every answer must record its probes (``derived``); they are
+        # asked of the file system once per process (``probe``)
         base = os.path.join(folder, *parts)
-        found = None
         for candidate in (base + ".py", os.path.join(base, "__init__.py")):
             if any(p in candidate for p in _INSTALLED):
                 continue
             if self.probe("isfile", candidate):
-                found = candidate
-                break
-        self._modules[key] = found
-        return found
+                return candidate
+        return None
 
     def _project_roots(self) -> list[str]:
         """Beside the file, above its packages, the nearest folder with a project marker, and
         the working directory."""
-        if self._roots is None:
-            assert self.path is not None
-            here, cwd = os.path.dirname(self.path), self._cwd()
-            self._roots = self.derived(("roots", here, cwd), lambda: self._find_roots(here, cwd))
-        return self._roots
+        assert self.path is not None
+        here, cwd = os.path.dirname(self.path), self._cwd()
+        return self.derived(("roots", here, cwd), lambda: self._find_roots(here, cwd))
 
     def _find_roots(self, here: str, cwd: str) -> list[str]:
         roots = [here]
