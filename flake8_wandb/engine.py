@@ -24,7 +24,6 @@ from typing import (
 # positions live at the bottom of the analysis layer; re-exported for the rules and front ends
 from .analysis.positions import Pos as Pos
 from .analysis.positions import Span as Span
-from .analysis.positions import children
 from .analysis.positions import end_of as end_of
 from .analysis.positions import split_lines as split_lines
 from .analysis.positions import start_of as start_of
@@ -188,7 +187,12 @@ class Context:
     """What a rule sees while the engine walks a module."""
 
     def __init__(
-        self, tree: ast.Module, source: str, settings: Settings, path: str | None = None
+        self,
+        tree: ast.Module,
+        source: str,
+        settings: Settings,
+        path: str | None = None,
+        leaves: bool = False,
     ) -> None:
         self.tree = tree
         self.source = source
@@ -197,7 +201,8 @@ class Context:
         #: the file's path when the front end has one (flake8's ``filename``, wandb-fix's path):
         #: evaluation files (WB102) and the project's other modules (project summaries)
         self.path = path
-        self.names = Resolver(tree, mentions_wandb="wandb" in source)
+        #: ``leaves``: a rule visits names, constants or operators (the walk records them)
+        self.names = Resolver(tree, mentions_wandb="wandb" in source, leaves=leaves)
         #: the wandb model (analysis/wandb_model.py): what a wandb call, run, config is
         self.wandb = WandbModel(self.names)
         #: summaries of this module's functions and of the project modules it imports
@@ -365,6 +370,8 @@ class Engine:
         self.settings = settings
         self.triggers = tuple(sorted({t for r in self.rules for t in r.triggers}))
         self.handed = any(r.handed for r in self.rules)
+        #: a rule visits a node the walk leaves out unless asked (a name, a constant)
+        self.leaves = any(t in _NEVER_VISITED for r in self.rules for _, t, _ in _handlers(r))
 
     def may_match(self, source: str) -> bool:
         """The cheap prefilter: a file without any trigger text cannot hold a finding, unless it
@@ -410,7 +417,7 @@ class Engine:
             return [], [], None
         ctx = None
         try:
-            ctx = Context(tree, source, self.settings, path)
+            ctx = Context(tree, source, self.settings, path, self.leaves)
             findings, errors = self._check(ctx, tree, source)
         except RecursionError:  # a last resort: the traversals themselves keep explicit stacks
             error = RuleError("engine", 0, "too deeply nested to analyse; file skipped")
@@ -428,8 +435,6 @@ class Engine:
             for is_enter, node_type, attr in _handlers(type(rule)):
                 table = enter if is_enter else leave
                 table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
-        # nodes no rule handles and that hold nothing a rule could handle are not walked
-        skip = _NEVER_VISITED - enter.keys() - leave.keys()
         failed: set = set()
 
         def call(rule: Rule, fn: Callable, *args) -> None:
@@ -442,16 +447,6 @@ class Engine:
                 line = getattr(args[0], "lineno", 0) if args else 0
                 errors.append(RuleError(rule.code, line, _describe(exc)))
 
-        # An explicit stack instead of recursion: deeply nested expressions must not overflow.
-        # This loop runs for every node of every module: each node is pushed once, with its
-        # depth (no second entry to leave it); the nodes left (their ``leave_`` handlers, the
-        # scope they close) are those deeper than the next node taken.
-        ancestors = ctx.ancestors
-        scope_of = ctx.names.scope_of
-        module_scope = ctx.names.module
-        scope_types = _SCOPE_TYPES
-        no_handlers: tuple = ()
-
         def run(handlers, node: ast.AST) -> None:
             for rule, fn in handlers:
                 if rule.code in failed:
@@ -462,38 +457,49 @@ class Engine:
                     failed.add(rule.code)
                     errors.append(RuleError(rule.code, getattr(node, "lineno", 0), _describe(exc)))
 
+        # The walk the name table made (``Resolver.order``: each node once, parents first, with
+        # its depth); no recursion, so deeply nested expressions cannot overflow. This loop runs
+        # for every node of every module. The nodes left (their ``leave_`` handlers, the scope
+        # they close) are those deeper than the next node taken.
+        order = ctx.names.order
+        if self.leaves:  # recorded for a rule that visits some of them: not the others
+            skip = _NEVER_VISITED - enter.keys() - leave.keys()
+            order = [(n, d) for n, d in order if type(n) not in skip]
+        ancestors = ctx.ancestors
+        #: the scope in force below each ancestor (a function's own, below the function)
+        scopes: list[Scope] = []
+        module_scope = ctx.names.module
+        scope_of = ctx.names.scope_of
+        scope_types = _SCOPE_TYPES
+        get_handlers = enter.get
+
         def leave_to(depth: int) -> None:
             while len(ancestors) > depth:
                 done = ancestors.pop()
-                done_type = type(done)
-                if done_type in scope_types:
-                    ctx.scope = scope_of[id(done)].parent or module_scope
-                handlers = leave.get(done_type)
+                scopes.pop()
+                ctx.scope = scopes[-1] if scopes else module_scope
+                handlers = leave.get(type(done))
                 if handlers:
                     run(handlers, done)
 
-        nodes: list[ast.AST] = [tree]
-        depths: list[int] = [0]
-        pop_node, push_node = nodes.pop, nodes.append
-        pop_depth, push_depth = depths.pop, depths.append
-        while nodes:
-            node = pop_node()
-            depth = pop_depth()
+        for node, depth in order:
             if len(ancestors) > depth:
-                leave_to(depth)
+                if leave:
+                    leave_to(depth)
+                else:
+                    del ancestors[depth:]
+                    del scopes[depth:]
+                ctx.scope = scopes[-1]
             node_type = type(node)
-            handlers = enter.get(node_type, no_handlers)
+            handlers = get_handlers(node_type)
             if handlers:
                 run(handlers, node)
             ancestors.append(node)
             if node_type in scope_types:
                 ctx.scope = scope_of[id(node)]
-            depth += 1
-            for child in reversed(children(node)):
-                if type(child) not in skip:
-                    push_node(child)
-                    push_depth(depth)
+            scopes.append(ctx.scope)
         leave_to(0)
+        ctx.scope = module_scope
         for rule in live:
             call(rule, rule.end_module)
         findings = [f for f in ctx.findings if f.code not in failed]

@@ -156,8 +156,13 @@ def call_name(node: ast.Call) -> str | None:
 class Resolver:
     """Bindings of one module, and the lazy resolution of expressions to qualified names."""
 
-    def __init__(self, tree: ast.Module, mentions_wandb: bool = True) -> None:
+    def __init__(self, tree: ast.Module, mentions_wandb: bool = True, leaves: bool = False) -> None:
         self.module = Scope(tree, None)
+        #: every node of the module with its depth (the module is 0), in the order a walk of
+        #: the tree visits them (parents first, children in ``ast.iter_child_nodes`` order);
+        #: names, constants, operators and contexts only when ``leaves`` is asked for. The
+        #: engine walks this list instead of the tree: one walk of each module, not two.
+        self.order: list[tuple[ast.AST, int]] = []
         self.scope_of: dict[int, Scope] = {id(tree): self.module}
         self.classes: dict[int, ClassInfo] = {}
         #: every call in the module, indexed by the last name of its callee, with its scope
@@ -175,7 +180,7 @@ class Resolver:
         self.param_hook: Callable[[ast.AST, str], str | None] | None = None
         #: an attribute of an instance of a project class (``INSTANCE``): ``hook(base, attr)``
         self.attr_hook: Callable[[str, str], str | None] | None = None
-        _Binder(self).run(tree)
+        _Binder(self).run(tree, leaves)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -440,12 +445,16 @@ _LEAVES = frozenset(
 
 
 class _Binder:
-    """Records every binding of the module, per scope, in one walk.
+    """Records every binding of the module, per scope, in one walk, and the walk itself
+    (``Resolver.order``).
 
     The walk keeps an explicit stack, like the engine's traversal: whatever Python could parse
     (12,000 terms of ``a + a + ...``, deep attribute chains) is walked without recursion, so the
     recursion limit never has to be raised (raising it let C code overflow the stack on Python
-    3.9/3.10).
+    3.9/3.10). Each node is taken with the scope its code runs in (a decorator or a default in
+    the enclosing one, a body in the function's) or None where it binds nothing of its own (a
+    loop's or a ``with``'s target, bound by the statement): a handler does the node's binding
+    and gives its children, in walk order, with their scopes.
     """
 
     def __init__(self, resolver: Resolver) -> None:
@@ -460,41 +469,56 @@ class _Binder:
             ast.ImportFrom: self._import_from,
             ast.Assign: self._assign,
             ast.AnnAssign: self._ann_assign,
-            ast.AugAssign: self._aug_assign,
             ast.NamedExpr: self._named_expr,
             ast.For: self._for,
             ast.AsyncFor: self._for,
             ast.comprehension: self._comprehension,
-            ast.With: self._with,
-            ast.AsyncWith: self._with,
+            ast.withitem: self._withitem,
             ast.ExceptHandler: self._except_handler,
             ast.Global: self._global,
             ast.Nonlocal: self._global,
             ast.Call: self._call,
         }
 
-    def run(self, tree: ast.Module) -> None:
-        # (node, scope) pairs, popped in source order
-        stack: list[tuple[ast.AST, Scope]] = [
-            (child, self.r.module) for child in reversed(children(tree))
+    def run(self, tree: ast.Module, leaves: bool = False) -> None:
+        order = self.r.order
+        record = order.append
+        record((tree, 0))
+        skip = frozenset() if leaves else _LEAVES
+        # (node, scope, depth) triples, popped in walk order
+        stack: list[tuple[ast.AST, Scope | None, int]] = [
+            (child, self.r.module, 1)
+            for child in reversed(children(tree))
+            if type(child) not in skip
         ]
         handlers = self._handlers
-        leaves = _LEAVES
         pop, push = stack.pop, stack.append
         while stack:
-            node, self.scope = pop()
-            handler = handlers.get(type(node))
+            node, scope, depth = pop()
+            record((node, depth))
+            depth += 1
+            handler = handlers.get(type(node)) if scope is not None else None
             if handler is None:
-                scope = self.scope
                 for child in reversed(children(node)):
-                    if type(child) not in leaves:
-                        push((child, scope))
+                    if type(child) not in skip:
+                        push((child, scope, depth))
             else:
-                stack.extend(reversed(handler(node)))
+                self.scope = scope
+                for child, child_scope in reversed(handler(node)):
+                    if type(child) not in skip:
+                        push((child, child_scope, depth))
 
-    def _in(self, nodes, scope: Scope | None = None) -> list[tuple[ast.AST, Scope]]:
-        scope = scope or self.scope
-        return [(n, scope) for n in nodes if n is not None and type(n) not in _LEAVES]
+    def _same(self, node: ast.AST) -> list[tuple[ast.AST, Scope | None]]:
+        """The children of ``node``, each in the node's own scope."""
+        scope = self.scope
+        return [(child, scope) for child in children(node)]
+
+    def _inner(self, node: ast.AST, body: list, inner: Scope) -> list[tuple[ast.AST, Scope | None]]:
+        """The children of a function, lambda or class: those in ``body`` run in its own scope,
+        the others (decorators, defaults, annotations, bases) in the enclosing one."""
+        enclosing = self.scope
+        ids = {id(stmt) for stmt in body}
+        return [(c, inner if id(c) in ids else enclosing) for c in children(node)]
 
     # -- scopes --------------------------------------------------------------------------------
 
@@ -508,9 +532,7 @@ class _Binder:
         self._bind_name(node.name, LOCAL_CLASS + node.name)
         scope = self._new_scope(node, enclosing, is_class=True)
         self.r.classes[id(node)] = scope.cls = ClassInfo(node)
-        return self._in([*node.decorator_list, *node.bases, *node.keywords], enclosing) + self._in(
-            node.body, scope
-        )
+        return self._inner(node, node.body, scope)
 
     def _function(self, node):
         enclosing = self.scope
@@ -528,15 +550,16 @@ class _Binder:
                 scope.cls = enclosing.cls
                 scope.self_name = positional[0].arg
         # defaults and annotations belong to the enclosing scope
-        outer = self._in([*node.decorator_list, node.args, node.returns], enclosing)
-        return outer + self._in(node.body, scope)
+        self.scope = enclosing
+        return self._inner(node, node.body, scope)
 
     def _lambda(self, node: ast.Lambda):
         enclosing = self.scope
         scope = self._new_scope(node, enclosing)
         self.scope = scope
         self._bind_params(node.args, enclosing)
-        return self._in([node.args], enclosing) + self._in([node.body], scope)
+        self.scope = enclosing
+        return [(node.args, enclosing), (node.body, scope)]
 
     def _bind_params(self, args: ast.arguments, enclosing: Scope) -> None:
         params = args.posonlyargs + args.args + args.kwonlyargs
@@ -596,7 +619,7 @@ class _Binder:
             else:
                 top = alias.name.split(".")[0]
                 self._bind_name(top, top)
-        return []
+        return self._same(node)
 
     def _import_from(self, node: ast.ImportFrom):
         for alias in node.names:
@@ -613,7 +636,7 @@ class _Binder:
                 self._bind_name(local, OPAQUE)
             else:
                 self._bind_name(local, node.module + "." + alias.name)
-        return []
+        return self._same(node)
 
     def _assign(self, node: ast.Assign):
         for target in node.targets:
@@ -622,54 +645,49 @@ class _Binder:
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     self.scope.cls.attrs.setdefault(target.id, []).append((node.value, self.scope))
-        return self._in([node.value]) + self._target_parts(*node.targets)
+        # the expressions inside a target (``a[i]``, ``self.x``) still hold calls to index
+        return self._same(node)
 
     def _ann_assign(self, node: ast.AnnAssign):
         if node.value is not None:
             self._bind_target(node.target, node.value)
-        return self._in([node.annotation, node.value]) + self._target_parts(node.target)
+        return self._same(node)
 
-    def _aug_assign(self, node: ast.AugAssign):
-        # ``step += 1`` keeps what the name is; it adds no binding of its own.
-        return self._in([node.value]) + self._target_parts(node.target)
-
-    def _target_parts(self, *targets: ast.AST):
-        # the expressions inside a target (``a[i]``, ``self.x``) still hold calls to index
-        return self._in(
-            [c for t in targets if not isinstance(t, ast.Name) for c in ast.iter_child_nodes(t)]
-        )
+    # ``step += 1`` keeps what the name is: an augmented assignment adds no binding of its own
 
     def _named_expr(self, node: ast.NamedExpr):
         self._bind_target(node.target, node.value)
-        return self._in([node.value])
+        return self._same(node)
+
+    def _quiet_target(self, node: ast.AST, target: ast.AST | None):
+        """The children of ``node``, its ``target`` bound by the statement itself."""
+        scope = self.scope
+        return [(c, None if c is target else scope) for c in children(node)]
 
     def _for(self, node):
         self._bind_target(node.target, None)
-        return self._in([node.iter, *node.body, *node.orelse])
+        return self._quiet_target(node, node.target)
 
     def _comprehension(self, node: ast.comprehension):
         self._bind_target(node.target, None)
-        return self._in([node.iter, *node.ifs])
+        return self._quiet_target(node, node.target)
 
-    def _with(self, node):
-        items = []
-        for item in node.items:
-            if item.optional_vars is not None:
-                self._bind_target(item.optional_vars, item.context_expr)
-            items.append(item.context_expr)
-        return self._in([*items, *node.body])
+    def _withitem(self, node: ast.withitem):
+        if node.optional_vars is not None:
+            self._bind_target(node.optional_vars, node.context_expr)
+        return self._quiet_target(node, node.optional_vars)
 
     def _except_handler(self, node: ast.ExceptHandler):
         if node.name:
             self._bind_name(node.name, OPAQUE)
-        return self._in(children(node))
+        return self._same(node)
 
     def _global(self, node):
         self.scope.globals.update(node.names)
-        return []
+        return self._same(node)
 
     def _call(self, node: ast.Call):
         name = call_name(node)
         if name is not None:
             self.r.calls.setdefault(name, []).append((node, self.scope))
-        return self._in(children(node))
+        return self._same(node)
