@@ -29,6 +29,7 @@ from .analysis.positions import split_lines as split_lines
 from .analysis.positions import start_of as start_of
 from .analysis.project import ProjectView
 from .analysis.resolve import (
+    LEAVES,
     LIGHTNING_RUN,
     RUN,
     SCOPE_NODES,
@@ -274,7 +275,7 @@ class Context:
 
     def console_off(self) -> bool:
         """The module turns wandb's console capture off (one walk per module)."""
-        return self.once("console_off", lambda: console_off(self.tree))
+        return self.once("console_off", lambda: console_off(self.names))
 
     def runs_a_sweep(self) -> bool:
         """The module runs a sweep (``wandb.agent``/``wandb.sweep``) somewhere."""
@@ -525,14 +526,7 @@ def _handlers(rule_cls: type) -> tuple[tuple[bool, type, str], ...]:
 
 
 #: leaves: names, constants, contexts and operators hold no other node
-_NEVER_VISITED = frozenset(
-    {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias}
-    | {
-        c
-        for c in vars(ast).values()
-        if isinstance(c, type) and issubclass(c, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop))
-    }
-)
+_NEVER_VISITED = LEAVES
 
 
 _SCOPE_TYPES = frozenset(SCOPE_NODES)

@@ -236,9 +236,14 @@ def test_console_setting():
 
 
 def test_console_off():
-    assert console_off(ast.parse("wandb.init(settings=wandb.Settings(console='off'))\n"))
-    assert console_off(ast.parse("os.environ['WANDB_CONSOLE'] = 'off'\n"))
-    assert not console_off(ast.parse("wandb.init(settings=wandb.Settings(console='wrap'))\n"))
+    def off(source: str) -> bool:
+        return console_off(Resolver(ast.parse(source)))
+
+    assert off("wandb.init(settings=wandb.Settings(console='off'))\n")
+    assert off("os.environ['WANDB_CONSOLE'] = 'off'\n")
+    assert off("settings = {'console': 'off'}\n")
+    assert not off("wandb.init(settings=wandb.Settings(console='wrap'))\n")
+    assert not off("os.environ['WANDB_CONSOLE'] = 'wrap'\n")
 
 
 # -- logging and commit= ---------------------------------------------------------------------------
@@ -303,3 +308,84 @@ def test_may_finish_run():
     assert may_finish_run(first_call("finish()"))
     assert not may_finish_run(first_call("run.finished"))
     assert not may_finish_run(first_call("run.finish_up()"))
+
+
+# -- the walk the name table records (Resolver.order), which the engine walks ------------------
+
+
+def _preorder(tree: ast.AST, leaves: frozenset) -> list[tuple[ast.AST, int]]:
+    out: list[tuple[ast.AST, int]] = []
+
+    def visit(node: ast.AST, depth: int) -> None:
+        out.append((node, depth))
+        for child in ast.iter_child_nodes(node):
+            if type(child) not in leaves:
+                visit(child, depth + 1)
+
+    visit(tree, 0)
+    return out
+
+
+WALKED = """\
+import wandb as wb
+@decorate(wb.config)
+def train(loader, lr=default_lr(), *, run: wb.sdk.wandb_run.Run | None = None):
+    for x[f()], (a, b) in enumerate(loader):
+        with open(g()) as fh, ctx() as (c, d):
+            wb.log({"a": a, **{k: v for k, v in zip(ks, vs) if (n := len(k))}}, step=lambda: b)
+    class Inner(Base, metaclass=Meta):
+        attr: int = h()
+    try:
+        pass
+    except (ValueError, KeyError) as err:
+        raise RuntimeError(f"{err!r:>10}") from err
+    return [i async for i in aiter()] if run else None
+"""
+
+
+def test_the_walk_is_the_engine_order_without_leaves():
+    """Every node but names, constants and operators, parents first, children in
+    ``ast.iter_child_nodes`` order, with their depth: the loop and ``with`` targets, the
+    decorators, defaults and annotations too (the engine visits them all)."""
+    from flake8_wandb.analysis.resolve import LEAVES
+
+    tree = ast.parse(WALKED)
+    names = Resolver(tree)
+    expected = _preorder(tree, LEAVES)
+    assert [(type(n).__name__, d) for n, d in names.order] == [
+        (type(n).__name__, d) for n, d in expected
+    ]
+    assert all(a is b for (a, _), (b, _) in zip(names.order, expected))
+    with_leaves = Resolver(tree, leaves=True).order
+    assert [n for n, _ in with_leaves] == [n for n, _ in _preorder(tree, frozenset())]
+
+
+def test_the_walk_binds_in_the_scope_the_code_runs_in():
+    tree = ast.parse(WALKED)
+    names = Resolver(tree)
+    train = tree.body[1]
+    scope = names.scope_of[id(train)]
+    # the loop's targets and the with targets are bound in the function, not indexed as calls
+    assert {"a", "b", "fh", "c", "d", "n", "Inner", "err", "lr", "run"} <= set(scope.bindings)
+    assert "f" not in names.calls  # a call inside a loop target binds nothing and is not asked
+    # decorators and defaults run in the enclosing scope: their calls are indexed there
+    assert [s for _c, s in names.calls_named("decorate")] == [names.module]
+    assert [s for _c, s in names.calls_named("default_lr")] == [names.module]
+    assert [s for _c, s in names.calls_named("g")] == [scope]
+    inner = names.scope_of[id(train.body[1])]
+    assert [s for _c, s in names.calls_named("h")] == [inner]
+    assert names.qualname(ast.parse("wb.log", mode="eval").body, scope) == "wandb.log"
+
+
+def test_the_walk_answers_parents_and_nodes_by_type():
+    tree = ast.parse(WALKED)
+    names = Resolver(tree)
+    parents = names.parents()
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            if id(child) in parents:
+                assert parents[id(child)] is node
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    assert {id(n) for n in names.nodes_of(ast.Call)} == {id(n) for n in calls}
+    found = names.nodes_of(ast.For, ast.With, ast.ClassDef)
+    assert [type(n).__name__ for n in found] == ["For", "With", "ClassDef"]

@@ -707,9 +707,7 @@ def _defined_here(ctx, callee: ast.AST, scope) -> bool:
     defined = _memo(ctx).get("defined")
     if defined is None:
         defined = {
-            n.name
-            for n in ast.walk(ctx.tree)
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            n.name for n in ctx.names.nodes_of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
         }
         _memo(ctx)["defined"] = defined
     if isinstance(callee, ast.Name):

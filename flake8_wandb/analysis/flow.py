@@ -17,7 +17,7 @@ import ast
 from collections.abc import Iterable
 
 from .positions import children
-from .resolve import SCOPE_NODES
+from .resolve import LEAVES, SCOPE_NODES
 
 #: callee names whose arguments are a report: printing, logging, formatting, metrics
 SINK_CALLS = frozenset(
@@ -68,7 +68,9 @@ class Flow:
     def ancestors_of(self, node: ast.AST) -> list[ast.AST]:
         """The nodes around ``node``, outermost (the module) first: what the engine's
         ``ctx.ancestors`` holds while it visits ``node``, for any node of the module."""
-        parents = self._module_parents()
+        parents = self.ctx.names.parents()  # from the walk the name table made
+        if id(node) not in parents and type(node) in LEAVES:
+            parents = self._module_parents()  # a name or a constant: the walk leaves them out
         chain: list[ast.AST] = []
         parent = parents.get(id(node))
         while parent is not None:
@@ -78,7 +80,8 @@ class Flow:
         return chain
 
     def _module_parents(self) -> dict[int, ast.AST]:
-        """Each node's parent over the whole module (an explicit stack; built once)."""
+        """Each node's parent over the whole module, names and constants too (an explicit
+        stack; built once, only when a name or a constant is asked about)."""
         parents = self._module_parent_map
         if parents is None:
             parents = self._module_parent_map = {}

@@ -674,10 +674,12 @@ class ProjectView:
         )
         self._local: ModuleSummary | None = None
         self._cwd_at: str | None = None
+        self._roots: list[str] | None = None
+        self._roots_key: tuple = ()
         self._callers: dict[str, dict[str, list[ast.AST]] | None] = {}
         self._defs: set[str] | None = None
         self._may_hold: dict[str, bool] = {}
-        self._top_imports: list[ModuleSummary] | None = None
+        self._top_imports: dict[bool, list[ModuleSummary]] = {}
         self._imported_cache: dict[tuple[str, str | None], Summary | None] = {}
         self._param_memo: dict[tuple[int, str], str | None] = {}
         self._callers_memo: dict[str, list | None] = {}
@@ -844,41 +846,74 @@ class ProjectView:
 
     def may_hold(self, needs: str) -> bool:
         """The cheap question before any summary: does this module's text, or the text of a
-        project module it imports at its top level, hold the words ``needs`` asks for?"""
+        project module whose names it calls (``helper()``, ``utils.helper()``), imported at
+        its top level, hold the words ``needs`` asks for? (A summary is asked for a call.)"""
         if needs not in self._may_hold:
             self._may_hold[needs] = self.local.mentions(needs) or any(
-                m.mentions(needs) for m in self._imported_modules()
+                m.mentions(needs) for m in self._imported_modules(called=True)
             )
         return self._may_hold[needs]
 
-    def _imported_modules(self) -> list[ModuleSummary]:
+    def _imported_modules(self, called: bool = False) -> list[ModuleSummary]:
         """The project modules this module imports at its top level (also under ``if`` and
-        ``try``), each read once per process."""
-        if self._top_imports is None:
+        ``try``), each read once per process; ``called``: only those that a name this module
+        calls comes from (an import for its side effects, or for annotations, left out)."""
+        if called not in self._top_imports:
             found: list[ModuleSummary] = []
             if self.path is not None:
-                stmts = list(self.tree.body)
-                for stmt in list(stmts):
-                    if isinstance(stmt, (ast.If, ast.Try)):
-                        stmts += [*stmt.body, *getattr(stmt, "orelse", [])]
-                        for h in getattr(stmt, "handlers", []):
-                            stmts += h.body
+                roots = self._called_roots() if called else None
                 imports: list[tuple[str, str | None, tuple[str, ...]]] = []
-                for stmt in stmts:
+                for stmt in self._top_import_statements():
                     if isinstance(stmt, ast.Import):
-                        imports += [(a.name, None, ()) for a in stmt.names]
-                    elif isinstance(stmt, ast.ImportFrom):
+                        imports += [
+                            (a.name, None, ())
+                            for a in stmt.names
+                            if roots is None or (a.asname or a.name.partition(".")[0]) in roots
+                        ]
+                    else:
                         base = "." * stmt.level + (stmt.module or "")
-                        names = tuple(a.name for a in stmt.names)
-                        imports.append((base, stmt.module or "", names))
+                        names = tuple(
+                            a.name
+                            for a in stmt.names
+                            if roots is None or (a.asname or a.name) in roots
+                        )
+                        if names:
+                            imports.append((base, stmt.module or "", names))
                 # every module of a folder that imports the same asks the same
                 key = ("imports", os.path.dirname(self.path), self._cwd(), tuple(imports))
                 for path in self.derived(key, lambda: self._import_paths(imports)):
                     summary = read_module(path, self)
                     if summary is not None:
                         found.append(summary)
-            self._top_imports = found
-        return self._top_imports
+            self._top_imports[called] = found
+        return self._top_imports[called]
+
+    def _top_import_statements(self) -> list[ast.Import | ast.ImportFrom]:
+        stmts = list(self.tree.body)
+        for stmt in list(stmts):
+            if isinstance(stmt, (ast.If, ast.Try)):
+                stmts += [*stmt.body, *getattr(stmt, "orelse", [])]
+                for h in getattr(stmt, "handlers", []):
+                    stmts += h.body
+        return [s for s in stmts if isinstance(s, (ast.Import, ast.ImportFrom))]
+
+    def _called_roots(self) -> set[str]:
+        """The names the module's calls start from: ``helper`` in ``helper()``, ``utils`` in
+        ``utils.helper()``, ``Logger`` in ``Logger(args).log()``."""
+        roots: set[str] = set()
+        for calls in self.names.calls.values():
+            for call, _scope in calls:
+                func = call.func
+                while True:
+                    if isinstance(func, (ast.Attribute, ast.Subscript)):
+                        func = func.value
+                    elif isinstance(func, ast.Call):
+                        func = func.func
+                    else:
+                        break
+                if isinstance(func, ast.Name):
+                    roots.add(func.id)
+        return roots
 
     def _import_paths(self, imports: list[tuple[str, str | None, tuple[str, ...]]]) -> list[str]:
         """The files of the project modules that ``imports`` name: ``(module, None, ())`` for
@@ -912,22 +947,24 @@ class ProjectView:
         return self._cwd_at
 
     def _module_path(self, qual: str) -> str | None:
-        """The file of the project module ``qual`` names (or of the longest module its prefix
-        names), the same for every module of a folder."""
-        assert self.path is not None
-        folder = os.path.dirname(self.path)
-        key = ("module", folder, "" if qual.startswith(".") else self._cwd(), qual)
-        return self.derived(key, lambda: self._find_module_path(qual))
-
-    def _find_module_path(self, qual: str) -> str | None:
+        """The file of the project module ``qual`` names, or of the longest module its prefix
+        names."""
         parts, base = self._split(qual)
         if base is None or not parts or not all(parts):
             return None
+        return self._longest_module(base, parts)[0]
+
+    def _longest_module(self, base: str, parts: list[str]) -> tuple[str | None, int]:
+        """The longest of ``parts``' prefixes that is a module file under ``base``: its file and
+        how many parts it takes; ``(None, 0)`` when none is. Once per process (``derived``)."""
+        return self.derived(("longest", base, *parts), lambda: self._find_longest(base, parts))
+
+    def _find_longest(self, base: str, parts: list[str]) -> tuple[str | None, int]:
         for cut in range(len(parts), 0, -1):
             module = self._module_file(base, parts[:cut])
             if module is not None:
-                return module
-        return None
+                return module, cut
+        return None, 0
 
     def returns(self, call: ast.Call, scope: Scope) -> str | None:
         """What a call of a function of this module or of the project returns (see
@@ -1244,14 +1281,13 @@ class ProjectView:
         if base is None or not parts:
             return None
         # the longest prefix that is a module file
-        for cut in range(len(parts) - 1, 0, -1):
-            module = self._module_file(base, parts[:cut])
-            if module is not None:
-                summary = read_module(module, self)
-                if summary is None:
-                    return None
-                return summary.get(".".join(parts[cut:]), needs)
-        return None
+        module, cut = self._longest_module(base, parts[:-1]) if len(parts) > 1 else (None, 0)
+        if module is None:
+            return None
+        summary = read_module(module, self)
+        if summary is None:
+            return None
+        return summary.get(".".join(parts[cut:]), needs)
 
     def _split(self, qual: str) -> tuple[list[str], str | None]:
         """The dotted parts of a qualified name and the folder its first part lives in."""
@@ -1265,19 +1301,27 @@ class ProjectView:
         parts = qual.split(".")
         if parts[0] in _NEVER_PROJECT:
             return parts, None  # the cheap question first: the standard library, torch...
-        for root in self._project_roots():
-            if self._module_file(root, parts[:1]) is not None:
-                return parts, root
-        if len(parts) > 1:
-            for root in self._project_roots():
-                # namespace packages (folders without ``__init__.py``) holding a module:
-                # ``from src.trainer.trainer import Trainer``
-                if self.probe("isdir", os.path.join(root, parts[0])) and any(
-                    self._module_file(root, parts[:cut]) is not None
-                    for cut in range(len(parts), 1, -1)
-                ):
-                    return parts, root
-        return parts, None
+        roots = self._project_roots()
+        # the first root that holds the first part as a module, the same for every module
+        # with these roots
+        first = parts[:1]
+        root = self.derived(
+            ("first", parts[0], *roots),
+            lambda: next((r for r in roots if self._module_file(r, first) is not None), None),
+        )
+        if root is None and len(parts) > 1:
+            # namespace packages (folders without ``__init__.py``) holding a module:
+            # ``from src.trainer.trainer import Trainer``
+            root = self.derived(("namespace", qual, *roots), lambda: self._namespace(roots, parts))
+        return parts, root
+
+    def _namespace(self, roots: list[str], parts: list[str]) -> str | None:
+        for root in roots:
+            if self.probe("isdir", os.path.join(root, parts[0])) and any(
+                self._module_file(root, parts[:cut]) is not None for cut in range(len(parts), 1, -1)
+            ):
+                return root
+        return None
 
     def _module_file(self, folder: str, parts: list[str]) -> str | None:
         # no memo of its own: every answer must record its probes (``derived``); they are
@@ -1293,9 +1337,14 @@ class ProjectView:
     def _project_roots(self) -> list[str]:
         """Beside the file, above its packages, the nearest folder with a project marker, and
         the working directory."""
-        assert self.path is not None
-        here, cwd = os.path.dirname(self.path), self._cwd()
-        return self.derived(("roots", here, cwd), lambda: self._find_roots(here, cwd))
+        if self._roots is None:
+            assert self.path is not None
+            here, cwd = os.path.dirname(self.path), self._cwd()
+            self._roots_key = ("roots", here, cwd)
+            self._roots = self.derived(self._roots_key, lambda: self._find_roots(here, cwd))
+        else:
+            self.uses.add(self._roots_key)  # asked inside another derived answer, it is its too
+        return self._roots
 
     def _find_roots(self, here: str, cwd: str) -> list[str]:
         roots = [here]

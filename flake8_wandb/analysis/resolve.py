@@ -163,6 +163,8 @@ class Resolver:
         #: names, constants, operators and contexts only when ``leaves`` is asked for. The
         #: engine walks this list instead of the tree: one walk of each module, not two.
         self.order: list[tuple[ast.AST, int]] = []
+        self._by_type: dict[type, list[ast.AST]] | None = None
+        self._parents: dict[int, ast.AST] | None = None
         self.scope_of: dict[int, Scope] = {id(tree): self.module}
         self.classes: dict[int, ClassInfo] = {}
         #: every call in the module, indexed by the last name of its callee, with its scope
@@ -181,6 +183,34 @@ class Resolver:
         #: an attribute of an instance of a project class (``INSTANCE``): ``hook(base, attr)``
         self.attr_hook: Callable[[str, str], str | None] | None = None
         _Binder(self).run(tree, leaves)
+
+    # -- the walk ----------------------------------------------------------------------------
+
+    def nodes_of(self, *types: type) -> list[ast.AST]:
+        """The module's nodes of exactly these types, in walk order (``order``: never names,
+        constants or operators unless the walk recorded them): a lookup, not another walk."""
+        if self._by_type is None:
+            by_type: dict[type, list[ast.AST]] = {}
+            for node, _depth in self.order:
+                by_type.setdefault(type(node), []).append(node)
+            self._by_type = by_type
+        if len(types) == 1:
+            return self._by_type.get(types[0], [])
+        wanted = set(types)
+        return [node for node, _depth in self.order if type(node) in wanted]
+
+    def parents(self) -> dict[int, ast.AST]:
+        """Each recorded node's parent (``id`` -> node), from the walk's depths."""
+        if self._parents is None:
+            parents: dict[int, ast.AST] = {}
+            above: list[ast.AST] = []
+            for node, depth in self.order:
+                del above[depth:]
+                if above:
+                    parents[id(node)] = above[-1]
+                above.append(node)
+            self._parents = parents
+        return self._parents
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -436,9 +466,10 @@ def _annotation_target(node: ast.AST | None) -> ast.AST | None:
     return node
 
 
-#: nodes that bind nothing and hold no call: not worth a visit
+#: nodes that bind nothing and hold no call, and that no rule visits today: the walk leaves them
+#: out (``Resolver.order``) unless a rule asks for them
 _OPERATORS = (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
-_LEAVES = frozenset(
+LEAVES = frozenset(
     {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias}
     | {c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, _OPERATORS)}
 )
@@ -484,7 +515,7 @@ class _Binder:
         order = self.r.order
         record = order.append
         record((tree, 0))
-        skip = frozenset() if leaves else _LEAVES
+        skip = frozenset() if leaves else LEAVES
         # (node, scope, depth) triples, popped in walk order
         stack: list[tuple[ast.AST, Scope | None, int]] = [
             (child, self.r.module, 1)
@@ -497,8 +528,8 @@ class _Binder:
             node, scope, depth = pop()
             record((node, depth))
             depth += 1
-            handler = handlers.get(type(node)) if scope is not None else None
-            if handler is None:
+            handler = handlers.get(type(node))
+            if handler is None or scope is None:  # no binding of its own, or a quiet target
                 for child in reversed(children(node)):
                     if type(child) not in skip:
                         push((child, scope, depth))

@@ -17,7 +17,7 @@ Rules ask it typed questions about the node they name, never about "the node bei
 - ``environment_writes(node)`` / ``environment_call(node)``: writes of environment variables
   (all, or only ``WANDB_*``);
 - ``console_setting(node)``: the ``console`` values a call or statement sets;
-  ``console_off(tree)``: the module turns wandb's console capture off;
+  ``console_off(names)``: the module turns wandb's console capture off;
 - ``may_finish_run(call)``: a ``finish()`` call that may end the run;
 - ``api_name(qual)``: a callee in the notation of the API-change table (``Run.get_url``);
 - ``public_run(expr)`` / ``public_runs(expr)``: ``wandb.Api().run(...)`` / ``.runs(...)``;
@@ -488,10 +488,10 @@ def _str_value(node: ast.AST | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def console_off(tree: ast.Module) -> bool:
+def console_off(names: Resolver) -> bool:
     """The module turns wandb's console capture off: ``console="off"`` in a call or a settings
     dict, or ``WANDB_CONSOLE`` set to ``"off"``."""
-    for node in ast.walk(tree):
+    for node in names.nodes_of(ast.keyword, ast.Dict, ast.Assign):
         if (
             isinstance(node, ast.keyword)
             and node.arg == "console"

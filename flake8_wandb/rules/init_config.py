@@ -410,7 +410,7 @@ def main():
                     return True
         if any(keyword(call, "config") for call, _ in names.calls_named("init_trackers")):
             return True
-        for node in ast.walk(self.ctx.tree):
+        for node in names.nodes_of(ast.Assign, ast.AugAssign, ast.AnnAssign):
             if isinstance(node, ast.Assign):
                 targets = node.targets
             elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
