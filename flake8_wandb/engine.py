@@ -377,7 +377,7 @@ class Engine:
     def may_match(self, source: str) -> bool:
         """The cheap prefilter: a file without any trigger text cannot hold a finding, unless it
         calls a log method of a logger it may be handed (``Rule.handed``)."""
-        return any(t in source for t in self.triggers) or (
+        return any(map(source.__contains__, self.triggers)) or (
             self.handed and calls_a_handed_logger(source)
         )
 
@@ -385,12 +385,12 @@ class Engine:
         """The rules that may report in ``source``: one of their triggers is in it (and one
         of the words they need), or they run where a logger is handed. Each trigger text is
         looked for once, however many rules share it."""
-        present = {t for t in self.triggers if t in source}
+        present = set(filter(source.__contains__, self.triggers))
         live: list[Rule] = []
         handed: bool | None = None  # asked once, only when a rule's own triggers are absent
         for rule_cls in self.rules:
             if not present.isdisjoint(rule_cls.triggers):
-                if rule_cls.needs and not any(w in source for w in rule_cls.needs):
+                if rule_cls.needs and not any(map(source.__contains__, rule_cls.needs)):
                     continue
             elif rule_cls.handed:
                 if handed is None:
@@ -458,11 +458,11 @@ class Engine:
                     failed.add(rule.code)
                     errors.append(RuleError(rule.code, getattr(node, "lineno", 0), _describe(exc)))
 
-        # The walk the name table made (``Resolver.order``: each node once, parents first, with
+        # The walk the name table made (``Resolver.nodes``: each node once, parents first, with
         # its depth); no recursion, so deeply nested expressions cannot overflow. This loop runs
         # for every node of every module. The nodes left (their ``leave_`` handlers, the scope
         # they close) are those deeper than the next node taken.
-        order = ctx.names.order
+        order: Iterable[tuple[ast.AST, int]] = zip(ctx.names.nodes, ctx.names.depths)
         if self.leaves:  # recorded for a rule that visits some of them: not the others
             skip = _NEVER_VISITED - enter.keys() - leave.keys()
             order = [(n, d) for n, d in order if type(n) not in skip]

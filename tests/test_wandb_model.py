@@ -310,7 +310,7 @@ def test_may_finish_run():
     assert not may_finish_run(first_call("run.finish_up()"))
 
 
-# -- the walk the name table records (Resolver.order), which the engine walks ------------------
+# -- the walk the name table records (Resolver.nodes), which the engine walks ------------------
 
 
 def _preorder(tree: ast.AST, leaves: frozenset) -> list[tuple[ast.AST, int]]:
@@ -352,12 +352,12 @@ def test_the_walk_is_the_engine_order_without_leaves():
     tree = ast.parse(WALKED)
     names = Resolver(tree)
     expected = _preorder(tree, LEAVES)
-    assert [(type(n).__name__, d) for n, d in names.order] == [
-        (type(n).__name__, d) for n, d in expected
-    ]
-    assert all(a is b for (a, _), (b, _) in zip(names.order, expected))
-    with_leaves = Resolver(tree, leaves=True).order
-    assert [n for n, _ in with_leaves] == [n for n, _ in _preorder(tree, frozenset())]
+    order = list(zip(names.nodes, names.depths))
+    assert [(type(n).__name__, d) for n, d in order] == [(type(n).__name__, d) for n, d in expected]
+    assert all(a is b for (a, _), (b, _) in zip(order, expected))
+    with_leaves = Resolver(tree, leaves=True).nodes
+    assert with_leaves == [n for n, _ in _preorder(tree, frozenset())]
+    assert Resolver(tree, record=False).nodes == []  # a project module: not kept
 
 
 def test_the_walk_binds_in_the_scope_the_code_runs_in():

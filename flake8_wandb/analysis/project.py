@@ -196,7 +196,7 @@ class ModuleSummary:
                 tree = ast.parse(self.text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return
-        names = Resolver(tree, mentions_wandb="wandb" in self.text)
+        names = Resolver(tree, mentions_wandb="wandb" in self.text, record=False)
         view = ProjectView(tree, names, self.path, self.text)
         view._local = self
         view.install()
@@ -860,10 +860,13 @@ class ProjectView:
         calls comes from (an import for its side effects, or for annotations, left out)."""
         if called not in self._top_imports:
             found: list[ModuleSummary] = []
-            if self.path is not None:
+            statements = self._top_import_statements() if self.path is not None else []
+            if any(not _never_project(s) for s in statements):
                 roots = self._called_roots() if called else None
                 imports: list[tuple[str, str | None, tuple[str, ...]]] = []
-                for stmt in self._top_import_statements():
+                for stmt in statements:
+                    if _never_project(stmt):
+                        continue
                     if isinstance(stmt, ast.Import):
                         imports += [
                             (a.name, None, ())
@@ -880,6 +883,7 @@ class ProjectView:
                         if names:
                             imports.append((base, stmt.module or "", names))
                 # every module of a folder that imports the same asks the same
+                assert self.path is not None
                 key = ("imports", os.path.dirname(self.path), self._cwd(), tuple(imports))
                 for path in self.derived(key, lambda: self._import_paths(imports)):
                     summary = read_module(path, self)
@@ -1368,6 +1372,14 @@ class ProjectView:
             if r not in seen and not any(p in r for p in _INSTALLED):
                 seen.append(r)
         return seen
+
+
+def _never_project(stmt: ast.Import | ast.ImportFrom) -> bool:
+    """An import of the standard library or of a library training code uses (``import os``,
+    ``from torch import nn``): no file of the project is looked for."""
+    if isinstance(stmt, ast.ImportFrom):
+        return not stmt.level and (stmt.module or "").partition(".")[0] in _NEVER_PROJECT
+    return all(a.name.partition(".")[0] in _NEVER_PROJECT for a in stmt.names)
 
 
 def _is_none(node: ast.AST | None) -> bool:

@@ -156,13 +156,23 @@ def call_name(node: ast.Call) -> str | None:
 class Resolver:
     """Bindings of one module, and the lazy resolution of expressions to qualified names."""
 
-    def __init__(self, tree: ast.Module, mentions_wandb: bool = True, leaves: bool = False) -> None:
+    def __init__(
+        self,
+        tree: ast.Module,
+        mentions_wandb: bool = True,
+        leaves: bool = False,
+        record: bool = True,
+    ) -> None:
         self.module = Scope(tree, None)
-        #: every node of the module with its depth (the module is 0), in the order a walk of
+        #: every node of the module and its depth (the module is 0), in the order a walk of
         #: the tree visits them (parents first, children in ``ast.iter_child_nodes`` order);
         #: names, constants, operators and contexts only when ``leaves`` is asked for. The
-        #: engine walks this list instead of the tree: one walk of each module, not two.
-        self.order: list[tuple[ast.AST, int]] = []
+        #: engine walks these lists instead of the tree: one walk of each module, not two.
+        #: ``record=False`` (a project module kept for the whole process, that no engine walks):
+        #: not kept, and ``nodes_of``/``parents`` are not asked.
+        self.nodes: list[ast.AST] = []
+        self.depths: list[int] = []
+        self.recorded = record
         self._by_type: dict[type, list[ast.AST]] | None = None
         self._parents: dict[int, ast.AST] | None = None
         self.scope_of: dict[int, Scope] = {id(tree): self.module}
@@ -182,29 +192,31 @@ class Resolver:
         self.param_hook: Callable[[ast.AST, str], str | None] | None = None
         #: an attribute of an instance of a project class (``INSTANCE``): ``hook(base, attr)``
         self.attr_hook: Callable[[str, str], str | None] | None = None
-        _Binder(self).run(tree, leaves)
+        _Binder(self).run(tree, leaves, record)
 
     # -- the walk ----------------------------------------------------------------------------
 
     def nodes_of(self, *types: type) -> list[ast.AST]:
-        """The module's nodes of exactly these types, in walk order (``order``: never names,
+        """The module's nodes of exactly these types, in walk order (``nodes``: never names,
         constants or operators unless the walk recorded them): a lookup, not another walk."""
+        assert self.recorded, "a module whose walk was not recorded"
         if self._by_type is None:
             by_type: dict[type, list[ast.AST]] = {}
-            for node, _depth in self.order:
+            for node in self.nodes:
                 by_type.setdefault(type(node), []).append(node)
             self._by_type = by_type
         if len(types) == 1:
             return self._by_type.get(types[0], [])
         wanted = set(types)
-        return [node for node, _depth in self.order if type(node) in wanted]
+        return [node for node in self.nodes if type(node) in wanted]
 
     def parents(self) -> dict[int, ast.AST]:
         """Each recorded node's parent (``id`` -> node), from the walk's depths."""
+        assert self.recorded, "a module whose walk was not recorded"
         if self._parents is None:
             parents: dict[int, ast.AST] = {}
             above: list[ast.AST] = []
-            for node, depth in self.order:
+            for node, depth in zip(self.nodes, self.depths):
                 del above[depth:]
                 if above:
                     parents[id(node)] = above[-1]
@@ -467,7 +479,7 @@ def _annotation_target(node: ast.AST | None) -> ast.AST | None:
 
 
 #: nodes that bind nothing and hold no call, and that no rule visits today: the walk leaves them
-#: out (``Resolver.order``) unless a rule asks for them
+#: out (``Resolver.nodes``) unless a rule asks for them
 _OPERATORS = (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 LEAVES = frozenset(
     {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias}
@@ -477,7 +489,7 @@ LEAVES = frozenset(
 
 class _Binder:
     """Records every binding of the module, per scope, in one walk, and the walk itself
-    (``Resolver.order``).
+    (``Resolver.nodes``).
 
     The walk keeps an explicit stack, like the engine's traversal: whatever Python could parse
     (12,000 terms of ``a + a + ...``, deep attribute chains) is walked without recursion, so the
@@ -511,10 +523,11 @@ class _Binder:
             ast.Call: self._call,
         }
 
-    def run(self, tree: ast.Module, leaves: bool = False) -> None:
-        order = self.r.order
-        record = order.append
-        record((tree, 0))
+    def run(self, tree: ast.Module, leaves: bool = False, record: bool = True) -> None:
+        nodes, depths = (self.r.nodes, self.r.depths) if record else ([], [])
+        add_node, add_depth = nodes.append, depths.append
+        add_node(tree)
+        add_depth(0)
         skip = frozenset() if leaves else LEAVES
         # (node, scope, depth) triples, popped in walk order
         stack: list[tuple[ast.AST, Scope | None, int]] = [
@@ -526,7 +539,8 @@ class _Binder:
         pop, push = stack.pop, stack.append
         while stack:
             node, scope, depth = pop()
-            record((node, depth))
+            add_node(node)
+            add_depth(depth)
             depth += 1
             handler = handlers.get(type(node))
             if handler is None or scope is None:  # no binding of its own, or a quiet target

@@ -13,7 +13,10 @@ def keyword(call: ast.Call, name: str) -> ast.keyword | None:
 
 
 def has_star_kwargs(call: ast.Call) -> bool:
-    return any(kw.arg is None for kw in call.keywords)
+    for kw in call.keywords:  # asked of most calls: no generator
+        if kw.arg is None:
+            return True
+    return False
 
 
 def str_value(node: ast.AST | None) -> str | None:
