@@ -450,13 +450,16 @@ class Engine:
 
         def run(handlers, node: ast.AST) -> None:
             for rule, fn in handlers:
-                if rule.code in failed:
-                    continue
                 try:
                     fn(node)
                 except Exception as exc:  # a crash in one rule must not hide the others
                     failed.add(rule.code)
                     errors.append(RuleError(rule.code, getattr(node, "lineno", 0), _describe(exc)))
+                    # a rule that crashed is asked nothing more (the list being run is left as
+                    # it is: its other handlers still run for this node)
+                    for table in (enter, leave):
+                        for kind, listed in table.items():
+                            table[kind] = [h for h in listed if h[0] is not rule]
 
         # The walk the name table made (``Resolver.nodes``: each node once, parents first, with
         # its depth); no recursion, so deeply nested expressions cannot overflow. This loop runs
@@ -472,7 +475,6 @@ class Engine:
         module_scope = ctx.names.module
         scope_of = ctx.names.scope_of
         scope_types = _SCOPE_TYPES
-        get_handlers = enter.get
 
         def leave_to(depth: int) -> None:
             while len(ancestors) > depth:
@@ -483,6 +485,8 @@ class Engine:
                 if handlers:
                     run(handlers, done)
 
+        get_handlers = enter.get  # its lists are replaced when a rule crashes, never the dict
+        scope = module_scope
         for node, depth in order:
             if len(ancestors) > depth:
                 if leave:
@@ -490,15 +494,15 @@ class Engine:
                 else:
                     del ancestors[depth:]
                     del scopes[depth:]
-                ctx.scope = scopes[-1]
+                scope = ctx.scope = scopes[-1]
             node_type = type(node)
             handlers = get_handlers(node_type)
             if handlers:
                 run(handlers, node)
             ancestors.append(node)
             if node_type in scope_types:
-                ctx.scope = scope_of[id(node)]
-            scopes.append(ctx.scope)
+                scope = ctx.scope = scope_of[id(node)]
+            scopes.append(scope)
         leave_to(0)
         ctx.scope = module_scope
         for rule in live:

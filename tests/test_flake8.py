@@ -137,6 +137,33 @@ def test_crash_in_one_rule_keeps_the_others(monkeypatch):
     assert "internal error in WB999" in stderr.getvalue() and "boom" in stderr.getvalue()
 
 
+def test_a_rule_that_crashes_is_asked_nothing_more_and_the_next_rule_still_sees_the_node():
+    import ast
+
+    from flake8_wandb.engine import Engine, Rule
+
+    seen: dict[str, list[int]] = {"first": [], "second": []}
+
+    class First(Rule):
+        code, name, messages = "WB998", "first", (Always,)
+
+        def visit_Call(self, node):
+            seen["first"].append(node.lineno)
+            if node.lineno == 2:
+                raise RuntimeError("boom")
+
+    class Second(Rule):
+        code, name, messages = "WB999", "second", (Always,)
+
+        def visit_Call(self, node):
+            seen["second"].append(node.lineno)
+
+    source = "import wandb\nwandb.log({})\nwandb.log({})\nwandb.log({})\n"
+    findings, errors = Engine([First, Second]).check(ast.parse(source), source)
+    assert seen == {"first": [2], "second": [2, 3, 4]}
+    assert [(e.code, e.line) for e in errors] == [("WB998", 2)]
+
+
 def test_loading_the_plugin_imports_nothing_heavy():
     code = (
         "import sys, flake8_wandb.plugin\n"

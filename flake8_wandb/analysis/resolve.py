@@ -497,7 +497,7 @@ class _Binder:
     3.9/3.10). Each node is taken with the scope its code runs in (a decorator or a default in
     the enclosing one, a body in the function's) or None where it binds nothing of its own (a
     loop's or a ``with``'s target, bound by the statement): a handler does the node's binding
-    and gives its children, in walk order, with their scopes.
+    and gives its children, in walk order, with their scopes (None: each in the node's own).
     """
 
     def __init__(self, resolver: Resolver) -> None:
@@ -543,20 +543,18 @@ class _Binder:
             add_depth(depth)
             depth += 1
             handler = handlers.get(type(node))
-            if handler is None or scope is None:  # no binding of its own, or a quiet target
+            scoped = None
+            if handler is not None and scope is not None:  # not inside a quiet target
+                self.scope = scope
+                scoped = handler(node)
+            if scoped is None:  # every child in the node's scope
                 for child in reversed(children(node)):
                     if type(child) not in skip:
                         push((child, scope, depth))
             else:
-                self.scope = scope
-                for child, child_scope in reversed(handler(node)):
+                for child, child_scope in reversed(scoped):
                     if type(child) not in skip:
                         push((child, child_scope, depth))
-
-    def _same(self, node: ast.AST) -> list[tuple[ast.AST, Scope | None]]:
-        """The children of ``node``, each in the node's own scope."""
-        scope = self.scope
-        return [(child, scope) for child in children(node)]
 
     def _inner(self, node: ast.AST, body: list, inner: Scope) -> list[tuple[ast.AST, Scope | None]]:
         """The children of a function, lambda or class: those in ``body`` run in its own scope,
@@ -664,7 +662,7 @@ class _Binder:
             else:
                 top = alias.name.split(".")[0]
                 self._bind_name(top, top)
-        return self._same(node)
+        return None  # its children in its scope
 
     def _import_from(self, node: ast.ImportFrom):
         for alias in node.names:
@@ -681,7 +679,7 @@ class _Binder:
                 self._bind_name(local, OPAQUE)
             else:
                 self._bind_name(local, node.module + "." + alias.name)
-        return self._same(node)
+        return None  # its children in its scope
 
     def _assign(self, node: ast.Assign):
         for target in node.targets:
@@ -691,18 +689,18 @@ class _Binder:
                 if isinstance(target, ast.Name):
                     self.scope.cls.attrs.setdefault(target.id, []).append((node.value, self.scope))
         # the expressions inside a target (``a[i]``, ``self.x``) still hold calls to index
-        return self._same(node)
+        return None  # its children in its scope
 
     def _ann_assign(self, node: ast.AnnAssign):
         if node.value is not None:
             self._bind_target(node.target, node.value)
-        return self._same(node)
+        return None  # its children in its scope
 
     # ``step += 1`` keeps what the name is: an augmented assignment adds no binding of its own
 
     def _named_expr(self, node: ast.NamedExpr):
         self._bind_target(node.target, node.value)
-        return self._same(node)
+        return None  # its children in its scope
 
     def _quiet_target(self, node: ast.AST, target: ast.AST | None):
         """The children of ``node``, its ``target`` bound by the statement itself."""
@@ -725,14 +723,14 @@ class _Binder:
     def _except_handler(self, node: ast.ExceptHandler):
         if node.name:
             self._bind_name(node.name, OPAQUE)
-        return self._same(node)
+        return None  # its children in its scope
 
     def _global(self, node):
         self.scope.globals.update(node.names)
-        return self._same(node)
+        return None  # its children in its scope
 
     def _call(self, node: ast.Call):
         name = call_name(node)
         if name is not None:
             self.r.calls.setdefault(name, []).append((node, self.scope))
-        return self._same(node)
+        return None  # its children in its scope
