@@ -317,7 +317,12 @@ class Context:
 
     def function(self) -> ast.AST:
         """The innermost enclosing function, or the module."""
-        return self.enclosing(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda) or self.tree
+        scope: Scope | None = self.scope  # the engine's scope: the innermost scope node's
+        while scope is not None:
+            if type(scope.node) in _FUNCTION_TYPES:
+                return scope.node
+            scope = scope.parent  # a class's scope: the function or module around it
+        return self.tree
 
     def enclosing_classes(self) -> list[ast.ClassDef]:
         return [n for n in self.ancestors if isinstance(n, ast.ClassDef)]
@@ -534,6 +539,7 @@ _NEVER_VISITED = LEAVES
 
 
 _SCOPE_TYPES = frozenset(SCOPE_NODES)
+_FUNCTION_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda})
 
 
 def _describe(exc: BaseException) -> str:

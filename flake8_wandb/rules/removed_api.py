@@ -231,13 +231,18 @@ run.log({"loss": 0.1}, step=0)
 run.finish()
 """
 
+    #: the callees the removed APIs' entries ask about (set on the first call of a module)
+    _asked: frozenset[str] | None = None
+
     def visit_Call(self, node: ast.Call) -> None:
         removed = self.ctx.settings.wandb.removed_apis()
         if not removed:
             return
+        if self._asked is None:
+            self._asked = _asked(removed)
         name = api_name(self.ctx.qualname(node.func))
-        if name is None:
-            return
+        if name is None or name not in self._asked:
+            return  # the cheap question first: a callee no entry names
         for api in removed:
             if name in api.callables:
                 self._check(node, api)
@@ -380,3 +385,12 @@ def _with_table(doc: str) -> str:
 
 
 RemovedWandbApi.__doc__ = _with_table(RemovedWandbApi.__doc__ or "")
+
+
+def _asked(removed: tuple) -> frozenset[str]:
+    """The callees the entries of ``removed`` are asked about by (``wandb.init`` for a
+    setting)."""
+    names = {name for api in removed for name in api.callables}
+    if "wandb.Settings" in names:
+        names.add("wandb.init")
+    return frozenset(names)
