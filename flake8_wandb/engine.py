@@ -390,11 +390,18 @@ class Engine:
         """The rules that may report in ``source``: one of their triggers is in it (and one
         of the words they need), or they run where a logger is handed. Each trigger text is
         looked for once, however many rules share it."""
-        present = set(filter(source.__contains__, self.triggers))
+        present: dict[str, bool] = {}  # each text looked for once, and only while it matters
+
+        def holds(text: str) -> bool:
+            found = present.get(text)
+            if found is None:
+                found = present[text] = text in source
+            return found
+
         live: list[Rule] = []
         handed: bool | None = None  # asked once, only when a rule's own triggers are absent
         for rule_cls in self.rules:
-            if not present.isdisjoint(rule_cls.triggers):
+            if any(map(holds, rule_cls.triggers)):
                 if rule_cls.needs and not any(map(source.__contains__, rule_cls.needs)):
                     continue
             elif rule_cls.handed:

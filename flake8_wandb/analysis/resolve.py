@@ -153,6 +153,10 @@ def call_name(node: ast.Call) -> str | None:
     return None
 
 
+#: not asked yet (a qualified name may be None)
+_UNKNOWN = object()
+
+
 class Resolver:
     """Bindings of one module, and the lazy resolution of expressions to qualified names."""
 
@@ -229,8 +233,9 @@ class Resolver:
     def qualname(self, expr: ast.AST, scope: Scope) -> str | None:
         """``wandb.log`` for ``wb.log`` after ``import wandb as wb``; None when unknown."""
         key = (id(expr), id(scope))
-        if key in self._memo:
-            return self._memo[key]
+        found = self._memo.get(key, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found  # type: ignore[return-value]
         self._memo[key] = None  # a cycle resolves to nothing
         try:
             result = self._qualname(expr, scope)

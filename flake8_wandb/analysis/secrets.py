@@ -518,6 +518,8 @@ class Secrets:
 
     def _parameter_defaults(self, node: ast.arguments) -> None:
         """``def main(wandb_key="<key>")``."""
+        if not node.defaults and not node.kw_defaults:
+            return  # the cheap question first: no parameter has a default
         positional = [*node.posonlyargs, *node.args]
         pairs = list(zip(positional[len(positional) - len(node.defaults) :], node.defaults))
         pairs += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
