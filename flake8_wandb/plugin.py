@@ -88,6 +88,9 @@ class WandbChecker:
         key = cache.key(self.filename, source) if cache is not None else ""
         rows = cache.get(key) if cache is not None else None
         if rows is None:
+            from .analysis.project import settle
+
+            settle()  # what earlier files read of the project is kept: the collector skips it
             findings, errors, ctx = self.engine().check_with_context(
                 self.tree, source, self.filename
             )

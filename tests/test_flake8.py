@@ -164,6 +164,70 @@ def test_a_rule_that_crashes_is_asked_nothing_more_and_the_next_rule_still_sees_
     assert [(e.code, e.line) for e in errors] == [("WB998", 2)]
 
 
+SETTLE = """\
+import gc, sys, weakref
+from flake8_wandb.analysis import project
+
+gc.disable()  # only settle() collects here
+
+class Node:
+    pass
+
+garbage = Node()
+garbage.me = garbage  # a cycle only the collector frees
+gone = weakref.ref(garbage)
+del garbage
+kept = [Node() for _ in range(1000)]
+project.settle()  # nothing parsed yet: nothing done
+assert gc.get_freeze_count() == 0 and gone() is not None
+project._UNSETTLED[0] = 1  # as after a project module's parse
+project.settle()
+assert gone() is None, "garbage kept with what is frozen"
+assert gc.get_freeze_count() >= 1000
+print("ok")
+"""
+
+
+def test_settle_keeps_what_was_read_and_frees_garbage_first():
+    """The plugin's first-run cost: what the project view parsed is kept for the process, so
+    settle() freezes it for the collector, after one collection (no cyclic garbage frozen)."""
+    out = subprocess.run([sys.executable, "-c", SETTLE], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_run_over_a_project_freezes_only_after_it_parsed_a_project_module(tmp_path):
+    """flake8 over a project whose module imports a helper module: the helper is parsed and
+    frozen; a run over files that read no other module freezes nothing."""
+    (tmp_path / "helpers.py").write_text(
+        "import torch\n\ndef peak():\n    return torch.cuda.max_memory_allocated()\n"
+    )
+    (tmp_path / "train.py").write_text(
+        "import wandb\nfrom helpers import peak\n\n"
+        "def step(i):\n    wandb.log({'mem': peak()}, step=i)\n\n"
+        "def other(i):\n    wandb.log({'x': 1}, step=i)\n"
+    )
+    (tmp_path / "alone.py").write_text("import wandb\nwandb.log({'x': 1}, step=0)\n")
+    code = (
+        "import gc, sys\n"
+        "from flake8.main.cli import main\n"
+        "sys.argv = ['flake8', '--isolated', '-j', '1', '--select=WB', '--wandb-no-cache', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('frozen', gc.get_freeze_count() > 0)\n"
+    )
+    both = subprocess.run(
+        [sys.executable, "-c", code, "train.py", "alone.py"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert "train.py:5:" in both.stdout and "WB201" in both.stdout, both.stdout + both.stderr
+    assert both.stdout.strip().endswith("frozen True")
+    alone = subprocess.run(
+        [sys.executable, "-c", code, "alone.py"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert alone.stdout.strip().endswith("frozen False"), alone.stdout + alone.stderr
+
+
 def test_loading_the_plugin_imports_nothing_heavy():
     code = (
         "import sys, flake8_wandb.plugin\n"
