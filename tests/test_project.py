@@ -314,3 +314,46 @@ def test_an_injected_accelerator(tmp_path):
     rc, out, err = run_flake8(["trainer.py"], "--isolated", "--select=WB", cwd=tmp_path)
     got = [(r[1], r[3]) for r in parse_report(out)]
     assert got == [(12, "WB101"), (13, "WB501"), (15, "WB201")]
+
+
+# -- the cheap questions asked of a project module's text before it is parsed --------------------
+
+
+def _module(text: str, tmp_path: Path) -> project.ModuleSummary:
+    path = tmp_path / "mod.py"
+    path.write_text(text, encoding="utf-8")
+    summary = project.read_module(str(path))
+    assert summary is not None
+    return summary
+
+
+def test_a_class_called_returns_no_run_and_its_module_is_not_parsed(tmp_path):
+    module = _module(
+        "import wandb\n\nclass Run:\n    def __init__(self):\n        self.run = wandb.run\n",
+        tmp_path,
+    )
+    assert module.get("Run", "returns") is None
+    assert module._tree is None  # answered from the text
+    # a function of that name, or a rebinding, is asked of the parse
+    for text in (
+        "import wandb\n\nclass Run:\n    pass\n\ndef Run():\n    return wandb.init()\n",
+        "import wandb\n\nclass Run:\n    pass\n\nRun = wandb.init\n",
+        "import wandb\n\nclass Ｒun:\n    pass\n\ndef Ｒun():\n    return wandb.run\n",
+    ):
+        assert not _module(text, tmp_path)._only_a_class("Run"), text
+    made = _module("import wandb\n\ndef make():\n    return wandb.init()\n", tmp_path)
+    assert made.get("make", "returns").returns == project.RETURNS_RUN  # type: ignore[union-attr]
+
+
+def test_a_helper_without_a_none_default_forwards_no_optional_step(tmp_path):
+    text = (
+        "import wandb\n\n"
+        "def log_metrics(metrics, step):\n    wandb.log(metrics, step=step)\n\n"
+        "def log_maybe(metrics, step=None):\n    wandb.log(metrics, step=step)\n"
+    )
+    module = _module(text, tmp_path)
+    assert module.get("log_metrics", "logstep") is None and module._tree is None
+    found = module.get("log_maybe", "logstep")
+    assert found is not None and found.log_step == "step" and found.step_default_none
+    # the same helper asked for as any log helper is summarised
+    assert module.get("log_metrics", "log").log_step == "step"  # type: ignore[union-attr]

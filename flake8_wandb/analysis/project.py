@@ -22,6 +22,7 @@ import gc
 import os
 import re
 import sys
+import unicodedata
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from .resolve import (
     Scope,
     call_name,
 )
-from .text import call_texts, calls_a_handed_logger
+from .text import call_texts, calls_a_handed_logger, signatures
 
 #: what a summary's ``returns`` says
 RETURNS_ACCELERATOR = ACCELERATOR
@@ -117,6 +118,8 @@ class Summary:
 NEEDS = {
     "memory": ("memory_allocated",),
     "log": ("wandb", "log_with", "ccelerator", "Run"),
+    # a log helper that forwards a step parameter defaulting to None (WB101 at its calls)
+    "logstep": ("wandb", "log_with", "ccelerator", "Run"),
     # what the name table asks: does a call return an accelerator or a run
     "returns": ("Accelerator(", "wandb.init(", "wandb.run", "get_tracker("),
     # what a caller may pass to a parameter: wandb, a project logger class, an accelerator, a run
@@ -155,7 +158,7 @@ class ModuleSummary:
     def mentions(self, needs: str | None) -> bool:
         if needs is None or any(w in self.text for w in NEEDS[needs]):
             return True
-        if needs != "log":
+        if needs not in ("log", "logstep"):
             return False
         # a module that never names wandb may log through a logger its callers hand it
         if self._handed is None:
@@ -175,6 +178,27 @@ class ModuleSummary:
                 for part in name.split(".")
             )
         return found
+
+    def _only_a_class(self, name: str) -> bool:
+        """The cheap question before a parse: the text defines ``name`` (a top-level name) as a
+        class and nowhere as a function (wandb's ``Run``, ``Settings``: asked what a call of
+        them returns, a parse of a 150 kB module would only say "an instance")."""
+        if "." in name or self._tree is not None:
+            return False
+        # the parser reads identifiers in NFKC: so are they read here (``class Ｒun`` is Run)
+        text = self.text if self.text.isascii() else unicodedata.normalize("NFKC", self.text)
+        word = re.escape(name)
+        return bool(re.search(r"^class[\s\\]+" + word + r"\b", text, re.M)) and not (
+            re.search(r"\b(?:def|async def)[\s\\]+" + word + r"\b", text)
+            or re.search(r"^" + word + r"\s*=", text, re.M)
+        )
+
+    def _may_default_to_none(self, name: str) -> bool:
+        """The cheap question before a parse: some ``def`` of the name's last part in the text
+        has ``None`` in its parameter list (or none is found: unknown, asked of the parse)."""
+        text = self.text if self.text.isascii() else unicodedata.normalize("NFKC", self.text)
+        found = signatures(text, name.rpartition(".")[2])
+        return not found or any("None" in s for s in found)
 
     def _index(self) -> dict[str, ast.AST]:
         if self._defs is None:
@@ -236,6 +260,10 @@ class ModuleSummary:
             return self._done[name]
         if not self.mentions(needs) or not self._may_define(name):
             return None
+        if needs == "returns" and self._only_a_class(name):
+            return None  # a class's call returns its instance: never a run or an accelerator
+        if needs == "logstep" and not self._may_default_to_none(name):
+            return None  # no parameter of it can default to None
         node = self._index().get(name)
         if node is None or self.names is None:
             return None

@@ -41,3 +41,22 @@ def call_texts(source: str, name: str, limit: int = 5000) -> list[str]:
                     break
         found.append(source[match.start() : end])
     return found
+
+
+def signatures(source: str, name: str, limit: int = 5000) -> list[str]:
+    """The parameter list of each ``def name(...)`` in the text (from its parenthesis to the one
+    that closes it, as counted in the text), or ``limit`` characters when it does not close."""
+    found = []
+    for match in re.finditer(r"\bdef[\s\\]+" + re.escape(name) + r"\s*\(", source):
+        depth, end = 0, min(len(source), match.end() + limit)
+        for i in range(match.end() - 1, end):
+            char = source[i]
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    end = i + 1
+                    break
+        found.append(source[match.end() - 1 : end])
+    return found

@@ -634,7 +634,7 @@ for global_step in range(100):
         callee = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
         if "log" not in callee.lower():
             return False
-        found = self.ctx.project.summary(node.func, self.ctx.scope, "log")
+        found = self.ctx.project.summary(node.func, self.ctx.scope, "logstep")
         if found is None:
             return False
         helper, method = found
