@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # flake8 hands the options parsed; the engine is imported onl
     import argparse
 
     from .engine import Engine
+    from .versions import WandbFacts
 
 
 class WandbChecker:
@@ -150,7 +151,7 @@ def _build_engine(options: argparse.Namespace | None) -> Engine:
     return Engine([*DEFAULT_RULES, *named_opt_in(selectors)], settings)
 
 
-def _settings(options: argparse.Namespace) -> tuple[tuple[str, ...], object, list[str]]:
+def _settings(options: argparse.Namespace) -> tuple[tuple[str, ...], WandbFacts, list[str]]:
     """The step names, the target wandb and the selectors: all the engine is built from (and
     what the persistent cache's entries are keyed by, without importing the rules)."""
     from pathlib import Path

@@ -326,7 +326,11 @@ def runs_twice_at_one_value(
 
 
 def _moves_each_iteration(
-    ctx, loop: ast.AST, name: str, call: ast.AST, ancestors: list[ast.AST]
+    ctx,
+    loop: ast.For | ast.AsyncFor | ast.While,
+    name: str,
+    call: ast.AST,
+    ancestors: list[ast.AST],
 ) -> bool:
     """Between two runs of ``call`` in ``loop`` (its innermost loop), ``name`` surely changes:
     it is the loop's target, or the loop's body increases it unconditionally (``with`` blocks
@@ -373,7 +377,9 @@ def _unconditional(stmts: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
-def loop_nodes(loop: ast.AST, nested: bool = False, orelse: bool = False):
+def loop_nodes(
+    loop: ast.For | ast.AsyncFor | ast.While, nested: bool = False, orelse: bool = False
+):
     """The nodes of a loop's body (and its ``else`` with ``orelse``), leaving out functions and
     (unless ``nested``) nested loops (their ``continue`` is theirs)."""
     stack = [*loop.body, *(loop.orelse if orelse else ())]
@@ -388,7 +394,7 @@ def loop_nodes(loop: ast.AST, nested: bool = False, orelse: bool = False):
 def _bound(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> dict[str, ast.AST]:
     """What a call passes to each parameter of ``func`` it names, by position or keyword."""
     params = [a.arg for a in func.args.posonlyargs + func.args.args]
-    bound = {params[i]: a for i, a in enumerate(call.args) if i < len(params)}
+    bound: dict[str, ast.AST] = {params[i]: a for i, a in enumerate(call.args) if i < len(params)}
     bound.update({k.arg: k.value for k in call.keywords if k.arg is not None})
     return bound
 

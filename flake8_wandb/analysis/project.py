@@ -1047,8 +1047,9 @@ class ProjectView:
         if found is None or found[0].sends_param is None:
             return False
         summary, method = found
+        param = summary.sends_param
         bound = summary.bind(call, method)
-        return bound is not None and bound.get(summary.sends_param) is arg
+        return param is not None and bound is not None and bound.get(param) is arg
 
     def imported_calls_named(self, name: str, words: tuple[str, ...] = ()) -> list[ast.Call]:
         """The calls named ``name`` in the project modules this module imports at its top

@@ -237,7 +237,7 @@ class Secrets:
                 self._assignment(node, scope, env=True)  # type: ignore[arg-type]
         for node, scope in collected.second:
             if type(node) is ast.arguments:
-                self._parameter_defaults(node)  # type: ignore[arg-type]
+                self._parameter_defaults(node)
             else:
                 self._assignment(node, scope, env=False)  # type: ignore[arg-type]
 

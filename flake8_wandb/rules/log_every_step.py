@@ -34,7 +34,7 @@ _OPTIMIZER = re.compile(r"(optim|opt$|scaler|^opt)", re.I)
 def _inner_loops(node: ast.AST) -> list[ast.AST]:
     """The loops a loop runs on every iteration: a loop under an ``if`` of its body (a periodic
     evaluation pass, checkpoint clean-up) is not one."""
-    found = []
+    found: list[ast.AST] = []
     stack = [stmt for field in ("body", "orelse") for stmt in getattr(node, field, [])]
     while stack:
         stmt = stack.pop()
@@ -86,7 +86,7 @@ def _contains_loop(node: ast.AST) -> bool:
     and its inner loops are utility loops (a ``while`` that pads a shape, a sum over the
     parameters for the gradient norm)."""
     inner = _inner_loops(node)
-    if not inner:
+    if not inner or not isinstance(node, LOOPS):
         return False
     if _trains(loop_nodes(node, orelse=True)) and not any(
         _trains(ast.walk(loop)) for loop in inner

@@ -352,8 +352,8 @@ def _version(v: tuple[int, ...]) -> str:
     return ".".join(map(str, v))
 
 
-def _table() -> str:
-    """The rule page's table, written from the data (wandb_runtime/api_changes.py)."""
+def _table() -> list[str]:
+    """The rule page's table, row by row, written from the data (wandb_runtime/api_changes.py)."""
     rows = [
         "| call | since wandb | deprecated in | what happens there | instead | fix |",
         "| --- | --- | --- | --- | --- | --- |",
