@@ -656,19 +656,24 @@ _PROBES: dict[tuple[str, str], object] = {}
 _DERIVED: dict[tuple, tuple[object, tuple[tuple[tuple[str, str], object], ...], tuple]] = {}
 
 
-#: project modules parsed since the collector was last told to keep what is read (``settle``)
+#: project modules parsed since the collector was last told to keep what is read (``settle``),
+#: and how many make the next call act (doubled each time)
 _UNSETTLED = [0]
+_SETTLE_AT = [1]
 
 
 def settle() -> None:
     """Between two files of one run: the project modules read so far (their trees, name tables
     and summaries) are kept for the rest of the process, so the cyclic collector need not walk
     them again at every full collection (over the wandb package they were three quarters of
-    the objects it walked, and a third of the plugin's time). Once some were parsed since the
-    last call: one collection (so that no garbage is kept with them), then ``gc.freeze()``.
-    Objects freed by their last reference are freed as before. For front ends that run one file
-    after another in a process of their own (flake8's plugin)."""
-    if _UNSETTLED[0]:
+    the objects it walked, and a third of the plugin's time). Once enough were parsed since the
+    last call (1, then 2, 4, 8...: a logarithmic number of times in a run): one collection (so
+    that no garbage is kept with them), then ``gc.freeze()``. Objects freed by their last
+    reference are freed as before; an object alive then and dropped later in a reference cycle
+    is kept to the end of the process, which the doubling bounds. For front ends that run one
+    file after another in a process of their own (flake8's plugin)."""
+    if _UNSETTLED[0] >= _SETTLE_AT[0]:
+        _SETTLE_AT[0] = 2 * max(_SETTLE_AT[0], _UNSETTLED[0])
         _UNSETTLED[0] = 0
         gc.collect()
         gc.freeze()
