@@ -17,7 +17,7 @@ import ast
 from collections.abc import Iterable
 
 from .positions import children
-from .resolve import LEAVES, SCOPE_NODES
+from .resolve import ALLOCATED, LEAVES, SCOPE_NODES
 
 #: callee names whose arguments are a report: printing, logging, formatting, metrics
 SINK_CALLS = frozenset(
@@ -29,7 +29,6 @@ SINK_CALLS = frozenset(
 #: conversions that keep a figure what it is (bytes to GB, rounding)
 KEEPS_VALUE = (ast.Div, ast.FloorDiv, ast.Mult, ast.RShift)
 WRAPPERS = frozenset({"round", "float", "int", "str", "format"})
-ALLOCATED = frozenset({"torch.cuda.memory_allocated", "torch.cuda.max_memory_allocated"})
 _BLOCKS = ("body", "orelse", "finalbody", "handlers")
 
 

@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from .resolve import (
     ACCELERATOR,
+    ALLOCATED,
     INSTANCE,
     LOCAL_CLASS,
     RUN,
@@ -47,7 +48,6 @@ RETURNS_PARAM_COUNT = "<raw parameter count>"
 #: a dict literal one of whose values is a raw parameter count (``{"params": n}``)
 RETURNS_COUNT_DICT = "<dict holding a raw parameter count>"
 #: the torch functions whose figure under-reports GPU memory (WB201)
-ALLOCATED = frozenset({"torch.cuda.memory_allocated", "torch.cuda.max_memory_allocated"})
 _KEEPS_VALUE = (ast.Div, ast.FloorDiv, ast.Mult, ast.RShift)
 _WRAPPERS = frozenset({"round", "float", "int", "str", "format"})
 #: at most this many bytes of a project module are read (a generated file is no helper)

@@ -3,13 +3,10 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
+from ..analysis.resolve import ALLOCATED
 from ..engine import UNSAFE, Fix, Invalid, Message, Rule
 from .edits import attribute_name_edit
 
-ALLOCATED = {
-    "torch.cuda.memory_allocated": "memory_reserved",
-    "torch.cuda.max_memory_allocated": "max_memory_reserved",
-}
 #: reading any of these beside ``memory_allocated`` means the report shows both figures
 COMPANIONS = {
     "torch.cuda.memory_reserved",
