@@ -2,6 +2,7 @@
 reads and summarises the modules a file imports, once per process).
 
     python bench/bench_project.py [--repeats 5] [-j 2] [--wandb-files 0] [--torch-files 600]
+                                  [--baseline REV]
 
 The installed packages are copied into a temporary folder first: installed packages are never read
 by the project view, so only a copy is a project whose imports resolve. For each corpus, alternates
@@ -12,7 +13,12 @@ in the same run (this machine is shared and noisy):
   C  flake8 with the plugin, its cache filled               --select=E,F,W,WB  -j N
 
 all run inside the copied project; prints the medians of the per-triple ratios B/A and C/A in
-CPU seconds of flake8 and its worker processes. Corpora: the wandb package (all-wandb code: every
+CPU seconds of flake8 and its worker processes. With ``--baseline REV``, each round also runs
+
+  D  flake8 with the linter of REV (a ``git worktree``), a first run
+
+and B and D both through ``bench_instructions.py``'s runner: the one way to compare two
+revisions in CPU seconds on a machine whose ratios move from day to day by more than a change. Corpora: the wandb package (all-wandb code: every
 file mentions wandb, relative imports everywhere), torch (typical code: few files use wandb), and
 the blind-labelled project folders of tests/realcode/projects.
 """
@@ -20,10 +26,14 @@ the blind-labelled project folders of tests/realcode/projects.
 from __future__ import annotations
 
 import argparse
+import compileall
+import contextlib
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -48,20 +58,40 @@ def copy_tree(files: list[Path], root: Path, dest: Path) -> list[Path]:
     return out
 
 
-def bench(name: str, cwd: Path, files: list[Path], repeats: int, jobs: str) -> float:
+def bench(
+    name: str,
+    cwd: Path,
+    files: list[Path],
+    repeats: int,
+    jobs: str,
+    baseline: tuple[str, Path, Path] | None = None,
+) -> float:
     """Plain flake8, flake8 with the plugin on a first run (``--wandb-no-cache``), and with the
-    plugin's persistent cache filled by an earlier run on the same files (nothing changed)."""
+    plugin's persistent cache filled by an earlier run on the same files (nothing changed).
+    ``baseline``: (revision, its checkout, the runner): its first run too, in every round, and
+    this checkout's first run through the same runner (the two then start alike)."""
     rel = [str(f.relative_to(cwd)) for f in files]
     args = ["--exit-zero", "--isolated", "-j", jobs, *rel]
     plain = [sys.executable, str(HERE / "flake8_without_plugin.py"), "--select=E,F,W", *args]
     cold = [sys.executable, "-m", "flake8", "--select=E,F,W,WB", "--wandb-no-cache", *args]
     warm = [sys.executable, "-m", "flake8", "--select=E,F,W,WB", *args]
+    base_cold: list[str] = []
+    if baseline is not None:
+        _rev, tree, runner = baseline
+        plugin = ["--select=E,F,W,WB", "--wandb-no-cache", *args]
+        cold = [sys.executable, str(runner), str(HERE.parent), *plugin]
+        base_cold = [sys.executable, str(runner), str(tree), *plugin]
     shutil.rmtree(cwd / ".flake8-wandb-cache", ignore_errors=True)
     timed(warm, cwd)  # fills the cache
     a_times, b_times, c_times, ratios, warm_ratios = [], [], [], [], []
+    d_times, base_ratios = [], []
     for _ in range(repeats):
         a = timed(plain, cwd)
         b = timed(cold, cwd)
+        if base_cold:
+            d = timed(base_cold, cwd)
+            d_times.append(d)
+            base_ratios.append(d / a)
         c = timed(warm, cwd)
         a_times.append(a)
         b_times.append(b)
@@ -77,7 +107,14 @@ def bench(name: str, cwd: Path, files: list[Path], repeats: int, jobs: str) -> f
         f"median ratio {ratio:.3f} (min {min(ratios):.3f}, max {max(ratios):.3f}) | "
         f"with WB, cache filled {statistics.median(c_times):.2f} CPU s, "
         f"median ratio {statistics.median(warm_ratios):.3f} "
-        f"(min {min(warm_ratios):.3f}, max {max(warm_ratios):.3f})",
+        f"(min {min(warm_ratios):.3f}, max {max(warm_ratios):.3f})"
+        + (
+            f" | {baseline[0]}, first run {statistics.median(d_times):.2f} CPU s, median ratio "
+            f"{statistics.median(base_ratios):.3f} (min {min(base_ratios):.3f}, "
+            f"max {max(base_ratios):.3f})"
+            if baseline is not None
+            else ""
+        ),
         flush=True,
     )
     return ratio
@@ -92,23 +129,51 @@ def main() -> None:
     parser.add_argument("--wandb-files", type=int, default=0, help="0 = every file")
     parser.add_argument("--torch-files", type=int, default=600, help="0 = all of torch")
     parser.add_argument("--only", choices=("wandb", "torch", "projects"), action="append")
+    parser.add_argument(
+        "--baseline", help="a git revision whose first run is timed beside this checkout's"
+    )
     opts = parser.parse_args()
     precompile()  # measure the plugin as installed: its bytecode written
     only = opts.only or ["wandb", "torch", "projects"]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _checkout(opts.baseline, Path(tmp)) as baseline:
         if "wandb" in only:
             root = package_dir("wandb").parent
             dest = Path(tmp) / "wandb-project"
             files = copy_tree(wandb_corpus(opts.wandb_files), root, dest)
-            bench("wandb package (all-wandb code)", dest, files, opts.repeats, opts.jobs)
+            bench("wandb package (all-wandb code)", dest, files, opts.repeats, opts.jobs, baseline)
         if "torch" in only:
             root = package_dir("torch").parent
             dest = Path(tmp) / "torch-project"
             files = copy_tree(torch_corpus(opts.torch_files), root, dest)
-            bench("torch (typical code)", dest, files, opts.repeats, opts.jobs)
+            bench("torch (typical code)", dest, files, opts.repeats, opts.jobs, baseline)
         if "projects" in only:
             files = sorted(PROJECTS.rglob("*.py"))
-            bench("tests/realcode/projects", PROJECTS, files, opts.repeats, opts.jobs)
+            bench("tests/realcode/projects", PROJECTS, files, opts.repeats, opts.jobs, baseline)
+
+
+@contextlib.contextmanager
+def _checkout(revision: str | None, tmp: Path) -> Iterator[tuple[str, Path, Path] | None]:
+    """A ``git worktree`` of ``revision`` with its bytecode written, and the runner that runs
+    flake8 with the linter of a given checkout (``bench_instructions.py``'s); None without one."""
+    if revision is None:
+        yield None
+        return
+    from bench_instructions import _AT_REVISION
+
+    tree = tmp / "baseline"
+    root = HERE.parent
+    subprocess.run(
+        ["git", "-C", str(root), "worktree", "add", "-q", "--detach", str(tree), revision],
+        check=True,
+    )
+    try:
+        for package in (tree / "flake8_wandb", tree / "runtime" / "wandb_runtime"):
+            compileall.compile_dir(str(package), quiet=1)
+        runner = tmp / "at_revision.py"
+        runner.write_text(_AT_REVISION, encoding="utf-8")
+        yield revision, tree, runner
+    finally:
+        subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)])
 
 
 if __name__ == "__main__":
