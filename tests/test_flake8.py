@@ -164,6 +164,53 @@ def test_a_rule_that_crashes_is_asked_nothing_more_and_the_next_rule_still_sees_
     assert [(e.code, e.line) for e in errors] == [("WB998", 2)]
 
 
+def test_leave_handlers_run_after_the_children_in_the_enclosing_scope():
+    """A rule's ``leave_<Node>`` runs once the node's children are visited (the engine walks the
+    name table's record, not the tree), deepest first, with the scope around the node."""
+    import ast
+
+    from flake8_wandb.engine import Engine, Rule
+
+    events: list[tuple[str, str, str]] = []
+
+    class Order(Rule):
+        code, name, messages = "WB997", "order", (Always,)
+
+        def _scope(self) -> str:
+            return getattr(self.ctx.scope.node, "name", "<module>")
+
+        def visit_Call(self, node):
+            events.append(("call", ast.unparse(node.func), self._scope()))
+
+        def leave_FunctionDef(self, node):
+            events.append(("leave", node.name, self._scope()))
+
+        def leave_ClassDef(self, node):
+            events.append(("leave", node.name, self._scope()))
+
+    source = (
+        "import wandb\n"
+        "class Trainer:\n"
+        "    def fit(self):\n"
+        "        def inner():\n"
+        "            wandb.log({})\n"
+        "        inner()\n"
+        "def main():\n"
+        "    wandb.init()\n"
+    )
+    findings, errors = Engine([Order]).check(ast.parse(source), source)
+    assert errors == []
+    assert events == [
+        ("call", "wandb.log", "inner"),
+        ("leave", "inner", "fit"),
+        ("call", "inner", "fit"),
+        ("leave", "fit", "Trainer"),
+        ("leave", "Trainer", "<module>"),
+        ("call", "wandb.init", "main"),
+        ("leave", "main", "<module>"),
+    ]
+
+
 SETTLE = """\
 import gc, sys, weakref
 from flake8_wandb.analysis import project
