@@ -81,7 +81,7 @@ _LIBRARIES = (
 #: an unannotated parameter named so, in a module that mentions wandb, is an accelerator made
 #: elsewhere: ``Accelerator(log_with=args.report_to)`` (docs/integrations.md)
 ACCELERATOR_PARAM_NAMES = frozenset({"accelerator"})
-#: torch's allocated-memory readings (FACTS.md: far below what the GPU holds), each with the
+#: torch's allocated-memory readings (docs/facts.md: far below what the GPU holds), each with the
 #: reserved reading to log instead: WB201, the flow queries and the project summaries ask it
 ALLOCATED = {
     "torch.cuda.memory_allocated": "memory_reserved",
