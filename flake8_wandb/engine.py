@@ -309,12 +309,6 @@ class Context:
         ancestors = self.ancestors if scope is None else None
         return self.wandb.log_call(call, scope or self.scope, lightning, ancestors)
 
-    def enclosing(self, *types: type) -> ast.AST | None:
-        for node in reversed(self.ancestors):
-            if isinstance(node, types):
-                return node
-        return None
-
     def function(self) -> ast.AST:
         """The innermost enclosing function, or the module."""
         scope: Scope | None = self.scope  # the engine's scope: the innermost scope node's
@@ -377,7 +371,7 @@ class Engine:
         self.triggers = tuple(sorted({t for r in self.rules for t in r.triggers}))
         self.handed = any(r.handed for r in self.rules)
         #: a rule visits a node the walk leaves out unless asked (a name, a constant)
-        self.leaves = any(t in _NEVER_VISITED for r in self.rules for _, t, _ in _handlers(r))
+        self.leaves = any(t in LEAVES for r in self.rules for _, t, _ in _handlers(r))
 
     def may_match(self, source: str) -> bool:
         """The cheap prefilter: a file without any trigger text cannot hold a finding, unless it
@@ -479,7 +473,7 @@ class Engine:
         # they close) are those deeper than the next node taken.
         order: Iterable[tuple[ast.AST, int]] = zip(ctx.names.nodes, ctx.names.depths)
         if self.leaves:  # recorded for a rule that visits some of them: not the others
-            skip = _NEVER_VISITED - enter.keys() - leave.keys()
+            skip = LEAVES - enter.keys() - leave.keys()
             order = [(n, d) for n, d in order if type(n) not in skip]
         ancestors = ctx.ancestors
         #: the scope in force below each ancestor (a function's own, below the function)
@@ -542,7 +536,6 @@ def _handlers(rule_cls: type) -> tuple[tuple[bool, type, str], ...]:
 
 
 #: leaves: names, constants, contexts and operators hold no other node
-_NEVER_VISITED = LEAVES
 
 
 _SCOPE_TYPES = frozenset(SCOPE_NODES)

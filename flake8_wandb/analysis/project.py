@@ -154,6 +154,7 @@ class ModuleSummary:
         self.view: ProjectView | None = None
         self._called: frozenset[str] | None = None
         self._handed: bool | None = None
+        self._nfkc: str | None = None
 
     def mentions(self, needs: str | None) -> bool:
         if needs is None or any(w in self.text for w in NEEDS[needs]):
@@ -179,14 +180,20 @@ class ModuleSummary:
             )
         return found
 
+    def _identifiers_text(self) -> str:
+        """The text as the parser reads identifiers: NFKC (``class Ｒun`` is ``Run``), once."""
+        if self._nfkc is None:
+            ascii_only = self.text.isascii()
+            self._nfkc = self.text if ascii_only else unicodedata.normalize("NFKC", self.text)
+        return self._nfkc
+
     def _only_a_class(self, name: str) -> bool:
         """The cheap question before a parse: the text defines ``name`` (a top-level name) as a
         class and nowhere as a function (wandb's ``Run``, ``Settings``: asked what a call of
         them returns, a parse of a 150 kB module would only say "an instance")."""
         if "." in name or self._tree is not None:
             return False
-        # the parser reads identifiers in NFKC: so are they read here (``class Ｒun`` is Run)
-        text = self.text if self.text.isascii() else unicodedata.normalize("NFKC", self.text)
+        text = self._identifiers_text()
         word = re.escape(name)
         return bool(re.search(r"^class[\s\\]+" + word + r"\b", text, re.M)) and not (
             re.search(r"\b(?:def|async def)[\s\\]+" + word + r"\b", text)
@@ -196,8 +203,7 @@ class ModuleSummary:
     def _may_default_to_none(self, name: str) -> bool:
         """The cheap question before a parse: some ``def`` of the name's last part in the text
         has ``None`` in its parameter list (or none is found: unknown, asked of the parse)."""
-        text = self.text if self.text.isascii() else unicodedata.normalize("NFKC", self.text)
-        found = signatures(text, name.rpartition(".")[2])
+        found = signatures(self._identifiers_text(), name.rpartition(".")[2])
         return not found or any("None" in s for s in found)
 
     def _index(self) -> dict[str, ast.AST]:

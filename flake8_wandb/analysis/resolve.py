@@ -182,7 +182,6 @@ class Resolver:
         #: not kept, and ``nodes_of``/``parents`` are not asked.
         self.nodes: list[ast.AST] = []
         self.depths: list[int] = []
-        self.recorded = record
         self._by_type: dict[type, list[ast.AST]] | None = None
         self._parents: dict[int, ast.AST] | None = None
         self.scope_of: dict[int, Scope] = {id(tree): self.module}
@@ -209,7 +208,7 @@ class Resolver:
     def nodes_of(self, *types: type) -> list[ast.AST]:
         """The module's nodes of exactly these types, in walk order (``nodes``: never names,
         constants or operators unless the walk recorded them): a lookup, not another walk."""
-        assert self.recorded, "a module whose walk was not recorded"
+        assert self.nodes, "a module whose walk was not recorded"
         if self._by_type is None:
             by_type: dict[type, list[ast.AST]] = {}
             for node in self.nodes:
@@ -222,7 +221,7 @@ class Resolver:
 
     def parents(self) -> dict[int, ast.AST]:
         """Each recorded node's parent (``id`` -> node), from the walk's depths."""
-        assert self.recorded, "a module whose walk was not recorded"
+        assert self.nodes, "a module whose walk was not recorded"
         if self._parents is None:
             parents: dict[int, ast.AST] = {}
             above: list[ast.AST] = []

@@ -20,43 +20,36 @@ def calls_a_handed_logger(source: str) -> bool:
     return False
 
 
+def _closing(source: str, opening: int, limit: int) -> int:
+    """Where the parenthesis at ``opening`` closes, as counted in the text (strings are not
+    told apart), just past it; ``limit`` characters on when it does not close before."""
+    depth, end = 0, min(len(source), opening + 1 + limit)
+    for i in range(opening, end):
+        char = source[i]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return end
+
+
 def call_texts(source: str, name: str, limit: int = 5000) -> list[str]:
     """The text of each call of something named ``name`` (``name(...)``, ``x.name(...)``; not
-    ``def name(``), from the name to its closing parenthesis as counted in the text (strings
-    are not told apart), or ``limit`` characters when it does not close before. A call that is
-    not here is not in the module; a text here may be no call (a string that mentions it)."""
-    found = []
-    for match in re.finditer(r"(?<![\w])" + re.escape(name) + r"\s*\(", source):
-        if source[max(0, match.start() - 4) : match.start()] == "def ":
-            continue
-        depth, end = 0, min(len(source), match.end() + limit)
-        for i in range(match.end() - 1, end):
-            char = source[i]
-            if char == "(":
-                depth += 1
-            elif char == ")":
-                depth -= 1
-                if depth == 0:
-                    end = i + 1
-                    break
-        found.append(source[match.start() : end])
-    return found
+    ``def name(``), from the name to its closing parenthesis (``_closing``). A call that is not
+    here is not in the module; a text here may be no call (a string that mentions it)."""
+    return [
+        source[match.start() : _closing(source, match.end() - 1, limit)]
+        for match in re.finditer(r"(?<![\w])" + re.escape(name) + r"\s*\(", source)
+        if source[max(0, match.start() - 4) : match.start()] != "def "
+    ]
 
 
 def signatures(source: str, name: str, limit: int = 5000) -> list[str]:
-    """The parameter list of each ``def name(...)`` in the text (from its parenthesis to the one
-    that closes it, as counted in the text), or ``limit`` characters when it does not close."""
-    found = []
-    for match in re.finditer(r"\bdef[\s\\]+" + re.escape(name) + r"\s*\(", source):
-        depth, end = 0, min(len(source), match.end() + limit)
-        for i in range(match.end() - 1, end):
-            char = source[i]
-            if char == "(":
-                depth += 1
-            elif char == ")":
-                depth -= 1
-                if depth == 0:
-                    end = i + 1
-                    break
-        found.append(source[match.end() - 1 : end])
-    return found
+    """The parameter list of each ``def name(...)`` in the text, parentheses included
+    (``_closing``)."""
+    return [
+        source[match.end() - 1 : _closing(source, match.end() - 1, limit)]
+        for match in re.finditer(r"\bdef[\s\\]+" + re.escape(name) + r"\s*\(", source)
+    ]
