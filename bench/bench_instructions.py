@@ -29,22 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_project import copy_tree  # noqa: E402
-from corpus import package_dir, precompile, wandb_corpus  # noqa: E402
+from corpus import AT_REVISION, package_dir, precompile, revision_checkout, wandb_corpus  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-
-#: runs flake8 with the linter of the checkout given first (not the installed one)
-_AT_REVISION = """
-import sys
-root = sys.argv.pop(1)
-sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
-sys.path[:0] = [root, root + "/runtime"]
-import flake8_wandb
-assert flake8_wandb.__file__.startswith(root), flake8_wandb.__file__
-from flake8.main.cli import main
-sys.exit(main())
-"""
 
 
 def instructions(cmd: list[str], cwd: Path) -> int:
@@ -80,7 +68,7 @@ def main() -> None:
         rel = [str(f.relative_to(tmp)) for f in files]
         args = ["--exit-zero", "--isolated", "-j", "1", *rel]
         runner = Path(tmp) / "at_revision.py"
-        runner.write_text(_AT_REVISION, encoding="utf-8")
+        runner.write_text(AT_REVISION, encoding="utf-8")
         plain = instructions(
             [sys.executable, str(HERE / "flake8_without_plugin.py"), "--select=E,F,W", *args],
             Path(tmp),
@@ -92,31 +80,9 @@ def main() -> None:
             f"instructions | with WB, first run {here / 1e9:.3f} G, ratio {here / plain:.3f}"
         )
         if opts.baseline:
-            tree = Path(tmp) / "baseline"
-            subprocess.run(
-                [
-                    "git",
-                    "-C",
-                    str(ROOT),
-                    "worktree",
-                    "add",
-                    "-q",
-                    "--detach",
-                    str(tree),
-                    opts.baseline,
-                ],
-                check=True,
-            )
-            try:
-                import compileall
-
-                for package in (tree / "flake8_wandb", tree / "runtime" / "wandb_runtime"):
-                    compileall.compile_dir(str(package), quiet=1)
-                base = instructions([sys.executable, str(runner), str(tree), *plugin], Path(tmp))
-            finally:
-                subprocess.run(
-                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                    check=False,
+            with revision_checkout(opts.baseline, Path(tmp)) as (tree, base_runner):
+                base = instructions(
+                    [sys.executable, str(base_runner), str(tree), *plugin], Path(tmp)
                 )
             line += f" | {opts.baseline}: {base / 1e9:.3f} G, ratio {base / plain:.3f}"
         print(line, flush=True)

@@ -17,7 +17,7 @@ CPU seconds of flake8 and its worker processes. With ``--baseline REV``, each ro
 
   D  flake8 with the linter of REV (a ``git worktree``), a first run
 
-and B and D both through ``bench_instructions.py``'s runner: the one way to compare two
+and B and D both through one runner (``corpus.AT_REVISION``): the one way to compare two
 revisions in CPU seconds on a machine whose ratios move from day to day by more than a change. Corpora: the wandb package (all-wandb code: every
 file mentions wandb, relative imports everywhere), torch (typical code: few files use wandb), and
 the blind-labelled project folders of tests/realcode/projects.
@@ -26,11 +26,9 @@ the blind-labelled project folders of tests/realcode/projects.
 from __future__ import annotations
 
 import argparse
-import compileall
 import contextlib
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -38,7 +36,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_flake8 import HERE, timed  # noqa: E402
-from corpus import count_lines, package_dir, precompile, torch_corpus, wandb_corpus  # noqa: E402
+from corpus import (  # noqa: E402
+    count_lines,
+    package_dir,
+    precompile,
+    revision_checkout,
+    torch_corpus,
+    wandb_corpus,
+)
 
 PROJECTS = HERE.parent / "tests" / "realcode" / "projects"
 
@@ -153,27 +158,12 @@ def main() -> None:
 
 @contextlib.contextmanager
 def _checkout(revision: str | None, tmp: Path) -> Iterator[tuple[str, Path, Path] | None]:
-    """A ``git worktree`` of ``revision`` with its bytecode written, and the runner that runs
-    flake8 with the linter of a given checkout (``bench_instructions.py``'s); None without one."""
+    """``corpus.revision_checkout`` of ``revision``, named; None without one."""
     if revision is None:
         yield None
         return
-    from bench_instructions import _AT_REVISION
-
-    tree = tmp / "baseline"
-    root = HERE.parent
-    subprocess.run(
-        ["git", "-C", str(root), "worktree", "add", "-q", "--detach", str(tree), revision],
-        check=True,
-    )
-    try:
-        for package in (tree / "flake8_wandb", tree / "runtime" / "wandb_runtime"):
-            compileall.compile_dir(str(package), quiet=1)
-        runner = tmp / "at_revision.py"
-        runner.write_text(_AT_REVISION, encoding="utf-8")
+    with revision_checkout(revision, tmp) as (tree, runner):
         yield revision, tree, runner
-    finally:
-        subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)])
 
 
 if __name__ == "__main__":

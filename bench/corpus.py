@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+import compileall
+import contextlib
 import importlib.util
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: runs flake8 with the linter of the checkout given first (not the installed one)
+AT_REVISION = """
+import sys
+root = sys.argv.pop(1)
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path[:0] = [root, root + "/runtime"]
+import flake8_wandb
+assert flake8_wandb.__file__.startswith(root), flake8_wandb.__file__
+from flake8.main.cli import main
+sys.exit(main())
+"""
 
 
 def package_dir(name: str) -> Path:
@@ -38,7 +56,25 @@ def precompile() -> None:
     editable checkout run with ``PYTHONDONTWRITEBYTECODE=1`` (this machine sets it) otherwise
     compiles every module of the plugin again in every flake8 process, about 0.5 G instructions
     each, a cost no installed plugin has and plain flake8 (whose bytecode pip wrote) does not pay."""
-    import compileall
-
     for name in ("flake8_wandb", "wandb_runtime"):
         compileall.compile_dir(str(package_dir(name)), quiet=1)
+
+
+@contextlib.contextmanager
+def revision_checkout(revision: str, tmp: Path) -> Iterator[tuple[Path, Path]]:
+    """A ``git worktree`` of ``revision`` in ``tmp`` with its bytecode written, and a runner
+    script (``AT_REVISION``) that runs flake8 with the linter of the checkout named first:
+    ``python runner <checkout> <flake8 args>``. Removed on exit."""
+    tree = tmp / "baseline"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(tree), revision],
+        check=True,
+    )
+    try:
+        for package in (tree / "flake8_wandb", tree / "runtime" / "wandb_runtime"):
+            compileall.compile_dir(str(package), quiet=1)
+        runner = tmp / "at_revision.py"
+        runner.write_text(AT_REVISION, encoding="utf-8")
+        yield tree, runner
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)])
