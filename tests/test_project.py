@@ -357,3 +357,27 @@ def test_a_helper_without_a_none_default_forwards_no_optional_step(tmp_path):
     assert found is not None and found.log_step == "step" and found.step_default_none
     # the same helper asked for as any log helper is summarised
     assert module.get("log_metrics", "log").log_step == "step"  # type: ignore[union-attr]
+
+
+def test_text_searches_find_what_the_anchored_patterns_find():
+    """The cheap questions search for a literal beginning and check the word or line start
+    themselves (fast): the same matches as ``\\b``/``^`` before the pattern."""
+    import re
+
+    from flake8_wandb.analysis.text import word_matches
+
+    texts = [
+        "def log(a, step=None):\n    pass\nundef log(\nxdef log(\n  def  log (b)\n",
+        "é def log(\nädef log(\na\\\ndef log(\nclass A:\n  class B:\nA = 1\n A = 2\nAB = 3\n",
+        "undef xdef(def xdef(\nlog(1)\nx.log (2)\nblog(3)\n_log(4)\n" + "pad " * 50,
+    ]
+    for text in texts:
+        for name in ("log", "A", "B", "xdef", "AB"):
+            word = re.escape(name)
+            for pattern in (r"def[\s\\]+" + word + r"\s*\(", word + r"\s*\(", word + r"\b"):
+                want = [m.span() for m in re.finditer(r"\b" + pattern, text)]
+                assert [m.span() for m in word_matches(text, pattern)] == want, (text, pattern)
+            for pattern in (r"class[\s\\]+" + word + r"\b", word + r"\s*="):
+                want = [m.span() for m in re.finditer("^" + pattern, text, re.M)]
+                got = [m.span() for m in word_matches(text, pattern, line_start=True)]
+                assert got == want, (text, pattern)

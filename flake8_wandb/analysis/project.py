@@ -39,7 +39,7 @@ from .resolve import (
     Scope,
     call_name,
 )
-from .text import call_texts, calls_a_handed_logger, signatures
+from .text import call_texts, calls_a_handed_logger, signatures, word_matches
 
 #: what a summary's ``returns`` says
 RETURNS_ACCELERATOR = ACCELERATOR
@@ -175,8 +175,7 @@ class ModuleSummary:
         found = self._defines.get(name)
         if found is None:
             found = self._defines[name] = all(
-                re.search(r"\b(?:def|class)[\s\\]+" + re.escape(part) + r"\b", self.text)
-                for part in name.split(".")
+                _defined(self.text, part, ("def", "class")) for part in name.split(".")
             )
         return found
 
@@ -195,9 +194,9 @@ class ModuleSummary:
             return False
         text = self._identifiers_text()
         word = re.escape(name)
-        return bool(re.search(r"^class[\s\\]+" + word + r"\b", text, re.M)) and not (
-            re.search(r"\b(?:def|async def)[\s\\]+" + word + r"\b", text)
-            or re.search(r"^" + word + r"\s*=", text, re.M)
+        return _found(text, r"class[\s\\]+" + word + r"\b", line_start=True) and not (
+            _defined(text, name, ("def",))  # ``async def`` too
+            or _found(text, word + r"\s*=", line_start=True)
         )
 
     def _may_default_to_none(self, name: str) -> bool:
@@ -407,6 +406,16 @@ def _item_loop_to_run(loop: ast.For, params: set[str], model, scope: Scope) -> s
         ):
             return it.func.value.id
     return None
+
+
+def _found(text: str, pattern: str, line_start: bool = False) -> bool:
+    """``pattern`` is in the text at the start of a word (of a line with ``line_start``)."""
+    return next(word_matches(text, pattern, line_start), None) is not None
+
+
+def _defined(text: str, name: str, kinds: tuple[str, ...]) -> bool:
+    """A ``def name`` or ``class name`` (of ``kinds``) in the text."""
+    return any(_found(text, kind + r"[\s\\]+" + re.escape(name) + r"\b") for kind in kinds)
 
 
 _CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")

@@ -4,6 +4,10 @@ them before it imports the rules: this module imports nothing but ``re``)."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 _LOG_METHOD_CALL = re.compile(r"\.\s*log\w*\s*\(")
 _LOGGER_BEFORE = re.compile(r"(?:[Ll]ogger|[Tt]racker)\w*\s*$")
@@ -35,13 +39,37 @@ def _closing(source: str, opening: int, limit: int) -> int:
     return end
 
 
+_WORD_CHAR = re.compile(r"\w")
+
+
+def word_matches(source: str, pattern: str, line_start: bool = False) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern`` that begin a word (``\\b`` before it; at the start of a line
+    with ``line_start``, as ``^`` under ``re.M``), in ``finditer`` order. The same matches as the
+    anchored pattern's, but found by the regex engine's fast search for the pattern's literal
+    beginning (an anchor before it makes the engine try every position: 25 times slower on a
+    150 kB module)."""
+    compiled = re.compile(pattern)
+    search, pos = compiled.search, 0
+    while True:
+        match = search(source, pos)
+        if match is None:
+            return
+        start = match.start()
+        before = source[start - 1] if start else "\n"
+        if before == "\n" if line_start else not _WORD_CHAR.match(before):
+            yield match
+            pos = max(match.end(), start + 1)
+        else:
+            pos = start + 1
+
+
 def call_texts(source: str, name: str, limit: int = 5000) -> list[str]:
     """The text of each call of something named ``name`` (``name(...)``, ``x.name(...)``; not
     ``def name(``), from the name to its closing parenthesis (``_closing``). A call that is not
     here is not in the module; a text here may be no call (a string that mentions it)."""
     return [
         source[match.start() : _closing(source, match.end() - 1, limit)]
-        for match in re.finditer(r"(?<![\w])" + re.escape(name) + r"\s*\(", source)
+        for match in word_matches(source, re.escape(name) + r"\s*\(")
         if source[max(0, match.start() - 4) : match.start()] != "def "
     ]
 
@@ -51,5 +79,5 @@ def signatures(source: str, name: str, limit: int = 5000) -> list[str]:
     (``_closing``)."""
     return [
         source[match.end() - 1 : _closing(source, match.end() - 1, limit)]
-        for match in re.finditer(r"\bdef[\s\\]+" + re.escape(name) + r"\s*\(", source)
+        for match in word_matches(source, r"def[\s\\]+" + re.escape(name) + r"\s*\(")
     ]
