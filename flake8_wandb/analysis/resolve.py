@@ -17,10 +17,11 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from ast import AST
 from collections.abc import Callable
 from typing import Union
 
-from .positions import children
+from .positions import branch_fields, children
 
 #: The qualname of a wandb ``Run`` *instance* (what ``wandb.init()`` returns).
 RUN = "<wandb.Run>"
@@ -558,9 +559,21 @@ class _Binder:
                 self.scope = scope
                 scoped = handler(node)
             if scoped is None:  # every child in the node's scope
-                for child in reversed(children(node)):
-                    if type(child) not in skip:
+                if leaves:
+                    for child in reversed(children(node)):
                         push((child, scope, depth))
+                    continue
+                # without leaves, inline: the fields that may hold a branch, last first
+                fields = branch_fields(type(node))
+                for name, mixed in fields:
+                    value = getattr(node, name, None)
+                    if value.__class__ is list:
+                        for child in reversed(value):
+                            if type(child) not in skip and (not mixed or isinstance(child, AST)):
+                                push((child, scope, depth))
+                    elif value is not None and type(value) not in skip:
+                        if isinstance(value, AST):
+                            push((value, scope, depth))
             else:
                 for child, child_scope in reversed(scoped):
                     if type(child) not in skip:
