@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
@@ -136,7 +136,10 @@ class Rule:
       checked before the rule runs on a file that passed the prefilter; ``handed``: the rule
       also runs on a module that names no trigger but calls a log method of a logger it may be
       handed (``logger.log(...)``: ``analysis.text.calls_a_handed_logger``);
-    - ``visit_<Node>`` / ``leave_<Node>`` handlers and ``end_module``, called by the one traversal.
+    - ``visit_<Node>`` / ``leave_<Node>`` handlers and ``end_module``, called by the one traversal;
+    - ``attribute_names``: the cheap question a ``visit_Call`` or ``visit_Attribute`` handler
+      asks first, asked by the engine instead, once per name: an attribute named otherwise
+      (``x.other``), or a call of one (``x.other(...)``), is not handed to the handler.
     """
 
     code: ClassVar[str]
@@ -155,6 +158,11 @@ class Rule:
     invalid: ClassVar[Sequence[Example]] = ()
     valid: ClassVar[Sequence[str]] = ()
     use_instead: ClassVar[str] = ""
+    #: per node type (``ast.Call``, ``ast.Attribute``): which attribute names the handler of
+    #: that type looks at, when it returns at once for any other (its first question, asked by
+    #: the engine once per name and module). A call of a plain name (``wlog(...)``) is always
+    #: handed on: only the name table knows what an imported or assigned name is.
+    attribute_names: ClassVar[Mapping[type, Callable[[str], bool]]] = {}
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -443,6 +451,21 @@ class Engine:
                 table = enter if is_enter else leave
                 table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
         failed: set = set()
+        #: per node type whose handlers ask about the attribute name first (``attribute_names``)
+        #: and per name, the handlers to run: filled as names come, emptied when a rule crashes
+        by_name: dict[type, dict[str, list[tuple[Rule, Callable]]]] = {
+            node_type: {}
+            for node_type in (ast.Call, ast.Attribute)
+            if any(node_type in type(rule).attribute_names for rule, _ in enter.get(node_type, ()))
+        }
+
+        def named(node_type: type, name: str) -> list[tuple[Rule, Callable]]:
+            found = by_name[node_type][name] = [
+                (rule, fn)
+                for rule, fn in enter[node_type]
+                if node_type not in rule.attribute_names or rule.attribute_names[node_type](name)
+            ]
+            return found
 
         def call(rule: Rule, fn: Callable, *args) -> None:
             if rule.code in failed:
@@ -466,6 +489,8 @@ class Engine:
                     for table in (enter, leave):
                         for kind, listed in table.items():
                             table[kind] = [h for h in listed if h[0] is not rule]
+                    for names in by_name.values():
+                        names.clear()
 
         # The walk the name table made (``Resolver.nodes``: each node once, parents first, with
         # its depth); no recursion, so deeply nested expressions cannot overflow. This loop runs
@@ -504,7 +529,14 @@ class Engine:
             node_type = type(node)
             handlers = get_handlers(node_type)
             if handlers:
-                run(handlers, node)
+                if node_type in by_name:  # asked by attribute name (``Rule.attribute_names``)
+                    func = node.func if node_type is ast.Call else node  # type: ignore[attr-defined]
+                    if type(func) is ast.Attribute:
+                        handlers = by_name[node_type].get(func.attr)
+                        if handlers is None:
+                            handlers = named(node_type, func.attr)
+                if handlers:
+                    run(handlers, node)
             ancestors.append(node)
             if node_type in scope_types:
                 scope = ctx.scope = scope_of[id(node)]

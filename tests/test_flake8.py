@@ -164,6 +164,63 @@ def test_a_rule_that_crashes_is_asked_nothing_more_and_the_next_rule_still_sees_
     assert [(e.code, e.line) for e in errors] == [("WB998", 2)]
 
 
+def test_attribute_names_filter_what_the_engine_hands_to_a_handler():
+    """``Rule.attribute_names``: a call of an attribute with another name, or such an attribute,
+    is not handed to the handler (asked once per name); a call of a plain name always is (an
+    alias only the name table knows); rules without the declaration still see every call; a
+    rule that crashes is asked nothing more, its filtered lists included."""
+    import ast
+
+    from flake8_wandb.engine import Engine, Rule
+
+    asked: list[str] = []
+    seen: dict[str, list[str]] = {"logs": [], "all": [], "attrs": []}
+
+    def only_log(name: str) -> bool:
+        asked.append(name)
+        return name == "log"
+
+    class Logs(Rule):
+        code, name, messages = "WB996", "logs", (Always,)
+        attribute_names = {ast.Call: only_log, ast.Attribute: only_log}
+
+        def visit_Call(self, node):
+            seen["logs"].append(ast.unparse(node.func))
+            if ast.unparse(node.func) == "boom.log":
+                raise RuntimeError("boom")
+
+        def visit_Attribute(self, node):
+            seen["attrs"].append(ast.unparse(node))
+
+    class Every(Rule):
+        code, name, messages = "WB997", "every", (Always,)
+
+        def visit_Call(self, node):
+            seen["all"].append(ast.unparse(node.func))
+
+    source = (
+        "import wandb\n"
+        "from wandb import log as wlog\n"
+        "wandb.log({})\n"
+        "run.save()\n"
+        "wlog({})\n"
+        "run.log({})\n"
+        "run.save()\n"
+        "boom.log({})\n"
+        "wandb.log({})\n"
+    )
+    findings, errors = Engine([Logs, Every]).check(ast.parse(source), source)
+    assert seen["logs"] == ["wandb.log", "wlog", "run.log", "boom.log"]
+    # ``boom.log``'s attribute comes after its call, whose crash took the rule out
+    assert seen["attrs"] == ["wandb.log", "run.log"]
+    assert seen["all"] == [
+        "wandb.log", "run.save", "wlog", "run.log", "run.save", "boom.log", "wandb.log"
+    ]  # fmt: skip
+    assert [(e.code, e.line) for e in errors] == [("WB996", 8)]
+    # each name asked once per node type (after the crash, no rule left that asks)
+    assert sorted(asked) == ["log", "log", "save", "save"]
+
+
 def test_leave_handlers_run_after_the_children_in_the_enclosing_scope():
     """A rule's ``leave_<Node>`` runs once the node's children are visited (the engine walks the
     name table's record, not the tree), deepest first, with the scope around the node."""

@@ -126,7 +126,11 @@ class EnvWrite:
 
 
 #: the last names of the calls that start a run (``init_call``)
-_INIT_ATTRS = frozenset({"init", "init_trackers", "WandbLogger"})
+#: the last names of the callees that start a run (``init_call`` asks them first; rules
+#: hand the same question to the engine: ``Rule.attribute_names``)
+INIT_ATTRIBUTES = frozenset({"init", "init_trackers", "WandbLogger"})
+#: the last name of a log call's callee (``run.log``): ``log_call`` asks it first
+LOG_ATTRIBUTES = frozenset({"log"})
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,7 @@ class WandbModel:
         if not isinstance(call, ast.Call):
             return False
         func = call.func
-        if isinstance(func, ast.Attribute) and func.attr != "log":
+        if isinstance(func, ast.Attribute) and func.attr not in LOG_ATTRIBUTES:
             return False
         qual = self.names.qualname(func, scope or self.names.module)
         if qual in LOG_CALLS:
@@ -240,7 +244,7 @@ class WandbModel:
         if not isinstance(call, ast.Call):
             return None
         func = call.func
-        if isinstance(func, ast.Attribute) and func.attr not in _INIT_ATTRS:
+        if isinstance(func, ast.Attribute) and func.attr not in INIT_ATTRIBUTES:
             return None  # the cheap question first: ``x.y(...)`` resolves to a name ending in y
         scope = scope or self.names.module
         if isinstance(func, ast.Attribute) and func.attr == "init_trackers":

@@ -4,7 +4,7 @@ import ast
 from typing import ClassVar
 
 from ..analysis.flow import own_nodes
-from ..analysis.wandb_model import CONFIG_OBJECTS, CONFIG_UPDATES, InitCall
+from ..analysis.wandb_model import CONFIG_OBJECTS, CONFIG_UPDATES, INIT_ATTRIBUTES, InitCall
 from ..engine import SAFE, UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import dotted, has_star_kwargs, keyword
 from .edits import add_keyword, template
@@ -337,6 +337,9 @@ def main():
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self._updated: bool | None = None
+
+    #: only these callees can start a run (``init_call``'s first question)
+    attribute_names = {ast.Call: INIT_ATTRIBUTES.__contains__}
 
     def visit_Call(self, node: ast.Call) -> None:
         init = self.ctx.init_call(node)

@@ -400,6 +400,9 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         #: helpers the project view resolves count, no spelling of a wandb call
         self._handed_only = not any(t in ctx.source for t in self.triggers)
 
+    #: a wandb log call (``x.log``) or a log helper, named for logging (``_calls_log_helper``)
+    attribute_names = {ast.Call: lambda name: "log" in name.lower()}
+
     def visit_Call(self, node: ast.Call) -> None:
         if not self._handed_only and self.ctx.is_wandb_log(node):
             if commit_false(node) and len(node.args) < 2 and not keyword(node, "step"):

@@ -14,6 +14,7 @@ from ..analysis.counters import (
     runs_twice_at_one_value,
 )
 from ..analysis.wandb_model import (
+    LOG_ATTRIBUTES,
     RUN_LIKE,
     commit_false,
     logged_keys,
@@ -516,6 +517,8 @@ for global_step in range(100):
         if self._globs is False:
             self._globs = custom_x_axis_globs(self.ctx)
         return self._globs  # type: ignore[return-value]
+
+    attribute_names = {ast.Attribute: LOG_ATTRIBUTES.__contains__}
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         """``log_fn = run.log``, ``callbacks=[wandb.log]``: a log the tool cannot follow."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
+from ..analysis.wandb_model import LOG_ATTRIBUTES
 from ..engine import Message, Rule
 from .calls import str_value
 
@@ -74,6 +75,9 @@ def log_batch(run: wandb.Run, loss, lr, step):
     run.log({"batch/loss": loss, "batch/lr": lr, "batch/iter_num": step}, step=step)
 """
 
+    #: only a call of ``x.log`` can be a wandb log call (``log_call``'s first question)
+    attribute_names = {ast.Call: LOG_ATTRIBUTES.__contains__}
+
     def visit_Call(self, node: ast.Call) -> None:
         d = _logged_dict(self.ctx, node)
         if d is None or None in d.keys:  # ``**other`` may hold the key
@@ -135,6 +139,9 @@ import wandb
 def log_epoch(run: wandb.Run, loss, acc, epoch):
     run.log({"epoch/loss": loss, "epoch/val_acc": acc, "epoch/lr": 0.1}, step=epoch)
 """
+
+    #: only a call of ``x.log`` can be a wandb log call (``log_call``'s first question)
+    attribute_names = {ast.Call: LOG_ATTRIBUTES.__contains__}
 
     def visit_Call(self, node: ast.Call) -> None:
         d = _logged_dict(self.ctx, node)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
+from ..analysis.wandb_model import LOG_ATTRIBUTES
 from ..engine import UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword
 from .edits import wrap
@@ -87,6 +88,9 @@ import wandb
 def log_progress(samples_seen, batch_size, loss):
     wandb.log({"loss": loss}, step=samples_seen // batch_size)
 """
+
+    #: only a call of ``x.log`` can be a wandb log call (``log_call``'s first question)
+    attribute_names = {ast.Call: LOG_ATTRIBUTES.__contains__}
 
     def visit_Call(self, node: ast.Call) -> None:
         kw = keyword(node, "step")

@@ -210,6 +210,8 @@ def setup(model):
                         return True
         return False
 
+    attribute_names = {ast.Call: SINK_CALL_NAMES.__contains__}
+
     def visit_Call(self, node: ast.Call) -> None:
         """``wandb.log(model_info(model))``, where the project's ``model_info`` returns a dict
         whose value is the raw count (no fix: the key is in another function)."""

@@ -4,7 +4,7 @@ import ast
 from typing import ClassVar
 
 from ..analysis.counters import Loop
-from ..analysis.wandb_model import SUMMARY_OBJECTS, may_finish_run
+from ..analysis.wandb_model import INIT_ATTRIBUTES, SUMMARY_OBJECTS, may_finish_run
 from ..engine import UNSAFE, Fix, Invalid, Message, Rule, Transform, end_of, start_of
 from .calls import has_star_kwargs, keyword, str_value
 from .control_flow import enclosing_loops
@@ -69,6 +69,9 @@ for seed in range(5):
     run = wandb.init(project="demo", group="seeds", config={"seed": seed})
     run.finish()
 """
+
+    #: only these callees can start a run (``init_call``'s first question)
+    attribute_names = {ast.Call: INIT_ATTRIBUTES.__contains__}
 
     def visit_Call(self, node: ast.Call) -> None:
         if not _is_init(self.ctx, node) or keyword(node, "group") or has_star_kwargs(node):
@@ -161,6 +164,9 @@ for lr in (1e-3, 1e-4):
     with wandb.init(project="demo", group="lr", config={"lr": lr}) as run:
         run.log({"lr": lr}, step=0)
 """
+
+    #: only these callees can start a run (``init_call``'s first question)
+    attribute_names = {ast.Call: INIT_ATTRIBUTES.__contains__}
 
     def visit_Call(self, node: ast.Call) -> None:
         if not _is_init(self.ctx, node):
@@ -356,6 +362,9 @@ from wandb_runtime import run_name
 
 run = wandb.init(project="demo", name=run_name("baseline", version=2), config={})
 """
+
+    #: only these callees can start a run (``init_call``'s first question)
+    attribute_names = {ast.Call: INIT_ATTRIBUTES.__contains__}
 
     def visit_Call(self, node: ast.Call) -> None:
         if not _is_init(self.ctx, node):

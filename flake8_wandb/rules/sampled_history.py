@@ -198,6 +198,8 @@ run = api.run("team/project/abc123")
 best = min(row["val/loss"] for row in run.scan_history(keys=["val/loss"]))
 """
 
+    attribute_names = {ast.Call: frozenset({"history"}).__contains__}
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if not (isinstance(func, ast.Attribute) and func.attr == "history"):

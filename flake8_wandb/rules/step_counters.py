@@ -4,6 +4,7 @@ import ast
 from typing import ClassVar
 
 from ..analysis.counters import receiver_key, restarting_loop, step_kind
+from ..analysis.wandb_model import LOG_ATTRIBUTES
 from ..engine import Message, Rule, start_of
 from .calls import keyword
 from .frameworks import in_hf_trainer
@@ -170,6 +171,9 @@ def train(run: wandb.Run, loader, epochs):
         #: per (receiver text, the node within which it means one run): the step-like and the
         #: epoch-like calls, each with the function or class it sits in
         self.calls: dict[tuple[str, int], list[tuple[str, ast.Call, ast.AST, int]]] = {}
+
+    #: only a call of ``x.log`` can be a wandb log call (``log_call``'s first question)
+    attribute_names = {ast.Call: LOG_ATTRIBUTES.__contains__}
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.custom_x_axis:
