@@ -389,3 +389,34 @@ def test_the_walk_answers_parents_and_nodes_by_type():
     assert {id(n) for n in names.nodes_of(ast.Call)} == {id(n) for n in calls}
     found = names.nodes_of(ast.For, ast.With, ast.ClassDef)
     assert [type(n).__name__ for n in found] == ["For", "With", "ClassDef"]
+
+
+def test_print_helpers_are_the_functions_that_only_forward_to_print():
+    """``Flow.print_helpers``: module-level functions whose own ``print(...)`` calls print their
+    parameters and nothing else happens. Only functions holding a ``print`` call of their own
+    (its nearest enclosing function) are examined: one in a nested function is the nested
+    function's; one in a default is the function's own node (as a walk of its nodes sees it)."""
+    from flake8_wandb.engine import Context, Settings
+
+    source = (
+        "import wandb\n"
+        "def print0(*args, **kwargs):\n"
+        "    if rank == 0:\n"
+        "        print(*args, **kwargs)\n"
+        "def outer(msg):\n"
+        "    def inner():\n"
+        "        print(msg)\n"
+        "    inner()\n"
+        "def computes(msg):\n"
+        "    text = msg.upper()\n"
+        "    print(text)\n"
+        "def by_default(x, p=print(x)):\n"
+        "    pass\n"
+        "class Logger:\n"
+        "    def say(self, msg):\n"
+        "        print(msg)\n"
+        "def quiet(msg):\n"
+        "    return msg\n"
+    )
+    ctx = Context(ast.parse(source), source, Settings())
+    assert ctx.flow.print_helpers() == frozenset({"print0", "by_default"})

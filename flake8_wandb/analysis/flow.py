@@ -200,10 +200,23 @@ class Flow:
         """Module-level functions whose body only forwards their arguments to ``print`` (with
         or without a rank check): ``print0``, ``master_print``."""
         if self._print_helpers is None:
+            # the cheap question first: only a function holding a ``print(...)`` of its own (its
+            # nearest enclosing scope) can forward to it; most modules have a few or none
+            names = self.ctx.names
+            printing: set[int] = set()
+            prints = [c for c in names.nodes_of(ast.Call) if getattr(c.func, "id", None) == "print"]
+            if prints:
+                parents = names.parents()
+                for call in prints:
+                    node = parents.get(id(call))
+                    while node is not None and not isinstance(node, SCOPE_NODES):
+                        node = parents.get(id(node))
+                    if node is not None:
+                        printing.add(id(node))
             found = set()
             for stmt in self.ctx.tree.body:
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    if self._forwards_to_print(stmt):
+                    if id(stmt) in printing and self._forwards_to_print(stmt):
                         found.add(stmt.name)
             self._print_helpers = frozenset(found)
         return self._print_helpers
