@@ -452,20 +452,33 @@ class Engine:
                 table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
         failed: set = set()
         #: per node type whose handlers ask about the attribute name first (``attribute_names``)
-        #: and per name, the handlers to run: filled as names come, emptied when a rule crashes
-        by_name: dict[type, dict[str, list[tuple[Rule, Callable]]]] = {
-            node_type: {}
-            for node_type in (ast.Call, ast.Attribute)
-            if any(node_type in type(rule).attribute_names for rule, _ in enter.get(node_type, ()))
-        }
+        #: and per name, the handlers to run; the rules' answers are kept for the process, per
+        #: set of rules (most modules run the same), as positions in the handler list
+        by_name: dict[type, tuple[dict[str, list[tuple[Rule, Callable]]], dict[str, tuple]]] = {}
+
+        def name_tables() -> None:
+            by_name.clear()
+            for node_type in (ast.Call, ast.Attribute):
+                classes = tuple(type(rule) for rule, _ in enter.get(node_type, ()))
+                if any(node_type in cls.attribute_names for cls in classes):
+                    shared = _BY_NAME.setdefault((node_type, classes), {})
+                    by_name[node_type] = ({}, shared)
 
         def named(node_type: type, name: str) -> list[tuple[Rule, Callable]]:
-            found = by_name[node_type][name] = [
-                (rule, fn)
-                for rule, fn in enter[node_type]
-                if node_type not in rule.attribute_names or rule.attribute_names[node_type](name)
-            ]
+            here, shared = by_name[node_type]
+            listed = enter[node_type]
+            picks = shared.get(name)
+            if picks is None:
+                picks = shared[name] = tuple(
+                    i
+                    for i, (rule, _fn) in enumerate(listed)
+                    if node_type not in rule.attribute_names
+                    or rule.attribute_names[node_type](name)
+                )
+            found = here[name] = [listed[i] for i in picks]
             return found
+
+        name_tables()
 
         def call(rule: Rule, fn: Callable, *args) -> None:
             if rule.code in failed:
@@ -489,8 +502,7 @@ class Engine:
                     for table in (enter, leave):
                         for kind, listed in table.items():
                             table[kind] = [h for h in listed if h[0] is not rule]
-                    for names in by_name.values():
-                        names.clear()
+                    name_tables()  # the positions of the handlers left
 
         # The walk the name table made (``Resolver.nodes``: each node once, parents first, with
         # its depth); no recursion, so deeply nested expressions cannot overflow. This loop runs
@@ -532,7 +544,7 @@ class Engine:
                 if node_type in by_name:  # asked by attribute name (``Rule.attribute_names``)
                     func = node.func if node_type is ast.Call else node  # type: ignore[attr-defined]
                     if type(func) is ast.Attribute:
-                        handlers = by_name[node_type].get(func.attr)
+                        handlers = by_name[node_type][0].get(func.attr)
                         if handlers is None:
                             handlers = named(node_type, func.attr)
                 if handlers:
@@ -551,6 +563,9 @@ class Engine:
 
 
 _HANDLERS: dict[type, tuple[tuple[bool, type, str], ...]] = {}
+#: (node type, the rule classes whose handlers of that type run, in order) -> attribute name ->
+#: the positions of the handlers that look at that name (``Rule.attribute_names``)
+_BY_NAME: dict[tuple[type, tuple[type, ...]], dict[str, tuple[int, ...]]] = {}
 
 
 def _handlers(rule_cls: type) -> tuple[tuple[bool, type, str], ...]:
