@@ -359,6 +359,33 @@ def test_a_helper_without_a_none_default_forwards_no_optional_step(tmp_path):
     assert module.get("log_metrics", "log").log_step == "step"  # type: ignore[union-attr]
 
 
+def test_only_a_default_of_none_makes_a_helper_worth_a_parse(tmp_path):
+    """WB101's helper question parses a module only for a function with a parameter that
+    defaults to None (``= None``), not for ``| None`` in an annotation; and never for a class
+    (its call makes an instance, no log helper)."""
+    text = (
+        "import wandb\n\n"
+        "def log_typed(metrics, step: int | None):\n    wandb.log(metrics, step=step)\n\n"
+        "class LogBuffer:\n    def __init__(self, step=None):\n        self.step = step\n"
+    )
+    module = _module(text, tmp_path)
+    assert module.get("log_typed", "logstep") is None and module._tree is None
+    assert module.get("LogBuffer", "logstep") is None and module._tree is None
+    assert module.get("LogBuffer", "log") is None and module._tree is None
+    # what a parse says of them agrees: no helper with a step that defaults to None
+    assert module.get("log_typed", "log").step_default_none is False  # type: ignore[union-attr]
+    assert module.get("LogBuffer").log_step is None  # type: ignore[union-attr]
+    for signature, defaults in [
+        ("(metrics, step=None)", True),
+        ("(metrics, step: Optional[int] = None)", True),
+        ("(metrics,\n step=\\\n (None))", True),
+        ("(metrics, step=0,  # None of these\n)", True),  # a comment: asked of the parse
+        ("(metrics, step: int | None)", False),
+        ("(metrics, step=NoneType)", False),
+    ]:
+        assert project._defaults_to_none(signature) is defaults, signature
+
+
 def test_text_searches_find_what_the_anchored_patterns_find():
     """The cheap questions search for a literal beginning and check the word or line start
     themselves (fast): the same matches as ``\\b``/``^`` before the pattern."""

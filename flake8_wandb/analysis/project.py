@@ -201,9 +201,10 @@ class ModuleSummary:
 
     def _may_default_to_none(self, name: str) -> bool:
         """The cheap question before a parse: some ``def`` of the name's last part in the text
-        has ``None`` in its parameter list (or none is found: unknown, asked of the parse)."""
+        has a parameter whose default is ``None`` (``= None``; an annotation's ``| None`` is
+        not one), or none is found (unknown, asked of the parse)."""
         found = signatures(self._identifiers_text(), name.rpartition(".")[2])
-        return not found or any("None" in s for s in found)
+        return not found or any(_defaults_to_none(s) for s in found)
 
     def _index(self) -> dict[str, ast.AST]:
         if self._defs is None:
@@ -267,6 +268,8 @@ class ModuleSummary:
             return None
         if needs == "returns" and self._only_a_class(name):
             return None  # a class's call returns its instance: never a run or an accelerator
+        if needs in ("log", "logstep") and self._only_a_class(name):
+            return None  # a class's call makes an instance: it is no log helper
         if needs == "logstep" and not self._may_default_to_none(name):
             return None  # no parameter of it can default to None
         node = self._index().get(name)
@@ -406,6 +409,15 @@ def _item_loop_to_run(loop: ast.For, params: set[str], model, scope: Scope) -> s
         ):
             return it.func.value.id
     return None
+
+
+def _defaults_to_none(signature: str) -> bool:
+    """A parameter list (as ``text.signatures`` gives it) where some default may be ``None``:
+    ``= None``, across spaces, line breaks and parentheses; with a comment inside, wherever
+    ``None`` is (a comment may sit between the ``=`` and its value)."""
+    if "#" in signature:
+        return "None" in signature
+    return re.search(r"=[\s(\\]*None\b", signature) is not None
 
 
 def _found(text: str, pattern: str, line_start: bool = False) -> bool:
