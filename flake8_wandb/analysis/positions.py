@@ -50,17 +50,17 @@ _NODE_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 #: fields that hold only an expression context or operators (``ctx``, ``op``, ``ops``): leaves
 _LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
-_BRANCH_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+BRANCH_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 
 def branch_fields(cls: type) -> tuple[tuple[str, bool], ...]:
     """The fields of a node type that may hold a node other than a context or an operator,
     last field first, each with whether its list may hold something other than a node: what a
     walk that leaves the leaves out reads (``resolve._Binder``), in reverse for its stack."""
-    fields = _BRANCH_FIELDS.get(cls)
+    fields = BRANCH_FIELDS.get(cls)
     if fields is None:
         kind = cls.__name__
-        fields = _BRANCH_FIELDS[cls] = tuple(
+        fields = BRANCH_FIELDS[cls] = tuple(
             (f, (kind, f) in _MIXED_LISTS)
             for f in reversed(cls._fields)  # type: ignore[attr-defined]
             if f not in _SCALAR_FIELDS and f not in _LEAF_FIELDS

@@ -21,7 +21,7 @@ from ast import AST
 from collections.abc import Callable
 from typing import Union
 
-from .positions import branch_fields, children
+from .positions import BRANCH_FIELDS, branch_fields, children
 
 #: The qualname of a wandb ``Run`` *instance* (what ``wandb.init()`` returns).
 RUN = "<wandb.Run>"
@@ -547,13 +547,15 @@ class _Binder:
             if type(child) not in skip
         ]
         handlers = self._handlers
+        branches = BRANCH_FIELDS
         pop, push = stack.pop, stack.append
         while stack:
             node, scope, depth = pop()
             add_node(node)
             add_depth(depth)
             depth += 1
-            handler = handlers.get(type(node))
+            kind = type(node)
+            handler = handlers.get(kind)
             scoped = None
             if handler is not None and scope is not None:  # not inside a quiet target
                 self.scope = scope
@@ -564,9 +566,9 @@ class _Binder:
                         push((child, scope, depth))
                     continue
                 # without leaves, inline: the fields that may hold a branch, last first
-                fields = branch_fields(type(node))
+                fields = branches.get(kind) or branch_fields(kind)
                 for name, mixed in fields:
-                    value = getattr(node, name, None)
+                    value = getattr(node, name)
                     if value.__class__ is list:
                         for child in reversed(value):
                             if type(child) not in skip and (not mixed or isinstance(child, AST)):
@@ -579,12 +581,19 @@ class _Binder:
                     if type(child) not in skip:
                         push((child, child_scope, depth))
 
-    def _inner(self, node: ast.AST, body: list, inner: Scope) -> list[tuple[ast.AST, Scope | None]]:
-        """The children of a function, lambda or class: those in ``body`` run in its own scope,
-        the others (decorators, defaults, annotations, bases) in the enclosing one."""
+    def _inner(self, node: ast.AST, inner: Scope) -> list[tuple[ast.AST, Scope | None]]:
+        """The children of a function or class, in walk order: those of its ``body`` run in its
+        own scope, the others (decorators, defaults, annotations, bases) in the enclosing one."""
         enclosing = self.scope
-        ids = {id(stmt) for stmt in body}
-        return [(c, inner if id(c) in ids else enclosing) for c in children(node)]
+        out: list[tuple[ast.AST, Scope | None]] = []
+        for name, _mixed in reversed(branch_fields(type(node))):  # fields in their order
+            value = getattr(node, name)
+            scope = inner if name == "body" else enclosing
+            if value.__class__ is list:
+                out += [(child, scope) for child in value if isinstance(child, AST)]
+            elif isinstance(value, AST):
+                out.append((value, scope))
+        return out
 
     # -- scopes --------------------------------------------------------------------------------
 
@@ -598,7 +607,7 @@ class _Binder:
         self._bind_name(node.name, LOCAL_CLASS + node.name)
         scope = self._new_scope(node, enclosing, is_class=True)
         self.r.classes[id(node)] = scope.cls = ClassInfo(node)
-        return self._inner(node, node.body, scope)
+        return self._inner(node, scope)
 
     def _function(self, node):
         enclosing = self.scope
@@ -607,17 +616,18 @@ class _Binder:
         self.scope = scope
         self._bind_params(node.args, enclosing)
         if enclosing.is_class and enclosing.cls is not None:
-            is_static = any(
-                getattr(d, "id", getattr(d, "attr", None)) in ("staticmethod", "classmethod")
-                for d in node.decorator_list
-            )
+            is_static = False
+            for d in node.decorator_list:
+                if getattr(d, "id", getattr(d, "attr", None)) in ("staticmethod", "classmethod"):
+                    is_static = True
+                    break
             positional = node.args.posonlyargs + node.args.args
             if positional and not is_static:
                 scope.cls = enclosing.cls
                 scope.self_name = positional[0].arg
         # defaults and annotations belong to the enclosing scope
         self.scope = enclosing
-        return self._inner(node, node.body, scope)
+        return self._inner(node, scope)
 
     def _lambda(self, node: ast.Lambda):
         enclosing = self.scope
