@@ -53,7 +53,7 @@ from .contract import Transform as Transform
 from .contract import applicability_label as applicability_label
 from .contract import printable as printable
 from .contract import template_fields as template_fields
-from .defaults import DEFAULT_STEP_NAMES
+from .defaults import DEFAULT_STEP_NAMES, TRIGGERS
 from .versions import PINNED, WandbFacts
 
 if TYPE_CHECKING:
@@ -376,7 +376,16 @@ class Engine:
     def __init__(self, rules: Iterable[type[Rule]], settings: Settings = Settings()) -> None:
         self.rules = list(rules)
         self.settings = settings
-        self.triggers = tuple(sorted({t for r in self.rules for t in r.triggers}))
+        #: the prefilter's texts: every rule's triggers, without those that hold another (a
+        #: file with ``WANDB_MODE`` holds ``WANDB_``), the commonest first (``wandb``: most
+        #: files that pass stop at the first)
+        every = {t for r in self.rules for t in r.triggers}
+        self.triggers = tuple(
+            sorted(
+                (t for t in every if not any(o != t and o in t for o in every)),
+                key=lambda t: (TRIGGERS.index(t) if t in TRIGGERS else len(TRIGGERS), t),
+            )
+        )
         self.handed = any(r.handed for r in self.rules)
         #: a rule visits a node the walk leaves out unless asked (a name, a constant)
         self.leaves = any(t in LEAVES for r in self.rules for _, t, _ in _handlers(r))
@@ -404,7 +413,7 @@ class Engine:
         handed: bool | None = None  # asked once, only when a rule's own triggers are absent
         for rule_cls in self.rules:
             if any(map(holds, rule_cls.triggers)):
-                if rule_cls.needs and not any(map(source.__contains__, rule_cls.needs)):
+                if rule_cls.needs and not any(map(holds, rule_cls.needs)):
                     continue
             elif rule_cls.handed:
                 if handed is None:
@@ -444,41 +453,10 @@ class Engine:
     ) -> tuple[list[Finding], list[RuleError]]:
         errors: list[RuleError] = []
         live = self._live_rules(ctx, source)
-        enter: dict[type, list[tuple[Rule, Callable]]] = {}
-        leave: dict[type, list[tuple[Rule, Callable]]] = {}
-        for rule in live:
-            for is_enter, node_type, attr in _handlers(type(rule)):
-                table = enter if is_enter else leave
-                table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+        #: the rules still asked (a rule that crashed is asked nothing more) and their handler
+        #: tables, kept for the process per set of rule classes (most modules run the same)
+        state: list = [live, _tables(tuple(type(rule) for rule in live))]
         failed: set = set()
-        #: per node type whose handlers ask about the attribute name first (``attribute_names``)
-        #: and per name, the handlers to run; the rules' answers are kept for the process, per
-        #: set of rules (most modules run the same), as positions in the handler list
-        by_name: dict[type, tuple[dict[str, list[tuple[Rule, Callable]]], dict[str, tuple]]] = {}
-
-        def name_tables() -> None:
-            by_name.clear()
-            for node_type in (ast.Call, ast.Attribute):
-                classes = tuple(type(rule) for rule, _ in enter.get(node_type, ()))
-                if any(node_type in cls.attribute_names for cls in classes):
-                    shared = _BY_NAME.setdefault((node_type, classes), {})
-                    by_name[node_type] = ({}, shared)
-
-        def named(node_type: type, name: str) -> list[tuple[Rule, Callable]]:
-            here, shared = by_name[node_type]
-            listed = enter[node_type]
-            picks = shared.get(name)
-            if picks is None:
-                picks = shared[name] = tuple(
-                    i
-                    for i, (rule, _fn) in enumerate(listed)
-                    if node_type not in rule.attribute_names
-                    or rule.attribute_names[node_type](name)
-                )
-            found = here[name] = [listed[i] for i in picks]
-            return found
-
-        name_tables()
 
         def call(rule: Rule, fn: Callable, *args) -> None:
             if rule.code in failed:
@@ -490,27 +468,32 @@ class Engine:
                 line = getattr(args[0], "lineno", 0) if args else 0
                 errors.append(RuleError(rule.code, line, _describe(exc)))
 
-        def run(handlers, node: ast.AST) -> None:
-            for rule, fn in handlers:
+        def run(handlers: tuple[tuple[int, Callable], ...], node: ast.AST) -> bool:
+            """Each handler with its rule; True when one crashed (the tables changed)."""
+            rules = state[0]  # the handlers being run stay those of these rules
+            crashed = False
+            for i, fn in handlers:
                 try:
-                    fn(node)
+                    fn(rules[i], node)
                 except Exception as exc:  # a crash in one rule must not hide the others
+                    rule = rules[i]
                     failed.add(rule.code)
                     errors.append(RuleError(rule.code, getattr(node, "lineno", 0), _describe(exc)))
                     # a rule that crashed is asked nothing more (the list being run is left as
                     # it is: its other handlers still run for this node)
-                    for table in (enter, leave):
-                        for kind, listed in table.items():
-                            table[kind] = [h for h in listed if h[0] is not rule]
-                    name_tables()  # the positions of the handlers left
+                    left = [r for r in state[0] if r is not rule]
+                    state[:] = [left, _tables(tuple(type(r) for r in left))]
+                    crashed = True
+            return crashed
 
         # The walk the name table made (``Resolver.nodes``: each node once, parents first, with
         # its depth); no recursion, so deeply nested expressions cannot overflow. This loop runs
         # for every node of every module. The nodes left (their ``leave_`` handlers, the scope
         # they close) are those deeper than the next node taken.
+        tables: _Tables = state[1]
         order: Iterable[tuple[ast.AST, int]] = zip(ctx.names.nodes, ctx.names.depths)
         if self.leaves:  # recorded for a rule that visits some of them: not the others
-            skip = LEAVES - enter.keys() - leave.keys()
+            skip = LEAVES - tables.enter.keys() - tables.leave.keys()
             order = [(n, d) for n, d in order if type(n) not in skip]
         ancestors = ctx.ancestors
         #: the scope in force below each ancestor (a function's own, below the function)
@@ -524,16 +507,19 @@ class Engine:
                 done = ancestors.pop()
                 scopes.pop()
                 ctx.scope = scopes[-1] if scopes else module_scope
-                handlers = leave.get(type(done))
+                handlers = state[1].leave.get(type(done))
                 if handlers:
                     run(handlers, done)
 
-        get_handlers = enter.get  # its lists are replaced when a rule crashes, never the dict
+        get_handlers = tables.enter.get
+        by_name = tables.by_name
         scope = module_scope
         for node, depth in order:
             if len(ancestors) > depth:
-                if leave:
+                if tables.leave:
                     leave_to(depth)
+                    tables = state[1]
+                    get_handlers, by_name = tables.enter.get, tables.by_name
                 else:
                     del ancestors[depth:]
                     del scopes[depth:]
@@ -544,11 +530,12 @@ class Engine:
                 if node_type in by_name:  # asked by attribute name (``Rule.attribute_names``)
                     func = node.func if node_type is ast.Call else node  # type: ignore[attr-defined]
                     if type(func) is ast.Attribute:
-                        handlers = by_name[node_type][0].get(func.attr)
+                        handlers = by_name[node_type].get(func.attr)
                         if handlers is None:
-                            handlers = named(node_type, func.attr)
-                if handlers:
-                    run(handlers, node)
+                            handlers = tables.named(node_type, func.attr)
+                if handlers and run(handlers, node):
+                    tables = state[1]
+                    get_handlers, by_name = tables.enter.get, tables.by_name
             ancestors.append(node)
             if node_type in scope_types:
                 scope = ctx.scope = scope_of[id(node)]
@@ -563,9 +550,50 @@ class Engine:
 
 
 _HANDLERS: dict[type, tuple[tuple[bool, type, str], ...]] = {}
-#: (node type, the rule classes whose handlers of that type run, in order) -> attribute name ->
-#: the positions of the handlers that look at that name (``Rule.attribute_names``)
-_BY_NAME: dict[tuple[type, tuple[type, ...]], dict[str, tuple[int, ...]]] = {}
+
+
+class _Tables:
+    """The handlers of one list of rule classes, kept for the process: per node type, the
+    ``visit_``/``leave_`` functions with the position of their rule in the list; and per
+    attribute name (a call of ``x.name``, an attribute ``x.name``), those that look at it
+    (``Rule.attribute_names``), asked once per name."""
+
+    __slots__ = ("classes", "enter", "leave", "by_name")
+
+    def __init__(self, classes: tuple[type[Rule], ...]) -> None:
+        self.classes = classes
+        enter: dict[type, list[tuple[int, Callable]]] = {}
+        leave: dict[type, list[tuple[int, Callable]]] = {}
+        for i, cls in enumerate(classes):
+            for is_enter, node_type, attr in _handlers(cls):
+                table = enter if is_enter else leave
+                table.setdefault(node_type, []).append((i, getattr(cls, attr)))
+        self.enter = {kind: tuple(listed) for kind, listed in enter.items()}
+        self.leave = {kind: tuple(listed) for kind, listed in leave.items()}
+        self.by_name: dict[type, dict[str, tuple[tuple[int, Callable], ...]]] = {
+            kind: {}
+            for kind in (ast.Call, ast.Attribute)
+            if any(kind in classes[i].attribute_names for i, _ in self.enter.get(kind, ()))
+        }
+
+    def named(self, kind: type, name: str) -> tuple[tuple[int, Callable], ...]:
+        classes = self.classes
+        found = self.by_name[kind][name] = tuple(
+            (i, fn)
+            for i, fn in self.enter[kind]
+            if kind not in classes[i].attribute_names or classes[i].attribute_names[kind](name)
+        )
+        return found
+
+
+_TABLES: dict[tuple[type, ...], _Tables] = {}
+
+
+def _tables(classes: tuple[type[Rule], ...]) -> _Tables:
+    found = _TABLES.get(classes)
+    if found is None:
+        found = _TABLES[classes] = _Tables(classes)
+    return found
 
 
 def _handlers(rule_cls: type) -> tuple[tuple[bool, type, str], ...]:
