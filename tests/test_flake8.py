@@ -417,6 +417,14 @@ def test_prefilter_triggers_are_rare_words():
 
     for trigger in Engine(ALL_RULES).triggers:
         assert any(t in trigger for t in TRIGGERS), trigger
+    # every rule's trigger holds one the engine looks for; none holds another (it would be looked
+    # for in vain), and the commonest comes first
+    triggers = Engine(ALL_RULES).triggers
+    assert triggers[0] == "wandb"
+    assert not [(a, b) for a in triggers for b in triggers if a != b and a in b]
+    for rule in ALL_RULES:
+        for trigger in rule.triggers:
+            assert any(t in trigger for t in triggers), (rule.code, trigger)
 
 
 def test_mode_with_spaces_is_still_found(tmp_path):

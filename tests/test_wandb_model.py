@@ -420,3 +420,7 @@ def test_print_helpers_are_the_functions_that_only_forward_to_print():
     )
     ctx = Context(ast.parse(source), source, Settings())
     assert ctx.flow.print_helpers() == frozenset({"print0", "by_default"})
+    # the parser reads names in NFKC: a text without "print" may still call it
+    source = "import wandb\ndef say(msg):\n    \uff50rint(msg)\n"
+    assert "print" not in source
+    assert Context(ast.parse(source), source, Settings()).flow.print_helpers() == {"say"}

@@ -204,7 +204,11 @@ class Flow:
             # nearest enclosing scope) can forward to it; most modules have a few or none
             names = self.ctx.names
             printing: set[int] = set()
-            prints = [c for c in names.nodes_of(ast.Call) if getattr(c.func, "id", None) == "print"]
+            prints = (
+                [c for c in names.nodes_of(ast.Call) if getattr(c.func, "id", None) == "print"]
+                if "print" in self.ctx.source or not self.ctx.source.isascii()  # NFKC names
+                else ()
+            )
             if prints:
                 parents = names.parents()
                 for call in prints:

@@ -155,9 +155,15 @@ class ModuleSummary:
         self._called: frozenset[str] | None = None
         self._handed: bool | None = None
         self._nfkc: str | None = None
+        self._mentions: dict[str, bool] = {}
 
     def mentions(self, needs: str | None) -> bool:
-        if needs is None or any(w in self.text for w in NEEDS[needs]):
+        if needs is None:
+            return True
+        found = self._mentions.get(needs)
+        if found is None:  # each module is asked by every module that imports it: once
+            found = self._mentions[needs] = any(w in self.text for w in NEEDS[needs])
+        if found:
             return True
         if needs not in ("log", "logstep"):
             return False
