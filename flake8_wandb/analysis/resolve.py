@@ -192,7 +192,7 @@ class Resolver:
         #: the module's text mentions wandb: an ``Accelerator(log_with=args.report_to)`` there may
         #: log to wandb
         self.mentions_wandb = mentions_wandb
-        self._memo: dict[tuple[int, int], str | None] = {}
+        self._memo: dict[int, dict[int, str | None]] = {}
         self._imports_wandb: bool | None = None
         #: what a call of one of the project's functions returns (analysis/project.py), set by
         #: the owner of the name table: ``hook(call, scope)`` -> a qualified name or None
@@ -238,16 +238,19 @@ class Resolver:
 
     def qualname(self, expr: ast.AST, scope: Scope) -> str | None:
         """``wandb.log`` for ``wb.log`` after ``import wandb as wb``; None when unknown."""
-        key = (id(expr), id(scope))
-        found = self._memo.get(key, _UNKNOWN)
+        memo = self._memo.get(id(scope))  # per scope, by the expression's id: no key to build
+        if memo is None:
+            memo = self._memo[id(scope)] = {}
+        key = id(expr)
+        found = memo.get(key, _UNKNOWN)
         if found is not _UNKNOWN:
             return found  # type: ignore[return-value]
-        self._memo[key] = None  # a cycle resolves to nothing
+        memo[key] = None  # a cycle resolves to nothing
         try:
             result = self._qualname(expr, scope)
         except RecursionError:  # a chain deeper than the interpreter allows: unknown
             result = None
-        self._memo[key] = result
+        memo[key] = result
         return result
 
     def _qualname(self, expr: ast.AST, scope: Scope) -> str | None:
