@@ -17,7 +17,7 @@ import ast
 from collections.abc import Iterable
 
 from .positions import children
-from .resolve import ALLOCATED, LEAVES, SCOPE_NODES
+from .resolve import ALLOCATED, LEAVES, SCOPE_NODES, own_nodes
 
 #: callee names whose arguments are a report: printing, logging, formatting, metrics
 SINK_CALLS = frozenset(
@@ -186,9 +186,9 @@ class Flow:
         if parents is None:
             parents = self._parents[id(func)] = {}
             for node in own_nodes(func):
-                for child in ast.iter_child_nodes(node):
+                for child in children(node):
                     parents[id(child)] = node
-            for child in ast.iter_child_nodes(func):
+            for child in children(func):
                 parents[id(child)] = func
         return parents
 
@@ -327,16 +327,6 @@ def _innermost_function(ancestors: list[ast.AST]) -> ast.AST | None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             return node
     return None
-
-
-def own_nodes(func: ast.AST):
-    """The nodes of a function (or module) without those of nested functions and classes."""
-    stack = list(ast.iter_child_nodes(func))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, SCOPE_NODES):
-            stack.extend(ast.iter_child_nodes(node))
 
 
 def target_names(target: ast.AST) -> set[str]:

@@ -28,16 +28,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from .positions import children
 from .resolve import (
     ACCELERATOR,
     ALLOCATED,
     INSTANCE,
     LOCAL_CLASS,
     RUN,
-    SCOPE_NODES,
     Resolver,
     Scope,
     call_name,
+    own_nodes,
 )
 from .text import call_texts, calls_a_handed_logger, signatures, word_matches
 
@@ -317,22 +318,13 @@ def _defaults(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.AST
     return out
 
 
-def _own_nodes(func: ast.AST):
-    stack = list(ast.iter_child_nodes(func))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, SCOPE_NODES):
-            stack.extend(ast.iter_child_nodes(node))
-
-
 def _summarise_function(func, qual: str, names: Resolver, model, local=None) -> Summary:
     scope = names.scope_of.get(id(func), names.module)
     params = _params(func)
     all_params = set(params) | {a.arg for a in func.args.kwonlyargs}
     summary = Summary(qual, func, params)
     returns: set[str | None] = set()
-    nodes = list(_own_nodes(func))
+    nodes = list(own_nodes(func))
     for node in nodes:
         if isinstance(node, ast.Return) and node.value is not None:
             if isinstance(node.value, ast.Constant) and node.value.value is None:
@@ -476,7 +468,7 @@ def _returned(expr: ast.AST, names: Resolver, scope: Scope, func, local=None) ->
     if isinstance(expr, ast.Name):
         values = [
             n.value
-            for n in _own_nodes(func)
+            for n in own_nodes(func)
             if isinstance(n, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == expr.id for t in n.targets)
         ]
@@ -1203,11 +1195,18 @@ class ProjectView:
         """How often each name is read in the module (``f`` and ``x.f`` alike): one walk."""
         if self._load_counts is None:
             counts: dict[str, int] = {}
-            for node in ast.walk(self.tree):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                    counts[node.id] = counts.get(node.id, 0) + 1
-                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-                    counts[node.attr] = counts.get(node.attr, 0) + 1
+            name, attribute, load = ast.Name, ast.Attribute, ast.Load
+            stack: list[ast.AST] = [self.tree]  # every node once (in no particular order)
+            while stack:
+                node = stack.pop()
+                kind = type(node)
+                if kind is name:
+                    if type(node.ctx) is load:  # type: ignore[attr-defined]
+                        counts[node.id] = counts.get(node.id, 0) + 1  # type: ignore[attr-defined]
+                    continue
+                if kind is attribute and type(node.ctx) is load:  # type: ignore[attr-defined]
+                    counts[node.attr] = counts.get(node.attr, 0) + 1  # type: ignore[attr-defined]
+                stack += children(node)
             self._load_counts = counts
         return self._load_counts
 

@@ -18,7 +18,7 @@ import ast
 import builtins
 import re
 from ast import AST
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Union
 
 from .positions import BRANCH_FIELDS, branch_fields, children
@@ -144,6 +144,18 @@ class Scope:
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
+
+
+def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a function (or module) without those of nested functions and classes (a
+    nested one is given, not its nodes); contexts and operators included, as
+    ``ast.iter_child_nodes`` gives them."""
+    stack = children(func)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, SCOPE_NODES):
+            stack.extend(children(node))
 
 
 def _is_none(node: ast.AST) -> bool:
