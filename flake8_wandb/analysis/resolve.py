@@ -523,7 +523,8 @@ class _Binder:
     3.9/3.10). Each node is taken with the scope its code runs in (a decorator or a default in
     the enclosing one, a body in the function's) or None where it binds nothing of its own (a
     loop's or a ``with``'s target, bound by the statement): a handler does the node's binding
-    and gives its children, in walk order, with their scopes (None: each in the node's own).
+    and gives its children, in walk order, with their scopes (None: each in the node's own; a
+    scope: the node's body in that scope, its other children in the node's own).
     """
 
     def __init__(self, resolver: Resolver) -> None:
@@ -591,7 +592,22 @@ class _Binder:
                     elif value is not None and type(value) not in skip:
                         if isinstance(value, AST):
                             push((value, scope, depth))
+            elif scoped.__class__ is Scope and not leaves:
+                # a function's or class's own scope: its body runs there, the rest (decorators,
+                # defaults, annotations, bases) in the enclosing one; inline, as above
+                for name, mixed in branches.get(kind) or branch_fields(kind):
+                    inner = scoped if name == "body" else scope
+                    value = getattr(node, name)
+                    if value.__class__ is list:
+                        for child in reversed(value):
+                            if type(child) not in skip and (not mixed or isinstance(child, AST)):
+                                push((child, inner, depth))
+                    elif value is not None and type(value) not in skip:
+                        if isinstance(value, AST):
+                            push((value, inner, depth))
             else:
+                if scoped.__class__ is Scope:
+                    scoped = self._inner(node, scoped)
                 for child, child_scope in reversed(scoped):
                     if type(child) not in skip:
                         push((child, child_scope, depth))
@@ -622,7 +638,7 @@ class _Binder:
         self._bind_name(node.name, LOCAL_CLASS + node.name)
         scope = self._new_scope(node, enclosing, is_class=True)
         self.r.classes[id(node)] = scope.cls = ClassInfo(node)
-        return self._inner(node, scope)
+        return scope  # its body in its own scope (``run``)
 
     def _function(self, node):
         enclosing = self.scope
@@ -642,7 +658,7 @@ class _Binder:
                 scope.self_name = positional[0].arg
         # defaults and annotations belong to the enclosing scope
         self.scope = enclosing
-        return self._inner(node, scope)
+        return scope  # its body in its own scope (``run``)
 
     def _lambda(self, node: ast.Lambda):
         enclosing = self.scope
