@@ -237,6 +237,7 @@ class ModuleSummary:
         names = Resolver(tree, mentions_wandb="wandb" in self.text, record=False)
         _UNSETTLED[0] += 1
         view = ProjectView(tree, names, self.path, self.text)
+        view._read = None  # kept for the process: it reads files afresh (``read``)
         view._local = self
         view.install()
         self._tree, self.names, self.view = tree, names, view
@@ -704,6 +705,10 @@ def settle() -> None:
         gc.freeze()
 
 
+#: not read yet by a view (``ProjectView.read``)
+_UNREAD = object()
+
+
 def read_module(path: str, view: ProjectView | None = None) -> ModuleSummary | None:
     """The summary of a project module on disk, kept once per process per version of the file
     (path, size, modification time); None when it cannot be read. Its text is read here; it is
@@ -762,6 +767,19 @@ class ProjectView:
         self._param_memo: dict[tuple[int, str], str | None] = {}
         self._callers_memo: dict[str, list | None] = {}
         self._load_counts: dict[str, int] | None = None
+        self._read: dict[str, object] | None = {}
+
+    def read(self, path: str) -> ModuleSummary | None:
+        """``read_module``, once per path for the view of the module being analysed: within
+        its analysis a file does not change (its size and time are seen at the first read).
+        A project module's view, kept for the process, asks every time (``wandb-fix --apply``
+        rewrites files between modules)."""
+        if self._read is None:
+            return read_module(path, self)
+        found = self._read.get(path, _UNREAD)
+        if found is _UNREAD:
+            found = self._read[path] = read_module(path, self)
+        return found  # type: ignore[return-value]
 
     def see(self, kind: str, path: str, value: object) -> object:
         """Record an observation of the file system (``observe``) and return its value."""
@@ -964,7 +982,7 @@ class ProjectView:
                 assert self.path is not None
                 key = ("imports", os.path.dirname(self.path), self._cwd(), tuple(imports))
                 for path in self.derived(key, lambda: self._import_paths(imports)):
-                    summary = read_module(path, self)
+                    summary = self.read(path)
                     if summary is not None:
                         found.append(summary)
             self._top_imports[called] = found
@@ -1251,7 +1269,7 @@ class ProjectView:
             for path in _python_files(folder, self):
                 if path not in seen:
                     seen.add(path)
-                    module = read_module(path, self)
+                    module = self.read(path)
                     if module is not None:
                         found.append(module)
         return found
@@ -1274,14 +1292,14 @@ class ProjectView:
         path = self._top_level_module(cls)
         if path is None:
             return None
-        summary = read_module(path, self)
+        summary = self.read(path)
         if summary is None or "wandb" not in summary.text:
             return None
         return f"{INSTANCE}{path}:{cls.rpartition('.')[2]}>"
 
     def _instance_module(self, token: str) -> tuple[ModuleSummary, str] | None:
         path, _, cls = token[len(INSTANCE) : -1].rpartition(":")
-        module = self.local if path == self.path else read_module(path, self)
+        module = self.local if path == self.path else self.read(path)
         return (module, cls) if module is not None else None
 
     def instance_attr(self, token: str, attr: str) -> str | None:
@@ -1374,7 +1392,7 @@ class ProjectView:
         module, cut = self._longest_module(base, parts[:-1]) if len(parts) > 1 else (None, 0)
         if module is None:
             return None
-        summary = read_module(module, self)
+        summary = self.read(module)
         if summary is None:
             return None
         return summary.get(".".join(parts[cut:]), needs)
