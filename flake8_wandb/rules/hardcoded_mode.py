@@ -259,10 +259,12 @@ os.environ.setdefault("WANDB_MODE", "offline")
         # ``os.putenv``, ``os.environ.update``, accelerate's ``init_trackers``)
         func = node.func
         callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-        if callee not in MODE_SETTER_CALLEES and not any(
-            kw.arg in ("mode", "offline") for kw in node.keywords
-        ):
-            return
+        if callee not in MODE_SETTER_CALLEES:
+            for given in node.keywords:  # asked of every call: no generator
+                if given.arg == "mode" or given.arg == "offline":
+                    break
+            else:
+                return
         if under_condition(self.ctx, ignore_rank_guards=True):
             return
         for write in self.ctx.environment_call(node):

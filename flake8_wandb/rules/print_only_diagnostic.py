@@ -273,10 +273,8 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
         self._positions: dict[int, dict[int, tuple[str, int]]] = {}
 
     def visit_Call(self, node: ast.Call) -> None:
-        func = self.ctx.function()
-        key = id(func)
-        self.functions[key] = func
         if self.ctx.is_wandb_log(node):
+            key = id(self.ctx.function())
             self.module_logs = True
             parent = self._remember_statement(node)
             if parent is not None and node.args and isinstance(node.args[0], ast.Dict):
@@ -287,6 +285,9 @@ wandb.log({"epoch": 1, "val/acc": val_acc}, step=1)
             for arg in [*node.args, *(kw.value for kw in node.keywords)]:
                 logged |= value_names(arg)
         elif keyword(node, "file") is None and self._is_print(node):
+            func = self.ctx.function()
+            key = id(func)
+            self.functions[key] = func
             self.prints.setdefault(key, []).append(node)
             self._remember_statement(node)
 
