@@ -387,6 +387,18 @@ class Engine:
             )
         )
         self.handed = any(r.handed for r in self.rules)
+        #: each rule's needed words as the prefilter looks for them: without those that hold
+        #: another of them, shortest and lower case first (the commoner: most files that hold
+        #: one stop at the first)
+        self.needs = {
+            r: tuple(
+                sorted(
+                    (w for w in r.needs if not any(o != w and o in w for o in r.needs)),
+                    key=lambda w: (len(w), w != w.lower(), w),
+                )
+            )
+            for r in self.rules
+        }
         #: a rule visits a node the walk leaves out unless asked (a name, a constant)
         self.leaves = any(t in LEAVES for r in self.rules for _, t, _ in _handlers(r))
 
@@ -413,7 +425,8 @@ class Engine:
         handed: bool | None = None  # asked once, only when a rule's own triggers are absent
         for rule_cls in self.rules:
             if any(map(holds, rule_cls.triggers)):
-                if rule_cls.needs and not any(map(holds, rule_cls.needs)):
+                needs = self.needs[rule_cls]
+                if needs and not any(map(holds, needs)):
                     continue
             elif rule_cls.handed:
                 if handed is None:

@@ -425,6 +425,12 @@ def test_prefilter_triggers_are_rare_words():
     for rule in ALL_RULES:
         for trigger in rule.triggers:
             assert any(t in trigger for t in triggers), (rule.code, trigger)
+        # the same for each rule's needed words: a file holds one of the words the engine looks
+        # for exactly when it holds one of the rule's
+        needs = Engine(ALL_RULES).needs[rule]
+        assert set(needs) <= set(rule.needs) and bool(needs) == bool(rule.needs)
+        for word in rule.needs:
+            assert any(w in word for w in needs), (rule.code, word)
 
 
 def test_mode_with_spaces_is_still_found(tmp_path):
