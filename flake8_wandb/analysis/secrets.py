@@ -280,7 +280,7 @@ class Secrets:
         if qual in ("os.environ.update", "os.putenv", "os.environ.setdefault"):
             self._env_call(node, qual, scope)
         for kw in node.keywords:  # ``train(wandb_key="<key>")``, after the paths above
-            if kw.arg and facts.is_wandb_key_name(kw.arg) and key_format(kw.value, kw.arg):
+            if kw.arg and _key_name(kw.arg) and key_format(kw.value, kw.arg):
                 self._add(KeySite(kw.value, f"{kw.arg}=...", [kw.value], fixable=False))
 
     def _key_argument(self, node: ast.Call, qual: str, scope) -> None:
@@ -513,7 +513,7 @@ class Secrets:
                         self._whole_statement(site, node, write.value)
                 break
             name = getattr(target, "id", None) or getattr(target, "attr", None) or ""
-            if name and facts.is_wandb_key_name(name) and key_format(value, name):
+            if name and _key_name(name) and key_format(value, name):
                 self._add(KeySite(node, name, [value], fixable=False))
 
     def _parameter_defaults(self, node: ast.arguments) -> None:
@@ -524,7 +524,7 @@ class Secrets:
         pairs = list(zip(positional[len(positional) - len(node.defaults) :], node.defaults))
         pairs += [(a, d) for a, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
         for arg, default in pairs:
-            if facts.is_wandb_key_name(arg.arg) and key_format(default, arg.arg):
+            if _key_name(arg.arg) and key_format(default, arg.arg):
                 where = f"the default of the parameter {arg.arg}"
                 self._add(KeySite(default, where, [default], fixable=False))
 
@@ -621,6 +621,18 @@ def _config_update(node: ast.Call, ctx: Context, scope) -> bool:
         and func.value.attr == "config"
         and ctx.qualname(func.value.value, scope) in ("wandb", RUN)
     )
+
+
+#: ``facts.is_wandb_key_name`` of each keyword, target and parameter name met in this process
+#: (asked of every keyword of every call: the same few hundred names)
+_KEY_NAMES: dict[str, bool] = {}
+
+
+def _key_name(name: str) -> bool:
+    found = _KEY_NAMES.get(name)
+    if found is None:
+        found = _KEY_NAMES[name] = facts.is_wandb_key_name(name)
+    return found
 
 
 def find(ctx: Context, collected: Collected | None = None) -> Secrets:
