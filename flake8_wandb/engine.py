@@ -383,10 +383,20 @@ class Engine:
         self.triggers = tuple(
             sorted(
                 (t for t in every if not any(o != t and o in t for o in every)),
-                key=lambda t: (TRIGGERS.index(t) if t in TRIGGERS else len(TRIGGERS), t),
+                key=_commonest_trigger_first,
             )
         )
         self.handed = any(r.handed for r in self.rules)
+        #: each rule's triggers, the commonest first (``wandb``, known by then for most files)
+        self.rule_triggers = {
+            r: tuple(
+                sorted(
+                    r.triggers,
+                    key=_commonest_trigger_first,
+                )
+            )
+            for r in self.rules
+        }
         #: each rule's needed words as the prefilter looks for them: without those that hold
         #: another of them, shortest and lower case first (the commoner: most files that hold
         #: one stop at the first)
@@ -424,7 +434,7 @@ class Engine:
         live: list[Rule] = []
         handed: bool | None = None  # asked once, only when a rule's own triggers are absent
         for rule_cls in self.rules:
-            if any(map(holds, rule_cls.triggers)):
+            if any(map(holds, self.rule_triggers[rule_cls])):
                 needs = self.needs[rule_cls]
                 if needs and not any(map(holds, needs)):
                     continue
@@ -563,6 +573,12 @@ class Engine:
 
 
 _HANDLERS: dict[type, tuple[tuple[bool, type, str], ...]] = {}
+
+
+def _commonest_trigger_first(trigger: str) -> tuple[int, str]:
+    """The order triggers are looked for in: the plugin's own list's (``wandb`` first), then
+    the others."""
+    return (TRIGGERS.index(trigger) if trigger in TRIGGERS else len(TRIGGERS), trigger)
 
 
 class _Tables:
