@@ -491,23 +491,21 @@ class Engine:
                 line = getattr(args[0], "lineno", 0) if args else 0
                 errors.append(RuleError(rule.code, line, _describe(exc)))
 
-        def run(handlers: tuple[tuple[int, Callable], ...], node: ast.AST) -> bool:
-            """Each handler with its rule; True when one crashed (the tables changed)."""
+        def crashed(rule: Rule, node: ast.AST, exc: Exception) -> None:
+            """A crash in one rule must not hide the others: it is reported, and the rule is
+            asked nothing more (the handlers being run for this node are left as they are)."""
+            failed.add(rule.code)
+            errors.append(RuleError(rule.code, getattr(node, "lineno", 0), _describe(exc)))
+            left = [r for r in state[0] if r is not rule]
+            state[:] = [left, _tables(tuple(type(r) for r in left))]
+
+        def run(handlers: tuple[tuple[int, Callable], ...], node: ast.AST) -> None:
             rules = state[0]  # the handlers being run stay those of these rules
-            crashed = False
             for i, fn in handlers:
                 try:
                     fn(rules[i], node)
-                except Exception as exc:  # a crash in one rule must not hide the others
-                    rule = rules[i]
-                    failed.add(rule.code)
-                    errors.append(RuleError(rule.code, getattr(node, "lineno", 0), _describe(exc)))
-                    # a rule that crashed is asked nothing more (the list being run is left as
-                    # it is: its other handlers still run for this node)
-                    left = [r for r in state[0] if r is not rule]
-                    state[:] = [left, _tables(tuple(type(r) for r in left))]
-                    crashed = True
-            return crashed
+                except Exception as exc:
+                    crashed(rules[i], node, exc)
 
         # The walk the name table made (``Resolver.nodes``: each node once, parents first, with
         # its depth); no recursion, so deeply nested expressions cannot overflow. This loop runs
@@ -556,9 +554,16 @@ class Engine:
                         handlers = by_name[node_type].get(func.attr)
                         if handlers is None:
                             handlers = tables.named(node_type, func.attr)
-                if handlers and run(handlers, node):
-                    tables = state[1]
-                    get_handlers, by_name = tables.enter.get, tables.by_name
+                if handlers:  # ``run``, inline: this runs for most nodes of every module
+                    rules = state[0]
+                    for i, fn in handlers:
+                        try:
+                            fn(rules[i], node)
+                        except Exception as exc:
+                            crashed(rules[i], node, exc)
+                    if state[1] is not tables:  # a rule crashed: the tables of those left
+                        tables = state[1]
+                        get_handlers, by_name = tables.enter.get, tables.by_name
             ancestors.append(node)
             if node_type in scope_types:
                 scope = ctx.scope = scope_of[id(node)]
