@@ -82,6 +82,8 @@ def _covered(call: ast.Call, globs: list[str] | None) -> bool:
 def syncs_tensorboard(ctx) -> bool:
     """``wandb.init(sync_tensorboard=...)`` not literally False: TensorBoard's step drives the
     run, and ``step=`` conflicts with it."""
+    if "sync_tensorboard" not in ctx.source and ctx.source.isascii():
+        return False  # the cheap question first: the keyword is written (in NFKC, if not ASCII)
     for init, _ in ctx.wandb.wandb_inits():
         kw = init.direct("sync_tensorboard")
         if kw is None:

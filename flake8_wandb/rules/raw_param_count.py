@@ -138,7 +138,7 @@ def setup(model):
         self._raw_names: dict[int, set[str]] = {}
         self._key_uses: dict[str, int] | None = None
         #: every raw count spells one of these (``numel``, ``prod``, ``num_parameters``)
-        self.possible = any(w in ctx.source for w in ("numel", "prod", "num_parameters"))
+        self.possible = any(w in ctx.source for w in ("prod", "numel", "num_parameters"))
 
     def _is_raw(self, value: ast.AST) -> bool:
         if is_raw_count(value):
