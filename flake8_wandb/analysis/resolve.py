@@ -576,27 +576,17 @@ class _Binder:
             if handler is not None and scope is not None:  # not inside a quiet target
                 self.scope = scope
                 scoped = handler(node)
-            if scoped is None:  # every child in the node's scope
-                if leaves:
-                    for child in reversed(children(node)):
-                        push((child, scope, depth))
-                    continue
-                # without leaves, inline: the fields that may hold a branch, last first
-                fields = branches.get(kind) or branch_fields(kind)
-                for name, mixed in fields:
-                    value = getattr(node, name)
-                    if value.__class__ is list:
-                        for child in reversed(value):
-                            if type(child) not in skip and (not mixed or isinstance(child, AST)):
-                                push((child, scope, depth))
-                    elif value is not None and type(value) not in skip:
-                        if isinstance(value, AST):
-                            push((value, scope, depth))
-            elif scoped.__class__ is Scope and not leaves:
-                # a function's or class's own scope: its body runs there, the rest (decorators,
-                # defaults, annotations, bases) in the enclosing one; inline, as above
+            if scoped is None and leaves:  # every child, in the node's scope
+                for child in reversed(children(node)):
+                    push((child, scope, depth))
+                continue
+            if scoped is None or (scoped.__class__ is Scope and not leaves):
+                # inline, the fields that may hold a branch, last first, each child in the
+                # node's scope; a function's or class's body in its own scope (``scoped``), its
+                # decorators, defaults, annotations and bases in the enclosing one
+                body = scope if scoped is None else scoped
                 for name, mixed in branches.get(kind) or branch_fields(kind):
-                    inner = scoped if name == "body" else scope
+                    inner = body if name == "body" else scope
                     value = getattr(node, name)
                     if value.__class__ is list:
                         for child in reversed(value):
