@@ -180,6 +180,11 @@ class _ConsoleRule(Rule):
             self._check(literal)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:  # the cheap question first: ``os.environ[K] = v`` only
+            if isinstance(target, ast.Subscript):
+                break
+        else:
+            return
         literal = next(iter(self.ctx.console_setting(node)), None)
         if literal is not None:
             self._check(literal)
