@@ -2,7 +2,7 @@
 CPU seconds: on a shared machine the CPU time of one command varies by 10-15 % from one run to
 the next, more than most changes to the engine; an instruction count varies by about 0.1 %.
 
-    python bench/bench_instructions.py [--files 64] [--baseline REV]
+    python bench/bench_instructions.py [--files 64] [--baseline REV] [--engine]
 
 Needs ``valgrind`` on the PATH (slow: about 3x the plain run's time per command, times 25).
 Copies the installed wandb package (all-wandb code; a copy, because installed packages are never
@@ -15,6 +15,11 @@ read by the project view), takes every Nth file up to ``--files``, and counts, w
 and prints B/A (and C/A). Instructions are a proxy: memory stalls (the garbage collector's
 traversals, for one) cost time that they do not count. The plugin's fixed cost (importing and
 building the rules) weighs more on few files.
+
+With ``--engine``, flake8 is left out: in one process the files are parsed, the engine built,
+and then each file checked (a first run: nothing of the project read before); the instructions
+of the checks alone (the same process without them, subtracted), for this checkout and the
+baseline: what the analysis itself costs, start-up and flake8 aside.
 """
 
 from __future__ import annotations
@@ -51,12 +56,43 @@ def instructions(cmd: list[str], cwd: Path) -> int:
     return int(found.group(1).replace(",", ""))
 
 
+#: ``python engine_run.py <checkout> parse|check <file>...``: the engine of that checkout over
+#: the files in one process (``parse``: everything but the checks)
+ENGINE_RUN = """
+import ast, gc, sys
+root, mode, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path[:0] = [root, root + "/runtime"]
+import flake8_wandb
+assert flake8_wandb.__file__.startswith(root), flake8_wandb.__file__
+from flake8_wandb.plugin import _build_engine
+sources = [(f, open(f, encoding="utf-8").read()) for f in files]
+trees = [(f, s, ast.parse(s)) for f, s in sources]
+engine = _build_engine(None)
+gc.collect()
+gc.freeze()
+if mode == "check":
+    for f, s, tree in trees:
+        engine.check(tree, s, f)
+"""
+
+
+def engine_instructions(root: Path, files: list[str], tmp: Path) -> int:
+    script = tmp / "engine_run.py"
+    script.write_text(ENGINE_RUN, encoding="utf-8")
+    run = [sys.executable, str(script), str(root)]
+    return instructions([*run, "check", *files], tmp) - instructions([*run, "parse", *files], tmp)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--files", type=int, default=64)
     parser.add_argument("--baseline", help="a git revision to count beside this checkout")
+    parser.add_argument(
+        "--engine", action="store_true", help="the engine's checks alone, in one process"
+    )
     opts = parser.parse_args()
     precompile()  # measure the plugin as installed: its bytecode written
     if shutil.which("valgrind") is None:
@@ -66,6 +102,19 @@ def main() -> None:
         step = max(1, len(all_files) // opts.files)
         files = copy_tree(all_files[::step][: opts.files], package_dir("wandb").parent, Path(tmp))
         rel = [str(f.relative_to(tmp)) for f in files]
+        if opts.engine:
+            here_engine = engine_instructions(ROOT, rel, Path(tmp))
+            line = f"wandb package, {len(files)} files, the engine's checks alone, one process: "
+            line += f"{here_engine / 1e9:.3f} G instructions"
+            if opts.baseline:
+                with revision_checkout(opts.baseline, Path(tmp)) as (tree, _runner):
+                    base_engine = engine_instructions(tree, rel, Path(tmp))
+                line += (
+                    f" | {opts.baseline}: {base_engine / 1e9:.3f} G "
+                    f"(this checkout / {opts.baseline}: {here_engine / base_engine:.3f})"
+                )
+            print(line, flush=True)
+            return
         args = ["--exit-zero", "--isolated", "-j", "1", *rel]
         runner = Path(tmp) / "at_revision.py"
         runner.write_text(AT_REVISION, encoding="utf-8")
