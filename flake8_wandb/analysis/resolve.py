@@ -371,6 +371,8 @@ class Resolver:
         return None
 
     def _resolve_all(self, bindings) -> str | None:
+        if len(bindings) == 1 and bindings[0].__class__ is str:
+            return bindings[0]  # one import or definition: what it names (the usual case)
         names: set[str | None] = set()
         for b in bindings:
             if isinstance(b, str):
