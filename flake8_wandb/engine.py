@@ -160,8 +160,9 @@ class Rule:
     use_instead: ClassVar[str] = ""
     #: per node type (``ast.Call``, ``ast.Attribute``): which attribute names the handler of
     #: that type looks at, when it returns at once for any other (its first question, asked by
-    #: the engine once per name and module). A call of a plain name (``wlog(...)``) is always
-    #: handed on: only the name table knows what an imported or assigned name is.
+    #: the engine once per name for the whole process: it must depend on the name alone). A
+    #: call of a plain name (``wlog(...)``) is always handed on: only the name table knows what
+    #: an imported or assigned name is.
     attribute_names: ClassVar[Mapping[type, Callable[[str], bool]]] = {}
 
     def __init__(self, ctx: Context) -> None:
@@ -389,13 +390,7 @@ class Engine:
         self.handed = any(r.handed for r in self.rules)
         #: each rule's triggers, the commonest first (``wandb``, known by then for most files)
         self.rule_triggers = {
-            r: tuple(
-                sorted(
-                    r.triggers,
-                    key=_commonest_trigger_first,
-                )
-            )
-            for r in self.rules
+            r: tuple(sorted(r.triggers, key=_commonest_trigger_first)) for r in self.rules
         }
         #: each rule's needed words as the prefilter looks for them: without those that hold
         #: another of them, shortest and lower case first (the commoner: most files that hold
