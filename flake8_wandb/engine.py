@@ -406,6 +406,8 @@ class Engine:
         }
         #: a rule visits a node the walk leaves out unless asked (a name, a constant)
         self.leaves = any(t in LEAVES for r in self.rules for _, t, _ in _handlers(r))
+        #: every rule's handlers, by node type and attribute name, with the rule's place
+        self._tables = _tables(tuple(self.rules))
 
     def may_match(self, source: str) -> bool:
         """The cheap prefilter: a file without any trigger text cannot hold a finding, unless it
@@ -414,10 +416,11 @@ class Engine:
             self.handed and calls_a_handed_logger(source)
         )
 
-    def _live_rules(self, ctx: Context, source: str) -> list[Rule]:
+    def _live_rules(self, ctx: Context, source: str) -> list[Rule | None]:
         """The rules that may report in ``source``: one of their triggers is in it (and one
-        of the words they need), or they run where a logger is handed. Each trigger text is
-        looked for once, however many rules share it."""
+        of the words they need), or they run where a logger is handed; in the engine's order,
+        None in the place of each other rule. Each trigger text is looked for once, however
+        many rules share it."""
         present: dict[str, bool] = {}  # each text looked for once, and only while it matters
 
         def holds(text: str) -> bool:
@@ -426,19 +429,22 @@ class Engine:
                 found = present[text] = text in source
             return found
 
-        live: list[Rule] = []
+        live: list[Rule | None] = []
         handed: bool | None = None  # asked once, only when a rule's own triggers are absent
         for rule_cls in self.rules:
             if any(map(holds, self.rule_triggers[rule_cls])):
                 needs = self.needs[rule_cls]
                 if needs and not any(map(holds, needs)):
+                    live.append(None)
                     continue
             elif rule_cls.handed:
                 if handed is None:
                     handed = calls_a_handed_logger(source)
                 if not handed:
+                    live.append(None)
                     continue
             else:
+                live.append(None)
                 continue
             live.append(rule_cls(ctx))
         return live
@@ -470,10 +476,12 @@ class Engine:
         self, ctx: Context, tree: ast.Module, source: str
     ) -> tuple[list[Finding], list[RuleError]]:
         errors: list[RuleError] = []
-        live = self._live_rules(ctx, source)
-        #: the rules still asked (a rule that crashed is asked nothing more) and their handler
-        #: tables, kept for the process per set of rule classes (most modules run the same)
-        state: list = [live, _tables(tuple(type(rule) for rule in live))]
+        #: one place per rule of the engine, in its order: the rule, or None where it cannot
+        #: report in this module or has crashed (it is asked nothing more); the handler
+        #: tables hold every rule's handlers, with its place, for the whole process
+        rules = self._live_rules(ctx, source)
+        live = [rule for rule in rules if rule is not None]
+        tables = self._tables
         failed: set = set()
 
         def call(rule: Rule, fn: Callable, *args) -> None:
@@ -486,27 +494,28 @@ class Engine:
                 line = getattr(args[0], "lineno", 0) if args else 0
                 errors.append(RuleError(rule.code, line, _describe(exc)))
 
-        def crashed(rule: Rule, node: ast.AST, exc: Exception) -> None:
+        def crashed(i: int, node: ast.AST, exc: Exception) -> None:
             """A crash in one rule must not hide the others: it is reported, and the rule is
-            asked nothing more (the handlers being run for this node are left as they are)."""
+            asked nothing more."""
+            rule = rules[i]
+            assert rule is not None
             failed.add(rule.code)
             errors.append(RuleError(rule.code, getattr(node, "lineno", 0), _describe(exc)))
-            left = [r for r in state[0] if r is not rule]
-            state[:] = [left, _tables(tuple(type(r) for r in left))]
+            rules[i] = None
 
         def run(handlers: tuple[tuple[int, Callable], ...], node: ast.AST) -> None:
-            rules = state[0]  # the handlers being run stay those of these rules
             for i, fn in handlers:
-                try:
-                    fn(rules[i], node)
-                except Exception as exc:
-                    crashed(rules[i], node, exc)
+                rule = rules[i]
+                if rule is not None:
+                    try:
+                        fn(rule, node)
+                    except Exception as exc:
+                        crashed(i, node, exc)
 
         # The walk the name table made (``Resolver.nodes``: each node once, parents first, with
         # its depth); no recursion, so deeply nested expressions cannot overflow. This loop runs
         # for every node of every module. The nodes left (their ``leave_`` handlers, the scope
         # they close) are those deeper than the next node taken.
-        tables: _Tables = state[1]
         order: Iterable[tuple[ast.AST, int]] = zip(ctx.names.nodes, ctx.names.depths)
         if self.leaves:  # recorded for a rule that visits some of them: not the others
             skip = LEAVES - tables.enter.keys() - tables.leave.keys()
@@ -523,19 +532,16 @@ class Engine:
                 done = ancestors.pop()
                 scopes.pop()
                 ctx.scope = scopes[-1] if scopes else module_scope
-                handlers = state[1].leave.get(type(done))
+                handlers = leave.get(type(done))
                 if handlers:
                     run(handlers, done)
 
-        get_handlers = tables.enter.get
-        by_name = tables.by_name
+        get_handlers, leave, by_name = tables.enter.get, tables.leave, tables.by_name
         scope = module_scope
         for node, depth in order:
             if len(ancestors) > depth:
-                if tables.leave:
+                if leave:
                     leave_to(depth)
-                    tables = state[1]
-                    get_handlers, by_name = tables.enter.get, tables.by_name
                 else:
                     del ancestors[depth:]
                     del scopes[depth:]
@@ -550,15 +556,13 @@ class Engine:
                         if handlers is None:
                             handlers = tables.named(node_type, func.attr)
                 if handlers:  # ``run``, inline: this runs for most nodes of every module
-                    rules = state[0]
                     for i, fn in handlers:
-                        try:
-                            fn(rules[i], node)
-                        except Exception as exc:
-                            crashed(rules[i], node, exc)
-                    if state[1] is not tables:  # a rule crashed: the tables of those left
-                        tables = state[1]
-                        get_handlers, by_name = tables.enter.get, tables.by_name
+                        rule = rules[i]
+                        if rule is not None:
+                            try:
+                                fn(rule, node)
+                            except Exception as exc:
+                                crashed(i, node, exc)
             ancestors.append(node)
             if node_type in scope_types:
                 scope = ctx.scope = scope_of[id(node)]
