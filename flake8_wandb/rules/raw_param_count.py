@@ -137,8 +137,16 @@ def setup(model):
         super().__init__(ctx)
         self._raw_names: dict[int, set[str]] = {}
         self._key_uses: dict[str, int] | None = None
-        #: every raw count spells one of these (``numel``, ``prod``, ``num_parameters``)
-        self.possible = any(w in ctx.source for w in ("prod", "numel", "num_parameters"))
+        self._possible: bool | None = None
+
+    @property
+    def possible(self) -> bool:
+        """Every raw count spells one of these (``numel``, ``prod``, ``num_parameters``): the
+        text is looked at on first need (three scans of the module)."""
+        if self._possible is None:
+            source = self.ctx.source
+            self._possible = any(w in source for w in ("prod", "numel", "num_parameters"))
+        return self._possible
 
     def _is_raw(self, value: ast.AST) -> bool:
         if is_raw_count(value):
@@ -229,7 +237,7 @@ def setup(model):
                 self.report(arg, RawCountLogged())
 
     def visit_Dict(self, node: ast.Dict) -> None:
-        if not self.possible:
+        if not node.keys or not self.possible:
             return
         for key, value in zip(node.keys, node.values):
             if key is not None and self._is_raw(value) and self._reaches_run(node):
@@ -238,10 +246,10 @@ def setup(model):
     def visit_Assign(self, node: ast.Assign) -> None:
         # the cheap questions first: a store into an item or attribute, of a run's config or
         # summary, and only then whether the value is a raw count
-        if not self.possible or len(node.targets) != 1:
+        if len(node.targets) != 1:
             return
         target = node.targets[0]
-        if not isinstance(target, (ast.Subscript, ast.Attribute)):
+        if not isinstance(target, (ast.Subscript, ast.Attribute)) or not self.possible:
             return
         if not self.ctx.wandb.run_object(target.value, self.ctx.scope):
             return
