@@ -1001,18 +1001,21 @@ class ProjectView:
         """The names the module's calls start from: ``helper`` in ``helper()``, ``utils`` in
         ``utils.helper()``, ``Logger`` in ``Logger(args).log()``."""
         roots: set[str] = set()
-        for calls in self.names.calls.values():
+        name, attribute, subscript, call_ = ast.Name, ast.Attribute, ast.Subscript, ast.Call
+        for calls in self.names.calls.values():  # every call of the module: no isinstance
             for call, _scope in calls:
                 func = call.func
-                while True:
-                    if isinstance(func, (ast.Attribute, ast.Subscript)):
-                        func = func.value
-                    elif isinstance(func, ast.Call):
-                        func = func.func
+                kind = type(func)
+                while kind is not name:
+                    if kind is attribute or kind is subscript:
+                        func = func.value  # type: ignore[attr-defined]
+                    elif kind is call_:
+                        func = func.func  # type: ignore[attr-defined]
                     else:
                         break
-                if isinstance(func, ast.Name):
-                    roots.add(func.id)
+                    kind = type(func)
+                else:
+                    roots.add(func.id)  # type: ignore[attr-defined]
         return roots
 
     def _import_paths(self, imports: list[tuple[str, str | None, tuple[str, ...]]]) -> list[str]:
