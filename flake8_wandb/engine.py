@@ -480,23 +480,12 @@ class Engine:
         #: report in this module or has crashed (it is asked nothing more); the handler
         #: tables hold every rule's handlers, with its place, for the whole process
         rules = self._live_rules(ctx, source)
-        live = [rule for rule in rules if rule is not None]
         tables = self._tables
         failed: set = set()
 
-        def call(rule: Rule, fn: Callable, *args) -> None:
-            if rule.code in failed:
-                return
-            try:
-                fn(*args)
-            except Exception as exc:  # a crash in one rule must not hide the others
-                failed.add(rule.code)
-                line = getattr(args[0], "lineno", 0) if args else 0
-                errors.append(RuleError(rule.code, line, _describe(exc)))
-
-        def crashed(i: int, node: ast.AST, exc: Exception) -> None:
-            """A crash in one rule must not hide the others: it is reported, and the rule is
-            asked nothing more."""
+        def crashed(i: int, node: ast.AST | None, exc: Exception) -> None:
+            """A crash in one rule must not hide the others: it is reported (at the node's line;
+            0 at the end of the module), and the rule is asked nothing more."""
             rule = rules[i]
             assert rule is not None
             failed.add(rule.code)
@@ -555,22 +544,20 @@ class Engine:
                         handlers = by_name[node_type].get(func.attr)
                         if handlers is None:
                             handlers = tables.named(node_type, func.attr)
-                if handlers:  # ``run``, inline: this runs for most nodes of every module
-                    for i, fn in handlers:
-                        rule = rules[i]
-                        if rule is not None:
-                            try:
-                                fn(rule, node)
-                            except Exception as exc:
-                                crashed(i, node, exc)
+                if handlers:
+                    run(handlers, node)
             ancestors.append(node)
             if node_type in scope_types:
                 scope = ctx.scope = scope_of[id(node)]
             scopes.append(scope)
         leave_to(0)
         ctx.scope = module_scope
-        for rule in live:
-            call(rule, rule.end_module)
+        for i, rule in enumerate(rules):
+            if rule is not None:
+                try:
+                    rule.end_module()
+                except Exception as exc:
+                    crashed(i, None, exc)
         findings = [f for f in ctx.findings if f.code not in failed]
         findings.sort(key=lambda f: (f.line, f.col, f.code))
         return findings, errors
