@@ -236,8 +236,7 @@ class ModuleSummary:
             return
         names = Resolver(tree, mentions_wandb="wandb" in self.text, record=False)
         _UNSETTLED[0] += 1
-        view = ProjectView(tree, names, self.path, self.text)
-        view._read = None  # kept for the process: it reads files afresh (``read``)
+        view = ProjectView(tree, names, self.path, self.text, kept=True)
         view._local = self
         view.install()
         self._tree, self.names, self.view = tree, names, view
@@ -742,7 +741,16 @@ def read_module(path: str, view: ProjectView | None = None) -> ModuleSummary | N
 class ProjectView:
     """One module's view of its own functions and of the project modules it imports."""
 
-    def __init__(self, tree: ast.Module, names: Resolver, path: str | None, text: str = "") -> None:
+    def __init__(
+        self,
+        tree: ast.Module,
+        names: Resolver,
+        path: str | None,
+        text: str = "",
+        kept: bool = False,
+    ) -> None:
+        """``kept``: the view of a project module, kept for the process (it reads files afresh
+        at every question: ``read``)."""
         self.tree = tree
         self.text = text
         self.names = names
@@ -767,7 +775,7 @@ class ProjectView:
         self._param_memo: dict[tuple[int, str], str | None] = {}
         self._callers_memo: dict[str, list | None] = {}
         self._load_counts: dict[str, int] | None = None
-        self._read: dict[str, object] | None = {}
+        self._read: dict[str, object] | None = None if kept else {}
 
     def read(self, path: str) -> ModuleSummary | None:
         """``read_module``, once per path for the view of the module being analysed: within
