@@ -582,10 +582,11 @@ class _Binder:
                 for child in reversed(children(node)):
                     push((child, scope, depth))
                 continue
-            if scoped is None or (scoped.__class__ is Scope and not leaves):
+            if scoped is None or scoped.__class__ is Scope:
                 # inline, the fields that may hold a branch, last first, each child in the
                 # node's scope; a function's or class's body in its own scope (``scoped``), its
-                # decorators, defaults, annotations and bases in the enclosing one
+                # decorators, defaults, annotations and bases in the enclosing one (with leaves
+                # asked for too: those hold no context or operator)
                 body = scope if scoped is None else scoped
                 for name, mixed in branches.get(kind) or branch_fields(kind):
                     inner = body if name == "body" else scope
@@ -598,25 +599,9 @@ class _Binder:
                         if isinstance(value, AST):
                             push((value, inner, depth))
             else:
-                if scoped.__class__ is Scope:
-                    scoped = self._inner(node, scoped)
                 for child, child_scope in reversed(scoped):
                     if type(child) not in skip:
                         push((child, child_scope, depth))
-
-    def _inner(self, node: ast.AST, inner: Scope) -> list[tuple[ast.AST, Scope | None]]:
-        """The children of a function or class, in walk order: those of its ``body`` run in its
-        own scope, the others (decorators, defaults, annotations, bases) in the enclosing one."""
-        enclosing = self.scope
-        out: list[tuple[ast.AST, Scope | None]] = []
-        for name, _mixed in reversed(branch_fields(type(node))):  # fields in their order
-            value = getattr(node, name)
-            scope = inner if name == "body" else enclosing
-            if value.__class__ is list:
-                out += [(child, scope) for child in value if isinstance(child, AST)]
-            elif isinstance(value, AST):
-                out.append((value, scope))
-        return out
 
     # -- scopes --------------------------------------------------------------------------------
 
