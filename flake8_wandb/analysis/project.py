@@ -352,7 +352,7 @@ def _summarise_function(func, qual: str, names: Resolver, model, local=None) -> 
             elif (
                 name is not None
                 and summary.log_values is None
-                and "log" in name.lower()  # the cheap question first: named for logging
+                and named_for_logging(name)  # the cheap question first
                 and local is not None
                 and local.view is not None
             ):
@@ -407,6 +407,12 @@ def _item_loop_to_run(loop: ast.For, params: set[str], model, scope: Scope) -> s
         ):
             return it.func.value.id
     return None
+
+
+def named_for_logging(name: str) -> bool:
+    """The cheap question before any summary of a log helper: its name holds ``log`` (any
+    case: ``tb_wandb_log``, ``_log_wandb``, ``logMetrics``)."""
+    return "log" in name.lower()
 
 
 def _defaults_to_none(signature: str) -> bool:

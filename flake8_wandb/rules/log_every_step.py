@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from ..analysis.counters import LOOPS, loop_nodes
 from ..analysis.flow import own_nodes
+from ..analysis.project import named_for_logging
 from ..analysis.resolve import SCOPE_NODES
 from ..analysis.wandb_model import commit_false
 from ..engine import Message, Rule
@@ -401,7 +402,7 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
         self._handed_only = not any(t in ctx.source for t in self.triggers)
 
     #: a wandb log call (``x.log``) or a log helper, named for logging (``_calls_log_helper``)
-    attribute_names = {ast.Call: lambda name: "log" in name.lower()}
+    attribute_names = {ast.Call: named_for_logging}
 
     def visit_Call(self, node: ast.Call) -> None:
         if not self._handed_only and self.ctx.is_wandb_log(node):
@@ -431,7 +432,7 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
             return False
         # the cheap question first: a log helper is named for logging
         callee = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id
-        if "log" not in callee.lower():
+        if not named_for_logging(callee):
             return False
         found = self.ctx.project.summary(call.func, self.ctx.scope, "log")
         if found is None or not found[0].is_log_helper or found[0].log_guarded:

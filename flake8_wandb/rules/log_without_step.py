@@ -13,6 +13,7 @@ from ..analysis.counters import (
     is_run_wide_counter,
     runs_twice_at_one_value,
 )
+from ..analysis.project import named_for_logging
 from ..analysis.wandb_model import (
     LOG_ATTRIBUTES,
     RUN_LIKE,
@@ -637,7 +638,7 @@ for global_step in range(100):
             return False
         # the cheap question first: a helper that forwards a step is named for logging
         callee = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-        if "log" not in callee.lower():
+        if not named_for_logging(callee):
             return False
         found = self.ctx.project.summary(node.func, self.ctx.scope, "logstep")
         if found is None:
