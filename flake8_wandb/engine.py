@@ -264,6 +264,9 @@ class Context:
     def module_config(self, expr: ast.AST, scope: Scope | None = None) -> bool:
         return self.wandb.module_config(expr, scope or self.scope)
 
+    def config_rebound(self, target: ast.AST, scope: Scope | None = None) -> str | None:
+        return self.wandb.config_rebound(target, scope or self.scope)
+
     def settings_call(self, call: ast.AST, scope: Scope | None = None) -> bool:
         return self.wandb.settings_call(call, scope or self.scope)
 

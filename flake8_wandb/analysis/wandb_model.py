@@ -270,6 +270,20 @@ class WandbModel:
         """``wandb.config``: the module's config object (not a run's ``run.config``)."""
         return self.run_qualname(expr, scope or self.names.module) == "wandb.config"
 
+    def config_rebound(self, target: ast.AST, scope: Scope | None = None) -> str | None:
+        """The config an assignment target rebinds: ``wandb.config`` for ``wandb.config = ...``
+        (any name of the module), ``RUN.config`` for ``run.config = ...``; None otherwise.
+        Judged by the object the attribute is set on, never by what the target held before:
+        ``self.config = wandb.config`` keeps a reference to the config, it rebinds nothing."""
+        if not (isinstance(target, ast.Attribute) and target.attr == "config"):
+            return None  # the cheap question first
+        base = self.run_qualname(target.value, scope or self.names.module)
+        if base == "wandb":
+            return "wandb.config"
+        if base == RUN:  # qualified names are normalised: ``wandb.run`` is a run
+            return RUN + ".config"
+        return None
+
     def settings_call(self, call: ast.AST, scope: Scope | None = None) -> bool:
         """``wandb.Settings(...)`` under any of its names."""
         return (

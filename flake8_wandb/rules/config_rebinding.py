@@ -4,7 +4,6 @@ import ast
 from typing import ClassVar
 
 from ..analysis.resolve import SCOPE_NODES
-from ..analysis.wandb_model import CONFIG_OBJECTS
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .edits import transform
 
@@ -165,6 +164,17 @@ def main(args):
     args.config = config
     wandb.init(project="demo", config=config)
 """,
+        """\
+import wandb
+
+class Trainer:
+    def __init__(self):
+        self.config = wandb.config  # keeps a reference to the config: rebinds nothing
+
+class Evaluator:
+    def start(self):
+        self.config = wandb.init(project="demo").config
+""",
     )
     use_instead = """\
 import wandb
@@ -176,17 +186,16 @@ def main(args):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            if not (isinstance(target, ast.Attribute) and target.attr == "config"):
+            rebound = self.ctx.config_rebound(target)
+            if rebound is None:
                 continue
-            module = self.ctx.module_config(target)
+            module = rebound == "wandb.config"
             shown = self.ctx.segment(target)
             message: Message
             if module:
                 message = ModuleConfigRebound(target=shown)
-            elif self.ctx.qualname(target) in CONFIG_OBJECTS:
-                message = RunConfigAssigned(target=shown)
             else:
-                continue
+                message = RunConfigAssigned(target=shown)
             if self._read_back_by_init():
                 return
             self.report(target, message, fix=self._fix(node, module))

@@ -293,6 +293,15 @@ wandb.init(project="demo")
 wandb.config.lr = 0.1
 """,
         """\
+import wandb
+
+class Trainer:
+    def __init__(self):
+        wandb.init(project="demo", config={"lr": 0.1})
+        self.cfg = wandb.config  # a reference to the config, not a rebinding
+        self.config = wandb.config
+""",
+        """\
 from accelerate import Accelerator
 
 import wandb
@@ -394,7 +403,7 @@ def main():
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            if isinstance(target, ast.Attribute) and self.ctx.module_config(target):
+            if self.ctx.config_rebound(target) == "wandb.config":
                 self.report(node, ConfigAttributeAssigned())
 
     def _config_updated(self) -> bool:
