@@ -3,9 +3,12 @@ real flake8 and through wandb-fix, on a small project whose modules import each 
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 from flake8_wandb.analysis import project
@@ -384,6 +387,111 @@ def test_only_a_default_of_none_makes_a_helper_worth_a_parse(tmp_path):
         ("(metrics, step=NoneType)", False),
     ]:
         assert project._defaults_to_none(signature) is defaults, signature
+
+
+def test_a_none_default_worth_a_parse_is_passed_on_to_a_log_call(tmp_path):
+    """WB101's helper question parses a module only for a ``def`` that passes a parameter
+    defaulting to None, as it is, to a call named for logging: each such ``def`` is parsed
+    alone first (wandb's ``Run.log_code(name=None)`` passes ``name`` to ``Artifact``)."""
+    text = (
+        "import wandb\n\n"
+        "class Run:\n"
+        "    def log_code(\n        self,\n        name: str | None = None,\n    ) -> None:\n"
+        '        """Docs.\n\nExamples at column 0.\n"""\n'
+        "        art = Artifact(name)\n"
+        "# a comment at column 0\n"
+        "        self._log_artifact(art)\n\n"
+        "    def log_image(self, image, step=None):\n"
+        "        self._log_impl({'image': image}, step)\n\n"
+        "    def _log_impl(self, data, step):\n"
+        "        wandb.log(data, step=step)\n"
+    )
+    module = _module(text, tmp_path)
+    # the docstring's column-0 line cuts the first block short: it does not parse alone
+    assert module._may_forward_none("Run.log_code") is True
+    plain = text.replace('"""Docs.\n\nExamples at column 0.\n"""', '"""Docs."""')
+    module = _module(plain, tmp_path)
+    assert module.get("Run.log_code", "logstep") is None and module._tree is None
+    found = module.get("Run.log_image", "logstep")
+    assert found is not None and found.log_step == "step" and found.step_default_none
+    # what the parse says of log_code agrees: no step that defaults to None
+    assert (
+        module.get("Run.log_code", "log") is None
+        or not module.get("Run.log_code", "log").step_default_none
+    )  # type: ignore[union-attr]
+
+
+def _shape(node: ast.AST) -> str:
+    """The tree without its strings' text (a block is dedented: so are its multi-line
+    strings)."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Constant) and isinstance(n.value, str):
+            n.value = ""
+    return ast.dump(node)
+
+
+def test_def_blocks_are_the_whole_def_or_do_not_parse():
+    """``text.def_blocks`` on every ``def`` of this repository's Python files: a block that
+    parses alone begins with the very function the module's parse holds (same tree), whatever
+    the layout (black's signatures, comments at column 0, docstrings, nested defs)."""
+    import textwrap
+    from pathlib import Path
+
+    from flake8_wandb.analysis.text import def_blocks, word_matches
+
+    root = Path(__file__).resolve().parent.parent
+    files = [
+        p
+        for d in ("flake8_wandb", "runtime", "tests", "examples", "bench")
+        for p in (root / d).rglob("*.py")
+    ]
+    checked = 0
+    warnings.simplefilter("ignore", DeprecationWarning)  # the escapes of some test sources
+    for path in files:
+        text = path.read_text("utf-8", "replace")
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        defs: dict[tuple[str, int], str] = {}  # by name and the line of its ``def``
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                node.decorator_list = []  # a block begins at its ``def``
+                defs[node.name, node.lineno] = _shape(node)
+        for name in {n for n, _ in defs}:
+            pattern = r"def[\s\\]+" + re.escape(name) + r"\s*\("
+            starts = [m.start() for m in word_matches(text, pattern)]
+            for start, block in zip(starts, def_blocks(text, name), strict=True):
+                line = text.count("\n", 0, start) + 1
+                try:
+                    alone = ast.parse(block).body[0] if block is not None else None
+                except (SyntaxError, IndexError):
+                    alone = None
+                if alone is None or (name, line) not in defs:
+                    continue  # no block, or a ``def`` in a string
+                assert _shape(alone) == defs[name, line], (path, name, line)
+                checked += 1
+    assert checked > 1000
+    cases = {
+        "def f(a=None): return g(a)\n": True,
+        "async def f(\n    a=None,\n):\n    await g(a)\nx = 1\n": True,
+        "class A:\n\tdef f(self):\n\t\tpass\n": None,  # tabs: not taken out
+        'x = "def f(a=None):"\n': None,  # not at the start of its line
+        "class A:\n    def f(self,\na=None):\n        pass\n": None,  # left of the def
+        "def f():\n    s = (1,\n2)\n    g()\n": False,  # cut inside brackets: no parse
+    }
+    for text, parses in cases.items():
+        (block,) = def_blocks(textwrap.dedent(text), "f")
+        if parses is None:
+            assert block is None, text
+            continue
+        assert block is not None, text
+        try:
+            ast.parse(block)
+            ok = True
+        except SyntaxError:
+            ok = False
+        assert ok is parses, text
 
 
 def test_text_searches_find_what_the_anchored_patterns_find():

@@ -40,7 +40,7 @@ from .resolve import (
     call_name,
     own_nodes,
 )
-from .text import call_texts, calls_a_handed_logger, signatures, word_matches
+from .text import call_texts, calls_a_handed_logger, def_blocks, signatures, word_matches
 
 #: what a summary's ``returns`` says
 RETURNS_ACCELERATOR = ACCELERATOR
@@ -157,6 +157,7 @@ class ModuleSummary:
         self._handed: bool | None = None
         self._nfkc: str | None = None
         self._mentions: dict[str, bool] = {}
+        self._forwards: dict[str, bool] = {}
 
     def mentions(self, needs: str | None) -> bool:
         if needs is None:
@@ -206,12 +207,28 @@ class ModuleSummary:
             or _found(text, word + r"\s*=", line_start=True)
         )
 
-    def _may_default_to_none(self, name: str) -> bool:
+    def _may_forward_none(self, name: str) -> bool:
         """The cheap question before a parse: some ``def`` of the name's last part in the text
-        has a parameter whose default is ``None`` (``= None``; an annotation's ``| None`` is
-        not one), or none is found (unknown, asked of the parse)."""
-        found = signatures(self._identifiers_text(), name.rpartition(".")[2])
-        return not found or any(_defaults_to_none(s) for s in found)
+        may forward a step that defaults to ``None``: a parameter whose default is ``None``
+        (``= None`` in its text; an annotation's ``| None`` is not one) that it passes on, as
+        it is, to a log call or another log helper (``step=step``, ``run.log(d, step)``,
+        ``self._log(d, step)``: the only ways a helper's step is one of its parameters, ``_step``). Each such ``def`` is parsed
+        alone (``text.def_blocks``: 3 kB, not wandb's 150 kB ``wandb_run.py`` for
+        ``Run.log_code``); one that does not parse alone, or none found: unknown, asked of the
+        module's parse."""
+        found = self._forwards.get(name)
+        if found is None:
+            last = name.rpartition(".")[2]
+            text = self._identifiers_text()
+            heads = signatures(text, last)
+            found = not heads
+            if any(_defaults_to_none(h) for h in heads):
+                found = any(
+                    _defaults_to_none(head) and _forwards_none(block, last)
+                    for head, block in zip(heads, def_blocks(text, last))
+                )
+            self._forwards[name] = found
+        return found
 
     def _index(self) -> dict[str, ast.AST]:
         if self._defs is None:
@@ -277,7 +294,7 @@ class ModuleSummary:
             return None  # a class's call returns its instance: never a run or an accelerator
         if needs in ("log", "logstep") and self._only_a_class(name):
             return None  # a class's call makes an instance: it is no log helper
-        if needs == "logstep" and not self._may_default_to_none(name):
+        if needs == "logstep" and not self._may_forward_none(name):
             return None  # no parameter of it can default to None
         node = self._index().get(name)
         if node is None or self.names is None:
@@ -422,6 +439,34 @@ def _defaults_to_none(signature: str) -> bool:
     if "#" in signature:
         return "None" in signature
     return re.search(r"=[\s(\\]*None\b", signature) is not None
+
+
+def _forwards_none(block: str | None, name: str) -> bool:
+    """A ``def`` taken out of its module's text (``text.def_blocks``) passes a parameter whose
+    default is ``None``, as it is, to a call named for logging (the calls a summary follows for
+    a step: ``log``, another log helper); True when unknown (no block, or one that does not
+    parse alone)."""
+    if block is None:
+        return True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(block)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    func = tree.body[0] if tree.body else None
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or func.name != name:
+        return True
+    nones = {
+        p for p, d in _defaults(func).items() if isinstance(d, ast.Constant) and d.value is None
+    }
+    for node in ast.walk(func):
+        # a log call (``log``) or another log helper: what ``_summarise_function`` follows
+        if isinstance(node, ast.Call) and named_for_logging(call_name(node) or ""):
+            for arg in (*node.args, *(k.value for k in node.keywords)):
+                if isinstance(arg, ast.Name) and arg.id in nones:
+                    return True
+    return False
 
 
 def _found(text: str, pattern: str, line_start: bool = False) -> bool:

@@ -74,6 +74,54 @@ def call_texts(source: str, name: str, limit: int = 5000) -> list[str]:
     ]
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def def_blocks(source: str, name: str, limit: int = 5000) -> list[str | None]:
+    """The text of each ``def name(...)`` statement in the text, dedented so that it parses
+    alone: its line, its parameter list (to the parenthesis that closes it, ``_closing``), and
+    every line after that up to the first one, neither blank nor a comment, indented no deeper
+    than the ``def`` (a comment there is left out). None for a ``def`` this cannot take out:
+    one not at the start of its line (after ``async``), a line of it indented with tabs or form
+    feeds, or a line of its parameter list indented less than the ``def``.
+
+    A block cut short inside a string, brackets or a continuation that spans lines ends inside
+    it and does not parse alone: whoever parses it then knows nothing from it. One that parses
+    begins with the whole statement (a text here may also be no ``def``: one inside a string)."""
+    blocks: list[str | None] = []
+    for match in word_matches(source, r"def[\s\\]+" + re.escape(name) + r"\s*\("):
+        start = max(source.rfind(end, 0, match.start()) for end in ("\n", "\r")) + 1
+        prefix = source[start : match.start()]
+        width = len(prefix) - len(prefix.lstrip(" "))  # ``async def``: the indent before it
+        if prefix.strip() not in ("", "async") or "\t" in prefix or "\f" in prefix:
+            blocks.append(None)
+            continue
+        header_end = _closing(source, match.end() - 1, limit)
+        lines: list[str] = []
+        taken = True
+        for line in _LINE.finditer(source, start):
+            text = line.group()
+            stripped = text.lstrip(" \t\f")
+            if not stripped.strip():
+                lines.append("\n")
+                continue
+            lead = text[: len(text) - len(stripped)]
+            if "\t" in lead or "\f" in lead:
+                taken = False  # the tokenizer's columns, not the text's: not taken out
+                break
+            if len(lead) < width and stripped.startswith("#"):
+                lines.append("\n")  # a comment less indented than the block
+            elif line.start() >= header_end and len(lead) <= width and lines:
+                break  # the next statement: the block ends
+            elif len(lead) < width:
+                taken = False  # a line of the parameter list left of the ``def``
+                break
+            else:
+                lines.append(text[width:])
+        blocks.append("".join(lines) if taken and lines else None)
+    return blocks
+
+
 def signatures(source: str, name: str, limit: int = 5000) -> list[str]:
     """The parameter list of each ``def name(...)`` in the text, parentheses included
     (``_closing``)."""
