@@ -143,7 +143,8 @@ class KeySite:
 class Collected:
     """The nodes the finder asks about, each with its scope: calls, ``|=`` and assignments
     first (where a key reaches wandb), then assignments and parameter lists (a key by its name
-    alone)."""
+    alone). Only those the finder's passes can find a key in: each node's cheap questions are
+    asked as it is collected (most calls and assignments of a module are left out)."""
 
     __slots__ = ("first", "second")
 
@@ -153,13 +154,48 @@ class Collected:
 
     def add(self, node: ast.AST, scope: object) -> None:
         kind = type(node)
-        if kind is ast.Call or kind is ast.AugAssign:
-            self.first.append((node, scope))
+        if kind is ast.Call:
+            if _may_pass_a_key(node):  # type: ignore[arg-type]
+                self.first.append((node, scope))
         elif kind is ast.Assign or kind is ast.AnnAssign:
-            self.first.append((node, scope))
-            self.second.append((node, scope))
+            if node.value is None:  # type: ignore[attr-defined]
+                return  # ``x: int``
+            targets = node.targets if kind is ast.Assign else [node.target]  # type: ignore[attr-defined]
+            # ``os.environ[...] = ...`` (``_assignment`` with ``env``), else a W&B key's name
+            if any(type(t) is ast.Subscript for t in targets):
+                self.first.append((node, scope))
+            if any(type(t) is not ast.Subscript and _key_name(_target_name(t)) for t in targets):
+                self.second.append((node, scope))
+        elif kind is ast.AugAssign:
+            if type(node.op) is ast.BitOr:  # type: ignore[attr-defined]
+                self.first.append((node, scope))  # ``os.environ |= {...}``
         elif kind is ast.arguments:
-            self.second.append((node, scope))
+            args: ast.arguments = node  # type: ignore[assignment]
+            if (args.defaults or args.kw_defaults) and any(
+                _key_name(a.arg) for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+            ):
+                self.second.append((node, scope))
+
+
+def _target_name(target: ast.AST) -> str:
+    """The name an assignment target binds or sets (``x``, ``obj.x``); empty for others."""
+    return getattr(target, "id", None) or getattr(target, "attr", None) or ""
+
+
+#: the last names of the attribute calls the finder's pass over calls acts on
+_CALL_ATTRIBUTES = _ASKED_NAMES | {"add_argument"}
+
+
+def _may_pass_a_key(call: ast.Call) -> bool:
+    """The cheap questions of ``Secrets._call``: a call of a plain name (resolved there), an
+    attribute call named as one it asks about, or a keyword named for a W&B key."""
+    func = call.func
+    if type(func) is not ast.Attribute or func.attr in _CALL_ATTRIBUTES:
+        return True
+    for kw in call.keywords:
+        if kw.arg and _key_name(kw.arg):
+            return True
+    return False
 
 
 class Secrets:
@@ -512,7 +548,7 @@ class Secrets:
                         site = KeySite(node, 'os.environ["WANDB_API_KEY"]', [literal])
                         self._whole_statement(site, node, write.value)
                 break
-            name = getattr(target, "id", None) or getattr(target, "attr", None) or ""
+            name = _target_name(target)
             if name and _key_name(name) and key_format(value, name):
                 self._add(KeySite(node, name, [value], fixable=False))
 
