@@ -167,6 +167,52 @@ def test_module_config_and_its_trap():
     assert not m.model.run_object(self_target, m.scope(self_target))
 
 
+def test_config_rebound_is_judged_by_the_object_set_on():
+    """``self.config = wandb.config`` keeps a reference: only ``<wandb>.config = ...`` and
+    ``<run>.config = ...`` rebind a run's config, whatever the target held before."""
+    m = Module(
+        "import wandb as wb\n"
+        "run = wb.init()\n"
+        "wb.config = {'lr': 1}\n"
+        "run.config = {'lr': 1}\n"
+        "wb.run.config = {}\n"
+        "class Trainer:\n"
+        "    def __init__(self):\n"
+        "        self.config = wb.config\n"
+        "        self.cfg = run.config\n"
+        "        self.run = wb.init()\n"
+        "        self.run.config = {}\n"
+    )
+    targets = [t for n in ast.walk(m.tree) if isinstance(n, ast.Assign) for t in n.targets]
+    got = {ast.unparse(t): m.model.config_rebound(t, m.scope(t)) for t in targets}
+    assert got == {
+        "run": None,
+        "wb.config": "wandb.config",
+        "run.config": RUN + ".config",
+        "wb.run.config": RUN + ".config",
+        "self.config": None,
+        "self.cfg": None,
+        "self.run": None,
+        "self.run.config": RUN + ".config",
+    }
+
+
+def test_string_annotations_resolve_in_their_own_module():
+    """A string annotation is parsed once per process, and resolved in each module and scope
+    where it is written: the same ``"Run"`` is wandb's run in one module, a class of the other."""
+    wandb_run = Module(
+        "from wandb import Run\n\ndef train(r: 'Run', s: 'Optional[Run]'):\n    r.log({})\n"
+    )
+    own_class = Module("class Run:\n    pass\n\ndef train(r: 'Run'):\n    r.log({})\n")
+    for m, expected in ((wandb_run, True), (own_class, False)):
+        call = m.call("r.log")
+        assert m.model.log_call(call, m.scope(call)) is expected
+        names = m.model.names
+        assert (names.lookup("r", m.scope(call)) == RUN) is expected
+    call = wandb_run.call("r.log")
+    assert wandb_run.model.names.lookup("s", wandb_run.scope(call)) == RUN
+
+
 def test_settings_and_sweep_calls():
     m = Module(
         "import wandb\nfrom wandb.sdk import Settings\n"

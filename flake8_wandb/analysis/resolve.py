@@ -482,15 +482,29 @@ def _is_literal_tracker(node: ast.AST) -> bool:
     )
 
 
+#: string annotations (``"Run"``, ``"Optional[wandb.Run]"``) parsed, once per process: a
+#: typed library writes the same few hundred on every parameter. A parsed one is only ever
+#: resolved (never reported on, never changed), so one tree serves every parameter
+_STRING_ANNOTATIONS: dict[str, object] = {}
+
+
 def _annotation_target(node: ast.AST | None) -> ast.AST | None:
     """Unwrap ``Optional[X]``, ``X | None`` and string annotations to ``X``."""
     if node is None:
         return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            node = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
+        text = node.value
+        parsed = _STRING_ANNOTATIONS.get(text, _STRING_ANNOTATIONS)
+        if parsed is _STRING_ANNOTATIONS:
+            try:
+                parsed = ast.parse(text, mode="eval").body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                parsed = None
+            if len(_STRING_ANNOTATIONS) < 10_000:
+                _STRING_ANNOTATIONS[text] = parsed
+        if parsed is None:
             return None
+        node = parsed  # type: ignore[assignment]
     if isinstance(node, ast.Subscript):
         base = node.value
         base_name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")

@@ -162,9 +162,15 @@ class Collected:
                 return  # ``x: int``
             targets = node.targets if kind is ast.Assign else [node.target]  # type: ignore[attr-defined]
             # ``os.environ[...] = ...`` (``_assignment`` with ``env``), else a W&B key's name
-            if any(type(t) is ast.Subscript for t in targets):
+            environ = named = False
+            for target in targets:  # no generator: asked of every assignment
+                if type(target) is ast.Subscript:
+                    environ = True
+                elif not named:
+                    named = _key_name(_target_name(target))
+            if environ:
                 self.first.append((node, scope))
-            if any(type(t) is not ast.Subscript and _key_name(_target_name(t)) for t in targets):
+            if named:
                 self.second.append((node, scope))
         elif kind is ast.AugAssign:
             if type(node.op) is ast.BitOr:  # type: ignore[attr-defined]
