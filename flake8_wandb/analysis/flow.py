@@ -14,9 +14,10 @@ One ``Flow`` per module, built lazily by ``Context.flow``; every answer is cache
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from collections.abc import Iterable
 
-from .positions import children
+from .positions import children, end_of, start_of
 from .resolve import ALLOCATED, LEAVES, SCOPE_NODES, own_nodes
 
 #: callee names whose arguments are a report: printing, logging, formatting, metrics
@@ -205,18 +206,20 @@ class Flow:
             names = self.ctx.names
             printing: set[int] = set()
             prints = (
-                [c for c in names.nodes_of(ast.Call) if getattr(c.func, "id", None) == "print"]
+                [c for c, _ in names.calls_named("print") if type(c.func) is ast.Name]
                 if "print" in self.ctx.source or not self.ctx.source.isascii()  # NFKC names
                 else ()
             )
             if prints:
-                parents = names.parents()
-                for call in prints:
-                    node = parents.get(id(call))
-                    while node is not None and not isinstance(node, SCOPE_NODES):
-                        node = parents.get(id(node))
-                    if node is not None:
-                        printing.add(id(node))
+                # a top-level function whose text holds a print call is walked, to tell whether
+                # it is the call's nearest enclosing function (not a nested def or lambda)
+                at = sorted((c.lineno, c.col_offset) for c in prints)
+                wanted = {id(c) for c in prints}
+                for stmt in self.ctx.tree.body:
+                    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        i = bisect_left(at, _start_with_decorators(stmt))
+                        if i < len(at) and at[i] <= end_of(stmt) and _holds_own(stmt, wanted):
+                            printing.add(id(stmt))
             found = set()
             for stmt in self.ctx.tree.body:
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -346,3 +349,20 @@ def bound_names(stmt: ast.AST) -> set[str]:
     for t in targets:
         names |= target_names(t)
     return names
+
+
+def _start_with_decorators(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, int]:
+    return min([start_of(node), *(start_of(d) for d in node.decorator_list)])
+
+
+def _holds_own(func: ast.AST, wanted: set[int]) -> bool:
+    """One of the ``wanted`` nodes is in ``func`` with ``func`` its nearest enclosing function,
+    lambda or class (a nested one's decorators, defaults and body are that one's)."""
+    stack = list(children(func))
+    while stack:
+        node = stack.pop()
+        if id(node) in wanted:
+            return True
+        if not isinstance(node, SCOPE_NODES) and type(node) not in LEAVES:
+            stack.extend(children(node))
+    return False
