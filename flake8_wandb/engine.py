@@ -219,7 +219,7 @@ class Context:
         self.project = ProjectView(tree, self.names, path, source)
         self.project.install()
         self.scope: Scope = self.names.module
-        #: the nodes enclosing the one being visited, outermost first
+        #: the nodes enclosing the one being visited, outermost (the module) first
         self.ancestors: list[ast.AST] = []
         self.findings: list[Finding] = []
         self._flow: Flow | None = None
@@ -506,38 +506,54 @@ class Engine:
 
         # The walk the name table made (``Resolver.nodes``: each node once, parents first, with
         # its depth); no recursion, so deeply nested expressions cannot overflow. This loop runs
-        # for every node of every module. The nodes left (their ``leave_`` handlers, the scope
-        # they close) are those deeper than the next node taken.
-        order: Iterable[tuple[ast.AST, int]] = zip(ctx.names.nodes, ctx.names.depths)
+        # for every node of every module, so it keeps only the last node taken at each depth
+        # (``path``): the ancestors of a node at depth d are ``path[:d]``, sliced for the nodes
+        # a handler visits (``Context.ancestors``). The scopes in force are a stack of the scope
+        # nodes on the path, brought up to date where a handler runs or a scope node is taken.
+        # The nodes left (their ``leave_`` handlers) are those at the depths the next node
+        # leaves.
+        names = ctx.names
+        order: Iterable[tuple[ast.AST, int]] = zip(names.nodes, names.depths)
         if self.leaves:  # recorded for a rule that visits some of them: not the others
             skip = LEAVES - tables.enter.keys() - tables.leave.keys()
             order = [(n, d) for n, d in order if type(n) not in skip]
-        ancestors = ctx.ancestors
-        #: the scope in force below each ancestor (a function's own, below the function)
-        scopes: list[Scope] = []
-        module_scope = ctx.names.module
-        scope_of = ctx.names.scope_of
+        path: list[ast.AST | None] = [None] * (max(names.depths, default=0) + 1)
+        module_scope = names.module
+        scope_of = names.scope_of
         scope_types = _SCOPE_TYPES
+        #: the scope nodes on the path (the module first), their depths and their scopes
+        scope_nodes: list[ast.AST] = [tree]
+        scope_depths: list[int] = [0]
+        scopes: list[Scope] = [module_scope]
 
-        def leave_to(depth: int) -> None:
-            while len(ancestors) > depth:
-                done = ancestors.pop()
+        def scope_at(depth: int) -> Scope:
+            """The scope in force at a node of ``depth`` on the current path: the scope nodes
+            no longer on it (as deep as it, or replaced at their depth) are dropped first."""
+            while scope_depths[-1] >= depth or path[scope_depths[-1]] is not scope_nodes[-1]:
+                scope_nodes.pop()
+                scope_depths.pop()
                 scopes.pop()
-                ctx.scope = scopes[-1] if scopes else module_scope
+            return scopes[-1]
+
+        def leave_from(deepest: int, depth: int) -> None:
+            """Run the ``leave_`` handlers of the path's nodes from ``deepest`` up to ``depth``
+            (deepest first), each with its ancestors and the scope around it."""
+            for level in range(deepest, depth - 1, -1):
+                done = path[level]
                 handlers = leave.get(type(done))
                 if handlers:
-                    run(handlers, done)
+                    ctx.ancestors = path[:level]  # type: ignore[assignment]
+                    ctx.scope = scope_at(level) if level else module_scope
+                    run(handlers, done)  # type: ignore[arg-type]
 
         get_handlers, leave, by_name = tables.enter.get, tables.leave, tables.by_name
-        scope = module_scope
+        previous = 0
         for node, depth in order:
-            if len(ancestors) > depth:
-                if leave:
-                    leave_to(depth)
-                else:
-                    del ancestors[depth:]
-                    del scopes[depth:]
-                scope = ctx.scope = scopes[-1]
+            if leave:
+                if depth <= previous:
+                    leave_from(previous, depth)
+                previous = depth
+            path[depth] = node
             node_type = type(node)
             handlers = get_handlers(node_type)
             if handlers:
@@ -548,12 +564,23 @@ class Engine:
                         if handlers is None:
                             handlers = tables.named(node_type, func.attr)
                 if handlers:
+                    ctx.ancestors = path[:depth]  # type: ignore[assignment]
+                    top = scope_depths[-1]  # the scope stack is up to date: no call
+                    if not depth:
+                        ctx.scope = module_scope
+                    elif top >= depth or path[top] is not scope_nodes[-1]:
+                        ctx.scope = scope_at(depth)
+                    else:
+                        ctx.scope = scopes[-1]
                     run(handlers, node)
-            ancestors.append(node)
             if node_type in scope_types:
-                scope = ctx.scope = scope_of[id(node)]
-            scopes.append(scope)
-        leave_to(0)
+                scope_at(depth)
+                scope_nodes.append(node)
+                scope_depths.append(depth)
+                scopes.append(scope_of[id(node)])
+        if leave:
+            leave_from(previous, 0)
+        ctx.ancestors = []
         ctx.scope = module_scope
         for i, rule in enumerate(rules):
             if rule is not None:
