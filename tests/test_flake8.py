@@ -268,6 +268,56 @@ def test_leave_handlers_run_after_the_children_in_the_enclosing_scope():
     ]
 
 
+def test_each_visit_sees_its_ancestors_and_the_scope_it_runs_in():
+    """The walk keeps the last node at each depth: a handler sees the nodes around its node
+    (the module first) and the scope its code runs in, including a function's own for its
+    decorators and defaults, in a lambda, in a class body; the module's own handlers see none."""
+    import ast
+
+    from flake8_wandb.engine import Engine, Rule
+
+    events: list[tuple] = []
+
+    class Where(Rule):
+        code, name, messages = "WB995", "where", (Always,)
+
+        def _scope(self) -> str:
+            return getattr(self.ctx.scope.node, "name", type(self.ctx.scope.node).__name__)
+
+        def visit_Module(self, node):
+            events.append(("module", len(self.ctx.ancestors), self._scope()))
+
+        def leave_Module(self, node):
+            events.append(("left", len(self.ctx.ancestors), self._scope()))
+
+        def visit_Call(self, node):
+            kinds = [type(a).__name__ for a in self.ctx.ancestors]
+            events.append((ast.unparse(node.func), "/".join(kinds[1:]), self._scope()))
+
+    source = (
+        "import wandb\n"
+        "@deco(1)\n"
+        "def f(x=default()):\n"
+        "    g = lambda: inner()\n"
+        "    class C:\n"
+        "        attr = body()\n"
+        "    return last()\n"
+        "after()\n"
+    )
+    findings, errors = Engine([Where]).check(ast.parse(source), source)
+    assert errors == []
+    assert events == [
+        ("module", 0, "Module"),
+        ("default", "FunctionDef/arguments", "f"),
+        ("inner", "FunctionDef/Assign/Lambda", "Lambda"),
+        ("body", "FunctionDef/ClassDef/Assign", "C"),
+        ("last", "FunctionDef/Return", "f"),
+        ("deco", "FunctionDef", "f"),  # fields in their order: decorators after the body
+        ("after", "Expr", "Module"),
+        ("left", 0, "Module"),
+    ]
+
+
 SETTLE = """\
 import gc, sys, weakref
 from flake8_wandb.analysis import project
