@@ -406,6 +406,41 @@ def test_the_walk_is_the_engine_order_without_leaves():
     assert Resolver(tree, record=False).nodes == []  # a project module: not kept
 
 
+def test_the_walk_reads_plain_values_only_where_a_field_may_hold_one():
+    """The walk tests a value for being a node only in the fields that may hold a plain one
+    (``resolve.SCALAR_VALUES``; Python 3.13 names each field's type): patterns with a ``**rest``,
+    singletons and keyword attributes are walked as ``ast.iter_child_nodes`` walks them."""
+    import sys
+
+    from flake8_wandb.analysis.positions import branch_fields
+    from flake8_wandb.analysis.resolve import LEAVES, SCALAR_VALUES
+
+    source = (
+        "import wandb\n"
+        "match wandb.init():\n"
+        "    case {'a': 1, **rest}: rest.log({})\n"
+        "    case None | True: pass\n"
+        "    case Point(x=0, y=[1, *others]) as p: p.log({})\n"
+    )
+    tree = ast.parse(source)
+    names = Resolver(tree)
+    assert [(type(n), d) for n, d in zip(names.nodes, names.depths)] == [
+        (type(n), d) for n, d in _preorder(tree, LEAVES)
+    ]
+    assert Resolver(tree, leaves=True).nodes == [n for n, _ in _preorder(tree, frozenset())]
+    if sys.version_info < (3, 13):
+        return
+    for kind in vars(ast).values():
+        if isinstance(kind, type) and issubclass(kind, ast.AST) and hasattr(kind, "_field_types"):
+            for name, mixed in branch_fields(kind):
+                text = repr(kind._field_types.get(name))
+                plain = any(t in text for t in ("str", "int", "object", "bool"))
+                if plain and not text.startswith("list"):
+                    assert (kind.__name__, name) in SCALAR_VALUES, (kind.__name__, name)
+                elif plain:
+                    assert mixed, (kind.__name__, name)
+
+
 def test_the_walk_binds_in_the_scope_the_code_runs_in():
     tree = ast.parse(WALKED)
     names = Resolver(tree)

@@ -21,7 +21,7 @@ from ast import AST
 from collections.abc import Callable, Iterator
 from typing import Union
 
-from .positions import BRANCH_FIELDS, branch_fields, children
+from .positions import branch_fields, children
 
 #: The qualname of a wandb ``Run`` *instance* (what ``wandb.init()`` returns).
 RUN = "<wandb.Run>"
@@ -529,6 +529,27 @@ LEAVES = frozenset(
 )
 
 
+#: per node type, the fields the binder's walk reads (``positions.branch_fields``), each with
+#: whether it is a body (of a function or class: in its own scope), whether its list may hold
+#: something other than a node, and whether it may hold a plain value: a value is tested for
+#: being a node only there
+_WALK_FIELDS: dict[type, tuple[tuple[str, bool, bool, bool], ...]] = {}
+#: the fields read by the walk that may hold a plain value instead of a node (Python 3.13's
+#: ``_field_types`` says which: a test checks this list against them)
+SCALAR_VALUES = frozenset(
+    {("Constant", "value"), ("MatchSingleton", "value"), ("MatchMapping", "rest")}
+    | {("alias", "asname"), ("TypeIgnore", "tag"), ("TypeIgnore", "lineno")}
+)
+
+
+def _walk_fields(kind: type) -> tuple[tuple[str, bool, bool, bool], ...]:
+    found = _WALK_FIELDS[kind] = tuple(
+        (name, name == "body", mixed, (kind.__name__, name) in SCALAR_VALUES)
+        for name, mixed in branch_fields(kind)
+    )
+    return found
+
+
 class _Binder:
     """Records every binding of the module, per scope, in one walk, and the walk itself
     (``Resolver.nodes``).
@@ -579,7 +600,7 @@ class _Binder:
             if type(child) not in skip
         ]
         handlers = self._handlers
-        branches = BRANCH_FIELDS
+        walk = _WALK_FIELDS
         pop, push = stack.pop, stack.append
         while stack:
             node, scope, depth = pop()
@@ -602,16 +623,19 @@ class _Binder:
                 # decorators, defaults, annotations and bases in the enclosing one (with leaves
                 # asked for too: those hold no context or operator)
                 body = scope if scoped is None else scoped
-                for name, mixed in branches.get(kind) or branch_fields(kind):
-                    inner = body if name == "body" else scope
+                fields = walk.get(kind)
+                if fields is None:
+                    fields = _walk_fields(kind)
+                for name, is_body, mixed, scalar in fields:
                     value = getattr(node, name)
                     if value.__class__ is list:
+                        inner = body if is_body else scope
                         for child in reversed(value):
                             if type(child) not in skip and (not mixed or isinstance(child, AST)):
                                 push((child, inner, depth))
                     elif value is not None and type(value) not in skip:
-                        if isinstance(value, AST):
-                            push((value, inner, depth))
+                        if not scalar or isinstance(value, AST):
+                            push((value, body if is_body else scope, depth))
             else:
                 for child, child_scope in reversed(scoped):
                     if type(child) not in skip:
