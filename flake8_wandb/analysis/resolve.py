@@ -19,7 +19,7 @@ import builtins
 import re
 from ast import AST
 from collections.abc import Callable, Iterator
-from typing import Union
+from typing import Any, Union
 
 from .positions import branch_fields, children
 
@@ -809,7 +809,9 @@ class _Binder:
         return None  # its children in its scope
 
     def _call(self, node: ast.Call):
-        name = call_name(node)
+        func: Any = node.func  # ``call_name``, inline: asked of every call
+        kind = type(func)
+        name = func.attr if kind is ast.Attribute else func.id if kind is ast.Name else None
         if name is not None:
             self.r.calls.setdefault(name, []).append((node, self.scope))
         return None  # its children in its scope

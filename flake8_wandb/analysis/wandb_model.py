@@ -363,8 +363,8 @@ class WandbModel:
         found: list[ast.AST] = []
         if isinstance(node, ast.Assign):
             return [w.value for w in self.environment_call(node, scope) if w.var == "WANDB_CONSOLE"]
-        if not isinstance(node, ast.Call):
-            return found
+        if not isinstance(node, ast.Call) or not (node.args or node.keywords):
+            return found  # the cheap question first: a call without arguments sets nothing
         if self.settings_call(node, scope):
             found += [kw.value for kw in node.keywords if kw.arg == "console"][:1]
             return found

@@ -634,11 +634,9 @@ for global_step in range(100):
         ``step=`` and is not reported). No fix here. True: reported."""
         if self.tensorboard or not isinstance(node.func, (ast.Name, ast.Attribute)):
             return False
-        if has_star_kwargs(node):
-            return False
         # the cheap question first: a helper that forwards a step is named for logging
         callee = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-        if not named_for_logging(callee):
+        if not named_for_logging(callee) or has_star_kwargs(node):
             return False
         found = self.ctx.project.summary(node.func, self.ctx.scope, "logstep")
         if found is None:

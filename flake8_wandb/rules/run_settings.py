@@ -21,6 +21,8 @@ VERSION_DOC = (
 def reinit_values(ctx, node: ast.Call) -> Iterator[ast.AST]:
     """``reinit=`` of ``wandb.init`` / ``wandb.Settings``, and the ``"reinit"`` key of
     accelerate's ``init_kwargs={"wandb": {...}}``."""
+    if not node.keywords:
+        return  # the cheap question first: ``reinit=`` and ``init_kwargs=`` are keywords
     init = ctx.init_call(node)
     if (init is not None and init.via == "wandb.init") or ctx.settings_call(node):
         kw = keyword(node, "reinit")
