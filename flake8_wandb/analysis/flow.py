@@ -36,7 +36,7 @@ _BLOCKS = ("body", "orelse", "finalbody", "handlers")
 class Flow:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
-        self._assigned: dict[int, dict[str, list[ast.AST]]] = {}
+        self._assigned: dict[int, dict[str, list[tuple[ast.AST, ast.AST]]]] = {}
         self._block_index: dict[int, tuple[dict[str, int], dict[int, int]]] = {}
         self._parents: dict[int, dict[int, ast.AST]] = {}
         self._module_parent_map: dict[int, ast.AST] | None = None
@@ -48,6 +48,11 @@ class Flow:
     def assignments(self, func: ast.AST, name: str) -> list[ast.AST]:
         """Values assigned to ``name`` in a function (or module) body, nested scopes aside:
         ``name = v``, ``name: T = v``, ``(name := v)``; ``name += v`` as the AugAssign node."""
+        return [value for _node, value in self.assigning(func, name)]
+
+    def assigning(self, func: ast.AST, name: str) -> list[tuple[ast.AST, ast.AST]]:
+        """``assignments`` with the node that assigns each value (the ``Assign``, the
+        ``AnnAssign``, the ``NamedExpr``; an ``AugAssign`` is both)."""
         table = self._assigned.get(id(func))
         if table is None:
             table = self._assigned[id(func)] = {}
@@ -55,12 +60,12 @@ class Flow:
                 if isinstance(node, ast.Assign):
                     for t in node.targets:
                         if isinstance(t, ast.Name):
-                            table.setdefault(t.id, []).append(node.value)
+                            table.setdefault(t.id, []).append((node, node.value))
                 elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)):
                     if isinstance(node.target, ast.Name) and node.value is not None:
-                        table.setdefault(node.target.id, []).append(node.value)
+                        table.setdefault(node.target.id, []).append((node, node.value))
                 elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-                    table.setdefault(node.target.id, []).append(node)
+                    table.setdefault(node.target.id, []).append((node, node))
         return table.get(name, [])
 
     # -- what is bound where -------------------------------------------------------------------

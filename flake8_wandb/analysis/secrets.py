@@ -349,7 +349,7 @@ class Secrets:
             self._getenv(value, self.qualname(value.func, scope) or "", sink=where)
             return
         if isinstance(value, ast.Name):
-            binding = self._binding(value)
+            binding = self._binding(value, scope)
             if binding is None:
                 return
             stmt, literal = binding
@@ -362,25 +362,31 @@ class Secrets:
                 site.fixable = False  # other code reads the name
             self._add(site)
 
-    def _binding(self, name: ast.Name) -> tuple[ast.stmt, ast.AST] | None:
+    def _binding(self, name: ast.Name, scope=None) -> tuple[ast.stmt, ast.AST] | None:
         """The one statement that binds ``name`` (in the enclosing function, else the module),
-        when it binds a plain name to a value alone on its statement."""
-        scope_node: ast.AST | None = self.parent(name)
-        while scope_node is not None and not isinstance(scope_node, SCOPE_NODES):
-            scope_node = self.parent(scope_node)
+        when it binds a plain name to a value alone on its statement. ``scope``: the scope the
+        name is read in, when known (its node is the nearest function, lambda or class around
+        it: no parent map is built)."""
+        scope_node: ast.AST | None
+        if scope is not None:
+            scope_node = scope.node
+        else:
+            scope_node = self.parent(name)
+            while scope_node is not None and not isinstance(scope_node, SCOPE_NODES):
+                scope_node = self.parent(scope_node)
         for owner in (scope_node, self.ctx.tree):
             if owner is None or isinstance(owner, (ast.ClassDef, ast.Lambda)):
                 continue
-            values = self.ctx.flow.assignments(owner, name.id)
-            if not values:
+            found = self.ctx.flow.assigning(owner, name.id)
+            if not found:
                 continue
-            if len(values) != 1:
+            if len(found) != 1:
                 return None
-            stmt = self.parent(values[0])
+            stmt, value = found[0]
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-                return stmt, values[0]
+                return stmt, value
             if isinstance(stmt, ast.AnnAssign):
-                return stmt, values[0]
+                return stmt, value
             return None
         return None
 
@@ -597,7 +603,7 @@ class Secrets:
         else:
             given = node.args[0] if node.args else None
         if isinstance(given, ast.Name):
-            binding = self._binding(given)
+            binding = self._binding(given, scope)
             given = binding[1] if binding is not None else None
         if given is not None:
             self._config_entries(given, f"the config given to {qual}", 0)
