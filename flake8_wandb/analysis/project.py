@@ -212,10 +212,10 @@ class ModuleSummary:
         may forward a step that defaults to ``None``: a parameter whose default is ``None``
         (``= None`` in its text; an annotation's ``| None`` is not one) that it passes on, as
         it is, to a log call or another log helper (``step=step``, ``run.log(d, step)``,
-        ``self._log(d, step)``: the only ways a helper's step is one of its parameters, ``_step``). Each such ``def`` is parsed
-        alone (``text.def_blocks``: 3 kB, not wandb's 150 kB ``wandb_run.py`` for
-        ``Run.log_code``); one that does not parse alone, or none found: unknown, asked of the
-        module's parse."""
+        ``self._log(d, step)``: the only ways a helper's step is one of its parameters,
+        ``_step``). Each such ``def`` is parsed alone (``text.def_blocks``: 3 kB, not wandb's
+        150 kB ``wandb_run.py`` for ``Run.log_code``); one that does not parse alone, or none
+        found: unknown, asked of the module's parse."""
         found = self._forwards.get(name)
         if found is None:
             last = name.rpartition(".")[2]
@@ -295,7 +295,7 @@ class ModuleSummary:
         if needs in ("log", "logstep") and self._only_a_class(name):
             return None  # a class's call makes an instance: it is no log helper
         if needs == "logstep" and not self._may_forward_none(name):
-            return None  # no parameter of it can default to None
+            return None  # it forwards no parameter that defaults to None
         node = self._index().get(name)
         if node is None or self.names is None:
             return None

@@ -29,7 +29,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from wandb_runtime import facts
 
@@ -153,14 +153,15 @@ class Collected:
         self.second: list[tuple[ast.AST, object]] = []
 
     def add(self, node: ast.AST, scope: object) -> None:
-        kind = type(node)
+        n: Any = node  # one of the kinds below, told apart by ``kind``
+        kind = type(n)
         if kind is ast.Call:
-            if _may_pass_a_key(node):  # type: ignore[arg-type]
-                self.first.append((node, scope))
+            if _may_pass_a_key(n):
+                self.first.append((n, scope))
         elif kind is ast.Assign or kind is ast.AnnAssign:
-            if node.value is None:  # type: ignore[attr-defined]
+            if n.value is None:
                 return  # ``x: int``
-            targets = node.targets if kind is ast.Assign else [node.target]  # type: ignore[attr-defined]
+            targets = n.targets if kind is ast.Assign else [n.target]
             # ``os.environ[...] = ...`` (``_assignment`` with ``env``), else a W&B key's name
             environ = named = False
             for target in targets:  # no generator: asked of every assignment
@@ -169,18 +170,17 @@ class Collected:
                 elif not named:
                     named = _key_name(_target_name(target))
             if environ:
-                self.first.append((node, scope))
+                self.first.append((n, scope))
             if named:
-                self.second.append((node, scope))
+                self.second.append((n, scope))
         elif kind is ast.AugAssign:
-            if type(node.op) is ast.BitOr:  # type: ignore[attr-defined]
-                self.first.append((node, scope))  # ``os.environ |= {...}``
+            if type(n.op) is ast.BitOr:
+                self.first.append((n, scope))  # ``os.environ |= {...}``
         elif kind is ast.arguments:
-            args: ast.arguments = node  # type: ignore[assignment]
-            if (args.defaults or args.kw_defaults) and any(
-                _key_name(a.arg) for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+            if (n.defaults or n.kw_defaults) and any(
+                _key_name(a.arg) for a in (*n.posonlyargs, *n.args, *n.kwonlyargs)
             ):
-                self.second.append((node, scope))
+                self.second.append((n, scope))
 
 
 def _target_name(target: ast.AST) -> str:
