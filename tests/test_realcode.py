@@ -39,6 +39,8 @@ def test_labels_are_well_formed(path):
     statement_lines = {first for _, _, first in index.spans}
     assert meta["repo"] and meta["path"]
     known = NEW_CODES if path.parent.parent.name == "newrules" else DEFAULT_CODES
+    if path.parent.name == "config_refs":  # WB303 and WB305 on a run's config kept on an object
+        known = DEFAULT_CODES | NEW_CODES
     assert set(meta["labelled"]) <= known
     for kind in ("expect", "not", "unsure"):
         for line, code, *_ in meta.get(kind, ()):

@@ -11,10 +11,13 @@ over every file and compares what it reports with the labels, per rule:
     python tests/realcode/evaluate.py --projects   # whole project folders (projects/<set>/<slug>/)
     python tests/realcode/evaluate.py --set newrules/dev --set newrules/holdout   # WB305/308/309/702
     python tests/realcode/evaluate.py --set fresh   # the fresh blind holdout (never tuned on)
+    python tests/realcode/evaluate.py --set config_refs   # WB303/WB305: a config kept on an object
     python tests/realcode/evaluate.py --projects --set fresh --set fresh2 --set fresh3   # project holdouts (never tuned on)
 
 The sets ``dev``, ``holdout`` and ``fresh`` judge the default rules; ``newrules/dev`` and
-``newrules/holdout`` judge WB305, WB308, WB309 and WB702, collected and labelled for them. Every
+``newrules/holdout`` judge WB305, WB308, WB309 and WB702, collected and labelled for them;
+``config_refs`` judges WB303 and WB305 where a run's config is kept on an object
+(``self.config = wandb.config``), labelled after the fix and never tuned on. Every
 code a file's ``labelled`` names is selected explicitly, so an opt-in rule is measured as if it
 were on.
 
@@ -43,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SETS = ("dev", "holdout", "newrules/dev", "newrules/holdout", "fresh")
+SETS = ("dev", "holdout", "newrules/dev", "newrules/holdout", "fresh", "config_refs")
 #: the sets that hold project folders (``projects/<set>/<slug>/``)
 PROJECT_SETS = ("dev", "fresh", "fresh2", "fresh3")
 BASELINE = HERE / "baseline.json"
