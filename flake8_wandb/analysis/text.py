@@ -74,6 +74,8 @@ def call_texts(source: str, name: str, limit: int = 5000) -> list[str]:
     ]
 
 
+#: a line as the tokenizer counts them (``positions.split_lines``'s pattern: this module
+#: imports nothing but ``re``)
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
