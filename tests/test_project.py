@@ -479,11 +479,16 @@ def test_def_blocks_are_the_whole_def_or_do_not_parse():
         'x = "def f(a=None):"\n': None,  # not at the start of its line
         "class A:\n    def f(self,\na=None):\n        pass\n": None,  # left of the def
         "def f():\n    s = (1,\n2)\n    g()\n": False,  # cut inside brackets: no parse
+        # a comment at column 0 (or at the def's own indent) does not end the block
+        "def f(a=None):\n    x = 1\n# old code\n    g(a)\ny = 2\n": "def f(a=None):\n    x = 1\n\n    g(a)\n",
     }
     for text, parses in cases.items():
         (block,) = def_blocks(textwrap.dedent(text), "f")
         if parses is None:
             assert block is None, text
+            continue
+        if isinstance(parses, str):
+            assert block == parses, text
             continue
         assert block is not None, text
         try:
@@ -492,6 +497,52 @@ def test_def_blocks_are_the_whole_def_or_do_not_parse():
         except SyntaxError:
             ok = False
         assert ok is parses, text
+
+
+def test_helpers_read_alone_or_not_still_forward_their_step():
+    """The shapes that a ``def`` read alone could misjudge: a comment at column 0 or at the
+    class's indent inside the body, a fullwidth quote in a string of a non-ASCII module (NFKC
+    would make it a real one), a generic ``def f[T](...)`` beside a plain one. Each helper's
+    call without a step is reported (WB101), as when the whole module is parsed."""
+    from helpers import engine_findings
+
+    sources = [
+        "import wandb\n\ndef log_metrics(d, step=None):\n    x = 1\n"
+        "# commented out at column 0\n    wandb.log(d, step=step)\n\n"
+        "for i in range(10):\n    log_metrics({'a': i})\n",
+        "import wandb\n\nclass Tracker:\n    def log_metrics(self, d, step=None):\n"
+        "        x = 1\n    # at the class's indent\n        wandb.log(d, step=step)\n\n"
+        "t = Tracker()\nfor i in range(10):\n    t.log_metrics({'a': i})\n",
+        "import wandb\n\n# 日本語\n\ndef log_metrics(d, step=None):\n    s = '＂＂'\n"
+        "    wandb.log(d, step=step)\n    u = 1  # ＂＂＂\n\n"
+        "for i in range(10):\n    log_metrics({'a': i})\n",
+    ]
+    for source in sources:
+        lines = source.splitlines()
+        call = next(i for i, line in enumerate(lines, 1) if "log_metrics({" in line)
+        found = [f.line for f in engine_findings(source) if f.code == "WB101"]
+        assert found == [call], source
+    generic = (
+        "import wandb\n\ndef log_metrics[T](d: T, step=None):\n    wandb.log(d, step=step)\n\n"
+        "def log_metrics(d, step=None):\n    print(d)\n"
+    )
+    module = project.ModuleSummary(None, None, None, generic)
+    assert module._may_forward_none("log_metrics") is True  # unknown: asked of the parse
+
+
+def test_the_walk_asks_a_node_type_which_fields_may_hold_plain_values():
+    """From Python 3.13 a node type names its fields' types: a field that may hold a string
+    (3.14's ``Interpolation.str``) is tested before it is walked, even if no list names it."""
+    from flake8_wandb.analysis import resolve
+
+    class Interpolation(ast.expr):  # as Python 3.14 declares it
+        _fields = ("value", "str", "format_spec")
+        _field_types = {"value": ast.expr, "str": str, "format_spec": ast.expr | None}
+
+    assert resolve._may_hold_a_value(Interpolation, "str")
+    assert not resolve._may_hold_a_value(Interpolation, "value")
+    assert not resolve._may_hold_a_value(Interpolation, "format_spec")
+    assert resolve._may_hold_a_value(ast.Constant, "value")
 
 
 def test_text_searches_find_what_the_anchored_patterns_find():

@@ -182,6 +182,8 @@ def test_config_rebound_is_judged_by_the_object_set_on():
         "        self.cfg = run.config\n"
         "        self.run = wb.init()\n"
         "        self.run.config = {}\n"
+        "        self.wb = wb\n"
+        "        self.wb.config = {}\n"
     )
     targets = [t for n in ast.walk(m.tree) if isinstance(n, ast.Assign) for t in n.targets]
     got = {ast.unparse(t): m.model.config_rebound(t, m.scope(t)) for t in targets}
@@ -193,7 +195,9 @@ def test_config_rebound_is_judged_by_the_object_set_on():
         "self.config": None,
         "self.cfg": None,
         "self.run": None,
-        "self.run.config": RUN + ".config",
+        "self.run.config": RUN + ".config",  # the run's own config, whatever it held
+        "self.wb": None,
+        "self.wb.config": "wandb.config",  # the module, under an attribute of its own
     }
 
 

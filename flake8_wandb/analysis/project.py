@@ -219,10 +219,20 @@ class ModuleSummary:
         found = self._forwards.get(name)
         if found is None:
             last = name.rpartition(".")[2]
-            text = self._identifiers_text()
+            # the text as written (NFKC would turn a fullwidth quote in a string into a real
+            # one); a ``def`` whose name is written otherwise (the parser reads names in NFKC)
+            # or that takes type parameters (``def f[T](...)``): unknown
+            text = self.text
             heads = signatures(text, last)
-            found = not heads
-            if any(_defaults_to_none(h) for h in heads):
+            found = (
+                not heads
+                or _found(text, r"def[\s\\]+" + re.escape(last) + r"\s*\[")
+                or (
+                    not text.isascii()
+                    and len(signatures(self._identifiers_text(), last)) != len(heads)
+                )
+            )
+            if not found and any(_defaults_to_none(h) for h in heads):
                 found = any(
                     _defaults_to_none(head) and _forwards_none(block, last)
                     for head, block in zip(heads, def_blocks(text, last))

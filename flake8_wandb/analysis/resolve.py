@@ -19,7 +19,7 @@ import builtins
 import re
 from ast import AST
 from collections.abc import Callable, Iterator
-from typing import Any, Union
+from typing import Any, Union, get_args
 
 from .positions import branch_fields, children
 
@@ -534,17 +534,32 @@ LEAVES = frozenset(
 #: something other than a node, and whether it may hold a plain value: a value is tested for
 #: being a node only there
 _WALK_FIELDS: dict[type, tuple[tuple[str, bool, bool, bool], ...]] = {}
-#: the fields read by the walk that may hold a plain value instead of a node (Python 3.13's
-#: ``_field_types`` says which: a test checks this list against them)
+#: the fields read by the walk that may hold a plain value instead of a node, up to Python 3.12
+#: (from 3.13, each node type says its fields' types, ``_field_types``, and the walk asks them:
+#: 3.14's ``Interpolation.str``; a test checks this list against 3.13's)
 SCALAR_VALUES = frozenset(
     {("Constant", "value"), ("MatchSingleton", "value"), ("MatchMapping", "rest")}
     | {("alias", "asname"), ("TypeIgnore", "tag"), ("TypeIgnore", "lineno")}
 )
 
 
+def _may_hold_a_value(kind: type, name: str) -> bool:
+    """A field of ``kind`` that may hold a plain value (a string, a number) instead of a node."""
+    if (kind.__name__, name) in SCALAR_VALUES:
+        return True
+    types = getattr(kind, "_field_types", None)
+    if types is None:
+        return False  # before Python 3.13: SCALAR_VALUES names them all
+    found = types.get(name)
+    return not all(
+        t is type(None) or (isinstance(t, type) and issubclass(t, AST))
+        for t in (get_args(found) or (found,))
+    )
+
+
 def _walk_fields(kind: type) -> tuple[tuple[str, bool, bool, bool], ...]:
     found = _WALK_FIELDS[kind] = tuple(
-        (name, name == "body", mixed, (kind.__name__, name) in SCALAR_VALUES)
+        (name, name == "body", mixed, _may_hold_a_value(kind, name))
         for name, mixed in branch_fields(kind)
     )
     return found

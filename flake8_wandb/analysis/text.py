@@ -83,9 +83,11 @@ def def_blocks(source: str, name: str, limit: int = 5000) -> list[str | None]:
     """The text of each ``def name(...)`` statement in the text, dedented so that it parses
     alone: its line, its parameter list (to the parenthesis that closes it, ``_closing``), and
     every line after that up to the first one, neither blank nor a comment, indented no deeper
-    than the ``def`` (a comment there is left out). None for a ``def`` this cannot take out:
-    one not at the start of its line (after ``async``), a line of it indented with tabs or form
-    feeds, or a line of its parameter list indented less than the ``def``.
+    than the ``def`` (blank lines and comments are left out, whatever their indent: the
+    tokenizer ends a block only at code, and a comment at column 0 is common in a function's
+    body). None for a ``def`` this cannot take out: one not at the start of its line (after
+    ``async``), a line of it indented with tabs or form feeds, or a line of its parameter list
+    indented less than the ``def``.
 
     A block cut short inside a string, brackets or a continuation that spans lines ends inside
     it and does not parse alone: whoever parses it then knows nothing from it. One that parses
@@ -104,16 +106,14 @@ def def_blocks(source: str, name: str, limit: int = 5000) -> list[str | None]:
         for line in _LINE.finditer(source, start):
             text = line.group()
             stripped = text.lstrip(" \t\f")
-            if not stripped.strip():
-                lines.append("\n")
+            if not stripped.strip() or stripped.startswith("#"):
+                lines.append("\n")  # a blank line or a comment: no code, whatever its indent
                 continue
             lead = text[: len(text) - len(stripped)]
             if "\t" in lead or "\f" in lead:
                 taken = False  # the tokenizer's columns, not the text's: not taken out
                 break
-            if len(lead) < width and stripped.startswith("#"):
-                lines.append("\n")  # a comment less indented than the block
-            elif line.start() >= header_end and len(lead) <= width and lines:
+            if line.start() >= header_end and len(lead) <= width and lines:
                 break  # the next statement: the block ends
             elif len(lead) < width:
                 taken = False  # a line of the parameter list left of the ``def``
