@@ -533,16 +533,16 @@ def test_helpers_read_alone_or_not_still_forward_their_step():
 def test_the_walk_asks_a_node_type_which_fields_may_hold_plain_values():
     """From Python 3.13 a node type names its fields' types: a field that may hold a string
     (3.14's ``Interpolation.str``) is tested before it is walked, even if no list names it."""
-    from flake8_wandb.analysis import resolve
+    from flake8_wandb.analysis import positions
 
     class Interpolation(ast.expr):  # as Python 3.14 declares it
         _fields = ("value", "str", "format_spec")
         _field_types = {"value": ast.expr, "str": str, "format_spec": ast.expr | None}
 
-    assert resolve._may_hold_a_value(Interpolation, "str")
-    assert not resolve._may_hold_a_value(Interpolation, "value")
-    assert not resolve._may_hold_a_value(Interpolation, "format_spec")
-    assert resolve._may_hold_a_value(ast.Constant, "value")
+    assert positions.may_hold_a_value(Interpolation, "str")
+    assert not positions.may_hold_a_value(Interpolation, "value")
+    assert not positions.may_hold_a_value(Interpolation, "format_spec")
+    assert positions.may_hold_a_value(ast.Constant, "value")
 
 
 def test_text_searches_find_what_the_anchored_patterns_find():

@@ -412,12 +412,12 @@ def test_the_walk_is_the_engine_order_without_leaves():
 
 def test_the_walk_reads_plain_values_only_where_a_field_may_hold_one():
     """The walk tests a value for being a node only in the fields that may hold a plain one
-    (``resolve.SCALAR_VALUES``; Python 3.13 names each field's type): patterns with a ``**rest``,
+    (``positions.SCALAR_VALUES``; Python 3.13 names each field's type): patterns with a ``**rest``,
     singletons and keyword attributes are walked as ``ast.iter_child_nodes`` walks them."""
     import sys
 
-    from flake8_wandb.analysis.positions import branch_fields
-    from flake8_wandb.analysis.resolve import LEAVES, SCALAR_VALUES
+    from flake8_wandb.analysis.positions import SCALAR_VALUES, branch_fields
+    from flake8_wandb.analysis.resolve import LEAVES
 
     source = (
         "import wandb\n"
@@ -436,7 +436,7 @@ def test_the_walk_reads_plain_values_only_where_a_field_may_hold_one():
         return
     for kind in vars(ast).values():
         if isinstance(kind, type) and issubclass(kind, ast.AST) and hasattr(kind, "_field_types"):
-            for name, mixed in branch_fields(kind):
+            for name, mixed, _plain in branch_fields(kind):
                 text = repr(kind._field_types.get(name))
                 plain = any(t in text for t in ("str", "int", "object", "bool"))
                 if plain and not text.startswith("list"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any
+from typing import Any, get_args
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -50,18 +50,40 @@ _NODE_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 #: fields that hold only an expression context or operators (``ctx``, ``op``, ``ops``): leaves
 _LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
-BRANCH_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+#: the fields read by a walk that may hold a plain value instead of a node, up to Python 3.12
+#: (from 3.13, each node type says its fields' types, ``_field_types``, and they are asked:
+#: 3.14's ``Interpolation.str``; a test checks this list against 3.13's)
+SCALAR_VALUES = frozenset(
+    {("Constant", "value"), ("MatchSingleton", "value"), ("MatchMapping", "rest")}
+    | {("alias", "asname"), ("TypeIgnore", "tag"), ("TypeIgnore", "lineno")}
+)
+BRANCH_FIELDS: dict[type, tuple[tuple[str, bool, bool], ...]] = {}
 
 
-def branch_fields(cls: type) -> tuple[tuple[str, bool], ...]:
+def may_hold_a_value(cls: type, name: str) -> bool:
+    """A field of ``cls`` that may hold a plain value (a string, a number) instead of a node."""
+    if (cls.__name__, name) in SCALAR_VALUES:
+        return True
+    types = getattr(cls, "_field_types", None)
+    if types is None:
+        return False  # before Python 3.13: SCALAR_VALUES names them all
+    found = types.get(name)
+    return not all(
+        t is type(None) or (isinstance(t, type) and issubclass(t, ast.AST))
+        for t in (get_args(found) or (found,))
+    )
+
+
+def branch_fields(cls: type) -> tuple[tuple[str, bool, bool], ...]:
     """The fields of a node type that may hold a node other than a context or an operator,
-    last field first, each with whether its list may hold something other than a node: what a
-    walk that leaves the leaves out reads (``resolve._Binder``), in reverse for its stack."""
+    last field first, each with whether its list may hold something other than a node and
+    whether it may hold a plain value instead of a node: what a walk that leaves the leaves out
+    reads (``resolve._Binder``), in reverse for its stack."""
     fields = BRANCH_FIELDS.get(cls)
     if fields is None:
         kind = cls.__name__
         fields = BRANCH_FIELDS[cls] = tuple(
-            (f, (kind, f) in _MIXED_LISTS)
+            (f, (kind, f) in _MIXED_LISTS, may_hold_a_value(cls, f))
             for f in reversed(cls._fields)  # type: ignore[attr-defined]
             if f not in _SCALAR_FIELDS and f not in _LEAF_FIELDS
         )

@@ -19,9 +19,9 @@ import builtins
 import re
 from ast import AST
 from collections.abc import Callable, Iterator
-from typing import Any, Union, get_args
+from typing import Union
 
-from .positions import branch_fields, children
+from .positions import BRANCH_FIELDS, branch_fields, children
 
 #: The qualname of a wandb ``Run`` *instance* (what ``wandb.init()`` returns).
 RUN = "<wandb.Run>"
@@ -529,42 +529,6 @@ LEAVES = frozenset(
 )
 
 
-#: per node type, the fields the binder's walk reads (``positions.branch_fields``), each with
-#: whether it is a body (of a function or class: in its own scope), whether its list may hold
-#: something other than a node, and whether it may hold a plain value: a value is tested for
-#: being a node only there
-_WALK_FIELDS: dict[type, tuple[tuple[str, bool, bool, bool], ...]] = {}
-#: the fields read by the walk that may hold a plain value instead of a node, up to Python 3.12
-#: (from 3.13, each node type says its fields' types, ``_field_types``, and the walk asks them:
-#: 3.14's ``Interpolation.str``; a test checks this list against 3.13's)
-SCALAR_VALUES = frozenset(
-    {("Constant", "value"), ("MatchSingleton", "value"), ("MatchMapping", "rest")}
-    | {("alias", "asname"), ("TypeIgnore", "tag"), ("TypeIgnore", "lineno")}
-)
-
-
-def _may_hold_a_value(kind: type, name: str) -> bool:
-    """A field of ``kind`` that may hold a plain value (a string, a number) instead of a node."""
-    if (kind.__name__, name) in SCALAR_VALUES:
-        return True
-    types = getattr(kind, "_field_types", None)
-    if types is None:
-        return False  # before Python 3.13: SCALAR_VALUES names them all
-    found = types.get(name)
-    return not all(
-        t is type(None) or (isinstance(t, type) and issubclass(t, AST))
-        for t in (get_args(found) or (found,))
-    )
-
-
-def _walk_fields(kind: type) -> tuple[tuple[str, bool, bool, bool], ...]:
-    found = _WALK_FIELDS[kind] = tuple(
-        (name, name == "body", mixed, _may_hold_a_value(kind, name))
-        for name, mixed in branch_fields(kind)
-    )
-    return found
-
-
 class _Binder:
     """Records every binding of the module, per scope, in one walk, and the walk itself
     (``Resolver.nodes``).
@@ -615,7 +579,7 @@ class _Binder:
             if type(child) not in skip
         ]
         handlers = self._handlers
-        walk = _WALK_FIELDS
+        branches = BRANCH_FIELDS
         pop, push = stack.pop, stack.append
         while stack:
             node, scope, depth = pop()
@@ -638,19 +602,16 @@ class _Binder:
                 # decorators, defaults, annotations and bases in the enclosing one (with leaves
                 # asked for too: those hold no context or operator)
                 body = scope if scoped is None else scoped
-                fields = walk.get(kind)
-                if fields is None:
-                    fields = _walk_fields(kind)
-                for name, is_body, mixed, scalar in fields:
+                for name, mixed, scalar in branches.get(kind) or branch_fields(kind):
+                    inner = body if name == "body" else scope
                     value = getattr(node, name)
                     if value.__class__ is list:
-                        inner = body if is_body else scope
                         for child in reversed(value):
                             if type(child) not in skip and (not mixed or isinstance(child, AST)):
                                 push((child, inner, depth))
                     elif value is not None and type(value) not in skip:
-                        if not scalar or isinstance(value, AST):
-                            push((value, body if is_body else scope, depth))
+                        if not scalar or isinstance(value, AST):  # a node, or a plain value
+                            push((value, inner, depth))
             else:
                 for child, child_scope in reversed(scoped):
                     if type(child) not in skip:
@@ -824,9 +785,7 @@ class _Binder:
         return None  # its children in its scope
 
     def _call(self, node: ast.Call):
-        func: Any = node.func  # ``call_name``, inline: asked of every call
-        kind = type(func)
-        name = func.attr if kind is ast.Attribute else func.id if kind is ast.Name else None
+        name = call_name(node)
         if name is not None:
             self.r.calls.setdefault(name, []).append((node, self.scope))
         return None  # its children in its scope
