@@ -186,9 +186,6 @@ def main(args):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            # the cheap question first (``config_rebound`` asks it too): ``<x>.config = ...``
-            if getattr(target, "attr", None) != "config":
-                continue
             rebound = self.ctx.config_rebound(target)
             if rebound is None:
                 continue

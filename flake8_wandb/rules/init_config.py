@@ -403,9 +403,6 @@ def main():
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            # the cheap question first (``config_rebound`` asks it too): ``<x>.config = ...``
-            if getattr(target, "attr", None) != "config":
-                continue
             if self.ctx.config_rebound(target) == "wandb.config":
                 self.report(node, ConfigAttributeAssigned())
 
