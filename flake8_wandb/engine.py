@@ -565,13 +565,7 @@ class Engine:
                             handlers = tables.named(node_type, func.attr)
                 if handlers:
                     ctx.ancestors = path[:depth]  # type: ignore[assignment]
-                    top = scope_depths[-1]  # the scope stack is up to date: no call
-                    if not depth:
-                        ctx.scope = module_scope
-                    elif top >= depth or path[top] is not scope_nodes[-1]:
-                        ctx.scope = scope_at(depth)
-                    else:
-                        ctx.scope = scopes[-1]
+                    ctx.scope = scope_at(depth) if depth else module_scope
                     run(handlers, node)
             if node_type in scope_types:
                 scope_at(depth)
