@@ -126,6 +126,24 @@ run.config.update({"lr": 0.1})  # WB305:1 run.config = ... raises AttributeError
             """\
 import wandb
 
+class Trainer:
+    def __init__(self, lr):
+        self.run = wandb.init(project="demo", config={})
+        self.run.config = {"lr": lr}  # WB305:9 self.run.config = ... raises AttributeError (a run's config has no setter); use self.run.config.update(...)
+""",
+            expected_replacement="""\
+import wandb
+
+class Trainer:
+    def __init__(self, lr):
+        self.run = wandb.init(project="demo", config={})
+        self.run.config.update({"lr": lr})  # WB305:9 self.run.config = ... raises AttributeError (a run's config has no setter); use self.run.config.update(...)
+""",
+        ),
+        Invalid(
+            """\
+import wandb
+
 wandb.config = {"lr": 0.1}  # WB305:1 wandb.config = ... rebinds the module attribute: the run records none of it; use wandb.config.update(...)
 wandb.init(project="demo")
 """,
