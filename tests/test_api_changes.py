@@ -162,3 +162,21 @@ def test_the_table_against_older_releases(release, tmp_path):
             assert got[api.id][0] == expected(api.effect), (release, api.id)
         else:
             assert got[api.id][0] == "ok", (release, api.id)
+
+
+def test_wb308_asks_an_attribute_callee_by_its_own_name():
+    """The engine hands WB308 only calls of an attribute named like a removed API's callee
+    (``Rule.attribute_names``): a plain-name alias is still resolved, another attribute never."""
+    source = textwrap.dedent(
+        """\
+        import wandb
+        from wandb import finish as done
+
+        run = wandb.init(project="p", config={})
+        done(quiet=True)
+        run.finish(quiet=True)
+        run.close(quiet=True)
+        """
+    )
+    lines = [f.line for f in engine_findings(source) if f.code == "WB308"]
+    assert lines == [5, 6]

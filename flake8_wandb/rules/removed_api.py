@@ -47,6 +47,14 @@ def _needs() -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
+#: the last names of the callees any removed API's entry asks about, on any target wandb (and
+#: ``init``, for a setting given to ``wandb.init``): an attribute callee is called by its own
+#: name (``run.get_url()``), so a call of any other attribute is not asked (``Rule.attribute_names``)
+_CALLEE_NAMES = frozenset(
+    {c.rpartition(".")[2] for api in REMOVED_APIS for c in api.callables} | {"init"}
+)
+
+
 class RemovedWandbApi(Rule):
     """
     ## What it does
@@ -93,6 +101,7 @@ class RemovedWandbApi(Rule):
     )
     triggers = ("wandb", "Wandb")
     needs = _needs()
+    attribute_names = {ast.Call: _CALLEE_NAMES.__contains__}
     invalid = (
         Invalid(
             """\
