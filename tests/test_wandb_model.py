@@ -9,7 +9,10 @@ import ast
 
 from flake8_wandb.analysis.resolve import RUN, Resolver, Scope
 from flake8_wandb.analysis.wandb_model import (
+    CONSOLE_ATTRIBUTES,
+    ENVIRONMENT_ATTRIBUTES,
     LAUNCHES,
+    SETTINGS_ATTRIBUTES,
     InitCall,
     WandbModel,
     api_name,
@@ -227,6 +230,24 @@ def test_settings_and_sweep_calls():
     assert not m.model.sweep_call(m.call("agent(1)"))
     assert m.model.runs_a_sweep()
     assert not Module("import wandb\nwandb.init()\n").model.runs_a_sweep()
+
+
+def test_a_callee_attribute_is_asked_by_its_own_name():
+    """The cheap question first: ``x.Settings(...)`` may be wandb's Settings, ``x.other(...)``
+    never, whatever ``other`` is bound to; a plain name is resolved (an alias)."""
+    m = Module(
+        "import os\nimport wandb\nfrom wandb import Settings as S\n"
+        "make = wandb.Settings\nenv = os.environ\n"
+        "wandb.Settings(console='off')\nS(console='off')\nmake(console='off')\n"
+        "wandb.sdk.wandb_settings.Settings(console='off')\n"
+        "env.update({'WANDB_MODE': 'offline'})\nos.environ.get('WANDB_MODE')\n"
+    )
+    calls = [node.value for node in m.tree.body[5:]]
+    assert [m.model.settings_call(c) for c in calls] == [True, True, True, True, False, False]
+    assert [len(m.model.environment_writes(c)) for c in calls] == [0, 0, 0, 0, 1, 0]
+    assert (
+        SETTINGS_ATTRIBUTES <= CONSOLE_ATTRIBUTES and ENVIRONMENT_ATTRIBUTES <= CONSOLE_ATTRIBUTES
+    )
 
 
 def test_launches():

@@ -131,6 +131,13 @@ class EnvWrite:
 INIT_ATTRIBUTES = frozenset({"init", "init_trackers", "WandbLogger"})
 #: the last name of a log call's callee (``run.log``): ``log_call`` asks it first
 LOG_ATTRIBUTES = frozenset({"log"})
+#: the last name of ``wandb.Settings``'s callee (``settings_call`` asks it first)
+SETTINGS_ATTRIBUTES = frozenset({"Settings"})
+#: the last names of the callees that write the environment (``os.environ.update``,
+#: ``os.environ.setdefault``, ``os.putenv``): ``environment_writes`` asks them first
+ENVIRONMENT_ATTRIBUTES = frozenset({"update", "setdefault", "putenv"})
+#: the last names of the callees of a call that may set ``console`` (``console_setting``)
+CONSOLE_ATTRIBUTES = INIT_ATTRIBUTES | SETTINGS_ATTRIBUTES | ENVIRONMENT_ATTRIBUTES
 
 
 @dataclass(frozen=True)
@@ -286,10 +293,11 @@ class WandbModel:
 
     def settings_call(self, call: ast.AST, scope: Scope | None = None) -> bool:
         """``wandb.Settings(...)`` under any of its names."""
-        return (
-            isinstance(call, ast.Call)
-            and self.run_qualname(call.func, scope or self.names.module) in SETTINGS_CALLS
-        )
+        if not isinstance(call, ast.Call):
+            return False
+        if isinstance(call.func, ast.Attribute) and call.func.attr not in SETTINGS_ATTRIBUTES:
+            return False  # the cheap question first
+        return self.run_qualname(call.func, scope or self.names.module) in SETTINGS_CALLS
 
     def sweep_call(self, call: ast.AST, scope: Scope | None = None) -> bool:
         """``wandb.sweep(...)`` / ``wandb.agent(...)``."""
@@ -330,7 +338,10 @@ class WandbModel:
                     if var is not None:
                         writes.append(EnvWrite(var, node.value, "assign", node, target.slice))
         elif isinstance(node, ast.Call):
-            qual = self.run_qualname(node.func, scope)
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr not in ENVIRONMENT_ATTRIBUTES:
+                return writes  # the cheap question first
+            qual = self.run_qualname(func, scope)
             if qual == "os.environ.update":
                 for kw in node.keywords:
                     if kw.arg is not None:

@@ -4,6 +4,7 @@ import ast
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ..analysis.wandb_model import CONSOLE_ATTRIBUTES
 from ..engine import SAFE, UNSAFE, Fix, Invalid, Message, Rule
 from ..versions import REINIT_FOR, REINIT_STRINGS_SINCE
 from .calls import keyword, str_value
@@ -176,6 +177,8 @@ for seed in range(3):
 
 class _ConsoleRule(Rule):
     """Shared detection of the console rules: every place a ``console`` value is set."""
+
+    attribute_names = {ast.Call: CONSOLE_ATTRIBUTES.__contains__}
 
     def visit_Call(self, node: ast.Call) -> None:
         for literal in self.ctx.console_setting(node):

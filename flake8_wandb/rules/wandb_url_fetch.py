@@ -32,6 +32,9 @@ SUBPROCESS = {
     "subprocess.Popen", "os.system", "os.popen",
 }  # fmt: skip
 FETCHERS = ("curl", "wget")
+#: the last names of the callees above: an attribute callee is called by its own name
+#: (``requests.get``), so a call of any other attribute is not asked (``Rule.attribute_names``)
+CALLEE_NAMES = frozenset(FETCHING | {s.rpartition(".")[2] for s in SUBPROCESS})
 
 
 def _texts(node: ast.AST) -> Iterable[str]:
@@ -69,6 +72,7 @@ class WandbUrlFetch(Rule):
     name = "wandb-url-fetch"
     messages = (WandbPageFetch,)
     triggers = ("wandb.ai",)
+    attribute_names = {ast.Call: CALLEE_NAMES.__contains__}
     invalid = (
         """\
 import requests
