@@ -138,6 +138,8 @@ SETTINGS_ATTRIBUTES = frozenset({"Settings"})
 ENVIRONMENT_ATTRIBUTES = frozenset({"update", "setdefault", "putenv"})
 #: the last names of the callees of a call that may set ``console`` (``console_setting``)
 CONSOLE_ATTRIBUTES = INIT_ATTRIBUTES | SETTINGS_ATTRIBUTES | ENVIRONMENT_ATTRIBUTES
+#: the last names of the callees of a call that may set the mode (``mode=``, ``WANDB_MODE``)
+MODE_ATTRIBUTES = CONSOLE_ATTRIBUTES | MODE_SETTER_CALLEES
 
 
 @dataclass(frozen=True)

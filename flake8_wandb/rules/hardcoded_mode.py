@@ -4,7 +4,7 @@ import ast
 import re
 from typing import ClassVar
 
-from ..analysis.wandb_model import MODE_SETTER_CALLEES
+from ..analysis.wandb_model import MODE_ATTRIBUTES, MODE_SETTER_CALLEES
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
 from .control_flow import under_condition
@@ -96,6 +96,9 @@ class HardcodedWandbMode(Rule):
     triggers = ("wandb", "WandbLogger", "WANDB_MODE")
     # a literal mode: `mode=`, a `"mode"` key, `WANDB_MODE`, `WandbLogger(offline=True)`
     needs = ("mode", "MODE", "offline")
+    #: a call of an attribute can set the mode only through these callees (``wandb.init``,
+    #: ``wandb.Settings``, ``os.environ.update``...): no other is handed to ``visit_Call``
+    attribute_names = {ast.Call: MODE_ATTRIBUTES.__contains__}
     invalid = (
         """\
 import os
