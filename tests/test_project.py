@@ -567,3 +567,58 @@ def test_text_searches_find_what_the_anchored_patterns_find():
                 want = [m.span() for m in re.finditer("^" + pattern, text, re.M)]
                 got = [m.span() for m in word_matches(text, pattern, line_start=True)]
                 assert got == want, (text, pattern)
+
+
+def test_definitions_are_what_the_patterns_find():
+    """``text.Definitions`` (one pass per text) gives the places ``word_matches`` gives for
+    ``KIND[\\s\\\\]+NAME\\b`` and a tail, for every name of this repository's files and odd texts:
+    ``def def f``, ``undef f``, a continuation, type parameters, a combining mark in a name."""
+    from pathlib import Path
+
+    from flake8_wandb.analysis.text import (
+        PARAMETERS,
+        TYPE_PARAMETERS,
+        Definitions,
+        word_matches,
+    )
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [
+        p.read_text("utf-8", "replace")
+        for d in ("flake8_wandb", "bench")
+        for p in sorted((root / d).rglob("*.py"))
+    ]
+    texts += [
+        "def def f(a): pass\nundef g(b)\nclass  C [T]: pass\n x = 1; class D(object): pass\n",
+        "def \\\n  h(x):\n    pass\nasync def k [T](x): ...\ndef kk(): ...\ndef k_(): ...\n",
+        "def e\u0301t\u0301(a): pass\nclass \u0915\u093f(x): pass\ndef fo\u0301o(): pass\n",
+        "class\tC\ndef\n",
+    ]
+    checked = 0
+    for text in texts:
+        defs = Definitions(text)
+        names = set(re.findall(r"(?:def|class)[\s\\]+(\w+)", text))
+        names |= {"f", "g", "h", "k", "C", "D", "e\u0301t\u0301", "\u0915\u093f", "fo\u0301o", "x"}
+        for name in names:
+            for kind in ("def", "class"):
+                for tail, written in (
+                    (None, r"\b"),
+                    (PARAMETERS, r"\s*\("),
+                    (TYPE_PARAMETERS, r"\s*\["),
+                ):
+                    for line_start in (False, True):
+                        pattern = kind + r"[\s\\]+" + re.escape(name) + written
+                        expected = [
+                            (m.start(), m.end()) for m in word_matches(text, pattern, line_start)
+                        ]
+                        assert defs.places(kind, name, tail, line_start) == expected, (
+                            name,
+                            kind,
+                            written,
+                        )
+                        checked += 1
+            for kinds in (("def",), ("class",), ("def", "class")):
+                pattern = r"(?:" + "|".join(kinds) + r")[\s\\]+" + re.escape(name) + r"\b"
+                expected = next(word_matches(text, pattern), None) is not None
+                assert defs.defines(name, kinds) is expected, (name, kinds)
+    assert checked > 10_000

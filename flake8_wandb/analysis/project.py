@@ -40,7 +40,15 @@ from .resolve import (
     call_name,
     own_nodes,
 )
-from .text import call_texts, calls_a_handed_logger, def_blocks, signatures, word_matches
+from .text import (
+    TYPE_PARAMETERS,
+    Definitions,
+    call_texts,
+    calls_a_handed_logger,
+    def_blocks,
+    signatures,
+    word_matches,
+)
 
 #: what a summary's ``returns`` says
 RETURNS_ACCELERATOR = ACCELERATOR
@@ -156,6 +164,8 @@ class ModuleSummary:
         self._called: frozenset[str] | None = None
         self._handed: bool | None = None
         self._nfkc: str | None = None
+        #: the ``def``s and ``class``es of the text as written, and of its NFKC form
+        self._definitions: dict[bool, Definitions] = {}
         self._mentions: dict[str, bool] = {}
         self._forwards: dict[str, bool] = {}
 
@@ -182,8 +192,21 @@ class ModuleSummary:
             return True
         found = self._defines.get(name)
         if found is None:
+            defs = self._defined(nfkc=False)
             found = self._defines[name] = all(
-                _defined(self.text, part, ("def", "class")) for part in name.split(".")
+                defs.defines(part, ("def", "class")) for part in name.split(".")
+            )
+        return found
+
+    def _defined(self, nfkc: bool) -> Definitions:
+        """The definitions of the text as written, or as the parser reads identifiers (NFKC),
+        found once."""
+        found = self._definitions.get(nfkc)
+        if found is None:
+            text = self._identifiers_text() if nfkc else self.text
+            same = self._definitions.get(not nfkc)
+            found = self._definitions[nfkc] = (
+                same if same is not None and same.source is text else Definitions(text)
             )
         return found
 
@@ -200,11 +223,10 @@ class ModuleSummary:
         them returns, a parse of a 150 kB module would only say "an instance")."""
         if "." in name or self._tree is not None:
             return False
-        text = self._identifiers_text()
-        word = re.escape(name)
-        return _found(text, r"class[\s\\]+" + word + r"\b", line_start=True) and not (
-            _defined(text, name, ("def",))  # ``async def`` too
-            or _found(text, word + r"\s*=", line_start=True)
+        defs = self._defined(nfkc=True)
+        return bool(defs.places("class", name, line_start=True)) and not (
+            defs.defines(name, ("def",))  # ``async def`` too
+            or _found(defs.source, re.escape(name) + r"\s*=", line_start=True)
         )
 
     def _may_forward_none(self, name: str) -> bool:
@@ -222,20 +244,21 @@ class ModuleSummary:
             # the text as written (NFKC would turn a fullwidth quote in a string into a real
             # one); a ``def`` whose name is written otherwise (the parser reads names in NFKC)
             # or that takes type parameters (``def f[T](...)``): unknown
-            text = self.text
-            heads = signatures(text, last)
+            text, defs = self.text, self._defined(nfkc=False)
+            heads = signatures(text, last, defs=defs)
             found = (
                 not heads
-                or _found(text, r"def[\s\\]+" + re.escape(last) + r"\s*\[")
+                or bool(defs.places("def", last, TYPE_PARAMETERS))
                 or (
                     not text.isascii()
-                    and len(signatures(self._identifiers_text(), last)) != len(heads)
+                    and len(signatures(self._identifiers_text(), last, defs=self._defined(True)))
+                    != len(heads)
                 )
             )
             if not found and any(_defaults_to_none(h) for h in heads):
                 found = any(
                     _defaults_to_none(head) and _forwards_none(block, last)
-                    for head, block in zip(heads, def_blocks(text, last))
+                    for head, block in zip(heads, def_blocks(text, last, defs=defs))
                 )
             self._forwards[name] = found
         return found
@@ -482,11 +505,6 @@ def _forwards_none(block: str | None, name: str) -> bool:
 def _found(text: str, pattern: str, line_start: bool = False) -> bool:
     """``pattern`` is in the text at the start of a word (of a line with ``line_start``)."""
     return next(word_matches(text, pattern, line_start), None) is not None
-
-
-def _defined(text: str, name: str, kinds: tuple[str, ...]) -> bool:
-    """A ``def name`` or ``class name`` (of ``kinds``) in the text."""
-    return any(_found(text, kind + r"[\s\\]+" + re.escape(name) + r"\b") for kind in kinds)
 
 
 _CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")

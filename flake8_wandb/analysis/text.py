@@ -79,7 +79,76 @@ def call_texts(source: str, name: str, limit: int = 5000) -> list[str]:
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
-def def_blocks(source: str, name: str, limit: int = 5000) -> list[str | None]:
+#: a ``def`` or ``class`` keyword and the name after it (not taken: ``def def f`` holds two);
+#: one pattern per keyword, each found by the regex engine's fast search for its literal start
+_DEFINITIONS = tuple(
+    (keyword, re.compile(keyword + r"[\s\\]+(?=(\w+))")) for keyword in ("def", "class")
+)
+#: what may follow a definition's name: its parameter list, its type parameters
+PARAMETERS = re.compile(r"\s*\(")
+TYPE_PARAMETERS = re.compile(r"\s*\[")
+_WORDS = re.compile(r"\w+")
+
+
+class Definitions:
+    """Every ``def NAME`` and ``class NAME`` of a text, found in one pass, and each name's
+    places looked up afterwards: no pattern is compiled per name (a module's text is asked
+    about many names, each module's about others). ``places`` gives what ``word_matches``
+    gives for ``KIND[\\s\\\\]+NAME\\b`` followed by a tail (a test holds them equal)."""
+
+    __slots__ = ("source", "_at")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        #: name -> (keyword, where the keyword starts, where the name ends, at a line's start),
+        #: each keyword's in the text's order
+        self._at: dict[str, list[tuple[str, int, int, bool]]] = {}
+        at = self._at
+        for keyword, pattern in _DEFINITIONS:
+            for match in pattern.finditer(source):
+                start = match.start()
+                before = source[start - 1] if start else "\n"
+                if _WORD_CHAR.match(before):
+                    continue  # ``undef f``: not a keyword
+                name = match.group(1)
+                entry = (keyword, start, match.end() + len(name), before == "\n")
+                at.setdefault(name, []).append(entry)
+
+    def places(
+        self,
+        kind: str,
+        name: str,
+        tail: re.Pattern[str] | None = None,
+        line_start: bool = False,
+    ) -> list[tuple[int, int]]:
+        """Where ``kind`` (``def`` or ``class``) defines ``name``, each place's keyword at the
+        start of a word (of a line with ``line_start``) and followed by ``tail`` when given:
+        (where the keyword starts, where the name or the tail ends), in the text's order."""
+        if _WORDS.fullmatch(name) is None:  # a name the one pass does not take (a combining mark)
+            pattern = kind + r"[\s\\]+" + re.escape(name) + (tail.pattern if tail else r"\b")
+            return [(m.start(), m.end()) for m in word_matches(self.source, pattern, line_start)]
+        found: list[tuple[int, int]] = []
+        for keyword, start, end, at_line_start in self._at.get(name, ()):
+            if keyword != kind or (line_start and not at_line_start):
+                continue
+            if tail is not None:
+                after = tail.match(self.source, end)
+                if after is None:
+                    continue
+                end = after.end()
+            found.append((start, end))
+        return found
+
+    def defines(self, name: str, kinds: tuple[str, ...]) -> bool:
+        """A ``def name`` or ``class name`` (of ``kinds``) in the text."""
+        if _WORDS.fullmatch(name) is None:
+            return any(self.places(kind, name) for kind in kinds)
+        return any(keyword in kinds for keyword, _, _, _ in self._at.get(name, ()))
+
+
+def def_blocks(
+    source: str, name: str, limit: int = 5000, defs: Definitions | None = None
+) -> list[str | None]:
     """The text of each ``def name(...)`` statement in the text, dedented so that it parses
     alone: its line, its parameter list (to the parenthesis that closes it, ``_closing``), and
     every line after that up to the first one, neither blank nor a comment, indented no deeper
@@ -91,16 +160,17 @@ def def_blocks(source: str, name: str, limit: int = 5000) -> list[str | None]:
 
     A block cut short inside a string, brackets or a continuation that spans lines ends inside
     it and does not parse alone: whoever parses it then knows nothing from it. One that parses
-    begins with the whole statement (a text here may also be no ``def``: one inside a string)."""
+    begins with the whole statement (a text here may also be no ``def``: one inside a string).
+    ``defs``: the text's ``Definitions``, when its owner keeps them."""
     blocks: list[str | None] = []
-    for match in word_matches(source, r"def[\s\\]+" + re.escape(name) + r"\s*\("):
-        start = max(source.rfind(end, 0, match.start()) for end in ("\n", "\r")) + 1
-        prefix = source[start : match.start()]
+    for def_start, def_end in (defs or Definitions(source)).places("def", name, PARAMETERS):
+        start = max(source.rfind(end, 0, def_start) for end in ("\n", "\r")) + 1
+        prefix = source[start:def_start]
         width = len(prefix) - len(prefix.lstrip(" "))  # ``async def``: the indent before it
         if prefix.strip() not in ("", "async") or "\t" in prefix or "\f" in prefix:
             blocks.append(None)
             continue
-        header_end = _closing(source, match.end() - 1, limit)
+        header_end = _closing(source, def_end - 1, limit)
         lines: list[str] = []
         taken = True
         for line in _LINE.finditer(source, start):
@@ -124,10 +194,12 @@ def def_blocks(source: str, name: str, limit: int = 5000) -> list[str | None]:
     return blocks
 
 
-def signatures(source: str, name: str, limit: int = 5000) -> list[str]:
+def signatures(
+    source: str, name: str, limit: int = 5000, defs: Definitions | None = None
+) -> list[str]:
     """The parameter list of each ``def name(...)`` in the text, parentheses included
-    (``_closing``)."""
+    (``_closing``). ``defs``: the text's ``Definitions``, when its owner keeps them."""
     return [
-        source[match.end() - 1 : _closing(source, match.end() - 1, limit)]
-        for match in word_matches(source, r"def[\s\\]+" + re.escape(name) + r"\s*\(")
+        source[end - 1 : _closing(source, end - 1, limit)]
+        for _start, end in (defs or Definitions(source)).places("def", name, PARAMETERS)
     ]
