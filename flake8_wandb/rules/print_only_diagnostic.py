@@ -5,7 +5,7 @@ import re
 from typing import ClassVar
 
 from ..analysis.flow import own_nodes
-from ..analysis.wandb_model import ACCELERATORS
+from ..analysis.wandb_model import ACCELERATORS, LOG_ATTRIBUTES
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
 from .edits import replace, transform
@@ -48,6 +48,10 @@ def value_names(node: ast.AST) -> set[str]:
     return names
 
 
+#: the last names of the attribute callees ``visit_Call`` looks at
+PRINT_OR_LOG = LOG_ATTRIBUTES | {"print"}
+
+
 class PrintedNotLogged(Message):
     template: ClassVar[str] = (
         "print() shows {names} that no wandb log call in this function records; log it too"
@@ -80,6 +84,9 @@ class PrintOnlyDiagnostic(Rule):
     name = "print-only-diagnostic"
     messages = (PrintedNotLogged,)
     applicability = (UNSAFE,)
+    #: a call of an attribute is a log call (``run.log``) or ``accelerator.print``, or nothing
+    #: this rule looks at
+    attribute_names = {ast.Call: PRINT_OR_LOG.__contains__}
     fix_doc = (
         "Unsafe: when a wandb log call with a literal dict stands in the same block, the printed "
         'values are added to that dict under the printed names (`"grad_norm": grad_norm`): '
