@@ -481,6 +481,13 @@ def test_the_walk_binds_in_the_scope_the_code_runs_in():
     inner = names.scope_of[id(train.body[1])]
     assert [s for _c, s in names.calls_named("h")] == [inner]
     assert names.qualname(ast.parse("wb.log", mode="eval").body, scope) == "wandb.log"
+    # every call, whatever its callee, in the walk's order with its scope (a call inside a loop
+    # target is not asked, as above)
+    walked = [n for n in names.nodes if isinstance(n, ast.Call)]
+    in_targets = {id(n) for n in walked if n.func.__class__ is ast.Name and n.func.id == "f"}
+    assert [c for c, _ in names.all_calls] == [n for n in walked if id(n) not in in_targets]
+    by_name = {id(c): s for calls in names.calls.values() for c, s in calls}
+    assert all(by_name.get(id(c), s) is s for c, s in names.all_calls)
 
 
 def test_the_walk_answers_parents_and_nodes_by_type():

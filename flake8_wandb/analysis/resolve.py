@@ -201,6 +201,8 @@ class Resolver:
         self.classes: dict[int, ClassInfo] = {}
         #: every call in the module, indexed by the last name of its callee, with its scope
         self.calls: dict[str, list[tuple[ast.Call, Scope]]] = {}
+        #: every call in the module, in the walk's order, with the scope its code runs in
+        self.all_calls: list[tuple[ast.Call, Scope]] = []
         #: the module's text mentions wandb: an ``Accelerator(log_with=args.report_to)`` there may
         #: log to wandb
         self.mentions_wandb = mentions_wandb
@@ -786,6 +788,8 @@ class _Binder:
 
     def _call(self, node: ast.Call):
         name = call_name(node)
+        entry = (node, self.scope)
+        self.r.all_calls.append(entry)
         if name is not None:
-            self.r.calls.setdefault(name, []).append((node, self.scope))
+            self.r.calls.setdefault(name, []).append(entry)
         return None  # its children in its scope

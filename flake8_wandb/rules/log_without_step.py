@@ -343,6 +343,19 @@ for global_step in range(5):  # wandb's own step is already 1 here: no fix
 """,
             expected_replacement=UNCHANGED,
         ),
+        Invalid(
+            """\
+import wandb
+from trainer_lib import Trainer
+
+run = wandb.init(project="demo", config={})
+trainer = Trainer()
+trainer.attach(run)  # a library may log to the run too: no fix
+for global_step in range(10):
+    run.log({"loss": 0.1})  # WB101:5 wandb log call without explicit step=; pass step=<your step counter> (not fixed: the run is passed to code out of view at line 6; choose the step by hand)
+""",
+            expected_replacement=UNCHANGED,
+        ),
         """\
 import wandb
 
@@ -513,15 +526,18 @@ for global_step in range(100):
         self.run = RunView()
         #: the calls reported, each with the step its fix would pass (None: no counter here)
         self.pending: list[tuple[ast.Call, str | None]] = []
-        #: the other calls of the module, each with its scope: may the run escape through one?
-        self.calls: list[tuple[ast.Call, object]] = []
+        #: the log calls and the reported helper calls: the run may escape through any other
+        #: call of the module (``end_module``, where a fix is in question)
+        self.judged: set[int] = set()
 
     def globs(self) -> list[str] | None:
         if self._globs is False:
             self._globs = custom_x_axis_globs(self.ctx)
         return self._globs  # type: ignore[return-value]
 
-    attribute_names = {ast.Attribute: LOG_ATTRIBUTES.__contains__}
+    #: a log call's callee is named ``log``, a log helper's for logging (``_helper_call``); the
+    #: other calls are read at the end of the module, from the name table
+    attribute_names = {ast.Attribute: LOG_ATTRIBUTES.__contains__, ast.Call: named_for_logging}
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         """``log_fn = run.log``, ``callbacks=[wandb.log]``: a log the tool cannot follow."""
@@ -569,11 +585,12 @@ for global_step in range(100):
     def visit_Call(self, node: ast.Call) -> None:
         if not self.ctx.is_wandb_log(node):
             if self._helper_call(node):  # a project log helper that logs without a step
+                self.judged.add(id(node))
                 self._site(node, "stepless")
-                return
-            # asked at the end, and only where a fix is in question (most modules have none)
-            self.calls.append((node, self.ctx.scope))
+            # any other call is asked at the end, where a fix is in question (most modules
+            # have none)
             return
+        self.judged.add(id(node))
         given = (
             node.args[1] if len(node.args) >= 2 else getattr(keyword(node, "step"), "value", None)
         )
@@ -610,7 +627,9 @@ for global_step in range(100):
             for node, _step in self.pending:
                 self.report(node, LogWithoutAnyStep())
             return
-        for node, scope in self.calls:
+        for node, scope in self.ctx.names.all_calls:
+            if id(node) in self.judged:
+                continue
             why = escapes_through(self.ctx, node, RUN_LIKE, scope)
             if why is not None:
                 self.run.escape(node, why)
