@@ -602,7 +602,7 @@ class _Tables:
     attribute name (a call of ``x.name``, an attribute ``x.name``), those that look at it
     (``Rule.attribute_names``), asked once per name."""
 
-    __slots__ = ("classes", "enter", "leave", "by_name")
+    __slots__ = ("classes", "enter", "leave", "by_name", "_asks", "_unasked")
 
     def __init__(self, classes: tuple[type[Rule], ...]) -> None:
         self.classes = classes
@@ -619,14 +619,43 @@ class _Tables:
             for kind in (ast.Call, ast.Attribute)
             if any(kind in classes[i].attribute_names for i, _ in self.enter.get(kind, ()))
         }
+        #: per node type asked by name: the names some rule's set holds, and the rules' other
+        #: questions (each asked once per name); and the handlers of the rules that ask nothing
+        #: (what every other name gets)
+        self._asks: dict[type, tuple[frozenset[str], tuple[Callable[[str], bool], ...]]] = {}
+        self._unasked: dict[type, tuple[tuple[int, Callable], ...]] = {}
+        for kind in self.by_name:
+            sets: set[str] = set()
+            others: list[Callable[[str], bool]] = []
+            for i, _fn in self.enter[kind]:
+                asked = classes[i].attribute_names.get(kind)
+                held = getattr(asked, "__self__", None)
+                if asked is None:
+                    continue
+                if isinstance(held, frozenset) and asked.__name__ == "__contains__":
+                    sets |= held
+                elif asked not in others:
+                    others.append(asked)
+            self._asks[kind] = (frozenset(sets), tuple(others))
+            self._unasked[kind] = tuple(
+                (i, fn) for i, fn in self.enter[kind] if kind not in classes[i].attribute_names
+            )
 
     def named(self, kind: type, name: str) -> tuple[tuple[int, Callable], ...]:
+        """The handlers of ``kind`` that look at an attribute called ``name``, asked once per
+        name: most names are in no rule's set and answer no other question (``x.append``)."""
+        sets, others = self._asks[kind]
+        said = {ask: ask(name) for ask in others}
+        if name not in sets and not any(said.values()):
+            found = self.by_name[kind][name] = self._unasked[kind]
+            return found
         classes = self.classes
-        found = self.by_name[kind][name] = tuple(
-            (i, fn)
-            for i, fn in self.enter[kind]
-            if kind not in classes[i].attribute_names or classes[i].attribute_names[kind](name)
-        )
+        listed: list[tuple[int, Callable]] = []
+        for i, fn in self.enter[kind]:
+            asked = classes[i].attribute_names.get(kind)
+            if asked is None or (said[asked] if asked in said else asked(name)):
+                listed.append((i, fn))
+        found = self.by_name[kind][name] = tuple(listed)
         return found
 
 

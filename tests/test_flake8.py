@@ -221,6 +221,31 @@ def test_attribute_names_filter_what_the_engine_hands_to_a_handler():
     assert sorted(asked) == ["log", "log", "save", "save"]
 
 
+def test_the_engine_asks_each_name_what_every_rule_would():
+    """The per-name handler lists (one set of names for the rules that ask by a set, each other
+    question asked once) are those each rule's own question gives, in the rules' order."""
+    import ast
+    import re
+    from pathlib import Path
+
+    from flake8_wandb.engine import Engine
+    from flake8_wandb.rules import ALL_RULES
+
+    tables = Engine(ALL_RULES)._tables
+    text = (Path(__file__).parent.parent / "flake8_wandb" / "analysis" / "project.py").read_text()
+    names = set(re.findall(r"\.(\w+)", text)) | {"log", "init", "print", "Settings", "Log", "x"}
+    for kind in tables.by_name:
+        for name in sorted(names):
+            expected = tuple(
+                (i, fn)
+                for i, fn in tables.enter[kind]
+                if kind not in tables.classes[i].attribute_names
+                or tables.classes[i].attribute_names[kind](name)
+            )
+            assert tables.named(kind, name) == expected, (kind, name)
+    assert tables.named(ast.Call, "append") == tables.named(ast.Call, "extend")
+
+
 def test_leave_handlers_run_after_the_children_in_the_enclosing_scope():
     """A rule's ``leave_<Node>`` runs once the node's children are visited (the engine walks the
     name table's record, not the tree), deepest first, with the scope around the node."""
