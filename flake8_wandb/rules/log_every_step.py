@@ -428,11 +428,11 @@ def train(run: wandb.Run, model, loader, epochs, log_every=50):
     def _calls_log_helper(self, call: ast.Call) -> bool:
         """A call of a function of this module or of the project whose body logs one of its
         parameters to wandb, with no frequency guard of its own (``tb_wandb_log(...)``)."""
-        if not isinstance(call.func, (ast.Name, ast.Attribute)) or not enclosing_loops(self.ctx):
+        if not isinstance(call.func, (ast.Name, ast.Attribute)):
             return False
-        # the cheap question first: a log helper is named for logging
+        # the cheap question first: a log helper is named for logging (then: in a loop)
         callee = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id
-        if not named_for_logging(callee):
+        if not named_for_logging(callee) or not enclosing_loops(self.ctx):
             return False
         found = self.ctx.project.summary(call.func, self.ctx.scope, "log")
         if found is None or not found[0].is_log_helper or found[0].log_guarded:
