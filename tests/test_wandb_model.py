@@ -385,13 +385,20 @@ def test_may_finish_run():
 
 
 def _preorder(tree: ast.AST, leaves: frozenset) -> list[tuple[ast.AST, int]]:
+    """``ast.iter_child_nodes``' order, without ``leaves`` and annotations (a function's
+    parameters and return type, an annotated assignment's type)."""
+    from flake8_wandb.analysis.positions import ANNOTATION_FIELDS
+
     out: list[tuple[ast.AST, int]] = []
 
     def visit(node: ast.AST, depth: int) -> None:
         out.append((node, depth))
-        for child in ast.iter_child_nodes(node):
-            if type(child) not in leaves:
-                visit(child, depth + 1)
+        for name, value in ast.iter_fields(node):
+            if (type(node).__name__, name) in ANNOTATION_FIELDS:
+                continue
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST) and type(child) not in leaves:
+                    visit(child, depth + 1)
 
     visit(tree, 0)
     return out
@@ -417,7 +424,8 @@ def train(loader, lr=default_lr(), *, run: wb.sdk.wandb_run.Run | None = None):
 def test_the_walk_is_the_engine_order_without_leaves():
     """Every node but names, constants and operators, parents first, children in
     ``ast.iter_child_nodes`` order, with their depth: the loop and ``with`` targets, the
-    decorators, defaults and annotations too (the engine visits them all)."""
+    decorators and defaults too (the engine visits them all); not the annotations (types, not
+    code a run executes)."""
     from flake8_wandb.analysis.resolve import LEAVES
 
     tree = ast.parse(WALKED)
@@ -481,6 +489,14 @@ def test_the_walk_binds_in_the_scope_the_code_runs_in():
     inner = names.scope_of[id(train.body[1])]
     assert [s for _c, s in names.calls_named("h")] == [inner]
     assert names.qualname(ast.parse("wb.log", mode="eval").body, scope) == "wandb.log"
+    # annotations are not walked (types, not code the run executes), yet a parameter's still
+    # says what it holds; an annotated assignment's value is walked
+    walked_ids = {id(n) for n in names.nodes}
+    annotation = train.args.kwonlyargs[0].annotation
+    assert not any(id(n) in walked_ids for n in ast.walk(annotation))
+    assert not any(isinstance(n, ast.arg) for n in names.nodes)
+    assert names.lookup("run", scope) == RUN
+    assert id(train.body[1].body[0].value) in walked_ids  # ``attr: int = h()``
     # every call, whatever its callee, in the walk's order with its scope (a call inside a loop
     # target is not asked, as above)
     walked = [n for n in names.nodes if isinstance(n, ast.Call)]

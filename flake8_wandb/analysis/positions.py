@@ -50,6 +50,13 @@ _NODE_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 #: fields that hold only an expression context or operators (``ctx``, ``op``, ``ops``): leaves
 _LEAF_FIELDS = frozenset({"ctx", "op", "ops"})
+#: the fields of annotations, types and not code a run executes (a function's parameters, whose
+#: only nodes are their annotations, and its return type; an annotated assignment's type): the
+#: walk that leaves the leaves out leaves them out too (``branch_fields``)
+ANNOTATION_FIELDS = frozenset(
+    {("FunctionDef", "returns"), ("AsyncFunctionDef", "returns"), ("AnnAssign", "annotation")}
+    | {("arguments", f) for f in ("posonlyargs", "args", "vararg", "kwonlyargs", "kwarg")}
+)
 #: the fields read by a walk that may hold a plain value instead of a node, up to Python 3.12
 #: (from 3.13, each node type says its fields' types, ``_field_types``, and they are asked:
 #: 3.14's ``Interpolation.str``; a test checks this list against 3.13's)
@@ -85,9 +92,24 @@ def branch_fields(cls: type) -> tuple[tuple[str, bool, bool], ...]:
         fields = BRANCH_FIELDS[cls] = tuple(
             (f, (kind, f) in _MIXED_LISTS, may_hold_a_value(cls, f))
             for f in reversed(cls._fields)  # type: ignore[attr-defined]
-            if f not in _SCALAR_FIELDS and f not in _LEAF_FIELDS
+            if f not in _SCALAR_FIELDS
+            and f not in _LEAF_FIELDS
+            and (kind, f) not in ANNOTATION_FIELDS
         )
     return fields
+
+
+def walked_children(node: ast.AST) -> list[ast.AST]:
+    """``children`` without the annotations (``ANNOTATION_FIELDS``): the children the name
+    table's walk takes when the leaves are asked for too (no rule asks today)."""
+    found = children(node)
+    kind = node.__class__.__name__
+    left_out: set[int] = set()
+    for name in node._fields:
+        if (kind, name) in ANNOTATION_FIELDS:
+            value = getattr(node, name, None)
+            left_out.update(map(id, value if isinstance(value, list) else [value]))
+    return [child for child in found if id(child) not in left_out] if left_out else found
 
 
 def children(node: ast.AST) -> list[ast.AST]:

@@ -21,7 +21,7 @@ from ast import AST
 from collections.abc import Callable, Iterator
 from typing import Union
 
-from .positions import BRANCH_FIELDS, branch_fields, children
+from .positions import BRANCH_FIELDS, branch_fields, children, walked_children
 
 #: The qualname of a wandb ``Run`` *instance* (what ``wandb.init()`` returns).
 RUN = "<wandb.Run>"
@@ -189,8 +189,11 @@ class Resolver:
         self.module = Scope(tree, None)
         #: every node of the module and its depth (the module is 0), in the order a walk of
         #: the tree visits them (parents first, children in ``ast.iter_child_nodes`` order);
-        #: names, constants, operators and contexts only when ``leaves`` is asked for. The
-        #: engine walks these lists instead of the tree: one walk of each module, not two.
+        #: names, constants, operators and contexts only when ``leaves`` is asked for; never the
+        #: annotations (``positions.ANNOTATION_FIELDS``: a function's parameters and return
+        #: type, an annotated assignment's type are types, not code a run executes; a
+        #: parameter's annotation is read where it is bound). The engine walks these lists
+        #: instead of the tree: one walk of each module, not two.
         #: ``record=False`` (a project module kept for the whole process, that no engine walks):
         #: not kept, and ``nodes_of``/``parents`` are not asked.
         self.nodes: list[ast.AST] = []
@@ -595,13 +598,13 @@ class _Binder:
                 self.scope = scope
                 scoped = handler(node)
             if scoped is None and leaves:  # every child, in the node's scope
-                for child in reversed(children(node)):
+                for child in reversed(walked_children(node)):
                     push((child, scope, depth))
                 continue
             if scoped is None or scoped.__class__ is Scope:
                 # inline, the fields that may hold a branch, last first, each child in the
                 # node's scope; a function's or class's body in its own scope (``scoped``), its
-                # decorators, defaults, annotations and bases in the enclosing one (with leaves
+                # decorators, defaults and bases in the enclosing one (with leaves
                 # asked for too: those hold no context or operator)
                 body = scope if scoped is None else scoped
                 for name, mixed, scalar in branches.get(kind) or branch_fields(kind):
