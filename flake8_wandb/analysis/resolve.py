@@ -665,21 +665,31 @@ class _Binder:
         return [(node.args, enclosing), (node.body, scope)]
 
     def _bind_params(self, args: ast.arguments, enclosing: Scope) -> None:
-        params = args.posonlyargs + args.args + args.kwonlyargs
-        params += [a for a in (args.vararg, args.kwarg) if a is not None]
-        for p in params:
-            target = _annotation_target(getattr(p, "annotation", None))
+        scope = self.scope
+        bindings, func = scope.bindings, scope.node
+        stars = (args.vararg, args.kwarg)
+        for p in (*args.posonlyargs, *args.args, *args.kwonlyargs, *stars):
+            if p is None:
+                continue
+            name = p.arg
+            annotation = p.annotation
+            target = _annotation_target(annotation) if annotation is not None else None
             if target is not None:
                 # resolved lazily: the annotation's own names may be bound later in the module
-                self.scope.bind(p.arg, _Annotated(target, enclosing))
-            elif p.arg in RUN_PARAM_NAMES:
-                self.scope.bind(p.arg, RUN_PARAM)
-            elif p.arg in ACCELERATOR_PARAM_NAMES and self.r.mentions_wandb:
-                self.scope.bind(p.arg, ACCELERATOR)
-            elif p is args.vararg or p is args.kwarg:
-                self.scope.bind(p.arg, OPAQUE)
+                binding: Binding = _Annotated(target, enclosing)
+            elif name in RUN_PARAM_NAMES:
+                binding = RUN_PARAM
+            elif name in ACCELERATOR_PARAM_NAMES and self.r.mentions_wandb:
+                binding = ACCELERATOR
+            elif p is stars[0] or p is stars[1]:
+                binding = OPAQUE
             else:
-                self.scope.bind(p.arg, _Param(self.scope.node, p.arg))
+                binding = _Param(func, name)
+            found = bindings.get(name)  # ``Scope.bind``, inline: every parameter of the module
+            if found is None:
+                bindings[name] = [binding]
+            else:
+                found.append(binding)
 
     # -- bindings ------------------------------------------------------------------------------
 
