@@ -606,9 +606,8 @@ class _Binder:
                 # node's scope; a function's or class's body in its own scope (``scoped``), its
                 # decorators, defaults and bases in the enclosing one (with leaves
                 # asked for too: those hold no context or operator)
-                body = scope if scoped is None else scoped
                 for name, mixed, scalar in branches.get(kind) or branch_fields(kind):
-                    inner = body if name == "body" else scope
+                    inner = scope if scoped is None or name != "body" else scoped
                     value = getattr(node, name)
                     if value.__class__ is list:
                         for child in reversed(value):
