@@ -137,9 +137,11 @@ class Rule:
       also runs on a module that names no trigger but calls a log method of a logger it may be
       handed (``logger.log(...)``: ``analysis.text.calls_a_handed_logger``);
     - ``visit_<Node>`` / ``leave_<Node>`` handlers and ``end_module``, called by the one traversal;
-    - ``attribute_names``: the cheap question a ``visit_Call`` or ``visit_Attribute`` handler
-      asks first, asked by the engine instead, once per name: an attribute named otherwise
-      (``x.other``), or a call of one (``x.other(...)``), is not handed to the handler.
+    - ``attribute_names``: the cheap question a ``visit_Call``, ``visit_Attribute`` or
+      ``visit_Assign`` handler asks first, asked by the engine instead, once per name: an
+      attribute named otherwise (``x.other``), a call of one (``x.other(...)``), or an
+      assignment to one (``x.other = ...``; to an item: ``ITEM``; to names: ``""``), is not
+      handed to the handler.
     """
 
     code: ClassVar[str]
@@ -158,11 +160,13 @@ class Rule:
     invalid: ClassVar[Sequence[Example]] = ()
     valid: ClassVar[Sequence[str]] = ()
     use_instead: ClassVar[str] = ""
-    #: per node type (``ast.Call``, ``ast.Attribute``): which attribute names the handler of
-    #: that type looks at, when it returns at once for any other (its first question, asked by
-    #: the engine once per name for the whole process: it must depend on the name alone). A
-    #: call of a plain name (``wlog(...)``) is always handed on: only the name table knows what
-    #: an imported or assigned name is.
+    #: per node type (``ast.Call``, ``ast.Attribute``, ``ast.Assign``): which attribute names
+    #: the handler of that type looks at, when it returns at once for any other (its first
+    #: question, asked by the engine once per name for the whole process: it must depend on the
+    #: name alone). A call of a plain name (``wlog(...)``) is always handed on: only the name
+    #: table knows what an imported or assigned name is; so is an assignment to several
+    #: targets. An assignment's one target is named ``ITEM`` when an item (``x[k] = ...``) and
+    #: ``""`` when names (``x = ...``, ``a, b = ...``).
     attribute_names: ClassVar[Mapping[type, Callable[[str], bool]]] = {}
 
     def __init__(self, ctx: Context) -> None:
@@ -558,11 +562,11 @@ class Engine:
             handlers = get_handlers(node_type)
             if handlers:
                 if node_type in by_name:  # asked by attribute name (``Rule.attribute_names``)
-                    func = node.func if node_type is ast.Call else node  # type: ignore[attr-defined]
-                    if type(func) is ast.Attribute:
-                        handlers = by_name[node_type].get(func.attr)
+                    key = _name_key(node, node_type)
+                    if key is not None:
+                        handlers = by_name[node_type].get(key)
                         if handlers is None:
-                            handlers = tables.named(node_type, func.attr)
+                            handlers = tables.named(node_type, key)
                 if handlers:
                     ctx.ancestors = path[:depth]  # type: ignore[assignment]
                     ctx.scope = scope_at(depth) if depth else module_scope
@@ -616,7 +620,7 @@ class _Tables:
         self.leave = {kind: tuple(listed) for kind, listed in leave.items()}
         self.by_name: dict[type, dict[str, tuple[tuple[int, Callable], ...]]] = {
             kind: {}
-            for kind in (ast.Call, ast.Attribute)
+            for kind in (ast.Call, ast.Attribute, ast.Assign)
             if any(kind in classes[i].attribute_names for i, _ in self.enter.get(kind, ()))
         }
         #: per node type asked by name: the names some rule's set holds, and the rules' other
@@ -660,6 +664,35 @@ class _Tables:
 
 
 _TABLES: dict[tuple[type, ...], _Tables] = {}
+
+
+def _name_key(node: ast.AST, node_type: type) -> str | None:
+    """What ``Rule.attribute_names`` is asked about a node: a call's callee attribute name
+    (``x.log(...)``: ``log``), an attribute's name, an assignment's one target's (``x.config =
+    ...``: ``config``; ``ITEM`` for ``x[k] = ...``, ``""`` for names); None: every handler."""
+    if node_type is ast.Call:
+        func = node.func  # type: ignore[attr-defined]
+        return func.attr if type(func) is ast.Attribute else None
+    if node_type is ast.Attribute:
+        return node.attr  # type: ignore[attr-defined]
+    targets = node.targets  # type: ignore[attr-defined]
+    if len(targets) != 1:
+        return None
+    kind = type(targets[0])
+    return targets[0].attr if kind is ast.Attribute else ITEM if kind is ast.Subscript else ""
+
+
+#: the key of an assignment to an item (``x[k] = ...``) for ``Rule.attribute_names``
+ITEM = "[]"
+#: ``Rule.attribute_names`` of an ``ast.Assign`` handler that looks only at an assignment to an
+#: item (``x[k] = ...``)
+ITEM_ONLY = frozenset({ITEM}).__contains__
+
+
+def into_an_object(key: str) -> bool:
+    """``Rule.attribute_names`` of an ``ast.Assign`` handler that looks only at an assignment to
+    an item or an attribute (``x[k] = ...``, ``x.a = ...``), not to names."""
+    return key != ""
 
 
 def _tables(classes: tuple[type[Rule], ...]) -> _Tables:

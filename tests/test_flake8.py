@@ -221,6 +221,51 @@ def test_attribute_names_filter_what_the_engine_hands_to_a_handler():
     assert sorted(asked) == ["log", "log", "save", "save"]
 
 
+def test_an_assignment_is_handed_by_its_target():
+    """``Rule.attribute_names`` of ``ast.Assign``: asked about the one target's attribute name
+    (``ITEM`` for an item, ``""`` for names); an assignment to several targets is always handed
+    on."""
+    import ast
+
+    from flake8_wandb.engine import ITEM_ONLY, Engine, Rule, into_an_object
+
+    seen: dict[str, list[int]] = {"items": [], "objects": [], "config": [], "all": []}
+
+    def rule(code: str, key: str, asked):
+        class Seen(Rule):
+            name, messages = key, (Always,)
+            attribute_names = {ast.Assign: asked} if asked is not None else {}
+
+            def visit_Assign(self, node):
+                seen[key].append(node.lineno)
+
+        Seen.code = code
+        return Seen
+
+    rules = [
+        rule("WB990", "items", ITEM_ONLY),
+        rule("WB991", "objects", into_an_object),
+        rule("WB992", "config", frozenset({"config"}).__contains__),
+        rule("WB993", "all", None),
+    ]
+    source = (
+        "import wandb\n"
+        "x = 1\n"
+        "os.environ['K'] = 'v'\n"
+        "wandb.config = {}\n"
+        "self.other = 2\n"
+        "a, b = 1, 2\n"
+        "c = d[0] = 3\n"
+    )
+    Engine(rules).check(ast.parse(source), source)
+    assert seen == {
+        "items": [3, 7],
+        "objects": [3, 4, 5, 7],
+        "config": [4, 7],
+        "all": [2, 3, 4, 5, 6, 7],
+    }
+
+
 def test_the_engine_asks_each_name_what_every_rule_would():
     """The per-name handler lists (one set of names for the rules that ask by a set, each other
     question asked once) are those each rule's own question gives, in the rules' order."""
@@ -228,12 +273,13 @@ def test_the_engine_asks_each_name_what_every_rule_would():
     import re
     from pathlib import Path
 
-    from flake8_wandb.engine import Engine
+    from flake8_wandb.engine import ITEM, Engine
     from flake8_wandb.rules import ALL_RULES
 
     tables = Engine(ALL_RULES)._tables
     text = (Path(__file__).parent.parent / "flake8_wandb" / "analysis" / "project.py").read_text()
     names = set(re.findall(r"\.(\w+)", text)) | {"log", "init", "print", "Settings", "Log", "x"}
+    names |= {"", ITEM, "config"}  # an assignment's keys
     for kind in tables.by_name:
         for name in sorted(names):
             expected = tuple(

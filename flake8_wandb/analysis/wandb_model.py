@@ -131,6 +131,9 @@ class EnvWrite:
 INIT_ATTRIBUTES = frozenset({"init", "init_trackers", "WandbLogger"})
 #: the last name of a log call's callee (``run.log``): ``log_call`` asks it first
 LOG_ATTRIBUTES = frozenset({"log"})
+#: the name of the attribute an assignment rebinds a config through (``config_rebound`` asks
+#: it first)
+CONFIG_ATTRIBUTES = frozenset({"config"})
 #: the last name of ``wandb.Settings``'s callee (``settings_call`` asks it first)
 SETTINGS_ATTRIBUTES = frozenset({"Settings"})
 #: the last names of the callees that write the environment (``os.environ.update``,
@@ -284,7 +287,7 @@ class WandbModel:
         (any name of the module), ``RUN.config`` for ``run.config = ...``; None otherwise.
         Judged by the object the attribute is set on, never by what the target held before:
         ``self.config = wandb.config`` keeps a reference to the config, it rebinds nothing."""
-        if not (isinstance(target, ast.Attribute) and target.attr == "config"):
+        if not (isinstance(target, ast.Attribute) and target.attr in CONFIG_ATTRIBUTES):
             return None  # the cheap question first
         base = self.run_qualname(target.value, scope or self.names.module)
         if base == "wandb":

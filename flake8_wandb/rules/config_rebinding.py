@@ -4,6 +4,7 @@ import ast
 from typing import ClassVar
 
 from ..analysis.resolve import SCOPE_NODES
+from ..analysis.wandb_model import CONFIG_ATTRIBUTES
 from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .edits import transform
 
@@ -83,6 +84,8 @@ class ConfigRebinding(Rule):
     name = "config-rebinding"
     messages = (ModuleConfigRebound, RunConfigAssigned)
     applicability = (UNSAFE,)
+    #: an assignment rebinds a config only through an attribute named ``config``
+    attribute_names = {ast.Assign: CONFIG_ATTRIBUTES.__contains__}
     fix_doc = (
         "Unsafe: `wandb.config = value` becomes `wandb.config.update(value)` (and the same for "
         "`run.config`), so the run records the values, which is the point, but what it records "

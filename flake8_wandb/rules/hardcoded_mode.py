@@ -5,7 +5,7 @@ import re
 from typing import ClassVar
 
 from ..analysis.wandb_model import MODE_ATTRIBUTES, MODE_SETTER_CALLEES
-from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
+from ..engine import ITEM_ONLY, UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import keyword, str_value
 from .control_flow import under_condition
 from .edits import replace, template
@@ -97,8 +97,9 @@ class HardcodedWandbMode(Rule):
     # a literal mode: `mode=`, a `"mode"` key, `WANDB_MODE`, `WandbLogger(offline=True)`
     needs = ("mode", "MODE", "offline")
     #: a call of an attribute can set the mode only through these callees (``wandb.init``,
-    #: ``wandb.Settings``, ``os.environ.update``...): no other is handed to ``visit_Call``
-    attribute_names = {ast.Call: MODE_ATTRIBUTES.__contains__}
+    #: ``wandb.Settings``, ``os.environ.update``...): no other is handed to ``visit_Call``; an
+    #: assignment, only to an item (``os.environ[K] = ...``)
+    attribute_names = {ast.Call: MODE_ATTRIBUTES.__contains__, ast.Assign: ITEM_ONLY}
     invalid = (
         """\
 import os

@@ -4,7 +4,13 @@ import ast
 from typing import ClassVar
 
 from ..analysis.flow import own_nodes
-from ..analysis.wandb_model import CONFIG_OBJECTS, CONFIG_UPDATES, INIT_ATTRIBUTES, InitCall
+from ..analysis.wandb_model import (
+    CONFIG_ATTRIBUTES,
+    CONFIG_OBJECTS,
+    CONFIG_UPDATES,
+    INIT_ATTRIBUTES,
+    InitCall,
+)
 from ..engine import SAFE, UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
 from .calls import dotted, has_star_kwargs, keyword
 from .edits import add_keyword, template
@@ -348,7 +354,10 @@ def main():
         self._updated: bool | None = None
 
     #: only these callees can start a run (``init_call``'s first question)
-    attribute_names = {ast.Call: INIT_ATTRIBUTES.__contains__}
+    attribute_names = {
+        ast.Call: INIT_ATTRIBUTES.__contains__,
+        ast.Assign: CONFIG_ATTRIBUTES.__contains__,  # ``wandb.config = ...`` (``config_rebound``)
+    }
 
     def visit_Call(self, node: ast.Call) -> None:
         init = self.ctx.init_call(node)

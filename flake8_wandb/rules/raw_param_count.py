@@ -7,7 +7,7 @@ from ..analysis.flow import own_nodes
 from ..analysis.project import RETURNS_COUNT_DICT, RETURNS_PARAM_COUNT, is_raw_count
 from ..analysis.resolve import call_name
 from ..analysis.wandb_model import SINK_CALL_NAMES
-from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule
+from ..engine import UNCHANGED, UNSAFE, Fix, Invalid, Message, Rule, into_an_object
 from .calls import str_value
 from .edits import attribute_name_edit, replace, template
 
@@ -218,7 +218,7 @@ def setup(model):
                         return True
         return False
 
-    attribute_names = {ast.Call: SINK_CALL_NAMES.__contains__}
+    attribute_names = {ast.Call: SINK_CALL_NAMES.__contains__, ast.Assign: into_an_object}
 
     def visit_Call(self, node: ast.Call) -> None:
         """``wandb.log(model_info(model))``, where the project's ``model_info`` returns a dict

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from ..analysis.wandb_model import CONSOLE_ATTRIBUTES
-from ..engine import SAFE, UNSAFE, Fix, Invalid, Message, Rule
+from ..engine import ITEM_ONLY, SAFE, UNSAFE, Fix, Invalid, Message, Rule
 from ..versions import REINIT_FOR, REINIT_STRINGS_SINCE
 from .calls import keyword, str_value
 from .edits import replace, string_literal
@@ -178,7 +178,8 @@ for seed in range(3):
 class _ConsoleRule(Rule):
     """Shared detection of the console rules: every place a ``console`` value is set."""
 
-    attribute_names = {ast.Call: CONSOLE_ATTRIBUTES.__contains__}
+    #: an assignment sets a console only to an item (``os.environ["WANDB_CONSOLE"] = ...``)
+    attribute_names = {ast.Call: CONSOLE_ATTRIBUTES.__contains__, ast.Assign: ITEM_ONLY}
 
     def visit_Call(self, node: ast.Call) -> None:
         for literal in self.ctx.console_setting(node):
