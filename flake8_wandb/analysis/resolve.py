@@ -597,7 +597,7 @@ class _Binder:
             if handler is not None and scope is not None:  # not inside a quiet target
                 self.scope = scope
                 scoped = handler(node)
-            if scoped is None and leaves:  # every child, in the node's scope
+            if leaves and scoped is None:  # every child, in the node's scope
                 for child in reversed(walked_children(node)):
                     push((child, scope, depth))
                 continue
