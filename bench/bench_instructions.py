@@ -2,11 +2,12 @@
 CPU seconds: on a shared machine the CPU time of one command varies by 10-15 % from one run to
 the next, more than most changes to the engine; an instruction count varies by about 0.1 %.
 
-    python bench/bench_instructions.py [--files 64] [--baseline REV] [--engine]
+    python bench/bench_instructions.py [--files 64] [-j 1] [--baseline REV] [--engine]
 
 Needs ``valgrind`` on the PATH (slow: about 3x the plain run's time per command, times 25).
 Copies the installed wandb package (all-wandb code; a copy, because installed packages are never
-read by the project view), takes every Nth file up to ``--files``, and counts, with ``-j 1``:
+read by the project view), takes every Nth file up to ``--files``, and counts, with ``-j 1`` (or
+``-j 2``: flake8's forked workers are counted too, each worker reading the project again):
 
   A  plain flake8 (the plugin left out of discovery)      --select=E,F,W
   B  flake8 with the plugin, a first run                   --select=E,F,W,WB --wandb-no-cache
@@ -50,10 +51,12 @@ def instructions(cmd: list[str], cwd: Path) -> int:
         text=True,
         check=False,
     )
-    found = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
-    if found is None:
+    # one count per process: flake8's worker processes (``-j 2``) are forked, and valgrind
+    # follows them
+    found = re.findall(r"I\s+refs:\s+([\d,]+)", proc.stderr)
+    if not found:
         raise SystemExit(f"valgrind gave no count:\n{proc.stderr[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+    return sum(int(count.replace(",", "")) for count in found)
 
 
 #: ``python engine_run.py <checkout> parse|check <file>...``: the engine of that checkout over
@@ -89,6 +92,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--files", type=int, default=64)
+    parser.add_argument("-j", "--jobs", default="1", help="flake8's -j (not with --engine)")
     parser.add_argument("--baseline", help="a git revision to count beside this checkout")
     parser.add_argument(
         "--engine", action="store_true", help="the engine's checks alone, in one process"
@@ -115,7 +119,7 @@ def main() -> None:
                 )
             print(line, flush=True)
             return
-        args = ["--exit-zero", "--isolated", "-j", "1", *rel]
+        args = ["--exit-zero", "--isolated", "-j", opts.jobs, *rel]
         runner = Path(tmp) / "at_revision.py"
         runner.write_text(AT_REVISION, encoding="utf-8")
         plain = instructions(
@@ -125,7 +129,7 @@ def main() -> None:
         plugin = ["--select=E,F,W,WB", "--wandb-no-cache", *args]
         here = instructions([sys.executable, str(runner), str(ROOT), *plugin], Path(tmp))
         line = (
-            f"wandb package, {len(files)} files, -j 1: plain flake8 {plain / 1e9:.3f} G "
+            f"wandb package, {len(files)} files, -j {opts.jobs}: plain flake8 {plain / 1e9:.3f} G "
             f"instructions | with WB, first run {here / 1e9:.3f} G, ratio {here / plain:.3f}"
         )
         if opts.baseline:
