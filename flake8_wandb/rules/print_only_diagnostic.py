@@ -84,6 +84,9 @@ class PrintOnlyDiagnostic(Rule):
     name = "print-only-diagnostic"
     messages = (PrintedNotLogged,)
     applicability = (UNSAFE,)
+    #: every finding is a print: ``print(...)``, an alias of it, ``accelerator.print``, or a
+    #: helper of the module that forwards to ``print``
+    needs = ("print",)
     #: a call of an attribute is a log call (``run.log``) or ``accelerator.print``, or nothing
     #: this rule looks at
     attribute_names = {ast.Call: PRINT_OR_LOG.__contains__}
