@@ -622,3 +622,16 @@ def test_definitions_are_what_the_patterns_find():
                 expected = next(word_matches(text, pattern), None) is not None
                 assert defs.defines(name, kinds) is expected, (name, kinds)
     assert checked > 10_000
+
+
+def test_a_name_named_for_logging_holds_one_of_the_log_spellings():
+    """WB101 and WB102 need one of ``LOG_SPELLINGS`` in a module's text: every name
+    ``named_for_logging`` accepts holds one, and every spelling is accepted."""
+    import itertools
+
+    from flake8_wandb.analysis.project import LOG_SPELLINGS, named_for_logging
+
+    assert len(set(LOG_SPELLINGS)) == 8 and all(named_for_logging(w) for w in LOG_SPELLINGS)
+    for letters in itertools.product("lLoOgGx_", repeat=4):
+        name = "".join(letters)
+        assert named_for_logging(name) == any(w in name for w in LOG_SPELLINGS), name

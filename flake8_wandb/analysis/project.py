@@ -459,6 +459,11 @@ def _item_loop_to_run(loop: ast.For, params: set[str], model, scope: Scope) -> s
     return None
 
 
+#: every spelling of ``log`` a name named for logging may hold (``named_for_logging`` asks the
+#: lower case): a module whose text holds none calls no log helper and no log method
+LOG_SPELLINGS = tuple(a + b + c for a in "lL" for b in "oO" for c in "gG")
+
+
 def named_for_logging(name: str) -> bool:
     """The cheap question before any summary of a log helper: its name holds ``log`` (any
     case: ``tb_wandb_log``, ``_log_wandb``, ``logMetrics``)."""

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from ..analysis.counters import LOOPS, loop_nodes
 from ..analysis.flow import own_nodes
-from ..analysis.project import named_for_logging
+from ..analysis.project import LOG_SPELLINGS, named_for_logging
 from ..analysis.resolve import SCOPE_NODES
 from ..analysis.wandb_model import commit_false
 from ..engine import Message, Rule
@@ -143,6 +143,8 @@ class LogEveryStep(Rule):
     messages = (LogOnEveryIteration,)
     #: also a module that never names wandb but calls the log method of a logger it is handed
     handed = True
+    #: a log call, a call of a helper named for logging, or a handed logger's log method
+    needs = LOG_SPELLINGS
     invalid = (
         """\
 import wandb

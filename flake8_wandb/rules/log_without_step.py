@@ -13,7 +13,7 @@ from ..analysis.counters import (
     is_run_wide_counter,
     runs_twice_at_one_value,
 )
-from ..analysis.project import named_for_logging
+from ..analysis.project import LOG_SPELLINGS, named_for_logging
 from ..analysis.wandb_model import (
     LOG_ATTRIBUTES,
     RUN_LIKE,
@@ -173,6 +173,9 @@ class LogWithoutStep(Rule):
         HelperCallWithoutStep,
     )
     applicability = (UNSAFE,)
+    #: every finding is a log call (``x.log(...)``; ``wandb.log`` under another name is
+    #: imported by its own) or a call of a helper named for logging
+    needs = LOG_SPELLINGS
     fix_doc = (
         "Unsafe: adds `step=NAME` when exactly one step-like name (see Options) surely bound where "
         "the call runs is a run-wide counter, an int that only grows over the whole run: the index "

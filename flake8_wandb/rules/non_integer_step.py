@@ -37,6 +37,7 @@ class NonIntegerStep(Rule):
     name = "non-integer-step"
     messages = (FloatStep,)
     applicability = (UNSAFE,)
+    needs = ("step",)  # every finding is a ``step=`` of a log call
     fix_doc = (
         "Unsafe: wraps the value in `int(...)`. Truncating `samples / batch_size` or a time "
         "changes which row the data lands in (and two calls may now share a step), so review it."

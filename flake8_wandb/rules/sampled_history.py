@@ -60,6 +60,7 @@ class SampledHistory(Rule):
         "`stream=` have no `scan_history` counterpart, so those calls get no fix."
     )
     triggers = ("wandb",)
+    needs = ("history",)  # every finding is a call of ``.history(...)``
     invalid = (
         Invalid(
             """\

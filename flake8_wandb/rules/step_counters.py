@@ -60,6 +60,7 @@ class StepCounterMismatch(Rule):
     code = "WB106"
     name = "step-counter-mismatch"
     messages = (RestartingStep, EpochStepBesideStepCounter)
+    needs = ("step",)  # every finding is a ``step=`` of a log call
     invalid = (
         """\
 import wandb
