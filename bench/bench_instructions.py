@@ -2,11 +2,13 @@
 CPU seconds: on a shared machine the CPU time of one command varies by 10-15 % from one run to
 the next, more than most changes to the engine; an instruction count varies by about 0.1 %.
 
-    python bench/bench_instructions.py [--files 64] [-j 1] [--baseline REV] [--engine]
+    python bench/bench_instructions.py [--files 64] [-j 1] [--corpus wandb|torch]
+                                       [--baseline REV] [--engine]
 
 Needs ``valgrind`` on the PATH (slow: about 3x the plain run's time per command, times 25).
 Copies the installed wandb package (all-wandb code; a copy, because installed packages are never
-read by the project view), takes every Nth file up to ``--files``, and counts, with ``-j 1`` (or
+read by the project view), or torch with ``--corpus torch`` (typical code: few files name wandb),
+takes every Nth file up to ``--files``, and counts, with ``-j 1`` (or
 ``-j 2``: flake8's forked workers are counted too, each worker reading the project again):
 
   A  plain flake8 (the plugin left out of discovery)      --select=E,F,W
@@ -35,7 +37,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_project import copy_tree  # noqa: E402
-from corpus import AT_REVISION, package_dir, precompile, revision_checkout, wandb_corpus  # noqa: E402
+from corpus import (  # noqa: E402
+    AT_REVISION,
+    package_dir,
+    precompile,
+    revision_checkout,
+    torch_corpus,
+    wandb_corpus,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -93,6 +102,12 @@ def main() -> None:
     )
     parser.add_argument("--files", type=int, default=64)
     parser.add_argument("-j", "--jobs", default="1", help="flake8's -j (not with --engine)")
+    parser.add_argument(
+        "--corpus",
+        choices=("wandb", "torch"),
+        default="wandb",
+        help="all-wandb code (the wandb package) or typical code (torch: few files name wandb)",
+    )
     parser.add_argument("--baseline", help="a git revision to count beside this checkout")
     parser.add_argument(
         "--engine", action="store_true", help="the engine's checks alone, in one process"
@@ -102,13 +117,14 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed")
     with tempfile.TemporaryDirectory() as tmp:
-        all_files = wandb_corpus(0)
+        all_files = wandb_corpus(0) if opts.corpus == "wandb" else torch_corpus(0)
         step = max(1, len(all_files) // opts.files)
-        files = copy_tree(all_files[::step][: opts.files], package_dir("wandb").parent, Path(tmp))
+        package = package_dir(opts.corpus).parent
+        files = copy_tree(all_files[::step][: opts.files], package, Path(tmp))
         rel = [str(f.relative_to(tmp)) for f in files]
         if opts.engine:
             here_engine = engine_instructions(ROOT, rel, Path(tmp))
-            line = f"wandb package, {len(files)} files, the engine's checks alone, one process: "
+            line = f"{opts.corpus} package, {len(files)} files, the engine's checks alone, one process: "
             line += f"{here_engine / 1e9:.3f} G instructions"
             if opts.baseline:
                 with revision_checkout(opts.baseline, Path(tmp)) as (tree, _runner):
@@ -129,7 +145,7 @@ def main() -> None:
         plugin = ["--select=E,F,W,WB", "--wandb-no-cache", *args]
         here = instructions([sys.executable, str(runner), str(ROOT), *plugin], Path(tmp))
         line = (
-            f"wandb package, {len(files)} files, -j {opts.jobs}: plain flake8 {plain / 1e9:.3f} G "
+            f"{opts.corpus} package, {len(files)} files, -j {opts.jobs}: plain flake8 {plain / 1e9:.3f} G "
             f"instructions | with WB, first run {here / 1e9:.3f} G, ratio {here / plain:.3f}"
         )
         if opts.baseline:
