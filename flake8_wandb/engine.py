@@ -165,7 +165,9 @@ class Rule:
     #: question, asked by the engine once per name for the whole process: it must depend on the
     #: name alone). A call of a plain name (``wlog(...)``) is always handed on: only the name
     #: table knows what an imported or assigned name is; so is an assignment to several
-    #: targets. An assignment's one target is named ``ITEM`` when an item (``x[k] = ...``) and
+    #: targets. A callee written as an attribute is judged by its own name, as the wandb
+    #: model's questions (``log_call``, ``init_call``, ``settings_call``...) judge it: a function
+    #: kept under another attribute name (``self.wlog = wandb.log``) is not followed. An assignment's one target is named ``ITEM`` when an item (``x[k] = ...``) and
     #: ``""`` when names (``x = ...``, ``a, b = ...``).
     attribute_names: ClassVar[Mapping[type, Callable[[str], bool]]] = {}
 
@@ -438,10 +440,13 @@ class Engine:
 
         live: list[Rule | None] = []
         handed: bool | None = None  # asked once, only when a rule's own triggers are absent
+        # the parser reads identifiers, keywords and attribute names in NFKC (``ｌｏｇ`` is
+        # ``log``): needed words are looked for only in an ASCII text
+        spelled = source.isascii()
         for rule_cls in self.rules:
             if any(map(holds, self.rule_triggers[rule_cls])):
                 needs = self.needs[rule_cls]
-                if needs and not any(map(holds, needs)):
+                if needs and spelled and not any(map(holds, needs)):
                     live.append(None)
                     continue
             elif rule_cls.handed:

@@ -625,3 +625,33 @@ def test_a_rule_runs_only_where_the_words_it_needs_are():
                 rule.__init__ = own[rule]
             else:
                 del rule.__init__
+
+
+def test_needed_words_and_escapes_in_odd_spellings():
+    """A rule's needed words are looked for only in an ASCII text (the parser reads ``ｌｏｇ``
+    and ``ｐｒｉｎｔ`` as ``log`` and ``print``); a run passed to code out of view inside a loop
+    target (which binds nothing) still blocks WB101's fix."""
+    from helpers import engine_findings
+
+    fullwidth = (
+        "import wandb\n"
+        "run = wandb.init(project='p', config={})\n"
+        "for step in range(3):\n"
+        "    loss, val_loss = 0.1, 0.2\n"
+        "    run.ｌｏｇ({'loss': loss})\n"
+        "    ｐｒｉｎｔ(f'{val_loss}')\n"
+    )
+    codes = {(f.code, f.line) for f in engine_findings(fullwidth)}
+    assert {("WB101", 5), ("WB501", 6)} <= codes
+    quiet = (
+        "import wandb\n"
+        "from trainer_lib import hooks\n"
+        "run = wandb.init(project='demo', config={})\n"
+        "slots = {}\n"
+        "for slots[hooks.attach(run)] in range(1):\n"
+        "    pass\n"
+        "for global_step in range(10):\n"
+        "    run.log({'train/loss': 0.1})\n"
+    )
+    (wb101,) = [f for f in engine_findings(quiet) if f.code == "WB101"]
+    assert wb101.fix is None and "out of view at line 5" in wb101.message

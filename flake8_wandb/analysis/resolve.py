@@ -205,6 +205,8 @@ class Resolver:
         #: every call in the module, indexed by the last name of its callee, with its scope
         self.calls: dict[str, list[tuple[ast.Call, Scope]]] = {}
         #: every call in the module, in the walk's order, with the scope its code runs in
+        #: (not those inside a loop's or ``with``'s target, which bind nothing: the index above
+        #: leaves them out too)
         self.all_calls: list[tuple[ast.Call, Scope]] = []
         #: the module's text mentions wandb: an ``Accelerator(log_with=args.report_to)`` there may
         #: log to wandb

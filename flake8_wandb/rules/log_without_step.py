@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+from collections.abc import Iterator
 from typing import ClassVar
 
 from ..analysis.counters import (
@@ -14,6 +15,7 @@ from ..analysis.counters import (
     runs_twice_at_one_value,
 )
 from ..analysis.project import LOG_SPELLINGS, named_for_logging
+from ..analysis.resolve import Scope
 from ..analysis.wandb_model import (
     LOG_ATTRIBUTES,
     RUN_LIKE,
@@ -630,7 +632,7 @@ for global_step in range(100):
             for node, _step in self.pending:
                 self.report(node, LogWithoutAnyStep())
             return
-        for node, scope in self.ctx.names.all_calls:
+        for node, scope in self._every_call():
             if id(node) in self.judged:
                 continue
             why = escapes_through(self.ctx, node, RUN_LIKE, scope)
@@ -649,6 +651,23 @@ for global_step in range(100):
                     title=f"Add step={step}",
                 )
                 self.report(node, LogWithoutExplicitStep(step=step), fix=fix)
+
+    def _every_call(self) -> Iterator[tuple[ast.Call, Scope]]:
+        """Every call of the module in the walk's order, with the scope its code runs in: the
+        name table's (``all_calls``), and a call inside a loop's or ``with``'s target (which
+        binds nothing, so the name table does not list it) in the nearest scope around it."""
+        names = self.ctx.names
+        scopes = {id(call): scope for call, scope in names.all_calls}
+        parents = None
+        for node in names.nodes_of(ast.Call):
+            scope = scopes.get(id(node))
+            if scope is None:
+                parents = parents or names.parents()
+                around = parents.get(id(node))
+                while around is not None and id(around) not in names.scope_of:
+                    around = parents.get(id(around))
+                scope = names.scope_of[id(around)] if around is not None else names.module
+            yield node, scope  # type: ignore[misc]
 
     def _helper_call(self, node: ast.Call) -> bool:
         """A call of a log helper that forwards its ``step`` parameter (default ``None``) as

@@ -48,8 +48,10 @@ def _needs() -> tuple[str, ...]:
 
 
 #: the last names of the callees any removed API's entry asks about, on any target wandb (and
-#: ``init``, for a setting given to ``wandb.init``): an attribute callee is called by its own
-#: name (``run.get_url()``), so a call of any other attribute is not asked (``Rule.attribute_names``)
+#: ``init``, for a setting given to ``wandb.init``): a callee written as an attribute is judged
+#: by its own name (``run.get_url()``), as the wandb model's questions are, so a call of any other
+#: attribute is not asked (``Rule.attribute_names``; a method kept under another name,
+#: ``self.done = run.finish``, is not followed)
 _CALLEE_NAMES = frozenset(
     {c.rpartition(".")[2] for api in REMOVED_APIS for c in api.callables} | {"init"}
 )

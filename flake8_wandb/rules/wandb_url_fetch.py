@@ -32,8 +32,10 @@ SUBPROCESS = {
     "subprocess.Popen", "os.system", "os.popen",
 }  # fmt: skip
 FETCHERS = ("curl", "wget")
-#: the last names of the callees above: an attribute callee is called by its own name
-#: (``requests.get``), so a call of any other attribute is not asked (``Rule.attribute_names``)
+#: the last names of the callees above: a callee written as an attribute is judged by its own
+#: name (``requests.get``), so a call of any other attribute is not asked
+#: (``Rule.attribute_names``; a function kept under another name, ``self.fetch = requests.get``,
+#: is not followed)
 CALLEE_NAMES = frozenset(FETCHING | {s.rpartition(".")[2] for s in SUBPROCESS})
 
 
