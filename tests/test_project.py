@@ -635,3 +635,38 @@ def test_a_name_named_for_logging_holds_one_of_the_log_spellings():
     for letters in itertools.product("lLoOgGx_", repeat=4):
         name = "".join(letters)
         assert named_for_logging(name) == any(w in name for w in LOG_SPELLINGS), name
+
+
+def test_an_own_call_that_makes_a_parameter_unknown_spares_the_modules_beside_it(tmp_path):
+    """What every in-project caller passes for a parameter (``param_value_name``): the module's
+    own calls are judged first, so one that leaves ``logger`` to a default other than None
+    settles "unknown" before the modules beside it are listed, read and parsed (in torch's
+    ``_dynamo/utils.py``, ``same(a, b)`` leaves ``log_error=log.error``: that question cost
+    a parse of ``output_graph.py``). Where the own calls pass a portable value, the callers
+    beside it still count."""
+    from flake8_wandb.engine import Engine
+    from flake8_wandb.rules import DEFAULT_RULES
+
+    (tmp_path / "train.py").write_text(
+        "import wandb\nfrom utils import report\n\nreport({'b': 2}, logger=wandb)\n",
+        encoding="utf-8",
+    )
+    utils = tmp_path / "utils.py"
+    for own_call, value, beside_read in [
+        ("report({'a': 1})", None, False),  # left to ``print``: unknown, whatever train passes
+        ("report({'a': 1}, logger=wandb)", "wandb", True),  # and train.py passes wandb too
+    ]:
+        source = (
+            "import wandb\n\n"
+            "def report(metrics, logger=print):\n    logger.log(metrics)\n\n"
+            f"def run_all():\n    {own_call}\n"
+        )
+        utils.write_text(source, encoding="utf-8")
+        tree = ast.parse(source)
+        _, errors, ctx = Engine(DEFAULT_RULES).check_with_context(tree, source, str(utils))
+        assert not errors and ctx is not None
+        func = tree.body[1]
+        assert isinstance(func, ast.FunctionDef) and func.name == "report"
+        assert ctx.project.param_value_name(func, "logger") == value, own_call
+        read = any(path.endswith("train.py") for _kind, path in ctx.project.observations())
+        assert read is beside_read, own_call
