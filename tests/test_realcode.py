@@ -85,3 +85,59 @@ def test_no_new_misses_or_false_positives(run):
     for kind in ("false_positives", "misses"):
         new = [k for k in now[kind] if k not in base.get(kind, [])]
         assert not new, f"new {kind} on real code (see tests/realcode/evaluate.py): {new}"
+
+
+def test_restore_writes_a_projects_files_as_at_its_commit(tmp_path):
+    """``restore.py`` (the projects' code kept out of the repository, back from git history):
+    the labelled files byte for byte at the labelled commit, an excerpt's line ranges joined,
+    the packages' ``__init__.py`` on the way; a later commit's edits are not taken."""
+    import subprocess
+
+    import restore
+
+    repo = tmp_path / "mirrors" / "owner+proj"
+    (repo / "pkg" / "sub").mkdir(parents=True)
+    files = {
+        "pkg/__init__.py": b"",
+        "pkg/sub/__init__.py": b"# sub\n",
+        "pkg/sub/util.py": b"import wandb\r\ndef log(m):\r\n    wandb.log(m)\r\n",
+        "train.py": b"".join(b"line %d\n" % i for i in range(1, 11)),
+    }
+    for rel, data in files.items():
+        (repo / rel).write_bytes(data)
+
+    def git(*args: str) -> str:
+        env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}
+        env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.decode().strip()
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "labelled")
+    commit = git("rev-parse", "HEAD")
+    (repo / "train.py").write_bytes(b"edited later\n")
+    git("commit", "-q", "-am", "later")
+    meta = {
+        "repo": "owner/proj",
+        "commit": commit,
+        "files": {"pkg/sub/util.py": {"excerpt": None}, "train.py": {"excerpt": [[1, 2], [9, 10]]}},
+    }
+    gd = restore.git_dir("owner/proj", tmp_path / "mirrors", None)
+    assert gd == repo / ".git"
+    dest = tmp_path / "dest"
+    assert restore.restore("fresh/proj", meta, gd, dest) == []
+    out = dest / "projects" / "fresh" / "proj"
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["pkg/__init__.py", "pkg/sub/__init__.py", "pkg/sub/util.py", "train.py"]
+    assert (out / "pkg/sub/util.py").read_bytes() == files["pkg/sub/util.py"]  # CRLF kept
+    assert (out / "train.py").read_bytes() == b"line 1\nline 2\nline 9\nline 10\n"
+    # a commit the history lacks, a file it lacks, an excerpt in words: said, nothing written
+    assert restore.restore("fresh/x", {**meta, "commit": "0" * 40}, gd, dest)
+    missing = {**meta, "files": {"gone.py": {"excerpt": None}}}
+    assert restore.restore("fresh/y", missing, gd, dest) == [f"gone.py is not in {commit}"]
+    worded = {**meta, "files": {"train.py": {"excerpt": "lines 1-2"}}}
+    assert "cannot be rebuilt" in restore.restore("fresh/z", worded, gd, dest)[0]
+    assert not (dest / "projects" / "fresh" / "x").exists()
+    assert not (dest / "projects" / "fresh" / "z").exists()
