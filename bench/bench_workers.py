@@ -1,7 +1,8 @@
 """The plugin's own CPU time inside flake8's worker processes, for this checkout and a baseline
-revision, on a copy of the wandb package (all-wandb code, a first run):
+revision, on a copy of the wandb package (all-wandb code, a first run), or with ``--corpus
+torch`` of 600 files of torch (typical code: few files name wandb):
 
-    python bench/bench_workers.py [--repeats 7] [-j 2] --baseline REV
+    python bench/bench_workers.py [--repeats 7] [-j 2] [--corpus torch] --baseline REV
 
 A ratio of two flake8 runs of 9 CPU seconds moves by ±4 % on this machine, as much as the whole
 plugin costs; this times what the plugin itself does (``WandbChecker.run`` of every file, in every
@@ -22,7 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_project import copy_tree  # noqa: E402
-from corpus import package_dir, precompile, revision_checkout, wandb_corpus  # noqa: E402
+from corpus import (  # noqa: E402
+    package_dir,
+    precompile,
+    revision_checkout,
+    torch_corpus,
+    wandb_corpus,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,10 +55,12 @@ sys.exit(main())
 """
 
 
-def plugin_seconds(runner: Path, root: Path, cwd: Path, out: Path, jobs: str) -> float:
+def plugin_seconds(
+    runner: Path, root: Path, cwd: Path, out: Path, jobs: str, folder: str = "wandb"
+) -> float:
     out.unlink(missing_ok=True)
     args = ["--select=E,F,W,WB", "--wandb-no-cache", "--exit-zero", "--isolated", "-j", jobs]
-    cmd = [sys.executable, str(runner), str(root), str(out), *args, "wandb"]
+    cmd = [sys.executable, str(runner), str(root), str(out), *args, folder]
     subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, check=True)
     return sum(float(line) for line in out.read_text(encoding="utf-8").split())
 
@@ -63,23 +72,25 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("-j", "--jobs", default="2")
     parser.add_argument("--baseline", required=True, help="a git revision to time beside")
+    parser.add_argument("--corpus", choices=("wandb", "torch"), default="wandb")
     opts = parser.parse_args()
     precompile()
+    files = wandb_corpus(0) if opts.corpus == "wandb" else torch_corpus(600)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        copy_tree(wandb_corpus(0), package_dir("wandb").parent, tmp / "wandb-project")
+        copy_tree(files, package_dir(opts.corpus).parent, tmp / "project")
         runner = tmp / "timed_runner.py"
         runner.write_text(TIMED_RUNNER, encoding="utf-8")
         with revision_checkout(opts.baseline, tmp) as (tree, _):
             now, then = [], []
             for _ in range(opts.repeats):
-                cwd, out = tmp / "wandb-project", tmp / "seconds.txt"
-                now.append(plugin_seconds(runner, HERE.parent, cwd, out, opts.jobs))
-                then.append(plugin_seconds(runner, tree, cwd, out, opts.jobs))
+                cwd, out = tmp / "project", tmp / "seconds.txt"
+                now.append(plugin_seconds(runner, HERE.parent, cwd, out, opts.jobs, opts.corpus))
+                then.append(plugin_seconds(runner, tree, cwd, out, opts.jobs, opts.corpus))
     a, b = statistics.median(now), statistics.median(then)
     fewer = sum(x < y for x, y in zip(now, then))
     print(
-        f"wandb package, -j {opts.jobs}, {opts.repeats} rounds | the plugin's CPU in flake8's "
+        f"{opts.corpus} package ({len(files)} files), -j {opts.jobs}, {opts.repeats} rounds | the plugin's CPU in flake8's "
         f"workers: this checkout median {a:.3f} s (min {min(now):.3f}), {opts.baseline} "
         f"{b:.3f} s (min {min(then):.3f}) | ratio {a / b:.3f}; less in {fewer} of "
         f"{opts.repeats} rounds"
