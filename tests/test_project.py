@@ -639,7 +639,7 @@ def test_a_name_named_for_logging_holds_one_of_the_log_spellings():
 
 def test_an_own_call_that_makes_a_parameter_unknown_spares_the_modules_beside_it(tmp_path):
     """What every in-project caller passes for a parameter (``param_value_name``): the module's
-    own calls are judged first, so one that leaves ``logger`` to a default other than None
+    own calls are looked at first, so one that leaves ``logger`` to a default other than None
     settles "unknown" before the modules beside it are listed, read and parsed (in torch's
     ``_dynamo/utils.py``, ``same(a, b)`` leaves ``log_error=log.error``: that question cost
     a parse of ``output_graph.py``). Where the own calls pass a portable value, the callers
@@ -670,3 +670,29 @@ def test_an_own_call_that_makes_a_parameter_unknown_spares_the_modules_beside_it
         assert ctx.project.param_value_name(func, "logger") == value, own_call
         read = any(path.endswith("train.py") for _kind, path in ctx.project.observations())
         assert read is beside_read, own_call
+
+
+def test_the_parameter_question_judges_no_value_before_the_callers_are_known(tmp_path):
+    """Judging what a call passes (``r``, a helper's result) builds that helper's summary,
+    and a summary built while another is being built sees it unfinished: the own calls are
+    only looked at ahead for what settles "unknown" without judging a value, so the question
+    asks in the order it always did. Here ``log_metrics`` is also used as a value (``hooks``):
+    its parameter is unknown at once, nothing is judged, and ``wandb_logger``'s summary, built
+    later, forwards ``step`` (found by a review: judging ``r`` first lost both findings)."""
+    train = tmp_path / "train.py"
+    train.write_text(
+        "import wandb\n\n\n"
+        "def main():\n    for i in range(3):\n"
+        "        log_stats({'a': i}, step=i)\n        wandb_logger({'a': i})\n\n\n"
+        "def log_direct(d, step=None):\n    wandb.log(d, step=step)\n\n\n"
+        "def log_stats(d, step=None):\n    r = wandb_logger(d)\n"
+        "    log_direct(d, step=step)\n    log_metrics(d, logger=r)\n\n\n"
+        "def log_metrics(metrics, logger=None):\n    logger.log(metrics, step=0)\n\n\n"
+        "def wandb_logger(d, step=None):\n    log_stats(d, step=step)\n"
+        "    return wandb.init(config={})\n\n\n"
+        "hooks = [log_metrics]\n",
+        encoding="utf-8",
+    )
+    _rc, out, err = run_flake8(["train.py"], "--select=WB101", "--wandb-no-cache", cwd=tmp_path)
+    found = [(line, code) for _name, line, _col, code in parse_report(out)]
+    assert found == [(7, "WB101"), (15, "WB101")], (out, err)

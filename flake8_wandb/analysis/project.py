@@ -1239,19 +1239,42 @@ class ProjectView:
             return None  # the cheap question first: a parameter named for what it may hold
         summary = Summary(callee, func, params)
         default = _defaults(func).get(name)
-        values: set[str] = set()
-        # this module's own calls first: one that settles "unknown" (``same(a, b)`` leaving
-        # ``log_error=log.error`` to its default) spares the walk that counts the name's uses
-        # and reading and parsing the modules beside it, which could only add unknowns
-        if not _passed(summary, method, name, default, self, self._calls_of(callee, None), values):
-            return None
+        # the cheap question first: the module's own calls come first among the callers, and
+        # one that hides the argument or leaves it to a default other than None (``same(a, b)``
+        # with ``log_error=log.error``) settles "unknown" before any value is judged; so it
+        # spares the walk that counts the name's uses and reading and parsing the modules
+        # beside it. Only until the first value to judge: judging one builds summaries, whose
+        # order must stay that of the loop below
+        for call, _scope in self._calls_of(callee, None):
+            bound = summary.bind(call, method)
+            if bound is None:
+                return None
+            arg = bound.get(name)
+            if arg is None:
+                if not _is_none(default):
+                    return None
+                continue
+            if not _is_none(arg):
+                break
         callers = self._callers_of(callee)
         if not callers:
             return None
-        others = [(view, c, sc) for view, c, sc in callers if view is not self]
-        for view, call, scope in others:
-            if not _passed(summary, method, name, default, view, [(call, scope)], values):
+        values: set[str] = set()
+        for view, call, scope in callers:
+            bound = summary.bind(call, method)
+            if bound is None:
                 return None
+            arg = bound.get(name)
+            if arg is None:
+                if not _is_none(default):
+                    return None
+                continue
+            if _is_none(arg):
+                continue
+            meaning = view.portable_meaning(arg, scope)
+            if meaning is None:
+                return None
+            values.add(meaning)
         return values.pop() if len(values) == 1 else None
 
     def _callers_of(self, callee: str) -> list[tuple[ProjectView, ast.Call, Scope]] | None:
@@ -1578,38 +1601,6 @@ def _never_project(stmt: ast.Import | ast.ImportFrom) -> bool:
     if isinstance(stmt, ast.ImportFrom):
         return not stmt.level and (stmt.module or "").partition(".")[0] in _NEVER_PROJECT
     return all(a.name.partition(".")[0] in _NEVER_PROJECT for a in stmt.names)
-
-
-def _passed(
-    summary: Summary,
-    method: bool,
-    name: str,
-    default: ast.AST | None,
-    view: ProjectView,
-    calls: list[tuple[ast.Call, Scope]],
-    values: set[str],
-) -> bool:
-    """Add to ``values`` what each of ``calls`` (in ``view``'s module) passes for parameter
-    ``name``, in a form any module can use (``portable_meaning``); False when one of them
-    makes the parameter's value unknown: it hides the argument, leaves it to a default other
-    than ``None``, or passes something with no portable meaning (``None`` passed or left to a
-    ``None`` default adds nothing: logging is off then)."""
-    for call, scope in calls:
-        bound = summary.bind(call, method)
-        if bound is None:
-            return False
-        arg = bound.get(name)
-        if arg is None:
-            if not _is_none(default):
-                return False
-            continue
-        if _is_none(arg):
-            continue
-        meaning = view.portable_meaning(arg, scope)
-        if meaning is None:
-            return False
-        values.add(meaning)
-    return True
 
 
 def _is_none(node: ast.AST | None) -> bool:
