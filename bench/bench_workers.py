@@ -90,8 +90,8 @@ def main() -> None:
     a, b = statistics.median(now), statistics.median(then)
     fewer = sum(x < y for x, y in zip(now, then))
     print(
-        f"{opts.corpus} package ({len(files)} files), -j {opts.jobs}, {opts.repeats} rounds | the plugin's CPU in flake8's "
-        f"workers: this checkout median {a:.3f} s (min {min(now):.3f}), {opts.baseline} "
+        f"{opts.corpus} package ({len(files)} files), -j {opts.jobs}, {opts.repeats} rounds | "
+        f"the plugin's CPU in flake8's workers: this checkout median {a:.3f} s (min {min(now):.3f}), {opts.baseline} "
         f"{b:.3f} s (min {min(then):.3f}) | ratio {a / b:.3f}; less in {fewer} of "
         f"{opts.repeats} rounds"
     )

@@ -91,6 +91,7 @@ def test_restore_writes_a_projects_files_as_at_its_commit(tmp_path):
     """``restore.py`` (the projects' code kept out of the repository, back from git history):
     the labelled files byte for byte at the labelled commit, an excerpt's line ranges joined,
     the packages' ``__init__.py`` on the way; a later commit's edits are not taken."""
+    import os
     import subprocess
 
     import restore
@@ -107,9 +108,11 @@ def test_restore_writes_a_projects_files_as_at_its_commit(tmp_path):
         (repo / rel).write_bytes(data)
 
     def git(*args: str) -> str:
-        env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}
+        env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+        env |= {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t"}
         env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, env=env)
+        cmd = ["git", "-c", "commit.gpgsign=false", "-C", str(repo), *args]
+        done = subprocess.run(cmd, capture_output=True, env=env)
         assert done.returncode == 0, done.stderr
         return done.stdout.decode().strip()
 
@@ -137,7 +140,11 @@ def test_restore_writes_a_projects_files_as_at_its_commit(tmp_path):
     assert restore.restore("fresh/x", {**meta, "commit": "0" * 40}, gd, dest)
     missing = {**meta, "files": {"gone.py": {"excerpt": None}}}
     assert restore.restore("fresh/y", missing, gd, dest) == [f"gone.py is not in {commit}"]
-    worded = {**meta, "files": {"train.py": {"excerpt": "lines 1-2"}}}
-    assert "cannot be rebuilt" in restore.restore("fresh/z", worded, gd, dest)[0]
-    assert not (dest / "projects" / "fresh" / "x").exists()
-    assert not (dest / "projects" / "fresh" / "z").exists()
+    for excerpt in ("lines 1-2", [[2, 11]], [[0, 1]], [[3, 1]], [1, 2], [[1.0, 2]], []):
+        worded = {**meta, "files": {"train.py": {"excerpt": excerpt}}}
+        assert "cannot be rebuilt" in restore.restore("fresh/z", worded, gd, dest)[0], excerpt
+    outside = {**meta, "files": {"../escape.py": {"excerpt": None}}}
+    assert "not a path inside" in restore.restore("fresh/w", outside, gd, dest)[0]
+    for name in ("x", "z", "w"):
+        assert not (dest / "projects" / "fresh" / name).exists()
+    assert not list(dest.rglob("*.part"))

@@ -24,9 +24,10 @@ from __future__ import annotations
 import argparse
 import json
 import posixpath
+import shutil
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 PROJECTS = Path(__file__).resolve().parent / "projects"
 
@@ -50,10 +51,12 @@ def git_dir(repo: str, mirrors: Path | None, cache: Path | None) -> Path | None:
                 return candidate
     if cache is not None:
         target = cache / (repo.replace("/", "+", 1) + ".git")
-        if not (target / "objects").is_dir():
+        if not (target / "HEAD").is_file():
+            shutil.rmtree(target, ignore_errors=True)  # what an interrupted clone left
             url = f"https://github.com/{repo}.git"
             clone = ["git", "clone", "-q", "--bare", "--filter=blob:none", url, str(target)]
             if subprocess.run(clone, check=False).returncode != 0:
+                shutil.rmtree(target, ignore_errors=True)
                 return None
         return target
     return None
@@ -67,7 +70,9 @@ def restore(project: str, meta: dict, gd: Path, dest: Path) -> list[str]:
     """Write the project's files under ``dest/projects/<project>``; the problems, if any."""
     commit = meta.get("commit") or ""
     if _git(gd, "cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
-        return [f"commit {commit or '(none)'} is not in {gd}"]
+        # a commit on no branch or tag of a clone: asked for by name
+        if not commit or _git(gd, "fetch", "-q", "origin", commit).returncode != 0:
+            return [f"commit {commit or '(none)'} is not in {gd}"]
     files: dict[str, object] = {rel: info.get("excerpt") for rel, info in meta["files"].items()}
     for rel in list(files):
         folder = posixpath.dirname(rel)
@@ -78,23 +83,49 @@ def restore(project: str, meta: dict, gd: Path, dest: Path) -> list[str]:
             folder = posixpath.dirname(folder)
     problems = []
     for rel, excerpt in sorted(files.items()):
+        parts = PurePosixPath(rel).parts
+        if not parts or PurePosixPath(rel).is_absolute() or ".." in parts:
+            problems.append(f"{rel}: not a path inside the project")
+            continue
         shown = _git(gd, "show", f"{commit}:{rel}")
         if shown.returncode != 0:
             problems.append(f"{rel} is not in {commit}")
             continue
         data = shown.stdout
         if excerpt is not None:
-            if not (isinstance(excerpt, list) and all(len(r) == 2 for r in excerpt)):
-                problems.append(f"{rel}: an excerpt described in words cannot be rebuilt")
-                continue
             lines = data.splitlines(keepends=True)
-            data = b"".join(b"".join(lines[start - 1 : end]) for start, end in excerpt)
+            ranges = _line_ranges(excerpt, len(lines))
+            if ranges is None:
+                problems.append(
+                    f"{rel}: excerpt {excerpt!r} is not line ranges [[first, last], ...] "
+                    f"within its {len(lines)} lines; it cannot be rebuilt"
+                )
+                continue
+            data = b"".join(b"".join(lines[start - 1 : end]) for start, end in ranges)
         target = dest / "projects" / project / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
-        partial.write_bytes(data)
-        partial.replace(target)
+        try:
+            partial.write_bytes(data)
+            partial.replace(target)  # never a half-written file under the real name
+        finally:
+            partial.unlink(missing_ok=True)
     return problems
+
+
+def _line_ranges(excerpt: object, count: int) -> list[tuple[int, int]] | None:
+    """``[[first, last], ...]``: 1-based, inclusive, within ``count`` lines; else None."""
+    if not isinstance(excerpt, list) or not excerpt:
+        return None
+    ranges = []
+    for item in excerpt:
+        if not (isinstance(item, list) and len(item) == 2):
+            return None
+        first, last = item
+        if type(first) is not int or type(last) is not int or not 1 <= first <= last <= count:
+            return None
+        ranges.append((first, last))
+    return ranges
 
 
 def main(argv: list[str] | None = None) -> int:
