@@ -1246,32 +1246,22 @@ class ProjectView:
         # beside it. Only until the first value to judge: judging one builds summaries, whose
         # order must stay that of the loop below
         for call, _scope in self._calls_of(callee, None):
-            bound = summary.bind(call, method)
-            if bound is None:
+            arg = _argument(summary, call, method, name, default)
+            if arg is _UNKNOWN:
                 return None
-            arg = bound.get(name)
-            if arg is None:
-                if not _is_none(default):
-                    return None
-                continue
-            if not _is_none(arg):
+            if arg is not _NOTHING:
                 break
         callers = self._callers_of(callee)
         if not callers:
             return None
         values: set[str] = set()
         for view, call, scope in callers:
-            bound = summary.bind(call, method)
-            if bound is None:
+            arg = _argument(summary, call, method, name, default)
+            if arg is _UNKNOWN:
                 return None
-            arg = bound.get(name)
-            if arg is None:
-                if not _is_none(default):
-                    return None
+            if arg is _NOTHING:
                 continue
-            if _is_none(arg):
-                continue
-            meaning = view.portable_meaning(arg, scope)
+            meaning = view.portable_meaning(arg, scope)  # type: ignore[arg-type]
             if meaning is None:
                 return None
             values.add(meaning)
@@ -1601,6 +1591,25 @@ def _never_project(stmt: ast.Import | ast.ImportFrom) -> bool:
     if isinstance(stmt, ast.ImportFrom):
         return not stmt.level and (stmt.module or "").partition(".")[0] in _NEVER_PROJECT
     return all(a.name.partition(".")[0] in _NEVER_PROJECT for a in stmt.names)
+
+
+#: what ``_argument`` says of a call that hides the argument or leaves it to a default other
+#: than None, and of one that passes None or leaves it to a None default (logging off then)
+_UNKNOWN, _NOTHING = object(), object()
+
+
+def _argument(
+    summary: Summary, call: ast.Call, method: bool, name: str, default: ast.AST | None
+) -> ast.AST | object:
+    """What ``call`` passes for parameter ``name`` of the function ``summary`` describes: the
+    expression, ``_UNKNOWN`` or ``_NOTHING``."""
+    bound = summary.bind(call, method)
+    if bound is None:
+        return _UNKNOWN
+    arg = bound.get(name)
+    if arg is None:
+        return _NOTHING if _is_none(default) else _UNKNOWN
+    return _NOTHING if _is_none(arg) else arg
 
 
 def _is_none(node: ast.AST | None) -> bool:
