@@ -124,8 +124,8 @@ def main() -> None:
         rel = [str(f.relative_to(tmp)) for f in files]
         if opts.engine:
             here_engine = engine_instructions(ROOT, rel, Path(tmp))
-            line = f"{opts.corpus} package, {len(files)} files, the engine's checks alone, one process: "
-            line += f"{here_engine / 1e9:.3f} G instructions"
+            line = f"{opts.corpus} package, {len(files)} files, the engine's checks alone, "
+            line += f"one process: {here_engine / 1e9:.3f} G instructions"
             if opts.baseline:
                 with revision_checkout(opts.baseline, Path(tmp)) as (tree, _runner):
                     base_engine = engine_instructions(tree, rel, Path(tmp))
@@ -145,8 +145,8 @@ def main() -> None:
         plugin = ["--select=E,F,W,WB", "--wandb-no-cache", *args]
         here = instructions([sys.executable, str(runner), str(ROOT), *plugin], Path(tmp))
         line = (
-            f"{opts.corpus} package, {len(files)} files, -j {opts.jobs}: plain flake8 {plain / 1e9:.3f} G "
-            f"instructions | with WB, first run {here / 1e9:.3f} G, ratio {here / plain:.3f}"
+            f"{opts.corpus} package, {len(files)} files, -j {opts.jobs}: "
+            f"plain flake8 {plain / 1e9:.3f} G instructions | with WB, first run {here / 1e9:.3f} G, ratio {here / plain:.3f}"
         )
         if opts.baseline:
             with revision_checkout(opts.baseline, Path(tmp)) as (tree, base_runner):
