@@ -167,8 +167,9 @@ class Rule:
     #: table knows what an imported or assigned name is; so is an assignment to several
     #: targets. A callee written as an attribute is judged by its own name, as the wandb
     #: model's questions (``log_call``, ``init_call``, ``settings_call``...) judge it: a function
-    #: kept under another attribute name (``self.wlog = wandb.log``) is not followed. An assignment's one target is named ``ITEM`` when an item (``x[k] = ...``) and
-    #: ``""`` when names (``x = ...``, ``a, b = ...``).
+    #: kept under another attribute name (``self.wlog = wandb.log``) is not followed. An
+    #: assignment's one target is named ``ITEM`` when an item (``x[k] = ...``) and ``""`` when
+    #: names (``x = ...``, ``a, b = ...``).
     attribute_names: ClassVar[Mapping[type, Callable[[str], bool]]] = {}
 
     def __init__(self, ctx: Context) -> None:
